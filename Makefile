@@ -1,0 +1,82 @@
+# Two commands on a fresh Debian machine: `make run` and `make test`. Everything else is set up on the way.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+# Debian packages the service and its tests need: WeasyPrint (Pango, HarfBuzz subsetting), CJK fonts,
+# PDF tools used by tests (pdfsig, pdftotext, qpdf), NSS tools for pdfsig trust, SoftHSM2 for PKCS#11,
+# Chromium for browser tests and the render benchmark.
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk \
+	poppler-utils qpdf libnss3-tools softhsm2 openssl chromium
+
+.PHONY: help setup system-packages venv keys migrate seed run serve test test-sqlite test-postgresql bench clean
+
+help:
+	@echo "make run    install what is missing, create dev keys, migrate, seed demo data, serve on :$(PORT)"
+	@echo "make test   the whole suite on SQLite, and on PostgreSQL when it answers on 127.0.0.1:5432"
+	@echo "make bench  the performance scripts in bench/"
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { echo "python venv failed: apt-get install python3-venv"; exit 1; }
+	$(BIN)/pip install -q --upgrade pip wheel setuptools
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,hsm]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+setup: system-packages venv
+
+keys: setup
+	$(BIN)/mediation-svc keys init
+
+migrate: keys
+	$(BIN)/mediation-svc db upgrade
+
+seed: migrate
+	$(BIN)/mediation-svc seed-demo
+
+run: seed
+	@echo ""
+	@echo "mediation-svc on http://127.0.0.1:$(PORT)  (API docs: /docs)"
+	$(BIN)/mediation-svc serve --port $(PORT)
+
+serve:
+	$(BIN)/mediation-svc serve --port $(PORT)
+
+test: setup
+	@echo "== test suite on SQLite =="
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.replace('+psycopg',''), connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== database tests again on PostgreSQL ($(PG_TEST_URL)) =="; \
+	  MEDIATION_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -m "db or postgresql_only" $(PYTEST_ARGS); \
+	else \
+	  echo "== PostgreSQL does not answer on $(PG_TEST_URL): SKIPPED the PostgreSQL run =="; \
+	fi
+
+test-sqlite: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgresql: setup
+	MEDIATION_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -m "db or postgresql_only" $(PYTEST_ARGS)
+
+bench: setup
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

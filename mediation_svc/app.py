@@ -1,0 +1,190 @@
+"""create_app(): settings, database, keys, routers, middleware and the one RFC 9457 error mapping."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import shutil
+import subprocess
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .config import Settings, get_settings
+from .db import make_engine
+from .errors import PROBLEM_JSON, DomainError, problem
+from .migrations_check import ensure_migrated
+from .observability import Metrics, RequestContextMiddleware, configure_logging
+from .pki.keystore import KeyStore
+from .security.passwords import use_profile as use_password_profile
+from .security.tokens import TokenService
+
+log = logging.getLogger("mediation_svc.app")
+
+# Each domain package may have a ``routes`` module with a ``router``; they are mounted in this order.
+DOMAINS = ("accounts", "cases", "rosters", "scheduling", "notifications", "documents", "pki", "signing",
+           "verification", "judicial", "statistics", "web")
+
+_STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
+                 405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",
+                 415: "unsupported-media-type", 429: "rate-limited"}
+
+
+def problem_response(body: dict, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        headers = None
+        if "retry_after_seconds" in exc.extensions:
+            headers = {"Retry-After": str(exc.extensions["retry_after_seconds"])}
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return problem_response(exc.to_problem(request.url.path), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+                  for e in exc.errors()]
+        return problem_response(problem(422, "validation-error", "The request is not valid",
+                                        "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
+                                        request.url.path, errors=errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        slug = _STATUS_SLUGS.get(exc.status_code, f"http-{exc.status_code}")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(problem(exc.status_code, slug, detail or slug.replace("-", " ").capitalize(),
+                                        None, request.url.path), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(problem(500, "internal-error", "Internal error",
+                                        "The request could not be completed; nothing was changed.",
+                                        request.url.path))
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over the limit with 413, whether or not Content-Length is declared."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._reject(scope, send)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._reject(scope, send)
+
+    async def _reject(self, scope, send) -> None:
+        body = problem(413, "payload-too-large", "Upload too large",
+                       f"the request body exceeds {self.max_bytes} bytes", scope.get("path"))
+        response = problem_response(body)
+        await response(scope, None, send)
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    # An HTTPException, so that FastAPI's body parsing lets it through instead of turning it into a 400.
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is too large")
+
+
+def fonts_available() -> bool:
+    if shutil.which("fc-list") is None:
+        return False
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=10).stdout
+    return bool(out.strip())
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, *, check_migrations: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    use_password_profile(settings.password_hash_profile)
+    engine = engine or make_engine(settings)
+    if check_migrations:
+        ensure_migrated(engine)
+    keystore = KeyStore.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+
+    app = FastAPI(title="mediation-svc", version="0.1.0", lifespan=lifespan,
+                  description="Banking and insurance dispute mediation: cases, rosters, scheduling, agreements, "
+                              "PAdES signing and verification.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.keystore = keystore
+    app.state.tokens = TokenService(keystore=keystore, audience=settings.token_audience,
+                                    issuer=settings.public_base_url)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+            checks["database"] = f"failed: {type(exc).__name__}"
+        try:
+            app.state.tokens.public_pem()
+            checks["keys"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["keys"] = f"failed: {exc}"
+        checks["fonts"] = "ok" if fonts_available() else "failed: no CJK font (install fonts-noto-cjk)"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics_endpoint():
+        return metrics.render()
+
+    for domain in DOMAINS:
+        try:
+            module = importlib.import_module(f"mediation_svc.{domain}.routes")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"mediation_svc.{domain}.routes" and exc.name != f"mediation_svc.{domain}":
+                raise
+            continue
+        for attr in ("router", "public_router"):
+            if hasattr(module, attr):
+                app.include_router(getattr(module, attr))
+        if hasattr(module, "install"):
+            module.install(app)
+    return app

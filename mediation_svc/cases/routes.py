@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from ..accounts.models import User
+from ..audit.chain import case_trail
+from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of
+from ..errors import NotFound
+from ..security.roles import Role
+from . import service
+from .models import CaseCategory
+from .schemas import CaseIntake, CaseRead, CategoryIn, ShareIn, TransitionIn
+from .states import CaseStatus
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+
+@router.post("/cases", status_code=201, response_model=CaseRead)
+def intake(data: CaseIntake, session: SessionDep, settings: SettingsDep, user: StaffUser) -> CaseRead:
+    case = service.intake_case(session, settings, data=data, actor=user)
+    return service.to_read(session, case)
+
+
+@router.get("/cases", response_model=list[CaseRead])
+def list_cases(session: SessionDep, user: CurrentUser, status: CaseStatus | None = None,
+               overdue: bool = False, limit: int = Query(100, ge=1, le=500),
+               offset: int = Query(0, ge=0)) -> list[CaseRead]:
+    calendar = service.workday_calendar(session)
+    cases = service.list_cases(session, user=user, status=status, overdue_only=overdue, limit=limit, offset=offset)
+    return [service.to_read(session, c, calendar) for c in cases]
+
+
+@router.get("/cases/overdue", response_model=list[CaseRead])
+def overdue_cases(session: SessionDep, user: CurrentUser) -> list[CaseRead]:
+    calendar = service.workday_calendar(session)
+    return [service.to_read(session, c, calendar)
+            for c in service.list_cases(session, user=user, overdue_only=True, limit=500)]
+
+
+@router.get("/cases/{case_id}", response_model=CaseRead)
+def get_case(case_id: int, session: SessionDep, user: CurrentUser) -> CaseRead:
+    return service.to_read(session, service.get_visible_case_or_404(session, user=user, case_id=case_id))
+
+
+@router.post("/cases/{case_id}/transitions", response_model=CaseRead)
+def change_status(case_id: int, data: TransitionIn, session: SessionDep, user: StaffUser) -> CaseRead:
+    case = service.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    service.transition(session, case=case, target=data.status, actor=actor_of(user), reason=data.reason)
+    return service.to_read(session, case)
+
+
+@router.post("/cases/{case_id}/parties/{party_id}/account", response_model=CaseRead)
+def link_party_account(case_id: int, party_id: int, user_id: int, session: SessionDep, user: StaffUser) -> CaseRead:
+    case = service.get_visible_case_or_404(session, user=user, case_id=case_id)
+    party_user = session.get(User, user_id)
+    if party_user is None:
+        raise NotFound("user not found")
+    service.link_party_user(session, case=case, party_id=party_id, user=party_user, actor=actor_of(user))
+    return service.to_read(session, case)
+
+
+@router.post("/cases/{case_id}/shares", status_code=201)
+def share_case(case_id: int, data: ShareIn, session: SessionDep, user: StaffUser) -> dict:
+    case = service.get_visible_case_or_404(session, user=user, case_id=case_id)
+    court = session.get(User, data.court_user_id)
+    if court is None:
+        raise NotFound("court account not found")
+    share = service.share_with_court(session, case=case, court_user=court, days=data.days, actor=actor_of(user))
+    return {"id": share.id, "case_id": case.id, "court_user_id": court.id, "expires_at": share.expires_at}
+
+
+@router.get("/cases/{case_id}/audit")
+def case_audit_trail(case_id: int, session: SessionDep, user: CurrentUser) -> list[dict]:
+    service.get_visible_case_or_404(session, user=user, case_id=case_id)
+    if user.role == Role.PARTY:
+        # Parties see that their case moved, not staff-internal detail.
+        return [{"seq": e.seq, "at": e.at, "action": e.action} for e in case_trail(session, case_id)]
+    return [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
+             "payload": e.payload, "hash": e.hash} for e in case_trail(session, case_id)]
+
+
+@router.get("/case-categories")
+def list_categories(session: SessionDep, user: CurrentUser) -> list[CaseCategory]:
+    from sqlmodel import select
+
+    return list(session.exec(select(CaseCategory).order_by(CaseCategory.code)).all())
+
+
+@router.put("/case-categories/{code}")
+def upsert_category(code: str, data: CategoryIn, session: SessionDep, user: StaffUser) -> CaseCategory:
+    from ..audit.chain import record
+
+    category = session.get(CaseCategory, code) or CaseCategory(code=code, name_zh=data.name_zh, name_en=data.name_en)
+    category.name_zh, category.name_en, category.active = data.name_zh, data.name_en, data.active
+    session.add(category)
+    session.flush()
+    record(session, actor=actor_of(user), action="category.saved", subject=f"category:{code}",
+           payload=data.model_dump())
+    return category

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from .identity import ID_TYPES, normalise_credit_code, normalise_phone, normalise_resident_id
+from .states import CaseStatus
+
+
+class Channel(StrEnum):
+    HOTLINE = "hotline"
+    WEB = "web"
+    WECHAT = "wechat"  # WeChat mini-program
+    LETTER = "letter"
+    VISIT = "visit"
+
+
+AmountCNY = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)]
+
+
+class ConsumerIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    id_type: str = Field(default="resident_id")
+    id_number: str = Field(min_length=4, max_length=40)
+    phone: str
+    address: str | None = Field(default=None, max_length=300)
+
+    @field_validator("id_type")
+    @classmethod
+    def _known_id_type(cls, value: str) -> str:
+        if value not in ID_TYPES:
+            raise ValueError(f"id_type must be one of {', '.join(ID_TYPES)}")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalise_phone(value)
+
+    @model_validator(mode="after")
+    def _check_id(self) -> "ConsumerIn":
+        if self.id_type == "resident_id":
+            self.id_number = normalise_resident_id(self.id_number)
+        return self
+
+
+class InstitutionIn(BaseModel):
+    """The respondent: an existing institution by id, or a new one by its details."""
+
+    institution_id: int | None = None
+    name: str | None = Field(default=None, max_length=200)
+    kind: str = Field(default="bank", pattern="^(bank|insurer|other)$")
+    credit_code: str | None = None
+    address: str | None = Field(default=None, max_length=300)
+    legal_representative: str | None = Field(default=None, max_length=80)
+    branch: str | None = Field(default=None, max_length=200)
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_credit_code(value)
+
+    @model_validator(mode="after")
+    def _identified(self) -> "InstitutionIn":
+        if self.institution_id is None and not (self.name and self.credit_code):
+            raise ValueError("give institution_id, or name and credit_code")
+        return self
+
+
+class CaseIntake(BaseModel):
+    channel: Channel
+    category_code: str = Field(min_length=1, max_length=40)
+    applicant: ConsumerIn
+    respondent: InstitutionIn
+    claim_amount: AmountCNY | None = None
+    facts: str = Field(min_length=1, max_length=20000)
+    requests: str | None = Field(default=None, max_length=5000)
+    preferred_language: str = Field(default="普通话", max_length=40)
+    city: str | None = Field(default=None, max_length=80)
+    needs_elderly_support: bool = False
+    needs_interpreter: bool = False
+    needs_note: str | None = Field(default=None, max_length=1000)
+    received_on: date | None = None
+
+
+class TransitionIn(BaseModel):
+    status: CaseStatus
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class PartyRead(BaseModel):
+    id: int
+    role: str
+    kind: str
+    name: str
+    id_type: str | None = None
+    id_number_masked: str | None = None
+    credit_code: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    representative_name: str | None = None
+
+
+class CaseRead(BaseModel):
+    id: int
+    number: str
+    channel: str
+    category_code: str
+    status: CaseStatus
+    status_reason: str | None
+    institution_id: int
+    institution_branch: str | None
+    claim_amount: Decimal | None
+    settled_amount: Decimal | None
+    facts: str
+    requests: str | None
+    preferred_language: str
+    city: str | None
+    needs_elderly_support: bool
+    needs_interpreter: bool
+    fast_track: bool
+    received_on: date
+    due_on: date
+    overdue: bool
+    working_days_left: int
+    mediator_user_id: int | None
+    officer_user_id: int | None
+    created_at: datetime
+    parties: list[PartyRead] = []
+
+
+class ShareIn(BaseModel):
+    court_user_id: int
+    days: int = Field(default=90, ge=1, le=365)
+
+
+class CategoryIn(BaseModel):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    name_zh: str = Field(min_length=1, max_length=80)
+    name_en: str = Field(min_length=1, max_length=80)
+    active: bool = True

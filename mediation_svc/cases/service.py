@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import and_, exists, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from ..accounts.models import User
+from ..audit.chain import record
+from ..config import Settings
+from ..db import utcnow
+from ..errors import Conflict, InvalidInput, NotFound
+from ..security.roles import Role
+from ..timeutil import today_in_shanghai
+from ..workdays import WorkdayCalendar
+from .identity import mask_id_number
+from .models import CalendarOverride, Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
+from .schemas import CaseIntake, CaseRead, PartyRead
+from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_transition
+
+
+def workday_calendar(session: Session) -> WorkdayCalendar:
+    overrides = {o.day: o.is_workday for o in session.exec(select(CalendarOverride)).all()}
+    return WorkdayCalendar(overrides)
+
+
+def format_case_number(prefix: str, year: int, sequence: int) -> str:
+    return f"{prefix}〔{year}〕第{sequence:04d}号"
+
+
+def next_case_number(session: Session, *, prefix: str, year: int) -> str:
+    """Take the next number for the year inside the caller's transaction (gap-free: a rollback returns it)."""
+    session.execute(_insert_for(session)(CaseNumberCounter).values(prefix=prefix, year=year, last_value=0)
+                    .on_conflict_do_nothing(index_elements=["prefix", "year"]))
+    # The UPDATE holds the counter row's lock until commit: concurrent intakes queue, none skips a number.
+    sequence = session.execute(
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.prefix == prefix, CaseNumberCounter.year == year)
+        .values(last_value=CaseNumberCounter.last_value + 1)
+        .returning(CaseNumberCounter.last_value)
+    ).scalar_one()
+    return format_case_number(prefix, year, sequence)
+
+
+def find_or_create_institution(session: Session, data, actor: str) -> Institution:
+    if data.institution_id is not None:
+        institution = session.get(Institution, data.institution_id)
+        if institution is None:
+            raise InvalidInput("respondent institution not found", errors=[
+                {"loc": ["respondent", "institution_id"], "msg": "no such institution"}])
+        return institution
+    # INSERT ... ON CONFLICT: two intakes naming the same new institution at once both end up with one row.
+    inserted_id = session.execute(
+        _insert_for(session)(Institution)
+        .values(name=data.name, kind=data.kind, credit_code=data.credit_code, address=data.address,
+                legal_representative=data.legal_representative)
+        .on_conflict_do_nothing(index_elements=["credit_code"])
+        .returning(Institution.id)
+    ).scalar_one_or_none()
+    institution = session.exec(select(Institution).where(Institution.credit_code == data.credit_code)).one()
+    if inserted_id is not None:
+        record(session, actor=actor, action="institution.created", subject=f"institution:{institution.id}",
+               payload={"name": institution.name, "credit_code": institution.credit_code})
+    return institution
+
+
+def _insert_for(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor: User) -> Case:
+    category = session.get(CaseCategory, data.category_code)
+    if category is None or not category.active:
+        raise InvalidInput("unknown case category", errors=[
+            {"loc": ["category_code"], "msg": f"'{data.category_code}' is not an active category"}])
+    actor_ref = f"user:{actor.id}:{actor.username}"
+    institution = find_or_create_institution(session, data.respondent, actor_ref)
+    received_on = data.received_on or today_in_shanghai()
+    fast_track = data.claim_amount is not None and data.claim_amount <= settings.fast_track_threshold
+    limit = settings.due_working_days_fast_track if fast_track else settings.due_working_days
+    case = Case(
+        number=next_case_number(session, prefix=settings.case_number_prefix, year=received_on.year),
+        channel=data.channel.value, category_code=category.code, institution_id=institution.id,
+        institution_branch=data.respondent.branch, claim_amount=data.claim_amount, facts=data.facts,
+        requests=data.requests, preferred_language=data.preferred_language, city=data.city,
+        needs_elderly_support=data.needs_elderly_support, needs_interpreter=data.needs_interpreter,
+        needs_note=data.needs_note, fast_track=fast_track, received_on=received_on,
+        due_on=workday_calendar(session).add_workdays(received_on, limit),
+        created_by_user_id=actor.id, officer_user_id=actor.id if actor.role == Role.CASE_OFFICER else None,
+    )
+    session.add(case)
+    session.flush()
+    applicant = data.applicant
+    session.add(CaseParty(case_id=case.id, role="applicant", kind="person", name=applicant.name,
+                          id_type=applicant.id_type, id_number=applicant.id_number, phone=applicant.phone,
+                          address=applicant.address))
+    session.add(CaseParty(case_id=case.id, role="respondent", kind="institution", name=institution.name,
+                          credit_code=institution.credit_code, address=institution.address,
+                          representative_name=institution.legal_representative, institution_id=institution.id))
+    session.flush()
+    record(session, actor=actor_ref, action="case.received", subject=f"case:{case.id}", case_id=case.id,
+           payload={"number": case.number, "channel": case.channel, "category": case.category_code,
+                    "claim_amount": case.claim_amount, "fast_track": fast_track, "due_on": case.due_on})
+    return case
+
+
+def transition(session: Session, *, case: Case, target: CaseStatus, actor: str,
+               reason: str | None = None, payload: dict | None = None) -> Case:
+    current = CaseStatus(case.status)
+    check_transition(current, target)
+    if target in NEEDS_REASON and not (reason and reason.strip()):
+        raise InvalidInput(f"moving to '{target.value}' needs a reason",
+                           errors=[{"loc": ["reason"], "msg": "required for this status"}])
+    case.status = target
+    case.status_reason = reason
+    case.updated_at = utcnow()
+    if target == CaseStatus.CLOSED:
+        case.closed_at = case.updated_at
+    session.add(case)
+    session.flush()
+    record(session, actor=actor, action="case.status_changed", subject=f"case:{case.id}", case_id=case.id,
+           payload={"from": current.value, "to": target.value, "reason": reason, **(payload or {})})
+    return case
+
+
+def assign_mediator_user(session: Session, *, case: Case, mediator: User, actor: str, reason: str | None) -> Case:
+    """Put a mediator on the case (the checks on who may mediate live in the rosters domain)."""
+    if mediator.role != Role.MEDIATOR:
+        raise InvalidInput("the chosen user is not a mediator")
+    previous = case.mediator_user_id
+    case.mediator_user_id = mediator.id
+    if CaseStatus(case.status) == CaseStatus.ACCEPTED:
+        transition(session, case=case, target=CaseStatus.MEDIATOR_ASSIGNED, actor=actor, reason=None)
+    elif CaseStatus(case.status) not in (CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION):
+        raise Conflict(f"a mediator cannot be assigned while the case is '{case.status}'")
+    session.add(case)
+    session.flush()
+    record(session, actor=actor, action="case.mediator_assigned", subject=f"case:{case.id}", case_id=case.id,
+           payload={"mediator_user_id": mediator.id, "previous_mediator_user_id": previous, "reason": reason})
+    return case
+
+
+def visibility_clause(user: User):
+    """The SQL condition selecting the cases a user may see (least privilege per role)."""
+    if user.role in (Role.ADMIN, Role.CASE_OFFICER):
+        return True
+    if user.role == Role.MEDIATOR:
+        return Case.mediator_user_id == user.id
+    if user.role == Role.PARTY:
+        return exists().where(and_(CaseParty.case_id == Case.id, CaseParty.user_id == user.id))
+    if user.role == Role.COURT:
+        return exists().where(and_(CaseShare.case_id == Case.id, CaseShare.court_user_id == user.id,
+                                   CaseShare.revoked.is_(False), CaseShare.expires_at > utcnow()))
+    if user.role == Role.EXPERT:
+        return expert_visibility_clause(user)
+    return False
+
+
+def expert_visibility_clause(user: User):
+    # Experts see the cases they were invited to; the rosters domain provides that link when present.
+    try:
+        from ..rosters.models import ExpertInvitation  # noqa: PLC0415
+    except ImportError:
+        return False
+    return exists().where(and_(ExpertInvitation.case_id == Case.id,
+                               ExpertInvitation.expert_user_id == user.id))
+
+
+def get_case_or_404(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    return case
+
+
+def get_visible_case_or_404(session: Session, *, user: User, case_id: int, for_update: bool = False) -> Case:
+    """The case, if this user may see it; otherwise 404, so that others' case ids reveal nothing."""
+    query = select(Case).where(Case.id == case_id).where(visibility_clause(user))
+    if for_update:
+        query = query.with_for_update()
+    case = session.exec(query).first()
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    return case
+
+
+def list_cases(session: Session, *, user: User, status: CaseStatus | None = None, overdue_only: bool = False,
+               limit: int = 100, offset: int = 0) -> list[Case]:
+    query = select(Case).where(visibility_clause(user))
+    if status is not None:
+        query = query.where(Case.status == status)
+    if overdue_only:
+        query = query.where(Case.due_on < today_in_shanghai(),
+                            Case.status.in_([s.value for s in OPEN_STATES]))
+    query = query.order_by(Case.due_on, Case.id).limit(limit).offset(offset)
+    return list(session.exec(query).all())
+
+
+def parties_of(session: Session, case_id: int) -> list[CaseParty]:
+    return list(session.exec(select(CaseParty).where(CaseParty.case_id == case_id).order_by(CaseParty.id)).all())
+
+
+def to_read(session: Session, case: Case, calendar: WorkdayCalendar | None = None) -> CaseRead:
+    today = today_in_shanghai()
+    calendar = calendar or workday_calendar(session)
+    is_open = CaseStatus(case.status) in OPEN_STATES
+    left = calendar.workdays_between(today, case.due_on) if case.due_on > today else -calendar.workdays_between(
+        case.due_on, today)
+    parties = [PartyRead(id=p.id, role=p.role, kind=p.kind, name=p.name, id_type=p.id_type,
+                         id_number_masked=mask_id_number(p.id_number), credit_code=p.credit_code,
+                         phone=p.phone, address=p.address, representative_name=p.representative_name)
+               for p in parties_of(session, case.id)]
+    return CaseRead(**case.model_dump(exclude={"parties"}, warnings=False), overdue=is_open and case.due_on < today,
+                    working_days_left=left, parties=parties)
+
+
+def link_party_user(session: Session, *, case: Case, party_id: int, user: User, actor: str) -> CaseParty:
+    party = session.get(CaseParty, party_id)
+    if party is None or party.case_id != case.id:
+        raise NotFound("party not found on this case")
+    if user.role != Role.PARTY:
+        raise InvalidInput("only a party account can be linked to a case party")
+    party.user_id = user.id
+    session.add(party)
+    session.flush()
+    record(session, actor=actor, action="case.party_linked", subject=f"case:{case.id}", case_id=case.id,
+           payload={"party_id": party.id, "user_id": user.id})
+    return party
+
+
+def share_with_court(session: Session, *, case: Case, court_user: User, days: int, actor: str) -> CaseShare:
+    if court_user.role != Role.COURT:
+        raise InvalidInput("cases can only be shared with court accounts")
+    share = CaseShare(case_id=case.id, court_user_id=court_user.id, expires_at=utcnow() + timedelta(days=days))
+    session.add(share)
+    session.flush()
+    record(session, actor=actor, action="case.shared_with_court", subject=f"case:{case.id}", case_id=case.id,
+           payload={"court_user_id": court_user.id, "expires_at": share.expires_at, "share_id": share.id})
+    return share
+
+
+def due_date_for(session: Session, settings: Settings, *, received_on: date, fast_track: bool) -> date:
+    limit = settings.due_working_days_fast_track if fast_track else settings.due_working_days
+    return workday_calendar(session).add_workdays(received_on, limit)

@@ -1,0 +1,137 @@
+"""The ``mediation-svc`` command: serve, database, keys, demo data, audit, users."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+import typer
+
+from .config import get_settings
+
+app = typer.Typer(help="mediation-svc: banking and insurance dispute mediation service.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+keys_app = typer.Typer(help="Keys and certificates in the key directory.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+def _add_domain_commands() -> None:
+    from .notifications.cli import app as notifications_app
+
+    app.add_typer(notifications_app, name="notifications")
+
+
+_add_domain_commands()
+
+
+def _engine():
+    from .db import make_engine
+    from .security.passwords import use_profile
+
+    settings = get_settings()
+    use_profile(settings.password_hash_profile)
+    return make_engine(settings)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, envvar="PORT", help="Port to listen on (PORT overrides)."),
+          workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
+          reload: bool = typer.Option(False, help="Reload on code changes (development).")) -> None:
+    """Serve the API and the web pages."""
+    import uvicorn
+
+    uvicorn.run("mediation_svc.asgi:app", host=host, port=port, workers=workers, reload=reload,
+                proxy_headers=True, log_config=None)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (creates the database on first run)."""
+    from .migrations_check import pending_heads, upgrade
+
+    engine = _engine()
+    missing = pending_heads(engine)
+    upgrade(engine)
+    typer.echo(f"database up to date ({len(missing)} branch head(s) applied)" if missing else "database up to date")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether migrations are pending."""
+    from .migrations_check import pending_heads
+
+    missing = pending_heads(_engine())
+    typer.echo("pending: " + ", ".join(sorted(missing)) if missing else "up to date")
+    raise typer.Exit(1 if missing else 0)
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create missing keys and certificates (encrypted with MEDIATION_KEY_PASSPHRASE)."""
+    from .pki.keystore import KeyStore, init_keys
+
+    settings = get_settings()
+    created = init_keys(KeyStore.from_settings(settings))
+    typer.echo(f"created: {', '.join(created)}" if created else f"keys present in {settings.key_dir}")
+
+
+@app.command("seed-demo")
+def seed_demo(force: bool = typer.Option(False, help="Seed even if demo data is already there.")) -> None:
+    """Load realistic, fictitious demo data (once)."""
+    from .demo import seed
+
+    result = seed(_engine(), get_settings(), force=force)
+    typer.echo(result.message)
+    for line in result.logins:
+        typer.echo(line)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-check the whole audit chain; exit 1 and name the first broken entry if any."""
+    from sqlmodel import Session
+
+    from .audit.chain import verify_chain
+
+    with Session(_engine()) as session:
+        report = verify_chain(session)
+    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("create-user")
+def create_user(username: str, role: str = typer.Option(..., help="admin, case_officer, mediator, expert, party, court"),
+                display_name: str = typer.Option(..., help="Name shown in the UI and documents."),
+                password: Optional[str] = typer.Option(None, help="Prompted for when omitted."),
+                phone: Optional[str] = typer.Option(None)) -> None:
+    """Create a user account."""
+    from pydantic import ValidationError
+
+    from .accounts.schemas import UserCreate
+    from .accounts.service import create_user as create
+    from .db import unit_of_work
+    from .errors import DomainError
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(username=username, role=role, display_name=display_name, password=password, phone=phone)
+        with unit_of_work(_engine()) as session:
+            user = create(session, data=data, actor="cli")
+    except ValidationError as exc:
+        typer.echo(f"invalid: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    sys.exit(app())

@@ -1,0 +1,87 @@
+"""FastAPI dependencies, named once and reused by every router."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from .accounts.models import User
+from .accounts.service import user_from_access_token
+from .config import Settings
+from .db import unit_of_work
+from .errors import Forbidden
+from .pki.keystore import KeyStore
+from .security.roles import Role
+from .security.tokens import TokenService
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_keystore(request: Request) -> KeyStore:
+    return request.app.state.keystore
+
+
+def get_tokens(request: Request) -> TokenService:
+    return request.app.state.tokens
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    # One request, one transaction: committed when the endpoint returns, before the response is sent
+    # (scope="function" below), rolled back if anything raised.
+    with unit_of_work(request.app.state.engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+KeyStoreDep = Annotated[KeyStore, Depends(get_keystore)]
+TokensDep = Annotated[TokenService, Depends(get_tokens)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_current_user(session: SessionDep, tokens: TokensDep,
+                     token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    from .errors import Unauthenticated
+
+    if not token:
+        raise Unauthenticated("log in first (Authorization: Bearer <token>)")
+    return user_from_access_token(session, tokens, token)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require(*roles: Role):
+    """A dependency that lets through only the given roles."""
+
+    def checker(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"this action needs one of the roles: {', '.join(r.value for r in roles)}")
+        return user
+
+    return Depends(checker)
+
+
+StaffUser = Annotated[User, require(Role.ADMIN, Role.CASE_OFFICER)]
+AdminUser = Annotated[User, require(Role.ADMIN)]
+
+
+def actor_of(user: User) -> str:
+    return f"user:{user.id}:{user.username}"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,77 @@
+"""Domain errors and their mapping to RFC 9457 ``application/problem+json``.
+
+Services raise these; one handler in ``app.py`` turns them into responses. Each error has a stable
+``type`` URI that clients may branch on; ``title`` is a short human summary, ``detail`` the specifics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_BASE = "urn:mediation-svc:problem:"
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extensions = extensions
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return problem(self.status, self.slug, self.title, self.detail, instance, **self.extensions)
+
+
+def problem(status: int, slug: str, title: str, detail: str | None = None,
+            instance: str | None = None, **extensions: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extensions)
+    return body
+
+
+class NotFound(DomainError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Unauthenticated(DomainError):
+    status, slug, title = 401, "unauthenticated", "Authentication required"
+
+
+class Forbidden(DomainError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class Conflict(DomainError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    slug, title = "invalid-transition", "This change of state is not allowed"
+
+
+class InvalidInput(DomainError):
+    status, slug, title = 422, "invalid-input", "Invalid input"
+
+
+class TooManyRequests(DomainError):
+    status, slug, title = 429, "rate-limited", "Too many attempts"
+
+
+class PayloadTooLarge(DomainError):
+    status, slug, title = 413, "payload-too-large", "Upload too large"
+
+
+class ServiceUnavailable(DomainError):
+    status, slug, title = 503, "service-unavailable", "A required service is unavailable"

@@ -1,0 +1,107 @@
+"""Private keys at rest: PEM files in ``keys/``, each encrypted with the deployment passphrase.
+
+Certificates sit beside their keys as plain PEM. Nothing here ever writes an unencrypted private key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+from ..config import Settings
+
+TOKEN_SIGNING_KEY = "token-signing"
+
+
+class KeyStoreError(RuntimeError):
+    pass
+
+
+class KeyStore:
+    def __init__(self, directory: Path, passphrase: bytes) -> None:
+        self.directory = Path(directory)
+        self._passphrase = passphrase
+        self._cache: dict[str, PrivateKeyTypes] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "KeyStore":
+        return cls(settings.key_dir, settings.passphrase())
+
+    def key_path(self, name: str) -> Path:
+        return self.directory / f"{name}.key.pem"
+
+    def cert_path(self, name: str) -> Path:
+        return self.directory / f"{name}.crt.pem"
+
+    def has_key(self, name: str) -> bool:
+        return self.key_path(name).exists()
+
+    def save_private_key(self, name: str, key: PrivateKeyTypes) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(self._passphrase),
+        )
+        path = self.key_path(name)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        os.replace(tmp, path)
+        self._cache[name] = key
+        return path
+
+    def private_key(self, name: str) -> PrivateKeyTypes:
+        if name not in self._cache:
+            path = self.key_path(name)
+            if not path.exists():
+                raise KeyStoreError(f"key '{name}' not found in {self.directory}; run: mediation-svc keys init")
+            try:
+                self._cache[name] = serialization.load_pem_private_key(path.read_bytes(), self._passphrase)
+            except (ValueError, TypeError) as exc:
+                raise KeyStoreError(f"key '{name}' cannot be decrypted: wrong MEDIATION_KEY_PASSPHRASE?") from exc
+        return self._cache[name]
+
+    def save_certificate(self, name: str, cert: x509.Certificate) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.cert_path(name)
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        return path
+
+    def certificate(self, name: str) -> x509.Certificate:
+        path = self.cert_path(name)
+        if not path.exists():
+            raise KeyStoreError(f"certificate '{name}' not found in {self.directory}; run: mediation-svc keys init")
+        return x509.load_pem_x509_certificate(path.read_bytes())
+
+    def ensure_ec_key(self, name: str) -> PrivateKeyTypes:
+        if self.has_key(name):
+            return self.private_key(name)
+        key = ec.generate_private_key(ec.SECP256R1())
+        self.save_private_key(name, key)
+        return key
+
+    def ensure_rsa_key(self, name: str, bits: int = 3072) -> PrivateKeyTypes:
+        if self.has_key(name):
+            return self.private_key(name)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        self.save_private_key(name, key)
+        return key
+
+
+def init_keys(keystore: KeyStore) -> list[str]:
+    """Create every key the service needs that does not exist yet; returns the names created."""
+    created: list[str] = []
+    if not keystore.has_key(TOKEN_SIGNING_KEY):
+        keystore.ensure_ec_key(TOKEN_SIGNING_KEY)
+        created.append(TOKEN_SIGNING_KEY)
+    from . import hierarchy  # the CA hierarchy: root, issuing CA, TSA, seal
+
+    created.extend(hierarchy.ensure_hierarchy(keystore))
+    return created

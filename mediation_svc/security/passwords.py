@@ -1,0 +1,41 @@
+"""Password hashing with Argon2id (argon2-cffi).
+
+Production uses RFC 9106's low-memory profile; the test suite switches to argon2's CHEAPEST profile so that
+hundreds of test accounts do not cost minutes. Hashes carry their parameters, so either verifies the other.
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+
+PROFILES = {
+    "rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+    "rfc9106_high_memory": profiles.RFC_9106_HIGH_MEMORY,
+    "cheapest": profiles.CHEAPEST,  # tests only
+}
+
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+_dummy_hash = _hasher.hash("not-a-real-password")
+
+
+def use_profile(name: str) -> None:
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher.from_parameters(PROFILES[name])
+    # Verifying against this keeps a login for an unknown user as slow as one for a known user.
+    _dummy_hash = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CASE_OFFICER = "case_officer"
+    MEDIATOR = "mediator"
+    EXPERT = "expert"
+    PARTY = "party"  # a consumer, or a representative of an institution
+    COURT = "court"
+
+
+STAFF = (Role.ADMIN, Role.CASE_OFFICER)

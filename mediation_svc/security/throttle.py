@@ -1,0 +1,53 @@
+"""Fixed-window attempt counting in the database, shared by every API worker.
+
+Counting happens in the request's transaction; a failed attempt is written after that transaction ends
+(``db.after_transaction``), on its own connection, so it is kept even though the failing request rolls back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select
+from sqlmodel import Field, Session, SQLModel
+
+from ..db import UTCDateTime, after_transaction, utcnow
+from ..errors import TooManyRequests
+
+
+class ThrottleEvent(SQLModel, table=True):
+    __tablename__ = "throttle_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=40, index=True)
+    key: str = Field(max_length=200, index=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+def recent_count(session: Session, *, bucket: str, key: str, window: timedelta) -> int:
+    since = utcnow() - window
+    return session.execute(
+        select(func.count()).select_from(ThrottleEvent)
+        .where(ThrottleEvent.bucket == bucket, ThrottleEvent.key == key, ThrottleEvent.at >= since)
+    ).scalar_one()
+
+
+def ensure_allowed(session: Session, *, bucket: str, key: str, limit: int, window: timedelta,
+                   message: str = "Too many attempts; try again later.") -> None:
+    if recent_count(session, bucket=bucket, key=key, window=window) >= limit:
+        raise TooManyRequests(message, retry_after_seconds=int(window.total_seconds()))
+
+
+def count_attempt(session: Session, *, bucket: str, key: str) -> None:
+    """Count an attempt durably: written once the current transaction ends, whatever its outcome."""
+    engine = session.get_bind()
+
+    def write() -> None:
+        with engine.begin() as conn:
+            conn.execute(insert(ThrottleEvent).values(bucket=bucket, key=key, at=utcnow()))
+
+    after_transaction(session, write)
+
+
+def clear(session: Session, *, bucket: str, key: str) -> None:
+    session.execute(delete(ThrottleEvent).where(ThrottleEvent.bucket == bucket, ThrottleEvent.key == key))
