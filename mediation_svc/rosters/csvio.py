@@ -1,0 +1,250 @@
+"""CSV import and export of the mediator and expert rosters (RFC 4180 through the ``csv`` module).
+
+Centres keep rosters in spreadsheets, so the files are forgiving about form: UTF-8 with or without a BOM
+(Excel) or GB18030 (older Chinese Excel), lists separated by ``;``, ``；`` or ``、``, yes/no as
+``是/否``, ``true/false``, ``1/0``. They are strict about content: every row is validated like an API
+request and every bad row is reported with its line number; one bad row and nothing is imported (the
+whole file is one transaction, rolled back by the caller when this module raises).
+
+Structured cells: certifications ``name|number|expires_on``, affiliations
+``credit_code|institution_name|relation|started_on|ended_on``, several separated by ``;``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from ..accounts.models import User
+from ..errors import DomainError, InvalidInput
+from . import service
+from .models import Expert, ExpertAffiliation, Mediator, MediatorAffiliation, MediatorCertification, Pool, PoolMember
+from .schemas import ExpertIn, MediatorIn
+
+MEDIATOR_COLUMNS = ["username", "name", "background", "years_of_practice", "specialties", "languages", "cities",
+                    "remote_capable", "max_active_cases", "status", "certifications", "affiliations", "pools"]
+EXPERT_COLUMNS = ["username", "name", "field", "title", "organisation", "qualifications", "cities",
+                  "availability", "availability_note", "active", "affiliations"]
+REQUIRED = {"mediators": ["username", "name", "background", "languages"],
+            "experts": ["username", "name", "field"]}
+MAX_ROWS = 20000
+_LIST_SEP = re.compile(r"[;；、]")
+_TRUE = {"1", "true", "yes", "y", "是", "可", "可以"}
+_FALSE = {"0", "false", "no", "n", "否", "不", "不可"}
+
+
+def decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput("the file is neither UTF-8 nor GB18030 text", errors=[{"line": 0, "msg": "encoding"}])
+
+
+def split_list(cell: str | None) -> list[str]:
+    return [p.strip() for p in _LIST_SEP.split(cell or "") if p.strip()]
+
+
+def parse_bool(cell: str | None, column: str) -> bool | None:
+    value = (cell or "").strip().lower()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{column}: '{cell}' is not yes/no (是/否, true/false, 1/0)")
+
+
+def _parts(entry: str, count: int) -> list[str | None]:
+    parts = [p.strip() or None for p in entry.split("|")]
+    if len(parts) > count:
+        raise ValueError(f"'{entry}' has more than {count} '|'-separated parts")
+    return parts + [None] * (count - len(parts))
+
+
+def parse_certifications(cell: str | None) -> list[dict]:
+    result = []
+    for entry in split_list(cell):
+        name, number, expires = _parts(entry, 3)
+        result.append({"name": name, "number": number, "expires_on": expires})
+    return result
+
+
+def parse_affiliations(cell: str | None) -> list[dict]:
+    result = []
+    for entry in split_list(cell):
+        code, name, relation, started, ended = _parts(entry, 5)
+        result.append({"credit_code": code, "institution_name": name, "relation": relation,
+                       "started_on": started, "ended_on": ended})
+    return result
+
+
+def _rows(text: str, kind: str):
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED[kind] if c not in header]
+    if missing:
+        raise InvalidInput("the header row lacks required columns", errors=[
+            {"line": 1, "column": c, "msg": "required column missing"} for c in missing])
+    reader.fieldnames = header
+    for index, row in enumerate(reader):
+        start = reader.line_num  # the row's (last) physical line; the header is line 1
+        if index >= MAX_ROWS:
+            raise InvalidInput(f"at most {MAX_ROWS} rows per file", errors=[{"line": start, "msg": "too many rows"}])
+        if None in row:  # more cells than header columns
+            yield start, row, header, "the row has more cells than the header"
+            continue
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        yield start, {k: (v or "").strip() for k, v in row.items()}, header, None
+
+
+def _errors_of(exc: Exception, line: int) -> list[dict]:
+    if isinstance(exc, ValidationError):
+        return [{"line": line, "column": str(e["loc"][0]) if e["loc"] else None,
+                 "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    if isinstance(exc, DomainError):
+        errors = exc.extensions.get("errors")
+        if errors:
+            return [{"line": line, "column": str(e.get("loc", [None])[0]), **e} for e in errors]
+        return [{"line": line, "column": None, "msg": exc.detail}]
+    return [{"line": line, "column": None, "msg": str(exc)}]
+
+
+def _import(session: Session, *, data: bytes, kind: str, build: Callable[[dict, list[str]], object],
+            save: Callable[[object], object]) -> dict:
+    text = decode(data)
+    errors: list[dict] = []
+    seen: dict[str, int] = {}
+    created = updated = 0
+    for line, row, header, problem in _rows(text, kind):
+        if problem:
+            errors.append({"line": line, "column": None, "msg": problem})
+            continue
+        username = row.get("username", "")
+        if username in seen:
+            errors.append({"line": line, "column": "username",
+                           "msg": f"username '{username}' already appears on line {seen[username]}"})
+            continue
+        seen[username] = line
+        try:
+            data_in = build(row, header)
+            was_new = save(data_in)
+        except (ValidationError, DomainError, ValueError) as exc:
+            errors.extend(_errors_of(exc, line))
+            continue
+        created, updated = created + was_new, updated + (not was_new)
+    if errors:
+        bad_lines = sorted({e["line"] for e in errors})
+        raise InvalidInput(f"{len(bad_lines)} row(s) are invalid (lines {', '.join(map(str, bad_lines))}); "
+                           "nothing was imported", errors=errors)
+    return {"created": created, "updated": updated}
+
+
+def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:
+    pools = {p.name: p.id for p in session.exec(select(Pool)).all()}
+
+    def build(row: dict, header: list[str]) -> MediatorIn:
+        unknown = [n for n in split_list(row.get("pools")) if n not in pools]
+        if unknown:
+            raise InvalidInput("unknown pool", errors=[{"loc": ["pools"], "msg": f"no pool named '{n}'"}
+                                                       for n in unknown])
+        fields = {"username": row["username"] or None, "name": row["name"], "background": row["background"],
+                  "specialties": split_list(row.get("specialties")), "languages": split_list(row.get("languages")),
+                  "cities": split_list(row.get("cities")),
+                  "certifications": parse_certifications(row.get("certifications")),
+                  "affiliations": parse_affiliations(row.get("affiliations"))}
+        for column in ("years_of_practice", "max_active_cases", "status"):
+            if row.get(column):
+                fields[column] = row[column]
+        remote = parse_bool(row.get("remote_capable"), "remote_capable")
+        if remote is not None:
+            fields["remote_capable"] = remote
+        if "pools" in header:
+            fields["pool_ids"] = [pools[n] for n in split_list(row.get("pools"))]
+        return MediatorIn.model_validate(fields)
+
+    def save(data_in: MediatorIn) -> bool:
+        existing = session.exec(select(Mediator).join(User, User.id == Mediator.user_id)
+                                .where(User.username == data_in.username)).first()
+        service.save_mediator(session, data=data_in, actor=actor, mediator=existing)
+        return existing is None
+
+    return _import(session, data=data, kind="mediators", build=build, save=save)
+
+
+def import_experts(session: Session, *, data: bytes, actor: str) -> dict:
+    def build(row: dict, header: list[str]) -> ExpertIn:
+        fields = {"username": row["username"] or None, "name": row["name"], "field": row["field"],
+                  "title": row.get("title") or None, "organisation": row.get("organisation") or None,
+                  "qualifications": split_list(row.get("qualifications")), "cities": split_list(row.get("cities")),
+                  "availability_note": row.get("availability_note") or None,
+                  "affiliations": parse_affiliations(row.get("affiliations"))}
+        if row.get("availability"):
+            fields["availability"] = row["availability"]
+        active = parse_bool(row.get("active"), "active")
+        if active is not None:
+            fields["active"] = active
+        return ExpertIn.model_validate(fields)
+
+    def save(data_in: ExpertIn) -> bool:
+        existing = session.exec(select(Expert).join(User, User.id == Expert.user_id)
+                                .where(User.username == data_in.username)).first()
+        service.save_expert(session, data=data_in, actor=actor, expert=existing)
+        return existing is None
+
+    return _import(session, data=data, kind="experts", build=build, save=save)
+
+
+def _affiliation_cell(rows) -> str:
+    return ";".join("|".join([a.credit_code or "", a.institution_name, a.relation,
+                              a.started_on.isoformat() if a.started_on else "",
+                              a.ended_on.isoformat() if a.ended_on else ""]).rstrip("|") for a in rows)
+
+
+def _write(columns: list[str], rows) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def export_mediators(session: Session) -> str:
+    pool_names = {p.id: p.name for p in session.exec(select(Pool)).all()}
+    rows = []
+    for mediator, username in session.exec(select(Mediator, User.username).join(User, User.id == Mediator.user_id)
+                                           .order_by(Mediator.id)).all():
+        certs = session.exec(select(MediatorCertification).where(MediatorCertification.mediator_id == mediator.id)
+                             .order_by(MediatorCertification.id)).all()
+        ties = session.exec(select(MediatorAffiliation).where(MediatorAffiliation.mediator_id == mediator.id)
+                            .order_by(MediatorAffiliation.id)).all()
+        pools = session.exec(select(PoolMember.pool_id).where(PoolMember.mediator_id == mediator.id)
+                             .order_by(PoolMember.pool_id)).all()
+        rows.append([username, mediator.name, mediator.background, mediator.years_of_practice,
+                     ";".join(mediator.specialties), ";".join(mediator.languages), ";".join(mediator.cities),
+                     "是" if mediator.remote_capable else "否", mediator.max_active_cases, mediator.status,
+                     ";".join("|".join([c.name, c.number or "", c.expires_on.isoformat() if c.expires_on else ""])
+                              .rstrip("|") for c in certs),
+                     _affiliation_cell(ties), ";".join(pool_names[p] for p in pools)])
+    return _write(MEDIATOR_COLUMNS, rows)
+
+
+def export_experts(session: Session) -> str:
+    rows = []
+    for expert, username in session.exec(select(Expert, User.username).join(User, User.id == Expert.user_id)
+                                         .order_by(Expert.id)).all():
+        ties = session.exec(select(ExpertAffiliation).where(ExpertAffiliation.expert_id == expert.id)
+                            .order_by(ExpertAffiliation.id)).all()
+        rows.append([username, expert.name, expert.field, expert.title or "", expert.organisation or "",
+                     ";".join(expert.qualifications), ";".join(expert.cities), expert.availability,
+                     expert.availability_note or "", "是" if expert.active else "否", _affiliation_cell(ties)])
+    return _write(EXPERT_COLUMNS, rows)

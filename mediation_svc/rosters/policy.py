@@ -1,0 +1,362 @@
+"""Mediator ranking and hard exclusions as pure functions over plain values (no database).
+
+Each criterion is its own function ``(case, candidate, context) -> CriterionResult`` giving a score in
+[0, 1] and an explanation in Chinese (``explanation``) and English (``explanation_en``). A
+``RankingPolicy`` weighs them, applies the hard exclusions and orders the result: higher total first;
+among equals the mediator who has waited longest since their last assignment (rotation), then the lower id.
+
+The hard exclusions (a declared tie with the respondent institution, suspended or retired status, an
+expired certificate, a full load, a granted recusal on this case, being the case's mediator already) are also functions; the service raises
+them as a 409 when someone assigns an excluded mediator anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# A tie that ended this many years ago no longer counts as a conflict of interest.
+TIE_COOLING_OFF_YEARS = 3
+# Rotation reaches its full score after this many days without an assignment.
+ROTATION_FULL_DAYS = 30
+
+# Which professional background fits which case category (the categories of 0001_foundation).
+CATEGORY_FIELD = {
+    "insurance_claim": "insurance",
+    "mis_selling": "insurance",
+    "surrender": "insurance",
+    "bank_card": "finance",
+    "loan": "finance",
+    "wealth_management": "finance",
+}
+BACKGROUND_ZH = {"law": "法律", "finance": "金融", "insurance": "保险", "medicine": "医学", "other": "其他"}
+
+
+@dataclass(frozen=True)
+class CaseProfile:
+    case_id: int
+    category_code: str
+    language: str
+    city: str | None
+    respondent_institution_id: int | None
+    respondent_credit_code: str | None
+    respondent_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A declared affiliation that names the case's respondent institution."""
+
+    institution_name: str
+    relation: str
+    started_on: date | None
+    ended_on: date | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    mediator_id: int
+    user_id: int
+    name: str
+    background: str
+    years_of_practice: int
+    specialties: frozenset[str]
+    languages: frozenset[str]
+    cities: frozenset[str]
+    remote_capable: bool
+    max_active_cases: int
+    active_cases: int
+    status: str
+    last_assigned_at: datetime | None
+    certification_valid_until: date | None
+    expired_certifications: tuple[str, ...] = ()  # names, filled by the service when known
+    ties: tuple[Tie, ...] = ()
+    recused_from_case: bool = False
+    current_on_case: bool = False
+    busy_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class RankingContext:
+    now: datetime
+    today: date
+    capacity_minutes: int  # working minutes in the availability window
+    availability_source: str = "scheduling"  # scheduling | workdays_only
+    window_label: str = ""
+    window_label_en: str = ""
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: str
+    score: float
+    explanation: str
+    explanation_en: str
+
+    def as_dict(self, weight: float) -> dict:
+        return {"criterion": self.criterion, "weight": weight, "score": round(self.score, 3),
+                "points": round(self.score * weight, 2), "explanation": self.explanation,
+                "explanation_en": self.explanation_en}
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    code: str
+    message: str
+    message_en: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "message_en": self.message_en}
+
+
+# --- criteria ---------------------------------------------------------------------------------------
+
+def specialty(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    if case.category_code in c.specialties:
+        return CriterionResult("specialty", 1.0, f"专长包含本案类别（{case.category_code}）",
+                               f"specialises in this case's category ({case.category_code})")
+    field_needed = CATEGORY_FIELD.get(case.category_code)
+    if field_needed and c.background == field_needed:
+        return CriterionResult("specialty", 0.6, f"{BACKGROUND_ZH[c.background]}背景，与本案领域相符",
+                               f"{c.background} background matches the case's field")
+    if c.background == "law":
+        return CriterionResult("specialty", 0.4, "法律背景，可处理各类纠纷",
+                               "legal background, suitable for any dispute")
+    return CriterionResult("specialty", 0.0, "专长与本案类别不符", "no specialty in this case's category")
+
+
+def language(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    wanted = case.language
+    if wanted in c.languages:
+        return CriterionResult("language", 1.0, f"可使用{wanted}调解", f"can mediate in {wanted}")
+    if "普通话" in c.languages:
+        return CriterionResult("language", 0.3, f"不会{wanted}，可使用普通话",
+                               f"does not speak {wanted}; can use Putonghua")
+    return CriterionResult("language", 0.0, f"不会{wanted}", f"does not speak {wanted}")
+
+
+def location(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    if not case.city:
+        return CriterionResult("location", 1.0, "案件未限定城市", "the case names no city")
+    if case.city in c.cities:
+        return CriterionResult("location", 1.0, f"服务{case.city}", f"serves {case.city}")
+    if c.remote_capable:
+        return CriterionResult("location", 0.6, f"不在{case.city}，可视频调解",
+                               f"not in {case.city}, mediates remotely")
+    return CriterionResult("location", 0.0, f"不服务{case.city}且不能远程调解",
+                           f"does not serve {case.city} and cannot mediate remotely")
+
+
+def load(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    maximum = max(c.max_active_cases, 1)
+    free = max(maximum - c.active_cases, 0)
+    return CriterionResult("load", free / maximum, f"在办{c.active_cases}件，上限{maximum}件",
+                           f"{c.active_cases} active cases of a maximum of {maximum}")
+
+
+def rotation(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    if c.last_assigned_at is None:
+        return CriterionResult("rotation", 1.0, "尚未被指派过案件", "never assigned a case yet")
+    days = max((ctx.now - c.last_assigned_at).total_seconds() / 86400, 0.0)
+    whole = int(days)
+    return CriterionResult("rotation", min(days / ROTATION_FULL_DAYS, 1.0), f"距上次指派{whole}天",
+                           f"{whole} days since the last assignment")
+
+
+def availability(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    capacity = max(ctx.capacity_minutes, 1)
+    free = max(capacity - c.busy_minutes, 0)
+    hours, hours_cap = free / 60, capacity / 60
+    if ctx.availability_source == "workdays_only":
+        return CriterionResult("availability", free / capacity,
+                               f"{ctx.window_label}共{hours_cap:g}小时工作时间（未接入排期数据）",
+                               f"{hours_cap:g} working hours in {ctx.window_label_en} (no scheduling data)")
+    return CriterionResult("availability", free / capacity,
+                           f"{ctx.window_label}空闲{hours:g}小时（共{hours_cap:g}小时）",
+                           f"{hours:g} of {hours_cap:g} working hours free in {ctx.window_label_en}")
+
+
+Criterion = Callable[[CaseProfile, Candidate, RankingContext], CriterionResult]
+
+
+# --- hard exclusions ----------------------------------------------------------------------------------
+
+def tie_is_current(tie: Tie, today: date, cooling_off_years: int = TIE_COOLING_OFF_YEARS) -> bool:
+    if tie.started_on is not None and tie.started_on > today:
+        return False
+    if tie.ended_on is None:
+        return True
+    try:
+        cutoff = tie.ended_on.replace(year=tie.ended_on.year + cooling_off_years)
+    except ValueError:  # 29 February
+        cutoff = tie.ended_on.replace(year=tie.ended_on.year + cooling_off_years, day=28)
+    return today < cutoff
+
+
+def exclude_conflict(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    current = [t for t in c.ties if tie_is_current(t, today)]
+    if not current:
+        return None
+    tie = current[0]
+    since = f"{tie.started_on}起" if tie.started_on else ""
+    until = f"至{tie.ended_on}" if tie.ended_on else "至今"
+    return Exclusion("conflict_of_interest",
+                     f"与被申请人{tie.institution_name}存在利害关系（{tie.relation}，{since}{until}）",
+                     f"declared tie with the respondent {tie.institution_name} ({tie.relation}, "
+                     f"{tie.started_on or '?'} to {tie.ended_on or 'now'})")
+
+
+def exclude_status(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    if c.status == "suspended":
+        return Exclusion("suspended", "调解员已被暂停", "the mediator is suspended")
+    if c.status == "retired":
+        return Exclusion("retired", "调解员已退出名册", "the mediator has retired")
+    if c.status != "active":
+        return Exclusion("not_active", f"调解员状态为{c.status}", f"the mediator's status is {c.status}")
+    return None
+
+
+def exclude_certification(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    if c.certification_valid_until is None or c.certification_valid_until >= today:
+        return None
+    names = "、".join(c.expired_certifications) or "资格证书"
+    names_en = ", ".join(c.expired_certifications) or "a certification"
+    return Exclusion("certification_expired", f"{names}已于{c.certification_valid_until}过期",
+                     f"{names_en} expired on {c.certification_valid_until}")
+
+
+def exclude_full_load(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    if c.active_cases < c.max_active_cases:
+        return None
+    return Exclusion("full_load", f"在办案件已满（{c.active_cases}/{c.max_active_cases}）",
+                     f"load is full ({c.active_cases} of {c.max_active_cases} active cases)")
+
+
+def exclude_recused(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    if not c.recused_from_case:
+        return None
+    return Exclusion("recused", "已就本案回避", "has been recused from this case")
+
+
+def exclude_current(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    if not c.current_on_case:
+        return None
+    return Exclusion("already_assigned", "已是本案调解员", "is already the mediator of this case")
+
+
+Rule = Callable[[CaseProfile, Candidate, date], "Exclusion | None"]
+HARD_EXCLUSIONS: tuple[Rule, ...] = (exclude_conflict, exclude_status, exclude_certification,
+                                     exclude_full_load, exclude_recused, exclude_current)
+
+
+def exclusions_for(case: CaseProfile, c: Candidate, today: date,
+                   rules: Sequence[Rule] = HARD_EXCLUSIONS) -> list[Exclusion]:
+    return [e for rule in rules if (e := rule(case, c, today)) is not None]
+
+
+# --- the policy ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ranked:
+    candidate: Candidate
+    total: float
+    criteria: list[dict]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    candidate: Candidate
+    reasons: list[Exclusion]
+
+
+@dataclass(frozen=True)
+class RankingPolicy:
+    """Weighted criteria (weights sum to 100, so a total reads as points out of 100) and hard exclusions."""
+
+    criteria: tuple[tuple[Criterion, float], ...] = field(default=(
+        (specialty, 30.0), (language, 20.0), (location, 15.0), (load, 15.0), (rotation, 10.0),
+        (availability, 10.0)))
+    exclusions: tuple[Rule, ...] = HARD_EXCLUSIONS
+
+    def score(self, case: CaseProfile, c: Candidate, ctx: RankingContext) -> Ranked:
+        parts = [(fn(case, c, ctx), weight) for fn, weight in self.criteria]
+        total = round(sum(r.score * w for r, w in parts), 2)
+        return Ranked(c, total, [r.as_dict(w) for r, w in parts])
+
+    def rank(self, case: CaseProfile, candidates: Iterable[Candidate],
+             ctx: RankingContext) -> tuple[list[Ranked], list[Rejected]]:
+        ranked: list[Ranked] = []
+        rejected: list[Rejected] = []
+        for c in candidates:
+            reasons = exclusions_for(case, c, ctx.today, self.exclusions)
+            if reasons:
+                rejected.append(Rejected(c, reasons))
+            else:
+                ranked.append(self.score(case, c, ctx))
+        ranked.sort(key=rotation_order)
+        rejected.sort(key=lambda r: r.candidate.mediator_id)
+        return ranked, rejected
+
+
+def rotation_order(r: Ranked) -> tuple:
+    """Higher total first; among equals the longest wait since the last assignment (never first), then id."""
+    last = r.candidate.last_assigned_at
+    return (-r.total, 0 if last is None else 1, last.timestamp() if last else 0.0, r.candidate.mediator_id)
+
+
+DEFAULT_POLICY = RankingPolicy()
+
+
+# --- certifications and fairness -----------------------------------------------------------------------
+
+def certification_valid_until(certs: Iterable[tuple[str, date | None]]) -> date | None:
+    """The first day a kind of certificate lapses: for each name the latest expiry counts (a renewal
+    replaces the old card); None when nothing expires."""
+    latest: dict[str, date | None] = {}
+    for name, expires in certs:
+        key = name.strip()
+        if key in latest and latest[key] is None:
+            continue
+        latest[key] = None if expires is None else max(expires, latest.get(key) or expires)
+    dates = [d for d in latest.values() if d is not None]
+    return min(dates) if dates else None
+
+
+def expired_certifications(certs: Iterable[tuple[str, date | None]], today: date) -> list[str]:
+    latest: dict[str, date | None] = {}
+    for name, expires in certs:
+        key = name.strip()
+        if key in latest and latest[key] is None:
+            continue
+        latest[key] = None if expires is None else max(expires, latest.get(key) or expires)
+    return sorted(name for name, d in latest.items() if d is not None and d < today)
+
+
+@dataclass(frozen=True)
+class GroupFairness:
+    group: str
+    members: int
+    total: int
+    most: tuple[int, int] | None  # (mediator_id, assignments)
+    least: tuple[int, int] | None
+    spread: int
+    mean: float
+
+
+def fairness(groups: dict[str, Sequence[int]], counts: dict[int, int]) -> list[GroupFairness]:
+    """Per group of comparable mediators: the most and least assigned and the spread between them.
+    Members without assignments count as zero; ties are broken by the lower mediator id."""
+    result = []
+    for name, members in groups.items():
+        members = sorted(set(members))
+        if not members:
+            result.append(GroupFairness(name, 0, 0, None, None, 0, 0.0))
+            continue
+        per = [(m, counts.get(m, 0)) for m in members]
+        most = min(per, key=lambda p: (-p[1], p[0]))
+        least = min(per, key=lambda p: (p[1], p[0]))
+        total = sum(n for _, n in per)
+        result.append(GroupFairness(name, len(members), total, most, least, most[1] - least[1],
+                                    round(total / len(members), 2)))
+    return result
