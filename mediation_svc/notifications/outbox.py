@@ -1,0 +1,61 @@
+"""Writing to the outbox, always in the caller's transaction: a change and its notices commit together."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from ..db import utcnow
+from .models import Channel, OutboxMessage, OutboxStatus
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST"
+    content: bytes
+
+
+def encode_attachments(attachments: Sequence[Attachment]) -> str | None:
+    if not attachments:
+        return None
+    return json.dumps([{"filename": a.filename, "content_type": a.content_type,
+                        "content_b64": base64.b64encode(a.content).decode("ascii")} for a in attachments],
+                      ensure_ascii=False)
+
+
+def decode_attachments(text: str | None) -> list[Attachment]:
+    if not text:
+        return []
+    return [Attachment(item["filename"], item["content_type"], base64.b64decode(item["content_b64"]))
+            for item in json.loads(text)]
+
+
+def enqueue(session: Session, *, kind: str, channel: Channel, recipient: str, body: str,
+            subject: str | None = None, recipient_name: str | None = None, recipient_user_id: int | None = None,
+            attachments: Sequence[Attachment] = (), case_id: int | None = None, ref: str | None = None,
+            send_at: datetime | None = None, max_attempts: int = 6) -> OutboxMessage:
+    """Add one message; it is sent by the dispatcher once the transaction commits and ``send_at`` is due."""
+    message = OutboxMessage(kind=kind, channel=channel, recipient=recipient, recipient_name=recipient_name,
+                            recipient_user_id=recipient_user_id, subject=subject, body=body,
+                            attachments=encode_attachments(attachments), case_id=case_id, ref=ref,
+                            next_attempt_at=send_at or utcnow(), max_attempts=max_attempts)
+    session.add(message)
+    return message
+
+
+def cancel_pending(session: Session, *, ref: str, kinds: Iterable[str] | None = None) -> int:
+    """Withdraw messages not yet sent about ``ref`` (e.g. reminders for a session that moved)."""
+    statement = (update(OutboxMessage)
+                 .where(OutboxMessage.ref == ref, OutboxMessage.status == OutboxStatus.PENDING.value)
+                 .values(status=OutboxStatus.CANCELLED.value, last_error="superseded"))
+    if kinds is not None:
+        statement = statement.where(OutboxMessage.kind.in_(list(kinds)))
+    result = session.execute(statement)
+    return result.rowcount or 0

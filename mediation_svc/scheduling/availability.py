@@ -1,0 +1,77 @@
+"""Loading who is busy when: the database side of slot finding, and workload figures for rosters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from .models import ACTIVE_STATUSES, MediationSession, SessionBooking, SessionParticipant, SessionStatus, TimeOff
+from .slots import Interval, merge
+
+BOOKED_STATUSES = (*ACTIVE_STATUSES, SessionStatus.HELD)
+
+
+def user_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def party_key(party_id: int) -> str:
+    return f"party:{party_id}"
+
+
+def room_key(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+def busy_minutes(session: Session, *, user_ids: Iterable[int], start: datetime, end: datetime) -> dict[int, int]:
+    """Minutes each user spends in scheduled or held sessions within [start, end) (buffers not counted).
+
+    Every requested user is in the answer, with 0 when they have no sessions in the window.
+    """
+    ids = sorted(set(user_ids))
+    result = {user_id: 0 for user_id in ids}
+    if not ids or end <= start:
+        return result
+    rows = session.exec(
+        select(SessionParticipant.user_id, MediationSession.starts_at, MediationSession.ends_at)
+        .join(MediationSession, MediationSession.id == SessionParticipant.session_id)
+        .where(SessionParticipant.user_id.in_(ids),
+               MediationSession.status.in_([s.value for s in BOOKED_STATUSES]),
+               MediationSession.starts_at < end, MediationSession.ends_at > start)
+    ).all()
+    seen: dict[int, list[Interval]] = defaultdict(list)
+    for user_id, s_start, s_end in rows:
+        seen[user_id].append((max(s_start, start), min(s_end, end)))
+    for user_id, intervals in seen.items():
+        # A user listed twice on one session, or on two overlapping sessions, is not busy twice over.
+        result[user_id] = int(sum((b - a).total_seconds() for a, b in merge(intervals)) // 60)
+    return result
+
+
+def busy_intervals(session: Session, *, resources: Sequence[str], start: datetime, end: datetime,
+                   exclude_session_id: int | None = None) -> dict[str, list[Interval]]:
+    """Booked time per resource key overlapping [start, end), merged and sorted (leave included)."""
+    result: dict[str, list[Interval]] = {key: [] for key in resources}
+    if not resources:
+        return result
+    query = (select(SessionBooking.resource, SessionBooking.starts_at, SessionBooking.ends_at)
+             .where(SessionBooking.resource.in_(list(resources)),
+                    SessionBooking.starts_at < end, SessionBooking.ends_at > start))
+    if exclude_session_id is not None:
+        query = query.where(SessionBooking.session_id != exclude_session_id)
+    for resource, b_start, b_end in session.exec(query).all():
+        result[resource].append((b_start, b_end))
+    user_ids = {int(k.split(":")[1]): k for k in resources if k.startswith("user:")}
+    room_ids = {int(k.split(":")[1]): k for k in resources if k.startswith("room:")}
+    if user_ids or room_ids:
+        leave = select(TimeOff).where(TimeOff.starts_at < end, TimeOff.ends_at > start,
+                                      or_(TimeOff.user_id.in_(list(user_ids)), TimeOff.room_id.in_(list(room_ids))))
+        for off in session.exec(leave).all():
+            key = user_ids.get(off.user_id) if off.user_id is not None else room_ids.get(off.room_id)
+            if key is not None:
+                result[key].append((off.starts_at, off.ends_at))
+    return {key: merge(intervals) for key, intervals in result.items()}

@@ -1,0 +1,82 @@
+"""Texts of session notices, in Chinese (zh-CN): e-mail subject and body, and the short SMS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..timeutil import SHANGHAI
+
+WEEKDAYS = "一二三四五六日"
+MODES = {"onsite": "现场调解", "remote": "视频调解", "hybrid": "现场调解（可视频参加）"}
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    center_name: str
+    case_number: str
+    mode: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None = None
+    meeting_url: str | None = None
+    agenda: str | None = None
+
+
+def when(start: datetime, end: datetime) -> str:
+    """``2026年12月1日（星期二）09:30–10:30``, in Beijing time."""
+    s, e = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+    return f"{s.year}年{s.month}月{s.day}日（星期{WEEKDAYS[s.weekday()]}）{s:%H:%M}–{e:%H:%M}"
+
+
+def _details(f: SessionFacts) -> str:
+    lines = [f"时间：{when(f.starts_at, f.ends_at)}（北京时间）", f"方式：{MODES.get(f.mode, f.mode)}"]
+    if f.place:
+        lines.append(f"地点：{f.place}")
+    if f.meeting_url:
+        lines.append(f"视频会议链接：{f.meeting_url}")
+    if f.agenda:
+        lines.append(f"议程：{f.agenda}")
+    return "\n".join(lines)
+
+
+def _letter(name: str, opening: str, f: SessionFacts, closing: str) -> str:
+    return f"{name}：\n\n您好！{opening}\n\n{_details(f)}\n\n{closing}\n\n{f.center_name}\n"
+
+
+def scheduled(name: str, f: SessionFacts) -> tuple[str, str, str]:
+    subject = f"调解会议通知（{f.case_number}）"
+    body = _letter(name, f"{f.center_name}定于以下时间就{f.case_number}号纠纷举行调解会议，请准时参加。", f,
+                   "请携带身份证件及相关证据材料。如需改期，请尽快与本中心联系。附件为日历邀请。")
+    sms = f"【{f.center_name}】{name}您好，{f.case_number}号纠纷调解会议定于{when(f.starts_at, f.ends_at)}，" \
+          f"{MODES.get(f.mode, f.mode)}。" + (f"链接：{f.meeting_url}" if f.meeting_url else (f"地点：{f.place}" if f.place else ""))
+    return subject, body, sms
+
+
+def rescheduled(name: str, f: SessionFacts, *, previous_start: datetime, previous_end: datetime,
+                reason: str) -> tuple[str, str, str]:
+    subject = f"调解会议改期通知（{f.case_number}）"
+    body = _letter(name, f"原定于{when(previous_start, previous_end)}举行的{f.case_number}号纠纷调解会议改期，"
+                         f"改期原因：{reason}。新的安排如下：", f, "调解员不变。附件为更新后的日历邀请。")
+    sms = f"【{f.center_name}】{name}您好，{f.case_number}号纠纷调解会议改至{when(f.starts_at, f.ends_at)}，" \
+          f"原因：{reason}。"
+    return subject, body, sms
+
+
+def cancelled(name: str, f: SessionFacts, *, reason: str) -> tuple[str, str, str]:
+    subject = f"调解会议取消通知（{f.case_number}）"
+    body = _letter(name, f"原定于以下时间举行的{f.case_number}号纠纷调解会议已取消，取消原因：{reason}。", f,
+                   "后续安排将另行通知。")
+    sms = f"【{f.center_name}】{name}您好，原定于{when(f.starts_at, f.ends_at)}的{f.case_number}号纠纷调解会议" \
+          f"已取消，原因：{reason}。"
+    return subject, body, sms
+
+
+def reminder(name: str, f: SessionFacts, *, hours_before: int) -> tuple[str, str, str]:
+    lead = "明天" if hours_before >= 24 else f"{hours_before}小时后"
+    subject = f"调解会议提醒（{f.case_number}）"
+    body = _letter(name, f"您参加的{f.case_number}号纠纷调解会议将于{lead}开始。", f, "请准时参加。")
+    sms = f"【{f.center_name}】提醒：{f.case_number}号纠纷调解会议将于{lead}" \
+          f"（{f.starts_at.astimezone(SHANGHAI):%m月%d日 %H:%M}）开始。" + \
+          (f"链接：{f.meeting_url}" if f.meeting_url else "")
+    return subject, body, sms

@@ -1,0 +1,672 @@
+"""Scheduling rules: venues and rooms, working hours and leave, sessions, double-booking checks, history,
+slot finding (loading data for the pure ``slots`` module), the session record and calendar feeds."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import delete, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ..accounts.models import User
+from ..audit.chain import record
+from ..cases.models import Case, CaseParty
+from ..cases.service import parties_of, transition, workday_calendar
+from ..cases.states import CaseStatus
+from ..config import Settings
+from ..db import is_postgresql, utcnow
+from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from ..security.roles import Role
+from ..timeutil import SHANGHAI, format_shanghai
+from ..workdays import WorkdayCalendar
+from . import slots as slot_policy
+from .availability import busy_intervals, party_key, room_key, user_key
+from .meetings import check_manual_link, provider_from_settings
+from .models import (ACTIVE_STATUSES, CalendarFeedToken, MediationSession, ParticipantRole, Room, SessionBooking,
+                     SessionChange, SessionMode, SessionParticipant, SessionRecord, SessionStatus, TimeOff, Venue,
+                     WorkingHours)
+from .schemas import (HoursIn, ParticipantIn, RecordIn, RescheduleIn, RoomIn, SessionCreate, TimeOffIn, VenueIn)
+
+BOOKING_LOCK_SPACE = 0x5343  # first key of the advisory locks that queue bookings (PostgreSQL)
+SCHEDULABLE_CASE_STATES = frozenset({CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION,
+                                     CaseStatus.AGREEMENT_DRAFTED})
+ROLE_LABELS = {"mediator": "调解员", "applicant": "申请人", "respondent": "被申请人", "representative": "代理人",
+               "expert": "专家", "interpreter": "翻译"}
+
+
+class SchedulingConflict(Conflict):
+    """Someone or something is already booked: ``conflicts`` names the sessions in the way."""
+
+    slug, title = "scheduling-conflict", "The time is already booked"
+
+
+# --- venues, rooms, hours, leave ------------------------------------------------------------------------------
+
+
+def create_venue(session: Session, *, data: VenueIn, actor: str) -> Venue:
+    venue = Venue(**data.model_dump())
+    session.add(venue)
+    session.flush()
+    record(session, actor=actor, action="venue.created", subject=f"venue:{venue.id}", payload=data.model_dump())
+    return venue
+
+
+def create_room(session: Session, *, venue: Venue, data: RoomIn, actor: str) -> Room:
+    room = Room(venue_id=venue.id, name=data.name, capacity=data.capacity, equipment=",".join(data.equipment),
+                video_equipped=data.video_equipped, wheelchair_accessible=data.wheelchair_accessible)
+    session.add(room)
+    session.flush()
+    record(session, actor=actor, action="room.created", subject=f"room:{room.id}",
+           payload={"venue_id": venue.id, **data.model_dump()})
+    return room
+
+
+def get_or_404(session: Session, model, ident: int, label: str):
+    obj = session.get(model, ident)
+    if obj is None:
+        raise NotFound(f"{label} {ident} not found")
+    return obj
+
+
+def set_working_hours(session: Session, *, user: User, hours: Sequence[HoursIn], actor: str) -> list[WorkingHours]:
+    session.execute(delete(WorkingHours).where(WorkingHours.user_id == user.id))
+    rows = [WorkingHours(user_id=user.id, weekday=h.weekday, starts=h.starts, ends=h.ends) for h in hours]
+    session.add_all(rows)
+    session.flush()
+    record(session, actor=actor, action="working_hours.set", subject=f"user:{user.id}",
+           payload={"hours": [h.model_dump() for h in hours]})
+    return rows
+
+
+def add_time_off(session: Session, *, user: User, data: TimeOffIn, actor: str) -> TimeOff:
+    off = TimeOff(user_id=user.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
+    session.add(off)
+    session.flush()
+    record(session, actor=actor, action="time_off.added", subject=f"user:{user.id}",
+           payload={"starts_at": data.starts_at, "ends_at": data.ends_at, "reason": data.reason})
+    return off
+
+
+def default_hours(settings: Settings) -> dict[int, list[tuple[time, time]]]:
+    return slot_policy.every_weekday(slot_policy.parse_hours(settings.scheduling_default_hours))
+
+
+def hours_of(session: Session, settings: Settings, user_ids: Sequence[int]) -> dict[int, dict[int, list]]:
+    """Weekly hours per user: their own rows, or the centre's default."""
+    own: dict[int, dict[int, list]] = {}
+    if user_ids:
+        for row in session.exec(select(WorkingHours).where(WorkingHours.user_id.in_(list(user_ids)))).all():
+            own.setdefault(row.user_id, {}).setdefault(row.weekday, []).append((row.starts, row.ends))
+    fallback = default_hours(settings)
+    return {uid: {wd: sorted(r) for wd, r in own[uid].items()} if uid in own else fallback for uid in user_ids}
+
+
+def venue_hours(venue: Venue) -> dict[int, list[tuple[time, time]]]:
+    return slot_policy.every_weekday([(venue.opens_at, venue.closes_at)])
+
+
+# --- participants and bookings ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    role: ParticipantRole
+    name: str
+    user_id: int | None = None
+    party_id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def resource(self) -> str | None:
+        if self.user_id is not None:
+            return user_key(self.user_id)
+        if self.party_id is not None:
+            return party_key(self.party_id)
+        return None  # a named person without an account cannot be checked against other sessions
+
+
+def _party_planned(party: CaseParty, user: User | None) -> Planned:
+    role = ParticipantRole.APPLICANT if party.role == "applicant" else ParticipantRole.RESPONDENT
+    return Planned(role=role, name=party.name, user_id=party.user_id, party_id=party.id,
+                   email=user.email if user else None, phone=(user.phone if user and user.phone else party.phone))
+
+
+def plan_participants(session: Session, *, case: Case, wanted: Sequence[ParticipantIn] | None) -> list[Planned]:
+    """Resolve who attends; the case's mediator is always among them."""
+    if case.mediator_user_id is None:
+        raise InvalidInput("案件尚未指派调解员，不能安排调解会议 (the case has no mediator yet)")
+    mediator = session.get(User, case.mediator_user_id)
+    planned = [Planned(ParticipantRole.MEDIATOR, mediator.display_name, user_id=mediator.id,
+                       email=mediator.email, phone=mediator.phone)]
+    parties = {p.id: p for p in parties_of(session, case.id)}
+    if wanted is None:
+        for party in parties.values():
+            planned.append(_party_planned(party, session.get(User, party.user_id) if party.user_id else None))
+        return planned
+    errors = []
+    for index, item in enumerate(wanted):
+        if item.user_id == mediator.id:
+            continue
+        if item.party_id is not None:
+            party = parties.get(item.party_id)
+            if party is None:
+                errors.append({"loc": ["participants", index, "party_id"], "msg": "not a party of this case"})
+                continue
+            p = _party_planned(party, session.get(User, party.user_id) if party.user_id else None)
+            p.email, p.phone = item.email or p.email, item.phone or p.phone
+            planned.append(p)
+        elif item.user_id is not None:
+            user = session.get(User, item.user_id)
+            if user is None or not user.active:
+                errors.append({"loc": ["participants", index, "user_id"], "msg": "no such active user"})
+                continue
+            if item.role == ParticipantRole.MEDIATOR and user.role != Role.MEDIATOR:
+                errors.append({"loc": ["participants", index, "role"], "msg": "this user is not a mediator"})
+                continue
+            planned.append(Planned(item.role, item.name or user.display_name, user_id=user.id,
+                                   email=item.email or user.email, phone=item.phone or user.phone))
+        else:
+            planned.append(Planned(item.role, item.name.strip(), email=item.email, phone=item.phone))
+    if errors:
+        raise InvalidInput("some participants are not valid", errors=errors)
+    seen: set[str] = set()
+    unique = []
+    for p in planned:
+        key = p.resource or f"name:{p.role}:{p.name}"
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def _bookings_for(ms: MediationSession, planned: Sequence[Planned], buffer: timedelta) -> list[SessionBooking]:
+    bookings: dict[str, SessionBooking] = {}
+    for p in planned:
+        key = p.resource
+        if key is None:
+            continue
+        ends = ms.ends_at + (buffer if p.role == ParticipantRole.MEDIATOR else timedelta(0))
+        if key not in bookings or bookings[key].ends_at < ends:
+            bookings[key] = SessionBooking(session_id=ms.id, resource=key, starts_at=ms.starts_at, ends_at=ends)
+    if ms.room_id is not None:
+        key = room_key(ms.room_id)
+        bookings[key] = SessionBooking(session_id=ms.id, resource=key, starts_at=ms.starts_at, ends_at=ms.ends_at)
+    return list(bookings.values())
+
+
+def find_conflicts(session: Session, *, bookings: Sequence[SessionBooking], exclude_session_id: int | None,
+                   labels: dict[str, str]) -> list[dict]:
+    """Active sessions whose bookings overlap the given ones, resource by resource."""
+    if not bookings:
+        return []
+    wanted = {b.resource: b for b in bookings}
+    earliest = min(b.starts_at for b in bookings)
+    latest = max(b.ends_at for b in bookings)
+    query = (select(SessionBooking, MediationSession, Case.number)
+             .join(MediationSession, MediationSession.id == SessionBooking.session_id)
+             .join(Case, Case.id == MediationSession.case_id)
+             .where(SessionBooking.resource.in_(list(wanted)), SessionBooking.starts_at < latest,
+                    SessionBooking.ends_at > earliest)
+             .order_by(MediationSession.starts_at, SessionBooking.resource))
+    if exclude_session_id is not None:
+        query = query.where(SessionBooking.session_id != exclude_session_id)
+    conflicts = []
+    for booking, other, case_number in session.exec(query).all():
+        mine = wanted[booking.resource]
+        if booking.starts_at < mine.ends_at and mine.starts_at < booking.ends_at:
+            conflicts.append({
+                "session_id": other.id, "case_id": other.case_id, "case_number": case_number,
+                "resource": booking.resource, "resource_label": labels.get(booking.resource, booking.resource),
+                "starts_at": other.starts_at.isoformat(), "ends_at": other.ends_at.isoformat(),
+                "starts_at_local": format_shanghai(other.starts_at),
+            })
+    return conflicts
+
+
+def _raise_conflict(conflicts: list[dict]) -> None:
+    described = "；".join(f"{c['resource_label']}已安排调解会议 #{c['session_id']}（{c['case_number']}，"
+                         f"{c['starts_at_local']}）" for c in conflicts)
+    raise SchedulingConflict(f"时间冲突：{described}" if conflicts else "时间冲突：该时段已被占用",
+                             conflicts=conflicts)
+
+
+def book(session: Session, *, ms: MediationSession, planned: Sequence[Planned], buffer: timedelta,
+         labels: dict[str, str]) -> list[SessionBooking]:
+    """Insert the session's bookings, or raise SchedulingConflict naming the sessions in the way.
+
+    The check before the insert names the conflicts; on PostgreSQL the exclusion constraint is what
+    guarantees it when two requests race (the loser's insert waits for the winner's commit, then fails).
+    Callers insert bookings before writing the audit entry, so a racing request never waits on a lock
+    that the winner also needs.
+    """
+    bookings = _bookings_for(ms, planned, buffer)
+    if is_postgresql(session):
+        # Queue requests for the same resources here, in one global order: the later request then sees the
+        # earlier one's committed bookings in the check below and gets a clean 409. Without it, two requests
+        # inserting several overlapping rows at once can wait on each other inside the constraint (deadlock).
+        for key in sorted(b.resource for b in bookings):
+            session.execute(select(func.pg_advisory_xact_lock(BOOKING_LOCK_SPACE, func.hashtext(key))))
+    conflicts = find_conflicts(session, bookings=bookings, exclude_session_id=ms.id, labels=labels)
+    if conflicts:
+        _raise_conflict(conflicts)
+    try:
+        with session.begin_nested():
+            session.add_all(bookings)
+            session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "23P01":  # exclusion_violation
+            raise
+        # The savepoint is gone; this statement sees the rival's committed rows (READ COMMITTED).
+        _raise_conflict(find_conflicts(session, bookings=bookings, exclude_session_id=ms.id, labels=labels))
+    return bookings
+
+
+def _labels(planned: Sequence[Planned], room: Room | None) -> dict[str, str]:
+    labels = {p.resource: f"{ROLE_LABELS.get(p.role, p.role)} {p.name}" for p in planned if p.resource}
+    if room is not None:
+        labels[room_key(room.id)] = f"会议室 {room.name}"
+    return labels
+
+
+# --- validation of a proposed time ------------------------------------------------------------------------------
+
+
+def check_time(session: Session, settings: Settings, *, starts_at: datetime, ends_at: datetime,
+               planned: Sequence[Planned], room: Room | None, calendar: WorkdayCalendar | None = None,
+               exclude_session_id: int | None = None) -> None:
+    """Working day, working hours, opening hours, leave and room closures; 422 with every problem listed."""
+    if starts_at <= utcnow():
+        raise InvalidInput("会议时间必须晚于当前时间 (the session must start in the future)",
+                           errors=[{"loc": ["starts_at"], "msg": "must be in the future"}])
+    calendar = calendar or workday_calendar(session)
+    day = starts_at.astimezone(SHANGHAI).date()
+    errors: list[dict] = []
+    if not calendar.is_workday(day):
+        holiday = calendar.holiday_name(day)
+        reason = f"法定节假日（{holiday}）" if holiday else "休息日"
+        errors.append({"loc": ["starts_at"], "msg": f"{day.isoformat()} 不是工作日：{reason}"})
+    staff = [p for p in planned if p.user_id is not None and p.role in (
+        ParticipantRole.MEDIATOR, ParticipantRole.EXPERT, ParticipantRole.INTERPRETER)]
+    hours = hours_of(session, settings, [p.user_id for p in staff])
+    for p in staff:
+        if not slot_policy.within_hours(starts_at, ends_at, hours[p.user_id]):
+            errors.append({"loc": ["starts_at"], "msg": f"不在{ROLE_LABELS[p.role]} {p.name} 的工作时间内"})
+    if room is not None:
+        venue = session.get(Venue, room.venue_id)
+        if not slot_policy.within_hours(starts_at, ends_at, venue_hours(venue)):
+            errors.append({"loc": ["starts_at"], "msg": f"不在{venue.name}的开放时间内"
+                                                        f"（{venue.opens_at:%H:%M}–{venue.closes_at:%H:%M}）"})
+    leave_filters = []
+    user_ids = [p.user_id for p in planned if p.user_id is not None]
+    if user_ids:
+        leave_filters.append(TimeOff.user_id.in_(user_ids))
+    if room is not None:
+        leave_filters.append(TimeOff.room_id == room.id)
+    if leave_filters:
+        names = {p.user_id: p.name for p in planned if p.user_id is not None}
+        for off in session.exec(select(TimeOff).where(TimeOff.starts_at < ends_at, TimeOff.ends_at > starts_at,
+                                                      or_(*leave_filters))).all():
+            who = names.get(off.user_id) if off.user_id is not None else f"会议室 {room.name}"
+            errors.append({"loc": ["starts_at"], "msg": f"{who} 在该时段不可用（{off.reason or '请假'}，"
+                                                        f"{format_shanghai(off.starts_at)}–{format_shanghai(off.ends_at)}）"})
+    if errors:
+        raise InvalidInput("；".join(e["msg"] for e in errors), errors=errors)
+
+
+def resolve_room(session: Session, *, mode: SessionMode, room_id: int | None, people: int) -> Room | None:
+    if mode == SessionMode.REMOTE:
+        if room_id is not None:
+            raise InvalidInput("a remote session takes no room", errors=[{"loc": ["room_id"], "msg": "must be empty"}])
+        return None
+    if room_id is None:
+        raise InvalidInput("on-site and hybrid sessions need a room",
+                           errors=[{"loc": ["room_id"], "msg": "required for this mode"}])
+    room = session.get(Room, room_id)
+    if room is None or not room.active:
+        raise InvalidInput("no such room", errors=[{"loc": ["room_id"], "msg": "no such active room"}])
+    if room.capacity < people:
+        raise InvalidInput(f"会议室 {room.name} 只能容纳 {room.capacity} 人，本次 {people} 人",
+                           errors=[{"loc": ["room_id"], "msg": "room too small"}])
+    if mode == SessionMode.HYBRID and not room.video_equipped:
+        raise InvalidInput(f"会议室 {room.name} 没有视频设备，不能用于现场+视频调解",
+                           errors=[{"loc": ["room_id"], "msg": "hybrid sessions need a video-equipped room"}])
+    return room
+
+
+def meeting_link(settings: Settings, *, mode: SessionMode, typed: str | None, uid: str) -> tuple[str | None, str | None]:
+    if mode == SessionMode.ONSITE:
+        return None, None
+    if typed:
+        return "manual", check_manual_link(typed)
+    provider = provider_from_settings(settings)
+    return provider.name, provider.create_link(session_uid=uid)
+
+
+# --- sessions --------------------------------------------------------------------------------------------------
+
+
+def check_case_schedulable(case: Case) -> None:
+    if CaseStatus(case.status) not in SCHEDULABLE_CASE_STATES:
+        raise InvalidTransition(f"sessions cannot be scheduled while the case is '{case.status}'")
+
+
+def schedule_session(session: Session, settings: Settings, *, case: Case, data: SessionCreate,
+                     actor: User) -> MediationSession:
+    check_case_schedulable(case)
+    planned = plan_participants(session, case=case, wanted=data.participants)
+    room = resolve_room(session, mode=data.mode, room_id=data.room_id, people=len(planned))
+    starts_at = data.starts_at.astimezone(timezone.utc)
+    ends_at = starts_at + timedelta(minutes=data.duration_minutes)
+    check_time(session, settings, starts_at=starts_at, ends_at=ends_at, planned=planned, room=room)
+    uid = f"{uuid.uuid4()}@mediation-svc"
+    provider, url = meeting_link(settings, mode=data.mode, typed=data.meeting_url, uid=uid)
+    ms = MediationSession(case_id=case.id, uid=uid, mode=data.mode, starts_at=starts_at, ends_at=ends_at,
+                          room_id=room.id if room else None, meeting_provider=provider, meeting_url=url,
+                          agenda=data.agenda, created_by_user_id=actor.id)
+    session.add(ms)
+    session.flush()
+    session.add_all([SessionParticipant(session_id=ms.id, role=p.role, user_id=p.user_id, party_id=p.party_id,
+                                        name=p.name, email=p.email, phone=p.phone) for p in planned])
+    book(session, ms=ms, planned=planned, buffer=timedelta(minutes=settings.scheduling_buffer_minutes),
+         labels=_labels(planned, room))
+    actor_ref = f"user:{actor.id}:{actor.username}"
+    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="created", to_starts_at=ms.starts_at,
+                              to_ends_at=ms.ends_at, to_room_id=ms.room_id))
+    session.flush()
+    record(session, actor=actor_ref, action="session.scheduled", subject=f"session:{ms.id}", case_id=case.id,
+           payload={"mode": ms.mode, "starts_at": ms.starts_at, "ends_at": ms.ends_at, "room_id": ms.room_id,
+                    "participants": [{"role": p.role, "user_id": p.user_id, "party_id": p.party_id} for p in planned]})
+    from .notify import notify_session  # noqa: PLC0415 - notify imports this module's helpers
+
+    notify_session(session, settings, ms=ms, case=case, kind="scheduled")
+    return ms
+
+
+def get_session_or_404(session: Session, session_id: int) -> MediationSession:
+    return get_or_404(session, MediationSession, session_id, "session")
+
+
+def participants_of(session: Session, session_id: int) -> list[SessionParticipant]:
+    return list(session.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id)
+                             .order_by(SessionParticipant.id)).all())
+
+
+def _planned_from(rows: Sequence[SessionParticipant]) -> list[Planned]:
+    return [Planned(ParticipantRole(r.role), r.name, user_id=r.user_id, party_id=r.party_id, email=r.email,
+                    phone=r.phone) for r in rows]
+
+
+def _require_active(ms: MediationSession) -> None:
+    if SessionStatus(ms.status) not in ACTIVE_STATUSES:
+        raise InvalidTransition(f"session {ms.id} is '{ms.status}' and can no longer be changed")
+
+
+def reschedule_session(session: Session, settings: Settings, *, ms: MediationSession, case: Case,
+                       data: RescheduleIn, actor: User) -> MediationSession:
+    """Move a session; the participants (and so the mediator) stay the same, the history keeps the old time."""
+    _require_active(ms)
+    planned = _planned_from(participants_of(session, ms.id))
+    mode = SessionMode(ms.mode)
+    room_id = data.room_id if data.room_id is not None else ms.room_id
+    room = resolve_room(session, mode=mode, room_id=room_id, people=len(planned))
+    starts_at = data.starts_at.astimezone(timezone.utc)
+    duration = timedelta(minutes=data.duration_minutes) if data.duration_minutes else ms.ends_at - ms.starts_at
+    ends_at = starts_at + duration
+    check_time(session, settings, starts_at=starts_at, ends_at=ends_at, planned=planned, room=room)
+    previous = (ms.starts_at, ms.ends_at, ms.room_id)
+    session.execute(delete(SessionBooking).where(SessionBooking.session_id == ms.id))
+    ms.starts_at, ms.ends_at, ms.room_id = starts_at, ends_at, room.id if room else None
+    if data.meeting_url:
+        ms.meeting_provider, ms.meeting_url = "manual", check_manual_link(data.meeting_url)
+    ms.status = SessionStatus.RESCHEDULED
+    ms.sequence += 1
+    ms.updated_at = utcnow()
+    session.add(ms)
+    session.flush()
+    book(session, ms=ms, planned=planned, buffer=timedelta(minutes=settings.scheduling_buffer_minutes),
+         labels=_labels(planned, room))
+    actor_ref = f"user:{actor.id}:{actor.username}"
+    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="rescheduled", from_starts_at=previous[0],
+                              from_ends_at=previous[1], from_room_id=previous[2], to_starts_at=ms.starts_at,
+                              to_ends_at=ms.ends_at, to_room_id=ms.room_id, reason=data.reason))
+    session.flush()
+    record(session, actor=actor_ref, action="session.rescheduled", subject=f"session:{ms.id}", case_id=ms.case_id,
+           payload={"from": {"starts_at": previous[0], "ends_at": previous[1], "room_id": previous[2]},
+                    "to": {"starts_at": ms.starts_at, "ends_at": ms.ends_at, "room_id": ms.room_id},
+                    "reason": data.reason})
+    from .notify import notify_session  # noqa: PLC0415
+
+    notify_session(session, settings, ms=ms, case=case, kind="rescheduled", previous=previous, reason=data.reason)
+    return ms
+
+
+def cancel_session(session: Session, settings: Settings, *, ms: MediationSession, case: Case, reason: str,
+                   actor: User) -> MediationSession:
+    _require_active(ms)
+    session.execute(delete(SessionBooking).where(SessionBooking.session_id == ms.id))
+    ms.status = SessionStatus.CANCELLED
+    ms.cancel_reason = reason
+    ms.sequence += 1
+    ms.updated_at = utcnow()
+    session.add(ms)
+    actor_ref = f"user:{actor.id}:{actor.username}"
+    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="cancelled", from_starts_at=ms.starts_at,
+                              from_ends_at=ms.ends_at, from_room_id=ms.room_id, reason=reason))
+    session.flush()
+    record(session, actor=actor_ref, action="session.cancelled", subject=f"session:{ms.id}", case_id=ms.case_id,
+           payload={"reason": reason, "starts_at": ms.starts_at})
+    from .notify import notify_session  # noqa: PLC0415
+
+    notify_session(session, settings, ms=ms, case=case, kind="cancelled", reason=reason)
+    return ms
+
+
+def history(session: Session, *, session_id: int) -> list[SessionChange]:
+    return list(session.exec(select(SessionChange).where(SessionChange.session_id == session_id)
+                             .order_by(SessionChange.at, SessionChange.id)).all())
+
+
+def sessions_of_case(session: Session, *, case_id: int) -> list[MediationSession]:
+    return list(session.exec(select(MediationSession).where(MediationSession.case_id == case_id)
+                             .order_by(MediationSession.starts_at)).all())
+
+
+# --- the session record (调解笔录) --------------------------------------------------------------------------------
+
+
+def _mediator_ids(rows: Sequence[SessionParticipant]) -> set[int]:
+    return {r.user_id for r in rows if r.role == ParticipantRole.MEDIATOR and r.user_id is not None}
+
+
+def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor: User) -> SessionRecord:
+    rows = participants_of(session, ms.id)
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER) and actor.id not in _mediator_ids(rows):
+        raise Forbidden("only the session's mediator or an officer may write the record")
+    if SessionStatus(ms.status) not in ACTIVE_STATUSES:
+        raise InvalidTransition(f"session {ms.id} is '{ms.status}'; its record can no longer change")
+    if ms.starts_at > utcnow():
+        raise Conflict("the session has not started yet; its record is written during or after it")
+    existing = session.exec(select(SessionRecord).where(SessionRecord.session_id == ms.id)).first()
+    if existing is not None and existing.confirmed_at is not None:
+        raise Conflict("the record has been confirmed by the mediator and no longer changes")
+    by_id = {r.id: r for r in rows}
+    unknown = [a.participant_id for a in data.attendance if a.participant_id not in by_id]
+    if unknown:
+        raise InvalidInput("unknown participants in attendance",
+                           errors=[{"loc": ["attendance"], "msg": f"not participants of this session: {unknown}"}])
+    for item in data.attendance:
+        by_id[item.participant_id].attendance = item.attendance
+        session.add(by_id[item.participant_id])
+    rec = existing or SessionRecord(session_id=ms.id, minutes=data.minutes, outcome=data.outcome)
+    rec.minutes, rec.outcome, rec.drafted_by_user_id, rec.updated_at = data.minutes, data.outcome, actor.id, utcnow()
+    session.add(rec)
+    session.flush()
+    record(session, actor=f"user:{actor.id}:{actor.username}", action="session.record_saved",
+           subject=f"session:{ms.id}", case_id=ms.case_id,
+           payload={"outcome": data.outcome, "attendance": [a.model_dump() for a in data.attendance],
+                    "minutes_sha256": hashlib.sha256(data.minutes.encode()).hexdigest()})
+    return rec
+
+
+def confirm_record(session: Session, *, ms: MediationSession, case: Case, actor: User) -> SessionRecord:
+    """The mediator's confirmation: the record is fixed and the session becomes held (or no-show)."""
+    rows = participants_of(session, ms.id)
+    if actor.id not in _mediator_ids(rows):
+        raise Forbidden("only the session's mediator confirms its record")
+    rec = session.exec(select(SessionRecord).where(SessionRecord.session_id == ms.id)).first()
+    if rec is None:
+        raise Conflict("there is no record to confirm yet")
+    if rec.confirmed_at is not None:
+        raise Conflict("the record is already confirmed")
+    missing = [r.name for r in rows if r.attendance is None]
+    if missing:
+        raise InvalidInput(f"attendance is not recorded for: {'、'.join(missing)}",
+                           errors=[{"loc": ["attendance"], "msg": "every participant's attendance is needed"}])
+    rec.confirmed_by_user_id, rec.confirmed_at = actor.id, utcnow()
+    ms.status = SessionStatus.NO_SHOW if rec.outcome == "no_show" else SessionStatus.HELD
+    ms.updated_at = utcnow()
+    session.add_all([rec, ms])
+    actor_ref = f"user:{actor.id}:{actor.username}"
+    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind=str(ms.status)))
+    session.flush()
+    record(session, actor=actor_ref, action="session.record_confirmed", subject=f"session:{ms.id}",
+           case_id=ms.case_id, payload={"outcome": rec.outcome, "status": ms.status})
+    if ms.status == SessionStatus.HELD and CaseStatus(case.status) == CaseStatus.MEDIATOR_ASSIGNED:
+        transition(session, case=case, target=CaseStatus.IN_MEDIATION, actor=actor_ref,
+                   payload={"session_id": ms.id})
+    from ..notifications.outbox import cancel_pending  # noqa: PLC0415
+
+    cancel_pending(session, ref=f"session:{ms.id}")
+    return rec
+
+
+def record_of(session: Session, *, session_id: int) -> SessionRecord:
+    rec = session.exec(select(SessionRecord).where(SessionRecord.session_id == session_id)).first()
+    if rec is None:
+        raise NotFound("this session has no record yet")
+    return rec
+
+
+# --- slot finding ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SlotSearch:
+    slots: list[slot_policy.Slot]
+    working_days: list[date]
+    provisional_days: list[date]
+    required: list[str]
+    rooms: dict[str, Room]
+    venues: dict[int, Venue]
+
+
+def find_case_slots(session: Session, settings: Settings, *, case: Case, mode: SessionMode, duration_minutes: int,
+                    date_from: date, date_to: date, extra_user_ids: Sequence[int] = (), min_capacity: int | None = None,
+                    wheelchair: bool = False, venue_id: int | None = None, limit: int = 10,
+                    now: datetime | None = None) -> SlotSearch:
+    """Earliest free slots for the case's mediator, its parties, the extra users and (on-site) a room."""
+    if date_to < date_from:
+        raise InvalidInput("date_to is before date_from", errors=[{"loc": ["date_to"], "msg": "before date_from"}])
+    if (date_to - date_from).days > 92:
+        raise InvalidInput("search at most three months at a time", errors=[{"loc": ["date_to"], "msg": "range too long"}])
+    planned = plan_participants(session, case=case, wanted=None)
+    for uid in extra_user_ids:
+        user = session.get(User, uid)
+        if user is None or not user.active:
+            raise InvalidInput("no such user", errors=[{"loc": ["user_ids"], "msg": f"user {uid} not found"}])
+        planned.append(Planned(ParticipantRole.EXPERT if user.role == Role.EXPERT else ParticipantRole.INTERPRETER,
+                               user.display_name, user_id=user.id))
+    calendar = workday_calendar(session)
+    days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+    working = [d for d in days if calendar.is_workday(d)]
+    provisional = [d for d in working if not calendar.is_known(d)]
+    start = datetime.combine(date_from, time(0), SHANGHAI)
+    end = datetime.combine(date_to + timedelta(days=1), time(0), SHANGHAI)
+
+    keys = {p.resource: p for p in planned if p.resource}
+    staff_ids = [p.user_id for p in planned if p.user_id is not None
+                 and p.role in (ParticipantRole.MEDIATOR, ParticipantRole.EXPERT, ParticipantRole.INTERPRETER)]
+    hours = hours_of(session, settings, staff_ids)
+    centre = default_hours(settings)
+    buffer = timedelta(minutes=settings.scheduling_buffer_minutes)
+
+    rooms: dict[str, Room] = {}
+    venues: dict[int, Venue] = {}
+    if mode != SessionMode.REMOTE:
+        query = select(Room, Venue).join(Venue, Venue.id == Room.venue_id).where(
+            Room.active.is_(True), Venue.active.is_(True), Room.capacity >= max(min_capacity or 0, len(planned)))
+        if wheelchair:
+            query = query.where(Room.wheelchair_accessible.is_(True))
+        if mode == SessionMode.HYBRID:
+            query = query.where(Room.video_equipped.is_(True))
+        if venue_id is not None:
+            query = query.where(Room.venue_id == venue_id)
+        # Elderly-friendly venues first when the case asks for it; then the smallest room that fits, so that
+        # large rooms stay free for large meetings.
+        order = [Venue.elderly_friendly.desc()] if case.needs_elderly_support else []
+        for room, venue in session.exec(query.order_by(*order, Room.capacity, Room.id)).all():
+            rooms[room_key(room.id)] = room
+            venues[venue.id] = venue
+
+    busy = busy_intervals(session, resources=[*keys, *rooms], start=start - buffer, end=end + buffer)
+    people = [slot_policy.Resource(key=key, busy=busy[key],
+                                   hours=hours[p.user_id] if p.user_id in hours else centre,
+                                   buffer=buffer if p.role == ParticipantRole.MEDIATOR else timedelta(0))
+              for key, p in keys.items()]
+    room_resources = None
+    if mode != SessionMode.REMOTE:
+        room_resources = [slot_policy.Resource(key=key, busy=busy[key], hours=venue_hours(venues[room.venue_id]))
+                          for key, room in rooms.items()]
+    query = slot_policy.SlotQuery(days=working, duration=timedelta(minutes=duration_minutes), people=people,
+                                  rooms=room_resources, step=timedelta(minutes=settings.scheduling_slot_step_minutes),
+                                  not_before=now or utcnow(), limit=limit)
+    labels = _labels(list(keys.values()), None)
+    return SlotSearch(slots=slot_policy.find_slots(query), working_days=working, provisional_days=provisional,
+                      required=[labels[k] for k in keys], rooms=rooms, venues=venues)
+
+
+# --- calendar feeds --------------------------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def issue_feed_token(session: Session, *, user: User) -> str:
+    """A new secret feed token for the user (the previous one stops working); only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id)).first()
+    if row is None:
+        row = CalendarFeedToken(user_id=user.id, token_hash=hash_token(token))
+    else:
+        row.token_hash, row.created_at = hash_token(token), utcnow()
+    session.add(row)
+    session.flush()
+    record(session, actor=f"user:{user.id}:{user.username}", action="calendar_feed.issued", subject=f"user:{user.id}")
+    return token
+
+
+def user_for_feed_token(session: Session, *, token: str) -> User:
+    try:
+        digest = hash_token(token)
+    except UnicodeEncodeError as exc:
+        raise NotFound("calendar feed not found") from exc
+    row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.token_hash == digest)).first()
+    user = session.get(User, row.user_id) if row else None
+    if user is None or not user.active:
+        raise NotFound("calendar feed not found")
+    return user
+
+
+def sessions_of_user(session: Session, *, user_id: int, since: datetime) -> list[MediationSession]:
+    return list(session.exec(
+        select(MediationSession).join(SessionParticipant, SessionParticipant.session_id == MediationSession.id)
+        .where(SessionParticipant.user_id == user_id, MediationSession.ends_at >= since)
+        .order_by(MediationSession.starts_at).distinct()).all())

@@ -1,0 +1,127 @@
+"""Two requests for the same slot at the same moment: exactly one wins."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from mediation_svc.accounts.models import User
+from mediation_svc.cases.models import Case
+from mediation_svc.db import unit_of_work
+from mediation_svc.scheduling.models import MediationSession, SessionBooking
+from mediation_svc.scheduling.schemas import SessionCreate
+from mediation_svc.scheduling.service import SchedulingConflict, schedule_session
+
+from .helpers import at, fetch, workday_ahead
+
+
+def _request(day, room_id):
+    return SessionCreate(mode="onsite", starts_at=at(day, 10), duration_minutes=60, room_id=room_id)
+
+
+def test_two_simultaneous_requests_for_one_slot(engine, settings, world):
+    """Both requests run at once (a barrier releases them together); one is booked, the other gets the 409."""
+    day = workday_ahead()
+    cases = [world.case.id, world.make_ready_case().id]
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def attempt(index: int) -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(engine) as session:
+                ms = schedule_session(session, settings, case=session.get(Case, cases[index]),
+                                      data=_request(day, world.venue.rooms[0]),
+                                      actor=session.get(User, world.officer.id))
+                outcomes[index] = ms.id
+        except SchedulingConflict as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    winners = [o for o in outcomes if isinstance(o, int)]
+    losers = [o for o in outcomes if isinstance(o, SchedulingConflict)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    assert {c["session_id"] for c in losers[0].extensions["conflicts"]} == {winners[0]}
+    assert len(fetch(engine, select(MediationSession))) == 1
+    assert {b.session_id for b in fetch(engine, select(SessionBooking))} == {winners[0]}
+
+
+@pytest.mark.postgresql_only
+def test_database_refuses_the_overlap_even_when_the_check_before_insert_passed(engine, settings, world):
+    """The race the check cannot see: another writer has booked the room but not committed yet (a raw insert,
+    so it does not queue on the service's advisory lock). The second request's check sees nothing, its insert
+    waits on the exclusion constraint, and when the first commits it fails; the service answers the same 409,
+    naming the first session."""
+    day = workday_ahead()
+    room = world.venue.rooms[0]
+    first = Session(engine, expire_on_commit=False)
+    ms = MediationSession(case_id=world.case.id, uid="first@test", mode="onsite", starts_at=at(day, 10),
+                          ends_at=at(day, 11), room_id=room)
+    first.add(ms)
+    first.flush()
+    first.add(SessionBooking(session_id=ms.id, resource=f"room:{room}", starts_at=at(day, 10), ends_at=at(day, 11)))
+    first.flush()  # the row exists, uncommitted
+    second_case = world.make_ready_case(world.other_mediator)
+    result: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            with unit_of_work(engine) as session:
+                result["id"] = schedule_session(session, settings, case=session.get(Case, second_case.id),
+                                                data=_request(day, room), actor=session.get(User, world.officer.id)).id
+        except SchedulingConflict as exc:
+            result["conflict"] = exc
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            result["error"] = exc
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    waiting = 0
+    with engine.connect() as probe:  # wait until the second transaction is blocked on the uncommitted row
+        for _ in range(200):
+            waiting = probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                         "AND datname = current_database()")).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.05)
+    first.commit()
+    first.close()
+    thread.join(60)
+    assert waiting, "the second request was expected to wait on the first one's booking"
+    assert "error" not in result and "id" not in result, result
+    conflict = result["conflict"]
+    assert conflict.status == 409 and conflict.slug == "scheduling-conflict"
+    assert [(c["session_id"], c["resource"]) for c in conflict.extensions["conflicts"]] == [(ms.id, f"room:{room}")]
+    assert {b.session_id for b in fetch(engine, select(SessionBooking))} == {ms.id}
+
+
+@pytest.mark.postgresql_only
+def test_exclusion_constraint_itself(engine, world):
+    """Even a write that skips the service cannot overlap two bookings of one resource."""
+    from sqlalchemy.exc import IntegrityError
+
+    day = workday_ahead()
+    with unit_of_work(engine) as session:
+        ms = MediationSession(case_id=world.case.id, uid="x@test", mode="remote", starts_at=at(day, 10),
+                              ends_at=at(day, 11))
+        session.add(ms)
+        session.flush()
+        session.add(SessionBooking(session_id=ms.id, resource="room:1", starts_at=at(day, 10), ends_at=at(day, 11)))
+    with pytest.raises(IntegrityError) as info:
+        with unit_of_work(engine) as session:
+            session.add(SessionBooking(session_id=ms.id, resource="room:1", starts_at=at(day, 10, 59),
+                                       ends_at=at(day, 12)))
+    assert getattr(info.value.orig, "sqlstate", None) == "23P01"
+    # Touching ranges are fine: [10, 11) and [11, 12).
+    with unit_of_work(engine) as session:
+        session.add(SessionBooking(session_id=ms.id, resource="room:1", starts_at=at(day, 11),
+                                   ends_at=at(day, 11) + timedelta(hours=1)))
