@@ -1,0 +1,209 @@
+"""What each document template needs, as pydantic schemas (one per template family).
+
+Rendering validates the caller's ``dict`` against the template's schema before anything is laid out;
+every problem is reported at once as ``errors.InvalidInput`` (422) with ``errors=[{"loc", "msg"}]``.
+All models forbid unknown fields, so a misspelt key is an error and not a silently missing clause.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from .numerals import MAX_AMOUNT, rmb_capitals, rmb_figures
+
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+LongText = Annotated[str, Field(min_length=1, max_length=20000)]
+OptText = Annotated[str | None, Field(default=None, max_length=500)]
+
+
+def _two_places(value: Decimal) -> Decimal:
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("at most two decimal places (fen)")
+    return value.quantize(Decimal("0.01"))
+
+
+Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT), AfterValidator(_two_places)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Agent(Strict):
+    """An agent acting for a party under a power of attorney (授权委托书)."""
+
+    name: Text
+    id_number: OptText = None
+    phone: OptText = None
+    authority: OptText = None  # e.g. 特别授权
+
+
+class Party(Strict):
+    role: Literal["applicant", "respondent"]
+    kind: Literal["person", "institution"]
+    name: Text
+    id_type: OptText = None
+    id_number: OptText = None
+    credit_code: OptText = None  # 统一社会信用代码
+    address: OptText = None  # 住所
+    phone: OptText = None
+    representative_name: OptText = None  # 法定代表人 / 负责人 / 授权代表
+    representative_title: OptText = None
+    agent: Agent | None = None
+
+    @model_validator(mode="after")
+    def _identity(self) -> "Party":
+        if self.kind == "person" and not self.id_number:
+            raise ValueError("a person needs an ID number")
+        if self.kind == "institution" and not self.credit_code:
+            raise ValueError("an institution needs its unified social credit code")
+        return self
+
+
+class Person(Strict):
+    name: Text
+    title: OptText = None  # e.g. 调解员, 专家 (教授)
+
+
+class Payment(Strict):
+    payer: Text
+    payee: Text
+    amount: Amount
+    due_date: date
+    method: Text  # e.g. 银行转账
+    account_name: OptText = None
+    account_bank: OptText = None
+    account_number: OptText = None
+
+    @property
+    def capitals(self) -> str:
+        return rmb_capitals(self.amount)
+
+    @property
+    def figures(self) -> str:
+        return rmb_figures(self.amount)
+
+
+def _one_of_each_side(parties: list[Party]) -> list[Party]:
+    roles = {p.role for p in parties}
+    if roles != {"applicant", "respondent"}:
+        raise ValueError("needs at least one applicant and one respondent")
+    return parties
+
+
+Parties = Annotated[list[Party], Field(min_length=2, max_length=10), AfterValidator(_one_of_each_side)]
+
+
+class AgreementInputs(Strict):
+    """调解协议书 / mediation agreement (People's Mediation Law art. 29)."""
+
+    case_number: Text
+    center_name: Text
+    parties: Parties
+    mediators: list[Person] = Field(min_length=1, max_length=5)
+    experts: list[Person] = Field(default_factory=list, max_length=5)
+    dispute_summary: LongText
+    payments: list[Payment] = Field(default_factory=list, max_length=50)
+    obligations: list[LongText] = Field(default_factory=list, max_length=50)
+    clauses: list[LongText] = Field(default_factory=list, max_length=50)  # free-text terms
+    confidentiality: bool = True
+    waiver: bool = True
+    copies: int = Field(default=3, ge=1, le=10)
+    place: OptText = None
+    agreement_date: date
+
+
+class SessionNoticeInputs(Strict):
+    """调解通知书: tells a party when and how a mediation session takes place."""
+
+    case_number: Text
+    center_name: Text
+    recipient: Text
+    parties: Parties
+    starts_at: datetime  # local time in Asia/Shanghai (naive) or aware
+    ends_at: datetime | None = None
+    mode: Literal["onsite", "online", "phone"]
+    venue: OptText = None  # address and room, for onsite
+    meeting_link: OptText = None  # for online
+    mediators: list[Person] = Field(min_length=1, max_length=5)
+    bring: list[Text] = Field(default_factory=list, max_length=20)  # materials to bring
+    contact_phone: OptText = None
+    issued_on: date
+
+    @model_validator(mode="after")
+    def _where(self) -> "SessionNoticeInputs":
+        if self.mode == "onsite" and not self.venue:
+            raise ValueError("an on-site session needs a venue")
+        if self.mode == "online" and not self.meeting_link:
+            raise ValueError("an online session needs a meeting link")
+        return self
+
+
+class NeutralEvaluationInputs(Strict):
+    """中立评估意见书: a non-binding view of the likely outcome, by a mediator or expert."""
+
+    case_number: Text
+    center_name: Text
+    parties: Parties
+    evaluators: list[Person] = Field(min_length=1, max_length=5)
+    facts: LongText
+    issues: list[LongText] = Field(min_length=1, max_length=20)
+    analysis: LongText
+    opinion: LongText
+    suggested_amount: Amount | None = None
+    issued_on: date
+
+    @property
+    def suggested_capitals(self) -> str | None:
+        return rmb_capitals(self.suggested_amount) if self.suggested_amount is not None else None
+
+
+class Material(Strict):
+    name: Text
+    copies: int = Field(default=1, ge=1, le=20)
+
+
+class JudicialApplicationInputs(Strict):
+    """司法确认申请书: the parties' joint application to a court (People's Mediation Law art. 33)."""
+
+    court_name: Text
+    case_number: Text  # the mediation case number
+    center_name: Text
+    applicants: Parties
+    agreement_date: date
+    agreement_document_id: OptText = None
+    agreement_summary: LongText
+    request: LongText | None = None
+    materials: list[Material] = Field(min_length=1, max_length=30)
+    applied_on: date
+
+
+class SignatureEvent(Strict):
+    role: Text  # party / mediator / center seal
+    signer: Text
+    method: Text  # e.g. 远程签署（短信验证码）
+    signed_at: datetime
+    certificate_subject: OptText = None
+    certificate_serial: OptText = None
+    certificate_issuer: OptText = None
+    timestamp_at: datetime | None = None
+    ip_address: OptText = None
+    otp_channel: OptText = None
+
+
+class EvidenceReportInputs(Strict):
+    """签署证据报告: who signed which document, when and how, for a court or the parties."""
+
+    case_number: Text
+    center_name: Text
+    document_title: Text
+    document_id: Text
+    document_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    signed_sha256: Annotated[str | None, Field(default=None, pattern=r"^[0-9a-f]{64}$")] = None
+    signatures: list[SignatureEvent] = Field(min_length=1, max_length=20)
+    audit_head_hash: OptText = None
+    generated_at: datetime
