@@ -1,0 +1,172 @@
+"""The center's certificate hierarchy (RFC 5280 profiles), made once by ``mediation-svc keys init``.
+
+    ca-root            self-signed root of trust (P-384, 20 years)
+    ├── ca-issuing     issues the short-lived signer certificates and the delegated OCSP responder
+    │   ├── seal       the center's organisation seal (电子公章)
+    │   └── ocsp       delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck)
+    └── tsa            RFC 3161 time-stamping unit (critical EKU timeStamping only)
+
+Every private key is stored encrypted by the KeyStore; nothing is recreated when it already exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+
+ROOT = "ca-root"
+ISSUING = "ca-issuing"
+TSA = "tsa"
+SEAL = "seal"
+OCSP = "ocsp"
+
+ORGANISATION = "广东正和银行保险消费纠纷调解中心"  # X.520 ub-name: 64 bytes in UTF-8
+COUNTRY = "CN"
+
+
+@dataclass(frozen=True)
+class PkiUrls:
+    """Where relying parties fetch CA certificates, CRLs and OCSP (written into the certificates)."""
+
+    base: str
+
+    def ca_cert(self, name: str) -> str:
+        return f"{self.base}/pki/ca/{name}.cer"
+
+    def crl(self, name: str) -> str:
+        return f"{self.base}/pki/crl/{name}.crl"
+
+    @property
+    def ocsp(self) -> str:
+        return f"{self.base}/pki/ocsp"
+
+
+def _urls() -> PkiUrls:
+    from ..config import get_settings
+
+    return PkiUrls(get_settings().public_base_url.rstrip("/"))
+
+
+def name(common_name: str, *, unit: str | None = None, extra: Sequence[x509.NameAttribute] = ()) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, COUNTRY),
+             x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION)]
+    if unit:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+    attrs.extend(extra)
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attrs)
+
+
+def random_serial() -> int:
+    # 127 bits from a UUID4-quality source: positive, unique, unpredictable (CA/B BR 7.1).
+    return uuid.uuid4().int >> 1
+
+
+def revocation_pointers(builder: x509.CertificateBuilder, urls: PkiUrls, issuer_name: str,
+                        *, ocsp: bool) -> x509.CertificateBuilder:
+    builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(urls.crl(issuer_name))], relative_name=None,
+        reasons=None, crl_issuer=None)]), critical=False)
+    access = [x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
+                                     x509.UniformResourceIdentifier(urls.ca_cert(issuer_name)))]
+    if ocsp:
+        access.insert(0, x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                                x509.UniformResourceIdentifier(urls.ocsp)))
+    return builder.add_extension(x509.AuthorityInformationAccess(access), critical=False)
+
+
+def _base(subject: x509.Name, issuer: x509.Name, public_key, issuer_key, *, days: int,
+          now: dt.datetime) -> x509.CertificateBuilder:
+    return (x509.CertificateBuilder()
+            .subject_name(subject).issuer_name(issuer).public_key(public_key)
+            .serial_number(random_serial())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                           critical=False))
+
+
+def _key_usage(*, digital_signature=False, content_commitment=False, key_cert_sign=False,
+               crl_sign=False) -> x509.KeyUsage:
+    return x509.KeyUsage(digital_signature=digital_signature, content_commitment=content_commitment,
+                         key_encipherment=False, data_encipherment=False, key_agreement=False,
+                         key_cert_sign=key_cert_sign, crl_sign=crl_sign, encipher_only=False,
+                         decipher_only=False)
+
+
+def make_root(key, now: dt.datetime) -> x509.Certificate:
+    subject = name("正和调解中心 Root CA")
+    builder = (_base(subject, subject, key.public_key(), key, days=365 * 20, now=now)
+               .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+               .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True))
+    return builder.sign(key, hashes.SHA384())
+
+
+def make_issuing(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+    builder = (_base(name("正和调解中心 Issuing CA"), root_cert.subject, key.public_key(),
+                     root_key, days=365 * 10, now=now)
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True))
+    return revocation_pointers(builder, urls, ROOT, ocsp=False).sign(root_key, hashes.SHA384())
+
+
+def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+    builder = (_base(name("正和调解中心 TSA", unit="Time-Stamping Unit"), root_cert.subject,
+                     key.public_key(), root_key, days=365 * 10, now=now)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+               # RFC 3161 §2.3: the TSA certificate has exactly one EKU, timeStamping, marked critical.
+               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True))
+    return revocation_pointers(builder, urls, ROOT, ocsp=False).sign(root_key, hashes.SHA384())
+
+
+def make_seal(key, issuing_cert, issuing_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+    builder = (_base(name(ORGANISATION, unit="电子印章 Organisation Seal"), issuing_cert.subject,
+                     key.public_key(), issuing_key, days=365 * 3, now=now)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True))
+    return revocation_pointers(builder, urls, ISSUING, ocsp=True).sign(issuing_key, hashes.SHA256())
+
+
+def make_ocsp_responder(key, issuing_cert, issuing_key, now: dt.datetime) -> x509.Certificate:
+    builder = (_base(name("正和调解中心 OCSP Responder"), issuing_cert.subject, key.public_key(),
+                     issuing_key, days=365 * 2, now=now)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(_key_usage(digital_signature=True), critical=True)
+               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
+               # RFC 6960 §4.2.2.2.1: relying parties need not check the responder's own status.
+               .add_extension(x509.OCSPNoCheck(), critical=False))
+    return builder.sign(issuing_key, hashes.SHA256())
+
+
+def ensure_hierarchy(keystore) -> list[str]:
+    """Create whatever part of the hierarchy is missing; returns the names created (idempotent)."""
+    created: list[str] = []
+    now = dt.datetime.now(dt.timezone.utc)
+    urls = _urls()
+
+    def ensure(name_: str, curve, make) -> None:
+        if keystore.has_key(name_) and keystore.cert_path(name_).exists():
+            return
+        key = ec.generate_private_key(curve)
+        cert = make(key)
+        keystore.save_private_key(name_, key)
+        keystore.save_certificate(name_, cert)
+        created.append(name_)
+
+    ensure(ROOT, ec.SECP384R1(), lambda key: make_root(key, now))
+    root_cert, root_key = keystore.certificate(ROOT), keystore.private_key(ROOT)
+    ensure(ISSUING, ec.SECP256R1(), lambda key: make_issuing(key, root_cert, root_key, urls, now))
+    ensure(TSA, ec.SECP256R1(), lambda key: make_tsa(key, root_cert, root_key, urls, now))
+    issuing_cert, issuing_key = keystore.certificate(ISSUING), keystore.private_key(ISSUING)
+    ensure(SEAL, ec.SECP256R1(), lambda key: make_seal(key, issuing_cert, issuing_key, urls, now))
+    ensure(OCSP, ec.SECP256R1(), lambda key: make_ocsp_responder(key, issuing_cert, issuing_key, now))
+    return created

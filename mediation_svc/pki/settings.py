@@ -1,0 +1,35 @@
+"""PKI and signing settings (``MEDIATION_*``), kept beside the code that reads them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PkiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIATION_", env_file=".env", extra="ignore")
+
+    # An external RFC 3161 TSA; empty means the center's own TSA, in process.
+    tsa_url: str | None = None
+    tsa_timeout_seconds: float = 10.0
+    tsa_username: str | None = None
+    tsa_password: str | None = None
+
+    crl_validity_days: int = 7
+    ocsp_validity_hours: int = 24
+    signer_cert_minutes: int = 60
+    # Re-timestamp archived agreements when the last timestamp certificate expires within this many days.
+    retimestamp_margin_days: int = 365
+
+    # The seal key in an HSM (PKCS#11) instead of the key directory.
+    seal_pkcs11_module: Path | None = None
+    seal_pkcs11_token_label: str | None = None
+    seal_pkcs11_pin: str | None = None
+    seal_pkcs11_key_label: str = "seal"
+
+
+@lru_cache
+def get_pki_settings() -> PkiSettings:
+    return PkiSettings()

@@ -1,0 +1,333 @@
+"""PAdES signatures (ETSI EN 319 142-1) on agreement PDFs, with pyHanko. Pure: bytes in, bytes out, no DB.
+
+- ``issue_signer_certificate``: a short-lived X.509 certificate for one signing event. The key pair is
+  generated in memory here and handed back only inside a ``SignerCredential`` that the caller uses once
+  and drops; it is never serialised to disk or the database.
+- ``sign``: an approval signature, PAdES B-T (the CMS carries an RFC 3161 signature timestamp), with a
+  visible field whose appearance is the signer's drawn signature (PNG).
+- ``close_lta``: validation data (certificates, CRLs/OCSP) for every signature into the DSS, then a
+  document timestamp: PAdES B-LTA.
+- ``retimestamp``: a fresh archive document timestamp over an existing B-LTA file.
+- ``prepare_external`` / ``finish_external``: pyHanko's interrupted signing, for an institution that
+  signs with its own certificate and returns a CMS SignedData.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from asn1crypto import cms, core
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
+from PIL import Image
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument, TimestampDSSContentSettings
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.validation import add_validation_info
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
+from ..pki.tsa import to_asn1_cert, to_asn1_key
+
+# Private, non-critical extension: SHA-256 of the signing event's evidence record (UUID arc, X.667).
+EVIDENCE_DIGEST_OID = x509.ObjectIdentifier("2.25.196034452727342396522519436651744300167")
+MD = "sha256"
+
+
+class SigningFailed(RuntimeError):
+    """The PDF could not be signed (bad input, a field clash); nothing was produced."""
+
+
+@dataclass(frozen=True)
+class SignerIdentity:
+    name: str
+    masked_id: str | None
+    case_number: str
+    role: str  # shown as the certificate title: 申请人, 被申请人代理人, 调解员 ...
+
+
+@dataclass
+class SignerCredential:
+    """A certificate and its in-memory private key, for exactly one signature."""
+
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey | None
+    chain: tuple[x509.Certificate, ...]
+
+    def pyhanko_signer(self) -> signers.SimpleSigner:
+        if self.key is None:
+            raise SigningFailed("this signer credential has already been used")
+        certs = [to_asn1_cert(c) for c in self.chain]
+        return signers.SimpleSigner(signing_cert=to_asn1_cert(self.cert), signing_key=to_asn1_key(self.key),
+                                    cert_registry=SimpleCertificateStore.from_certs(certs))
+
+    def destroy(self) -> None:
+        self.key = None
+
+
+def issue_signer_certificate(*, identity: SignerIdentity, evidence_sha256: bytes, issuing_cert: x509.Certificate,
+                             issuing_key, chain: Sequence[x509.Certificate], urls: PkiUrls, now: dt.datetime,
+                             lifetime: dt.timedelta) -> SignerCredential:
+    if len(evidence_sha256) != 32:
+        raise ValueError("evidence digest must be a SHA-256 value")
+    key = ec.generate_private_key(ec.SECP256R1())
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _fit(identity.case_number)),
+             x509.NameAttribute(NameOID.TITLE, _fit(identity.role))]
+    if identity.masked_id:
+        # masked IDs contain '*', which PrintableString (the default for serialNumber) does not allow
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.masked_id, _type=_ASN1Type.UTF8String))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(identity.name)))
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name(attrs)).issuer_name(issuing_cert.subject).public_key(key.public_key())
+               .serial_number(random_serial())
+               .not_valid_before(now - dt.timedelta(minutes=1)).not_valid_after(now + lifetime)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                            data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing_key.public_key()),
+                              critical=False)
+               .add_extension(x509.UnrecognizedExtension(EVIDENCE_DIGEST_OID,
+                                                         core.OctetString(evidence_sha256).dump()), critical=False))
+    builder = revocation_pointers(builder, urls, "ca-issuing", ocsp=True)
+    cert = builder.sign(issuing_key, hashes.SHA256())
+    return SignerCredential(cert, key, (issuing_cert, *chain))
+
+
+def evidence_digest_of(cert: x509.Certificate) -> bytes | None:
+    try:
+        ext = cert.extensions.get_extension_for_oid(EVIDENCE_DIGEST_OID)
+    except x509.ExtensionNotFound:
+        return None
+    return core.OctetString.load(ext.value.value).native
+
+
+def _fit(value: str, limit: int = 64) -> str:
+    encoded = value.encode()
+    while len(encoded) > limit:
+        value = value[:-1]
+        encoded = value.encode()
+    return value
+
+
+@dataclass(frozen=True)
+class FieldPlacement:
+    name: str
+    page: int  # 0-based; -1 is the last page
+    box: tuple[int, int, int, int]
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+def _appearance(png: bytes | None) -> StaticStampStyle | None:
+    if not png:
+        return None
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    if image.mode not in ("RGB", "L"):
+        # flatten onto white: PDF image XObjects here carry no alpha channel
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.convert("RGBA").split()[-1])
+        image = background
+    return StaticStampStyle(background=PdfImage(image), background_opacity=1.0, border_width=0)
+
+
+def _page_index(reader: PdfFileReader, page: int) -> int:
+    count = int(reader.root["/Pages"]["/Count"])
+    return count - 1 if page < 0 else min(page, count - 1)
+
+
+def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field: FieldPlacement,
+         appearance_png: bytes | None, reason: str, location: str | None = None,
+         contact: str | None = None) -> bytes:
+    """One PAdES B-T approval signature in a new incremental update; returns the new file."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    spec = fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
+                               box=field.box)
+    meta = signers.PdfSignatureMetadata(field_name=field.name, md_algorithm=MD,
+                                        subfilter=fields.SigSeedSubFilter.PADES, reason=reason,
+                                        location=location, contact_info=contact)
+    style = _appearance(appearance_png)
+    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=spec,
+                                   stamp_style=style)
+    out = pdf_signer.sign_pdf(writer, existing_fields_only=False)
+    return out.getvalue()
+
+
+def validation_context(*, trust_roots: Sequence[x509.Certificate], other_certs: Sequence[x509.Certificate] = (),
+                       crls: Sequence[x509.CertificateRevocationList] = (), ocsps: Sequence[bytes] = (),
+                       moment: dt.datetime | None = None) -> ValidationContext:
+    """A closed-world context: our roots, and revocation data we produced ourselves (no fetching)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return ValidationContext(
+        trust_roots=[to_asn1_cert(c) for c in trust_roots],
+        other_certs=[to_asn1_cert(c) for c in other_certs],
+        crls=[crl.public_bytes(Encoding.DER) for crl in crls], ocsps=list(ocsps),
+        allow_fetching=False, revocation_mode="hard-fail", moment=moment)
+
+
+def close_lta(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContext) -> bytes:
+    """DSS with the validation data of every signature and timestamp, then a document timestamp (B-LTA)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    output = io.BytesIO(pdf)
+    for sig in reader.embedded_regular_signatures:
+        # each call appends the DSS entries for one signature (its chain, its timestamp's chain,
+        # and the CRLs/OCSP answers used to validate them)
+        add_validation_info(sig, context, in_place=True, output=output)
+        reader = PdfFileReader(output, strict=False)
+    writer = IncrementalPdfFileWriter(output, strict=False)
+    # The TSA's own validation data goes in before the document timestamp, so that the timestamp covers
+    # the whole file (nothing is appended after it).
+    stamped = signers.PdfTimeStamper(timestamper).timestamp_pdf(
+        writer, MD, validation_context=context,
+        dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
+    return stamped.getvalue()
+
+
+def retimestamp(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContext) -> bytes:
+    """Validate the last document timestamp, store its validation data, add a fresh one (archive renewal)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    out = signers.PdfTimeStamper(timestamper).update_archival_timestamp_chain(reader, context, in_place=False)
+    return out.getvalue()
+
+
+def last_timestamp_expiry(pdf: bytes) -> dt.datetime | None:
+    """When the certificate of the newest document timestamp's TSA expires (None: no document timestamp)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    stamps = reader.embedded_timestamp_signatures
+    if not stamps:
+        return None
+    cert: asn1_x509.Certificate = stamps[-1].signer_cert
+    return cert["tbs_certificate"]["validity"]["not_after"].native
+
+
+def document_sha256(pdf: bytes) -> str:
+    return hashlib.sha256(pdf).hexdigest()
+
+
+# ---- interrupted signing (an institution's own certificate and token) -------------------------------------
+
+@dataclass
+class PreparedExternal:
+    """A PDF with a reserved signature placeholder, and the byte-range digest the signer must sign."""
+
+    pdf_with_placeholder: bytes
+    document_digest: bytes
+    reserved_region_start: int
+    reserved_region_end: int
+
+
+def prepare_external(pdf: bytes, *, signer_cert: x509.Certificate, chain: Sequence[x509.Certificate],
+                     field: FieldPlacement, appearance_png: bytes | None, reason: str,
+                     bytes_reserved: int = 32768) -> PreparedExternal:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    spec = fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
+                               box=field.box)
+    meta = signers.PdfSignatureMetadata(field_name=field.name, md_algorithm=MD,
+                                        subfilter=fields.SigSeedSubFilter.PADES, reason=reason)
+    ext = signers.ExternalSigner(signing_cert=to_asn1_cert(signer_cert), signature_value=bytes(512),
+                                 cert_registry=SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in chain]))
+    pdf_signer = signers.PdfSigner(meta, signer=ext, new_field_spec=spec, stamp_style=_appearance(appearance_png))
+    prep, _tbs, output = _run(pdf_signer.async_digest_doc_for_signing(
+        writer, existing_fields_only=False, bytes_reserved=bytes_reserved))
+    return PreparedExternal(output.getvalue(), prep.document_digest, prep.reserved_region_start,
+                            prep.reserved_region_end)
+
+
+def finish_external(prepared: PreparedExternal, *, cms_der: bytes, timestamper: TimeStamper) -> bytes:
+    """Embed the signer's CMS (adding a signature timestamp if it has none) into the reserved placeholder."""
+    from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+
+    content = cms.ContentInfo.load(cms_der)
+    content = _with_signature_timestamp(content, timestamper)
+    prep = PreparedByteRangeDigest(document_digest=prepared.document_digest,
+                                   reserved_region_start=prepared.reserved_region_start,
+                                   reserved_region_end=prepared.reserved_region_end)
+    output = io.BytesIO(prepared.pdf_with_placeholder)
+    PdfTBSDocument.finish_signing(output, prep, content)
+    return output.getvalue()
+
+
+def _with_signature_timestamp(content: cms.ContentInfo, timestamper: TimeStamper) -> cms.ContentInfo:
+    signed = content["content"]
+    info = signed["signer_infos"][0]
+    unsigned = list(info["unsigned_attrs"]) if info["unsigned_attrs"].native else []
+    if any(a["type"].native == "signature_time_stamp_token" for a in unsigned):
+        return content
+    token = _run(timestamper.async_timestamp(hashlib.sha256(info["signature"].native).digest(), MD))
+    unsigned.append(cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]}))
+    info["unsigned_attrs"] = cms.CMSAttributes(unsigned)
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
+
+
+# ---- validation (ETSI EN 319 102-1 §5.6.3, via pyHanko's AdES engine) ------------------------------------
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    field_name: str
+    signer: str
+    indication: str  # TOTAL_PASSED | INDETERMINATE | TOTAL_FAILED
+    subindication: str | None
+    intact: bool
+    trusted: bool
+    coverage: str
+    timestamp_time: dt.datetime | None
+
+
+def validate_lta(pdf: bytes, *, trust_roots: Sequence[x509.Certificate]) -> list[SignatureCheck]:
+    """Validate every approval signature as PAdES B-LTA against the given roots, offline (DSS only)."""
+    from pyhanko.sign.validation.ades import ades_lta_validation
+    from pyhanko.sign.validation.policy_decl import (PdfSignatureValidationSpec, RevinfoOnlineFetchingRule,
+                                                     RevocationInfoGatheringSpec, SignatureValidationSpec)
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.policy_decl import (CertRevTrustPolicy, RevocationCheckingPolicy,
+                                                   RevocationCheckingRule)
+
+    required = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
+    policy = CertValidationPolicySpec(
+        trust_manager=SimpleTrustManager.build(trust_roots=[to_asn1_cert(c) for c in trust_roots]),
+        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=required,
+                                                                   intermediate_ca_cert_rule=required)))
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+        cert_validation_policy=policy,
+        revinfo_gathering_policy=RevocationInfoGatheringSpec(
+            online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY)))
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    checks = []
+    for sig in reader.embedded_regular_signatures:
+        result = _run(ades_lta_validation(sig, spec))
+        status = result.api_status
+        checks.append(SignatureCheck(
+            field_name=sig.field_name, signer=sig.signer_cert.subject.human_friendly,
+            indication=result.ades_subindic.status.name, subindication=result.ades_subindic.name,
+            intact=bool(status and status.intact and status.valid), trusted=bool(status and status.trusted),
+            coverage=status.coverage.name if status else "UNKNOWN",
+            timestamp_time=result.best_signature_time))
+    return checks
+
+
+def key_signer(cert: x509.Certificate, key, chain: Sequence[x509.Certificate]) -> signers.SimpleSigner:
+    """A pyHanko signer for a key held in memory (the seal from the KeyStore)."""
+    return signers.SimpleSigner(signing_cert=to_asn1_cert(cert), signing_key=to_asn1_key(key),
+                                cert_registry=SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in chain]))
