@@ -25,23 +25,34 @@ ROOT = "ca-root"
 ISSUING = "ca-issuing"
 TSA = "tsa"
 SEAL = "seal"
+SEAL_HSM = "seal-hsm"  # certificate only: the seal key generated inside an HSM (pki.seal)
 OCSP = "ocsp"
 
 ORGANISATION = "广东正和银行保险消费纠纷调解中心"  # X.520 ub-name: 64 bytes in UTF-8
 COUNTRY = "CN"
 
 
+# Key-store names of the CAs and the short names they are published under (/pki/root.crt, /pki/issuing.crl).
+PUBLISHED_CAS = {"root": "ca-root", "issuing": "ca-issuing"}
+
+
+def published_name(ca: str) -> str:
+    """``ca-issuing`` -> ``issuing`` (a published short name passes through)."""
+    return {v: k for k, v in PUBLISHED_CAS.items()}.get(ca, ca)
+
+
 @dataclass(frozen=True)
 class PkiUrls:
-    """Where relying parties fetch CA certificates, CRLs and OCSP (written into the certificates)."""
+    """Where relying parties fetch CA certificates, CRLs and OCSP (written into the certificates);
+    served by ``pki.routes`` under ``MEDIATION_PUBLIC_BASE_URL``."""
 
     base: str
 
     def ca_cert(self, name: str) -> str:
-        return f"{self.base}/pki/ca/{name}.cer"
+        return f"{self.base}/pki/{published_name(name)}.crt"
 
     def crl(self, name: str) -> str:
-        return f"{self.base}/pki/crl/{name}.crl"
+        return f"{self.base}/pki/{published_name(name)}.crl"
 
     @property
     def ocsp(self) -> str:
@@ -128,9 +139,10 @@ def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x509.
     return revocation_pointers(builder, urls, ROOT, ocsp=False).sign(root_key, hashes.SHA384())
 
 
-def make_seal(key, issuing_cert, issuing_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+def make_seal(public_key, issuing_cert, issuing_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+    """The seal certificate for a public key: the key may be in the key store or inside an HSM."""
     builder = (_base(name(ORGANISATION, unit="电子印章 Organisation Seal"), issuing_cert.subject,
-                     key.public_key(), issuing_key, days=365 * 3, now=now)
+                     public_key, issuing_key, days=365 * 3, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True))
     return revocation_pointers(builder, urls, ISSUING, ocsp=True).sign(issuing_key, hashes.SHA256())
@@ -147,8 +159,10 @@ def make_ocsp_responder(key, issuing_cert, issuing_key, now: dt.datetime) -> x50
     return builder.sign(issuing_key, hashes.SHA256())
 
 
-def ensure_hierarchy(keystore) -> list[str]:
-    """Create whatever part of the hierarchy is missing; returns the names created (idempotent)."""
+def ensure_hierarchy(keystore, *, file_seal: bool = True) -> list[str]:
+    """Create whatever part of the hierarchy is missing; returns the names created (idempotent).
+
+    ``file_seal=False`` when the seal key lives in an HSM (``pki.seal``): no seal key file is made."""
     created: list[str] = []
     now = dt.datetime.now(dt.timezone.utc)
     urls = _urls()
@@ -167,6 +181,8 @@ def ensure_hierarchy(keystore) -> list[str]:
     ensure(ISSUING, ec.SECP256R1(), lambda key: make_issuing(key, root_cert, root_key, urls, now))
     ensure(TSA, ec.SECP256R1(), lambda key: make_tsa(key, root_cert, root_key, urls, now))
     issuing_cert, issuing_key = keystore.certificate(ISSUING), keystore.private_key(ISSUING)
-    ensure(SEAL, ec.SECP256R1(), lambda key: make_seal(key, issuing_cert, issuing_key, urls, now))
+    if file_seal:
+        ensure(SEAL, ec.SECP256R1(),
+               lambda key: make_seal(key.public_key(), issuing_cert, issuing_key, urls, now))
     ensure(OCSP, ec.SECP256R1(), lambda key: make_ocsp_responder(key, issuing_cert, issuing_key, now))
     return created

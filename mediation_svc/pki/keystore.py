@@ -102,6 +102,8 @@ def init_keys(keystore: KeyStore) -> list[str]:
         keystore.ensure_ec_key(TOKEN_SIGNING_KEY)
         created.append(TOKEN_SIGNING_KEY)
     from . import hierarchy  # the CA hierarchy: root, issuing CA, TSA, seal
+    from .settings import get_pki_settings
 
-    created.extend(hierarchy.ensure_hierarchy(keystore))
+    # With the seal in an HSM no seal key file is made: `keys generate-seal-in-hsm` makes it in the token.
+    created.extend(hierarchy.ensure_hierarchy(keystore, file_seal=not get_pki_settings().seal_in_hsm))
     return created

@@ -23,11 +23,23 @@ class PkiSettings(BaseSettings):
     # Re-timestamp archived agreements when the last timestamp certificate expires within this many days.
     retimestamp_margin_days: int = 365
 
-    # The seal key in an HSM (PKCS#11) instead of the key directory.
+    # The seal key in an HSM (PKCS#11) instead of the key directory: the module (e.g.
+    # /usr/lib/softhsm/libsofthsm2.so), the token, the user PIN (a secrets file wins over the variable)
+    # and the label of the key (and of its certificate) inside the token.
     seal_pkcs11_module: Path | None = None
     seal_pkcs11_token_label: str | None = None
     seal_pkcs11_pin: str | None = None
+    seal_pkcs11_pin_file: Path | None = None
     seal_pkcs11_key_label: str = "seal"
+
+    @property
+    def seal_in_hsm(self) -> bool:
+        return self.seal_pkcs11_module is not None
+
+    def seal_pin(self) -> str | None:
+        if self.seal_pkcs11_pin_file is not None:
+            return self.seal_pkcs11_pin_file.read_text(encoding="utf-8").strip()
+        return self.seal_pkcs11_pin
 
 
 @lru_cache
