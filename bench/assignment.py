@@ -208,16 +208,26 @@ def main() -> None:
                         help="a PostgreSQL URL whose user may create databases")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time against the database a previous --keep run left (migrating it first)")
     args = parser.parse_args()
     rng = random.Random(20261123)
-    db_url = recreate_database(args.url)
+    if args.reuse:
+        db_url = make_url(args.url).set(database=DB_NAME).render_as_string(hide_password=False)
+    else:
+        db_url = recreate_database(args.url)
     try:
         engine = create_engine(db_url)
         upgrade(engine)
         engine.dispose()
-        timings = seed(db_url, rng)
-        print(f"seeded {MEDIATORS} mediators, {POOLS} pools, {HISTORY} historical cases and assignments "
-              f"(roster {timings['roster']:.1f}s, cases {timings['cases']:.1f}s, history {timings['history']:.1f}s)")
+        if args.reuse:
+            with psycopg.connect(admin_url(db_url), autocommit=True) as conn:
+                conn.execute("ANALYZE")
+        else:
+            timings = seed(db_url, rng)
+            print(f"seeded {MEDIATORS} mediators, {POOLS} pools, {HISTORY} historical cases and assignments "
+                  f"(roster {timings['roster']:.1f}s, cases {timings['cases']:.1f}s, "
+                  f"history {timings['history']:.1f}s)")
         result = run(db_url, args.runs, rng)
         print(f"rank candidates for a case: median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms "
               f"({result['runs']} runs, median {result['candidates_median']:.0f} candidates per case)")
