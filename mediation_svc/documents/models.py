@@ -89,7 +89,8 @@ class Document(SQLModel, table=True):
 
 
 # Columns that make up what was signed: once a Document row exists they can never change. Enforced here
-# (any ORM flush that tries raises) in addition to the service never doing it.
+# (any ORM flush that tries raises) and by the database (triggers of migration 0009_documents_more, which
+# lists the same columns), in addition to the service never doing it.
 FROZEN_COLUMNS = ("case_id", "kind", "title", "template_id", "template_version", "language", "inputs_json",
                   "inputs_hash", "pdf", "sha256", "size", "page_count", "verification_code", "supersedes_id",
                   "created_at", "finalised_by")
@@ -101,3 +102,9 @@ def _refuse_changes_to_frozen_columns(_mapper, _connection, target: Document) ->
     changed = [name for name in FROZEN_COLUMNS if state.attrs[name].history.has_changes()]
     if changed:
         raise ValueError(f"document {target.id} is final; refused to change {', '.join(changed)}")
+
+
+@sa.event.listens_for(Document, "before_delete")
+def _refuse_deleting_documents(_mapper, _connection, target: Document) -> None:
+    # A superseded document is voided and kept; migration 0009 makes the database refuse DELETE too.
+    raise ValueError(f"document {target.id} is final and is never deleted (supersede it instead)")

@@ -105,3 +105,4 @@ class TemplateRead(BaseModel):
     version: int
     kind: str
     title: str
+    inputs_schema: dict[str, Any] = Field(description="JSON Schema of the inputs the template needs")

@@ -10,6 +10,30 @@ Life of a mediation agreement (调解协议书)::
 Only documents of kind ``agreement`` move the case; other kinds (session notice, evaluation opinion,
 application for judicial confirmation) are drafted and finalised the same way without touching it.
 Every change is audited in the same transaction. Services flush, never commit.
+
+Public API for the other domains (keep these signatures stable)::
+
+    create_draft(session, settings, *, case, template_id, language, inputs, note, actor) -> (Draft, DraftVersion)
+    save_version(session, settings, *, case, draft, inputs, note, base_version, actor) -> DraftVersion
+    compare_versions(session, *, draft, from_version, to_version) -> {"from_version", "to_version",
+                                                                       "changes", "unified"}
+    preview(settings, *, draft, version) -> rendering.RenderedDocument (marked as a draft, not stored)
+    finalise(session, settings, *, case, draft, version, actor) -> Document          (signing uses this row:
+        document.pdf, .sha256, .status, .verification_code, .page_count, .case_id, .kind, .title)
+    supersede(session, settings, *, case, document, reason, inputs, note, actor) -> (Draft, DraftVersion)
+    mark_status(session, *, document, status, actor, payload=None) -> Document  (final -> signing -> signed
+        -> confirmed; used by signing and judicial)
+    find_by_code(session, code) -> Document | None      (verification: printed code, any spelling)
+    find_by_sha256(session, sha256) -> list[Document]   (verification: the exact bytes someone holds)
+    get_visible_document_or_404(session, *, user, document_id) -> (Document, Case)
+    list_documents(session, *, case) -> list[Document]
+
+Rendering without storing anything (session notices, evidence reports, judicial applications) is
+``rendering.render_document``; see that module.
+
+Errors: ``errors.InvalidInput`` (422, every missing or malformed input listed in ``errors``),
+``DocumentFinalised`` and ``StaleVersion`` (409), ``errors.Conflict`` (409, the case is in the wrong
+state), ``errors.NotFound`` (404).
 """
 
 from __future__ import annotations
@@ -310,6 +334,13 @@ def list_documents(session: Session, *, case: Case) -> list[Document]:
 def find_by_code(session: Session, code: str) -> Document | None:
     """For the verification page: the document a printed code refers to (any status, voided included)."""
     return session.exec(select(Document).where(Document.verification_code == normalise_code(code))).first()
+
+
+def find_by_sha256(session: Session, sha256: str) -> list[Document]:
+    """For verification: the finalised documents whose stored PDF has exactly this SHA-256 (hex)."""
+    digest = sha256.strip().lower()
+    return list(session.exec(select(Document).where(Document.sha256 == digest)
+                             .order_by(Document.created_at)).all())
 
 
 def mark_status(session: Session, *, document: Document, status: DocumentStatus, actor: str,
