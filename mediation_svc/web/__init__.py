@@ -1,0 +1,1 @@
+"""Server-rendered pages and static files for people: officers, mediators, parties on phones, courts."""

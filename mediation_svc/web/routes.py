@@ -1,0 +1,523 @@
+"""Server-rendered pages for officers, mediators, parties and courts (Jinja2, autoescaped).
+
+Pages are thin like the API routes: they parse a form, call the domain services (the same functions the
+API calls, in the same one-transaction-per-request unit of work) and render or redirect. Rules live in
+the services; a domain error on a page is shown as an HTML page with the error's status.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from sqlmodel import select
+
+from ..accounts import service as accounts
+from ..audit.chain import case_trail, canonical_json, record
+from ..cases import service as cases
+from ..cases.models import Case, CaseCategory, Institution
+from ..cases.schemas import CaseIntake
+from ..cases.states import OPEN_STATES, TRANSITIONS, CaseStatus
+from ..deps import SessionDep, SettingsDep, actor_of, client_address
+from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ..security.roles import Role
+from ..timeutil import SHANGHAI, today_in_shanghai
+from . import auth
+from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPageUser, StaffPageUser
+from .render import TEXT_COOKIE, env, finish, redirect, render, safe_next
+from .i18n import translator
+from .render import language_of
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def mark_page(request: Request) -> None:
+    # Domain errors raised while serving a page are shown as HTML (see install), not problem+json.
+    request.state.web_page = True
+
+
+public_router = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
+
+# Moves an officer makes by hand; the others happen through assignment, drafting, signing and courts.
+MANUAL_TARGETS = {CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.IN_MEDIATION, CaseStatus.MEDIATION_FAILED,
+                  CaseStatus.WITHDRAWN, CaseStatus.CLOSED}
+AGREEMENT_TEMPLATE = "mediation_agreement"
+PAYMENT_ROWS = 3
+
+
+# --- sign in and preferences ------------------------------------------------------------------------------
+
+@public_router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: MaybeUser) -> Response:
+    return redirect(request, "/dashboard" if user else "/login")
+
+
+@public_router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, user: MaybeUser, next: str = "/dashboard") -> Response:
+    return render(request, "login.html", user=user, next=safe_next(next))
+
+
+@public_router.post("/login", dependencies=[CsrfChecked])
+def login(request: Request, session: SessionDep, settings: SettingsDep, username: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard") -> Response:
+    t = translator(language_of(request))
+    try:
+        user = accounts.authenticate(session, settings, username=username, password=password,
+                                     address=client_address(request))
+    except DomainError as exc:
+        # Failed attempts must be counted even though the page is shown normally: commit them here.
+        session.commit()
+        message = t("login.throttled") if exc.status == 429 else t("login.failed")
+        return render(request, "login.html", status_code=exc.status, error=message, username=username,
+                      next=safe_next(next))
+    token, lifetime = accounts.issue_access_token(request.app.state.tokens, settings, user)
+    record(session, actor=actor_of(user), action="user.logged_in", subject=f"user:{user.id}",
+           payload={"address": client_address(request), "via": "web"})
+    response = redirect(request, safe_next(next))
+    auth.set_session_cookie(request, response, token, lifetime)
+    return response
+
+
+@public_router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request, session: SessionDep) -> Response:
+    auth.revoke_cookie_token(request, session)
+    response = redirect(request, "/login")
+    auth.clear_session_cookie(request, response)
+    return response
+
+
+@public_router.get("/text-size")
+def text_size(request: Request, size: str = "large", next: str = "/") -> Response:
+    response = redirect(request, safe_next(next))
+    response.set_cookie(TEXT_COOKIE, "large" if size == "large" else "normal", max_age=365 * 86400,
+                        samesite="lax", secure=auth.secure_cookies(request))
+    return response
+
+
+# --- dashboard and cases -------------------------------------------------------------------------------------
+
+def _category_names(session, language: str) -> dict[str, str]:
+    return {c.code: (c.name_en if language == "en" else c.name_zh)
+            for c in session.exec(select(CaseCategory)).all()}
+
+
+@public_router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, session: SessionDep, user: PageUser) -> Response:
+    calendar = cases.workday_calendar(session)
+    rows = []
+    for case in cases.list_cases(session, user=user, limit=500):
+        read = cases.to_read(session, case, calendar)
+        applicant = next((p.name for p in read.parties if p.role == "applicant"), "")
+        rows.append({**read.model_dump(), "applicant": applicant,
+                     "open": CaseStatus(case.status) in OPEN_STATES})
+    rows.sort(key=lambda r: (not r["overdue"], not r["open"], r["due_on"]))
+    return render(request, "dashboard.html", user=user, cases=rows, overdue=sum(r["overdue"] for r in rows),
+                  categories=_category_names(session, language_of(request)))
+
+
+def _intake_context(session) -> dict:
+    return {"categories": session.exec(select(CaseCategory).where(CaseCategory.active.is_(True))
+                                       .order_by(CaseCategory.code)).all(),
+            "institutions": session.exec(select(Institution).order_by(Institution.id)).all()}
+
+
+@public_router.get("/cases/new", response_class=HTMLResponse)
+def intake_page(request: Request, session: SessionDep, user: StaffPageUser) -> Response:
+    return render(request, "intake.html", user=user, form={}, **_intake_context(session))
+
+
+def _pydantic_errors(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+
+
+@public_router.post("/cases/new", dependencies=[CsrfChecked])
+async def intake(request: Request, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if k != auth.CSRF_FIELD}
+    t = translator(language_of(request))
+    try:
+        data = CaseIntake(
+            channel=form.get("channel", "hotline"), category_code=form.get("category_code", ""),
+            applicant={"name": form.get("applicant_name", ""), "id_type": "resident_id",
+                       "id_number": form.get("id_number", ""), "phone": form.get("phone", ""),
+                       "address": form.get("address") or None},
+            respondent={"institution_id": int(form.get("institution_id") or 0) or None,
+                        "branch": form.get("branch") or None},
+            claim_amount=form.get("claim_amount") or None, facts=form.get("facts", ""),
+            requests=form.get("requests") or None, preferred_language=form.get("preferred_language") or "普通话",
+            city=form.get("city") or None, needs_elderly_support=bool(form.get("needs_elderly_support")))
+        case = cases.intake_case(session, settings, data=data, actor=user)
+    except (ValidationError, ValueError) as exc:
+        errors = _pydantic_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
+        return render(request, "intake.html", user=user, status_code=422, form=form, error=t("error.title"),
+                      errors=errors, **_intake_context(session))
+    except InvalidInput as exc:
+        return render(request, "intake.html", user=user, status_code=422, form=form, error=exc.detail,
+                      errors=[e.get("msg", "") for e in exc.extensions.get("errors", [])], **_intake_context(session))
+    return redirect(request, f"/cases/{case.id}", ok="created", number=case.number)
+
+
+def _week_start(value: date) -> date:
+    return value - timedelta(days=value.weekday())
+
+
+def _sessions_context(session, case: Case, week: date | None) -> dict:
+    from ..scheduling import service as scheduling
+    from ..scheduling.notify import place_of
+
+    rows = []
+    for ms in scheduling.sessions_of_case(session, case_id=case.id):
+        _, room, venue = place_of(session, ms)
+        rows.append({"id": ms.id, "mode": ms.mode, "status": ms.status, "starts_at": ms.starts_at,
+                     "ends_at": ms.ends_at, "meeting_url": ms.meeting_url,
+                     "room": f"{venue.name} {room.name}" if room and venue else None})
+    if week is None:
+        upcoming = [r for r in rows if r["starts_at"].astimezone(SHANGHAI).date() >= today_in_shanghai()]
+        week = (upcoming[0]["starts_at"].astimezone(SHANGHAI).date() if upcoming else today_in_shanghai())
+    start = _week_start(week)
+    days = [start + timedelta(days=i) for i in range(7)]
+    by_day: dict[date, list] = {}
+    for r in rows:
+        by_day.setdefault(r["starts_at"].astimezone(SHANGHAI).date(), []).append(r)
+    return {"sessions": rows, "week_days": days, "week_sessions": by_day,
+            "prev_week": (start - timedelta(days=7)).isoformat(), "next_week": (start + timedelta(days=7)).isoformat()}
+
+
+def _slots(session, settings, case: Case, *, mode: str, duration: int, start: date) -> tuple[list, str | None]:
+    from ..scheduling import service as scheduling
+    from ..scheduling.models import SessionMode
+
+    try:
+        found = scheduling.find_case_slots(session, settings, case=case, mode=SessionMode(mode),
+                                           duration_minutes=duration, date_from=start,
+                                           date_to=start + timedelta(days=14), limit=8)
+    except (DomainError, ValueError) as exc:
+        return [], str(getattr(exc, "detail", exc))
+    slots = []
+    for slot in found.slots:
+        room = found.rooms.get(slot.room) if slot.room else None
+        venue = found.venues.get(room.venue_id) if room else None
+        slots.append({"start": slot.start, "end": slot.end, "room_id": room.id if room else None,
+                      "room_name": f"{venue.name} {room.name}" if room and venue else None})
+    return slots, None
+
+
+def _candidates_context(session, case: Case) -> dict:
+    from ..rosters import assignment
+
+    if CaseStatus(case.status) not in assignment.ASSIGNABLE_STATES:
+        return {"candidates": None, "excluded": []}
+    result = assignment.rank_candidates(session, case=case)
+    candidates = [{"mediator_id": r.candidate.mediator_id, "name": r.candidate.name, "score": r.total,
+                   "active_cases": r.candidate.active_cases, "max_active_cases": r.candidate.max_active_cases,
+                   "criteria": r.criteria, "current": r.candidate.user_id == case.mediator_user_id}
+                  for r in result.ranked[:10]]
+    excluded = [{"name": r.candidate.name, "reasons": [e.as_dict() for e in r.reasons]} for r in result.rejected[:50]]
+    return {"candidates": candidates, "excluded": excluded}
+
+
+def _documents_context(session, case: Case) -> list[dict]:
+    from ..documents import service as documents
+
+    rows = []
+    for d in documents.list_documents(session, case=case):
+        rows.append({"id": d.id, "title": d.title, "status": d.status, "code": documents.group_code(d.verification_code),
+                     "signed_url": signed_pdf_url(session, d)})
+    return rows
+
+
+def signed_pdf_url(session, document) -> str | None:
+    """Where the signed PDF of a document can be downloaded, once the signing domain has produced one."""
+    from . import signing_pages
+
+    return signing_pages.signed_pdf_url(session, document)
+
+
+@public_router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: PageUser,
+              week: date | None = None, find: bool = False, mode: str = "onsite",
+              duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from")) -> Response:
+    from . import signing_pages
+
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    read = cases.to_read(session, case)
+    staff = user.role in (Role.ADMIN, Role.CASE_OFFICER)
+    scheduler = staff or user.role == Role.MEDIATOR
+    language = language_of(request)
+    context: dict = {"candidates": None, "excluded": [], "transitions": [], "slots": None, "slot_error": None}
+    if staff:
+        context["transitions"] = [s.value for s in CaseStatus if s in TRANSITIONS[CaseStatus(case.status)]
+                                  and s in MANUAL_TARGETS]
+        context.update(_candidates_context(session, case))
+    if user.role != Role.COURT:
+        context.update(_sessions_context(session, case, week))
+    slot_from = date_from or today_in_shanghai()
+    from ..scheduling.service import SCHEDULABLE_CASE_STATES
+
+    can_schedule = scheduler and CaseStatus(case.status) in SCHEDULABLE_CASE_STATES
+    if can_schedule and find:
+        context["slots"], context["slot_error"] = _slots(session, settings, case, mode=mode, duration=duration,
+                                                         start=slot_from)
+    from ..documents.service import DRAFTING_STATES
+
+    category = session.get(CaseCategory, case.category_code)
+    return render(request, "case.html", user=user, case={**read.model_dump(), "open": CaseStatus(case.status) in OPEN_STATES},
+                  mediator=session.get(accounts.User, case.mediator_user_id) if case.mediator_user_id else None,
+                  category=(category.name_en if language == "en" else category.name_zh) if category else case.category_code,
+                  show_sessions=user.role != Role.COURT, can_schedule=can_schedule, slot_mode=mode,
+                  slot_duration=duration, slot_from=slot_from,
+                  can_draft=scheduler and CaseStatus(case.status) in DRAFTING_STATES,
+                  documents=_documents_context(session, case),
+                  signing=signing_pages.progress(session, case, user, language) if user.role != Role.COURT else None,
+                  **context)
+
+
+@public_router.post("/cases/{case_id}/transition", dependencies=[CsrfChecked])
+def change_status(request: Request, case_id: int, session: SessionDep, user: StaffPageUser,
+                  status: Annotated[CaseStatus, Form()], reason: Annotated[str, Form()] = "") -> Response:
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    if status not in MANUAL_TARGETS:
+        raise Forbidden("this change of state happens through its own step")
+    cases.transition(session, case=case, target=status, actor=actor_of(user), reason=reason.strip() or None)
+    return redirect(request, f"/cases/{case.id}", ok="moved")
+
+
+@public_router.post("/cases/{case_id}/assign", dependencies=[CsrfChecked])
+def assign(request: Request, case_id: int, session: SessionDep, user: StaffPageUser,
+           mediator_id: Annotated[int, Form()], reason: Annotated[str, Form()] = "") -> Response:
+    from ..rosters import assignment
+    from ..rosters.models import Mediator
+
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    made = assignment.assign(session, case=case, actor=user, actor_ref=actor_of(user), mode="manual",
+                             mediator_id=mediator_id, reason=reason.strip() or "候选人列表中选定")
+    return redirect(request, f"/cases/{case.id}", ok="assigned", name=session.get(Mediator, made.mediator_id).name)
+
+
+@public_router.post("/cases/{case_id}/sessions", dependencies=[CsrfChecked])
+def schedule(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: SchedulerPageUser,
+             starts_at: Annotated[datetime, Form()], duration: Annotated[int, Form()] = 60,
+             mode: Annotated[str, Form()] = "onsite", room_id: Annotated[str, Form()] = "") -> Response:
+    from ..scheduling import service as scheduling
+    from ..scheduling.schemas import SessionCreate
+
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    if starts_at.tzinfo is None:
+        starts_at = starts_at.replace(tzinfo=SHANGHAI)
+    try:
+        data = SessionCreate(mode=mode, starts_at=starts_at, duration_minutes=duration,
+                             room_id=int(room_id) if room_id.strip() else None)
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(_pydantic_errors(exc))) from exc
+    ms = scheduling.schedule_session(session, settings, case=case, data=data, actor=user)
+    week = ms.starts_at.astimezone(SHANGHAI).date().isoformat()
+    return redirect(request, f"/cases/{case.id}?week={week}#h-sched", ok="booked")
+
+
+@public_router.get("/cases/{case_id}/audit", response_class=HTMLResponse)
+def audit_page(request: Request, case_id: int, session: SessionDep, user: PageUser) -> Response:
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    full = user.role != Role.PARTY  # parties see that their case moved, not staff-internal detail
+    entries = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "hash": e.hash,
+                "payload_text": canonical_json(e.payload) if full else ""} for e in case_trail(session, case.id)]
+    return render(request, "audit.html", user=user, case=case, entries=entries, full=full)
+
+
+# --- drafting --------------------------------------------------------------------------------------------------
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _amount(text: str):
+    try:
+        return str(Decimal(text.replace(",", "").replace("¥", "").strip()))
+    except InvalidOperation:
+        return text
+
+
+async def _draft_inputs(request: Request) -> tuple[dict, dict]:
+    """The agreement's structured terms from the drafting form; the case fills in the rest (parties...)."""
+    form = await request.form()
+    payments = []
+    for payer, payee, amount, due, method in zip(form.getlist("pay_payer"), form.getlist("pay_payee"),
+                                                 form.getlist("pay_amount"), form.getlist("pay_due"),
+                                                 form.getlist("pay_method")):
+        if any(str(v).strip() for v in (payer, payee, amount, due, method)):
+            payments.append({"payer": payer, "payee": payee, "amount": _amount(str(amount)), "due_date": due,
+                             "method": method})
+    inputs = {"dispute_summary": str(form.get("dispute_summary", "")).strip(), "payments": payments,
+              "obligations": _lines(str(form.get("obligations", ""))), "clauses": _lines(str(form.get("clauses", "")))}
+    if str(form.get("place", "")).strip():
+        inputs["place"] = str(form.get("place")).strip()
+    meta = {"language": str(form.get("language") or "zh-CN"), "base_version": str(form.get("base_version") or "")}
+    return inputs, meta
+
+
+def _agreement_draft(session, case: Case):
+    from ..documents import service as documents
+
+    drafts = [d for d in documents.list_drafts(session, case=case) if d.template_id == AGREEMENT_TEMPLATE]
+    return drafts[-1] if drafts else None
+
+
+def _draft_page(request: Request, session, case: Case, user, *, inputs: dict | None = None, error: str | None = None,
+                errors: list[str] | None = None, status_code: int = 200) -> Response:
+    from ..documents import service as documents
+
+    draft = _agreement_draft(session, case)
+    preview_url = None
+    if draft is not None and draft.latest_version:
+        preview_url = f"/cases/{case.id}/drafts/{draft.id}/versions/{draft.latest_version}/preview.pdf"
+        if inputs is None:
+            inputs = documents.version_inputs(documents.get_version_or_404(session, draft=draft,
+                                                                           version=draft.latest_version))
+    inputs = inputs or {}
+    rows = list(inputs.get("payments") or [])
+    rows += [{}] * max(0, PAYMENT_ROWS - len(rows))
+    doc_language = draft.language if draft else ("en" if language_of(request) == "en" else "zh-CN")
+    return render(request, "draft.html", user=user, case=case, draft=draft, inputs=inputs, payment_rows=rows,
+                  preview_url=preview_url, doc_language=doc_language, error=error, errors=errors,
+                  can_draft=CaseStatus(case.status) in documents.DRAFTING_STATES, status_code=status_code)
+
+
+@public_router.get("/cases/{case_id}/draft", response_class=HTMLResponse)
+def draft_page(request: Request, case_id: int, session: SessionDep, user: SchedulerPageUser) -> Response:
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    return _draft_page(request, session, case, user)
+
+
+@public_router.post("/cases/{case_id}/draft", dependencies=[CsrfChecked])
+async def save_draft(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
+                     user: SchedulerPageUser) -> Response:
+    from ..documents import service as documents
+
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    inputs, meta = await _draft_inputs(request)
+    draft = _agreement_draft(session, case)
+    try:
+        if draft is None:
+            draft, version = documents.create_draft(session, settings, case=case, template_id=AGREEMENT_TEMPLATE,
+                                                    language=meta["language"], inputs=inputs, note=None, actor=user)
+        else:
+            base = int(meta["base_version"]) if meta["base_version"].isdigit() else None
+            version = documents.save_version(session, settings, case=case, draft=draft, inputs=inputs, note=None,
+                                             base_version=base, actor=user)
+    except InvalidInput as exc:
+        session.rollback()
+        errors = [f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg', '')}" for e in exc.extensions.get("errors", [])]
+        return _draft_page(request, session, case, user, inputs=inputs, error=exc.detail, errors=errors,
+                           status_code=422)
+    return redirect(request, f"/cases/{case.id}/draft", ok="saved", n=version.version)
+
+
+def _pdf(data: bytes, name: str, *, inline: bool = True) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}"',
+                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@public_router.post("/cases/{case_id}/draft/preview", dependencies=[CsrfChecked])
+async def live_preview(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
+                       user: SchedulerPageUser) -> Response:
+    """The form as it stands, rendered (marked draft); nothing is stored."""
+    from ..documents import service as documents
+    from ..documents.rendering import render_document
+    from ..documents.templates import get_template
+
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    inputs, meta = await _draft_inputs(request)
+    draft = _agreement_draft(session, case)
+    language = draft.language if draft else meta["language"]
+    fields = get_template(AGREEMENT_TEMPLATE, language=language).inputs.model_fields
+    defaults = {k: v for k, v in documents.case_defaults(session, settings, case=case, language=language).items()
+                if k in fields}
+    rendered = render_document(AGREEMENT_TEMPLATE, {**defaults, **inputs}, language=language,
+                               document_id=f"preview-case-{case.id}", verification_code="PREVIEW",
+                               base_url=settings.public_base_url, draft=True)
+    return _pdf(rendered.pdf, "preview.pdf")
+
+
+@public_router.get("/cases/{case_id}/drafts/{draft_id}/versions/{version}/preview.pdf")
+def saved_preview(case_id: int, draft_id: int, version: int, session: SessionDep, settings: SettingsDep,
+                  user: SchedulerPageUser) -> Response:
+    from ..documents import service as documents
+
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    draft = documents.get_draft_or_404(session, case=case, draft_id=draft_id)
+    row = documents.get_version_or_404(session, draft=draft, version=version)
+    return _pdf(documents.preview(settings, draft=draft, version=row).pdf, f"draft-{draft.id}-v{version}.pdf")
+
+
+@public_router.post("/cases/{case_id}/drafts/{draft_id}/finalise", dependencies=[CsrfChecked])
+def finalise(request: Request, case_id: int, draft_id: int, session: SessionDep, settings: SettingsDep,
+             user: SchedulerPageUser, version: Annotated[int, Form()]) -> Response:
+    from ..documents import service as documents
+
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    draft = documents.get_draft_or_404(session, case=case, draft_id=draft_id, for_update=True)
+    documents.finalise(session, settings, case=case, draft=draft, version=version, actor=user)
+    return redirect(request, f"/cases/{case.id}#h-docs", ok="finalised")
+
+
+@public_router.get("/documents/{document_id}.pdf")
+def document_pdf(document_id: str, session: SessionDep, user: PageUser) -> Response:
+    from ..documents import service as documents
+
+    document, _case = documents.get_visible_document_or_404(session, user=user, document_id=document_id)
+    return _pdf(document.pdf, f"{document.id}.pdf", inline=False)
+
+
+# --- rosters ---------------------------------------------------------------------------------------------------
+
+@public_router.get("/rosters", response_class=HTMLResponse)
+def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> Response:
+    from ..rosters import service as rosters
+    from ..rosters.models import Pool
+
+    mediators = [rosters.mediator_read(session, m) for m in rosters.list_mediators(session, limit=500)]
+    pools = [rosters.pool_read(session, p) for p in session.exec(select(Pool).order_by(Pool.id)).all()]
+    experts = [rosters.expert_read(session, e) for e in rosters.list_experts(session, limit=500)]
+    return render(request, "rosters.html", user=user, mediators=mediators, pools=pools, experts=experts)
+
+
+# --- wiring ----------------------------------------------------------------------------------------------------
+
+def _error_page(request: Request, status: int, message: str, detail: str | None = None) -> Response:
+    user = getattr(request.state, "page_user", None)
+    return render(request, "error.html", user=user, status_code=status, message=message, detail=detail,
+                  back=safe_next(request.headers.get("referer", "").replace(str(request.base_url).rstrip("/"), "")
+                                 or "/dashboard"))
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api_domain_handler = app.exception_handlers.get(DomainError)
+
+    async def login_required(request: Request, exc: LoginRequired):
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+    async def domain_error(request: Request, exc: DomainError):
+        if not getattr(request.state, "web_page", False):
+            return await api_domain_handler(request, exc)
+        t = translator(language_of(request))
+        if isinstance(exc, auth.CsrfRejected):
+            return _error_page(request, exc.status, t("error.csrf"))
+        if isinstance(exc, NotFound):
+            return _error_page(request, 404, t("error.not_found"))
+        if isinstance(exc, Forbidden):
+            return _error_page(request, 403, t("error.forbidden"), exc.detail)
+        if isinstance(exc, Unauthenticated):
+            return await login_required(request, LoginRequired(request.url.path))
+        return _error_page(request, exc.status, exc.detail, exc.title)
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(DomainError, domain_error)

@@ -1,0 +1,43 @@
+"""Page tests: a TestClient logged in through the login form (the real cookie and CSRF path)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+PASSWORD = "correct-horse-42"
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) -> the client, carrying that user's session cookie."""
+
+    def do(user, password: str = PASSWORD):
+        client.cookies.clear()
+        page = client.get("/login")
+        response = client.post("/login", data={"username": user.username, "password": password,
+                                               "csrf_token": csrf_of(page.text), "next": "/dashboard"},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text
+        return client
+
+    return do
+
+
+@pytest.fixture
+def form_post(client):
+    """form_post(page_url, action, data) -> response: takes the CSRF token from the page first."""
+
+    def post(page_url: str, action: str, data: dict, **kwargs):
+        page = client.get(page_url)
+        assert page.status_code == 200, page.text
+        return client.post(action, data={**data, "csrf_token": csrf_of(page.text)}, follow_redirects=False, **kwargs)
+
+    return post
