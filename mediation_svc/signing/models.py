@@ -27,6 +27,12 @@ class SignerStatus(StrEnum):
     DECLINED = "declined"
 
 
+class SigningMode(StrEnum):
+    REMOTE = "remote"  # a single-use link, OTP to the phone on record, on the signer's own device
+    ONSITE = "onsite"  # at the center, on a tablet hosted by the mediator (OTP still to the signer's phone)
+    EXTERNAL = "external"  # an institution's own certificate: the API hands out a digest, takes back a CMS
+
+
 class SignerKind(StrEnum):
     PERSON = "person"
     REPRESENTATIVE = "representative"  # signs for a bank or insurer, with an authorisation letter
@@ -97,6 +103,13 @@ class SigningParticipant(SQLModel, table=True):
     prepared_region: str | None = Field(default=None, max_length=40)
     prepared_base_sha256: str | None = Field(default=None, max_length=64)
     last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # how this signer signs (0008): remote | onsite | external, and the state of the link and session
+    mode: str = Field(default="remote", max_length=20)
+    otp_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    otp_sends: int = 0
+    link_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    session_jti: str | None = Field(default=None, max_length=64)
+    onsite_host_user_id: int | None = Field(default=None, foreign_key="users.id")
     declined_reason: str | None = Field(default=None, max_length=1000)
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

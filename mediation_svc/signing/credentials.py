@@ -1,0 +1,88 @@
+"""The center's side of each signature: signer certificates, the seal signer, timestamps and LTV data.
+
+- ``issue_for`` issues the short-lived signer certificate (RFC 5280, issuing CA) for one signing event
+  and registers its serial, so that the CRL and OCSP responder can answer for it.
+- ``seal_signer`` is the one place that decides where the seal key lives (see its docstring).
+- ``lta_context`` is the closed-world validation context that ``pades.close_lta`` embeds in the DSS: our
+  root, the issuing CA, and fresh CRLs (RFC 5280 §5) from both CAs built from ``pki_certificates``.
+- ``timestamped`` turns a failing RFC 3161 authority into ``TimestampUnavailable``: signing never falls
+  back to the server's clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlmodel import Session, select
+
+from ..config import Settings
+from ..db import utcnow
+from ..errors import ServiceUnavailable
+from ..pki import hierarchy
+from ..pki.keystore import KeyStore
+from ..pki.models import IssuedCertificate
+from ..pki.revocation import CertStatus, build_crl
+from ..pki.settings import get_pki_settings
+from . import pades
+
+T = TypeVar("T")
+
+
+class TimestampUnavailable(ServiceUnavailable):
+    slug, title = "timestamp-unavailable", "The timestamp authority cannot be reached"
+
+
+def timestamped(action: Callable[[], T]) -> T:
+    """Run a signing step that needs an RFC 3161 token; an unreachable TSA stops it with a 503."""
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    try:
+        return action()
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable("the timestamp authority did not answer; nothing was signed or stored. "
+                                   "Try again later.", reason=str(exc)[:200]) from exc
+
+
+def issue_for(session: Session, settings: Settings, keystore: KeyStore, *, identity: pades.SignerIdentity,
+              evidence_sha256: bytes, case_id: int) -> pades.SignerCredential:
+    now = utcnow()
+    credential = pades.issue_signer_certificate(
+        identity=identity, evidence_sha256=evidence_sha256,
+        issuing_cert=keystore.certificate(hierarchy.ISSUING), issuing_key=keystore.private_key(hierarchy.ISSUING),
+        chain=(keystore.certificate(hierarchy.ROOT),), urls=hierarchy.PkiUrls(settings.public_base_url.rstrip("/")),
+        now=now, lifetime=dt.timedelta(minutes=get_pki_settings().signer_cert_minutes))
+    cert = credential.cert
+    session.add(IssuedCertificate(serial_hex=f"{cert.serial_number:x}", issuer=hierarchy.ISSUING,
+                                  subject=cert.subject.rfc4514_string()[:500], purpose="signer",
+                                  not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+                                  case_id=case_id))
+    return credential
+
+
+def seal_signer(keystore: KeyStore, settings: Settings):
+    """The pyHanko signer for the center's seal (电子公章).
+
+    Until ``mediation_svc.pki.seal.seal_signer`` (file key or PKCS#11 HSM) lands, the seal key comes from
+    the encrypted key store; switching is this one function.
+    """
+    return pades.key_signer(keystore.certificate(hierarchy.SEAL), keystore.private_key(hierarchy.SEAL),
+                            (keystore.certificate(hierarchy.ISSUING), keystore.certificate(hierarchy.ROOT)))
+
+
+def _revoked(session: Session, issuer: str) -> list[CertStatus]:
+    rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == issuer,
+                                                        IssuedCertificate.revoked_at.is_not(None))).all()
+    return [CertStatus(int(r.serial_hex, 16), r.revoked_at, r.revocation_reason) for r in rows]
+
+
+def lta_context(session: Session, keystore: KeyStore):
+    now = utcnow()
+    validity = dt.timedelta(days=get_pki_settings().crl_validity_days)
+    root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
+    crls = [build_crl(issuer_cert=root, issuer_key=keystore.private_key(hierarchy.ROOT),
+                      revoked=_revoked(session, hierarchy.ROOT), now=now, validity=validity),
+            build_crl(issuer_cert=issuing, issuer_key=keystore.private_key(hierarchy.ISSUING),
+                      revoked=_revoked(session, hierarchy.ISSUING), now=now, validity=validity)]
+    return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)

@@ -1,0 +1,253 @@
+"""Signing API: officers and mediators manage requests (/api/v1/signing-requests), signers follow their link
+(/api/v1/sign/...: link -> code -> session token -> document, consent, drawing, confirm). Thin: parse,
+call ``service``, return."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from ..deps import CurrentUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of, client_address
+from ..errors import InvalidInput, Unauthenticated
+from . import service
+from .models import SigningRequest
+from .schemas import (ConsentIn, ExternalFinishIn, LinkIn, ParticipantRead, ReasonIn, RequestOpen, RequestRead,
+                      RevisionRead, VerifyIn)
+
+router = APIRouter(prefix="/api/v1", tags=["signing"])
+
+
+def get_timestamper(request: Request):
+    """The RFC 3161 TimeStamper set up by the pki domain (our TSA or MEDIATION_TSA_URL)."""
+    stamper = getattr(request.app.state, "timestamper", None)
+    if stamper is None:
+        from ..pki.tsa import make_timestamper
+
+        stamper = request.app.state.timestamper = make_timestamper(request.app.state.keystore)
+    return stamper
+
+
+TimestamperDep = Annotated[object, Depends(get_timestamper)]
+
+
+def signer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthenticated("send the signing session token (Authorization: Bearer <token>)")
+    return authorization.split(" ", 1)[1].strip()
+
+
+SignerToken = Annotated[str, Depends(signer_token)]
+
+
+def client_of(request: Request) -> service.Client:
+    return service.Client(address=client_address(request), user_agent=request.headers.get("user-agent", ""))
+
+
+def to_read(session, request: SigningRequest) -> RequestRead:
+    participants = [ParticipantRead(**p.model_dump()) for p in service.participants_of(session, request.id)]
+    return RequestRead(**request.model_dump(), participants=participants)
+
+
+def _pem_to_der(pem: str | None) -> bytes | None:
+    if not pem:
+        return None
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
+    except ValueError:
+        raise InvalidInput("certificate_pem is not a PEM certificate") from None
+
+
+# -- officers and mediators ---------------------------------------------------------------------------------
+
+@router.post("/cases/{case_id}/signing-requests", response_model=RequestRead, status_code=201)
+def open_request(case_id: int, body: RequestOpen, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+                 keystore: KeyStoreDep, user: CurrentUser) -> RequestRead:
+    from ..cases.service import get_visible_case_or_404
+
+    case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    reps = [service.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
+                                       mode=service.SigningMode(r.mode), certificate_der=_pem_to_der(r.certificate_pem))
+            for r in body.representatives]
+    request = service.open_request(session, settings, tokens, keystore, case=case, document_id=body.document_id,
+                                   deadline_at=body.deadline_at, representatives=reps, actor=user)
+    return to_read(session, request)
+
+
+@router.get("/signing-requests/{request_id}", response_model=RequestRead)
+def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> RequestRead:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    return to_read(session, request)
+
+
+@router.put("/signing-requests/{request_id}/participants/{participant_id}/authorisation",
+            response_model=ParticipantRead, summary="Upload the representative's 授权委托书 (application/pdf body)")
+async def upload_authorisation(request_id: int, participant_id: int, http: Request, session: SessionDep,
+                               user: CurrentUser) -> ParticipantRead:
+    body = await http.body()
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    if user.role not in ("admin", "case_officer", "mediator"):
+        from ..errors import Forbidden
+
+        raise Forbidden("authorisation letters are filed by the center's staff")
+    service.upload_authorisation(session, request=request, participant=participant, pdf=body, actor=user)
+    return ParticipantRead(**participant.model_dump())
+
+
+@router.post("/signing-requests/{request_id}/participants/{participant_id}/authorisation/approve",
+             response_model=RequestRead)
+def approve_authorisation(request_id: int, participant_id: int, session: SessionDep, settings: SettingsDep,
+                          tokens: TokensDep, user: StaffUser) -> RequestRead:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    service.approve_authorisation(session, settings, tokens, request=request, participant=participant, actor=user)
+    return to_read(session, request)
+
+
+@router.post("/signing-requests/{request_id}/participants/{participant_id}/link", status_code=204,
+             summary="Send the signer a fresh link by SMS (the old link and any locked code stop working)")
+def resend_link(request_id: int, participant_id: int, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+                user: StaffUser) -> Response:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    service._check_open(request)
+    if participant.status != service.SignerStatus.PENDING.value or participant.kind == "seal":
+        from ..errors import Conflict
+
+        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    service.issue_link(session, settings, tokens, request=request, participant=participant, actor=actor_of(user),
+                       send=True)
+    return Response(status_code=204)
+
+
+@router.post("/signing-requests/{request_id}/participants/{participant_id}/onsite",
+             summary="Mediator: start on-site signing on the center's tablet; returns the link for the tablet")
+def start_onsite(request_id: int, participant_id: int, session: SessionDep, settings: SettingsDep,
+                 tokens: TokensDep, user: CurrentUser) -> dict:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    link = service.start_onsite(session, settings, tokens, request=request, participant=participant, host=user)
+    return {"link": link}
+
+
+@router.post("/signing-requests/{request_id}/seal", response_model=RevisionRead,
+             summary="Apply the center's seal (the last signer) and close the file to PAdES B-LTA")
+def apply_seal(request_id: int, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
+               timestamper: TimestamperDep, user: StaffUser) -> RevisionRead:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    revision = service.apply_seal(session, settings, keystore, timestamper, request=request, actor=user)
+    return RevisionRead(**revision.model_dump(), request_status=request.status)
+
+
+@router.post("/signing-requests/{request_id}/remind")
+def remind(request_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> dict:
+    request, case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    if user.role not in ("admin", "case_officer") and case.mediator_user_id != user.id:
+        from ..errors import Forbidden
+
+        raise Forbidden("reminders are sent by a case officer or the case's mediator")
+    return {"reminded": service.remind(session, settings, request=request, actor=actor_of(user))}
+
+
+@router.post("/signing-requests/{request_id}/void", response_model=RequestRead)
+def void(request_id: int, body: ReasonIn, session: SessionDep, user: StaffUser) -> RequestRead:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    request = service.void(session, request=request, reason=body.reason, actor=user)
+    return to_read(session, request)
+
+
+@router.get("/signing-requests/{request_id}/document.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def signed_document(request_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    return Response(service.current_pdf(session, request), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="signing-{request.id}.pdf"'})
+
+
+@router.get("/signing-requests/{request_id}/events")
+def events(request_id: int, session: SessionDep, user: CurrentUser) -> list[dict]:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    if user.role == "party":
+        from ..errors import Forbidden
+
+        raise Forbidden("the evidence of every signer is for the center and the court")
+    return [e for e in service.signing_events(session, document_id=request.document_id)
+            if e["request_id"] == request.id]
+
+
+# -- the signer (no account: the link, then a short-lived session token) -------------------------------------
+
+@router.post("/sign/code", summary="Send the one-time code to the phone on record")
+def request_code(body: LinkIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+                 keystore: KeyStoreDep) -> dict:
+    return service.request_code(session, settings, tokens, keystore, link_token=body.link)
+
+
+@router.post("/sign/verify", summary="Code + last four characters of the ID number -> signing session token")
+def verify(body: VerifyIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+           keystore: KeyStoreDep) -> dict:
+    return service.verify_identity(session, settings, tokens, keystore, link_token=body.link, code=body.code,
+                                   id_last4=body.id_last4, client=client_of(http))
+
+
+@router.get("/sign/session")
+def signer_view(session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
+    return service.signer_view(session, tokens, session_token=token)
+
+
+@router.get("/sign/session/document", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def signer_document(session: SessionDep, tokens: TokensDep, token: SignerToken) -> Response:
+    pdf = service.signer_document(session, tokens, session_token=token)
+    return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sign/session/consent")
+def consent(body: ConsentIn, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
+    return {"consent_sha256": service.accept_consent(session, tokens, session_token=token,
+                                                     consent_text=body.consent_text)}
+
+
+@router.put("/sign/session/drawing", summary="The drawn signature (image/png body)")
+async def drawing(http: Request, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
+    body = await http.body()
+    return {"sha256": service.save_drawing(session, tokens, session_token=token, png=body)}
+
+
+@router.post("/sign/session/confirm", response_model=RevisionRead)
+def confirm(http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep, keystore: KeyStoreDep,
+            timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
+    revision = service.confirm(session, settings, tokens, keystore, timestamper, session_token=token,
+                               client=client_of(http))
+    request = session.get(SigningRequest, revision.request_id)
+    return RevisionRead(**revision.model_dump(), request_status=request.status)
+
+
+@router.post("/sign/session/decline")
+def decline(body: ReasonIn, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
+    request = service.decline(session, tokens, session_token=token, reason=body.reason)
+    return {"request_status": request.status}
+
+
+@router.post("/sign/session/external/prepare")
+def external_prepare(session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
+    return service.prepare_external(session, tokens, session_token=token)
+
+
+@router.post("/sign/session/external/finish", response_model=RevisionRead)
+def external_finish(body: ExternalFinishIn, http: Request, session: SessionDep, settings: SettingsDep,
+                    tokens: TokensDep, timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
+    try:
+        cms_der = base64.b64decode(body.cms_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("cms_b64 is not base64") from None
+    revision = service.finish_external(session, settings, tokens, timestamper, session_token=token,
+                                       cms_der=cms_der, client=client_of(http))
+    request = session.get(SigningRequest, revision.request_id)
+    return RevisionRead(**revision.model_dump(), request_status=request.status)

@@ -1,0 +1,87 @@
+"""Request and response bodies of the signing API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+
+class RepresentativeIn(BaseModel):
+    """Who signs for an institution party (授权代表), and how."""
+
+    party_id: int
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=5, max_length=32)
+    id_number: str | None = Field(default=None, max_length=40)
+    mode: Literal["remote", "external"] = "remote"
+    certificate_pem: str | None = Field(default=None, max_length=20000,
+                                        description="the institution's own signing certificate (mode external)")
+
+
+class RequestOpen(BaseModel):
+    document_id: str = Field(max_length=36)
+    deadline_at: AwareDatetime
+    representatives: list[RepresentativeIn] = Field(default_factory=list)
+
+
+class ParticipantRead(BaseModel):
+    id: int
+    stage: int
+    kind: str
+    role_label: str
+    name: str
+    on_behalf_of: str | None
+    mode: str
+    status: str
+    id_masked: str | None
+    authorisation_sha256: str | None
+    authorisation_checked_at: datetime | None
+    signed_at: datetime | None
+    declined_reason: str | None
+
+
+class RequestRead(BaseModel):
+    id: int
+    case_id: int
+    document_id: str
+    status: str
+    deadline_at: datetime
+    current_sha256: str
+    revision: int
+    created_at: datetime
+    completed_at: datetime | None
+    closed_reason: str | None
+    participants: list[ParticipantRead]
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class LinkIn(BaseModel):
+    link: str = Field(min_length=10, max_length=4000)
+
+
+class VerifyIn(LinkIn):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+    id_last4: str | None = Field(default=None, min_length=4, max_length=4)
+
+
+class ConsentIn(BaseModel):
+    consent_text: str = Field(min_length=10, max_length=5000)
+
+
+class ExternalFinishIn(BaseModel):
+    cms_b64: str = Field(min_length=10, max_length=200000, description="DER CMS SignedData, base64")
+
+
+class RevisionRead(BaseModel):
+    sequence: int
+    kind: str
+    sha256_before: str
+    sha256_after: str
+    cert_serial: str | None
+    evidence_sha256: str | None
+    request_status: str

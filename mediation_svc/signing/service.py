@@ -1,0 +1,956 @@
+"""Signing requests (电子签署): who signs what, in which order, how they prove who they are, and the PDF.
+
+Life of a request::
+
+    open_request                  awaiting_authorisation (a representative's 授权委托书 to check) or open
+    upload_authorisation / approve_authorisation        -> open, stage 1 (the parties) gets its links
+    request_code -> verify_identity (link + SMS code + last 4 of the ID)   -> a signer-session token
+    signer_document / accept_consent / save_drawing / confirm             -> one PAdES B-T signature
+    (all parties signed) -> stage 2, the mediator's link; (mediator signed) -> stage 3
+    apply_seal (an officer)       the center's seal, then B-LTA (DSS + document timestamp): completed
+    decline (a signer) / void (an officer) / expire_due (the job) / remind (officer or mediator)
+
+On-site signing (``start_onsite``): the mediator's tablet gets a link for a signer who is present; the
+code still goes to the signer's own phone and the last four characters of the ID are typed after the
+mediator has looked at the ID card, so the mediator cannot sign for anyone. The evidence names the host.
+An institution with its own certificate (``SigningMode.EXTERNAL``) proves identity the same way, then
+``prepare_external`` hands out the ByteRange digest and ``finish_external`` takes the CMS back.
+
+Signing serialises per request: every step that changes the PDF first locks the request row
+(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), then
+reads the latest revision, so two parties confirming at once both end up in the file.
+
+For other domains:
+- ``signed_pdf(session, document_id=)``: the newest signed revision of a document (None before the first).
+- ``signing_events(session, document_id=)``: every signature with its evidence record, in order.
+- ``open_request(...)``: also for a judicial application document (kind ``judicial_application``);
+  only agreements move the case and the document status along.
+- The signer page flow (web): ``signer_view(session, tokens, session_token=)`` and the functions listed
+  above taking ``link_token`` / ``session_token``; routes in ``routes.py`` show the order.
+
+Services flush, never commit; every state change is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..accounts.models import User
+from ..audit.chain import canonical_json, record
+from ..cases.identity import mask_id_number
+from ..cases.models import Case, CaseParty
+from ..cases.service import get_visible_case_or_404, parties_of, transition
+from ..cases.states import CaseStatus
+from ..config import Settings
+from ..db import after_transaction, is_postgresql, unit_of_work, utcnow
+from ..documents.models import Document, DocumentStatus
+from ..documents.service import mark_status
+from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from ..notifications.models import Channel
+from ..notifications.outbox import cancel_pending, enqueue
+from ..pki.keystore import KeyStore
+from ..security.roles import Role
+from ..security.tokens import TokenService
+from . import credentials, identity, pades, uploads
+from .models import (STAGE_MEDIATOR, STAGE_PARTIES, STAGE_SEAL, RequestStatus, SignedRevision, SignerKind,
+                     SignerStatus, SigningMode, SigningParticipant, SigningRequest)
+
+LINK_PURPOSE = "signing-link"
+SESSION_PURPOSE = "signing-session"
+SESSION_LIFETIME = timedelta(minutes=30)
+SIGNABLE_KINDS = {"agreement", "judicial_application"}
+ACTIVE = (RequestStatus.AWAITING_AUTHORISATION.value, RequestStatus.OPEN.value)
+REMINDER_GAP = timedelta(hours=12)
+CONSENT_TEXT = {
+    "zh-CN": "本人已完整阅读上述文件，确认其内容为本人真实意思表示，同意以电子签名方式签署。本人知悉：电子签名与手写签名"
+             "或者盖章具有同等法律效力（《中华人民共和国电子签名法》第十四条）；签署时使用的数字证书仅为本次签署签发，"
+             "签名密钥仅在签署时由本人控制并在签署后立即销毁。",
+    "en": "I have read the whole document above, it states what I agree to, and I sign it electronically. I "
+          "understand that an electronic signature has the same legal effect as a handwritten signature or seal "
+          "(Electronic Signature Law of the PRC, art. 14), and that the certificate used is issued for this "
+          "signature only, its key under my sole control while signing and destroyed right after.",
+}
+ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人"}
+
+
+class SigningRequestExpired(Conflict):
+    slug, title = "signing-request-expired", "The signing request has expired"
+
+
+class NotYourTurn(Conflict):
+    slug, title = "signing-not-your-turn", "An earlier signer has not signed yet"
+
+
+class CodeLocked(DomainError):
+    status, slug, title = 423, "signing-code-locked", "Too many wrong codes"
+
+
+class DocumentChanged(Conflict):
+    slug, title = "signing-document-changed", "The document changed since it was prepared"
+
+
+@dataclass(frozen=True)
+class RepresentativeSpec:
+    """Who signs for an institution party: their details, and whether they use their own certificate."""
+
+    party_id: int
+    name: str
+    phone: str
+    id_number: str | None = None
+    mode: SigningMode = SigningMode.REMOTE
+    certificate_der: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Client:
+    address: str
+    user_agent: str
+
+
+def _actor(user: User) -> str:
+    return f"user:{user.id}:{user.username}"
+
+
+def _signer_actor(p: SigningParticipant) -> str:
+    return f"signer:{p.id}:{p.name}"
+
+
+def _audit(session: Session, request: SigningRequest, *, actor: str, action: str,
+           payload: dict[str, Any] | None = None) -> None:
+    record(session, actor=actor, action=action, subject=f"signing_request:{request.id}", case_id=request.case_id,
+           payload={"request_id": request.id, "document_id": request.document_id, **(payload or {})})
+
+
+# -- loading -------------------------------------------------------------------------------------------------
+
+def lock_request(session: Session, request_id: int) -> SigningRequest:
+    """The request row, locked until commit (PostgreSQL FOR UPDATE; SQLite holds the write lock already)."""
+    query = select(SigningRequest).where(SigningRequest.id == request_id)
+    if is_postgresql(session):
+        query = query.with_for_update()
+    request = session.exec(query.execution_options(populate_existing=True)).first()
+    if request is None:
+        raise NotFound(f"signing request {request_id} not found")
+    return request
+
+
+def get_visible_request_or_404(session: Session, *, user: User, request_id: int,
+                               for_update: bool = False) -> tuple[SigningRequest, Case]:
+    request = session.get(SigningRequest, request_id)
+    if request is None:
+        raise NotFound(f"signing request {request_id} not found")
+    try:
+        case = get_visible_case_or_404(session, user=user, case_id=request.case_id)
+    except NotFound:
+        raise NotFound(f"signing request {request_id} not found") from None
+    if for_update:
+        request = lock_request(session, request_id)
+    return request, case
+
+
+def participants_of(session: Session, request_id: int) -> list[SigningParticipant]:
+    return list(session.exec(select(SigningParticipant).where(SigningParticipant.request_id == request_id)
+                             .order_by(SigningParticipant.stage, SigningParticipant.id)
+                             .execution_options(populate_existing=True)).all())
+
+
+def get_participant_or_404(session: Session, *, request: SigningRequest, participant_id: int) -> SigningParticipant:
+    participant = session.get(SigningParticipant, participant_id, populate_existing=True)
+    if participant is None or participant.request_id != request.id:
+        raise NotFound(f"signer {participant_id} not found on signing request {request.id}")
+    return participant
+
+
+def latest_revision(session: Session, document_id: str) -> SignedRevision | None:
+    return session.exec(select(SignedRevision).where(SignedRevision.document_id == document_id)
+                        .order_by(SignedRevision.sequence.desc()).limit(1)).first()
+
+
+def current_pdf(session: Session, request: SigningRequest) -> bytes:
+    revision = latest_revision(session, request.document_id)
+    if revision is not None and revision.request_id == request.id:
+        return revision.pdf
+    return session.get(Document, request.document_id).pdf
+
+
+def signed_pdf(session: Session, *, document_id: str) -> bytes | None:
+    revision = latest_revision(session, document_id)
+    return revision.pdf if revision is not None else None
+
+
+def signing_events(session: Session, *, document_id: str) -> list[dict[str, Any]]:
+    """Every signed revision of a document, oldest first, with its evidence (as stored, and its hash)."""
+    rows = session.exec(select(SignedRevision).where(SignedRevision.document_id == document_id)
+                        .order_by(SignedRevision.sequence)).all()
+    events = []
+    for row in rows:
+        participant = session.get(SigningParticipant, row.participant_id) if row.participant_id else None
+        events.append({
+            "sequence": row.sequence, "kind": row.kind, "request_id": row.request_id,
+            "participant_id": row.participant_id, "signer": participant.name if participant else None,
+            "role": participant.role_label if participant else None, "at": row.created_at,
+            "sha256_before": row.sha256_before, "sha256_after": row.sha256_after, "cert_serial": row.cert_serial,
+            "evidence": json.loads(row.evidence) if row.evidence else None, "evidence_sha256": row.evidence_sha256,
+            "timestamp_expires_at": row.timestamp_expires_at})
+    return events
+
+
+# -- opening -------------------------------------------------------------------------------------------------
+
+def _field_box(index: int) -> tuple[int, int, int, int]:
+    row, column = divmod(index, 4)
+    x = 36 + column * 132
+    y = 40 + row * 84
+    return (x, y, x + 120, y + 70)
+
+
+def open_request(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *, case: Case,
+                 document_id: str, deadline_at: datetime, representatives: list[RepresentativeSpec],
+                 actor: User) -> SigningRequest:
+    """Open a request on a finalised document: the parties, then the mediator, then the center's seal."""
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER) and not (
+            actor.role == Role.MEDIATOR and case.mediator_user_id == actor.id):
+        raise Forbidden("only a case officer or the case's mediator may open a signing request")
+    document = session.get(Document, document_id)
+    if document is None or document.case_id != case.id:
+        raise NotFound(f"document {document_id} not found on this case")
+    if document.kind not in SIGNABLE_KINDS:
+        raise InvalidInput(f"documents of kind '{document.kind}' are not signed")
+    if document.status not in (DocumentStatus.FINAL, DocumentStatus.SIGNING):
+        raise Conflict(f"document {document.id} is '{document.status}'; only a finalised document is signed",
+                       document_status=str(document.status))
+    active = session.exec(select(SigningRequest).where(SigningRequest.document_id == document.id,
+                                                       SigningRequest.status.in_(ACTIVE))).first()
+    if active is not None:
+        raise Conflict(f"signing request {active.id} is already open on this document", request_id=active.id)
+    if deadline_at.tzinfo is None or deadline_at <= utcnow() + timedelta(minutes=10):
+        raise InvalidInput("the deadline must be a time (with its UTC offset) in the future",
+                           errors=[{"loc": ["deadline_at"], "msg": "in the past or without offset"}])
+    mediator = session.get(User, case.mediator_user_id) if case.mediator_user_id else None
+    if mediator is None or not mediator.phone:
+        raise InvalidInput("the case needs a mediator with a phone number on record before signing")
+    secret = identity.secret_from_keystore(keystore)
+    by_party = {r.party_id: r for r in representatives}
+    request = SigningRequest(case_id=case.id, document_id=document.id, deadline_at=deadline_at,
+                             current_sha256=document.sha256, created_by_user_id=actor.id)
+    session.add(request)
+    session.flush()
+    signers: list[SigningParticipant] = []
+    for party in parties_of(session, case.id):
+        signers.append(_party_signer(request, party, by_party.pop(party.id, None), secret))
+    if by_party:
+        raise InvalidInput(f"representatives given for parties not on this case: {sorted(by_party)}")
+    signers.append(SigningParticipant(request_id=request.id, stage=STAGE_MEDIATOR, kind=SignerKind.MEDIATOR.value,
+                                      role_label="调解员", name=mediator.display_name, user_id=mediator.id,
+                                      phone=mediator.phone, field_name="mediator"))
+    signers.append(SigningParticipant(request_id=request.id, stage=STAGE_SEAL, kind=SignerKind.SEAL.value,
+                                      role_label="调解组织", name=settings.center_name, field_name="seal"))
+    for index, signer in enumerate(signers):
+        if signer.kind != SignerKind.MEDIATOR.value and signer.kind != SignerKind.SEAL.value:
+            signer.field_name = f"party-{index + 1}"
+        session.add(signer)
+    needs_letter = any(s.kind == SignerKind.REPRESENTATIVE.value for s in signers)
+    request.status = (RequestStatus.AWAITING_AUTHORISATION if needs_letter else RequestStatus.OPEN).value
+    session.add(request)
+    session.flush()
+    if document.status == DocumentStatus.FINAL:
+        mark_status(session, document=document, status=DocumentStatus.SIGNING, actor=_actor(actor),
+                    payload={"signing_request_id": request.id})
+    _audit(session, request, actor=_actor(actor), action="signing.request_opened",
+           payload={"status": request.status, "deadline_at": deadline_at, "sha256": document.sha256,
+                    "signers": [{"id": s.id, "stage": s.stage, "kind": s.kind, "role": s.role_label,
+                                 "name": s.name, "mode": s.mode} for s in signers]})
+    if request.status == RequestStatus.OPEN:
+        _activate_next_stage(session, settings, tokens, request, actor=_actor(actor))
+    return request
+
+
+def _party_signer(request: SigningRequest, party: CaseParty, rep: RepresentativeSpec | None,
+                  secret: bytes) -> SigningParticipant:
+    role = ROLE_LABELS.get(party.role, party.role)
+    if party.kind == "person":
+        if rep is not None:
+            raise InvalidInput(f"party {party.id} is a person and signs in person; no representative is taken")
+        if not party.phone:
+            raise InvalidInput(f"party {party.name} has no phone on record to receive the signing code")
+        last4 = identity.id_last4(party.id_number)
+        return SigningParticipant(request_id=request.id, stage=STAGE_PARTIES, kind=SignerKind.PERSON.value,
+                                  role_label=role, name=party.name, party_id=party.id, user_id=party.user_id,
+                                  phone=party.phone, id_masked=mask_id_number(party.id_number),
+                                  id_last4_hash=identity.hash_id_last4(secret, last4) if last4 else None,
+                                  field_name="party")
+    if rep is None:
+        raise InvalidInput(f"name the representative who signs for {party.name}",
+                           errors=[{"loc": ["representatives"], "msg": f"missing for party {party.id}"}])
+    if rep.mode == SigningMode.EXTERNAL and not rep.certificate_der:
+        raise InvalidInput("an institution signing with its own certificate must give that certificate")
+    if rep.mode == SigningMode.ONSITE:
+        raise InvalidInput("on-site signing is chosen at the center (start_onsite), not when opening")
+    last4 = identity.id_last4(rep.id_number)
+    return SigningParticipant(request_id=request.id, stage=STAGE_PARTIES, kind=SignerKind.REPRESENTATIVE.value,
+                              role_label=f"{role}代理人", name=rep.name, on_behalf_of=party.name,
+                              party_id=party.id, phone=rep.phone, id_masked=mask_id_number(rep.id_number),
+                              id_last4_hash=identity.hash_id_last4(secret, last4) if last4 else None,
+                              mode=rep.mode.value, external_cert_der=rep.certificate_der, field_name="party")
+
+
+def _activate_next_stage(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
+                         *, actor: str) -> int | None:
+    """Move the first unfinished stage from waiting to pending and send its links; returns that stage."""
+    participants = participants_of(session, request.id)
+    unfinished = [p for p in participants if p.status != SignerStatus.SIGNED.value]
+    if not unfinished:
+        return None
+    stage = min(p.stage for p in unfinished)
+    for p in unfinished:
+        if p.stage == stage and p.status == SignerStatus.WAITING.value:
+            p.status = SignerStatus.PENDING.value
+            session.add(p)
+            if p.kind != SignerKind.SEAL.value:
+                issue_link(session, settings, tokens, request=request, participant=p, actor=actor, send=True)
+    session.flush()
+    _audit(session, request, actor=actor, action="signing.stage_started", payload={"stage": stage})
+    return stage
+
+
+def issue_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
+               participant: SigningParticipant, actor: str, send: bool) -> str:
+    """A fresh single-use link for one signer (any earlier link and code stop working)."""
+    document = session.get(Document, request.document_id)
+    lifetime = min(timedelta(hours=settings.signing_link_hours), request.deadline_at - utcnow())
+    if lifetime <= timedelta(0):
+        raise SigningRequestExpired("the signing deadline has passed")
+    token, claims = tokens.issue(subject=f"signer:{participant.id}", purpose=LINK_PURPOSE, lifetime=lifetime,
+                                 claims={"req": request.id, "doc": document.sha256})
+    participant.link_jti = claims["jti"]
+    participant.link_used_at = None
+    participant.session_jti = None
+    participant.otp_hash, participant.otp_expires_at, participant.otp_sent_at = None, None, None
+    participant.otp_failures, participant.otp_locked, participant.otp_sends = 0, False, 0
+    session.add(participant)
+    url = f"{settings.public_base_url.rstrip('/')}/sign/{token}"
+    if send:
+        enqueue(session, kind="signing.link", channel=Channel.SMS, recipient=participant.phone,
+                recipient_name=participant.name, recipient_user_id=participant.user_id,
+                body=f"【{settings.center_name}】{participant.name}您好，请于{_local(request.deadline_at)}前签署"
+                     f"《{document.title}》：{url}",
+                case_id=request.case_id, ref=f"signing_request:{request.id}")
+    session.flush()
+    _audit(session, request, actor=actor, action="signing.link_issued",
+           payload={"participant_id": participant.id, "sent_by_sms": send, "expires_at": claims["exp"]})
+    return token
+
+
+def _local(value: datetime) -> str:
+    from ..timeutil import format_shanghai
+
+    return format_shanghai(value, "%Y-%m-%d %H:%M")
+
+
+# -- authorisation letters (授权委托书) ----------------------------------------------------------------------
+
+def upload_authorisation(session: Session, *, request: SigningRequest, participant: SigningParticipant,
+                         pdf: bytes, actor: User) -> SigningParticipant:
+    if participant.kind != SignerKind.REPRESENTATIVE.value:
+        raise InvalidInput("only a representative signs with an authorisation letter")
+    if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
+        raise Conflict(f"the request is '{request.status}'; letters are taken before it opens")
+    uploads.check_letter(pdf)
+    participant.authorisation_doc = pdf
+    participant.authorisation_content_type = "application/pdf"
+    participant.authorisation_sha256 = hashlib.sha256(pdf).hexdigest()
+    participant.authorisation_checked_by, participant.authorisation_checked_at = None, None
+    session.add(participant)
+    session.flush()
+    _audit(session, request, actor=_actor(actor), action="signing.authorisation_uploaded",
+           payload={"participant_id": participant.id, "sha256": participant.authorisation_sha256, "size": len(pdf)})
+    return participant
+
+
+def approve_authorisation(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
+                          participant: SigningParticipant, actor: User) -> SigningRequest:
+    """An officer has read the letter and accepts it; once every letter is accepted the request opens."""
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER):
+        raise Forbidden("an authorisation letter is checked by a case officer")
+    if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
+        raise Conflict(f"the request is '{request.status}'")
+    if participant.authorisation_doc is None:
+        raise Conflict("no authorisation letter has been uploaded for this representative")
+    participant.authorisation_checked_by = actor.id
+    participant.authorisation_checked_at = utcnow()
+    session.add(participant)
+    session.flush()
+    _audit(session, request, actor=_actor(actor), action="signing.authorisation_approved",
+           payload={"participant_id": participant.id, "sha256": participant.authorisation_sha256})
+    pending = [p for p in participants_of(session, request.id)
+               if p.kind == SignerKind.REPRESENTATIVE.value and p.authorisation_checked_at is None]
+    if not pending:
+        request.status = RequestStatus.OPEN.value
+        request.updated_at = utcnow()
+        session.add(request)
+        session.flush()
+        _audit(session, request, actor=_actor(actor), action="signing.request_opened_for_signing")
+        _activate_next_stage(session, settings, tokens, request, actor=_actor(actor))
+    return request
+
+
+# -- the signer: link, code, session -------------------------------------------------------------------------
+
+def _check_open(request: SigningRequest) -> None:
+    if request.status == RequestStatus.OPEN.value and request.deadline_at <= utcnow():
+        raise SigningRequestExpired("the signing deadline has passed", deadline_at=request.deadline_at.isoformat())
+    if request.status != RequestStatus.OPEN.value:
+        raise Conflict(f"the signing request is '{request.status}'", request_status=request.status)
+
+
+def _from_token(session: Session, tokens: TokenService, token: str, *, purpose: str,
+                lock: bool) -> tuple[SigningRequest, SigningParticipant]:
+    claims = tokens.decode(token, purpose=purpose)
+    subject = str(claims.get("sub", ""))
+    if not subject.startswith("signer:") or not isinstance(claims.get("req"), int):
+        raise Unauthenticated("not a signing token")
+    request = lock_request(session, claims["req"]) if lock else session.get(SigningRequest, claims["req"])
+    participant = session.get(SigningParticipant, int(subject.split(":", 1)[1]), populate_existing=True)
+    if request is None or participant is None or participant.request_id != request.id:
+        raise Unauthenticated("this signing link is not valid")
+    expected = participant.link_jti if purpose == LINK_PURPOSE else participant.session_jti
+    if purpose == LINK_PURPOSE and participant.link_used_at is not None:
+        raise Unauthenticated("this signing link has already been used; ask the center for a new one")
+    if not expected or expected != claims["jti"]:
+        raise Unauthenticated("this signing link has been replaced by a newer one")
+    document = session.get(Document, request.document_id)
+    if claims.get("doc") != document.sha256 or document.status == DocumentStatus.VOIDED:
+        raise Unauthenticated("the document this link was issued for is no longer the one being signed")
+    _check_open(request)
+    if participant.status != SignerStatus.PENDING.value:
+        raise Conflict(f"this signer is '{participant.status}'", signer_status=participant.status)
+    return request, participant
+
+
+def request_code(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
+                 link_token: str) -> dict[str, Any]:
+    """Send a one-time code to the signer's phone on record (throttled)."""
+    request, participant = _from_token(session, tokens, link_token, purpose=LINK_PURPOSE, lock=True)
+    now = utcnow()
+    if participant.otp_locked:
+        raise CodeLocked("too many wrong codes; ask the center for a new signing link")
+    if participant.otp_sent_at is not None and now - participant.otp_sent_at < identity.OTP_RESEND_GAP:
+        wait = identity.OTP_RESEND_GAP - (now - participant.otp_sent_at)
+        raise TooManyRequests("a code was sent a moment ago; wait before asking again",
+                              retry_after_seconds=max(1, int(wait.total_seconds()) + 1))
+    if participant.otp_sends >= identity.OTP_MAX_SENDS:
+        raise TooManyRequests("no more codes for this link; ask the center for a new signing link",
+                              retry_after_seconds=3600)
+    code = identity.new_code()
+    participant.otp_hash = identity.hash_code(identity.secret_from_keystore(keystore), participant_id=participant.id,
+                                              code=code)
+    participant.otp_expires_at = now + identity.OTP_LIFETIME
+    participant.otp_sent_at = now
+    participant.otp_sends += 1
+    participant.otp_failures = 0
+    session.add(participant)
+    enqueue(session, kind="signing.otp", channel=Channel.SMS, recipient=participant.phone,
+            recipient_name=participant.name, recipient_user_id=participant.user_id,
+            body=f"【{settings.center_name}】签署验证码 {code}，5分钟内有效。请勿告诉他人，包括调解中心工作人员。",
+            case_id=request.case_id, ref=f"signing_participant:{participant.id}")
+    session.flush()
+    _audit(session, request, actor=_signer_actor(participant), action="signing.code_sent",
+           payload={"participant_id": participant.id, "sends": participant.otp_sends})
+    return {"phone": identity.mask_phone(participant.phone), "expires_at": participant.otp_expires_at,
+            "resend_after_seconds": int(identity.OTP_RESEND_GAP.total_seconds())}
+
+
+def _count_failure(session: Session, participant_id: int, request_id: int, case_id: int, reason: str) -> None:
+    engine = session.get_bind()
+
+    def write() -> None:
+        with unit_of_work(engine) as s:
+            row = s.get(SigningParticipant, participant_id)
+            row.otp_failures += 1
+            row.otp_locked = row.otp_failures >= identity.OTP_MAX_FAILURES
+            s.add(row)
+            s.flush()
+            record(s, actor=f"signer:{row.id}:{row.name}", action="signing.identity_failed",
+                   subject=f"signing_request:{request_id}", case_id=case_id,
+                   payload={"participant_id": row.id, "reason": reason, "failures": row.otp_failures,
+                            "locked": row.otp_locked})
+
+    after_transaction(session, write)
+
+
+def verify_identity(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
+                    link_token: str, code: str, id_last4: str | None, client: Client) -> dict[str, Any]:
+    """Check the code and the ID's last four characters; the link is spent and a session token returned."""
+    request, participant = _from_token(session, tokens, link_token, purpose=LINK_PURPOSE, lock=True)
+    now = utcnow()
+    if participant.otp_locked:
+        raise CodeLocked("too many wrong codes; ask the center for a new signing link")
+    if participant.otp_hash is None or participant.otp_expires_at is None or participant.otp_expires_at <= now:
+        raise Unauthenticated("the code has expired or was never sent; ask for a new code")
+    secret = identity.secret_from_keystore(keystore)
+    code_ok = identity.code_matches(secret, participant_id=participant.id, code=code, stored=participant.otp_hash)
+    id_ok = identity.id_last4_matches(secret, typed=id_last4, stored=participant.id_last4_hash)
+    if not (code_ok and id_ok):
+        _count_failure(session, participant.id, request.id, request.case_id,
+                       "wrong code" if not code_ok else "wrong ID number")
+        left = identity.OTP_MAX_FAILURES - participant.otp_failures - 1
+        if left <= 0:
+            raise CodeLocked("too many wrong attempts; ask the center for a new signing link")
+        raise Unauthenticated("the code or the last four characters of the ID number are wrong",
+                              attempts_left=left)
+    participant.otp_verified_at = now
+    participant.id_verified_at = now if participant.id_last4_hash else None
+    participant.otp_hash = None
+    participant.link_used_at = now
+    token, claims = tokens.issue(subject=f"signer:{participant.id}", purpose=SESSION_PURPOSE,
+                                 lifetime=min(SESSION_LIFETIME, request.deadline_at - now),
+                                 claims={"req": request.id, "doc": claims_doc(session, request)})
+    participant.session_jti = claims["jti"]
+    session.add(participant)
+    session.flush()
+    _audit(session, request, actor=_signer_actor(participant), action="signing.identity_verified",
+           payload={"participant_id": participant.id, "mode": participant.mode,
+                    "checks": ["sms_code"] + (["id_last4"] if participant.id_last4_hash else []),
+                    "address": client.address, "user_agent": client.user_agent[:300]})
+    return {"session_token": token, "expires_at": datetime.fromtimestamp(claims["exp"], tz=timezone.utc)}
+
+
+def claims_doc(session: Session, request: SigningRequest) -> str:
+    return session.get(Document, request.document_id).sha256
+
+
+def signer_session(session: Session, tokens: TokenService, *, session_token: str,
+                   lock: bool = False) -> tuple[SigningRequest, SigningParticipant]:
+    return _from_token(session, tokens, session_token, purpose=SESSION_PURPOSE, lock=lock)
+
+
+def signer_view(session: Session, tokens: TokenService, *, session_token: str) -> dict[str, Any]:
+    request, participant = signer_session(session, tokens, session_token=session_token)
+    document = session.get(Document, request.document_id)
+    case = session.get(Case, request.case_id)
+    return {"request_id": request.id, "participant_id": participant.id, "name": participant.name,
+            "role": participant.role_label, "on_behalf_of": participant.on_behalf_of, "mode": participant.mode,
+            "case_number": case.number, "document_title": document.title, "deadline_at": request.deadline_at,
+            "consent_text": CONSENT_TEXT.get(document.language, CONSENT_TEXT["zh-CN"]),
+            "document_viewed": participant.document_viewed_at is not None,
+            "consent_given": participant.consent_at is not None,
+            "drawing_saved": participant.drawing_png is not None}
+
+
+def signer_document(session: Session, tokens: TokenService, *, session_token: str) -> bytes:
+    """The whole document as it stands now; reading it is recorded (a signer must read before signing)."""
+    request, participant = signer_session(session, tokens, session_token=session_token)
+    pdf = current_pdf(session, request)
+    participant.document_viewed_at = utcnow()
+    session.add(participant)
+    session.flush()
+    _audit(session, request, actor=_signer_actor(participant), action="signing.document_viewed",
+           payload={"participant_id": participant.id, "sha256": hashlib.sha256(pdf).hexdigest()})
+    return pdf
+
+
+def accept_consent(session: Session, tokens: TokenService, *, session_token: str, consent_text: str) -> str:
+    request, participant = signer_session(session, tokens, session_token=session_token)
+    if participant.document_viewed_at is None:
+        raise Conflict("read the whole document before accepting")
+    document = session.get(Document, request.document_id)
+    expected = CONSENT_TEXT.get(document.language, CONSENT_TEXT["zh-CN"])
+    if consent_text.strip() != expected and consent_text.strip() not in CONSENT_TEXT.values():
+        raise InvalidInput("the consent text does not match the one shown to the signer")
+    participant.consent_sha256 = hashlib.sha256(consent_text.strip().encode()).hexdigest()
+    participant.consent_at = utcnow()
+    session.add(participant)
+    session.flush()
+    _audit(session, request, actor=_signer_actor(participant), action="signing.consent_given",
+           payload={"participant_id": participant.id, "consent_sha256": participant.consent_sha256})
+    return participant.consent_sha256
+
+
+def save_drawing(session: Session, tokens: TokenService, *, session_token: str, png: bytes) -> str:
+    request, participant = signer_session(session, tokens, session_token=session_token)
+    uploads.check_drawing(png)
+    participant.drawing_png = png
+    session.add(participant)
+    session.flush()
+    digest = hashlib.sha256(png).hexdigest()
+    _audit(session, request, actor=_signer_actor(participant), action="signing.drawing_saved",
+           payload={"participant_id": participant.id, "sha256": digest, "size": len(png)})
+    return digest
+
+
+def _check_ready(session: Session, request: SigningRequest, participant: SigningParticipant) -> None:
+    if participant.kind == SignerKind.SEAL.value:
+        raise Conflict("the center's seal is applied by an officer")
+    earlier = [p for p in participants_of(session, request.id)
+               if p.stage < participant.stage and p.status != SignerStatus.SIGNED.value]
+    if earlier:
+        raise NotYourTurn("signers of an earlier stage have not signed yet", waiting_for=[p.id for p in earlier])
+    missing = [name for name, value in (("identity", participant.otp_verified_at),
+                                        ("document_viewed", participant.document_viewed_at),
+                                        ("consent", participant.consent_at)) if value is None]
+    if participant.mode != SigningMode.EXTERNAL.value and participant.drawing_png is None:
+        missing.append("drawing")
+    if missing:
+        raise Conflict(f"not ready to sign: {', '.join(missing)} missing", missing=missing)
+
+
+def _evidence(session: Session, request: SigningRequest, participant: SigningParticipant, *, sha_before: str,
+              client: Client) -> dict[str, Any]:
+    case = session.get(Case, request.case_id)
+    document = session.get(Document, request.document_id)
+    host = session.get(User, participant.onsite_host_user_id) if participant.onsite_host_user_id else None
+    checked_by = session.get(User, participant.authorisation_checked_by) if participant.authorisation_checked_by else None
+    return {
+        "version": 1,
+        "case_number": case.number, "request_id": request.id, "participant_id": participant.id,
+        "document": {"id": document.id, "title": document.title, "finalised_sha256": document.sha256,
+                     "sha256_before": sha_before},
+        "signer": {"name": participant.name, "role": participant.role_label, "kind": participant.kind,
+                   "id_masked": participant.id_masked, "on_behalf_of": participant.on_behalf_of},
+        "mode": participant.mode,
+        "identity": {"sms_code_verified_at": participant.otp_verified_at,
+                     "phone": identity.mask_phone(participant.phone),
+                     "id_last4_verified_at": participant.id_verified_at},
+        "onsite_host": {"user_id": host.id, "name": host.display_name} if host else None,
+        "document_viewed_at": participant.document_viewed_at,
+        "consent": {"sha256": participant.consent_sha256, "at": participant.consent_at},
+        "drawing_sha256": hashlib.sha256(participant.drawing_png).hexdigest() if participant.drawing_png else None,
+        "authorisation_letter": {"sha256": participant.authorisation_sha256,
+                                 "checked_by": checked_by.display_name if checked_by else None,
+                                 "checked_at": participant.authorisation_checked_at}
+        if participant.kind == SignerKind.REPRESENTATIVE.value else None,
+        "client": {"address": client.address, "user_agent": client.user_agent[:300]},
+        "confirmed_at": utcnow(),
+    }
+
+
+def _store_revision(session: Session, *, request: SigningRequest, kind: str, pdf: bytes, sha_before: str,
+                    participant: SigningParticipant | None = None, cert_serial: str | None = None,
+                    evidence: str | None = None) -> SignedRevision:
+    """Add the new revision and move the request's pointer to it (the last step before commit)."""
+    sequence = (session.execute(select(func.max(SignedRevision.sequence))
+                                .where(SignedRevision.document_id == request.document_id)).scalar() or 0) + 1
+    revision = SignedRevision(document_id=request.document_id, request_id=request.id, sequence=sequence, kind=kind,
+                              participant_id=participant.id if participant else None, pdf=pdf,
+                              sha256_before=sha_before, sha256_after=hashlib.sha256(pdf).hexdigest(),
+                              cert_serial=cert_serial, evidence=evidence,
+                              evidence_sha256=hashlib.sha256(evidence.encode()).hexdigest() if evidence else None,
+                              timestamp_expires_at=pades.last_timestamp_expiry(pdf) if kind == "lta" else None)
+    session.add(revision)
+    request.current_sha256 = revision.sha256_after
+    request.revision += 1
+    request.updated_at = utcnow()
+    session.add(request)
+    session.flush()
+    return revision
+
+
+def confirm(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, timestamper, *,
+            session_token: str, client: Client) -> SignedRevision:
+    """Sign: issue a one-time certificate carrying the evidence hash, sign PAdES B-T, destroy the key."""
+    request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
+    if participant.mode == SigningMode.EXTERNAL.value:
+        raise Conflict("this signer signs with their own certificate (prepare_external / finish_external)")
+    _check_ready(session, request, participant)
+    case = session.get(Case, request.case_id)
+    pdf = current_pdf(session, request)
+    sha_before = hashlib.sha256(pdf).hexdigest()
+    evidence = canonical_json(_evidence(session, request, participant, sha_before=sha_before, client=client))
+    credential = credentials.issue_for(
+        session, settings, keystore, case_id=case.id,
+        identity=pades.SignerIdentity(participant.name, participant.id_masked, case.number, participant.role_label),
+        evidence_sha256=hashlib.sha256(evidence.encode()).digest())
+    try:
+        signed = credentials.timestamped(lambda: pades.sign(
+            pdf, signer=credential.pyhanko_signer(), timestamper=timestamper,
+            field=pades.FieldPlacement(participant.field_name, -1, _box_for(session, request, participant)),
+            appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
+            location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None))
+    finally:
+        credential.destroy()
+    serial = f"{credential.cert.serial_number:x}"
+    revision = _store_revision(session, request=request, kind="signature", pdf=signed, sha_before=sha_before,
+                               participant=participant, cert_serial=serial, evidence=evidence)
+    return _signed(session, settings, tokens, request, participant, revision)
+
+
+def _box_for(session: Session, request: SigningRequest, participant: SigningParticipant) -> tuple[int, int, int, int]:
+    ids = [p.id for p in participants_of(session, request.id)]
+    return _field_box(ids.index(participant.id))
+
+
+def _signed(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
+            participant: SigningParticipant, revision: SignedRevision) -> SignedRevision:
+    participant.status = SignerStatus.SIGNED.value
+    participant.signed_at = utcnow()
+    participant.session_jti = None
+    session.add(participant)
+    session.flush()
+    _audit(session, request, actor=_signer_actor(participant), action="signing.signed",
+           payload={"participant_id": participant.id, "sequence": revision.sequence, "kind": revision.kind,
+                    "sha256_before": revision.sha256_before, "sha256_after": revision.sha256_after,
+                    "cert_serial": revision.cert_serial, "evidence_sha256": revision.evidence_sha256})
+    stage_left = [p for p in participants_of(session, request.id)
+                  if p.stage == participant.stage and p.status != SignerStatus.SIGNED.value]
+    if not stage_left:
+        _activate_next_stage(session, settings, tokens, request, actor="system:signing")
+    return revision
+
+
+# -- the center's seal and B-LTA -----------------------------------------------------------------------------
+
+def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timestamper, *, request: SigningRequest,
+               actor: User) -> SignedRevision:
+    """The center's seal (last signer), then DSS + document timestamp (B-LTA); completes the request."""
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER):
+        raise Forbidden("the center's seal is applied by a case officer")
+    request = lock_request(session, request.id)
+    _check_open(request)
+    seal = next(p for p in participants_of(session, request.id) if p.kind == SignerKind.SEAL.value)
+    if seal.status != SignerStatus.PENDING.value:
+        raise NotYourTurn("the parties and the mediator sign before the seal is applied")
+    pdf = current_pdf(session, request)
+    sha_before = hashlib.sha256(pdf).hexdigest()
+    signer = credentials.seal_signer(keystore, settings)
+    sealed = credentials.timestamped(lambda: pades.sign(
+        pdf, signer=signer, timestamper=timestamper,
+        field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
+        appearance_png=None, reason="调解组织盖章", location=settings.center_name))
+    evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
+                               "sha256_before": sha_before, "applied_by": _actor(actor), "at": utcnow()})
+    seal_serial = f"{signer.signing_cert.serial_number:x}"
+    seal_revision = _store_revision(session, request=request, kind="seal", pdf=sealed, sha_before=sha_before,
+                                    participant=seal, cert_serial=seal_serial, evidence=evidence)
+    seal.status, seal.signed_at = SignerStatus.SIGNED.value, utcnow()
+    session.add(seal)
+    _audit(session, request, actor=_actor(actor), action="signing.sealed",
+           payload={"sequence": seal_revision.sequence, "sha256_after": seal_revision.sha256_after,
+                    "cert_serial": seal_serial})
+    return close_to_lta(session, keystore, timestamper, request=request, actor=_actor(actor))
+
+
+def close_to_lta(session: Session, keystore: KeyStore, timestamper, *, request: SigningRequest,
+                 actor: str) -> SignedRevision:
+    pdf = current_pdf(session, request)
+    sha_before = hashlib.sha256(pdf).hexdigest()
+    context = credentials.lta_context(session, keystore)
+    closed = credentials.timestamped(lambda: pades.close_lta(pdf, timestamper=timestamper, context=context))
+    revision = _store_revision(session, request=request, kind="lta", pdf=closed, sha_before=sha_before)
+    request.status = RequestStatus.COMPLETED.value
+    request.completed_at = utcnow()
+    session.add(request)
+    session.flush()
+    _audit(session, request, actor=actor, action="signing.completed",
+           payload={"sequence": revision.sequence, "sha256": revision.sha256_after,
+                    "timestamp_expires_at": revision.timestamp_expires_at})
+    document = session.get(Document, request.document_id)
+    if document.kind == "agreement":
+        mark_status(session, document=document, status=DocumentStatus.SIGNED, actor=actor,
+                    payload={"signing_request_id": request.id, "signed_sha256": revision.sha256_after})
+        case = session.get(Case, request.case_id)
+        if CaseStatus(case.status) == CaseStatus.SIGNING:
+            transition(session, case=case, target=CaseStatus.SIGNED, actor=actor,
+                       payload={"document_id": document.id, "signing_request_id": request.id})
+    return revision
+
+
+# -- institutions with their own certificate (pyHanko interrupted signing) -------------------------------------
+
+def prepare_external(session: Session, tokens: TokenService, *, session_token: str) -> dict[str, Any]:
+    request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
+    if participant.mode != SigningMode.EXTERNAL.value or participant.external_cert_der is None:
+        raise Conflict("this signer does not sign with their own certificate")
+    _check_ready(session, request, participant)
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(participant.external_cert_der)
+    pdf = current_pdf(session, request)
+    prepared = pades.prepare_external(pdf, signer_cert=cert, chain=(),
+                                      field=pades.FieldPlacement(participant.field_name, -1,
+                                                                 _box_for(session, request, participant)),
+                                      appearance_png=participant.drawing_png,
+                                      reason=f"{participant.role_label}签署")
+    participant.prepared_pdf = prepared.pdf_with_placeholder
+    participant.prepared_digest = prepared.document_digest.hex()
+    participant.prepared_region = f"{prepared.reserved_region_start}-{prepared.reserved_region_end}"
+    participant.prepared_base_sha256 = hashlib.sha256(pdf).hexdigest()
+    session.add(participant)
+    session.flush()
+    _audit(session, request, actor=_signer_actor(participant), action="signing.external_prepared",
+           payload={"participant_id": participant.id, "digest": participant.prepared_digest,
+                    "sha256_before": participant.prepared_base_sha256})
+    return {"digest_algorithm": "sha256", "document_digest_hex": participant.prepared_digest,
+            "document_digest_b64": base64.b64encode(prepared.document_digest).decode(),
+            "certificate_serial": f"{cert.serial_number:x}"}
+
+
+def finish_external(session: Session, settings: Settings, tokens: TokenService, timestamper, *,
+                    session_token: str, cms_der: bytes, client: Client) -> SignedRevision:
+    """Embed the institution's CMS if it is by the certificate on record and verifies over the prepared bytes."""
+    from asn1crypto import cms
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
+    if participant.prepared_pdf is None or participant.mode != SigningMode.EXTERNAL.value:
+        raise Conflict("prepare the document first")
+    pdf = current_pdf(session, request)
+    sha_before = hashlib.sha256(pdf).hexdigest()
+    if sha_before != participant.prepared_base_sha256:
+        raise DocumentChanged("another signature was added since this was prepared; prepare again")
+    try:
+        content = cms.ContentInfo.load(cms_der)
+        signed_data = content["content"]
+        sid = signed_data["signer_infos"][0]["sid"].chosen
+        certs = [c.chosen for c in signed_data["certificates"] or []]
+        signer_cert = next(c for c in certs if c.issuer == sid["issuer"]
+                           and c.serial_number == sid["serial_number"].native)
+    except (ValueError, TypeError, KeyError, StopIteration, AttributeError):
+        raise InvalidInput("the signature is not a CMS SignedData carrying its signer's certificate") from None
+    if signer_cert.dump() != participant.external_cert_der:
+        raise InvalidInput("the CMS is signed with a certificate other than the one on record for this signer")
+    start, end = (int(x) for x in participant.prepared_region.split("-"))
+    prepared = pades.PreparedExternal(participant.prepared_pdf, bytes.fromhex(participant.prepared_digest), start, end)
+    try:
+        signed = credentials.timestamped(lambda: pades.finish_external(prepared, cms_der=cms_der,
+                                                                       timestamper=timestamper))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput(f"the signature could not be embedded: {exc}") from None
+    embedded = PdfFileReader(__import__("io").BytesIO(signed), strict=False).embedded_regular_signatures[-1]
+    status = validate_pdf_signature(embedded)
+    if not (status.intact and status.valid):
+        raise InvalidInput("the signature does not verify over the prepared document")
+    evidence = _evidence(session, request, participant, sha_before=sha_before, client=client)
+    evidence["external_certificate"] = {"serial": f"{signer_cert.serial_number:x}",
+                                        "issuer": signer_cert.issuer.human_friendly,
+                                        "subject": signer_cert.subject.human_friendly}
+    evidence_json = canonical_json(evidence)
+    participant.prepared_pdf = None
+    revision = _store_revision(session, request=request, kind="signature", pdf=signed, sha_before=sha_before,
+                               participant=participant, cert_serial=f"{signer_cert.serial_number:x}",
+                               evidence=evidence_json)
+    return _signed(session, settings, tokens, request, participant, revision)
+
+
+# -- on-site signing at the center --------------------------------------------------------------------------
+
+def start_onsite(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
+                 participant: SigningParticipant, host: User) -> str:
+    """A link for the mediator's tablet (not sent by SMS); the code still goes to the signer's own phone."""
+    case = session.get(Case, request.case_id)
+    if not (host.role == Role.MEDIATOR and case.mediator_user_id == host.id):
+        raise Forbidden("on-site signing is hosted by the case's mediator")
+    _check_open(request)
+    if participant.kind in (SignerKind.SEAL.value, SignerKind.MEDIATOR.value):
+        raise Conflict("the mediator and the seal do not sign through an on-site session")
+    if participant.status != SignerStatus.PENDING.value:
+        raise Conflict(f"this signer is '{participant.status}'")
+    if participant.mode == SigningMode.EXTERNAL.value:
+        raise Conflict("this signer signs with their own certificate")
+    participant.mode = SigningMode.ONSITE.value
+    participant.onsite_host_user_id = host.id
+    session.add(participant)
+    return issue_link(session, settings, tokens, request=request, participant=participant, actor=_actor(host),
+                      send=False)
+
+
+# -- declining, voiding, expiry, reminders -------------------------------------------------------------------
+
+def _close(session: Session, request: SigningRequest, status: RequestStatus, reason: str) -> None:
+    request.status = status.value
+    request.closed_reason = reason
+    request.updated_at = utcnow()
+    session.add(request)
+    for p in participants_of(session, request.id):
+        p.link_jti, p.session_jti, p.otp_hash = None, None, None
+        session.add(p)
+    cancel_pending(session, ref=f"signing_request:{request.id}")
+    session.flush()
+
+
+def decline(session: Session, tokens: TokenService, *, session_token: str, reason: str) -> SigningRequest:
+    if not reason or not reason.strip():
+        raise InvalidInput("give a reason for declining", errors=[{"loc": ["reason"], "msg": "required"}])
+    request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
+    participant.status = SignerStatus.DECLINED.value
+    participant.declined_reason = reason.strip()[:1000]
+    session.add(participant)
+    _close(session, request, RequestStatus.DECLINED, f"declined by {participant.name}: {reason.strip()}"[:1000])
+    _audit(session, request, actor=_signer_actor(participant), action="signing.declined",
+           payload={"participant_id": participant.id, "reason": reason.strip()})
+    return request
+
+
+def void(session: Session, *, request: SigningRequest, reason: str, actor: User) -> SigningRequest:
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER):
+        raise Forbidden("a signing request is voided by a case officer")
+    if not reason or not reason.strip():
+        raise InvalidInput("give a reason for voiding", errors=[{"loc": ["reason"], "msg": "required"}])
+    request = lock_request(session, request.id)
+    if request.status not in ACTIVE:
+        raise Conflict(f"the request is '{request.status}' and cannot be voided")
+    _close(session, request, RequestStatus.VOIDED, reason.strip())
+    _audit(session, request, actor=_actor(actor), action="signing.voided", payload={"reason": reason.strip()})
+    return request
+
+
+def expire_due(session: Session, *, now: datetime | None = None) -> list[int]:
+    """The job: requests past their deadline expire (no link or code works afterwards)."""
+    now = now or utcnow()
+    due = session.exec(select(SigningRequest.id).where(SigningRequest.status.in_(ACTIVE),
+                                                       SigningRequest.deadline_at <= now)).all()
+    expired = []
+    for request_id in due:
+        request = lock_request(session, request_id)
+        if request.status not in ACTIVE:
+            continue
+        _close(session, request, RequestStatus.EXPIRED, "deadline passed")
+        _audit(session, request, actor="system:signing", action="signing.expired",
+               payload={"deadline_at": request.deadline_at})
+        expired.append(request.id)
+    return expired
+
+
+def remind(session: Session, settings: Settings, *, request: SigningRequest, actor: str,
+           now: datetime | None = None) -> list[int]:
+    """An SMS reminder to each pending signer not reminded in the last 12 hours (their link stays valid)."""
+    now = now or utcnow()
+    _check_open(request)
+    document = session.get(Document, request.document_id)
+    reminded = []
+    for p in participants_of(session, request.id):
+        if p.status != SignerStatus.PENDING.value or p.kind == SignerKind.SEAL.value or not p.phone:
+            continue
+        if p.last_reminded_at is not None and now - p.last_reminded_at < REMINDER_GAP:
+            continue
+        enqueue(session, kind="signing.reminder", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+                recipient_user_id=p.user_id,
+                body=f"【{settings.center_name}】提醒：《{document.title}》尚待您签署，截止时间{_local(request.deadline_at)}。"
+                     f"请使用此前收到的签署链接；链接失效请联系调解中心。",
+                case_id=request.case_id, ref=f"signing_request:{request.id}")
+        p.last_reminded_at = now
+        session.add(p)
+        reminded.append(p.id)
+    session.flush()
+    if reminded:
+        _audit(session, request, actor=actor, action="signing.reminded", payload={"participant_ids": reminded})
+    return reminded
+
+
+def remind_due(session: Session, settings: Settings, *, now: datetime | None = None,
+               within: timedelta = timedelta(hours=48)) -> dict[int, list[int]]:
+    """The job: remind pending signers of open requests whose deadline is within ``within``."""
+    now = now or utcnow()
+    ids = session.exec(select(SigningRequest.id).where(SigningRequest.status == RequestStatus.OPEN.value,
+                                                       SigningRequest.deadline_at > now,
+                                                       SigningRequest.deadline_at <= now + within)).all()
+    return {rid: remind(session, settings, request=lock_request(session, rid), actor="system:signing", now=now)
+            for rid in ids}

@@ -1,0 +1,70 @@
+"""Checks on what signers and officers upload: the drawn signature (PNG) and the authorisation letter (PDF).
+
+Both are checked by content, not by the declared type: the PNG must decode with Pillow within sane
+dimensions and not be blank; the PDF must start with the PDF magic and parse.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import InvalidInput, PayloadTooLarge
+
+MAX_DRAWING_BYTES = 512 * 1024
+MAX_LETTER_BYTES = 5 * 1024 * 1024
+DRAWING_MIN = (60, 20)
+DRAWING_MAX = (2400, 1200)
+
+
+def check_drawing(png: bytes) -> bytes:
+    if len(png) > MAX_DRAWING_BYTES:
+        raise PayloadTooLarge(f"the drawn signature is over {MAX_DRAWING_BYTES // 1024} KiB",
+                              limit_bytes=MAX_DRAWING_BYTES)
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise InvalidInput("the drawn signature must be a PNG image", errors=[{"loc": ["body"], "msg": "not a PNG"}])
+    try:
+        image = Image.open(io.BytesIO(png))
+        image.verify()  # structure and CRCs
+        image = Image.open(io.BytesIO(png))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput("the drawn signature is not a valid PNG image",
+                           errors=[{"loc": ["body"], "msg": str(exc)[:200]}]) from None
+    width, height = image.size
+    if not (DRAWING_MIN[0] <= width <= DRAWING_MAX[0] and DRAWING_MIN[1] <= height <= DRAWING_MAX[1]):
+        raise InvalidInput(f"the drawn signature is {width}x{height} pixels; expected between "
+                           f"{DRAWING_MIN[0]}x{DRAWING_MIN[1]} and {DRAWING_MAX[0]}x{DRAWING_MAX[1]}")
+    if _is_blank(image):
+        raise InvalidInput("the drawn signature is empty: draw the signature before confirming")
+    return png
+
+
+def _is_blank(image: Image.Image) -> bool:
+    rgba = image.convert("RGBA")
+    alpha_extrema = rgba.getchannel("A").getextrema()
+    if alpha_extrema[1] == 0:
+        return True  # fully transparent
+    grey = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("L")
+    low, _high = grey.getextrema()
+    return low > 235  # nothing darker than near-white
+
+
+def check_letter(pdf: bytes) -> bytes:
+    if len(pdf) > MAX_LETTER_BYTES:
+        raise PayloadTooLarge(f"the authorisation letter is over {MAX_LETTER_BYTES // (1024 * 1024)} MiB",
+                              limit_bytes=MAX_LETTER_BYTES)
+    if not pdf.startswith(b"%PDF-"):
+        raise InvalidInput("the authorisation letter must be a PDF file",
+                           errors=[{"loc": ["body"], "msg": "missing %PDF- header"}])
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        if int(reader.root["/Pages"]["/Count"]) < 1:
+            raise ValueError("no pages")
+    except Exception as exc:  # noqa: BLE001 - any parse failure means the upload is not a usable PDF
+        raise InvalidInput("the authorisation letter could not be read as a PDF",
+                           errors=[{"loc": ["body"], "msg": str(exc)[:200]}]) from None
+    return pdf

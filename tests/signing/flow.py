@@ -1,0 +1,135 @@
+"""Helpers for the signing-flow tests: a case with a finalised agreement, and a signer walking through the API.
+
+The signer reads the link and the code from the SMS outbox, as a person reads their phone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from mediation_svc.accounts.models import User
+from mediation_svc.cases.models import Case, CaseParty
+from mediation_svc.cases.service import assign_mediator_user, transition
+from mediation_svc.cases.states import CaseStatus
+from mediation_svc.db import unit_of_work, utcnow
+from mediation_svc.documents.models import Document
+from mediation_svc.notifications.models import OutboxMessage
+
+from .conftest import drawn_signature
+
+REP_PHONE = "13922223333"
+REP_ID = "440104198806150031"
+CONSENT_ZH = None  # read from the signer view
+
+
+def walk_to_drafting(engine, case_id: int, mediator: User) -> None:
+    with unit_of_work(engine) as s:
+        case = s.get(Case, case_id)
+        transition(s, case=case, target=CaseStatus.ACCEPTED, actor="test")
+        assign_mediator_user(s, case=case, mediator=s.get(User, mediator.id), actor="test", reason=None)
+        transition(s, case=case, target=CaseStatus.IN_MEDIATION, actor="test")
+
+
+def finalise_agreement(engine, settings, case_id: int, officer: User) -> Document:
+    """Through the documents service, as the documents API does: draft, then finalise (renders the PDF)."""
+    from mediation_svc.documents import samples
+    from mediation_svc.documents.service import create_draft, finalise
+
+    with unit_of_work(engine) as s:
+        case = s.get(Case, case_id)
+        actor = s.get(User, officer.id)
+        draft, version = create_draft(s, settings, case=case, template_id="mediation_agreement", language="zh-CN",
+                                      inputs=samples.agreement(case_number=case.number), note=None, actor=actor)
+        return finalise(s, settings, case=case, draft=draft, version=version.version, actor=actor)
+
+
+def insert_final_document(engine, case_id: int, pdf: bytes, *, move_case: bool = True) -> Document:
+    """A quick finalised agreement for rule tests (no rendering): the stored bytes are the given PDF."""
+    import hashlib
+
+    from mediation_svc.documents.service import generate_verification_code
+
+    with unit_of_work(engine) as s:
+        case = s.get(Case, case_id)
+        if move_case:
+            transition(s, case=case, target=CaseStatus.AGREEMENT_DRAFTED, actor="test")
+            transition(s, case=case, target=CaseStatus.SIGNING, actor="test")
+        document = Document(case_id=case_id, kind="agreement", title="调解协议书", template_id="mediation_agreement",
+                            template_version=1, language="zh-CN", inputs_json="{}", inputs_hash="0" * 64, pdf=pdf,
+                            sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), page_count=1,
+                            verification_code=generate_verification_code())
+        s.add(document)
+        s.flush()
+        return document
+
+
+def institution_party(engine, case_id: int) -> CaseParty:
+    with Session(engine) as s:
+        return s.exec(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.kind == "institution")).one()
+
+
+def deadline(days: int = 7) -> str:
+    return (utcnow() + timedelta(days=days)).isoformat()
+
+
+def latest_sms(engine, *, kind: str, name: str) -> OutboxMessage | None:
+    with Session(engine) as s:
+        return s.exec(select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.recipient_name == name)
+                      .order_by(OutboxMessage.id.desc())).first()
+
+
+def link_from_sms(engine, name: str) -> str:
+    message = latest_sms(engine, kind="signing.link", name=name)
+    assert message is not None, f"no signing link was sent to {name}"
+    return re.search(r"/sign/(\S+)", message.body).group(1)
+
+
+def code_from_sms(engine, name: str) -> str:
+    message = latest_sms(engine, kind="signing.otp", name=name)
+    assert message is not None, f"no code was sent to {name}"
+    return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+@dataclass
+class Signer:
+    client: object
+    engine: object
+    name: str
+    id_last4: str | None
+    link: str | None = None
+    token: str | None = None
+    headers: dict = field(default_factory=dict)
+    user_agent: str = "test-phone/1.0 (Android 14; WeChat)"
+
+    def identify(self, link: str | None = None) -> "Signer":
+        self.link = link or link_from_sms(self.engine, self.name)
+        r = self.client.post("/api/v1/sign/code", json={"link": self.link})
+        assert r.status_code == 200, r.text
+        body = {"link": self.link, "code": code_from_sms(self.engine, self.name)}
+        if self.id_last4:
+            body["id_last4"] = self.id_last4
+        r = self.client.post("/api/v1/sign/verify", json=body, headers={"User-Agent": self.user_agent})
+        assert r.status_code == 200, r.text
+        self.token = r.json()["session_token"]
+        self.headers = {"Authorization": f"Bearer {self.token}", "User-Agent": self.user_agent}
+        return self
+
+    def prepare(self, seed: int = 0) -> "Signer":
+        view = self.client.get("/api/v1/sign/session", headers=self.headers)
+        assert view.status_code == 200, view.text
+        r = self.client.get("/api/v1/sign/session/document", headers=self.headers)
+        assert r.status_code == 200 and r.content.startswith(b"%PDF-"), r.text
+        r = self.client.post("/api/v1/sign/session/consent", headers=self.headers,
+                             json={"consent_text": view.json()["consent_text"]})
+        assert r.status_code == 200, r.text
+        r = self.client.put("/api/v1/sign/session/drawing", headers={**self.headers, "Content-Type": "image/png"},
+                            content=drawn_signature(seed))
+        assert r.status_code == 200, r.text
+        return self
+
+    def confirm(self):
+        return self.client.post("/api/v1/sign/session/confirm", headers=self.headers)
