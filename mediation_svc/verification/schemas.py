@@ -1,0 +1,118 @@
+"""The verification report: ETSI EN 319 102-1 indications, laid out the way EU DSS reports them.
+
+``indication`` is TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE; ``sub_indication`` names the reason
+(ETSI EN 319 102-1 §5.1.3, plus NO_SIGNATURE_FOUND as DSS uses it). One entry per signature and per
+document timestamp, and a ``registry`` section when the file is known to this service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Indication(StrEnum):
+    TOTAL_PASSED = "TOTAL_PASSED"
+    TOTAL_FAILED = "TOTAL_FAILED"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class CertificateInfo(BaseModel):
+    subject: str
+    issuer: str
+    serial_hex: str
+    not_before: datetime
+    not_after: datetime
+    sha256: str
+    trust_anchor: bool = False
+
+
+class SignerInfo(BaseModel):
+    name: str | None = None
+    role: str | None = None
+    masked_id: str | None = None
+    organisation: str | None = None
+    case_number: str | None = None  # the OU our signer certificates carry
+    evidence_sha256: str | None = None  # the private extension binding the certificate to its signing event
+
+
+class Revocation(BaseModel):
+    status: str  # good | revoked | unknown | not_checked
+    source: str | None = None  # e.g. "DSS: CRL from 正和调解中心 Issuing CA, this update ..."
+    revoked_at: datetime | None = None
+    reason: str | None = None
+
+
+class Modification(BaseModel):
+    level: str  # NONE | LTA_UPDATES | FORM_FILLING | ANNOTATIONS | OTHER | UNKNOWN
+    permitted: bool
+    description: str
+    changed_fields: list[str] = Field(default_factory=list)
+
+
+class SignatureResult(BaseModel):
+    kind: str  # signature | document_timestamp
+    field_name: str | None
+    indication: Indication
+    sub_indication: str | None = None
+    signer: SignerInfo | None = None
+    chain: list[CertificateInfo] = Field(default_factory=list)
+    chain_trusted: bool = False
+    claimed_signing_time: datetime | None = None
+    timestamp_time: datetime | None = None
+    best_signature_time: datetime | None = None
+    integrity: bool
+    coverage: str  # ENTIRE_FILE | ENTIRE_REVISION | CONTIGUOUS_BLOCK_FROM_START | UNCLEAR
+    coverage_description: str
+    signed_revision: int | None = None
+    total_revisions: int | None = None
+    modifications: Modification | None = None
+    pades_level: str | None = None  # B-B | B-T | B-LT | B-LTA
+    revocation: Revocation | None = None
+    reason: str | None = None
+    location: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+
+
+class SigningEvent(BaseModel):
+    sequence: int
+    kind: str
+    sha256_after: str
+    at: datetime
+    signer: str | None = None
+    role: str | None = None
+
+
+class RegistryMatch(BaseModel):
+    matched: bool
+    match: str | None = None  # document | signed_revision
+    document_id: str | None = None
+    title: str | None = None
+    case_number: str | None = None
+    version: int | None = None
+    status: str | None = None  # final | signing | signed | confirmed | voided
+    latest_revision: bool | None = None  # is this the newest signed revision of that document?
+    latest_sha256: str | None = None
+    verification_code_hint: str | None = None
+    signing_history: list[SigningEvent] = Field(default_factory=list)
+
+
+class VerificationReport(BaseModel):
+    indication: Indication
+    sub_indication: str | None = None
+    summary: str
+    file_name: str | None = None
+    file_sha256: str
+    file_size: int
+    validation_time: datetime
+    policy: str = "mediation-svc PAdES policy: the center's root as the only trust anchor; revocation data " \
+                  "from the file (no fetching); pyHanko AdES validation (ETSI EN 319 102-1) and difference analysis"
+    trust_anchor: str | None = None
+    signatures: list[SignatureResult] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    registry: RegistryMatch | None = None
+    validator: str = "mediation-svc"
