@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     center_name: str = "广东正和银行保险消费纠纷调解中心"
     center_name_en: str = "Guangdong Zhenghe Banking and Insurance Dispute Mediation Center"
+    center_phone: str | None = "4009-888-188"  # printed on notices to parties
     case_number_prefix: str = "粤正和调"
 
     # Argon2id parameters: rfc9106_low_memory (default) or rfc9106_high_memory; "cheapest" is for tests only.

@@ -44,9 +44,11 @@ class DispatchReport:
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"sent": len(self.sent), "retrying": len(self.retrying), "failed": len(self.failed)}
+        return {"sent": len(self.sent), "retrying": len(self.retrying), "failed": len(self.failed),
+                "expired": len(self.expired)}
 
 
 def backoff(attempts: int, *, base_seconds: int, max_seconds: int) -> timedelta:
@@ -54,13 +56,23 @@ def backoff(attempts: int, *, base_seconds: int, max_seconds: int) -> timedelta:
     return timedelta(seconds=min(max_seconds, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+def claim_due(session: Session, *, now: datetime, limit: int,
+              expired: list[int] | None = None) -> list[OutboxMessage]:
+    """Lease up to ``limit`` due messages; due ones past their ``expires_at`` are withdrawn (ids to ``expired``)."""
     query = (select(OutboxMessage)
              .where(OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.next_attempt_at <= now)
              .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
     if is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
-    messages = list(session.exec(query).all())
+    messages = []
+    for message in session.exec(query).all():
+        if message.expires_at is not None and message.expires_at <= now:
+            message.status, message.last_error = OutboxStatus.CANCELLED, "expired before it could be sent"
+            session.add(message)
+            if expired is not None:
+                expired.append(message.id)
+            continue
+        messages.append(message)
     for message in messages:
         message.attempts += 1
         message.next_attempt_at = now + LEASE
@@ -84,7 +96,7 @@ def dispatch_due(engine: Engine, settings: Settings, *, transports: Transports, 
     now = now or utcnow()
     report = DispatchReport()
     with unit_of_work(engine) as session:
-        claimed = claim_due(session, now=now, limit=batch_size)
+        claimed = claim_due(session, now=now, limit=batch_size, expired=report.expired)
     for message in claimed:
         try:
             deliver(message, transports)
@@ -94,12 +106,12 @@ def dispatch_due(engine: Engine, settings: Settings, *, transports: Transports, 
             log.warning("notification %s (%s) failed on attempt %s: %s", message.id, message.kind,
                         message.attempts, error)
         with unit_of_work(engine) as session:
-            _store_result(session, settings, message_id=message.id, error=error, report=report)
+            _store_result(session, settings, message_id=message.id, error=error, report=report, now=now)
     return report
 
 
 def _store_result(session: Session, settings: Settings, *, message_id: int, error: str | None,
-                  report: DispatchReport) -> None:
+                  report: DispatchReport, now: datetime) -> None:
     message = session.get(OutboxMessage, message_id)
     if message is None or message.status != OutboxStatus.PENDING:
         return  # cancelled while it was being sent: the send happened, nothing to record
@@ -120,7 +132,7 @@ def _store_result(session: Session, settings: Settings, *, message_id: int, erro
                case_id=message.case_id, payload={**payload, "error": error})
     else:
         message.last_error = error
-        message.next_attempt_at = utcnow() + backoff(message.attempts, base_seconds=settings.notification_backoff_seconds,
+        message.next_attempt_at = now + backoff(message.attempts, base_seconds=settings.notification_backoff_seconds,
                                                      max_seconds=settings.notification_backoff_max_seconds)
         report.retrying.append(message.id)
     session.add(message)

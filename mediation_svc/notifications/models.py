@@ -25,7 +25,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
-    CANCELLED = "cancelled"  # superseded before it was due (a reminder for a session that moved)
+    CANCELLED = "cancelled"  # superseded before it was due (a reminder for a session that moved), or expired
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -48,6 +48,8 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     max_attempts: int = 6
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Not sent by then (a reminder when the session has started): withdrawn instead of arriving late.
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

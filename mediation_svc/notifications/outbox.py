@@ -40,12 +40,14 @@ def decode_attachments(text: str | None) -> list[Attachment]:
 def enqueue(session: Session, *, kind: str, channel: Channel, recipient: str, body: str,
             subject: str | None = None, recipient_name: str | None = None, recipient_user_id: int | None = None,
             attachments: Sequence[Attachment] = (), case_id: int | None = None, ref: str | None = None,
-            send_at: datetime | None = None, max_attempts: int = 6) -> OutboxMessage:
-    """Add one message; it is sent by the dispatcher once the transaction commits and ``send_at`` is due."""
+            send_at: datetime | None = None, expires_at: datetime | None = None,
+            max_attempts: int = 6) -> OutboxMessage:
+    """Add one message; it is sent by the dispatcher once the transaction commits and ``send_at`` is due, and
+    withdrawn unsent if it is still waiting at ``expires_at``."""
     message = OutboxMessage(kind=kind, channel=channel, recipient=recipient, recipient_name=recipient_name,
                             recipient_user_id=recipient_user_id, subject=subject, body=body,
                             attachments=encode_attachments(attachments), case_id=case_id, ref=ref,
-                            next_attempt_at=send_at or utcnow(), max_attempts=max_attempts)
+                            next_attempt_at=send_at or utcnow(), expires_at=expires_at, max_attempts=max_attempts)
     session.add(message)
     return message
 

@@ -32,7 +32,18 @@ class BuiltinRoomProvider:
         return f"{self.base_url}/tjhy-{secrets.token_urlsafe(16)}"
 
 
-PROVIDERS = {"builtin": lambda settings: BuiltinRoomProvider(settings.meeting_base_url)}
+class ManualLinkProvider:
+    """No link service at all: every remote or hybrid session needs the link the officer types."""
+
+    name = "manual"
+
+    def create_link(self, *, session_uid: str) -> str:
+        raise InvalidInput("没有配置视频会议服务，请填写会议链接 (type the meeting link: no provider is configured)",
+                           errors=[{"loc": ["meeting_url"], "msg": "required: no meeting provider is configured"}])
+
+
+PROVIDERS = {"builtin": lambda settings: BuiltinRoomProvider(settings.meeting_base_url),
+             "manual": lambda settings: ManualLinkProvider()}
 
 
 def provider_from_settings(settings: Settings) -> MeetingLinkProvider:

@@ -1,4 +1,5 @@
-"""Texts of session notices, in Chinese (zh-CN): e-mail subject and body, and the short SMS."""
+"""Texts of session notices: e-mail subject and body, and the short SMS; Chinese (zh-CN) by default, English
+(en) for participants who read English. Times are always Beijing time (Asia/Shanghai)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from ..timeutil import SHANGHAI
 
 WEEKDAYS = "一二三四五六日"
 MODES = {"onsite": "现场调解", "remote": "视频调解", "hybrid": "现场调解（可视频参加）"}
+MODES_EN = {"onsite": "in person", "remote": "by video", "hybrid": "in person (video participation possible)"}
+LANGUAGES = ("zh-CN", "en")
 
 
 @dataclass(frozen=True)
@@ -21,12 +24,23 @@ class SessionFacts:
     place: str | None = None
     meeting_url: str | None = None
     agenda: str | None = None
+    center_name_en: str | None = None
+
+
+def language_of(value: str | None) -> str:
+    return "en" if value and value.lower().startswith("en") else "zh-CN"
 
 
 def when(start: datetime, end: datetime) -> str:
     """``2026年12月1日（星期二）09:30–10:30``, in Beijing time."""
     s, e = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
     return f"{s.year}年{s.month}月{s.day}日（星期{WEEKDAYS[s.weekday()]}）{s:%H:%M}–{e:%H:%M}"
+
+
+def when_en(start: datetime, end: datetime) -> str:
+    """``Tuesday 1 December 2026, 09:30–10:30``, in Beijing time."""
+    s, e = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+    return f"{s:%A} {s.day} {s:%B %Y}, {s:%H:%M}–{e:%H:%M}"
 
 
 def _details(f: SessionFacts) -> str:
@@ -40,11 +54,39 @@ def _details(f: SessionFacts) -> str:
     return "\n".join(lines)
 
 
+def _details_en(f: SessionFacts) -> str:
+    lines = [f"Time: {when_en(f.starts_at, f.ends_at)} (Beijing time, UTC+8)", f"Mode: {MODES_EN.get(f.mode, f.mode)}"]
+    if f.place:
+        lines.append(f"Place: {f.place}")
+    if f.meeting_url:
+        lines.append(f"Video meeting link: {f.meeting_url}")
+    if f.agenda:
+        lines.append(f"Agenda: {f.agenda}")
+    return "\n".join(lines)
+
+
 def _letter(name: str, opening: str, f: SessionFacts, closing: str) -> str:
     return f"{name}：\n\n您好！{opening}\n\n{_details(f)}\n\n{closing}\n\n{f.center_name}\n"
 
 
-def scheduled(name: str, f: SessionFacts) -> tuple[str, str, str]:
+def _letter_en(name: str, opening: str, f: SessionFacts, closing: str) -> str:
+    return f"Dear {name},\n\n{opening}\n\n{_details_en(f)}\n\n{closing}\n\n{f.center_name_en or f.center_name}\n"
+
+
+def _en_sms(f: SessionFacts, text: str) -> str:
+    return f"[{f.center_name_en or f.center_name}] {text}"
+
+
+def scheduled(name: str, f: SessionFacts, language: str = "zh-CN") -> tuple[str, str, str]:
+    if language == "en":
+        return (f"Mediation session notice ({f.case_number})",
+                _letter_en(name, f"A mediation session in case {f.case_number} has been arranged as follows. "
+                                 "Please attend on time.", f,
+                           "Please bring your identity document and your evidence. If you need another date, "
+                           "contact us as soon as possible. The calendar invitation is attached."),
+                _en_sms(f, f"Dear {name}, the mediation session in case {f.case_number} is on "
+                           f"{when_en(f.starts_at, f.ends_at)} (Beijing time), {MODES_EN.get(f.mode, f.mode)}. "
+                           + (f"Link: {f.meeting_url}" if f.meeting_url else (f"Place: {f.place}" if f.place else ""))))
     subject = f"调解会议通知（{f.case_number}）"
     body = _letter(name, f"{f.center_name}定于以下时间就{f.case_number}号纠纷举行调解会议，请准时参加。", f,
                    "请携带身份证件及相关证据材料。如需改期，请尽快与本中心联系。附件为日历邀请。")
@@ -54,7 +96,15 @@ def scheduled(name: str, f: SessionFacts) -> tuple[str, str, str]:
 
 
 def rescheduled(name: str, f: SessionFacts, *, previous_start: datetime, previous_end: datetime,
-                reason: str) -> tuple[str, str, str]:
+                reason: str, language: str = "zh-CN") -> tuple[str, str, str]:
+    if language == "en":
+        return (f"Mediation session moved ({f.case_number})",
+                _letter_en(name, f"The mediation session in case {f.case_number} planned for "
+                                 f"{when_en(previous_start, previous_end)} has been moved. Reason: {reason}. "
+                                 "The new arrangement:", f,
+                           "The mediator stays the same. The updated calendar invitation is attached."),
+                _en_sms(f, f"Dear {name}, the mediation session in case {f.case_number} has moved to "
+                           f"{when_en(f.starts_at, f.ends_at)} (Beijing time). Reason: {reason}."))
     subject = f"调解会议改期通知（{f.case_number}）"
     body = _letter(name, f"原定于{when(previous_start, previous_end)}举行的{f.case_number}号纠纷调解会议改期，"
                          f"改期原因：{reason}。新的安排如下：", f, "调解员不变。附件为更新后的日历邀请。")
@@ -63,7 +113,13 @@ def rescheduled(name: str, f: SessionFacts, *, previous_start: datetime, previou
     return subject, body, sms
 
 
-def cancelled(name: str, f: SessionFacts, *, reason: str) -> tuple[str, str, str]:
+def cancelled(name: str, f: SessionFacts, *, reason: str, language: str = "zh-CN") -> tuple[str, str, str]:
+    if language == "en":
+        return (f"Mediation session cancelled ({f.case_number})",
+                _letter_en(name, f"The mediation session in case {f.case_number} planned as below has been "
+                                 f"cancelled. Reason: {reason}.", f, "We will tell you about the next steps."),
+                _en_sms(f, f"Dear {name}, the mediation session in case {f.case_number} on "
+                           f"{when_en(f.starts_at, f.ends_at)} (Beijing time) is cancelled. Reason: {reason}."))
     subject = f"调解会议取消通知（{f.case_number}）"
     body = _letter(name, f"原定于以下时间举行的{f.case_number}号纠纷调解会议已取消，取消原因：{reason}。", f,
                    "后续安排将另行通知。")
@@ -72,11 +128,19 @@ def cancelled(name: str, f: SessionFacts, *, reason: str) -> tuple[str, str, str
     return subject, body, sms
 
 
-def reminder(name: str, f: SessionFacts, *, hours_before: int) -> tuple[str, str, str]:
+def reminder(name: str, f: SessionFacts, *, hours_before: int, language: str = "zh-CN") -> tuple[str, str, str]:
+    local = f.starts_at.astimezone(SHANGHAI)
+    if language == "en":
+        lead = "tomorrow" if hours_before >= 24 else f"in {hours_before} hour{'s' if hours_before != 1 else ''}"
+        return (f"Reminder: mediation session ({f.case_number})",
+                _letter_en(name, f"The mediation session in case {f.case_number} starts {lead}.", f,
+                           "Please be on time."),
+                _en_sms(f, f"Reminder: the mediation session in case {f.case_number} starts {lead} "
+                           f"({local:%d %b %H:%M}, Beijing time). " + (f"Link: {f.meeting_url}" if f.meeting_url else "")))
     lead = "明天" if hours_before >= 24 else f"{hours_before}小时后"
     subject = f"调解会议提醒（{f.case_number}）"
     body = _letter(name, f"您参加的{f.case_number}号纠纷调解会议将于{lead}开始。", f, "请准时参加。")
     sms = f"【{f.center_name}】提醒：{f.case_number}号纠纷调解会议将于{lead}" \
-          f"（{f.starts_at.astimezone(SHANGHAI):%m月%d日 %H:%M}）开始。" + \
+          f"（{local.month}月{local.day}日 {local:%H:%M}）开始。" + \
           (f"链接：{f.meeting_url}" if f.meeting_url else "")
     return subject, body, sms

@@ -17,6 +17,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..db import UTCDateTime, utcnow
+from ..documents import models as _documents  # noqa: F401 - session_notices refers to its table
 
 
 class SessionMode(StrEnum):
@@ -137,6 +138,7 @@ class SessionParticipant(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
     attendance: str | None = Field(default=None, max_length=20)  # present | remote | absent
+    language: str = Field(default="zh-CN", max_length=10)  # of the notices they receive: zh-CN | en
 
 
 class SessionBooking(SQLModel, table=True):
@@ -197,4 +199,19 @@ class CalendarFeedToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id")
     token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SessionNotice(SQLModel, table=True):
+    """A session notice (调解通知书) issued for one arrangement of a session (its SEQUENCE) and one recipient,
+    kept as a finalised document so that the verification code printed on it resolves."""
+
+    __tablename__ = "session_notices"
+    __table_args__ = (UniqueConstraint("session_id", "sequence", "recipient", name="uq_session_notices_issue"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="mediation_sessions.id")
+    sequence: int
+    recipient: str = Field(max_length=120)
+    document_id: str = Field(foreign_key="documents.id", max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

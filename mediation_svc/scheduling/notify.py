@@ -30,7 +30,7 @@ def facts_of(session: Session, settings: Settings, ms: MediationSession, case: C
     place, _, _ = place_of(session, ms)
     return messages.SessionFacts(center_name=settings.center_name, case_number=case.number, mode=str(ms.mode),
                                  starts_at=ms.starts_at, ends_at=ms.ends_at, place=place,
-                                 meeting_url=ms.meeting_url, agenda=ms.agenda)
+                                 meeting_url=ms.meeting_url, agenda=ms.agenda, center_name_en=settings.center_name_en)
 
 
 def event_of(session: Session, settings: Settings, ms: MediationSession, case: Case,
@@ -70,13 +70,15 @@ def notify_session(session: Session, settings: Settings, *, ms: MediationSession
     attachment = Attachment("invite.ics", f"text/calendar; method={method}", ics)
     queued = 0
     for row in rows:
+        language = messages.language_of(row.language)
         if kind == "scheduled":
-            subject, body, sms = messages.scheduled(row.name, facts)
+            subject, body, sms = messages.scheduled(row.name, facts, language)
         elif kind == "rescheduled":
             subject, body, sms = messages.rescheduled(row.name, facts, previous_start=previous[0],
-                                                      previous_end=previous[1], reason=reason or "")
+                                                      previous_end=previous[1], reason=reason or "",
+                                                      language=language)
         else:
-            subject, body, sms = messages.cancelled(row.name, facts, reason=reason or "")
+            subject, body, sms = messages.cancelled(row.name, facts, reason=reason or "", language=language)
         queued += _send(session, row, kind=f"session.{kind}", subject=subject, body=body, sms=sms,
                         attachments=[attachment], case_id=case.id, ref=ref,
                         max_attempts=settings.notification_max_attempts)
@@ -93,26 +95,28 @@ def _plan_reminders(session: Session, settings: Settings, row: SessionParticipan
         send_at = ms.starts_at - timedelta(hours=hours)
         if send_at <= now:
             continue  # a session booked at short notice gets no reminder that would arrive after the notice
-        subject, body, sms = messages.reminder(row.name, facts, hours_before=hours)
+        subject, body, sms = messages.reminder(row.name, facts, hours_before=hours,
+                                               language=messages.language_of(row.language))
+        # A reminder still unsent when the session starts is useless: it expires then.
         queued += _send(session, row, kind=f"session.reminder_{hours}h", subject=subject, body=body, sms=sms,
-                        attachments=[], case_id=case.id, ref=ref, send_at=send_at,
+                        attachments=[], case_id=case.id, ref=ref, send_at=send_at, expires_at=ms.starts_at,
                         max_attempts=settings.notification_max_attempts)
     return queued
 
 
 def _send(session: Session, row: SessionParticipant, *, kind: str, subject: str, body: str, sms: str,
           attachments: list[Attachment], case_id: int, ref: str, send_at: datetime | None = None,
-          max_attempts: int = 6) -> int:
+          expires_at: datetime | None = None, max_attempts: int = 6) -> int:
     queued = 0
     if row.email:
         enqueue(session, kind=kind, channel=Channel.EMAIL, recipient=row.email, recipient_name=row.name,
                 recipient_user_id=row.user_id, subject=subject, body=body, attachments=attachments,
-                case_id=case_id, ref=ref, send_at=send_at, max_attempts=max_attempts)
+                case_id=case_id, ref=ref, send_at=send_at, expires_at=expires_at, max_attempts=max_attempts)
         queued += 1
     if row.phone:
         enqueue(session, kind=kind, channel=Channel.SMS, recipient=row.phone, recipient_name=row.name,
                 recipient_user_id=row.user_id, body=sms, case_id=case_id, ref=ref, send_at=send_at,
-                max_attempts=max_attempts)
+                expires_at=expires_at, max_attempts=max_attempts)
         queued += 1
     session.flush()
     return queued

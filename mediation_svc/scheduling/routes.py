@@ -16,6 +16,7 @@ from ..timeutil import format_shanghai
 from . import service
 from .calendar import invitation, make_calendar
 from .models import MediationSession, Room, SessionMode, Venue
+from .notice import notice_document
 from .notify import event_of, place_of
 from .schemas import (CancelIn, ChangeRead, FeedRead, HoursIn, ParticipantRead, RecordIn, RecordRead, RescheduleIn,
                       RoomIn, RoomRead, SessionCreate, SessionRead, SlotRead, SlotsRead, TimeOffIn, VenueIn,
@@ -196,6 +197,16 @@ def session_ics(session_id: int, session: SessionDep, settings: SettingsDep, use
                     headers={"Content-Disposition": f'attachment; filename="session-{ms.id}.ics"'})
 
 
+@router.get("/sessions/{session_id}/notice.pdf")
+def session_notice(session_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
+    """The session notice (调解通知书) of the current arrangement, addressed to the caller if a party."""
+    ms, case = visible_session(session, user, session_id)
+    document = notice_document(session, settings, ms=ms, case=case, user=user)
+    return Response(document.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="session-{ms.id}-notice.pdf"',
+                             "X-Document-Id": document.id})
+
+
 # --- the session record (调解笔录) ----------------------------------------------------------------------------------
 
 def record_read(session, ms: MediationSession, rec) -> RecordRead:
@@ -232,6 +243,13 @@ def get_record(session_id: int, session: SessionDep, user: CurrentUser) -> Recor
 def issue_feed(session: SessionDep, settings: SettingsDep, user: CurrentUser) -> FeedRead:
     token = service.issue_feed_token(session, user=user)
     return FeedRead(url=f"{settings.public_base_url.rstrip('/')}/api/v1/calendar-feeds/{token}.ics")
+
+
+@router.delete("/me/calendar-feed", status_code=204)
+def revoke_feed(session: SessionDep, user: CurrentUser) -> Response:
+    if not service.revoke_feed_token(session, user=user):
+        raise NotFound("you have no calendar feed")
+    return Response(status_code=204)
 
 
 @public_router.get("/calendar-feeds/{token}.ics")

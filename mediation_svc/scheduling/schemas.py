@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
@@ -88,6 +89,7 @@ class ParticipantIn(BaseModel):
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
+    language: Literal["zh-CN", "en"] | None = Field(default=None, description="of the notices; default zh-CN")
 
     @model_validator(mode="after")
     def _identified(self) -> "ParticipantIn":
@@ -126,6 +128,7 @@ class ParticipantRead(BaseModel):
     party_id: int | None
     name: str
     attendance: str | None
+    language: str = "zh-CN"
 
 
 class SessionRead(BaseModel):

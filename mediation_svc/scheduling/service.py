@@ -122,6 +122,7 @@ class Planned:
     party_id: int | None = None
     email: str | None = None
     phone: str | None = None
+    language: str = "zh-CN"  # of the notices they receive
 
     @property
     def resource(self) -> str | None:
@@ -132,10 +133,16 @@ class Planned:
         return None  # a named person without an account cannot be checked against other sessions
 
 
-def _party_planned(party: CaseParty, user: User | None) -> Planned:
+ENGLISH = frozenset({"english", "英语", "英文", "en"})
+
+
+def _party_planned(party: CaseParty, user: User | None, case: Case) -> Planned:
+    """A party of the case; their notices are in English when the case was taken in English."""
     role = ParticipantRole.APPLICANT if party.role == "applicant" else ParticipantRole.RESPONDENT
+    language = "en" if (case.preferred_language or "").strip().lower() in ENGLISH else "zh-CN"
     return Planned(role=role, name=party.name, user_id=party.user_id, party_id=party.id,
-                   email=user.email if user else None, phone=(user.phone if user and user.phone else party.phone))
+                   email=user.email if user else None, phone=(user.phone if user and user.phone else party.phone),
+                   language=language)
 
 
 def plan_participants(session: Session, *, case: Case, wanted: Sequence[ParticipantIn] | None) -> list[Planned]:
@@ -148,7 +155,7 @@ def plan_participants(session: Session, *, case: Case, wanted: Sequence[Particip
     parties = {p.id: p for p in parties_of(session, case.id)}
     if wanted is None:
         for party in parties.values():
-            planned.append(_party_planned(party, session.get(User, party.user_id) if party.user_id else None))
+            planned.append(_party_planned(party, session.get(User, party.user_id) if party.user_id else None, case))
         return planned
     errors = []
     for index, item in enumerate(wanted):
@@ -159,8 +166,9 @@ def plan_participants(session: Session, *, case: Case, wanted: Sequence[Particip
             if party is None:
                 errors.append({"loc": ["participants", index, "party_id"], "msg": "not a party of this case"})
                 continue
-            p = _party_planned(party, session.get(User, party.user_id) if party.user_id else None)
+            p = _party_planned(party, session.get(User, party.user_id) if party.user_id else None, case)
             p.email, p.phone = item.email or p.email, item.phone or p.phone
+            p.language = item.language or p.language
             planned.append(p)
         elif item.user_id is not None:
             user = session.get(User, item.user_id)
@@ -171,9 +179,11 @@ def plan_participants(session: Session, *, case: Case, wanted: Sequence[Particip
                 errors.append({"loc": ["participants", index, "role"], "msg": "this user is not a mediator"})
                 continue
             planned.append(Planned(item.role, item.name or user.display_name, user_id=user.id,
-                                   email=item.email or user.email, phone=item.phone or user.phone))
+                                   email=item.email or user.email, phone=item.phone or user.phone,
+                                   language=item.language or "zh-CN"))
         else:
-            planned.append(Planned(item.role, item.name.strip(), email=item.email, phone=item.phone))
+            planned.append(Planned(item.role, item.name.strip(), email=item.email, phone=item.phone,
+                                   language=item.language or "zh-CN"))
     if errors:
         raise InvalidInput("some participants are not valid", errors=errors)
     seen: set[str] = set()
@@ -373,7 +383,8 @@ def schedule_session(session: Session, settings: Settings, *, case: Case, data: 
     session.add(ms)
     session.flush()
     session.add_all([SessionParticipant(session_id=ms.id, role=p.role, user_id=p.user_id, party_id=p.party_id,
-                                        name=p.name, email=p.email, phone=p.phone) for p in planned])
+                                        name=p.name, email=p.email, phone=p.phone, language=p.language)
+                     for p in planned])
     book(session, ms=ms, planned=planned, buffer=timedelta(minutes=settings.scheduling_buffer_minutes),
          labels=_labels(planned, room))
     actor_ref = f"user:{actor.id}:{actor.username}"
@@ -400,7 +411,7 @@ def participants_of(session: Session, session_id: int) -> list[SessionParticipan
 
 def _planned_from(rows: Sequence[SessionParticipant]) -> list[Planned]:
     return [Planned(ParticipantRole(r.role), r.name, user_id=r.user_id, party_id=r.party_id, email=r.email,
-                    phone=r.phone) for r in rows]
+                    phone=r.phone, language=r.language) for r in rows]
 
 
 def _require_active(ms: MediationSession) -> None:
@@ -651,6 +662,17 @@ def issue_feed_token(session: Session, *, user: User) -> str:
     session.flush()
     record(session, actor=f"user:{user.id}:{user.username}", action="calendar_feed.issued", subject=f"user:{user.id}")
     return token
+
+
+def revoke_feed_token(session: Session, *, user: User) -> bool:
+    """Stop the user's feed address from working; False when there was none."""
+    row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id)).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    record(session, actor=f"user:{user.id}:{user.username}", action="calendar_feed.revoked", subject=f"user:{user.id}")
+    return True
 
 
 def user_for_feed_token(session: Session, *, token: str) -> User:
