@@ -203,6 +203,8 @@ def _advance(session: Session, case, target: CaseStatus, context: DemoContext, i
     mediator = context.users[MEDIATORS[index % len(MEDIATORS)][0]]
     terminal = {CaseStatus.MEDIATION_FAILED: CaseStatus.IN_MEDIATION, CaseStatus.CLOSED: CaseStatus.SIGNED}
     goal = terminal.get(target, target)
+    if target == CaseStatus.SIGNING:
+        goal = CaseStatus.AGREEMENT_DRAFTED  # documents.demo finalises the agreement, which moves it to signing
     for step in PATH:
         if step == CaseStatus.MEDIATOR_ASSIGNED:
             assign_mediator_user(session, case=case, mediator=mediator, actor="seed-demo", reason="演示数据")
