@@ -22,8 +22,10 @@ app.add_typer(audit_app, name="audit")
 
 def _add_domain_commands() -> None:
     from .notifications.cli import app as notifications_app
+    from .pki.cli import generate_seal_in_hsm
 
     app.add_typer(notifications_app, name="notifications")
+    keys_app.command("generate-seal-in-hsm")(generate_seal_in_hsm)
 
 
 _add_domain_commands()

@@ -159,13 +159,13 @@ def make_ocsp_responder(key, issuing_cert, issuing_key, now: dt.datetime) -> x50
     return builder.sign(issuing_key, hashes.SHA256())
 
 
-def ensure_hierarchy(keystore, *, file_seal: bool = True) -> list[str]:
+def ensure_hierarchy(keystore, *, file_seal: bool = True, urls: PkiUrls | None = None) -> list[str]:
     """Create whatever part of the hierarchy is missing; returns the names created (idempotent).
 
     ``file_seal=False`` when the seal key lives in an HSM (``pki.seal``): no seal key file is made."""
     created: list[str] = []
     now = dt.datetime.now(dt.timezone.utc)
-    urls = _urls()
+    urls = urls or _urls()
 
     def ensure(name_: str, curve, make) -> None:
         if keystore.has_key(name_) and keystore.cert_path(name_).exists():

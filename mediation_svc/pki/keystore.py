@@ -95,8 +95,11 @@ class KeyStore:
         return key
 
 
-def init_keys(keystore: KeyStore) -> list[str]:
-    """Create every key the service needs that does not exist yet; returns the names created."""
+def init_keys(keystore: KeyStore, *, urls=None) -> list[str]:
+    """Create every key the service needs that does not exist yet; returns the names created.
+
+    ``urls`` (a ``hierarchy.PkiUrls``) overrides where the certificates point relying parties; by default
+    ``MEDIATION_PUBLIC_BASE_URL``."""
     created: list[str] = []
     if not keystore.has_key(TOKEN_SIGNING_KEY):
         keystore.ensure_ec_key(TOKEN_SIGNING_KEY)
@@ -105,5 +108,6 @@ def init_keys(keystore: KeyStore) -> list[str]:
     from .settings import get_pki_settings
 
     # With the seal in an HSM no seal key file is made: `keys generate-seal-in-hsm` makes it in the token.
-    created.extend(hierarchy.ensure_hierarchy(keystore, file_seal=not get_pki_settings().seal_in_hsm))
+    created.extend(hierarchy.ensure_hierarchy(keystore, file_seal=not get_pki_settings().seal_in_hsm,
+                                               urls=urls))
     return created

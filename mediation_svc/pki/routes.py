@@ -1,14 +1,33 @@
-"""Public PKI endpoints: the RFC 3161 TSA at /tsa, CA certificates, CRLs (RFC 5280) and OCSP (RFC 6960)."""
+"""Public PKI endpoints: the RFC 3161 TSA at /tsa, CA certificates (RFC 5280 §4.2.2.1, RFC 2585 media
+types), CRLs (RFC 5280) and an OCSP responder (RFC 6960, GET and POST as in RFC 5019); and, for officers
+and admins, the issued certificates and their revocation under /api/v1/pki.
+
+The URLs here are the ones ``hierarchy.PkiUrls`` writes into every certificate (CRL distribution points,
+AIA caIssuers and OCSP) under ``MEDIATION_PUBLIC_BASE_URL``. No login: relying parties fetch them.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request, Response
+import base64
+import binascii
+from typing import Annotated
+from urllib.parse import unquote
 
-from ..errors import DomainError
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
+
+from ..deps import KeyStoreDep, SessionDep, StaffUser, actor_of
+from ..errors import DomainError, NotFound
+from . import hierarchy, service
+from .schemas import CertificateRead, RevokeIn
 from .settings import get_pki_settings
-from .tsa import CONTENT_TYPE_QUERY, CONTENT_TYPE_REPLY, TimeStampAuthority, make_timestamper
+from .tsa import CONTENT_TYPE_QUERY, CONTENT_TYPE_REPLY, TimeStampAuthority, timestamper_from_settings
 
 public_router = APIRouter(tags=["pki"])
+router = APIRouter(prefix="/api/v1/pki", tags=["pki"])
+
+CERT_DER, CERT_PEM, CRL_DER = "application/pkix-cert", "application/x-pem-file", "application/pkix-crl"
+OCSP_REQUEST, OCSP_RESPONSE = "application/ocsp-request", "application/ocsp-response"
 
 
 class UnsupportedMediaType(DomainError):
@@ -19,9 +38,7 @@ def install(app: FastAPI) -> None:
     """Attach the TSA and the signing TimeStamper (the one signing uses) to the app."""
     pki = get_pki_settings()
     app.state.tsa = TimeStampAuthority.from_keystore(app.state.keystore)
-    app.state.timestamper = make_timestamper(app.state.keystore, url=pki.tsa_url,
-                                             timeout=pki.tsa_timeout_seconds, username=pki.tsa_username,
-                                             password=pki.tsa_password)
+    app.state.timestamper = timestamper_from_settings(app.state.keystore, pki)
 
 
 @public_router.post("/tsa", response_class=Response, summary="RFC 3161 time-stamp request",
@@ -35,3 +52,70 @@ async def timestamp(request: Request) -> Response:
 
     reply = await run_in_threadpool(request.app.state.tsa.respond, body)
     return Response(reply, media_type=CONTENT_TYPE_REPLY)
+
+
+def _ca_name_or_404(ca: str) -> str:
+    if ca not in hierarchy.PUBLISHED_CAS:
+        raise NotFound(f"no CA named {ca!r}; published: {', '.join(hierarchy.PUBLISHED_CAS)}")
+    return hierarchy.PUBLISHED_CAS[ca]
+
+
+@public_router.get("/pki/{ca}.crt", response_class=Response, summary="CA certificate (DER)",
+                   responses={200: {"content": {CERT_DER: {}}}})
+def ca_certificate(ca: str, keystore: KeyStoreDep) -> Response:
+    cert = keystore.certificate(_ca_name_or_404(ca))
+    return Response(cert.public_bytes(Encoding.DER), media_type=CERT_DER,
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+@public_router.get("/pki/{ca}.pem", response_class=Response, summary="CA certificate (PEM)",
+                   responses={200: {"content": {CERT_PEM: {}}}})
+def ca_certificate_pem(ca: str, keystore: KeyStoreDep) -> Response:
+    cert = keystore.certificate(_ca_name_or_404(ca))
+    return Response(cert.public_bytes(Encoding.PEM), media_type=CERT_PEM,
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+@public_router.get("/pki/{ca}.crl", response_class=Response, summary="Certificate revocation list (DER)",
+                   responses={200: {"content": {CRL_DER: {}}}})
+def crl(ca: str, session: SessionDep, keystore: KeyStoreDep) -> Response:
+    crl = service.current_crl(session, keystore, get_pki_settings(), ca_name=_ca_name_or_404(ca))
+    # a fresh CRL is signed on each request; short caching keeps revocations visible quickly
+    return Response(crl.public_bytes(Encoding.DER), media_type=CRL_DER, headers={"Cache-Control": "max-age=60"})
+
+
+@public_router.post("/pki/ocsp", response_class=Response, summary="OCSP request (RFC 6960)",
+                    responses={200: {"content": {OCSP_RESPONSE: {}}}})
+def ocsp_post(request_der: Annotated[bytes, Body(media_type=OCSP_REQUEST)], request: Request,
+              session: SessionDep, keystore: KeyStoreDep) -> Response:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != OCSP_REQUEST:
+        raise UnsupportedMediaType(f"send the DER OCSPRequest as {OCSP_REQUEST}")
+    answer = service.answer_ocsp(session, keystore, get_pki_settings(), request_der)
+    return Response(answer, media_type=OCSP_RESPONSE)
+
+
+@public_router.get("/pki/ocsp/{encoded:path}", response_class=Response, summary="OCSP request in the URL",
+                   responses={200: {"content": {OCSP_RESPONSE: {}}}})
+def ocsp_get(encoded: str, session: SessionDep, keystore: KeyStoreDep) -> Response:
+    try:
+        request_der = base64.b64decode(unquote(encoded), validate=True)
+    except (binascii.Error, ValueError):
+        request_der = b""  # answered as malformedRequest, like any other undecodable request
+    answer = service.answer_ocsp(session, keystore, get_pki_settings(), request_der)
+    return Response(answer, media_type=OCSP_RESPONSE, headers={"Cache-Control": "max-age=60"})
+
+
+@router.get("/certificates", response_model=list[CertificateRead])
+def list_certificates(session: SessionDep, user: StaffUser, revoked: bool | None = None,
+                      case_id: int | None = None, limit: int = Query(100, ge=1, le=500),
+                      offset: int = Query(0, ge=0)) -> list[CertificateRead]:
+    rows = service.list_certificates(session, revoked=revoked, case_id=case_id, limit=limit, offset=offset)
+    return [CertificateRead.model_validate(r) for r in rows]
+
+
+@router.post("/certificates/{serial}/revoke", response_model=CertificateRead)
+def revoke_certificate(serial: str, data: RevokeIn, session: SessionDep, keystore: KeyStoreDep,
+                       user: StaffUser) -> CertificateRead:
+    row = service.revoke(session, keystore, serial=serial, reason=data.reason, actor=actor_of(user))
+    return CertificateRead.model_validate(row)

@@ -14,8 +14,9 @@ class PkiSettings(BaseSettings):
     # An external RFC 3161 TSA; empty means the center's own TSA, in process.
     tsa_url: str | None = None
     tsa_timeout_seconds: float = 10.0
-    tsa_username: str | None = None
+    tsa_username: str | None = None  # HTTP basic auth, when the TSA requires it
     tsa_password: str | None = None
+    tsa_password_file: Path | None = None  # a secrets file; wins over tsa_password
 
     crl_validity_days: int = 7
     ocsp_validity_hours: int = 24
@@ -31,6 +32,11 @@ class PkiSettings(BaseSettings):
     seal_pkcs11_pin: str | None = None
     seal_pkcs11_pin_file: Path | None = None
     seal_pkcs11_key_label: str = "seal"
+
+    def tsa_secret(self) -> str | None:
+        if self.tsa_password_file is not None:
+            return self.tsa_password_file.read_text(encoding="utf-8").strip()
+        return self.tsa_password
 
     @property
     def seal_in_hsm(self) -> bool:

@@ -17,6 +17,7 @@ import os
 import struct
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import urlsplit, urlunsplit
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import keys as asn1_keys
@@ -24,7 +25,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.sign import signers
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from . import hierarchy
@@ -139,13 +140,44 @@ class InProcessTimeStamper(TimeStamper):
         return await self.authority.async_respond_to(req)
 
 
+class TsaUnavailable(TimestampRequestError):
+    """The external timestamp authority could not be reached or refused the request: signing must stop
+    (there is no fallback to the server's clock). The message names the TSA, never its credentials."""
+
+
+class ExternalTimeStamper(HTTPTimeStamper):
+    """pyHanko's HTTP client for an external RFC 3161 TSA (optional HTTP basic auth), with errors that say
+    which TSA failed and why."""
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        try:
+            return await super().async_request_tsa_response(req)
+        except TimestampRequestError as exc:
+            cause = exc.__cause__
+            reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+            raise TsaUnavailable(f"timestamp authority {_redact(self.url)} unavailable ({reason})") from exc
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def make_timestamper(keystore, *, url: str | None = None, timeout: float = 10.0,
                      username: str | None = None, password: str | None = None) -> TimeStamper:
     """The configured TimeStamper: an external RFC 3161 service when a URL is given, else our TSA."""
     if url:
         auth = (username, password or "") if username else None
-        return HTTPTimeStamper(url, timeout=timeout, auth=auth)
+        return ExternalTimeStamper(url, timeout=timeout, auth=auth)
     return InProcessTimeStamper(TimeStampAuthority.from_keystore(keystore))
+
+
+def timestamper_from_settings(keystore, pki) -> TimeStamper:
+    """``make_timestamper`` from ``PkiSettings`` (``MEDIATION_TSA_URL``, ``_USERNAME``, ``_PASSWORD[_FILE]``)."""
+    return make_timestamper(keystore, url=pki.tsa_url, timeout=pki.tsa_timeout_seconds,
+                            username=pki.tsa_username, password=pki.tsa_secret())
 
 
 def token_gen_time(token: cms.ContentInfo) -> dt.datetime:

@@ -22,13 +22,6 @@ URLS = hierarchy.PkiUrls("http://testserver")
 
 
 @pytest.fixture(scope="module")
-def plain_pdf() -> bytes:
-    import weasyprint
-
-    return weasyprint.HTML(string="<h1>调解协议书</h1><p>Seal test</p>").write_pdf()
-
-
-@pytest.fixture(scope="module")
 def store(keys_dir, tmp_path_factory) -> KeyStore:
     # a copy: the HSM seal certificate written here must not leak into the shared test key directory
     directory = tmp_path_factory.mktemp("seal-keys")
@@ -115,3 +108,34 @@ def test_clear_errors_for_wrong_pin_token_and_label(store, softhsm, hsm_seal, tm
         seal_signer(store, hsm_settings(softhsm, seal_pkcs11_module=tmp_path / "missing.so"))
     with pytest.raises(SealUnavailable, match="'no-such-key' not usable"):
         seal_signer(store, hsm_settings(softhsm, seal_pkcs11_key_label="no-such-key"))
+
+
+def test_cli_generates_the_seal_in_the_hsm_and_records_it(softhsm, store, database_url, db, monkeypatch):
+    from sqlmodel import select
+    from typer.testing import CliRunner
+
+    from mediation_svc import cli
+    from mediation_svc.audit.models import AuditEntry
+    from mediation_svc.config import get_settings
+    from mediation_svc.pki.models import IssuedCertificate
+
+    for name, value in {"DATABASE_URL": database_url, "KEY_DIR": str(store.directory),
+                        "KEY_PASSPHRASE": TEST_PASSPHRASE, "SEAL_PKCS11_MODULE": str(softhsm["module"]),
+                        "SEAL_PKCS11_TOKEN_LABEL": softhsm["token"], "SEAL_PKCS11_PIN_FILE": str(softhsm["pin_file"]),
+                        "SEAL_PKCS11_KEY_LABEL": "seal-cli"}.items():
+        monkeypatch.setenv(f"MEDIATION_{name}", value)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.app, ["keys", "generate-seal-in-hsm"])
+        again = CliRunner().invoke(cli.app, ["keys", "generate-seal-in-hsm"])
+    finally:
+        get_settings.cache_clear()
+        close_hsm_sessions()
+    assert result.exit_code == 0, result.output
+    serial = f"{store.certificate(hierarchy.SEAL_HSM).serial_number:x}"
+    assert serial in result.output
+    assert again.exit_code == 1 and "already holds a key" in again.output
+    row = db.exec(select(IssuedCertificate).where(IssuedCertificate.serial_hex == serial)).one()
+    assert (row.purpose, row.issuer, row.revoked_at) == ("seal", hierarchy.ISSUING, None)
+    audit = db.exec(select(AuditEntry).where(AuditEntry.action == "pki.seal_key_generated_in_hsm")).one()
+    assert audit.subject == f"certificate:{serial}"

@@ -1,0 +1,42 @@
+"""``mediation-svc keys generate-seal-in-hsm``: the seal key made inside the HSM, certified by our issuing CA."""
+
+from __future__ import annotations
+
+import typer
+
+from ..config import get_settings
+
+
+def generate_seal_in_hsm() -> None:
+    """Generate the center's seal key inside the PKCS#11 token (non-extractable) and certify it.
+
+    Uses MEDIATION_SEAL_PKCS11_MODULE, _TOKEN_LABEL, _PIN (or _PIN_FILE) and _KEY_LABEL. The certificate goes
+    into the token and to keys/seal-hsm.crt.pem; from then on every seal is made by the HSM."""
+    from ..audit.chain import record
+    from ..db import make_engine, unit_of_work
+    from . import hierarchy, service
+    from .keystore import KeyStore
+    from .seal import SealUnavailable, generate_seal_in_hsm as generate
+    from .settings import PkiSettings
+
+    settings, pki = get_settings(), PkiSettings()
+    if not pki.seal_in_hsm:
+        typer.echo("set MEDIATION_SEAL_PKCS11_MODULE (and _TOKEN_LABEL, _PIN or _PIN_FILE) first", err=True)
+        raise typer.Exit(2)
+    try:
+        cert = generate(KeyStore.from_settings(settings), pki)
+    except SealUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    serial = service.serial_hex(cert.serial_number)
+    try:
+        with unit_of_work(make_engine(settings)) as session:
+            service.record_certificate(session, cert, issuer=hierarchy.ISSUING, purpose="seal")
+            record(session, actor="cli", action="pki.seal_key_generated_in_hsm", subject=f"certificate:{serial}",
+                   payload={"serial": serial, "token": pki.seal_pkcs11_token_label,
+                            "key_label": pki.seal_pkcs11_key_label, "subject": cert.subject.rfc4514_string()})
+    except Exception as exc:  # noqa: BLE001 - the key exists now; say what is missing instead of failing
+        typer.echo(f"warning: certificate not recorded in the database ({type(exc).__name__}); run "
+                   "`mediation-svc db upgrade` and revoke/list it through the API later", err=True)
+    typer.echo(f"seal key generated in token '{pki.seal_pkcs11_token_label}' as '{pki.seal_pkcs11_key_label}'; "
+               f"certificate serial {serial}, valid until {cert.not_valid_after_utc:%Y-%m-%d}")
