@@ -135,6 +135,19 @@ def _decode_data_uri(url: str) -> tuple[bytes, str]:
     return body, mime
 
 
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A template filled with validated inputs, before layout."""
+
+    spec: TemplateSpec
+    language: str
+    html: str
+    qr_uri: str
+    attachment_data: bytes
+    inputs_hash: str
+    inputs: dict[str, Any] = field(repr=False)
+
+
 # -- template helpers (filters) ------------------------------------------------------------------------
 
 def _zh_date(value: date | datetime | None) -> str:
@@ -229,9 +242,11 @@ class Renderer:
                                f"({len(errors)} problem{'s' if len(errors) != 1 else ''})",
                                errors=errors) from None
 
-    def render(self, template_id: str, inputs: dict[str, Any], *, language: str, document_id: str,
-               verification_code: str, base_url: str, version: int | None = None,
-               draft: bool = False) -> tuple[RenderedDocument, TemplateFetcher]:
+    def prepare(self, template_id: str, inputs: dict[str, Any], *, language: str, document_id: str,
+                verification_code: str, base_url: str, version: int | None = None,
+                draft: bool = False) -> "PreparedDocument":
+        """Validate the inputs and fill the template: the HTML WeasyPrint lays out (bench/render.py gives the
+        very same HTML to Chromium)."""
         spec = get_template(template_id, language=language, version=version)
         model = self.validate(spec, inputs)
         if not _ID_RE.match(document_id) or not _CODE_RE.match(verification_code):
@@ -255,12 +270,23 @@ class Renderer:
             "template_id": spec.template_id, "template_version": spec.version, "language": language,
             "inputs_hash": inputs_hash, "inputs": canonical,
         }, ensure_ascii=False, indent=2).encode("utf-8")
+        return PreparedDocument(spec=spec, language=language, html=html_text, qr_uri=qr_uri,
+                                attachment_data=attachment_data, inputs_hash=inputs_hash, inputs=canonical)
 
+    def stylesheet_names(self, language: str) -> list[str]:
+        return ["base.css"] + ([f"lang-{language}.css"] if language != "zh-CN" else [])
+
+    def render(self, template_id: str, inputs: dict[str, Any], *, language: str, document_id: str,
+               verification_code: str, base_url: str, version: int | None = None,
+               draft: bool = False) -> tuple[RenderedDocument, TemplateFetcher]:
+        prepared = self.prepare(template_id, inputs, language=language, document_id=document_id,
+                                verification_code=verification_code, base_url=base_url, version=version,
+                                draft=draft)
+        spec, html_text, qr_uri = prepared.spec, prepared.html, prepared.qr_uri
+        attachment_data, inputs_hash, canonical = prepared.attachment_data, prepared.inputs_hash, prepared.inputs
         with self._lock:
             fetcher = TemplateFetcher(self.template_dir, data_uris=frozenset({qr_uri}))
-            sheets = [self.stylesheet("@fonts"), self.stylesheet("base.css")]
-            if language != "zh-CN":
-                sheets.append(self.stylesheet(f"lang-{language}.css"))
+            sheets = [self.stylesheet("@fonts")] + [self.stylesheet(n) for n in self.stylesheet_names(language)]
             document = HTML(string=html_text, base_url=self.template_dir.as_uri() + "/",
                             url_fetcher=fetcher).render(font_config=self.font_config, stylesheets=sheets)
             attachments = []
