@@ -15,15 +15,15 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ..config import Settings
 from ..db import utcnow
 from ..errors import ServiceUnavailable
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
-from ..pki.models import IssuedCertificate
-from ..pki.revocation import CertStatus, build_crl
+from ..pki import seal as pki_seal
+from ..pki import service as pki_service
 from ..pki.settings import get_pki_settings
 from . import pades
 
@@ -53,36 +53,19 @@ def issue_for(session: Session, settings: Settings, keystore: KeyStore, *, ident
         issuing_cert=keystore.certificate(hierarchy.ISSUING), issuing_key=keystore.private_key(hierarchy.ISSUING),
         chain=(keystore.certificate(hierarchy.ROOT),), urls=hierarchy.PkiUrls(settings.public_base_url.rstrip("/")),
         now=now, lifetime=dt.timedelta(minutes=get_pki_settings().signer_cert_minutes))
-    cert = credential.cert
-    session.add(IssuedCertificate(serial_hex=f"{cert.serial_number:x}", issuer=hierarchy.ISSUING,
-                                  subject=cert.subject.rfc4514_string()[:500], purpose="signer",
-                                  not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-                                  case_id=case_id))
+    # registered with the issuing CA, so that its CRL and OCSP responder can answer for this serial
+    pki_service.record_certificate(session, credential.cert, issuer=hierarchy.ISSUING, purpose="signer",
+                                   case_id=case_id)
     return credential
 
 
 def seal_signer(keystore: KeyStore, settings: Settings):
-    """The pyHanko signer for the center's seal (电子公章).
-
-    Until ``mediation_svc.pki.seal.seal_signer`` (file key or PKCS#11 HSM) lands, the seal key comes from
-    the encrypted key store; switching is this one function.
-    """
-    return pades.key_signer(keystore.certificate(hierarchy.SEAL), keystore.private_key(hierarchy.SEAL),
-                            (keystore.certificate(hierarchy.ISSUING), keystore.certificate(hierarchy.ROOT)))
-
-
-def _revoked(session: Session, issuer: str) -> list[CertStatus]:
-    rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == issuer,
-                                                        IssuedCertificate.revoked_at.is_not(None))).all()
-    return [CertStatus(int(r.serial_hex, 16), r.revoked_at, r.revocation_reason) for r in rows]
+    """The pyHanko signer for the center's seal (电子公章): PKCS#11 HSM when configured, else the key file."""
+    return pki_seal.seal_signer(keystore, settings)
 
 
 def lta_context(session: Session, keystore: KeyStore):
-    now = utcnow()
-    validity = dt.timedelta(days=get_pki_settings().crl_validity_days)
+    pki = get_pki_settings()
     root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
-    crls = [build_crl(issuer_cert=root, issuer_key=keystore.private_key(hierarchy.ROOT),
-                      revoked=_revoked(session, hierarchy.ROOT), now=now, validity=validity),
-            build_crl(issuer_cert=issuing, issuer_key=keystore.private_key(hierarchy.ISSUING),
-                      revoked=_revoked(session, hierarchy.ISSUING), now=now, validity=validity)]
+    crls = [pki_service.current_crl(session, keystore, pki, ca_name=name) for name in (hierarchy.ROOT, hierarchy.ISSUING)]
     return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
