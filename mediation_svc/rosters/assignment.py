@@ -3,7 +3,10 @@
 The ranking itself lives in ``policy`` (pure functions); this module loads plain values for it and stores
 what it decided. Candidates are the members of the active pools serving the case's category (every
 mediator when no pool serves it). Ranking reads only the aggregates kept on ``mediators`` and the few
-affiliation rows naming the respondent, never the assignment history.
+affiliation rows naming the respondent, never the assignment history. Of a mediator's specialties,
+languages and cities it loads only what the policy asks of them (does the list hold this case's category,
+its language, 普通话, its city?), answered in SQL, so that ranking thousands of candidates does not decode
+thousands of JSON lists.
 
 Concurrency: an assignment locks the case row (the route loads it FOR UPDATE) and then the mediator row
 (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), recounts the
@@ -13,11 +16,14 @@ last free slot at the same moment, the second sees the first's case and gets a 4
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+import sqlalchemy as sa
 from sqlalchemy import func, or_, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
 from ..accounts.models import User
@@ -35,10 +41,7 @@ from .models import (Mediator, MediatorAffiliation, MediatorAssignment, Mediator
 
 ASSIGNABLE_STATES = (CaseStatus.ACCEPTED, CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION)
 _OPEN = [s.value for s in OPEN_STATES]
-_CANDIDATE_COLUMNS = (Mediator.id, Mediator.user_id, Mediator.name, Mediator.background,
-                      Mediator.years_of_practice, Mediator.specialties, Mediator.languages, Mediator.cities,
-                      Mediator.remote_capable, Mediator.max_active_cases, Mediator.active_cases, Mediator.status,
-                      Mediator.last_assigned_at, Mediator.certification_valid_until)
+PUTONGHUA = "普通话"
 
 
 @dataclass
@@ -59,6 +62,26 @@ def case_profile(session: Session, case: Case) -> policy.CaseProfile:
                               respondent_institution_id=case.institution_id,
                               respondent_credit_code=institution.credit_code if institution else None,
                               respondent_name=institution.name if institution else None)
+
+
+def json_list_has(session: Session, column, value: str | None):
+    """SQL truth of 'the JSON list in ``column`` holds ``value``' (PostgreSQL jsonb @>, SQLite json_each)."""
+    if value is None:
+        return sa.false()
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(column, JSONB).op("@>")(sa.cast(sa.literal(json.dumps([value]), sa.String), JSONB))
+    each = func.json_each(column).table_valued("value")
+    return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == value))
+
+
+def _candidate_columns(session: Session, profile: policy.CaseProfile) -> tuple:
+    return (Mediator.id, Mediator.user_id, Mediator.name, Mediator.background, Mediator.years_of_practice,
+            json_list_has(session, Mediator.specialties, profile.category_code),
+            json_list_has(session, Mediator.languages, profile.language),
+            json_list_has(session, Mediator.languages, PUTONGHUA),
+            json_list_has(session, Mediator.cities, profile.city),
+            Mediator.remote_capable, Mediator.max_active_cases, Mediator.active_cases, Mediator.status,
+            Mediator.last_assigned_at, Mediator.certification_valid_until)
 
 
 def _candidate_filter(session: Session, category_code: str, pool_id: int | None):
@@ -111,15 +134,21 @@ def _candidates(session: Session, rows, *, profile: policy.CaseProfile, current_
     ids = [r[0] for r in rows]
     ties = _ties(session, profile, ids if len(ids) <= 1 else None)
     recused = _recused_ids(session, profile.case_id)
-    lapsed = [r[0] for r in rows if r[13] is not None and r[13] < today]
+    lapsed = [r[0] for r in rows if r[-1] is not None and r[-1] < today]  # certification_valid_until
     expired = _expired_names(session, lapsed, today)
+    # The lists as far as the policy reads them (see the module docstring).
+    category = frozenset((profile.category_code,))
+    wanted, putonghua = frozenset((profile.language,)), frozenset((PUTONGHUA,))
+    city = frozenset((profile.city,)) if profile.city else frozenset()
+    nothing = frozenset()
     result = []
-    for (mid, uid, name, background, years, specialties, languages, cities, remote, maximum, active, status,
-         last, valid_until) in rows:
+    for (mid, uid, name, background, years, has_category, speaks_wanted, speaks_putonghua, serves_city, remote,
+         maximum, active, status, last, valid_until) in rows:
         result.append(policy.Candidate(
             mediator_id=mid, user_id=uid, name=name, background=background, years_of_practice=years,
-            specialties=frozenset(specialties or ()), languages=frozenset(languages or ()),
-            cities=frozenset(cities or ()), remote_capable=remote, max_active_cases=maximum,
+            specialties=category if has_category else nothing,
+            languages=(wanted if speaks_wanted else nothing) | (putonghua if speaks_putonghua else nothing),
+            cities=city if serves_city else nothing, remote_capable=bool(remote), max_active_cases=maximum,
             active_cases=active, status=status, last_assigned_at=last, certification_valid_until=valid_until,
             expired_certifications=expired.get(mid, ()), ties=tuple(ties.get(mid, ())),
             recused_from_case=mid in recused, current_on_case=uid == current_user_id,
@@ -143,11 +172,11 @@ def rank_candidates(session: Session, *, case: Case, pool_id: int | None = None,
     """Every candidate for the case, ranked, and those excluded with their reasons."""
     now = now or utcnow()
     profile = case_profile(session, case)
-    query = select(*_CANDIDATE_COLUMNS)
+    query = sa.select(*_candidate_columns(session, profile))
     condition = _candidate_filter(session, case.category_code, pool_id)
     if condition is not None:
         query = query.where(condition)
-    rows = session.exec(query).all()
+    rows = session.connection().execute(query).all()
     ctx, window, busy = _context(session, now, [r[1] for r in rows])
     candidates = _candidates(session, rows, profile=profile, current_user_id=case.mediator_user_id,
                              today=ctx.today, busy=busy)
@@ -157,7 +186,8 @@ def rank_candidates(session: Session, *, case: Case, pool_id: int | None = None,
 
 def _one_candidate(session: Session, mediator: Mediator, *, case: Case, now: datetime):
     profile = case_profile(session, case)
-    row = session.exec(select(*_CANDIDATE_COLUMNS).where(Mediator.id == mediator.id)).one()
+    row = session.connection().execute(
+        sa.select(*_candidate_columns(session, profile)).where(Mediator.id == mediator.id)).one()
     ctx, _window, busy = _context(session, now, [mediator.user_id])
     [candidate] = _candidates(session, [row], profile=profile, current_user_id=case.mediator_user_id,
                               today=ctx.today, busy=busy)

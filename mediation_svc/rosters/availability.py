@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..timeutil import SHANGHAI
 from ..workdays import WorkdayCalendar
@@ -48,19 +48,30 @@ def next_working_days(calendar: WorkdayCalendar, today: date, count: int = WINDO
     return Window(start.astimezone(timezone.utc), end.astimezone(timezone.utc), days)
 
 
-def _scheduling_busy_minutes():
+def _scheduling():
     try:
-        from ..scheduling.availability import busy_minutes  # noqa: PLC0415
+        from ..scheduling import availability, models  # noqa: PLC0415
     except ImportError:
         return None
-    return busy_minutes
+    return availability, models
 
 
 def busy_minutes(session: Session, *, user_ids: Iterable[int], start: datetime,
                  end: datetime) -> tuple[dict[int, int], str]:
     """Busy minutes per user in [start, end), and where the figure comes from (scheduling | workdays_only)."""
-    ids = list(user_ids)
-    source = _scheduling_busy_minutes()
-    if source is None:
-        return {uid: 0 for uid in ids}, "workdays_only"
-    return source(session, user_ids=ids, start=start, end=end), "scheduling"
+    ids = set(user_ids)
+    scheduling = _scheduling()
+    if scheduling is None:
+        return dict.fromkeys(ids, 0), "workdays_only"
+    availability, models = scheduling
+    # Ranking asks about thousands of mediators, of whom few have sessions in the next days: binding
+    # thousands of ids costs more than the answer. Find who takes part in any session overlapping the
+    # window first (a superset), and let scheduling count the minutes for those alone.
+    session_table, participant = models.MediationSession, models.SessionParticipant
+    present = session.exec(select(participant.user_id).distinct()
+                           .join(session_table, session_table.id == participant.session_id)
+                           .where(session_table.starts_at < end, session_table.ends_at > start,
+                                  participant.user_id.is_not(None))).all()
+    wanted = ids.intersection(present)
+    busy = availability.busy_minutes(session, user_ids=wanted, start=start, end=end) if wanted else {}
+    return {uid: busy.get(uid, 0) for uid in ids}, "scheduling"

@@ -14,9 +14,14 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy import Index
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from ..db import UTCDateTime, utcnow
+
+
+# A list of strings: jsonb on PostgreSQL (0010_rosters_more; ranking tests membership with @>), JSON text on SQLite.
+JSONList = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 class MediatorStatus(StrEnum):
@@ -57,9 +62,9 @@ class Mediator(SQLModel, table=True):
     name: str = Field(max_length=80)
     background: str = Field(max_length=20)
     years_of_practice: int = 0
-    specialties: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # case category codes
-    languages: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # 普通话, 粤语, 客家话, English...
-    cities: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    specialties: list[str] = Field(default_factory=list, sa_type=JSONList)  # case category codes
+    languages: list[str] = Field(default_factory=list, sa_type=JSONList)  # 普通话, 粤语, 客家话, English...
+    cities: list[str] = Field(default_factory=list, sa_type=JSONList)
     remote_capable: bool = False
     max_active_cases: int = 10
     status: str = Field(default=MediatorStatus.ACTIVE, max_length=20, index=True)

@@ -1,9 +1,12 @@
 """Mediator ranking and hard exclusions as pure functions over plain values (no database).
 
 Each criterion is its own function ``(case, candidate, context) -> CriterionResult`` giving a score in
-[0, 1] and an explanation in Chinese (``explanation``) and English (``explanation_en``). A
-``RankingPolicy`` weighs them, applies the hard exclusions and orders the result: higher total first;
-among equals the mediator who has waited longest since their last assignment (rotation), then the lower id.
+[0, 1] and an explanation in Chinese (``explanation``) and English (``explanation_en``). The rule itself is
+a score-only function (``specialty_score``...) that the criterion calls and then explains: ranking a large
+roster scores every candidate with the score-only functions and builds the explanations only for the
+candidates someone looks at (``Ranked.criteria`` is computed on first use). A ``RankingPolicy`` weighs
+them, applies the hard exclusions and orders the result: higher total first; among equals the mediator who
+has waited longest since their last assignment (rotation), then the lower id.
 
 The hard exclusions (a declared tie with the respondent institution, suspended or retired status, an
 expired certificate, a full load, a granted recusal on this case, being the case's mediator already) are also functions; the service raises
@@ -15,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 # A tie that ended this many years ago no longer counts as a conflict of interest.
 TIE_COOLING_OFF_YEARS = 3
@@ -54,7 +58,9 @@ class Tie:
     ended_on: date | None
 
 
-@dataclass(frozen=True)
+# Not frozen: ranking builds thousands of candidates per request, and a frozen dataclass's __init__ costs
+# about ten times as much. Treat them as values all the same.
+@dataclass(slots=True)
 class Candidate:
     mediator_id: int
     user_id: int
@@ -111,73 +117,134 @@ class Exclusion:
 
 
 # --- criteria ---------------------------------------------------------------------------------------
+# Each criterion is a score-only rule (``*_score``) and a function that explains the score it gives; the
+# explanation branches on that score, so the rule is written once.
 
-def specialty(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+Scorer = Callable[[CaseProfile, Candidate, RankingContext], float]
+
+
+def scored_by(scorer: Scorer):
+    """Attach the score-only rule to its explaining criterion (used to rank without explaining)."""
+    def attach(criterion):
+        criterion.score_only = scorer
+        return criterion
+    return attach
+
+
+def specialty_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
     if case.category_code in c.specialties:
-        return CriterionResult("specialty", 1.0, f"专长包含本案类别（{case.category_code}）",
-                               f"specialises in this case's category ({case.category_code})")
+        return 1.0
     field_needed = CATEGORY_FIELD.get(case.category_code)
     if field_needed and c.background == field_needed:
-        return CriterionResult("specialty", 0.6, f"{BACKGROUND_ZH[c.background]}背景，与本案领域相符",
+        return 0.6
+    return 0.4 if c.background == "law" else 0.0
+
+
+@scored_by(specialty_score)
+def specialty(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    score = specialty_score(case, c, ctx)
+    if score == 1.0:
+        return CriterionResult("specialty", score, f"专长包含本案类别（{case.category_code}）",
+                               f"specialises in this case's category ({case.category_code})")
+    if score == 0.6:
+        return CriterionResult("specialty", score, f"{BACKGROUND_ZH[c.background]}背景，与本案领域相符",
                                f"{c.background} background matches the case's field")
-    if c.background == "law":
-        return CriterionResult("specialty", 0.4, "法律背景，可处理各类纠纷",
+    if score == 0.4:
+        return CriterionResult("specialty", score, "法律背景，可处理各类纠纷",
                                "legal background, suitable for any dispute")
-    return CriterionResult("specialty", 0.0, "专长与本案类别不符", "no specialty in this case's category")
+    return CriterionResult("specialty", score, "专长与本案类别不符", "no specialty in this case's category")
 
 
+def language_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    if case.language in c.languages:
+        return 1.0
+    return 0.3 if "普通话" in c.languages else 0.0
+
+
+@scored_by(language_score)
 def language(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
-    wanted = case.language
-    if wanted in c.languages:
-        return CriterionResult("language", 1.0, f"可使用{wanted}调解", f"can mediate in {wanted}")
-    if "普通话" in c.languages:
-        return CriterionResult("language", 0.3, f"不会{wanted}，可使用普通话",
+    wanted, score = case.language, language_score(case, c, ctx)
+    if score == 1.0:
+        return CriterionResult("language", score, f"可使用{wanted}调解", f"can mediate in {wanted}")
+    if score == 0.3:
+        return CriterionResult("language", score, f"不会{wanted}，可使用普通话",
                                f"does not speak {wanted}; can use Putonghua")
-    return CriterionResult("language", 0.0, f"不会{wanted}", f"does not speak {wanted}")
+    return CriterionResult("language", score, f"不会{wanted}", f"does not speak {wanted}")
 
 
+def location_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    if not case.city or case.city in c.cities:
+        return 1.0
+    return 0.6 if c.remote_capable else 0.0
+
+
+@scored_by(location_score)
 def location(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    score = location_score(case, c, ctx)
     if not case.city:
-        return CriterionResult("location", 1.0, "案件未限定城市", "the case names no city")
-    if case.city in c.cities:
-        return CriterionResult("location", 1.0, f"服务{case.city}", f"serves {case.city}")
-    if c.remote_capable:
-        return CriterionResult("location", 0.6, f"不在{case.city}，可视频调解",
+        return CriterionResult("location", score, "案件未限定城市", "the case names no city")
+    if score == 1.0:
+        return CriterionResult("location", score, f"服务{case.city}", f"serves {case.city}")
+    if score == 0.6:
+        return CriterionResult("location", score, f"不在{case.city}，可视频调解",
                                f"not in {case.city}, mediates remotely")
-    return CriterionResult("location", 0.0, f"不服务{case.city}且不能远程调解",
+    return CriterionResult("location", score, f"不服务{case.city}且不能远程调解",
                            f"does not serve {case.city} and cannot mediate remotely")
 
 
+def load_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    maximum = max(c.max_active_cases, 1)
+    return max(maximum - c.active_cases, 0) / maximum
+
+
+@scored_by(load_score)
 def load(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
     maximum = max(c.max_active_cases, 1)
-    free = max(maximum - c.active_cases, 0)
-    return CriterionResult("load", free / maximum, f"在办{c.active_cases}件，上限{maximum}件",
+    return CriterionResult("load", load_score(case, c, ctx), f"在办{c.active_cases}件，上限{maximum}件",
                            f"{c.active_cases} active cases of a maximum of {maximum}")
 
 
-def rotation(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+def rotation_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
     if c.last_assigned_at is None:
-        return CriterionResult("rotation", 1.0, "尚未被指派过案件", "never assigned a case yet")
+        return 1.0
     days = max((ctx.now - c.last_assigned_at).total_seconds() / 86400, 0.0)
-    whole = int(days)
-    return CriterionResult("rotation", min(days / ROTATION_FULL_DAYS, 1.0), f"距上次指派{whole}天",
-                           f"{whole} days since the last assignment")
+    return min(days / ROTATION_FULL_DAYS, 1.0)
 
 
+@scored_by(rotation_score)
+def rotation(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    score = rotation_score(case, c, ctx)
+    if c.last_assigned_at is None:
+        return CriterionResult("rotation", score, "尚未被指派过案件", "never assigned a case yet")
+    whole = int(max((ctx.now - c.last_assigned_at).total_seconds() / 86400, 0.0))
+    return CriterionResult("rotation", score, f"距上次指派{whole}天", f"{whole} days since the last assignment")
+
+
+def availability_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    capacity = max(ctx.capacity_minutes, 1)
+    return max(capacity - c.busy_minutes, 0) / capacity
+
+
+@scored_by(availability_score)
 def availability(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
     capacity = max(ctx.capacity_minutes, 1)
-    free = max(capacity - c.busy_minutes, 0)
-    hours, hours_cap = free / 60, capacity / 60
+    score = availability_score(case, c, ctx)
+    hours, hours_cap = max(capacity - c.busy_minutes, 0) / 60, capacity / 60
     if ctx.availability_source == "workdays_only":
-        return CriterionResult("availability", free / capacity,
+        return CriterionResult("availability", score,
                                f"{ctx.window_label}共{hours_cap:g}小时工作时间（未接入排期数据）",
                                f"{hours_cap:g} working hours in {ctx.window_label_en} (no scheduling data)")
-    return CriterionResult("availability", free / capacity,
+    return CriterionResult("availability", score,
                            f"{ctx.window_label}空闲{hours:g}小时（共{hours_cap:g}小时）",
                            f"{hours:g} of {hours_cap:g} working hours free in {ctx.window_label_en}")
 
 
 Criterion = Callable[[CaseProfile, Candidate, RankingContext], CriterionResult]
+
+
+def score_only(criterion: Criterion) -> Scorer:
+    """The criterion's score-only rule; a criterion without one is scored by calling it."""
+    return getattr(criterion, "score_only", None) or (lambda case, c, ctx: criterion(case, c, ctx).score)
 
 
 # --- hard exclusions ----------------------------------------------------------------------------------
@@ -195,6 +262,8 @@ def tie_is_current(tie: Tie, today: date, cooling_off_years: int = TIE_COOLING_O
 
 
 def exclude_conflict(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    if not c.ties:
+        return None
     current = [t for t in c.ties if tie_is_current(t, today)]
     if not current:
         return None
@@ -257,11 +326,22 @@ def exclusions_for(case: CaseProfile, c: Candidate, today: date,
 
 # --- the policy ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
 class Ranked:
-    candidate: Candidate
-    total: float
-    criteria: list[dict]
+    """A candidate's total; ``criteria`` (each criterion's score and explanation) is built on first use."""
+
+    __slots__ = ("candidate", "total", "_explain", "_criteria")
+
+    def __init__(self, candidate: Candidate, total: float, explain: Callable[[], list[dict]]) -> None:
+        self.candidate, self.total, self._explain, self._criteria = candidate, total, explain, None
+
+    @property
+    def criteria(self) -> list[dict]:
+        if self._criteria is None:
+            self._criteria = self._explain()
+        return self._criteria
+
+    def __repr__(self) -> str:
+        return f"Ranked(mediator_id={self.candidate.mediator_id}, total={self.total})"
 
 
 @dataclass(frozen=True)
@@ -279,21 +359,32 @@ class RankingPolicy:
         (availability, 10.0)))
     exclusions: tuple[Rule, ...] = HARD_EXCLUSIONS
 
+    def explain(self, case: CaseProfile, c: Candidate, ctx: RankingContext) -> list[dict]:
+        return [fn(case, c, ctx).as_dict(weight) for fn, weight in self.criteria]
+
+    def total(self, case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+        return round(sum(score_only(fn)(case, c, ctx) * weight for fn, weight in self.criteria), 2)
+
     def score(self, case: CaseProfile, c: Candidate, ctx: RankingContext) -> Ranked:
-        parts = [(fn(case, c, ctx), weight) for fn, weight in self.criteria]
-        total = round(sum(r.score * w for r, w in parts), 2)
-        return Ranked(c, total, [r.as_dict(w) for r, w in parts])
+        return Ranked(c, self.total(case, c, ctx), partial(self.explain, case, c, ctx))
 
     def rank(self, case: CaseProfile, candidates: Iterable[Candidate],
              ctx: RankingContext) -> tuple[list[Ranked], list[Rejected]]:
         ranked: list[Ranked] = []
         rejected: list[Rejected] = []
+        scorers = [(score_only(fn), weight) for fn, weight in self.criteria]
+        rules = self.exclusions
+        today = ctx.today
         for c in candidates:
-            reasons = exclusions_for(case, c, ctx.today, self.exclusions)
+            reasons = [e for rule in rules if (e := rule(case, c, today)) is not None]
             if reasons:
                 rejected.append(Rejected(c, reasons))
             else:
-                ranked.append(self.score(case, c, ctx))
+                total = 0.0
+                for fn, weight in scorers:
+                    total += fn(case, c, ctx) * weight
+                total = round(total, 2)
+                ranked.append(Ranked(c, total, partial(self.explain, case, c, ctx)))
         ranked.sort(key=rotation_order)
         rejected.sort(key=lambda r: r.candidate.mediator_id)
         return ranked, rejected

@@ -140,3 +140,21 @@ def test_fairness_spread_counts_members_without_assignments():
     assert group.total == 10 and group.mean == pytest.approx(3.33)
     [empty] = policy.fairness({"空": []}, {1: 2})
     assert empty.spread == 0 and empty.most is None
+
+
+VARIANTS = [{}, {"specialties": frozenset({"loan"})}, {"specialties": frozenset(), "background": "law"},
+            {"specialties": frozenset(), "background": "medicine"}, {"languages": frozenset({"普通话"})},
+            {"languages": frozenset({"English"})}, {"cities": frozenset({"北京"})},
+            {"cities": frozenset({"北京"}), "remote_capable": False}, {"active_cases": 7},
+            {"last_assigned_at": NOW - timedelta(days=11)}, {"busy_minutes": 600}]
+
+
+@pytest.mark.parametrize("overrides", VARIANTS)
+def test_the_fast_ranking_path_scores_exactly_as_the_explained_criteria(overrides):
+    """Ranking scores with the score-only rules and explains later: both must agree, criterion by criterion."""
+    c = candidate(**overrides)
+    for criterion, weight in policy.DEFAULT_POLICY.criteria:
+        assert policy.score_only(criterion)(CASE, c, CTX) == criterion(CASE, c, CTX).score
+    [ranked], _ = policy.DEFAULT_POLICY.rank(CASE, [c], CTX)
+    assert ranked.total == pytest.approx(sum(x["points"] for x in ranked.criteria), abs=0.02)
+    assert ranked.total == policy.DEFAULT_POLICY.score(CASE, c, CTX).total
