@@ -23,9 +23,11 @@ app.add_typer(audit_app, name="audit")
 def _add_domain_commands() -> None:
     from .notifications.cli import app as notifications_app
     from .pki.cli import generate_seal_in_hsm
+    from .signing.cli import app as signing_app
 
     app.add_typer(notifications_app, name="notifications")
     keys_app.command("generate-seal-in-hsm")(generate_seal_in_hsm)
+    app.add_typer(signing_app, name="signing")
 
 
 _add_domain_commands()
