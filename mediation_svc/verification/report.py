@@ -283,7 +283,7 @@ def _modification(status) -> Modification:
     coverage = getattr(status, "coverage", None)
     if isinstance(diff, SuspiciousModification):
         return Modification(level=ModificationLevel.OTHER.name, permitted=False,
-                            description=f"{LEVEL_TEXT[ModificationLevel.OTHER]}: {diff}")
+                            description=f"{LEVEL_TEXT[ModificationLevel.OTHER]}: {_clip(str(diff))}")
     if isinstance(diff, DiffResult):
         level = diff.modification_level
         permitted = level in PERMITTED_LEVELS and getattr(status, "docmdp_ok", True) is not False
@@ -296,6 +296,11 @@ def _modification(status) -> Modification:
         return Modification(level="NONE", permitted=True, description=LEVEL_TEXT[ModificationLevel.NONE])
     return Modification(level="UNKNOWN", permitted=False,
                         description="what changed after this signature could not be determined")
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    # pyHanko lists every unexplained object; the first lines say what happened
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"
 
 
 def _pades_level(sig: EmbeddedPdfSignature, facts: _FileFacts, doc_ts_revisions: list[int],
@@ -381,8 +386,6 @@ def _apply_structure_checks(out: SignatureResult, coverage: SignatureCoverageLev
         _fail(out, "FORMAT_FAILURE", "the signed byte range does not cover the whole revision it belongs to")
     if out.modifications is not None and not out.modifications.permitted:
         _fail(out, "FORMAT_FAILURE", out.modifications.description)
-    elif out.modifications is not None and out.modifications.level not in ("NONE",):
-        out.warnings.append(out.modifications.description)
 
 
 async def _validate_doc_timestamp(sig: EmbeddedPdfSignature, context: ValidationContext, facts: _FileFacts,
