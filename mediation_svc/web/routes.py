@@ -273,7 +273,8 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
                   slot_duration=duration, slot_from=slot_from,
                   can_draft=scheduler and CaseStatus(case.status) in DRAFTING_STATES,
                   documents=_documents_context(session, case),
-                  signing=signing_pages.progress(session, case, user, language) if user.role != Role.COURT else None,
+                  signing=signing_pages.progress(session, case, user, language)
+                  if user.role not in (Role.COURT, Role.PARTY) else None,
                   **context)
 
 
@@ -488,6 +489,15 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 
 
 # --- wiring ----------------------------------------------------------------------------------------------------
+
+def _include_pages() -> None:
+    from . import signing_pages, verification_pages
+
+    public_router.include_router(signing_pages.router)
+    public_router.include_router(verification_pages.router)
+
+
+_include_pages()
 
 def _error_page(request: Request, status: int, message: str, detail: str | None = None) -> Response:
     user = getattr(request.state, "page_user", None)

@@ -1,0 +1,327 @@
+"""The whole story in a real browser (Playwright driving Debian's Chromium, headless) against a live uvicorn.
+
+An officer takes in a case, accepts it and assigns the top-ranked mediator, schedules a session and starts
+the mediation; the mediator drafts (live preview) and finalises the agreement and sends it for signing; the
+officer files the bank representative's letter of authorisation; both parties sign on a 390x844 phone
+screen (link and code read from the SMS outbox), the mediator signs, the officer seals; a court clerk
+verifies the signed PDF on the verification page and sees it pass, then a tampered copy and sees it fail.
+Screenshots of each step go to tests/web/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from mediation_svc.config import Settings
+from mediation_svc.db import make_engine
+from mediation_svc.migrations_check import upgrade
+from mediation_svc.pki.keystore import KeyStore, init_keys
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+PASSPHRASE = "browser-test-passphrase"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """A migrated SQLite database with keys and the demo data, served by uvicorn on a free port."""
+    import uvicorn
+
+    from mediation_svc.app import create_app
+    from mediation_svc.demo import seed
+
+    root = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    init_keys(KeyStore(root / "keys", PASSPHRASE.encode()))
+    settings = Settings(database_url=f"sqlite:///{root / 'story.db'}", key_dir=root / "keys",
+                        key_passphrase=PASSPHRASE, public_base_url=f"http://127.0.0.1:{port}", log_json=False,
+                        log_level="WARNING", password_hash_profile="cheapest", sms_gateway="log", _env_file=None)
+    engine = make_engine(settings)
+    upgrade(engine)
+    seed(engine, settings)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield {"url": settings.public_base_url, "engine": engine, "settings": settings, "root": root}
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make setup installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Debian's Chromium, never a browser Playwright would download.
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+class Story:
+    def __init__(self, browser, live) -> None:
+        self.browser, self.live, self.step, self.pages = browser, live, 0, []
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        ARTIFACTS.mkdir(parents=True)
+
+    def page(self, viewport=DESKTOP):
+        context = self.browser.new_context(viewport=viewport, base_url=self.live["url"], locale="zh-CN",
+                                           device_scale_factor=2 if viewport == PHONE else 1,
+                                           accept_downloads=True)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        self.pages.append(page)
+        return page
+
+    def failure_shots(self) -> None:
+        for index, page in enumerate(self.pages):
+            if not page.is_closed():
+                page.screenshot(path=str(ARTIFACTS / f"failure-{index}.png"), full_page=True)
+
+    def shot(self, page, name: str, full_page: bool = True) -> None:
+        self.step += 1
+        page.screenshot(path=str(ARTIFACTS / f"{self.step:02d}-{name}.png"), full_page=full_page)
+
+    def login(self, page, username: str) -> None:
+        from mediation_svc.demo import DEMO_PASSWORD
+
+        page.goto("/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url("**/dashboard")
+
+    def db(self) -> Session:
+        return Session(self.live["engine"])
+
+    def sms(self, kind: str, phone: str) -> str:
+        from mediation_svc.notifications.models import OutboxMessage
+
+        with self.db() as session:
+            message = session.exec(select(OutboxMessage).where(OutboxMessage.kind == kind,
+                                                               OutboxMessage.recipient.endswith(phone[-8:]))
+                                   .order_by(OutboxMessage.id.desc())).first()
+        assert message is not None, f"no {kind} text message to {phone}"
+        return message.body
+
+
+def _signing_link(body: str) -> str:
+    return "/sign/" + re.search(r"/sign/([A-Za-z0-9_.\-]+)", body).group(1)
+
+
+def _letter_pdf(path: Path) -> Path:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    pdf.save(path)
+    return path
+
+
+def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str) -> None:
+    page = story.page(PHONE)
+    page.goto(link)
+    page.locator("#send-code").click()
+    code = re.search(r"验证码\s*(\d{6})", story.sms("signing.otp", phone)).group(1)
+    page.get_by_label("短信验证码").fill(code)
+    page.get_by_label("证件号码后 4 位").fill(id_last4)
+    story.shot(page, f"{name}-code", full_page=False)
+    page.locator("#verify").click()
+    page.wait_for_url("**/sign/session", wait_until="domcontentloaded")
+    assert page.locator("img.doc-page").count() >= 1
+    story.shot(page, f"{name}-document", full_page=False)
+    page.locator("#consent").check()
+    page.locator("#confirm").click()  # nothing drawn yet: the page says so and sends nothing
+    assert page.locator("#empty-signature").is_visible()
+    canvas = page.locator("#signature")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 120)
+    page.mouse.down()
+    for i in range(1, 25):
+        page.mouse.move(box["x"] + 30 + i * 12, box["y"] + 120 - (40 if i % 4 < 2 else -20), steps=2)
+    page.mouse.up()
+    story.shot(page, f"{name}-drawn", full_page=False)
+    page.locator("#confirm").click()
+    page.wait_for_selector("#sign-message")
+    assert "签署完成" in page.locator("#sign-message").inner_text()
+    assert page.locator("#download-signed").get_attribute("href").startswith("data:application/pdf;base64,")
+    story.shot(page, f"{name}-done", full_page=False)
+    page.goto(link)  # the spent link now says plainly that this signer has signed
+    assert "已经签署" in page.locator("#sign-message").inner_text()
+    page.context.close()
+
+
+def test_the_whole_story(browser, live_server, tmp_path):
+    story = Story(browser, live_server)
+    try:
+        walk_the_story(story, tmp_path)
+    except Exception:
+        story.failure_shots()  # what each browser showed when the story broke
+        raise
+
+
+def walk_the_story(story: Story, tmp_path: Path) -> None:
+    from mediation_svc.accounts.models import User
+    from mediation_svc.cases.models import Case, CaseParty
+    from mediation_svc.documents.models import Document
+    from tests.factories import resident_id
+
+    applicant_id = resident_id(birth="19560704", sequence=218)
+
+    # -- the officer takes in the case, accepts it, assigns the top candidate, schedules, starts mediation --
+    officer = story.page()
+    story.login(officer, "officer.li")
+    story.shot(officer, "officer-dashboard")
+    officer.goto("/cases/new")
+    officer.locator("#applicant_name").fill("周美华")
+    officer.locator("#id_number").fill(applicant_id)
+    officer.locator("#phone").fill("13912345678")
+    officer.locator("#category_code").select_option("insurance_claim")
+    officer.locator("#institution_id").select_option(index=1)
+    officer.locator("#claim_amount").fill("86000.00")
+    officer.locator("#facts").fill("申请人住院治疗后申请医疗险理赔，被申请人以等待期内发病为由拒赔。")
+    officer.locator("#city").fill("广州")
+    story.shot(officer, "intake-form")
+    officer.get_by_role("button", name="登记", exact=True).click()
+    officer.wait_for_url(re.compile(r".*/cases/\d+\?ok=created.*"), wait_until="domcontentloaded")
+    case_url = officer.url.split("?")[0]
+    case_id = int(case_url.rsplit("/", 1)[1])
+    officer.locator('button[data-status="accepted"]').click()
+    officer.wait_for_selector("li.candidate")
+    story.shot(officer, "candidates")
+    top = officer.locator("li.candidate").first
+    top_name = top.locator(".cand-name").inner_text()
+    top.locator("button.assign").click()
+    officer.wait_for_url(re.compile(r".*ok=assigned.*"), wait_until="domcontentloaded")
+    assert officer.locator("#current-mediator").inner_text() == top_name
+
+    officer.locator("#mode").select_option("remote")
+    officer.get_by_role("button", name="查找", exact=True).click()
+    officer.wait_for_selector("button.book")
+    officer.locator("button.book").first.click()
+    officer.wait_for_url(re.compile(r".*ok=booked.*"), wait_until="domcontentloaded")
+    assert officer.locator(".week .event").count() == 1
+    story.shot(officer, "week-calendar")
+    officer.locator('button[data-status="in_mediation"]').click()
+    officer.wait_for_url(re.compile(r".*ok=moved.*"), wait_until="domcontentloaded")
+
+    with story.db() as session:
+        case = session.get(Case, case_id)
+        mediator = session.get(User, case.mediator_user_id)
+        bank = next(p for p in session.exec(select(CaseParty).where(CaseParty.case_id == case_id)).all()
+                    if p.kind == "institution")
+        assert mediator.display_name == top_name and case.status == "in_mediation"
+
+    # -- the mediator drafts with the live preview, saves, finalises and sends for signing --
+    med = story.page()
+    story.login(med, mediator.username)
+    med.goto(f"/cases/{case_id}/draft")
+    med.locator("#dispute_summary").fill("申请人住院后申请理赔，被申请人以等待期内发病为由拒赔。经调解，双方同意按合同约定的比例赔付。")
+    med.locator("#pay_payer_0").fill(bank.name)
+    med.locator("#pay_payee_0").fill("周美华")
+    med.locator("#pay_amount_0").fill("64500.00")
+    med.locator("#pay_due_0").fill("2026-12-31")
+    med.locator("#pay_method_0").fill("银行转账")
+    with med.expect_response(lambda r: r.url.endswith("/draft/preview") and r.status == 200) as preview:
+        med.locator("#clauses").fill("申请人放弃其他请求。")
+    assert preview.value.headers["content-type"] == "application/pdf"  # the form as typed, rendered
+    med.wait_for_function("document.getElementById('preview').src.startsWith('blob:')")
+    med.locator("#save-draft").click()
+    med.wait_for_url(re.compile(r".*ok=saved.*"), wait_until="domcontentloaded")
+    story.shot(med, "drafting")
+    med.locator("#finalise").click()
+    med.wait_for_url(re.compile(r".*ok=finalised.*"), wait_until="domcontentloaded")
+    med.locator(f"#rep_{bank.id}_name").fill("吴海峰")
+    med.locator(f"#rep_{bank.id}_phone").fill("13600136000")
+    med.locator(f"#rep_{bank.id}_id").fill(resident_id(birth="19800115", sequence=77))
+    med.locator("#open-signing button[type=submit]").click()
+    med.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
+
+    # -- the officer files and accepts the representative's letter of authorisation --
+    officer.goto(case_url)
+    officer.locator("form.letter input[type=file]").set_input_files(str(_letter_pdf(tmp_path / "letter.pdf")))
+    officer.locator("form.letter input[name=checked]").check()
+    officer.locator("form.letter button").click()
+    officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
+    assert officer.locator("#signing-status").inner_text() == "签署中"
+    story.shot(officer, "signing-progress")
+
+    # -- both parties sign on a phone, then the mediator; the officer seals --
+    sign_on_phone(story, _signing_link(story.sms("signing.link", "13912345678")), "13912345678",
+                  applicant_id[-4:], "applicant")
+    sign_on_phone(story, _signing_link(story.sms("signing.link", "13600136000")), "13600136000",
+                  resident_id(birth="19800115", sequence=77)[-4:], "bank")
+    with story.db() as session:
+        mediator_phone = session.get(User, mediator.id).phone
+    sign_on_phone(story, _signing_link(story.sms("signing.link", mediator_phone)), mediator_phone, "",
+                  "mediator")
+    officer.goto(case_url)
+    officer.locator("#apply-seal").click()
+    officer.wait_for_url(re.compile(r".*ok=sealed.*"), wait_until="domcontentloaded")
+    assert officer.locator("#signing-status").inner_text() == "已完成"
+    story.shot(officer, "signed")
+    with story.db() as session:
+        document = session.exec(select(Document).where(Document.case_id == case_id)).one()
+    signed = officer.request.get(f"/documents/{document.id}/signed.pdf")
+    assert signed.ok
+    signed_path = tmp_path / "signed.pdf"
+    signed_path.write_bytes(signed.body())
+
+    # -- a court clerk verifies the signed file, then a tampered copy --
+    court = story.page()
+    story.login(court, "court.tianhe")
+    court.goto("/verify")
+    court.locator("#file").set_input_files(str(signed_path))
+    court.locator("#verify-upload button").click()
+    court.wait_for_selector(".verdict")
+    assert "通过" in court.locator(".verdict").inner_text()
+    assert court.locator("article.sig.pass").count() >= 4  # two parties, the mediator, the seal
+    assert court.locator("article.sig.fail").count() == 0
+    story.shot(court, "verify-passed")
+
+    data = bytearray(signed_path.read_bytes())
+    at = data.index(b"stream", 2000) + 40
+    data[at] ^= 0x01  # one bit inside a stream of the signed revision
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(bytes(data))
+    court.goto("/verify")
+    court.locator("#file").set_input_files(str(tampered))
+    court.locator("#verify-upload button").click()
+    court.wait_for_selector(".verdict")
+    assert "未通过" in court.locator(".verdict").inner_text()
+    assert court.locator("article.sig.fail").count() >= 1
+    story.shot(court, "verify-tampered")
+
+    # the code printed on every page leads to the same verdict
+    court.goto(f"/verify/code/{document.verification_code}")
+    assert "通过" in court.locator(".verdict").inner_text()
+    court.set_viewport_size(PHONE)
+    story.shot(court, "verify-code-phone")
