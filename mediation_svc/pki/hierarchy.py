@@ -129,9 +129,9 @@ def make_issuing(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x
     return revocation_pointers(builder, urls, ROOT, ocsp=False).sign(root_key, hashes.SHA384())
 
 
-def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime, *, days: int = 365 * 10) -> x509.Certificate:
     builder = (_base(name("正和调解中心 TSA", unit="Time-Stamping Unit"), root_cert.subject,
-                     key.public_key(), root_key, days=365 * 10, now=now)
+                     key.public_key(), root_key, days=days, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
                # RFC 3161 §2.3: the TSA certificate has exactly one EKU, timeStamping, marked critical.
