@@ -1,0 +1,218 @@
+"""Benchmark: server time for one remote signature, and for closing a 4-signature agreement to PAdES B-LTA.
+
+Uses a throw-away key directory and SQLite database, the real agreement template rendered by WeasyPrint,
+and the center's in-process RFC 3161 TSA (no network hop; an external TSA adds its round trip).
+
+1. ``signature``: what the server does when a signer confirms: issue the one-time signer certificate
+   (P-256, issuing CA), sign PAdES B-T with the drawn signature as appearance, fetch the RFC 3161 token.
+2. ``confirm``: the same through ``signing.service.confirm`` with the database: lock the request, load the
+   current revision, evidence record, certificate registration, signature, new revision, audit entries.
+3. ``close_lta``: the center's CRLs, DSS with every chain and revocation answer, the document timestamp,
+   on an agreement carrying two parties', the mediator's and the seal's signatures.
+
+    .venv/bin/python bench/sign.py [--runs 30]
+
+Targets: signature median under 150 ms; close_lta median under 400 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image, ImageDraw  # noqa: E402
+
+
+def drawing(seed: int) -> bytes:
+    image = Image.new("RGBA", (360, 140), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.line([(20 + 40 * i, 70 + ((i * 37 + seed * 13) % 50) - 25) for i in range(9)], fill=(10, 10, 60, 255),
+              width=7)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"runs": len(samples), "median_ms": round(statistics.median(samples), 1), "p95_ms": round(p95, 1),
+            "min_ms": round(ordered[0], 1), "max_ms": round(ordered[-1], 1)}
+
+
+def timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - start) * 1000, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    import logging
+
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)  # stamp layout notes, one per signature
+
+    from mediation_svc.config import Settings
+    from mediation_svc.db import make_engine, unit_of_work
+    from mediation_svc.documents import samples
+    from mediation_svc.documents.rendering import render_document
+    from mediation_svc.migrations_check import upgrade
+    from mediation_svc.pki import hierarchy
+    from mediation_svc.pki.keystore import KeyStore, init_keys
+    from mediation_svc.pki.tsa import make_timestamper
+    from mediation_svc.security.passwords import use_profile
+    from mediation_svc.signing import credentials, pades
+
+    use_profile("cheapest")
+    work = Path(tempfile.mkdtemp(prefix="bench-sign-"))
+    settings = Settings(database_url=f"sqlite:///{work}/bench.db", key_dir=work / "keys", key_passphrase="bench",
+                        public_base_url="http://127.0.0.1:8000", log_json=False, log_level="WARNING",
+                        password_hash_profile="cheapest", _env_file=None)
+    keystore = KeyStore(settings.key_dir, b"bench")
+    init_keys(keystore)
+    engine = make_engine(settings)
+    upgrade(engine)
+    stamper = make_timestamper(keystore)
+    pdf = render_document("mediation_agreement", samples.agreement(), language="zh-CN", version=1,
+                          document_id="3f2b6c1e-0000-4000-8000-00000000be7c", verification_code="BENCH0000000SIGN", base_url=settings.public_base_url).pdf
+    root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
+    urls = hierarchy.PkiUrls(settings.public_base_url)
+
+    def one_signature(source: bytes, index: int) -> bytes:
+        cred = pades.issue_signer_certificate(
+            identity=pades.SignerIdentity("陈秀兰", "440***********1237", "粤正和调〔2026〕第0128号", "申请人"),
+            evidence_sha256=bytes(32), issuing_cert=issuing, issuing_key=keystore.private_key(hierarchy.ISSUING),
+            chain=(root,), urls=urls, now=__import__("mediation_svc.db", fromlist=["utcnow"]).utcnow(),
+            lifetime=timedelta(hours=1))
+        try:
+            return pades.sign(source, signer=cred.pyhanko_signer(), timestamper=stamper,
+                              field=pades.FieldPlacement(f"party-{index}", -1, (36 + 132 * index, 40, 156 + 132 * index, 110)),
+                              appearance_png=drawing(index), reason="申请人签署")
+        finally:
+            cred.destroy()
+
+    one_signature(pdf, 0)  # warm-up: imports, font and key caches
+    signature = [timed(lambda: one_signature(pdf, 0))[0] for _ in range(args.runs)]
+
+    four = pdf
+    for index in range(3):
+        four = one_signature(four, index)
+    seal = credentials.seal_signer(keystore, settings)
+    four = pades.sign(four, signer=seal, timestamper=stamper, field=pades.FieldPlacement("seal", -1, (432, 40, 552, 110)),
+                      appearance_png=None, reason="调解组织盖章")
+
+    def close() -> bytes:
+        with unit_of_work(engine) as session:
+            context = credentials.lta_context(session, keystore)
+        return pades.close_lta(four, timestamper=stamper, context=context)
+
+    close()
+    lta = [timed(close)[0] for _ in range(max(5, args.runs // 2))]
+    checks = pades.validate_lta(close(), trust_roots=[root])
+    assert all(c.indication == "PASSED" for c in checks), checks
+
+    confirm = bench_confirm(settings, engine, keystore, stamper, pdf, runs=max(5, args.runs // 2))
+    print(json.dumps({"pdf_bytes": len(pdf), "signature": summary(signature), "confirm_with_db": summary(confirm),
+                      "close_lta_4_signatures": summary(lta), "lta_bytes": len(close())}, indent=2))
+
+
+def bench_confirm(settings, engine, keystore, stamper, pdf: bytes, *, runs: int) -> list[float]:
+    """service.confirm with the database, each run a fresh request on the same finalised agreement."""
+    import hashlib
+    import re
+
+    from sqlmodel import select
+
+    from mediation_svc.accounts.models import User
+    from mediation_svc.accounts.schemas import UserCreate
+    from mediation_svc.accounts.service import create_user
+    from mediation_svc.cases.models import CaseParty
+    from mediation_svc.cases.schemas import CaseIntake
+    from mediation_svc.cases.service import assign_mediator_user, intake_case, transition
+    from mediation_svc.cases.states import CaseStatus
+    from mediation_svc.db import unit_of_work, utcnow
+    from mediation_svc.documents.models import Document
+    from mediation_svc.documents.service import generate_verification_code
+    from mediation_svc.notifications.models import OutboxMessage
+    from mediation_svc.security.tokens import TokenService
+    from mediation_svc.signing import service
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from factories import intake_payload, resident_id  # noqa: PLC0415
+
+    tokens = TokenService(keystore=keystore, audience=settings.token_audience, issuer=settings.public_base_url)
+    with unit_of_work(engine) as s:
+        officer = create_user(s, data=UserCreate(username="officer.bench", password="bench-password-1",
+                                                 display_name="李文静", role="case_officer"), actor="bench")
+        mediator = create_user(s, data=UserCreate(username="mediator.bench", password="bench-password-1",
+                                                  display_name="陈国栋", role="mediator", phone="13902000001"),
+                               actor="bench")
+        case = intake_case(s, settings, data=CaseIntake(**intake_payload()), actor=officer)
+        for target in (CaseStatus.ACCEPTED,):
+            transition(s, case=case, target=target, actor="bench")
+        assign_mediator_user(s, case=case, mediator=mediator, actor="bench", reason=None)
+        for target in (CaseStatus.IN_MEDIATION, CaseStatus.AGREEMENT_DRAFTED, CaseStatus.SIGNING):
+            transition(s, case=case, target=target, actor="bench")
+        document = Document(case_id=case.id, kind="agreement", title="调解协议书", template_id="mediation_agreement",
+                            template_version=1, language="zh-CN", inputs_json="{}", inputs_hash="0" * 64, pdf=pdf,
+                            sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), page_count=1,
+                            verification_code=generate_verification_code())
+        s.add(document)
+        s.flush()
+        bank = s.exec(select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.kind == "institution")).one()
+        ids = (case.id, document.id, bank.id)
+    client = service.Client("127.0.0.1", "bench")
+    samples_ms = []
+    for _ in range(runs + 1):
+        with unit_of_work(engine) as s:
+            request = service.open_request(
+                s, settings, tokens, keystore, case=s.get(__import__("mediation_svc.cases.models", fromlist=["Case"]).Case, ids[0]),
+                document_id=ids[1], deadline_at=utcnow() + timedelta(days=3), actor=s.get(User, officer.id),
+                representatives=[service.RepresentativeSpec(ids[2], "王晓明", "13922223333", "440104198806150031")])
+            rep = next(p for p in service.participants_of(s, request.id) if p.kind == "representative")
+            service.upload_authorisation(s, request=request, participant=rep, pdf=pdf, actor=s.get(User, officer.id))
+            service.approve_authorisation(s, settings, tokens, request=request, participant=rep,
+                                          actor=s.get(User, officer.id))
+            request_id = request.id
+            link_body = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "signing.link",
+                                                           OutboxMessage.recipient_name == "陈秀兰")
+                               .order_by(OutboxMessage.id.desc())).first().body
+        link = re.search(r"/sign/(\S+)", link_body).group(1)
+        with unit_of_work(engine) as s:
+            service.request_code(s, settings, tokens, keystore, link_token=link)
+        with unit_of_work(engine) as s:
+            code = re.search(r"\b(\d{6})\b", s.exec(select(OutboxMessage).where(OutboxMessage.kind == "signing.otp")
+                                                    .order_by(OutboxMessage.id.desc())).first().body).group(1)
+        with unit_of_work(engine) as s:
+            token = service.verify_identity(s, settings, tokens, keystore, link_token=link, code=code,
+                                            id_last4=resident_id()[-4:], client=client)["session_token"]
+        with unit_of_work(engine) as s:
+            service.signer_document(s, tokens, session_token=token)
+            service.accept_consent(s, tokens, session_token=token, consent_text=service.CONSENT_TEXT["zh-CN"])
+            service.save_drawing(s, tokens, session_token=token, png=drawing(1))
+
+        def run():
+            with unit_of_work(engine) as s:
+                return service.confirm(s, settings, tokens, keystore, stamper, session_token=token, client=client)
+
+        elapsed, _ = timed(run)
+        samples_ms.append(elapsed)
+        with unit_of_work(engine) as s:
+            service.void(s, request=s.get(service.SigningRequest, request_id), reason="bench",
+                         actor=s.get(User, officer.id))
+    return samples_ms[1:]  # the first run warms the caches
+
+
+if __name__ == "__main__":
+    main()
