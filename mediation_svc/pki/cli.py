@@ -40,3 +40,18 @@ def generate_seal_in_hsm() -> None:
                    "`mediation-svc db upgrade` and revoke/list it through the API later", err=True)
     typer.echo(f"seal key generated in token '{pki.seal_pkcs11_token_label}' as '{pki.seal_pkcs11_key_label}'; "
                f"certificate serial {serial}, valid until {cert.not_valid_after_utc:%Y-%m-%d}")
+
+
+def renew_tsa() -> None:
+    """Replace the time-stamping key and certificate (before the current certificate nears its end).
+
+    Keep the old certificate (tsa-retired-<serial>.crt.pem); restart the service to use the new key, then run
+    `mediation-svc archive retimestamp` so archived agreements get timestamps under the new certificate."""
+    from . import hierarchy
+    from .keystore import KeyStore
+
+    keystore = KeyStore.from_settings(get_settings())
+    old = keystore.certificate(hierarchy.TSA)
+    cert = hierarchy.renew_tsa(keystore)
+    typer.echo(f"TSA certificate renewed: serial {cert.serial_number:x}, valid until "
+               f"{cert.not_valid_after_utc:%Y-%m-%d} (previous {old.serial_number:x} kept as retired)")

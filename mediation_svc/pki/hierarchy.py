@@ -129,7 +129,8 @@ def make_issuing(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x
     return revocation_pointers(builder, urls, ROOT, ocsp=False).sign(root_key, hashes.SHA384())
 
 
-def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime, *, days: int = 365 * 10) -> x509.Certificate:
+def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime, *,
+             days: int = 365 * 10) -> x509.Certificate:
     builder = (_base(name("正和调解中心 TSA", unit="Time-Stamping Unit"), root_cert.subject,
                      key.public_key(), root_key, days=days, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -186,3 +187,20 @@ def ensure_hierarchy(keystore, *, file_seal: bool = True, urls: PkiUrls | None =
                lambda key: make_seal(key.public_key(), issuing_cert, issuing_key, urls, now))
     ensure(OCSP, ec.SECP256R1(), lambda key: make_ocsp_responder(key, issuing_cert, issuing_key, now))
     return created
+
+
+def renew_tsa(keystore, *, urls: PkiUrls | None = None, now: dt.datetime | None = None) -> x509.Certificate:
+    """A new time-stamping key and certificate from the root, for when the current one nears its end.
+
+    The old certificate stays as ``tsa-retired-<serial>.crt.pem`` (tokens already issued keep verifying with
+    the copy they carry); the old key is deleted, since no token may be signed with it any more. Running
+    services pick the new key up on restart."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    old = keystore.certificate(TSA)
+    root_cert, root_key = keystore.certificate(ROOT), keystore.private_key(ROOT)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = make_tsa(key, root_cert, root_key, urls or _urls(), now)
+    keystore.save_certificate(f"tsa-retired-{old.serial_number:x}", old)
+    keystore.save_private_key(TSA, key)
+    keystore.save_certificate(TSA, cert)
+    return cert

@@ -40,3 +40,19 @@ def test_chain_verifies_with_openssl(keys_dir):
             cmd += ["-untrusted", str(untrusted)]
         out = subprocess.run(cmd + [str(keys_dir / f"{leaf}.crt.pem")], capture_output=True, text=True)
         assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_renew_tsa_replaces_key_and_keeps_the_old_certificate(tmp_path):
+    store = KeyStore(tmp_path, b"pass-2")
+    init_keys(store, urls=hierarchy.PkiUrls("http://testserver"))
+    old_cert, old_key = store.certificate(hierarchy.TSA), store.private_key(hierarchy.TSA)
+    new_cert = hierarchy.renew_tsa(KeyStore(tmp_path, b"pass-2"), urls=hierarchy.PkiUrls("http://testserver"))
+    fresh = KeyStore(tmp_path, b"pass-2")
+    assert fresh.certificate(hierarchy.TSA) == new_cert and new_cert.serial_number != old_cert.serial_number
+    assert fresh.private_key(hierarchy.TSA).public_key().public_numbers() != old_key.public_key().public_numbers()
+    assert fresh.certificate(f"tsa-retired-{old_cert.serial_number:x}") == old_cert
+    eku = new_cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
+    out = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / f"{hierarchy.ROOT}.crt.pem"),
+                          str(tmp_path / f"{hierarchy.TSA}.crt.pem")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
