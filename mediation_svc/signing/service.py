@@ -359,6 +359,8 @@ def _local(value: datetime) -> str:
 
 def upload_authorisation(session: Session, *, request: SigningRequest, participant: SigningParticipant,
                          pdf: bytes, actor: User) -> SigningParticipant:
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
+        raise Forbidden("authorisation letters are filed by the center's staff")
     if participant.kind != SignerKind.REPRESENTATIVE.value:
         raise InvalidInput("only a representative signs with an authorisation letter")
     if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
@@ -752,9 +754,10 @@ def close_to_lta(session: Session, keystore: KeyStore, timestamper, *, request: 
            payload={"sequence": revision.sequence, "sha256": revision.sha256_after,
                     "timestamp_expires_at": revision.timestamp_expires_at})
     document = session.get(Document, request.document_id)
-    if document.kind == "agreement":
+    if document.status == DocumentStatus.SIGNING:
         mark_status(session, document=document, status=DocumentStatus.SIGNED, actor=actor,
                     payload={"signing_request_id": request.id, "signed_sha256": revision.sha256_after})
+    if document.kind == "agreement":
         case = session.get(Case, request.case_id)
         if CaseStatus(case.status) == CaseStatus.SIGNING:
             transition(session, case=case, target=CaseStatus.SIGNED, actor=actor,
