@@ -21,7 +21,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY mediation_svc ./mediation_svc
 COPY document_templates ./document_templates
-RUN pip install --no-cache-dir .
+# the hsm extra (python-pkcs11) lets the seal live in an HSM: mount the vendor PKCS#11 module, see keys/README.md
+RUN pip install --no-cache-dir ".[hsm]"
 
 RUN mkdir -p /app/keys /app/var && chown -R mediation:mediation /app/keys /app/var
 USER mediation
