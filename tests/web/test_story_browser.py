@@ -156,6 +156,7 @@ def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str)
     page.locator("#verify").click()
     page.wait_for_url("**/sign/session", wait_until="domcontentloaded")
     assert page.locator("img.doc-page").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(page, f"{name}-document", full_page=False)
     page.locator("#consent").check()
     page.locator("#confirm").click()  # nothing drawn yet: the page says so and sends nothing
@@ -230,6 +231,10 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.wait_for_url(re.compile(r".*ok=booked.*"), wait_until="domcontentloaded")
     assert officer.locator(".week .event").count() == 1
     story.shot(officer, "week-calendar")
+    officer.set_viewport_size(PHONE)  # the same page on a 390-pixel screen: nothing wider than the screen
+    assert officer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    story.shot(officer, "case-on-phone")
+    officer.set_viewport_size(DESKTOP)
     officer.locator('button[data-status="in_mediation"]').click()
     officer.wait_for_url(re.compile(r".*ok=moved.*"), wait_until="domcontentloaded")
 
@@ -324,4 +329,5 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.goto(f"/verify/code/{document.verification_code}")
     assert "通过" in court.locator(".verdict").inner_text()
     court.set_viewport_size(PHONE)
+    assert court.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(court, "verify-code-phone")

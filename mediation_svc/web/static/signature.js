@@ -17,7 +17,10 @@
     var r = canvas.getBoundingClientRect();
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   }
-  canvas.addEventListener("pointerdown", function (e) { canvas.setPointerCapture(e.pointerId); last = point(e); e.preventDefault(); });
+  canvas.addEventListener("pointerdown", function (e) {
+    canvas.setPointerCapture(e.pointerId); last = point(e); e.preventDefault();
+    document.getElementById("empty-signature").hidden = true;
+  });
   canvas.addEventListener("pointermove", function (e) {
     if (!last) return;
     var p = point(e);
