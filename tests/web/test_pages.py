@@ -217,3 +217,54 @@ def test_rosters_and_audit_pages(client, make_user, make_case, login, engine):
     assert rosters.status_code == 200 and "Mediators (1)" in rosters.text and "&lt;i&gt;林&lt;/i&gt;" in rosters.text
     trail = c.get(f"/cases/{case.id}/audit")
     assert trail.status_code == 200 and "case.received" in trail.text
+
+
+def _unlabelled_controls(html: str) -> list[str]:
+    """Visible form controls with neither a <label for=...> nor an enclosing <label> nor an aria-label."""
+    from html.parser import HTMLParser
+
+    class Scan(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.label_for, self.controls, self.in_label = set(), [], 0
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "label":
+                self.in_label += 1
+                if a.get("for"):
+                    self.label_for.add(a["for"])
+            elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+                if not self.in_label and not a.get("aria-label"):
+                    self.controls.append(a.get("id") or a.get("name") or tag)
+
+        def handle_endtag(self, tag):
+            if tag == "label":
+                self.in_label -= 1
+
+    scan = Scan()
+    scan.feed(html)
+    return [c for c in scan.controls if c not in scan.label_for]
+
+
+def test_pages_switch_language_keep_larger_text_and_label_every_field(client, make_user, make_case, login):
+    officer = make_user("case_officer")
+    case = make_case(officer=officer)
+    c = login(officer)
+    english = c.get(f"/cases/{case.id}?lang=en")
+    assert 'lang="en"' in english.text
+    assert "Parties" in english.text and "当事人" not in english.text
+    assert "Parties" in c.get(f"/cases/{case.id}").text  # the choice is remembered in a cookie
+    assert "当事人" in c.get(f"/cases/{case.id}?lang=zh-CN").text
+
+    larger = c.get(f"/text-size?size=large&next=/cases/{case.id}", follow_redirects=False)
+    assert larger.status_code == 303 and larger.headers["location"] == f"/cases/{case.id}"
+    assert '<body class="large-text">' in c.get(f"/cases/{case.id}").text
+    assert c.get("/text-size?size=large&next=https://evil.example/", follow_redirects=False).headers["location"] == "/dashboard"
+
+    for url in ("/login", "/dashboard", "/cases/new", f"/cases/{case.id}", f"/cases/{case.id}/draft", "/verify"):
+        page = c.get(url)
+        assert page.status_code == 200, url
+        assert _unlabelled_controls(page.text) == [], url
+        assert 'href="#main"' in page.text  # skip link for keyboard users
+        assert not re.search(r'(src|href)="(https?:)?//', page.text), url  # everything served locally
