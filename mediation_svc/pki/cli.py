@@ -1,4 +1,5 @@
-"""``mediation-svc keys generate-seal-in-hsm``: the seal key made inside the HSM, certified by our issuing CA."""
+"""``mediation-svc keys generate-seal-in-hsm`` (the seal key made inside the HSM, certified by our issuing
+CA) and ``keys renew-tsa``."""
 
 from __future__ import annotations
 
@@ -32,14 +33,14 @@ def generate_seal_in_hsm() -> None:
     try:
         with unit_of_work(make_engine(settings)) as session:
             service.record_certificate(session, cert, issuer=hierarchy.ISSUING, purpose="seal")
-            record(session, actor="cli", action="pki.seal_key_generated_in_hsm", subject=f"certificate:{serial}",
-                   payload={"serial": serial, "token": pki.seal_pkcs11_token_label,
+            record(session, actor="cli", action="pki.seal_key_generated_in_hsm",
+                   subject=f"certificate:{serial}", payload={"serial": serial, "token": pki.seal_pkcs11_token_label,
                             "key_label": pki.seal_pkcs11_key_label, "subject": cert.subject.rfc4514_string()})
     except Exception as exc:  # noqa: BLE001 - the key exists now; say what is missing instead of failing
         typer.echo(f"warning: certificate not recorded in the database ({type(exc).__name__}); run "
                    "`mediation-svc db upgrade` and revoke/list it through the API later", err=True)
-    typer.echo(f"seal key generated in token '{pki.seal_pkcs11_token_label}' as '{pki.seal_pkcs11_key_label}'; "
-               f"certificate serial {serial}, valid until {cert.not_valid_after_utc:%Y-%m-%d}")
+    typer.echo(f"seal key generated in token '{pki.seal_pkcs11_token_label}' as "
+               f"'{pki.seal_pkcs11_key_label}'; certificate serial {serial}, valid until {cert.not_valid_after_utc:%Y-%m-%d}")
 
 
 def renew_tsa() -> None:

@@ -81,7 +81,8 @@ def ca_certificate_pem(ca: str, keystore: KeyStoreDep) -> Response:
 def crl(ca: str, session: SessionDep, keystore: KeyStoreDep) -> Response:
     crl = service.current_crl(session, keystore, get_pki_settings(), ca_name=_ca_name_or_404(ca))
     # a fresh CRL is signed on each request; short caching keeps revocations visible quickly
-    return Response(crl.public_bytes(Encoding.DER), media_type=CRL_DER, headers={"Cache-Control": "max-age=60"})
+    return Response(crl.public_bytes(Encoding.DER), media_type=CRL_DER,
+                    headers={"Cache-Control": "max-age=60"})
 
 
 @public_router.post("/pki/ocsp", response_class=Response, summary="OCSP request (RFC 6960)",

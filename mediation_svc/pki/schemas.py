@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 # RFC 5280 §5.3.1 reason codes (x509.ReasonFlags names); removeFromCRL is for delta CRLs, not offered.
-RevocationReason = Literal["unspecified", "key_compromise", "ca_compromise", "affiliation_changed", "superseded",
-                           "cessation_of_operation", "certificate_hold", "privilege_withdrawn", "aa_compromise"]
+RevocationReason = Literal["unspecified", "key_compromise", "ca_compromise", "affiliation_changed",
+                           "superseded", "cessation_of_operation", "certificate_hold", "privilege_withdrawn",
+                           "aa_compromise"]
 
 
 class RevokeIn(BaseModel):

@@ -65,8 +65,8 @@ def seal_signer(keystore, settings=None) -> signers.Signer:
         try:
             asyncio.run(signer.ensure_objects_loaded())
         except Exception as exc:  # pyHanko and python-pkcs11 raise several types for "not there"
-            raise SealUnavailable(f"seal key or certificate '{pki.seal_pkcs11_key_label}' not usable in token "
-                                  f"'{pki.seal_pkcs11_token_label}': {exc}; run: mediation-svc keys "
+            raise SealUnavailable(f"seal key or certificate '{pki.seal_pkcs11_key_label}' not usable in "
+                                  f"token '{pki.seal_pkcs11_token_label}': {exc}; run: mediation-svc keys "
                                   "generate-seal-in-hsm") from exc
     return signer
 
@@ -155,7 +155,8 @@ def open_token(pki: PkiSettings, *, rw: bool = False):
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
         raise SealUnavailable(f"the PIN for token '{pki.seal_pkcs11_token_label}' was refused") from exc
     except p11.PinLocked as exc:
-        raise SealUnavailable(f"token '{pki.seal_pkcs11_token_label}' is locked (too many wrong PINs)") from exc
+        raise SealUnavailable(f"token '{pki.seal_pkcs11_token_label}' is locked (too many wrong PINs)") \
+            from exc
     except p11.PKCS11Error as exc:
         raise SealUnavailable(f"PKCS#11 error opening token '{pki.seal_pkcs11_token_label}': "
                               f"{type(exc).__name__} {exc}") from exc
@@ -171,18 +172,21 @@ def generate_seal_in_hsm(keystore, settings=None, *, now: dt.datetime | None = N
     pki = _pki(settings)
     label = pki.seal_pkcs11_key_label
     now = now or dt.datetime.now(dt.timezone.utc)
-    issuing_cert, issuing_key = keystore.certificate(hierarchy.ISSUING), keystore.private_key(hierarchy.ISSUING)
+    issuing_cert = keystore.certificate(hierarchy.ISSUING)
+    issuing_key = keystore.private_key(hierarchy.ISSUING)
     with open_token(pki, rw=True) as session:
-        existing = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label}))
-        if existing:
-            raise SealUnavailable(f"token '{pki.seal_pkcs11_token_label}' already holds a key labelled '{label}'; "
-                                  "choose another MEDIATION_SEAL_PKCS11_KEY_LABEL to roll the seal over")
+        query = {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label}
+        if list(session.get_objects(query)):
+            raise SealUnavailable(f"token '{pki.seal_pkcs11_token_label}' already holds a key labelled "
+                                  f"'{label}'; choose another MEDIATION_SEAL_PKCS11_KEY_LABEL to roll the seal "
+                                  "over")
         key_id = os.urandom(16)
         params = session.create_domain_parameters(
             KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True)
         public, _private = params.generate_keypair(
             store=True, label=label, id=key_id, capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
-            private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True})
+            private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
+                              Attribute.PRIVATE: True})
         public_key = load_der_public_key(encode_ec_public_key(public))
         cert = hierarchy.make_seal(public_key, issuing_cert, issuing_key, urls or hierarchy._urls(), now)
         session.create_object({

@@ -47,7 +47,8 @@ def _parse_serial(serial: str | int) -> int:
     try:
         return int(text, 16)
     except ValueError:
-        raise InvalidInput("serial must be hexadecimal", errors=[{"loc": ["serial"], "msg": "not hex"}]) from None
+        raise InvalidInput("serial must be hexadecimal",
+                           errors=[{"loc": ["serial"], "msg": "not hex"}]) from None
 
 
 def _ca_name_of(keystore, cert: x509.Certificate) -> str:
@@ -84,7 +85,8 @@ def keystore_certificates(keystore) -> dict[int, tuple[str, str, x509.Certificat
 
 
 def _row(session: Session, serial: int) -> IssuedCertificate | None:
-    return session.exec(select(IssuedCertificate).where(IssuedCertificate.serial_hex == serial_hex(serial))).first()
+    query = select(IssuedCertificate).where(IssuedCertificate.serial_hex == serial_hex(serial))
+    return session.exec(query).first()
 
 
 def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor: str) -> IssuedCertificate:
@@ -107,8 +109,8 @@ def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor:
     session.add(row)
     session.flush()
     record(session, actor=actor, action="pki.certificate_revoked", subject=f"certificate:{row.serial_hex}",
-           case_id=row.case_id, payload={"serial": row.serial_hex, "issuer": row.issuer, "subject": row.subject,
-                                         "purpose": row.purpose, "reason": reason})
+           case_id=row.case_id, payload={"serial": row.serial_hex, "issuer": row.issuer,
+                                         "subject": row.subject, "purpose": row.purpose, "reason": reason})
     return row
 
 
@@ -139,8 +141,8 @@ def status_of(session: Session, keystore, *, ca_name: str, serial: int) -> CertS
 def current_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
                 now: dt.datetime | None = None) -> x509.CertificateRevocationList:
     """A freshly signed CRL for one of our CAs, from the revocations in the database."""
-    rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == ca_name,
-                                                        IssuedCertificate.revoked_at.is_not(None)))  # type: ignore
+    revoked = IssuedCertificate.revoked_at.is_not(None)  # type: ignore[union-attr]
+    rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == ca_name, revoked))
     return build_crl(issuer_cert=keystore.certificate(ca_name), issuer_key=keystore.private_key(ca_name),
                      revoked=[_status(r) for r in rows], now=_now(now),
                      validity=dt.timedelta(days=pki.crl_validity_days))
@@ -162,7 +164,7 @@ def ocsp_issuers(keystore) -> list[_Issuer]:
 
 def answer_ocsp(session: Session, keystore, pki: PkiSettings, request_der: bytes,
                 now: dt.datetime | None = None) -> bytes:
-    """DER OCSPRequest in, DER OCSPResponse out (malformed and foreign requests get an unsuccessful status)."""
+    """DER OCSPRequest in, DER OCSPResponse out (malformed or foreign requests: an unsuccessful status)."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     issuers = ocsp_issuers(keystore)

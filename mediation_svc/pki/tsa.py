@@ -175,7 +175,7 @@ def make_timestamper(keystore, *, url: str | None = None, timeout: float = 10.0,
 
 
 def timestamper_from_settings(keystore, pki) -> TimeStamper:
-    """``make_timestamper`` from ``PkiSettings`` (``MEDIATION_TSA_URL``, ``_USERNAME``, ``_PASSWORD[_FILE]``)."""
+    """``make_timestamper`` from ``PkiSettings`` (``MEDIATION_TSA_URL``, ``_USERNAME``, ``_PASSWORD``...)."""
     return make_timestamper(keystore, url=pki.tsa_url, timeout=pki.tsa_timeout_seconds,
                             username=pki.tsa_username, password=pki.tsa_secret())
 

@@ -124,8 +124,8 @@ def renew_document(session: Session, keystore, timestamper, *, document_id: str,
         raise RenewalTooShort(f"the new timestamp's TSA certificate expires {new_expiry:%Y-%m-%d}, within "
                               f"{within_days} days as well: renew the TSA certificate, then run this again")
     revision = SignedRevision(
-        document_id=document_id, request_id=request.id, sequence=current.sequence + 1, kind=ARCHIVE_KIND, pdf=renewed,
-        sha256_before=current.sha256_after, sha256_after=hashlib.sha256(renewed).hexdigest(),
+        document_id=document_id, request_id=request.id, sequence=current.sequence + 1, kind=ARCHIVE_KIND,
+        pdf=renewed, sha256_before=current.sha256_after, sha256_after=hashlib.sha256(renewed).hexdigest(),
         timestamp_expires_at=new_expiry)
     session.add(revision)
     request.current_sha256 = revision.sha256_after
@@ -137,7 +137,8 @@ def renew_document(session: Session, keystore, timestamper, *, document_id: str,
            case_id=request.case_id,
            payload={"document_id": document_id, "request_id": request.id, "sequence": revision.sequence,
                     "sha256_before": revision.sha256_before, "sha256_after": revision.sha256_after,
-                    "previous_timestamp_expiry": expiry.isoformat(), "timestamp_expires_at": new_expiry.isoformat()})
+                    "previous_timestamp_expiry": expiry.isoformat(),
+                    "timestamp_expires_at": new_expiry.isoformat()})
     return revision
 
 
@@ -175,8 +176,8 @@ cli = typer.Typer(help="Archived signed agreements (PAdES B-LTA renewal).", no_a
 @cli.command("retimestamp")
 def retimestamp_command(
         within_days: int = typer.Option(None, "--within-days", min=1,
-                                        help="Renew when the last timestamp certificate expires within this many "
-                                             "days (default MEDIATION_RETIMESTAMP_MARGIN_DAYS, 365)."),
+                                        help="Renew when the last timestamp certificate expires within this "
+                                             "many days (default MEDIATION_RETIMESTAMP_MARGIN_DAYS, 365)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="List what is due; change nothing.")) -> None:
     """Add a fresh document timestamp to signed agreements whose last timestamp nears expiry."""
     from ..config import get_settings
