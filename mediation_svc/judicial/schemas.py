@@ -1,0 +1,69 @@
+"""Request and response bodies of the judicial confirmation API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from ..signing.schemas import RepresentativeIn
+
+
+class ApplicationStart(BaseModel):
+    court_name: str = Field(min_length=2, max_length=200, examples=["广州市天河区人民法院"])
+    deadline_at: AwareDatetime
+    representatives: list[RepresentativeIn] = Field(default_factory=list)
+
+
+class ApplicationRead(BaseModel):
+    id: int
+    case_id: int
+    court_name: str
+    status: str
+    agreement_document_id: str
+    application_document_id: str
+    signing_request_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PackageRead(BaseModel):
+    id: int
+    case_id: int
+    application_id: int
+    sha256: str
+    manifest_sha256: str
+    size: int
+    created_at: datetime
+
+
+class CourtShare(BaseModel):
+    court_user_id: int
+    days: int = Field(default=30, ge=1, le=90)
+
+
+class RulingIn(BaseModel):
+    confirmed: bool
+    ruling_number: str = Field(min_length=3, max_length=100, examples=["（2026）粤0106民特123号"])
+    ruling_date: date
+    court_name: str = Field(min_length=2, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RulingRead(BaseModel):
+    id: int
+    case_id: int
+    application_id: int
+    confirmed: bool
+    ruling_number: str
+    ruling_date: date
+    court_name: str
+    reason: str | None
+    recorded_at: datetime
+
+
+class PackageVerification(BaseModel):
+    ok: bool
+    problems: list[str]
+    manifest: dict | None
+    documents: dict[str, dict]  # file name -> {indication, sub_indication, summary}

@@ -1,0 +1,335 @@
+"""Judicial confirmation (司法确认, People's Mediation Law art. 33) from a signed agreement:
+
+    start_application   case 'signed': render the joint application (司法确认申请书) from its template,
+                        finalise it, open a signing request on it (the parties, then the mediator and
+                        the center's seal, as for the agreement)
+    build_package       application signed: the evidence ZIP (signed agreement and application, evidence
+                        report PDF, audit-chain extract, certificates and revocation data, verification
+                        reports, a JWS-signed manifest); the case moves to 'confirmation_requested'
+    share_with_court    a court account gets this one case, for a limited number of days
+    package_for         the stored ZIP, for staff and for the court the case is shared with
+    record_ruling       the court's decision: the case moves to 'confirmed' or 'not_confirmed', the
+                        agreement's document status to 'confirmed'; audited
+
+Services flush, never commit; every state change is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlmodel import Session, select
+
+from ..accounts.models import User
+from ..audit.chain import case_trail, record
+from ..cases.models import Case
+from ..cases.service import share_with_court as _share_case, transition
+from ..cases.states import CaseStatus
+from ..config import Settings
+from ..db import utcnow
+from ..documents.models import Document, DocumentStatus
+from ..documents.rendering import render_document
+from ..documents.service import create_draft, finalise, mark_status
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..pki import hierarchy
+from ..pki.keystore import KeyStore
+from ..security.roles import Role
+from ..signing import service as signing
+from ..signing.models import RequestStatus, SigningRequest
+from ..timeutil import SHANGHAI
+from ..verification import attestation
+from ..verification.report import verify_pdf
+from .models import ApplicationStatus, EvidencePackage, JudicialApplication, Ruling
+from .package import build_zip
+
+APPLICATION_TEMPLATE = "judicial_application"
+EVIDENCE_TEMPLATE = "signing_evidence_report"
+DEFAULT_MATERIALS = [{"name": "调解协议书（电子签署，PAdES B-LTA）"}, {"name": "双方当事人身份证明", "copies": 2},
+                     {"name": "签署证据报告"}, {"name": "送达地址确认书", "copies": 2}]
+
+
+class NotReadyForConfirmation(Conflict):
+    slug, title = "not-ready-for-confirmation", "The case is not ready for judicial confirmation"
+
+
+def _actor(user: User) -> str:
+    return f"user:{user.id}:{user.username}"
+
+
+def _audit(session: Session, application: JudicialApplication, *, actor: str, action: str,
+           payload: dict[str, Any]) -> None:
+    record(session, actor=actor, action=action, subject=f"judicial_application:{application.id}",
+           case_id=application.case_id, payload={"application_id": application.id, **payload})
+
+
+def signed_agreement(session: Session, case: Case) -> Document:
+    document = session.exec(select(Document).where(Document.case_id == case.id, Document.kind == "agreement",
+                                                   Document.status.in_([DocumentStatus.SIGNED.value,
+                                                                        DocumentStatus.CONFIRMED.value]))
+                            .order_by(Document.created_at.desc())).first()
+    if document is None:
+        raise NotReadyForConfirmation("the case has no signed agreement", case_status=str(case.status))
+    return document
+
+
+def _summary(inputs: dict[str, Any]) -> str:
+    """The agreed terms in one paragraph, for the application (the agreement itself is attached)."""
+    parts = [f"{p['payer']}于{p['due_date']}前向{p['payee']}支付人民币{p['amount']}元（{p.get('method', '')}）"
+             for p in inputs.get("payments", [])]
+    parts += list(inputs.get("obligations", [])) + list(inputs.get("clauses", []))
+    return "；".join(parts)[:3900] or "详见所附调解协议书。"
+
+
+def application_inputs(session: Session, settings: Settings, *, case: Case, agreement: Document,
+                       court_name: str, applied_on: date) -> dict[str, Any]:
+    agreement_inputs = json.loads(agreement.inputs_json)
+    last = signing.latest_revision(session, agreement.id)
+    signed_on = (last.created_at if last else agreement.created_at).astimezone(SHANGHAI).date()
+    return {"court_name": court_name, "case_number": case.number, "center_name": settings.center_name,
+            "applicants": agreement_inputs["parties"], "agreement_date": signed_on.isoformat(),
+            "agreement_document_id": agreement.id, "agreement_summary": _summary(agreement_inputs),
+            "materials": DEFAULT_MATERIALS, "applied_on": applied_on.isoformat()}
+
+
+def start_application(session: Session, settings: Settings, tokens, keystore: KeyStore, *, case: Case,
+                      court_name: str, deadline_at: datetime, representatives: list, actor: User) -> JudicialApplication:
+    if CaseStatus(case.status) != CaseStatus.SIGNED:
+        raise NotReadyForConfirmation(f"a joint application is made once the agreement is signed (the case is "
+                                      f"'{case.status}')", case_status=str(case.status))
+    existing = session.exec(select(JudicialApplication).where(JudicialApplication.case_id == case.id)).first()
+    if existing is not None:
+        raise Conflict(f"application {existing.id} already exists for this case", application_id=existing.id)
+    agreement = signed_agreement(session, case)
+    inputs = application_inputs(session, settings, case=case, agreement=agreement, court_name=court_name,
+                                applied_on=utcnow().astimezone(SHANGHAI).date())
+    draft, version = create_draft(session, settings, case=case, template_id=APPLICATION_TEMPLATE, language="zh-CN",
+                                  inputs=inputs, note="司法确认申请书", actor=actor)
+    document = finalise(session, settings, case=case, draft=draft, version=version.version, actor=actor)
+    request = signing.open_request(session, settings, tokens, keystore, case=case, document_id=document.id,
+                                   deadline_at=deadline_at, representatives=representatives, actor=actor)
+    application = JudicialApplication(case_id=case.id, agreement_document_id=agreement.id,
+                                      application_document_id=document.id, signing_request_id=request.id,
+                                      court_name=court_name, created_by_user_id=actor.id)
+    session.add(application)
+    session.flush()
+    _audit(session, application, actor=_actor(actor), action="judicial.application_started",
+           payload={"court_name": court_name, "agreement_document_id": agreement.id,
+                    "application_document_id": document.id, "signing_request_id": request.id,
+                    "application_sha256": document.sha256})
+    return application
+
+
+def application_for_case_or_404(session: Session, case: Case, *, for_update: bool = False) -> JudicialApplication:
+    query = select(JudicialApplication).where(JudicialApplication.case_id == case.id)
+    if for_update:
+        query = query.with_for_update()
+    application = session.exec(query).first()
+    if application is None:
+        raise NotFound("no application for judicial confirmation on this case")
+    return application
+
+
+def refresh_status(session: Session, application: JudicialApplication) -> JudicialApplication:
+    """Move 'signing' to 'signed' once the application's signing request has completed."""
+    if application.status == ApplicationStatus.SIGNING.value and application.signing_request_id:
+        request = session.get(SigningRequest, application.signing_request_id)
+        if request is not None and request.status == RequestStatus.COMPLETED.value:
+            application.status = ApplicationStatus.SIGNED.value
+            application.updated_at = utcnow()
+            session.add(application)
+            session.flush()
+            _audit(session, application, actor="system", action="judicial.application_signed",
+                   payload={"sha256": request.current_sha256})
+    return application
+
+
+# ---- the evidence package --------------------------------------------------------------------------------
+
+def _evidence_report_inputs(session: Session, settings: Settings, *, case: Case, document: Document,
+                            signed_sha256: str, audit_head: str | None) -> dict[str, Any]:
+    events = signing.signing_events(session, document_id=document.id)
+    signatures = []
+    for e in events:
+        if e["kind"] not in ("signature", "seal"):
+            continue
+        evidence = e.get("evidence") or {}
+        ident = evidence.get("identity") or {}
+        method = {"remote": "远程签署（短信验证码）", "onsite": "现场签署（短信验证码）",
+                  "external": "机构自有证书签署"}.get(evidence.get("mode") or "", "电子印章" if e["kind"] == "seal"
+                                                                          else "电子签署")
+        signatures.append({
+            "role": e.get("role") or ("调解组织印章" if e["kind"] == "seal" else "签署人"),
+            "signer": e.get("signer") or settings.center_name, "method": method, "signed_at": e["at"],
+            "certificate_serial": e.get("cert_serial"),
+            "ip_address": (evidence.get("client") or {}).get("address"),
+            "otp_channel": f"短信 {ident['phone']}" if ident.get("phone") else None})
+    if not signatures:
+        raise NotReadyForConfirmation("the agreement has no recorded signing events")
+    return {"case_number": case.number, "center_name": settings.center_name, "document_title": document.title,
+            "document_id": document.id, "document_sha256": document.sha256, "signed_sha256": signed_sha256,
+            "signatures": signatures, "audit_head_hash": audit_head, "generated_at": utcnow()}
+
+
+def _dss_files(pdf: bytes, prefix: str) -> dict[str, bytes]:
+    """Certificates, CRLs and OCSP responses carried in the signed PDF, as separate files."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    out: dict[str, bytes] = {}
+    root = PdfFileReader(io.BytesIO(pdf), strict=False).root
+    if "/DSS" not in root:
+        return out
+    dss = root["/DSS"]
+    for key, folder, ext in (("/Certs", "certificates", "cer"), ("/CRLs", "revocation", "crl"),
+                             ("/OCSPs", "revocation", "ocsp")):
+        for ref in (dss[key] if key in dss else []):
+            data = ref.get_object().data
+            out[f"{folder}/{prefix}-{hashlib.sha256(data).hexdigest()[:16]}.{ext}"] = data
+    return out
+
+
+def _audit_extract(session: Session, case_id: int) -> bytes:
+    entries = [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "subject": e.subject,
+                "payload": json.loads(e.payload), "prev_hash": e.prev_hash, "hash": e.hash}
+               for e in case_trail(session, case_id)]
+    return json.dumps({"case_id": case_id, "entries": entries}, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def build_package(session: Session, settings: Settings, keystore: KeyStore, *, case: Case,
+                  actor: User) -> EvidencePackage:
+    application = refresh_status(session, application_for_case_or_404(session, case, for_update=True))
+    if application.status == ApplicationStatus.SIGNING.value:
+        raise NotReadyForConfirmation("the application is still being signed",
+                                      signing_request_id=application.signing_request_id)
+    agreement = session.get(Document, application.agreement_document_id)
+    application_doc = session.get(Document, application.application_document_id)
+    agreement_pdf = signing.signed_pdf(session, document_id=agreement.id)
+    application_pdf = signing.signed_pdf(session, document_id=application_doc.id)
+    if agreement_pdf is None or application_pdf is None:
+        raise NotReadyForConfirmation("a signed file is missing")
+    roots = [keystore.certificate(hierarchy.ROOT)]
+    reports = {name: verify_pdf(pdf, trust_roots=roots, file_name=name)
+               for name, pdf in (("agreement-signed.pdf", agreement_pdf), ("application-signed.pdf", application_pdf))}
+    failed = {n: r.summary for n, r in reports.items() if r.indication.value != "TOTAL_PASSED"}
+    if failed:
+        raise NotReadyForConfirmation("a signed file does not verify", reports=failed)
+    trail = case_trail(session, case.id)
+    audit_head = trail[-1].hash if trail else None
+    evidence_inputs = _evidence_report_inputs(session, settings, case=case, document=agreement,
+                                              signed_sha256=hashlib.sha256(agreement_pdf).hexdigest(),
+                                              audit_head=audit_head)
+    evidence = render_document(EVIDENCE_TEMPLATE, evidence_inputs, language="zh-CN", document_id=agreement.id,
+                               verification_code=agreement.verification_code, base_url=settings.public_base_url)
+    files: dict[str, bytes] = {
+        "agreement-signed.pdf": agreement_pdf, "application-signed.pdf": application_pdf,
+        "evidence-report.pdf": evidence.pdf, "audit-trail.json": _audit_extract(session, case.id),
+        "signing-events.json": json.dumps(signing.signing_events(session, document_id=agreement.id),
+                                          ensure_ascii=False, indent=2, default=str).encode("utf-8"),
+        "certificates/center-root.cer": roots[0].public_bytes(Encoding.DER),
+    }
+    for name, report in reports.items():
+        files[f"verification/{name.removesuffix('.pdf')}.json"] = report.model_dump_json(indent=2).encode("utf-8")
+    files.update(_dss_files(agreement_pdf, "agreement"))
+    files.update(_dss_files(application_pdf, "application"))
+    meta = {"case_number": case.number, "court_name": application.court_name, "application_id": application.id,
+            "agreement_document_id": agreement.id, "application_document_id": application_doc.id,
+            "created_at": utcnow().isoformat(), "center": settings.center_name, "audit_head_hash": audit_head,
+            "keys": f"{settings.public_base_url.rstrip('/')}/.well-known/jwks.json"}
+    zip_bytes, manifest = build_zip(files, meta=meta, sign=lambda body: _sign_bytes(keystore, body))
+    package = EvidencePackage(application_id=application.id, case_id=case.id, zip_bytes=zip_bytes,
+                              sha256=hashlib.sha256(zip_bytes).hexdigest(),
+                              manifest_sha256=hashlib.sha256(manifest).hexdigest(), size=len(zip_bytes),
+                              created_by_user_id=actor.id)
+    session.add(package)
+    if application.status == ApplicationStatus.SIGNED.value:
+        application.status = ApplicationStatus.FILED.value
+    application.updated_at = utcnow()
+    session.add(application)
+    session.flush()
+    _audit(session, application, actor=_actor(actor), action="judicial.package_built",
+           payload={"package_id": package.id, "sha256": package.sha256, "manifest_sha256": package.manifest_sha256,
+                    "files": sorted(files)})
+    if CaseStatus(case.status) == CaseStatus.SIGNED:
+        transition(session, case=case, target=CaseStatus.CONFIRMATION_REQUESTED, actor=_actor(actor),
+                   payload={"application_id": application.id, "court_name": application.court_name})
+    return package
+
+
+def _sign_bytes(keystore: KeyStore, body: bytes) -> str:
+    """JWS over the exact manifest bytes (a court checks the file it has, not a re-serialisation)."""
+    from cryptography.hazmat.primitives import serialization
+    from jose import jws
+
+    key = attestation.ensure_report_key(keystore)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return jws.sign(body, pem, algorithm=attestation.ALGORITHM,
+                    headers={"kid": attestation.public_jwk(key)["kid"], "typ": "evidence-manifest+jws"})
+
+
+def latest_package(session: Session, case: Case) -> EvidencePackage:
+    package = session.exec(select(EvidencePackage).where(EvidencePackage.case_id == case.id)
+                           .order_by(EvidencePackage.id.desc())).first()
+    if package is None:
+        raise NotFound("no evidence package has been built for this case")
+    return package
+
+
+def package_for(session: Session, *, case: Case, user: User) -> EvidencePackage:
+    """The newest package; the case was loaded through get_visible_case_or_404 (courts: shared cases only)."""
+    package = latest_package(session, case)
+    record(session, actor=_actor(user), action="judicial.package_downloaded", subject=f"case:{case.id}",
+           case_id=case.id, payload={"package_id": package.id, "sha256": package.sha256, "role": str(user.role)})
+    return package
+
+
+def share_with_court(session: Session, *, case: Case, court_user_id: int, days: int, actor: User):
+    court_user = session.get(User, court_user_id)
+    if court_user is None:
+        raise NotFound(f"user {court_user_id} not found")
+    if not 1 <= days <= 90:
+        raise InvalidInput("a share lasts between 1 and 90 days", errors=[{"loc": ["days"], "msg": "1..90"}])
+    return _share_case(session, case=case, court_user=court_user, days=days, actor=_actor(actor))
+
+
+# ---- the ruling ------------------------------------------------------------------------------------------
+
+def record_ruling(session: Session, *, case: Case, confirmed: bool, ruling_number: str, ruling_date: date,
+                  court_name: str, reason: str | None, actor: User) -> Ruling:
+    if actor.role != Role.COURT:
+        raise Forbidden("only the court records its ruling")
+    application = application_for_case_or_404(session, case, for_update=True)
+    if session.exec(select(Ruling).where(Ruling.application_id == application.id)).first() is not None:
+        raise Conflict("a ruling has already been recorded for this application")
+    if application.status != ApplicationStatus.FILED.value:
+        raise NotReadyForConfirmation("the evidence package has not been filed with the court yet",
+                                      application_status=application.status)
+    if not confirmed and not (reason and reason.strip()):
+        raise InvalidInput("say why the agreement was not confirmed", errors=[{"loc": ["reason"], "msg": "required"}])
+    if ruling_date > utcnow().astimezone(SHANGHAI).date() + timedelta(days=1):
+        raise InvalidInput("the ruling date is in the future", errors=[{"loc": ["ruling_date"], "msg": "future"}])
+    ruling = Ruling(application_id=application.id, case_id=case.id, confirmed=confirmed,
+                    ruling_number=ruling_number.strip(), ruling_date=ruling_date, court_name=court_name.strip(),
+                    reason=reason, recorded_by_user_id=actor.id)
+    session.add(ruling)
+    application.status = (ApplicationStatus.CONFIRMED if confirmed else ApplicationStatus.NOT_CONFIRMED).value
+    application.updated_at = utcnow()
+    session.add(application)
+    session.flush()
+    target = CaseStatus.CONFIRMED if confirmed else CaseStatus.NOT_CONFIRMED
+    transition(session, case=case, target=target, actor=_actor(actor), reason=reason,
+               payload={"ruling_number": ruling.ruling_number, "ruling_date": ruling_date,
+                        "court_name": ruling.court_name})
+    if confirmed:
+        agreement = session.get(Document, application.agreement_document_id)
+        mark_status(session, document=agreement, status=DocumentStatus.CONFIRMED, actor=_actor(actor),
+                    payload={"ruling_number": ruling.ruling_number})
+    _audit(session, application, actor=_actor(actor), action="judicial.ruling_recorded",
+           payload={"ruling_id": ruling.id, "confirmed": confirmed, "ruling_number": ruling.ruling_number,
+                    "ruling_date": ruling_date, "court_name": ruling.court_name, "reason": reason})
+    return ruling
