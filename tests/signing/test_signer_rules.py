@@ -123,6 +123,23 @@ def test_code_resend_is_throttled_expires_and_needs_the_id(world):
                   .values(otp_expires_at=utcnow() - dt.timedelta(seconds=1)))
     expired = client.post("/api/v1/sign/verify", json={"link": link, "code": code, "id_last4": resident_id()[-4:]})
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    with Session(world.engine) as s:  # the code is a secret: never in the audit log
+        assert not any(code in e.payload for e in s.exec(select(AuditEntry)).all())
+
+
+def test_expired_or_foreign_links_are_refused(world, app):
+    participant = world.participant("person")
+    past = utcnow() - dt.timedelta(hours=2)
+    stale, _ = app.state.tokens.issue(subject=f"signer:{participant.id}", purpose=service.LINK_PURPOSE,
+                                      lifetime=dt.timedelta(hours=1), now=past,
+                                      claims={"req": world.request_id, "doc": "0" * 64})
+    assert world.client.post("/api/v1/sign/code", json={"link": stale}).status_code == 401
+    # a well-formed link for this signer that the service never handed out (another jti) is refused too
+    forged, _ = app.state.tokens.issue(subject=f"signer:{participant.id}", purpose=service.LINK_PURPOSE,
+                                       lifetime=dt.timedelta(hours=1), claims={"req": world.request_id,
+                                                                               "doc": "0" * 64})
+    r = world.client.post("/api/v1/sign/code", json={"link": forged})
+    assert r.status_code == 401 and "replaced" in r.json()["detail"]
 
 
 def test_tokens_are_not_interchangeable(world):
