@@ -24,13 +24,17 @@ from cryptography.hazmat.primitives.serialization import Encoding, load_der_publ
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from ..errors import ServiceUnavailable
 from . import hierarchy
 from .settings import PkiSettings, get_pki_settings
 from .tsa import to_asn1_cert, to_asn1_key
 
 
-class SealUnavailable(RuntimeError):
-    """The seal cannot sign: HSM module, token, PIN or key missing or wrong. The message says which."""
+class SealUnavailable(ServiceUnavailable):
+    """The seal cannot sign: HSM module, token, PIN or key missing or wrong, or the token stopped answering.
+    The message says which; as problem+json it is a 503 (nothing was signed)."""
+
+    slug, title = "seal-unavailable", "The center's seal cannot sign right now"
 
 
 def _pki(settings) -> PkiSettings:
@@ -85,9 +89,16 @@ def _serialised_pkcs11_signer_class():
         async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
             if dry_run:
                 return await super().async_sign_raw(data, digest_algorithm, dry_run=True)
+            from pkcs11.exceptions import PKCS11Error
+
             await asyncio.get_running_loop().run_in_executor(None, self.lock.acquire)
             try:
                 return await super().async_sign_raw(data, digest_algorithm)
+            except PKCS11Error as exc:
+                # a token that was restarted or pulled leaves a dead session: drop it, the next seal reopens
+                close_hsm_sessions()
+                raise SealUnavailable(f"the HSM refused to sign ({type(exc).__name__}); nothing was signed, "
+                                      "try again") from exc
             finally:
                 self.lock.release()
 

@@ -139,3 +139,14 @@ def test_cli_generates_the_seal_in_the_hsm_and_records_it(softhsm, store, databa
     assert (row.purpose, row.issuer, row.revoked_at) == ("seal", hierarchy.ISSUING, None)
     audit = db.exec(select(AuditEntry).where(AuditEntry.action == "pki.seal_key_generated_in_hsm")).one()
     assert audit.subject == f"certificate:{serial}"
+
+
+def test_a_dead_hsm_session_is_a_clear_error_and_the_next_seal_reopens(plain_pdf, store, hsm_seal):
+    settings, _cert = hsm_seal
+    signer = seal_signer(store, settings)
+    close_hsm_sessions()  # what a token restart does to the session the signer holds
+    with pytest.raises(SealUnavailable, match="HSM refused to sign") as info:
+        seal_and_validate(plain_pdf, store, signer)
+    assert info.value.status == 503 and info.value.slug == "seal-unavailable"
+    checks = seal_and_validate(plain_pdf, store, seal_signer(store, settings))
+    assert [c.indication for c in checks] == ["PASSED"]
