@@ -34,6 +34,10 @@ class TimestampUnavailable(ServiceUnavailable):
     slug, title = "timestamp-unavailable", "The timestamp authority cannot be reached"
 
 
+class SealUnavailable(ServiceUnavailable):
+    slug, title = "seal-unavailable", "The center's seal cannot sign right now"
+
+
 def timestamped(action: Callable[[], T]) -> T:
     """Run a signing step that needs an RFC 3161 token; an unreachable TSA stops it with a 503."""
     from pyhanko.sign.timestamps import TimestampRequestError
@@ -61,7 +65,10 @@ def issue_for(session: Session, settings: Settings, keystore: KeyStore, *, ident
 
 def seal_signer(keystore: KeyStore, settings: Settings):
     """The pyHanko signer for the center's seal (电子公章): PKCS#11 HSM when configured, else the key file."""
-    return pki_seal.seal_signer(keystore, settings)
+    try:
+        return pki_seal.seal_signer(keystore, settings)
+    except pki_seal.SealUnavailable as exc:
+        raise SealUnavailable(str(exc)) from exc
 
 
 def lta_context(session: Session, keystore: KeyStore):

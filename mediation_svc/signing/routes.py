@@ -143,11 +143,8 @@ def apply_seal(request_id: int, session: SessionDep, settings: SettingsDep, keys
 
 @router.post("/signing-requests/{request_id}/remind")
 def remind(request_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> dict:
-    request, case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
-    if user.role not in ("admin", "case_officer") and case.mediator_user_id != user.id:
-        from ..errors import Forbidden
-
-        raise Forbidden("reminders are sent by a case officer or the case's mediator")
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    service.check_may_remind(session, request=request, user=user)
     return {"reminded": service.remind(session, settings, request=request, actor=actor_of(user))}
 
 

@@ -423,6 +423,8 @@ def _from_token(session: Session, tokens: TokenService, token: str, *, purpose: 
     participant = session.get(SigningParticipant, int(subject.split(":", 1)[1]), populate_existing=True)
     if request is None or participant is None or participant.request_id != request.id:
         raise Unauthenticated("this signing link is not valid")
+    if participant.status != SignerStatus.PENDING.value:
+        raise Conflict(f"this signer is '{participant.status}'", signer_status=participant.status)
     expected = participant.link_jti if purpose == LINK_PURPOSE else participant.session_jti
     if purpose == LINK_PURPOSE and participant.link_used_at is not None:
         raise Unauthenticated("this signing link has already been used; ask the center for a new one")
@@ -432,8 +434,6 @@ def _from_token(session: Session, tokens: TokenService, token: str, *, purpose: 
     if claims.get("doc") != document.sha256 or document.status == DocumentStatus.VOIDED:
         raise Unauthenticated("the document this link was issued for is no longer the one being signed")
     _check_open(request)
-    if participant.status != SignerStatus.PENDING.value:
-        raise Conflict(f"this signer is '{participant.status}'", signer_status=participant.status)
     return request, participant
 
 
@@ -920,6 +920,13 @@ def expire_due(session: Session, *, now: datetime | None = None) -> list[int]:
                payload={"deadline_at": request.deadline_at})
         expired.append(request.id)
     return expired
+
+
+def check_may_remind(session: Session, *, request: SigningRequest, user: User) -> None:
+    case = session.get(Case, request.case_id)
+    if user.role not in (Role.ADMIN, Role.CASE_OFFICER) and not (
+            user.role == Role.MEDIATOR and case.mediator_user_id == user.id):
+        raise Forbidden("reminders are sent by a case officer or the case's mediator")
 
 
 def remind(session: Session, settings: Settings, *, request: SigningRequest, actor: str,
