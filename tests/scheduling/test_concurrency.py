@@ -17,7 +17,7 @@ from mediation_svc.scheduling.models import MediationSession, SessionBooking
 from mediation_svc.scheduling.schemas import SessionCreate
 from mediation_svc.scheduling.service import SchedulingConflict, schedule_session
 
-from .helpers import at, fetch, workday_ahead
+from .helpers import at, fetch, make_venue, workday_ahead
 
 
 def _request(day, room_id):
@@ -125,3 +125,42 @@ def test_exclusion_constraint_itself(engine, world):
     with unit_of_work(engine) as session:
         session.add(SessionBooking(session_id=ms.id, resource="room:1", starts_at=at(day, 11),
                                    ends_at=at(day, 11) + timedelta(hours=1)))
+
+
+def test_four_simultaneous_requests_for_one_mediator(engine, settings, world):
+    """Four officers book the same mediator at the same moment, each for another case and room, on separate
+    connections released together by a barrier: exactly one booking exists afterwards, the rest are 409s."""
+    from mediation_svc.scheduling.models import SessionMode
+
+    day = workday_ahead()
+    extra_rooms = make_venue(engine, rooms=2, name="深圳调解室").rooms
+    rooms = [*world.venue.rooms, *extra_rooms]
+    cases = [world.case.id, *(world.make_ready_case().id for _ in range(3))]
+    barrier = threading.Barrier(4)
+    outcomes: list[object] = [None] * 4
+
+    def attempt(index: int) -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(engine) as session:
+                outcomes[index] = schedule_session(
+                    session, settings, case=session.get(Case, cases[index]),
+                    data=SessionCreate(mode=SessionMode.ONSITE, starts_at=at(day, 9, 30 if index % 2 else 0),
+                                       duration_minutes=60, room_id=rooms[index]),
+                    actor=session.get(User, world.officer.id)).id
+        except SchedulingConflict as exc:
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    winners = [o for o in outcomes if isinstance(o, int)]
+    assert len(winners) == 1, outcomes
+    for loser in (o for o in outcomes if isinstance(o, SchedulingConflict)):
+        assert {c["session_id"] for c in loser.extensions["conflicts"]} == set(winners)
+        assert {c["resource"] for c in loser.extensions["conflicts"]} >= {f"user:{world.mediator.id}"}
+    mediator_bookings = fetch(engine, select(SessionBooking).where(
+        SessionBooking.resource == f"user:{world.mediator.id}"))
+    assert [b.session_id for b in mediator_bookings] == winners
