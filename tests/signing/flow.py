@@ -94,6 +94,31 @@ def code_from_sms(engine, name: str) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
+def module_app(database_template, keys_dir, tmp_path_factory, name: str):
+    """A migrated database, settings, engine and app of its own, for a module-scoped run (the per-test
+    ``client`` fixture would reset the database between tests)."""
+    import shutil
+
+    from mediation_svc.app import create_app
+    from mediation_svc.config import Settings
+    from mediation_svc.db import make_engine
+
+    from ..conftest import PG_URL, TEST_PASSPHRASE
+
+    if PG_URL:
+        database_template.reset()
+        url = database_template.url.render_as_string(hide_password=False)
+    else:
+        path = tmp_path_factory.mktemp(name) / f"{name}.db"
+        shutil.copyfile(database_template, path)
+        url = f"sqlite:///{path}"
+    settings = Settings(database_url=url, key_dir=keys_dir, key_passphrase=TEST_PASSPHRASE,
+                        public_base_url="http://testserver", log_json=False, log_level="WARNING",
+                        password_hash_profile="cheapest", _env_file=None)
+    engine = make_engine(settings)
+    return settings, engine, create_app(settings, engine)
+
+
 @dataclass
 class Signer:
     client: object

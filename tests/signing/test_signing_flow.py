@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 
 import pytest
 from asn1crypto import cms
@@ -21,16 +20,15 @@ from mediation_svc.audit.chain import verify_chain
 from mediation_svc.cases.models import Case
 from mediation_svc.cases.schemas import CaseIntake
 from mediation_svc.cases.service import intake_case
-from mediation_svc.config import Settings
-from mediation_svc.db import make_engine, unit_of_work
+from mediation_svc.db import unit_of_work
 from mediation_svc.documents.models import Document
 from mediation_svc.pki import hierarchy
 from mediation_svc.signing import pades
 
-from ..conftest import PG_URL, TEST_PASSPHRASE
 from ..factories import intake_payload, resident_id
 from .conftest import byte_range_digest, openssl_ts_verify, pdfsig
-from .flow import REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, walk_to_drafting
+from .flow import (REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, module_app,
+                   walk_to_drafting)
 
 pytestmark = pytest.mark.db
 
@@ -38,20 +36,7 @@ pytestmark = pytest.mark.db
 @pytest.fixture(scope="module")
 def flow(database_template, keys_dir, tmp_path_factory):
     """Run the whole flow once; returns what the checks need."""
-    from mediation_svc.app import create_app
-
-    if PG_URL:
-        database_template.reset()
-        url = database_template.url.render_as_string(hide_password=False)
-    else:
-        path = tmp_path_factory.mktemp("flow") / "flow.db"
-        shutil.copyfile(database_template, path)
-        url = f"sqlite:///{path}"
-    settings = Settings(database_url=url, key_dir=keys_dir, key_passphrase=TEST_PASSPHRASE,
-                        public_base_url="http://testserver", log_json=False, log_level="WARNING",
-                        password_hash_profile="cheapest", _env_file=None)
-    engine = make_engine(settings)
-    app = create_app(settings, engine)
+    settings, engine, app = module_app(database_template, keys_dir, tmp_path_factory, "flow")
     with unit_of_work(engine) as s:
         officer = create_user(s, data=UserCreate(username="officer.flow", password="correct-horse-42",
                                                  display_name="李文静", role="case_officer"), actor="test")
