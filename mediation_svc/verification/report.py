@@ -30,7 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel, SuspiciousModification
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel, SuspiciousModification
 from pyhanko.sign.validation import ades
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.policy_decl import (PdfSignatureValidationSpec, RevinfoOnlineFetchingRule,
@@ -86,10 +86,13 @@ def _spec(trust_roots: Sequence[asn1_x509.Certificate]) -> PdfSignatureValidatio
         trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),
         revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=required,
                                                                    intermediate_ca_cert_rule=required)))
+    # diff_policy=None: the difference analysis is run once per signature by _verify before this spec is
+    # used (pyHanko would otherwise redo it for every embedded signature inside every signature's LTA run);
+    # the results stay on the EmbeddedPdfSignature objects and pyHanko reports them from there.
     return PdfSignatureValidationSpec(SignatureValidationSpec(
         cert_validation_policy=policy,
         revinfo_gathering_policy=RevocationInfoGatheringSpec(
-            online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY)))
+            online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY)), diff_policy=None)
 
 
 def _timestamp_context(trust_roots, facts: _FileFacts) -> ValidationContext:
@@ -390,7 +393,7 @@ def _apply_structure_checks(out: SignatureResult, coverage: SignatureCoverageLev
 
 async def _validate_doc_timestamp(sig: EmbeddedPdfSignature, context: ValidationContext, facts: _FileFacts,
                                   anchors: set[bytes]) -> SignatureResult:
-    status = await async_validate_pdf_timestamp(sig, validation_context=context)
+    status = await async_validate_pdf_timestamp(sig, validation_context=context, skip_diff=True)
     coverage = status.coverage or sig.evaluate_signature_coverage()
     chain, trusted = _chain(status, sig.signer_cert, anchors)
     if not status.intact:
@@ -503,6 +506,11 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
             if sig.sig_object_type == "/DocTimeStamp":
                 doc_ts_revisions.append(sig.signed_revision)
         except Exception:  # noqa: BLE001
+            continue
+    for sig in signatures:
+        try:
+            sig.compute_integrity_info(DEFAULT_DIFF_POLICY)
+        except Exception:  # noqa: BLE001 - the same failure comes back below, per signature, as its verdict
             continue
     covered_end = 0
     for index, sig in enumerate(signatures):
