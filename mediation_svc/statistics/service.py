@@ -1,0 +1,391 @@
+"""Statistics for the center (中心统计): cases by category, status and month; time to close in working days;
+settled amounts; load per mediator. Each figure is a ``Figure`` (a small table with localised labels) that
+the routes serve as JSON, as CSV and as a server-generated SVG chart.
+
+Importable for the web pages (all keyword-only after the session; ``lang`` is "zh" or "en"):
+
+- ``default_period(today=None) -> (date, date)``: the twelve calendar months up to today (Shanghai).
+- ``check_period(start, end) -> None``: raises ``InvalidInput`` for a reversed or over-long period.
+- ``cases_by_category(session, *, start, end, lang="zh") -> Figure``
+- ``cases_by_status(session, *, start, end, lang="zh") -> Figure``
+- ``cases_by_month(session, *, start, end, lang="zh") -> Figure``
+- ``time_to_close(session, *, start, end, lang="zh") -> Figure``
+- ``settled_amounts(session, *, start, end, lang="zh") -> Figure``
+- ``mediator_load(session, *, start, end, lang="zh") -> Figure``
+- ``figure(session, name, *, start, end, lang="zh") -> Figure``: one of ``FIGURES`` by name, or ``NotFound``.
+- ``overview(session, *, start, end, lang="zh") -> dict``: every figure, JSON-ready.
+- ``figure_csv(fig) -> str`` and ``figure_svg(fig) -> str``: the figure as CSV text and as an SVG document.
+
+Definitions (the period is [start, end] in Shanghai dates):
+- cases by category, status, settled amounts: the cases *received* in the period (``received_on``); the
+  status is the case's status now.
+- by month: cases received per month, and cases closed per month (``closed_at`` in Shanghai time).
+- time to close: the cases *closed* in the period; working days from ``received_on`` to the closing date
+  as ``workdays.WorkdayCalendar.workdays_between`` counts them (statutory holidays and 调休 included,
+  the center's calendar overrides too).
+- settled: a case with a recorded settled amount (``cases.settled_amount``); amounts are Decimal yuan.
+- load per mediator: open cases now (states that still run against a due date), and cases received in
+  the period and closed in the period per mediator, next to the roster's maximum where there is one.
+
+Counting is done with SQL aggregates (GROUP BY, COUNT, SUM) that run alike on SQLite and PostgreSQL. The
+per-case part is time to close, as working days need the calendar: one row per case closed in the period.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from ..accounts.models import User
+from ..cases.models import Case, CaseCategory
+from ..cases.service import workday_calendar
+from ..cases.states import OPEN_STATES, CaseStatus
+from ..errors import InvalidInput, NotFound
+from ..security.roles import Role
+from ..timeutil import SHANGHAI, today_in_shanghai
+from . import charts
+
+MAX_PERIOD_DAYS = 366 * 5
+FEN = Decimal("0.01")
+
+STATUS_LABELS = {
+    "zh": {"received": "已接收", "accepted": "已受理", "rejected": "不予受理", "mediator_assigned": "已指派调解员",
+           "in_mediation": "调解中", "agreement_drafted": "协议起草中", "signing": "签署中", "signed": "已签署",
+           "confirmation_requested": "司法确认申请中", "confirmed": "已司法确认", "not_confirmed": "未获司法确认",
+           "mediation_failed": "调解不成", "withdrawn": "已撤回", "closed": "已结案"},
+    "en": {"received": "Received", "accepted": "Accepted", "rejected": "Rejected",
+           "mediator_assigned": "Mediator assigned", "in_mediation": "In mediation",
+           "agreement_drafted": "Agreement drafted", "signing": "Signing", "signed": "Signed",
+           "confirmation_requested": "Confirmation requested", "confirmed": "Confirmed by court",
+           "not_confirmed": "Not confirmed", "mediation_failed": "Mediation failed", "withdrawn": "Withdrawn",
+           "closed": "Closed"},
+}
+
+# Column and title wording, per language.
+WORDS = {
+    "zh": {"category": "案件类别", "status": "状态", "month": "月份", "cases": "案件数", "received": "受理",
+           "open": "办理中", "closed": "结案", "settled": "达成协议", "claim_total": "争议金额合计（元）",
+           "settled_total": "协议金额合计（元）", "settled_average": "平均协议金额（元）",
+           "average_workdays": "平均结案用时（工作日）", "median_workdays": "结案用时中位数（工作日）",
+           "mediator": "调解员", "max_active": "在办上限", "all": "全部",
+           "t.by_category": "按类别统计的案件", "t.by_status": "按状态统计的案件", "t.by_month": "按月受理与结案",
+           "t.time_to_close": "平均结案用时（工作日）", "t.settled_amounts": "协议金额（元）",
+           "t.mediator_load": "调解员工作量", "unit.cases": "件", "unit.days": "工作日", "unit.yuan": "元",
+           "empty": "本期间无数据"},
+    "en": {"category": "Category", "status": "Status", "month": "Month", "cases": "Cases", "received": "Received",
+           "open": "Open", "closed": "Closed", "settled": "Settled", "claim_total": "Amount claimed (CNY)",
+           "settled_total": "Amount settled (CNY)", "settled_average": "Average settlement (CNY)",
+           "average_workdays": "Average time to close (working days)",
+           "median_workdays": "Median time to close (working days)", "mediator": "Mediator",
+           "max_active": "Maximum active", "all": "All",
+           "t.by_category": "Cases by category", "t.by_status": "Cases by status",
+           "t.by_month": "Cases received and closed per month", "t.time_to_close": "Time to close (working days)",
+           "t.settled_amounts": "Settled amounts (CNY)", "t.mediator_load": "Load per mediator",
+           "unit.cases": "cases", "unit.days": "working days", "unit.yuan": "CNY", "empty": "No data in this period"},
+}
+
+
+@dataclass
+class Figure:
+    """A table: ``columns`` are (key, label) pairs, ``rows`` dicts by key. ``chart`` says how to draw it:
+    the column that labels the bars, the value columns drawn as series, vertical or horizontal, and unit."""
+
+    name: str
+    title: str
+    period: tuple[date, date]
+    lang: str
+    columns: list[tuple[str, str]]
+    rows: list[dict]
+    chart_label: str
+    chart_series: list[str]
+    unit: str = ""
+    horizontal: bool = False
+    notes: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "title": self.title, "period": {"start": self.period[0], "end": self.period[1]},
+                "columns": [{"key": k, "label": label} for k, label in self.columns],
+                "rows": [{k: _json_value(r.get(k)) for k, _ in self.columns} for r in self.rows], **self.notes}
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return str(value.quantize(FEN))
+    return value
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang == "en" else "zh"
+
+
+# --- the period -----------------------------------------------------------------------------------------
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    today = today or today_in_shanghai()
+    month = today.month - 11
+    year = today.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, 1), today
+
+
+def check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidInput("the period ends before it starts", errors=[{"loc": ["end"], "msg": "before start"}])
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise InvalidInput("the period is longer than five years",
+                           errors=[{"loc": ["start"], "msg": "at most five years"}])
+
+
+def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, end+1 00:00) in Shanghai time, as UTC."""
+    lo = datetime.combine(start, time(0), SHANGHAI).astimezone(timezone.utc)
+    hi = datetime.combine(end + timedelta(days=1), time(0), SHANGHAI).astimezone(timezone.utc)
+    return lo, hi
+
+
+def _received_in(start: date, end: date):
+    return (Case.received_on >= start) & (Case.received_on <= end)
+
+
+def _months(start: date, end: date) -> list[str]:
+    months, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def _month_label(month: str, lang: str) -> str:
+    y, m = month.split("-")
+    return f"{y}年{int(m)}月" if lang == "zh" else month
+
+
+def _category_names(session: Session, lang: str) -> dict[str, str]:
+    rows = session.exec(select(CaseCategory.code, CaseCategory.name_zh, CaseCategory.name_en)).all()
+    return {code: (zh if lang == "zh" else en) for code, zh, en in rows}
+
+
+_OPEN = [s.value for s in OPEN_STATES]
+_AGREED = [CaseStatus.SIGNED.value, CaseStatus.CONFIRMATION_REQUESTED.value, CaseStatus.CONFIRMED.value,
+           CaseStatus.NOT_CONFIRMED.value]
+
+
+# --- the figures ----------------------------------------------------------------------------------------
+
+def cases_by_category(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    lang, w = _lang(lang), WORDS[_lang(lang)]
+    is_open = func.sum(case((Case.status.in_(_OPEN), 1), else_=0))
+    settled = func.sum(case((Case.settled_amount.is_not(None), 1), else_=0))
+    rows = session.exec(select(Case.category_code, func.count(), is_open, settled, func.sum(Case.claim_amount))
+                        .where(_received_in(start, end)).group_by(Case.category_code)).all()
+    names = _category_names(session, lang)
+    table = sorted(({"category_code": code, "category": names.get(code, code), "received": n, "open": int(o or 0),
+                     "settled": int(s or 0), "claim_total": _money(total)} for code, n, o, s, total in rows),
+                   key=lambda r: (-r["received"], r["category_code"]))
+    return Figure("by_category", w["t.by_category"], (start, end), lang,
+                  [("category_code", "code"), ("category", w["category"]), ("received", w["received"]),
+                   ("open", w["open"]), ("settled", w["settled"]), ("claim_total", w["claim_total"])],
+                  table, "category", ["received", "settled"], unit=w["unit.cases"])
+
+
+def cases_by_status(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    lang, w = _lang(lang), WORDS[_lang(lang)]
+    counts = dict(session.exec(select(Case.status, func.count()).where(_received_in(start, end))
+                               .group_by(Case.status)).all())
+    labels = STATUS_LABELS[lang]
+    table = [{"status_code": s.value, "status": labels[s.value], "cases": counts.get(s.value, 0)}
+             for s in CaseStatus if counts.get(s.value)]
+    return Figure("by_status", w["t.by_status"], (start, end), lang,
+                  [("status_code", "code"), ("status", w["status"]), ("cases", w["cases"])],
+                  table, "status", ["cases"], unit=w["unit.cases"])
+
+
+def _closed_in_period(session: Session, start: date, end: date):
+    lo, hi = _utc_bounds(start, end)
+    return session.exec(select(Case.category_code, Case.received_on, Case.closed_at, Case.mediator_user_id)
+                        .where(Case.closed_at.is_not(None), Case.closed_at >= lo, Case.closed_at < hi)).all()
+
+
+def cases_by_month(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    lang, w = _lang(lang), WORDS[_lang(lang)]
+    received: Counter[str] = Counter()
+    for day, n in session.exec(select(Case.received_on, func.count()).where(_received_in(start, end))
+                               .group_by(Case.received_on)).all():
+        received[f"{day.year:04d}-{day.month:02d}"] += n
+    closed: Counter[str] = Counter()
+    for _code, _received, closed_at, _mediator in _closed_in_period(session, start, end):
+        local = closed_at.astimezone(SHANGHAI)
+        closed[f"{local.year:04d}-{local.month:02d}"] += 1
+    table = [{"month": m, "month_label": _month_label(m, lang), "received": received[m], "closed": closed[m]}
+             for m in _months(start, end)]
+    return Figure("by_month", w["t.by_month"], (start, end), lang,
+                  [("month", w["month"]), ("received", w["received"]), ("closed", w["closed"])],
+                  table, "month_label", ["received", "closed"], unit=w["unit.cases"])
+
+
+class _WorkdayCounter:
+    """Working days between dates by a running count over the span (one calendar lookup per day, not per
+    case and day)."""
+
+    def __init__(self, session: Session, first: date, last: date) -> None:
+        calendar = workday_calendar(session)
+        self.first = first
+        self.cumulative = [0]
+        day = first
+        while day < last:
+            day += timedelta(days=1)
+            self.cumulative.append(self.cumulative[-1] + calendar.is_workday(day))
+
+    def between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (as ``WorkdayCalendar.workdays_between``)."""
+        if end <= start:
+            return 0
+        return self.cumulative[(end - self.first).days] - self.cumulative[(start - self.first).days]
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def time_to_close(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    lang, w = _lang(lang), WORDS[_lang(lang)]
+    rows = [(code, received, closed_at.astimezone(SHANGHAI).date())
+            for code, received, closed_at, _m in _closed_in_period(session, start, end)]
+    per: dict[str, list[int]] = defaultdict(list)
+    if rows:
+        counter = _WorkdayCounter(session, min(r[1] for r in rows), max(r[2] for r in rows))
+        for code, received, closed_on in rows:
+            per[code].append(counter.between(received, closed_on))
+    names = _category_names(session, lang)
+    everyone = [d for days in per.values() for d in days]
+
+    def row(code: str, label: str, days: list[int]) -> dict:
+        return {"category_code": code, "category": label, "closed": len(days),
+                "average_workdays": round(sum(days) / len(days), 1), "median_workdays": _median(days)}
+
+    table = [row(code, names.get(code, code), days)
+             for code, days in sorted(per.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+    if everyone:
+        table.append(row("all", w["all"], everyone))
+    return Figure("time_to_close", w["t.time_to_close"], (start, end), lang,
+                  [("category_code", "code"), ("category", w["category"]), ("closed", w["closed"]),
+                   ("average_workdays", w["average_workdays"]), ("median_workdays", w["median_workdays"])],
+                  table, "category", ["average_workdays"], unit=w["unit.days"],
+                  notes={"average_workdays": round(sum(everyone) / len(everyone), 1) if everyone else None})
+
+
+def settled_amounts(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    lang, w = _lang(lang), WORDS[_lang(lang)]
+    rows = session.exec(select(Case.category_code, func.count(), func.sum(Case.settled_amount))
+                        .where(_received_in(start, end), Case.settled_amount.is_not(None))
+                        .group_by(Case.category_code)).all()
+    names = _category_names(session, lang)
+    table = []
+    for code, n, total in sorted(rows, key=lambda r: (-(r[2] or 0), r[0])):
+        total = _money(total)
+        table.append({"category_code": code, "category": names.get(code, code), "settled": n,
+                      "settled_total": total, "settled_average": (total / n).quantize(FEN)})
+    count = sum(r["settled"] for r in table)
+    grand = sum((r["settled_total"] for r in table), Decimal("0.00"))
+    if table:
+        table.append({"category_code": "all", "category": w["all"], "settled": count, "settled_total": grand,
+                      "settled_average": (grand / count).quantize(FEN)})
+    return Figure("settled_amounts", w["t.settled_amounts"], (start, end), lang,
+                  [("category_code", "code"), ("category", w["category"]), ("settled", w["settled"]),
+                   ("settled_total", w["settled_total"]), ("settled_average", w["settled_average"])],
+                  table, "category", ["settled_total"], unit=w["unit.yuan"],
+                  notes={"settled_total": str(grand), "settled_cases": count})
+
+
+def mediator_load(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    lang, w = _lang(lang), WORDS[_lang(lang)]
+    open_now = dict(session.exec(select(Case.mediator_user_id, func.count())
+                                 .where(Case.mediator_user_id.is_not(None), Case.status.in_(_OPEN))
+                                 .group_by(Case.mediator_user_id)).all())
+    received = dict(session.exec(select(Case.mediator_user_id, func.count())
+                                 .where(Case.mediator_user_id.is_not(None), _received_in(start, end))
+                                 .group_by(Case.mediator_user_id)).all())
+    closed = Counter(m for _c, _r, _at, m in _closed_in_period(session, start, end) if m is not None)
+    users = session.exec(select(User).where((User.role == Role.MEDIATOR)
+                                            | User.id.in_(set(open_now) | set(received) | set(closed)))).all()
+    maxima = _roster_maxima(session)
+    table = sorted(({"user_id": u.id, "mediator": u.display_name, "open": open_now.get(u.id, 0),
+                     "received": received.get(u.id, 0), "closed": closed.get(u.id, 0),
+                     "max_active": maxima.get(u.id)}
+                    for u in users if u.active or u.id in open_now or u.id in received or u.id in closed),
+                   key=lambda r: (-r["open"], -r["received"], r["mediator"], r["user_id"]))
+    return Figure("mediator_load", w["t.mediator_load"], (start, end), lang,
+                  [("user_id", "user_id"), ("mediator", w["mediator"]), ("open", w["open"]),
+                   ("received", w["received"]), ("closed", w["closed"]), ("max_active", w["max_active"])],
+                  table, "mediator", ["open", "closed"], unit=w["unit.cases"], horizontal=True)
+
+
+def _roster_maxima(session: Session) -> dict[int, int]:
+    try:
+        from ..rosters.models import Mediator  # noqa: PLC0415
+    except ImportError:
+        return {}
+    return dict(session.exec(select(Mediator.user_id, Mediator.max_active_cases)).all())
+
+
+def _money(value) -> Decimal:
+    return Decimal("0.00") if value is None else Decimal(value).quantize(FEN)
+
+
+FIGURES: dict[str, Callable[..., Figure]] = {
+    "by_category": cases_by_category, "by_status": cases_by_status, "by_month": cases_by_month,
+    "time_to_close": time_to_close, "settled_amounts": settled_amounts, "mediator_load": mediator_load,
+}
+
+
+def figure(session: Session, name: str, *, start: date, end: date, lang: str = "zh") -> Figure:
+    build = FIGURES.get(name)
+    if build is None:
+        raise NotFound(f"no figure named '{name}'; the figures are {', '.join(FIGURES)}")
+    check_period(start, end)
+    return build(session, start=start, end=end, lang=lang)
+
+
+def overview(session: Session, *, start: date, end: date, lang: str = "zh") -> dict:
+    check_period(start, end)
+    figures = {name: build(session, start=start, end=end, lang=lang).as_json() for name, build in FIGURES.items()}
+    return {"period": {"start": start, "end": end, "timezone": "Asia/Shanghai"}, "lang": _lang(lang),
+            "figures": figures}
+
+
+# --- CSV and SVG ----------------------------------------------------------------------------------------
+
+def figure_csv(fig: Figure) -> str:
+    """The figure's table as CSV (header of localised labels; amounts with two decimals), with a UTF-8 BOM
+    so that spreadsheet programs open the Chinese text correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([label for _k, label in fig.columns])
+    for row in fig.rows:
+        writer.writerow(["" if row.get(k) is None else _json_value(row.get(k)) for k, _ in fig.columns])
+    return "\ufeff" + out.getvalue()
+
+
+def figure_svg(fig: Figure) -> str:
+    w = WORDS[fig.lang]
+    labels = dict(fig.columns)
+    categories = [str(r[fig.chart_label]) for r in fig.rows]
+    series = [charts.Series(labels[key], [float(r.get(key) or 0) for r in fig.rows]) for key in fig.chart_series]
+    title = f"{fig.title}（{fig.period[0]}—{fig.period[1]}）" if fig.lang == "zh" else \
+        f"{fig.title} ({fig.period[0]} to {fig.period[1]})"
+    fmt = _yuan if fig.unit == w["unit.yuan"] else charts._plain
+    draw = charts.horizontal_bar_chart if fig.horizontal else charts.bar_chart
+    return draw(title=title, categories=categories, series=series, unit=fig.unit, fmt=fmt, empty_text=w["empty"])
+
+
+def _yuan(value: float) -> str:
+    return f"¥{value:,.0f}"
