@@ -242,7 +242,7 @@ def signed_pdf_url(session, document) -> str | None:
 def case_page(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: PageUser,
               week: date | None = None, find: bool = False, mode: str = "onsite",
               duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from")) -> Response:
-    from . import signing_pages
+    from . import court_pages, signing_pages
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     read = cases.to_read(session, case)
@@ -275,6 +275,8 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
                   documents=_documents_context(session, case),
                   signing=signing_pages.progress(session, case, user, language)
                   if user.role not in (Role.COURT, Role.PARTY) else None,
+                  judicial=court_pages.context(session, case, user),
+                  judicial_staff=court_pages.staff_context(session, case, user),
                   **context)
 
 
@@ -491,8 +493,9 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import signing_pages, verification_pages
+    from . import court_pages, signing_pages, verification_pages
 
+    public_router.include_router(court_pages.router)
     public_router.include_router(signing_pages.router)
     public_router.include_router(verification_pages.router)
 

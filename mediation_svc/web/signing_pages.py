@@ -13,7 +13,7 @@ import binascii
 import subprocess
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -92,15 +92,16 @@ def signed_pdf_url(session, document) -> str | None:
     return f"/documents/{document.id}/signed.pdf" if has else None
 
 
-@router.post("/cases/{case_id}/signing", dependencies=[CsrfChecked])
-async def open_signing(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                       tokens: TokensDep, keystore: KeyStoreDep, user: SchedulerPageUser) -> Response:
-    signing = _signing()
-    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    form = await request.form()
-    days = int(form.get("days") or 7)
+def deadline_from(form) -> datetime:
+    days = int(str(form.get("days") or "7")) if str(form.get("days") or "7").isdigit() else 0
     if not 1 <= days <= 60:
         raise InvalidInput("the signing deadline is 1 to 60 days away")
+    return utcnow() + timedelta(days=days)
+
+
+def representatives_from(form, session, case: Case) -> list:
+    """Who signs for each institution party, from the form's rep_<party>_name / _phone / _id fields."""
+    signing = _signing()
     reps = []
     for party in cases.parties_of(session, case.id):
         if party.kind != "institution":
@@ -110,8 +111,18 @@ async def open_signing(request: Request, case_id: int, session: SessionDep, sett
             raise InvalidInput(f"name the representative who signs for {party.name}, with a phone number")
         reps.append(signing.RepresentativeSpec(party_id=party.id, name=name, phone=phone,
                                                id_number=str(form.get(f"rep_{party.id}_id", "")).strip() or None))
+    return reps
+
+
+@router.post("/cases/{case_id}/signing", dependencies=[CsrfChecked])
+async def open_signing(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
+                       tokens: TokensDep, keystore: KeyStoreDep, user: SchedulerPageUser) -> Response:
+    signing = _signing()
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    form = await request.form()
     signing.open_request(session, settings, tokens, keystore, case=case, document_id=str(form.get("document_id", "")),
-                         deadline_at=utcnow() + timedelta(days=days), representatives=reps, actor=user)
+                         deadline_at=deadline_from(form), representatives=representatives_from(form, session, case),
+                         actor=user)
     return redirect(request, f"/cases/{case.id}#h-docs", ok="signing")
 
 

@@ -244,6 +244,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
         bank = next(p for p in session.exec(select(CaseParty).where(CaseParty.case_id == case_id)).all()
                     if p.kind == "institution")
         assert mediator.display_name == top_name and case.status == "in_mediation"
+        case_number = case.number
 
     # -- the mediator drafts with the live preview, saves, finalises and sends for signing --
     med = story.page()
@@ -331,3 +332,45 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.set_viewport_size(PHONE)
     assert court.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(court, "verify-code-phone")
+    court.set_viewport_size(DESKTOP)
+
+    # -- judicial confirmation: the joint application is signed like the agreement, filed, shared, ruled --
+    rep_id = resident_id(birth="19800115", sequence=77)
+    officer.goto(case_url)
+    officer.locator(f"#japp_{bank.id}_name").fill("吴海峰")
+    officer.locator(f"#japp_{bank.id}_phone").fill("13600136000")
+    officer.locator(f"#japp_{bank.id}_id").fill(rep_id)
+    officer.locator("#start-application button[type=submit]").click()
+    officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
+    officer.locator("form.letter input[type=file]").set_input_files(str(tmp_path / "letter.pdf"))
+    officer.locator("form.letter input[name=checked]").check()
+    officer.locator("form.letter button").click()
+    officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
+    sign_on_phone(story, _signing_link(story.sms("signing.link", "13912345678")), "13912345678",
+                  applicant_id[-4:], "applicant-application")
+    sign_on_phone(story, _signing_link(story.sms("signing.link", "13600136000")), "13600136000", rep_id[-4:],
+                  "bank-application")
+    sign_on_phone(story, _signing_link(story.sms("signing.link", mediator_phone)), mediator_phone, "",
+                  "mediator-application")
+    officer.goto(case_url)
+    officer.locator("#apply-seal").click()
+    officer.wait_for_url(re.compile(r".*ok=sealed.*"), wait_until="domcontentloaded")
+    officer.locator("#build-package").click()
+    officer.wait_for_url(re.compile(r".*ok=filed.*"), wait_until="domcontentloaded")
+    officer.locator("#court_user_id").select_option(label="广州市天河区人民法院立案庭")
+    officer.locator("#share").click()
+    officer.wait_for_url(re.compile(r".*ok=shared.*"), wait_until="domcontentloaded")
+
+    court.goto("/dashboard")
+    court.get_by_role("link", name=case_number).click()
+    package = court.request.get(court.locator("#evidence-package").get_attribute("href"))
+    assert package.ok and package.body().startswith(b"PK")  # the ZIP the court files
+    court.locator('input[name=decision][value=confirmed]').check()
+    court.locator("#ruling_number").fill("（2026）粤0106民特123号")
+    story.shot(court, "court-ruling-form")
+    court.locator("#ruling-form button[type=submit]").click()
+    court.wait_for_url(re.compile(r".*ok=ruled.*"), wait_until="domcontentloaded")
+    assert "（2026）粤0106民特123号" in court.locator("#ruling").inner_text()
+    story.shot(court, "court-ruled")
+    with story.db() as session:
+        assert session.get(Case, case_id).status == "confirmed"
