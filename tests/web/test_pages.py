@@ -268,3 +268,20 @@ def test_pages_switch_language_keep_larger_text_and_label_every_field(client, ma
         assert _unlabelled_controls(page.text) == [], url
         assert 'href="#main"' in page.text  # skip link for keyboard users
         assert not re.search(r'(src|href)="(https?:)?//', page.text), url  # everything served locally
+
+
+def test_court_pages_refuse_what_is_not_theirs(client, make_user, make_case, login):
+    officer = make_user("case_officer")
+    court = make_user("court", display_name="某区法院")
+    case = make_case(officer=officer)
+    c = login(court)
+    assert c.get(f"/cases/{case.id}").status_code == 404  # not shared with this court
+    assert c.get(f"/cases/{case.id}/evidence-package.zip").status_code == 404
+    login(officer)
+    page = client.get(f"/cases/{case.id}").text
+    ruled = client.post(f"/cases/{case.id}/ruling", data={
+        "csrf_token": csrf_of(page), "decision": "confirmed", "ruling_number": "（2026）粤0106民特1号",
+        "ruling_date": "2026-11-20", "court_name": "某区法院"})
+    assert ruled.status_code == 403  # only a court records its ruling
+    early = client.post(f"/cases/{case.id}/judicial/package", data={"csrf_token": csrf_of(page)})
+    assert early.status_code == 404  # no application yet: nothing to package
