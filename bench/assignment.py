@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -184,22 +185,25 @@ def run(db_url: str, runs: int, rng: random.Random) -> dict:
     with engine.connect() as conn:
         open_ids = [r[0] for r in conn.execute(text("SELECT id FROM cases WHERE status = 'in_mediation' LIMIT 5000"))]
     sample = [rng.choice(open_ids) for _ in range(runs)]
-    timings, sizes = [], []
+    timings, cpu, sizes = [], [], []
+    load_before = os.getloadavg()
     with Session(engine) as session:
         for warm in sample[:10]:  # warm the plan and buffer caches
             rank_candidates(session, case=session.get(Case, warm))
             session.rollback()
         for case_id in sample:
             case = session.get(Case, case_id)
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             result = rank_candidates(session, case=case)
             timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
             sizes.append(len(result.ranked) + len(result.rejected))
             session.rollback()
             session.expunge_all()
     engine.dispose()
     return {"median_ms": statistics.median(timings), "p95_ms": percentile(timings, 0.95),
-            "candidates_median": statistics.median(sizes), "runs": runs}
+            "cpu_median_ms": statistics.median(cpu), "candidates_median": statistics.median(sizes), "runs": runs,
+            "load": (load_before, os.getloadavg())}
 
 
 def main() -> None:
@@ -230,7 +234,10 @@ def main() -> None:
                   f"history {timings['history']:.1f}s)")
         result = run(db_url, args.runs, rng)
         print(f"rank candidates for a case: median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms "
-              f"({result['runs']} runs, median {result['candidates_median']:.0f} candidates per case)")
+              f"({result['runs']} runs, median {result['candidates_median']:.0f} candidates per case; "
+              f"client CPU median {result['cpu_median_ms']:.1f} ms)")
+        before, after = result["load"]
+        print(f"machine load average (1 min) before {before[0]:.2f}, after {after[0]:.2f} on {os.cpu_count()} CPUs")
     finally:
         if not args.keep:
             drop_database(args.url)

@@ -137,23 +137,20 @@ def _candidates(session: Session, rows, *, profile: policy.CaseProfile, current_
     lapsed = [r[0] for r in rows if r[-1] is not None and r[-1] < today]  # certification_valid_until
     expired = _expired_names(session, lapsed, today)
     # The lists as far as the policy reads them (see the module docstring).
-    category = frozenset((profile.category_code,))
-    wanted, putonghua = frozenset((profile.language,)), frozenset((PUTONGHUA,))
-    city = frozenset((profile.city,)) if profile.city else frozenset()
     nothing = frozenset()
-    result = []
-    for (mid, uid, name, background, years, has_category, speaks_wanted, speaks_putonghua, serves_city, remote,
-         maximum, active, status, last, valid_until) in rows:
-        result.append(policy.Candidate(
-            mediator_id=mid, user_id=uid, name=name, background=background, years_of_practice=years,
-            specialties=category if has_category else nothing,
-            languages=(wanted if speaks_wanted else nothing) | (putonghua if speaks_putonghua else nothing),
-            cities=city if serves_city else nothing, remote_capable=bool(remote), max_active_cases=maximum,
-            active_cases=active, status=status, last_assigned_at=last, certification_valid_until=valid_until,
-            expired_certifications=expired.get(mid, ()), ties=tuple(ties.get(mid, ())),
-            recused_from_case=mid in recused, current_on_case=uid == current_user_id,
-            busy_minutes=busy.get(uid, 0)))
-    return result
+    specialties = {True: frozenset((profile.category_code,)), False: nothing}
+    cities = {True: frozenset((profile.city,)) if profile.city else nothing, False: nothing}
+    languages = {(wanted, putonghua): frozenset(name for name, has in ((profile.language, wanted),
+                                                                       (PUTONGHUA, putonghua)) if has)
+                 for wanted in (True, False) for putonghua in (True, False)}
+    make = policy.Candidate
+    # Positional, in the order of policy.Candidate's fields: this loop runs once per candidate.
+    return [make(mid, uid, name, background, years, specialties[bool(has_category)],
+                 languages[bool(speaks_wanted), bool(speaks_putonghua)], cities[bool(serves_city)], bool(remote),
+                 maximum, active, status, last, valid_until, expired.get(mid, ()), tuple(ties.get(mid, ())),
+                 mid in recused, uid == current_user_id, busy.get(uid, 0))
+            for (mid, uid, name, background, years, has_category, speaks_wanted, speaks_putonghua, serves_city,
+                 remote, maximum, active, status, last, valid_until) in rows]
 
 
 def _context(session: Session, now: datetime, user_ids: list[int]):

@@ -376,15 +376,15 @@ class RankingPolicy:
         rules = self.exclusions
         today = ctx.today
         for c in candidates:
-            reasons = [e for rule in rules if (e := rule(case, c, today)) is not None]
-            if reasons:
-                rejected.append(Rejected(c, reasons))
+            for rule in rules:
+                if rule(case, c, today) is not None:
+                    rejected.append(Rejected(c, exclusions_for(case, c, today, rules)))
+                    break
             else:
                 total = 0.0
                 for fn, weight in scorers:
                     total += fn(case, c, ctx) * weight
-                total = round(total, 2)
-                ranked.append(Ranked(c, total, partial(self.explain, case, c, ctx)))
+                ranked.append(Ranked(c, round(total, 2), partial(self.explain, case, c, ctx)))
         ranked.sort(key=rotation_order)
         rejected.sort(key=lambda r: r.candidate.mediator_id)
         return ranked, rejected
