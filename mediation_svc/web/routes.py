@@ -493,9 +493,10 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import court_pages, signing_pages, verification_pages
+    from . import court_pages, signing_pages, statistics_pages, verification_pages
 
     public_router.include_router(court_pages.router)
+    public_router.include_router(statistics_pages.router)
     public_router.include_router(signing_pages.router)
     public_router.include_router(verification_pages.router)
 

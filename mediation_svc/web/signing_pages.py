@@ -86,9 +86,12 @@ def progress(session, case: Case, user, language: str) -> dict:
 
 
 def signed_pdf_url(session, document) -> str | None:
-    from ..signing.models import SignedRevision
+    from ..signing.models import SignedRevision, SigningRequest
 
-    has = session.exec(select(SignedRevision.id).where(SignedRevision.document_id == document.id)).first()
+    # Only a completed request makes "the signed document" (signing.service.signed_pdf); ask for its id only.
+    has = session.exec(select(SignedRevision.id).join(SigningRequest, SigningRequest.id == SignedRevision.request_id)
+                       .where(SignedRevision.document_id == document.id,
+                              SigningRequest.status == "completed")).first()
     return f"/documents/{document.id}/signed.pdf" if has else None
 
 
@@ -335,7 +338,11 @@ def sign_confirm(request: Request, session: SessionDep, settings: SettingsDep, t
         pdf = signing.current_pdf(session, signing.signer_session(session, tokens, session_token=token)[0])
         pages = [base64.b64encode(p).decode() for p in pdf_pages_png(pdf)]
         return render(request, "sign_document.html", status_code=422, view=view, pages=pages, error=problem)
-    signed = signing.signed_pdf(session, document_id=session.get(Document, _document_of(session, view)).id)
+    from ..signing.models import SigningRequest
+
+    # The file as it now stands, this signature included; the agreement takes effect once every signer
+    # and the center's seal are on it (the parties can download that final file from their case page).
+    signed = signing.current_pdf(session, session.get(SigningRequest, view["request_id"]))
     response = render(request, "sign_message.html", message=t("sign.done"), kind="done",
                       signed_pdf=base64.b64encode(signed).decode() if signed else None,
                       file_name=f"{view['case_number']}-signed.pdf")
@@ -343,10 +350,6 @@ def sign_confirm(request: Request, session: SessionDep, settings: SettingsDep, t
     return response
 
 
-def _document_of(session, view: dict) -> str:
-    from ..signing.models import SigningRequest
-
-    return session.get(SigningRequest, view["request_id"]).document_id
 
 
 # Registered last: /sign/session must not be taken for a link token.

@@ -285,3 +285,24 @@ def test_court_pages_refuse_what_is_not_theirs(client, make_user, make_case, log
     assert ruled.status_code == 403  # only a court records its ruling
     early = client.post(f"/cases/{case.id}/judicial/package", data={"csrf_token": csrf_of(page)})
     assert early.status_code == 404  # no application yet: nothing to package
+
+
+def test_statistics_page_embeds_charts_with_csv_for_staff_only(client, make_user, make_case, login):
+    officer = make_user("case_officer")
+    make_case(officer=officer)
+    make_case(officer=officer, category_code="insurance_claim")
+    c = login(officer)
+    page = c.get("/statistics")
+    assert page.status_code == 200
+    charts = re.findall(r'<img src="(/statistics/(\w+)\.svg\?[^"]+)"', page.text)
+    assert {name for _, name in charts} == {"by_category", "by_status", "by_month", "time_to_close",
+                                             "settled_amounts", "mediator_load"}
+    svg = c.get(charts[0][0].replace("&amp;", "&"))
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
+    csv_url = re.search(r'href="(/statistics/by_category\.csv\?[^"]+)"', page.text).group(1).replace("&amp;", "&")
+    csv = c.get(csv_url)
+    assert csv.status_code == 200 and "保险理赔" in csv.text and ",2" in csv.text  # both cases counted
+    assert c.get("/statistics?start=2026-12-01&end=2026-01-01").status_code == 422  # reversed period
+
+    mediator = make_user("mediator")
+    assert login(mediator).get("/statistics").status_code == 403

@@ -374,3 +374,9 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     story.shot(court, "court-ruled")
     with story.db() as session:
         assert session.get(Case, case_id).status == "confirmed"
+
+    # -- the center's statistics: server-made SVG charts that the browser actually draws --
+    officer.goto("/statistics")
+    officer.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)")
+    assert officer.locator("img.chart").count() == 6
+    story.shot(officer, "statistics")
