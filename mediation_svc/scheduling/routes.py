@@ -88,6 +88,14 @@ def create_room(venue_id: int, data: RoomIn, session: SessionDep, user: StaffUse
     return room_read(service.create_room(session, venue=venue, data=data, actor=actor_of(user)))
 
 
+@router.post("/rooms/{room_id}/closures", status_code=201)
+def close_room(room_id: int, data: TimeOffIn, session: SessionDep, user: StaffUser) -> dict:
+    room = service.get_or_404(session, Room, room_id, "room")
+    off = service.close_room(session, room=room, data=data, actor=actor_of(user))
+    return {"id": off.id, "room_id": room.id, "starts_at": off.starts_at, "ends_at": off.ends_at,
+            "reason": off.reason}
+
+
 # --- working hours and leave ----------------------------------------------------------------------------------------
 
 def _self_or_staff(session, user: User, user_id: int) -> User:

@@ -93,6 +93,16 @@ def add_time_off(session: Session, *, user: User, data: TimeOffIn, actor: str) -
     return off
 
 
+def close_room(session: Session, *, room: Room, data: TimeOffIn, actor: str) -> TimeOff:
+    """A room out of use for a while (works, an exam); sessions already booked there are left to the officer."""
+    off = TimeOff(room_id=room.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
+    session.add(off)
+    session.flush()
+    record(session, actor=actor, action="room.closed", subject=f"room:{room.id}",
+           payload={"starts_at": data.starts_at, "ends_at": data.ends_at, "reason": data.reason})
+    return off
+
+
 def default_hours(settings: Settings) -> dict[int, list[tuple[time, time]]]:
     return slot_policy.every_weekday(slot_policy.parse_hours(settings.scheduling_default_hours))
 

@@ -135,3 +135,39 @@ class _RecordingMailer:
 
     def send(self, message: OutboxMessage) -> None:
         self.sent.append(message)
+
+
+def test_two_dispatchers_at_once_send_each_message_once(engine, settings):
+    """Two dispatcher processes (threads on separate connections, released together) share the queue: each
+    claims a batch in its own transaction (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    import threading
+
+    with unit_of_work(engine) as session:
+        for i in range(30):
+            enqueue(session, kind="session.reminder_1h", channel=Channel.SMS, recipient=f"1380013{i:04d}",
+                    body=f"提醒 {i}")
+    now = utcnow() + timedelta(seconds=1)
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    class Gateway:
+        def send(self, *, phone: str, text: str) -> None:
+            with lock:
+                sent.append(phone)
+
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def run() -> None:
+        barrier.wait()
+        reports.append(dispatch_due(engine, settings, transports=Transports(email=None, sms=Gateway()), now=now,
+                                    batch_size=20))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(reports) == 2
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 30  # nobody twice, nobody forgotten
+    assert sorted(i for r in reports for i in r.sent) == sorted(m.id for m in fetch(engine, select(OutboxMessage)))

@@ -98,3 +98,20 @@ def test_slots_are_for_schedulers_only(client, auth, world, make_user):
     bad = client.get(f"/api/v1/cases/{world.case.id}/session-slots", headers=auth(world.officer),
                      params={"from": "2027-01-10", "to": "2027-01-01"})
     assert bad.status_code == 422
+
+
+def test_a_closed_room_is_neither_offered_nor_bookable(client, auth, world, engine, make_user):
+    day = workday_ahead()
+    single = make_venue(engine, rooms=1, name="珠海调解室")
+    room = single.rooms[0]
+    closure = {"starts_at": iso(day, 0), "ends_at": iso(day, 13), "reason": "消防检修"}
+    assert client.post(f"/api/v1/rooms/{room}/closures", json=closure,
+                       headers=auth(make_user("party"))).status_code == 403
+    assert client.post(f"/api/v1/rooms/{room}/closures", json=closure,
+                       headers=auth(world.officer)).status_code == 201
+    body = slots(client, auth, world.officer, world.case.id, mode="onsite", duration=60, limit=1, venue_id=single.id,
+                 **{"from": day.isoformat(), "to": day.isoformat()})
+    assert starts(body) == [at(day, 13, 30)]
+    refused = client.post(f"/api/v1/cases/{world.case.id}/sessions", headers=auth(world.officer),
+                          json={"mode": "onsite", "starts_at": iso(day, 10), "duration_minutes": 60, "room_id": room})
+    assert refused.status_code == 422 and "消防检修" in refused.json()["detail"]
