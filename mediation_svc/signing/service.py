@@ -182,7 +182,14 @@ def current_pdf(session: Session, request: SigningRequest) -> bytes:
 
 
 def signed_pdf(session: Session, *, document_id: str) -> bytes | None:
-    revision = latest_revision(session, document_id)
+    """The newest revision from a completed request (B-LTA, or a later archive timestamp); None until then.
+
+    Revisions of a request that was declined, voided or expired part-way are kept as evidence but are not
+    "the signed agreement"."""
+    revision = session.exec(
+        select(SignedRevision).join(SigningRequest, SigningRequest.id == SignedRevision.request_id)
+        .where(SignedRevision.document_id == document_id, SigningRequest.status == RequestStatus.COMPLETED.value)
+        .order_by(SignedRevision.sequence.desc()).limit(1)).first()
     return revision.pdf if revision is not None else None
 
 
@@ -193,8 +200,10 @@ def signing_events(session: Session, *, document_id: str) -> list[dict[str, Any]
     events = []
     for row in rows:
         participant = session.get(SigningParticipant, row.participant_id) if row.participant_id else None
+        request = session.get(SigningRequest, row.request_id)
         events.append({
             "sequence": row.sequence, "kind": row.kind, "request_id": row.request_id,
+            "request_status": request.status,
             "participant_id": row.participant_id, "signer": participant.name if participant else None,
             "role": participant.role_label if participant else None, "at": row.created_at,
             "sha256_before": row.sha256_before, "sha256_after": row.sha256_after, "cert_serial": row.cert_serial,

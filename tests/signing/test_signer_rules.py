@@ -208,6 +208,12 @@ def test_unreachable_tsa_stops_signing_and_commits_nothing(world, app):
     assert world.revisions() == [] and world.request().revision == 0
     assert world.participant("person").status == "pending"
     assert signer.confirm().status_code == 200  # the same session signs once the TSA answers
+    # one signature of an unfinished request is evidence, not "the signed agreement"
+    with Session(world.engine) as s:
+        document_id = world.request().document_id
+        assert service.signed_pdf(s, document_id=document_id) is None
+        (event,) = service.signing_events(s, document_id=document_id)
+        assert event["request_status"] == "open" and event["evidence"]["signer"]["name"] == "陈秀兰"
 
 
 def test_crash_after_the_pdf_is_made_leaves_the_previous_revision(world, monkeypatch):

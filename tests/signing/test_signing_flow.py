@@ -23,7 +23,7 @@ from mediation_svc.cases.service import intake_case
 from mediation_svc.db import unit_of_work
 from mediation_svc.documents.models import Document
 from mediation_svc.pki import hierarchy
-from mediation_svc.signing import pades
+from mediation_svc.signing import pades, service
 
 from ..factories import intake_payload, resident_id
 from .conftest import byte_range_digest, openssl_ts_verify, pdfsig
@@ -123,6 +123,7 @@ def test_request_completes_and_moves_document_and_case(flow):
         assert s.get(Document, flow["document_id"]).status == "signed"
         assert s.get(Case, flow["case_id"]).status == "signed"
         assert verify_chain(s).ok
+        assert service.signed_pdf(s, document_id=flow["document_id"]) == flow["pdf"]
 
 
 def test_final_file_validates_with_pyhanko(flow, keystore):
