@@ -492,6 +492,9 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
         signatures = list(reader.embedded_signatures)
     except (PdfReadError, Exception) as exc:  # noqa: BLE001 - any parse failure is a FORMAT_FAILURE report
         report.errors.append(f"the file cannot be read as a PDF: {type(exc).__name__}: {str(exc)[:300]}")
+        problem = _tail_problem(pdf, 0)
+        if problem:
+            report.errors.append(problem)
         _overall(report)
         return report
     _read_dss(reader, facts)

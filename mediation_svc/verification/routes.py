@@ -26,10 +26,12 @@ class ReportFormat(StrEnum):
 
 @router.post("", response_model=VerificationReport, summary="Verify a signed PDF (ETSI EN 319 102-1 report)",
              responses={200: {"content": {"application/pdf": {}, attestation.REPORT_MEDIA_TYPE: {}}}})
-def verify(session: SessionDep, keystore: KeyStoreDep, file: Annotated[UploadFile, File(description="the PDF")],
+def verify(request: Request, session: SessionDep, keystore: KeyStoreDep,
+           file: Annotated[UploadFile, File(description="the PDF")],
            format: Annotated[ReportFormat, Query(description="json, pdf or jws")] = ReportFormat.JSON):
     data = file.file.read(service.MAX_BYTES + 1)
-    report = service.verify_upload(session, keystore, data=data, file_name=file.filename)
+    report = service.verify_upload(session, keystore, data=data, file_name=file.filename,
+                                   address=client_address(request))
     if format == ReportFormat.PDF:
         return Response(render_report_pdf(report), media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="verification-report.pdf"'})

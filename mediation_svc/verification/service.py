@@ -31,6 +31,10 @@ MAX_BYTES = 20 * 1024 * 1024
 CODE_BUCKET = "verify-code"
 CODE_LOOKUPS_PER_WINDOW = 30
 CODE_WINDOW = timedelta(minutes=15)
+# Verification is CPU work for anyone without a login: bound it per address (a court verifies a handful).
+VERIFY_BUCKET = "verify-upload"
+VERIFICATIONS_PER_WINDOW = 120
+VERIFY_WINDOW = timedelta(minutes=10)
 
 
 class EmptyUpload(DomainError):
@@ -67,7 +71,14 @@ def verify_bytes(keystore: KeyStore, *, data: bytes, file_name: str | None) -> V
         raise NotAPdfUpload(str(exc)) from None
 
 
-def verify_upload(session: Session, keystore: KeyStore, *, data: bytes, file_name: str | None) -> VerificationReport:
+def verify_upload(session: Session, keystore: KeyStore, *, data: bytes, file_name: str | None,
+                  address: str | None = None) -> VerificationReport:
+    """The full report with its registry section; with ``address``, rate-limited per client address."""
+    if address is not None:
+        throttle.ensure_allowed(session, bucket=VERIFY_BUCKET, key=address, limit=VERIFICATIONS_PER_WINDOW,
+                                window=VERIFY_WINDOW, message="Too many verifications from this address; "
+                                                              "try again later.")
+        throttle.count_attempt(session, bucket=VERIFY_BUCKET, key=address)
     report = verify_bytes(keystore, data=data, file_name=file_name)
     report.registry = registry_for(session, report.file_sha256)
     return report

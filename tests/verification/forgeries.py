@@ -97,8 +97,13 @@ def shrink_byte_range(pdf: bytes) -> bytes:
     return pdf[:match.start()] + text + pdf[match.end():]
 
 
-def truncate(pdf: bytes, keep: float = 0.7) -> bytes:
-    return pdf[: int(len(pdf) * keep)]
+def truncate(pdf: bytes, cut: int = 3000) -> bytes:
+    """Cut the file inside its last revision (a cut that falls exactly on a revision boundary leaves an
+    earlier, complete revision: a different file, not a truncated one)."""
+    last_start = pdf.rfind(b"%%EOF", 0, len(pdf) - 8) + len(b"%%EOF")
+    if len(pdf) - cut <= last_start:
+        raise AssertionError("the last revision is shorter than the cut")
+    return pdf[: len(pdf) - cut]
 
 
 def append_after_eof(pdf: bytes, junk: bytes = b"\n% appended after the end\n1 0 obj (x) endobj\n") -> bytes:

@@ -75,6 +75,9 @@ def test_truncated_file_fails(signed_lta, root_cert):
     report, outcome = verdict(forgeries.truncate(signed_lta), root_cert)
     assert outcome == ("TOTAL_FAILED", "FORMAT_FAILURE")
     assert any("truncated" in e for e in report.errors)
+    # cut anywhere in the last part of the file: never a pass
+    for cut in (1, 17, 500, 2500):
+        assert verdict(signed_lta[:-cut], root_cert)[1][0] == "TOTAL_FAILED"
 
 
 def test_bytes_after_the_end_fail(signed_lta, root_cert):

@@ -152,3 +152,11 @@ def test_fuzzed_uploads_never_cause_a_server_error(client, fuzz_seed):
             assert r.headers["content-type"].startswith("application/problem+json")
 
     check()
+
+
+def test_verifications_are_rate_limited_per_address(client, monkeypatch):
+    from mediation_svc.verification import service
+
+    monkeypatch.setattr(service, "VERIFICATIONS_PER_WINDOW", 3)
+    statuses = [post(client, b"%PDF-1.7\nnot really").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
