@@ -20,7 +20,8 @@ from jose import jws
 
 MANIFEST = "manifest.json"
 MANIFEST_JWS = "manifest.jws"
-# A fixed time inside the ZIP entries, so the same files always make the same bytes.
+# A fixed time inside the ZIP entries, so the same files always make the same entries (the JWS itself
+# differs between builds: ECDSA signatures are randomised).
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
 

@@ -130,3 +130,17 @@ def test_mask_id():
     assert mask_id("440106195803121235") == "440***********1235"
     assert mask_id("440***********1234") == "440***********1234"
     assert mask_id(None) is None
+
+
+def test_archive_renewal_keeps_the_verdict(signed_lta, keystore, root_cert):
+    """Years later the file carries a second document timestamp (pades.retimestamp): still TOTAL_PASSED."""
+    from mediation_svc.pki.tsa import make_timestamper
+    from mediation_svc.signing import pades
+
+    from .conftest import context
+
+    renewed = pades.retimestamp(signed_lta, timestamper=make_timestamper(keystore), context=context(keystore))
+    report, outcome = verdict(renewed, root_cert)
+    assert outcome == ("TOTAL_PASSED", None), report.summary
+    assert [s.kind for s in report.signatures].count("document_timestamp") == 2
+    assert all(s.pades_level == "B-LTA" for s in report.signatures if s.kind == "signature")
