@@ -125,7 +125,8 @@ def _read_dss(reader: PdfFileReader, facts: _FileFacts) -> None:
 def _tail_problem(pdf: bytes, covered_end: int) -> str | None:
     """Bytes that belong to no revision: a truncated file, or data appended after the last %%EOF."""
     if covered_end > len(pdf):
-        return f"the file is truncated: a signature covers bytes up to {covered_end}, the file has {len(pdf)}"
+        return f"a signature's byte range ends at byte {covered_end} but the file has {len(pdf)} bytes: the file " \
+               f"was truncated or rewritten after signing"
     last = pdf.rfind(EOF_MARKER)
     if last < 0:
         return "the file has no end-of-file marker (%%EOF): it is truncated or not a complete PDF"
