@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from ..accounts import models as _accounts  # noqa: F401 - recipient_user_id refers to its table
 from ..db import UTCDateTime, utcnow
 
 
