@@ -80,18 +80,21 @@ def _candidate_columns(session: Session, profile: policy.CaseProfile) -> tuple:
             json_list_has(session, Mediator.languages, profile.language),
             json_list_has(session, Mediator.languages, PUTONGHUA),
             json_list_has(session, Mediator.cities, profile.city),
+            Mediator.id.in_(select(RecusalRequest.mediator_id).where(  # granted recusals from this case
+                RecusalRequest.case_id == profile.case_id, RecusalRequest.status == RecusalStatus.GRANTED)),
             Mediator.remote_capable, Mediator.max_active_cases, Mediator.active_cases, Mediator.status,
             Mediator.last_assigned_at, Mediator.certification_valid_until)
 
 
-def _candidate_filter(session: Session, category_code: str, pool_id: int | None):
+def _candidate_filter(category_code: str, pool_id: int | None):
     if pool_id is not None:
         return Mediator.id.in_(select(PoolMember.mediator_id).where(PoolMember.pool_id == pool_id))
     serving = (select(PoolCategory.pool_id).join(Pool, Pool.id == PoolCategory.pool_id)
                .where(PoolCategory.category_code == category_code, Pool.active))
-    if session.exec(serving.limit(1)).first() is None:
-        return None  # no pool serves this category: every mediator is a candidate
-    return Mediator.id.in_(select(PoolMember.mediator_id).where(PoolMember.pool_id.in_(serving)))
+    # The members of the active pools serving the category; every mediator when no pool serves it. In the
+    # same statement (the EXISTS is evaluated once), to save a round trip to the database.
+    return or_(Mediator.id.in_(select(PoolMember.mediator_id).where(PoolMember.pool_id.in_(serving))),
+               ~sa.exists(serving))
 
 
 def _ties(session: Session, profile: policy.CaseProfile, mediator_ids=None) -> dict[int, list[policy.Tie]]:
@@ -113,18 +116,20 @@ def _ties(session: Session, profile: policy.CaseProfile, mediator_ids=None) -> d
     return ties
 
 
-def _recused_ids(session: Session, case_id: int) -> set[int]:
-    return set(session.exec(select(RecusalRequest.mediator_id).where(
-        RecusalRequest.case_id == case_id, RecusalRequest.status == RecusalStatus.GRANTED)).all())
-
-
 def _expired_names(session: Session, mediator_ids: list[int], today: date) -> dict[int, tuple[str, ...]]:
     if not mediator_ids:
         return {}
+    query = select(MediatorCertification.mediator_id, MediatorCertification.name, MediatorCertification.expires_on)
+    if len(mediator_ids) <= 20:
+        query = query.where(MediatorCertification.mediator_id.in_(mediator_ids))
+    else:  # many: every lapsed mediator's certificates, rather than binding hundreds of ids
+        query = query.join(Mediator, Mediator.id == MediatorCertification.mediator_id).where(
+            Mediator.certification_valid_until < today)
+    wanted = set(mediator_ids)
     certs: dict[int, list] = defaultdict(list)
-    for mid, name, expires in session.exec(
-            select(MediatorCertification.mediator_id, MediatorCertification.name, MediatorCertification.expires_on)
-            .where(MediatorCertification.mediator_id.in_(mediator_ids))).all():
+    for mid, name, expires in session.exec(query).all():
+        if mid not in wanted:
+            continue
         certs[mid].append((name, expires))
     return {mid: tuple(policy.expired_certifications(rows, today)) for mid, rows in certs.items()}
 
@@ -133,7 +138,6 @@ def _candidates(session: Session, rows, *, profile: policy.CaseProfile, current_
                 today: date, busy: dict[int, int]) -> list[policy.Candidate]:
     ids = [r[0] for r in rows]
     ties = _ties(session, profile, ids if len(ids) <= 1 else None)
-    recused = _recused_ids(session, profile.case_id)
     lapsed = [r[0] for r in rows if r[-1] is not None and r[-1] < today]  # certification_valid_until
     expired = _expired_names(session, lapsed, today)
     # The lists as far as the policy reads them (see the module docstring).
@@ -148,9 +152,9 @@ def _candidates(session: Session, rows, *, profile: policy.CaseProfile, current_
     return [make(mid, uid, name, background, years, specialties[bool(has_category)],
                  languages[bool(speaks_wanted), bool(speaks_putonghua)], cities[bool(serves_city)], bool(remote),
                  maximum, active, status, last, valid_until, expired.get(mid, ()), tuple(ties.get(mid, ())),
-                 mid in recused, uid == current_user_id, busy.get(uid, 0))
+                 bool(recused), uid == current_user_id, busy.get(uid, 0))
             for (mid, uid, name, background, years, has_category, speaks_wanted, speaks_putonghua, serves_city,
-                 remote, maximum, active, status, last, valid_until) in rows]
+                 recused, remote, maximum, active, status, last, valid_until) in rows]
 
 
 def _context(session: Session, now: datetime, user_ids: list[int]):
@@ -169,10 +173,7 @@ def rank_candidates(session: Session, *, case: Case, pool_id: int | None = None,
     """Every candidate for the case, ranked, and those excluded with their reasons."""
     now = now or utcnow()
     profile = case_profile(session, case)
-    query = sa.select(*_candidate_columns(session, profile))
-    condition = _candidate_filter(session, case.category_code, pool_id)
-    if condition is not None:
-        query = query.where(condition)
+    query = sa.select(*_candidate_columns(session, profile)).where(_candidate_filter(case.category_code, pool_id))
     rows = session.connection().execute(query).all()
     ctx, window, busy = _context(session, now, [r[1] for r in rows])
     candidates = _candidates(session, rows, profile=profile, current_user_id=case.mediator_user_id,
