@@ -306,3 +306,21 @@ def test_statistics_page_embeds_charts_with_csv_for_staff_only(client, make_user
 
     mediator = make_user("mediator")
     assert login(mediator).get("/statistics").status_code == 403
+
+
+def test_cookies_are_secure_when_the_public_address_is_https(app, make_user):
+    from fastapi.testclient import TestClient
+
+    officer = make_user("case_officer")
+    app.state.settings = app.state.settings.model_copy(update={"public_base_url": "https://mediation.example.org"})
+    with TestClient(app, base_url="https://mediation.example.org") as client:
+        page = client.get("/login")
+        csrf_cookie = next(h for h in page.headers.get_list("set-cookie") if h.startswith("msvc_csrf="))
+        assert "Secure" in csrf_cookie and "HttpOnly" in csrf_cookie and "SameSite=strict" in csrf_cookie
+        response = client.post("/login", data={"username": officer.username, "password": PASSWORD,
+                                               "csrf_token": csrf_of(page.text)},
+                               headers={"Origin": "https://mediation.example.org"}, follow_redirects=False)
+        assert response.status_code == 303
+        session_cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("msvc_session="))
+        assert "Secure" in session_cookie and "HttpOnly" in session_cookie
+        assert client.get("/dashboard").status_code == 200
