@@ -47,6 +47,7 @@ from ..pki.tsa import to_asn1_cert, to_asn1_key
 # Private, non-critical extension: SHA-256 of the signing event's evidence record (UUID arc, X.667).
 EVIDENCE_DIGEST_OID = x509.ObjectIdentifier("2.25.196034452727342396522519436651744300167")
 MD = "sha256"
+SIGNATURE_BYTES_RESERVED = 16384  # DER bytes of the CMS placeholder (twice that in hex in the file)
 
 
 class SigningFailed(RuntimeError):
@@ -169,7 +170,10 @@ def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field:
     style = _appearance(appearance_png)
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=spec,
                                    stamp_style=style)
-    out = pdf_signer.sign_pdf(writer, existing_fields_only=False)
+    # A fixed reservation skips pyHanko's size-estimating dry run (a second CMS signature and a second
+    # timestamp request per signature): the CMS with our 3-certificate chain and the RFC 3161 token is
+    # about 5 KB; an HSM seal embedding its root stays far below the reservation too.
+    out = pdf_signer.sign_pdf(writer, existing_fields_only=False, bytes_reserved=SIGNATURE_BYTES_RESERVED)
     return out.getvalue()
 
 
