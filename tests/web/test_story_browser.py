@@ -380,3 +380,5 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)")
     assert officer.locator("img.chart").count() == 6
     story.shot(officer, "statistics")
+    officer.set_viewport_size(PHONE)
+    assert officer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
