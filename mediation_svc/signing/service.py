@@ -465,8 +465,7 @@ def request_code(session: Session, settings: Settings, tokens: TokenService, key
                                               code=code)
     participant.otp_expires_at = now + identity.OTP_LIFETIME
     participant.otp_sent_at = now
-    participant.otp_sends += 1
-    participant.otp_failures = 0
+    participant.otp_sends += 1  # wrong tries are not reset by a new code: 5 per link, whatever was resent
     session.add(participant)
     enqueue(session, kind="signing.otp", channel=Channel.SMS, recipient=participant.phone,
             recipient_name=participant.name, recipient_user_id=participant.user_id,
