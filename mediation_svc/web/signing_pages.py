@@ -83,7 +83,6 @@ def progress(session, case: Case, user, language: str) -> dict:
         "awaiting_letters": request is not None and request.status == "awaiting_authorisation",
         "seal_ready": staff and request is not None and request.status == "open" and seal is not None
         and seal["status"] == "pending",
-        "default_days": 7,
     }
 
 

@@ -337,9 +337,9 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     # -- judicial confirmation: the joint application is signed like the agreement, filed, shared, ruled --
     rep_id = resident_id(birth="19800115", sequence=77)
     officer.goto(case_url)
-    officer.locator(f"#japp_{bank.id}_name").fill("吴海峰")
-    officer.locator(f"#japp_{bank.id}_phone").fill("13600136000")
-    officer.locator(f"#japp_{bank.id}_id").fill(rep_id)
+    officer.locator(f"#japp_rep_{bank.id}_name").fill("吴海峰")
+    officer.locator(f"#japp_rep_{bank.id}_phone").fill("13600136000")
+    officer.locator(f"#japp_rep_{bank.id}_id").fill(rep_id)
     officer.locator("#start-application button[type=submit]").click()
     officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
     officer.locator("form.letter input[type=file]").set_input_files(str(tmp_path / "letter.pdf"))
