@@ -125,6 +125,14 @@ def test_code_resend_is_throttled_expires_and_needs_the_id(world):
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
     with Session(world.engine) as s:  # the code is a secret: never in the audit log
         assert not any(code in e.payload for e in s.exec(select(AuditEntry)).all())
+    # a fresh code (after the resend gap) does not give the wrong tries back
+    with unit_of_work(world.engine) as s:
+        s.execute(update(SigningParticipant).where(SigningParticipant.id == world.participant("person").id)
+                  .values(otp_sent_at=utcnow() - dt.timedelta(minutes=2)))
+    assert client.post("/api/v1/sign/code", json={"link": link}).status_code == 200
+    again = client.post("/api/v1/sign/verify", json={"link": link, "code": code_from_sms(world.engine, "陈秀兰"),
+                                                     "id_last4": "9999"})
+    assert again.status_code == 401 and again.json()["attempts_left"] == 3
 
 
 def test_expired_or_foreign_links_are_refused(world, app):
