@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
@@ -29,10 +30,8 @@ from ..security.roles import Role
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth
 from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPageUser, StaffPageUser
-from .render import TEXT_COOKIE, env, finish, redirect, render, safe_next
 from .i18n import translator
-from .render import language_of
-from pathlib import Path
+from .render import TEXT_COOKIE, language_of, redirect, render, safe_next
 
 STATIC_DIR = Path(__file__).parent / "static"
 

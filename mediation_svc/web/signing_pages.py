@@ -9,8 +9,8 @@ that the page keeps in an HttpOnly, SameSite=Strict cookie limited to /sign.
 from __future__ import annotations
 
 import base64
-import hashlib
 import binascii
+import hashlib
 import subprocess
 import tempfile
 import time
@@ -27,9 +27,9 @@ from sqlmodel import select
 from ..cases import service as cases
 from ..cases.models import Case
 from ..db import utcnow
-from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, actor_of, client_address
+from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..documents.models import Document
-from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ..errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from ..security.roles import Role
 from . import auth
 from .auth import CsrfChecked, PageUser, SchedulerPageUser, StaffPageUser

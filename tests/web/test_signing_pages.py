@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
-from mediation_svc.db import unit_of_work, utcnow
+from mediation_svc.db import utcnow
 from mediation_svc.signing.models import SigningParticipant, SigningRequest
 from tests.signing.flow import REP_ID, REP_PHONE, code_from_sms, institution_party, link_from_sms, walk_to_drafting
 
