@@ -20,22 +20,25 @@ Definitions (the period is [start, end] in Shanghai dates):
 - cases by category, status, settled amounts: the cases *received* in the period (``received_on``); the
   status is the case's status now.
 - by month: cases received per month, and cases closed per month (``closed_at`` in Shanghai time).
-- time to close: the cases *closed* in the period; working days from ``received_on`` to the closing date
-  as ``workdays.WorkdayCalendar.workdays_between`` counts them (statutory holidays and 调休 included,
-  the center's calendar overrides too).
+- time to close: the cases *closed* in the period; the average of the working days from ``received_on``
+  to the closing date (Shanghai) as ``workdays.WorkdayCalendar.workdays_between`` counts them (statutory
+  holidays and 调休 included, the center's calendar overrides too).
 - settled: a case with a recorded settled amount (``cases.settled_amount``); amounts are Decimal yuan.
 - load per mediator: open cases now (states that still run against a due date), and cases received in
   the period and closed in the period per mediator, next to the roster's maximum where there is one.
 
-Counting is done with SQL aggregates (GROUP BY, COUNT, SUM) that run alike on SQLite and PostgreSQL. The
-per-case part is time to close, as working days need the calendar: one row per case closed in the period.
+Counting is done with SQL aggregates (GROUP BY, COUNT, SUM) that run alike on SQLite and PostgreSQL; the
+Shanghai date of a timestamp is the one dialect-specific expression (``shanghai_day``). No query reads one
+row per case: time to close is the difference of two sums over a running count of working days (the working
+days from r to c are W(c) - W(r), so their total over the cases is the sum of W over closing dates minus the
+sum of W over receiving dates, each a GROUP BY over dates).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -54,6 +57,7 @@ from ..timeutil import SHANGHAI, today_in_shanghai
 from . import charts
 
 MAX_PERIOD_DAYS = 366 * 5
+CHART_MEDIATORS = 40  # the load chart shows the 40 busiest mediators
 FEN = Decimal("0.01")
 
 STATUS_LABELS = {
@@ -74,7 +78,7 @@ WORDS = {
     "zh": {"category": "案件类别", "status": "状态", "month": "月份", "cases": "案件数", "received": "受理",
            "open": "办理中", "closed": "结案", "settled": "达成协议", "claim_total": "争议金额合计（元）",
            "settled_total": "协议金额合计（元）", "settled_average": "平均协议金额（元）",
-           "average_workdays": "平均结案用时（工作日）", "median_workdays": "结案用时中位数（工作日）",
+           "average_workdays": "平均结案用时（工作日）",
            "mediator": "调解员", "max_active": "在办上限", "all": "全部",
            "t.by_category": "按类别统计的案件", "t.by_status": "按状态统计的案件", "t.by_month": "按月受理与结案",
            "t.time_to_close": "平均结案用时（工作日）", "t.settled_amounts": "协议金额（元）",
@@ -84,7 +88,7 @@ WORDS = {
            "open": "Open", "closed": "Closed", "settled": "Settled", "claim_total": "Amount claimed (CNY)",
            "settled_total": "Amount settled (CNY)", "settled_average": "Average settlement (CNY)",
            "average_workdays": "Average time to close (working days)",
-           "median_workdays": "Median time to close (working days)", "mediator": "Mediator",
+           "mediator": "Mediator",
            "max_active": "Maximum active", "all": "All",
            "t.by_category": "Cases by category", "t.by_status": "Cases by status",
            "t.by_month": "Cases received and closed per month", "t.time_to_close": "Time to close (working days)",
@@ -109,6 +113,7 @@ class Figure:
     unit: str = ""
     horizontal: bool = False
     notes: dict = field(default_factory=dict)
+    chart_rows: int | None = None  # the chart shows the first rows only; the CSV and JSON have all
 
     def as_json(self) -> dict:
         return {"name": self.name, "title": self.title, "period": {"start": self.period[0], "end": self.period[1]},
@@ -207,10 +212,20 @@ def cases_by_status(session: Session, *, start: date, end: date, lang: str = "zh
                   table, "status", ["cases"], unit=w["unit.cases"])
 
 
-def _closed_in_period(session: Session, start: date, end: date):
+def shanghai_day(session: Session, column):
+    """SQL for the Shanghai calendar date of a UTC timestamp column (no daylight saving: UTC+8 all year)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", column))
+    return func.date(column, "+8 hours")  # SQLite keeps naive UTC text
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _closed_in(start: date, end: date):
     lo, hi = _utc_bounds(start, end)
-    return session.exec(select(Case.category_code, Case.received_on, Case.closed_at, Case.mediator_user_id)
-                        .where(Case.closed_at.is_not(None), Case.closed_at >= lo, Case.closed_at < hi)).all()
+    return Case.closed_at.is_not(None) & (Case.closed_at >= lo) & (Case.closed_at < hi)
 
 
 def cases_by_month(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
@@ -220,9 +235,9 @@ def cases_by_month(session: Session, *, start: date, end: date, lang: str = "zh"
                                .group_by(Case.received_on)).all():
         received[f"{day.year:04d}-{day.month:02d}"] += n
     closed: Counter[str] = Counter()
-    for _code, _received, closed_at, _mediator in _closed_in_period(session, start, end):
-        local = closed_at.astimezone(SHANGHAI)
-        closed[f"{local.year:04d}-{local.month:02d}"] += 1
+    day = shanghai_day(session, Case.closed_at)
+    for value, n in session.exec(select(day, func.count()).where(_closed_in(start, end)).group_by(day)).all():
+        closed[_as_date(value).strftime("%Y-%m")] += n
     table = [{"month": m, "month_label": _month_label(m, lang), "received": received[m], "closed": closed[m]}
              for m in _months(start, end)]
     return Figure("by_month", w["t.by_month"], (start, end), lang,
@@ -231,8 +246,7 @@ def cases_by_month(session: Session, *, start: date, end: date, lang: str = "zh"
 
 
 class _WorkdayCounter:
-    """Working days between dates by a running count over the span (one calendar lookup per day, not per
-    case and day)."""
+    """A running count of working days over a span of dates (one calendar lookup per day of the span)."""
 
     def __init__(self, session: Session, first: date, last: date) -> None:
         calendar = workday_calendar(session)
@@ -243,44 +257,47 @@ class _WorkdayCounter:
             day += timedelta(days=1)
             self.cumulative.append(self.cumulative[-1] + calendar.is_workday(day))
 
-    def between(self, start: date, end: date) -> int:
-        """Working days after ``start`` up to and including ``end`` (as ``WorkdayCalendar.workdays_between``)."""
-        if end <= start:
-            return 0
-        return self.cumulative[(end - self.first).days] - self.cumulative[(start - self.first).days]
-
-
-def _median(values: list[int]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return float(ordered[mid]) if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    def upto(self, day: date) -> int:
+        """Working days after the first day of the span up to and including ``day``: W(day), so that
+        ``upto(end) - upto(start)`` is ``WorkdayCalendar.workdays_between(start, end)`` for start <= end."""
+        return self.cumulative[(day - self.first).days]
 
 
 def time_to_close(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
     lang, w = _lang(lang), WORDS[_lang(lang)]
-    rows = [(code, received, closed_at.astimezone(SHANGHAI).date())
-            for code, received, closed_at, _m in _closed_in_period(session, start, end)]
-    per: dict[str, list[int]] = defaultdict(list)
-    if rows:
-        counter = _WorkdayCounter(session, min(r[1] for r in rows), max(r[2] for r in rows))
-        for code, received, closed_on in rows:
-            per[code].append(counter.between(received, closed_on))
+    closed_day = shanghai_day(session, Case.closed_at)
+    closings = session.exec(select(Case.category_code, closed_day, func.count()).where(_closed_in(start, end))
+                            .group_by(Case.category_code, closed_day)).all()
+    receipts = session.exec(select(Case.category_code, Case.received_on, func.count()).where(_closed_in(start, end))
+                            .group_by(Case.category_code, Case.received_on)).all()
+    closings = [(code, _as_date(day), n) for code, day, n in closings]
+    receipts = [(code, _as_date(day), n) for code, day, n in receipts]
+    count: Counter[str] = Counter()
+    total: Counter[str] = Counter()  # working days summed over the category's cases
+    if closings:
+        days = [d for _c, d, _n in closings] + [d for _c, d, _n in receipts]
+        counter = _WorkdayCounter(session, min(days), max(days))
+        for code, day, n in closings:
+            count[code] += n
+            total[code] += n * counter.upto(day)
+        for code, day, n in receipts:
+            total[code] -= n * counter.upto(day)
     names = _category_names(session, lang)
-    everyone = [d for days in per.values() for d in days]
 
-    def row(code: str, label: str, days: list[int]) -> dict:
-        return {"category_code": code, "category": label, "closed": len(days),
-                "average_workdays": round(sum(days) / len(days), 1), "median_workdays": _median(days)}
+    def row(code: str, label: str, cases: int, workdays: int) -> dict:
+        return {"category_code": code, "category": label, "closed": cases,
+                "average_workdays": round(workdays / cases, 1)}
 
-    table = [row(code, names.get(code, code), days)
-             for code, days in sorted(per.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+    table = [row(code, names.get(code, code), n, total[code])
+             for code, n in sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))]
+    everyone, all_days = sum(count.values()), sum(total.values())
     if everyone:
-        table.append(row("all", w["all"], everyone))
+        table.append(row("all", w["all"], everyone, all_days))
     return Figure("time_to_close", w["t.time_to_close"], (start, end), lang,
                   [("category_code", "code"), ("category", w["category"]), ("closed", w["closed"]),
-                   ("average_workdays", w["average_workdays"]), ("median_workdays", w["median_workdays"])],
+                   ("average_workdays", w["average_workdays"])],
                   table, "category", ["average_workdays"], unit=w["unit.days"],
-                  notes={"average_workdays": round(sum(everyone) / len(everyone), 1) if everyone else None})
+                  notes={"average_workdays": round(all_days / everyone, 1) if everyone else None})
 
 
 def settled_amounts(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
@@ -314,19 +331,23 @@ def mediator_load(session: Session, *, start: date, end: date, lang: str = "zh")
     received = dict(session.exec(select(Case.mediator_user_id, func.count())
                                  .where(Case.mediator_user_id.is_not(None), _received_in(start, end))
                                  .group_by(Case.mediator_user_id)).all())
-    closed = Counter(m for _c, _r, _at, m in _closed_in_period(session, start, end) if m is not None)
-    users = session.exec(select(User).where((User.role == Role.MEDIATOR)
-                                            | User.id.in_(set(open_now) | set(received) | set(closed)))).all()
+    closed = dict(session.exec(select(Case.mediator_user_id, func.count())
+                               .where(Case.mediator_user_id.is_not(None), _closed_in(start, end))
+                               .group_by(Case.mediator_user_id)).all())
+    worked = set(open_now) | set(received) | set(closed)
+    # Every active mediator (an idle one shows as zero), and anyone else who has cases in the figures.
+    users = session.exec(select(User.id, User.display_name, User.active)
+                         .where((User.role == Role.MEDIATOR) | User.id.in_(worked))).all()
     maxima = _roster_maxima(session)
-    table = sorted(({"user_id": u.id, "mediator": u.display_name, "open": open_now.get(u.id, 0),
-                     "received": received.get(u.id, 0), "closed": closed.get(u.id, 0),
-                     "max_active": maxima.get(u.id)}
-                    for u in users if u.active or u.id in open_now or u.id in received or u.id in closed),
+    table = sorted(({"user_id": uid, "mediator": name, "open": open_now.get(uid, 0),
+                     "received": received.get(uid, 0), "closed": closed.get(uid, 0), "max_active": maxima.get(uid)}
+                    for uid, name, active in users if active or uid in worked),
                    key=lambda r: (-r["open"], -r["received"], r["mediator"], r["user_id"]))
     return Figure("mediator_load", w["t.mediator_load"], (start, end), lang,
                   [("user_id", "user_id"), ("mediator", w["mediator"]), ("open", w["open"]),
                    ("received", w["received"]), ("closed", w["closed"]), ("max_active", w["max_active"])],
-                  table, "mediator", ["open", "closed"], unit=w["unit.cases"], horizontal=True)
+                  table, "mediator", ["open", "closed"], unit=w["unit.cases"], horizontal=True,
+                  chart_rows=CHART_MEDIATORS)
 
 
 def _roster_maxima(session: Session) -> dict[int, int]:
@@ -378,8 +399,9 @@ def figure_csv(fig: Figure) -> str:
 def figure_svg(fig: Figure) -> str:
     w = WORDS[fig.lang]
     labels = dict(fig.columns)
-    categories = [str(r[fig.chart_label]) for r in fig.rows]
-    series = [charts.Series(labels[key], [float(r.get(key) or 0) for r in fig.rows]) for key in fig.chart_series]
+    rows = fig.rows[:fig.chart_rows] if fig.chart_rows else fig.rows
+    categories = [str(r[fig.chart_label]) for r in rows]
+    series = [charts.Series(labels[key], [float(r.get(key) or 0) for r in rows]) for key in fig.chart_series]
     title = f"{fig.title}（{fig.period[0]}—{fig.period[1]}）" if fig.lang == "zh" else \
         f"{fig.title} ({fig.period[0]} to {fig.period[1]})"
     fmt = _yuan if fig.unit == w["unit.yuan"] else charts._plain
