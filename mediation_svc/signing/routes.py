@@ -112,13 +112,7 @@ def resend_link(request_id: int, participant_id: int, session: SessionDep, setti
                 user: StaffUser) -> Response:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
-    service._check_open(request)
-    if participant.status != service.SignerStatus.PENDING.value or participant.kind == "seal":
-        from ..errors import Conflict
-
-        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
-    service.issue_link(session, settings, tokens, request=request, participant=participant, actor=actor_of(user),
-                       send=True)
+    service.resend_link(session, settings, tokens, request=request, participant=participant, actor=user)
     return Response(status_code=204)
 
 

@@ -358,6 +358,18 @@ def issue_link(session: Session, settings: Settings, tokens: TokenService, *, re
     return token
 
 
+def resend_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
+                participant: SigningParticipant, actor: User) -> str:
+    """An officer sends a signer a fresh link (a lost SMS, a locked code); the old link stops working."""
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER):
+        raise Forbidden("a new signing link is sent by a case officer")
+    _check_open(request)
+    if participant.status != SignerStatus.PENDING.value or participant.kind == SignerKind.SEAL.value:
+        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    return issue_link(session, settings, tokens, request=request, participant=participant, actor=_actor(actor),
+                      send=True)
+
+
 def _local(value: datetime) -> str:
     from ..timeutil import format_shanghai
 
