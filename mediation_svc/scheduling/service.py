@@ -84,23 +84,24 @@ def set_working_hours(session: Session, *, user: User, hours: Sequence[HoursIn],
     return rows
 
 
-def add_time_off(session: Session, *, user: User, data: TimeOffIn, actor: str) -> TimeOff:
-    off = TimeOff(user_id=user.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
+def _unavailable(session: Session, *, off: TimeOff, data: TimeOffIn, actor: str, action: str,
+                 subject: str) -> TimeOff:
     session.add(off)
     session.flush()
-    record(session, actor=actor, action="time_off.added", subject=f"user:{user.id}",
+    record(session, actor=actor, action=action, subject=subject,
            payload={"starts_at": data.starts_at, "ends_at": data.ends_at, "reason": data.reason})
     return off
+
+
+def add_time_off(session: Session, *, user: User, data: TimeOffIn, actor: str) -> TimeOff:
+    off = TimeOff(user_id=user.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
+    return _unavailable(session, off=off, data=data, actor=actor, action="time_off.added", subject=f"user:{user.id}")
 
 
 def close_room(session: Session, *, room: Room, data: TimeOffIn, actor: str) -> TimeOff:
     """A room out of use for a while (works, an exam); sessions already booked there are left to the officer."""
     off = TimeOff(room_id=room.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
-    session.add(off)
-    session.flush()
-    record(session, actor=actor, action="room.closed", subject=f"room:{room.id}",
-           payload={"starts_at": data.starts_at, "ends_at": data.ends_at, "reason": data.reason})
-    return off
+    return _unavailable(session, off=off, data=data, actor=actor, action="room.closed", subject=f"room:{room.id}")
 
 
 def default_hours(settings: Settings) -> dict[int, list[tuple[time, time]]]:

@@ -17,7 +17,7 @@ from mediation_svc.scheduling.models import MediationSession, SessionBooking
 from mediation_svc.scheduling.schemas import SessionCreate
 from mediation_svc.scheduling.service import SchedulingConflict, schedule_session
 
-from .helpers import at, fetch, make_venue, workday_ahead
+from .helpers import at, fetch, make_venue, run_together, workday_ahead
 
 
 def _request(day, room_id):
@@ -28,25 +28,14 @@ def test_two_simultaneous_requests_for_one_slot(engine, settings, world):
     """Both requests run at once (a barrier releases them together); one is booked, the other gets the 409."""
     day = workday_ahead()
     cases = [world.case.id, world.make_ready_case().id]
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = [None, None]
 
-    def attempt(index: int) -> None:
-        barrier.wait()
-        try:
-            with unit_of_work(engine) as session:
-                ms = schedule_session(session, settings, case=session.get(Case, cases[index]),
-                                      data=_request(day, world.venue.rooms[0]),
-                                      actor=session.get(User, world.officer.id))
-                outcomes[index] = ms.id
-        except SchedulingConflict as exc:
-            outcomes[index] = exc
+    def attempt(index: int) -> int:
+        with unit_of_work(engine) as session:
+            return schedule_session(session, settings, case=session.get(Case, cases[index]),
+                                    data=_request(day, world.venue.rooms[0]),
+                                    actor=session.get(User, world.officer.id)).id
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcomes = run_together(2, attempt)
     winners = [o for o in outcomes if isinstance(o, int)]
     losers = [o for o in outcomes if isinstance(o, SchedulingConflict)]
     assert len(winners) == 1 and len(losers) == 1, outcomes
@@ -136,28 +125,18 @@ def test_four_simultaneous_requests_for_one_mediator(engine, settings, world):
     extra_rooms = make_venue(engine, rooms=2, name="深圳调解室").rooms
     rooms = [*world.venue.rooms, *extra_rooms]
     cases = [world.case.id, *(world.make_ready_case().id for _ in range(3))]
-    barrier = threading.Barrier(4)
-    outcomes: list[object] = [None] * 4
 
-    def attempt(index: int) -> None:
-        barrier.wait()
-        try:
-            with unit_of_work(engine) as session:
-                outcomes[index] = schedule_session(
-                    session, settings, case=session.get(Case, cases[index]),
-                    data=SessionCreate(mode=SessionMode.ONSITE, starts_at=at(day, 9, 30 if index % 2 else 0),
-                                       duration_minutes=60, room_id=rooms[index]),
-                    actor=session.get(User, world.officer.id)).id
-        except SchedulingConflict as exc:
-            outcomes[index] = exc
+    def attempt(index: int) -> int:
+        with unit_of_work(engine) as session:
+            return schedule_session(
+                session, settings, case=session.get(Case, cases[index]),
+                data=SessionCreate(mode=SessionMode.ONSITE, starts_at=at(day, 9, 30 if index % 2 else 0),
+                                   duration_minutes=60, room_id=rooms[index]),
+                actor=session.get(User, world.officer.id)).id
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcomes = run_together(4, attempt)
     winners = [o for o in outcomes if isinstance(o, int)]
-    assert len(winners) == 1, outcomes
+    assert len(winners) == 1 and all(isinstance(o, (int, SchedulingConflict)) for o in outcomes), outcomes
     for loser in (o for o in outcomes if isinstance(o, SchedulingConflict)):
         assert {c["session_id"] for c in loser.extensions["conflicts"]} == set(winners)
         assert {c["resource"] for c in loser.extensions["conflicts"]} >= {f"user:{world.mediator.id}"}
