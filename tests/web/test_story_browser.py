@@ -145,10 +145,16 @@ def _letter_pdf(path: Path) -> Path:
     return path
 
 
-def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str) -> None:
+def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str, large: bool = False) -> None:
     page = story.page(PHONE)
     page.goto(link)
+    if large:  # an elderly signer switches to larger text; the link still works afterwards
+        page.locator("#text-size").click()
+        page.wait_for_selector("body.large-text")
+        assert page.url.endswith(link)
     page.locator("#send-code").click()
+    page.wait_for_selector("#verify-form")
+    assert ("large-text" in (page.locator("body").get_attribute("class") or "")) == large
     code = re.search(r"验证码\s*(\d{6})", story.sms("signing.otp", phone)).group(1)
     page.get_by_label("短信验证码").fill(code)
     page.get_by_label("证件号码后 4 位").fill(id_last4)
@@ -282,7 +288,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
 
     # -- both parties sign on a phone, then the mediator; the officer seals --
     sign_on_phone(story, _signing_link(story.sms("signing.link", "13912345678")), "13912345678",
-                  applicant_id[-4:], "applicant")
+                  applicant_id[-4:], "applicant", large=True)
     sign_on_phone(story, _signing_link(story.sms("signing.link", "13600136000")), "13600136000",
                   resident_id(birth="19800115", sequence=77)[-4:], "bank")
     with story.db() as session:
@@ -303,7 +309,17 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
 
     # -- a court clerk verifies the signed file, then a tampered copy --
     court = story.page()
-    story.login(court, "court.tianhe")
+    court.goto("/login")  # the clerk logs in with the keyboard alone: skip link first, then the form
+    court.keyboard.press("Tab")
+    assert court.evaluate("document.activeElement.className") == "skip"
+    court.locator("#username").focus()
+    court.keyboard.type("court.tianhe")
+    court.keyboard.press("Tab")
+    from mediation_svc.demo import DEMO_PASSWORD
+
+    court.keyboard.type(DEMO_PASSWORD)
+    court.keyboard.press("Enter")
+    court.wait_for_url("**/dashboard", wait_until="domcontentloaded")
     court.goto("/verify")
     court.locator("#file").set_input_files(str(signed_path))
     court.locator("#verify-upload button").click()
