@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from ..config import Settings
 
 TOKEN_SIGNING_KEY = "token-signing"
+# Signs verification reports and evidence manifests that courts keep for years: separate from the
+# short-lived session key so either can be rotated alone.
+REPORT_SIGNING_KEY = "report-signing"
 
 
 class KeyStoreError(RuntimeError):
@@ -104,6 +107,9 @@ def init_keys(keystore: KeyStore, *, urls=None) -> list[str]:
     if not keystore.has_key(TOKEN_SIGNING_KEY):
         keystore.ensure_ec_key(TOKEN_SIGNING_KEY)
         created.append(TOKEN_SIGNING_KEY)
+    if not keystore.has_key(REPORT_SIGNING_KEY):
+        keystore.ensure_ec_key(REPORT_SIGNING_KEY)
+        created.append(REPORT_SIGNING_KEY)
     from . import hierarchy  # the CA hierarchy: root, issuing CA, TSA, seal
     from .settings import get_pki_settings
 

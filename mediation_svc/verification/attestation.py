@@ -4,8 +4,8 @@ as ``kid``.
 
 The report-signing key is its own P-256 key in the key store (``report-signing``), not the login-token
 key: a court re-checking a report years later must not depend on the key that signs short-lived
-sessions, and rotating one must not touch the other. ``ensure_report_key`` creates it when missing, the
-same way ``keys init`` creates the others (encrypted with the deployment passphrase).
+sessions, and rotating one must not touch the other. ``keys init`` creates it with the others (encrypted
+with the deployment passphrase); ``ensure_report_key`` also creates it for a key directory made before it existed.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jws
 from jose.exceptions import JWSError
 
-from ..pki.keystore import KeyStore
+from ..pki.keystore import REPORT_SIGNING_KEY, KeyStore
 
-REPORT_SIGNING_KEY = "report-signing"
 ALGORITHM = "ES256"
 REPORT_MEDIA_TYPE = "application/jose"
 
