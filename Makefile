@@ -54,7 +54,10 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "mediation-svc on http://127.0.0.1:$(PORT)  (API docs: /docs)"
-	$(BIN)/mediation-svc serve --port $(PORT)
+	@echo "notifications dispatcher running beside it (in development SMS and one-time codes are printed to this log)"
+	$(BIN)/mediation-svc notifications dispatch --loop --interval 2 & dispatcher=$$!; \
+	  trap 'kill $$dispatcher 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/mediation-svc serve --port $(PORT)
 
 serve:
 	$(BIN)/mediation-svc serve --port $(PORT)
