@@ -21,10 +21,12 @@ Signing serialises per request: every step that changes the PDF first locks the 
 reads the latest revision, so two parties confirming at once both end up in the file.
 
 For other domains:
-- ``signed_pdf(session, document_id=)``: the newest signed revision of a document (None before the first).
-- ``signing_events(session, document_id=)``: every signature with its evidence record, in order.
-- ``open_request(...)``: also for a judicial application document (kind ``judicial_application``);
-  only agreements move the case and the document status along.
+- ``signed_pdf(session, document_id=)``: the newest revision of a *completed* request (B-LTA, or a later
+  archive timestamp); None until the request completes. Partial signatures stay evidence only.
+- ``signing_events(session, document_id=)``: every signed revision with its evidence record (and its request's
+  status), oldest first.
+- ``open_request(...)``: also for a judicial application document (kind ``judicial_application``); the
+  document goes final -> signing -> signed either way, only an agreement moves the case (signing -> signed).
 - The signer page flow (web): ``signer_view(session, tokens, session_token=)`` and the functions listed
   above taking ``link_token`` / ``session_token``; routes in ``routes.py`` show the order.
 
