@@ -43,3 +43,17 @@ def test_an_empty_chart_says_so():
     svg = charts.bar_chart(title="t", categories=[], series=[charts.Series("受理", [])], empty_text="本期间无数据")
     assert "本期间无数据" in svg
     ET.fromstring(svg.encode())
+
+
+def test_the_load_chart_shows_the_busiest_forty_and_the_csv_all():
+    from datetime import date
+
+    from mediation_svc.statistics import service
+
+    rows = [{"user_id": i, "mediator": f"调解员{i}", "open": 100 - i, "closed": 0} for i in range(45)]
+    fig = service.Figure("mediator_load", "负载", (date(2026, 1, 1), date(2026, 1, 31)), "zh",
+                         [("user_id", "user_id"), ("mediator", "调解员"), ("open", "办理中"), ("closed", "结案")],
+                         rows, "mediator", ["open", "closed"], horizontal=True, chart_rows=service.CHART_MEDIATORS)
+    names = {t.text for t in ET.fromstring(service.figure_svg(fig).encode()).iter(f"{SVG}text")}
+    assert "调解员39" in names and "调解员40" not in names
+    assert service.figure_csv(fig).count("\r\n") == 46  # header and 45 rows
