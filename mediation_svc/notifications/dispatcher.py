@@ -67,7 +67,7 @@ def claim_due(session: Session, *, now: datetime, limit: int,
     messages = []
     for message in session.exec(query).all():
         if message.expires_at is not None and message.expires_at <= now:
-            message.status, message.last_error = OutboxStatus.CANCELLED, "expired before it could be sent"
+            message.settle(OutboxStatus.CANCELLED, error="expired before it could be sent")
             session.add(message)
             if expired is not None:
                 expired.append(message.id)
@@ -118,15 +118,13 @@ def _store_result(session: Session, settings: Settings, *, message_id: int, erro
     payload = {"outbox_id": message.id, "kind": message.kind, "channel": message.channel,
                "attempts": message.attempts, "ref": message.ref}
     if error is None:
-        message.status = OutboxStatus.SENT
+        message.settle(OutboxStatus.SENT)
         message.sent_at = utcnow()
-        message.last_error = None
         report.sent.append(message.id)
         record(session, actor=ACTOR, action="notification.sent", subject=f"notification:{message.id}",
                case_id=message.case_id, payload=payload)
     elif message.attempts >= message.max_attempts:
-        message.status = OutboxStatus.FAILED
-        message.last_error = error
+        message.settle(OutboxStatus.FAILED, error=error)
         report.failed.append(message.id)
         record(session, actor=ACTOR, action="notification.failed", subject=f"notification:{message.id}",
                case_id=message.case_id, payload={**payload, "error": error})

@@ -29,6 +29,9 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"  # superseded before it was due (a reminder for a session that moved), or expired
 
 
+REDACTED_BODY = "（已删除：含一次性验证码或签署链接的短信内容在发出后不予保存）"
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "notification_outbox"
     __table_args__ = (Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
@@ -41,6 +44,8 @@ class OutboxMessage(SQLModel, table=True):
     recipient_user_id: int | None = Field(default=None, foreign_key="users.id")
     subject: str | None = Field(default=None, max_length=300)
     body: str = Field(max_length=20000)
+    # The body carries a secret (one-time code, signing link): redacted once the message leaves the queue.
+    confidential: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # JSON list of {"filename", "content_type", "content_b64"}
     attachments: str | None = Field(default=None, sa_type=sa.Text)
     case_id: int | None = Field(default=None, index=True)
@@ -54,3 +59,9 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def settle(self, status: "OutboxStatus", *, error: str | None = None) -> None:
+        """Take the message out of the queue for good; a confidential body goes with it."""
+        self.status, self.last_error = status, error
+        if self.confidential:
+            self.body = REDACTED_BODY

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlmodel import Session
 
 from ..db import utcnow
-from .models import Channel, OutboxMessage, OutboxStatus
+from .models import REDACTED_BODY, Channel, OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,15 @@ def enqueue(session: Session, *, kind: str, channel: Channel, recipient: str, bo
             subject: str | None = None, recipient_name: str | None = None, recipient_user_id: int | None = None,
             attachments: Sequence[Attachment] = (), case_id: int | None = None, ref: str | None = None,
             send_at: datetime | None = None, expires_at: datetime | None = None,
-            max_attempts: int = 6) -> OutboxMessage:
+            max_attempts: int = 6, confidential: bool = False) -> OutboxMessage:
     """Add one message; it is sent by the dispatcher once the transaction commits and ``send_at`` is due, and
-    withdrawn unsent if it is still waiting at ``expires_at``."""
+    withdrawn unsent if it is still waiting at ``expires_at``. A ``confidential`` body (a one-time code, a
+    signing link) is kept only until the message leaves the queue."""
     message = OutboxMessage(kind=kind, channel=channel, recipient=recipient, recipient_name=recipient_name,
                             recipient_user_id=recipient_user_id, subject=subject, body=body,
                             attachments=encode_attachments(attachments), case_id=case_id, ref=ref,
-                            next_attempt_at=send_at or utcnow(), expires_at=expires_at, max_attempts=max_attempts)
+                            next_attempt_at=send_at or utcnow(), expires_at=expires_at, max_attempts=max_attempts,
+                            confidential=confidential)
     session.add(message)
     return message
 
@@ -56,7 +58,8 @@ def cancel_pending(session: Session, *, ref: str, kinds: Iterable[str] | None = 
     """Withdraw messages not yet sent about ``ref`` (e.g. reminders for a session that moved)."""
     statement = (update(OutboxMessage)
                  .where(OutboxMessage.ref == ref, OutboxMessage.status == OutboxStatus.PENDING.value)
-                 .values(status=OutboxStatus.CANCELLED.value, last_error="superseded"))
+                 .values(status=OutboxStatus.CANCELLED.value, last_error="superseded",
+                         body=case((OutboxMessage.confidential, REDACTED_BODY), else_=OutboxMessage.body)))
     if kinds is not None:
         statement = statement.where(OutboxMessage.kind.in_(list(kinds)))
     result = session.execute(statement)

@@ -353,7 +353,8 @@ def issue_link(session: Session, settings: Settings, tokens: TokenService, *, re
                 recipient_name=participant.name, recipient_user_id=participant.user_id,
                 body=f"【{settings.center_name}】{participant.name}您好，请于{_local(request.deadline_at)}前签署"
                      f"《{document.title}》：{url}",
-                case_id=request.case_id, ref=f"signing_request:{request.id}")
+                case_id=request.case_id, ref=f"signing_request:{request.id}",
+                expires_at=request.deadline_at, confidential=True)
     session.flush()
     _audit(session, request, actor=actor, action="signing.link_issued",
            payload={"participant_id": participant.id, "sent_by_sms": send, "expires_at": claims["exp"]})
@@ -484,7 +485,8 @@ def request_code(session: Session, settings: Settings, tokens: TokenService, key
     enqueue(session, kind="signing.otp", channel=Channel.SMS, recipient=participant.phone,
             recipient_name=participant.name, recipient_user_id=participant.user_id,
             body=f"【{settings.center_name}】签署验证码 {code}，5分钟内有效。请勿告诉他人，包括调解中心工作人员。",
-            case_id=request.case_id, ref=f"signing_participant:{participant.id}")
+            case_id=request.case_id, ref=f"signing_participant:{participant.id}",
+            expires_at=participant.otp_expires_at, confidential=True)
     session.flush()
     _audit(session, request, actor=_signer_actor(participant), action="signing.code_sent",
            payload={"participant_id": participant.id, "sends": participant.otp_sends})

@@ -182,9 +182,10 @@ def test_drawings_are_checked(world):
 
 def test_decline_void_and_expiry(world, client, engine, auth, make_user, make_case, agreement_pdf):
     consumer = world.consumer().identify()
+    other_party_link = link_from_sms(engine, "王晓明")  # on their phone; the outbox forgets it once withdrawn
     r = client.post("/api/v1/sign/session/decline", headers=consumer.headers, json={"reason": "金额与口头约定不一致"})
     assert r.status_code == 200 and r.json()["request_status"] == "declined"
-    assert client.post("/api/v1/sign/code", json={"link": link_from_sms(engine, "王晓明")}).status_code in (401, 409)
+    assert client.post("/api/v1/sign/code", json={"link": other_party_link}).status_code in (401, 409)
     assert client.get("/api/v1/sign/session", headers=consumer.headers).status_code in (401, 409)
 
     second = open_world(client, engine, auth, make_user, make_case, agreement_pdf)
@@ -195,12 +196,13 @@ def test_decline_void_and_expiry(world, client, engine, auth, make_user, make_ca
                        json={"reason": "x"}).status_code == 403
 
     third = open_world(client, engine, auth, make_user, make_case, agreement_pdf)
+    consumer_link = link_from_sms(engine, "陈秀兰")
     r = client.post(f"/api/v1/signing-requests/{third.request_id}/remind", headers=auth(third.mediator))
     assert r.status_code == 200 and len(r.json()["reminded"]) == 2
     with unit_of_work(engine) as s:
         assert service.expire_due(s, now=utcnow() + dt.timedelta(days=8)) == [third.request_id]
     assert third.request().status == "expired"
-    assert client.post("/api/v1/sign/code", json={"link": link_from_sms(engine, "陈秀兰")}).status_code in (401, 409)
+    assert client.post("/api/v1/sign/code", json={"link": consumer_link}).status_code in (401, 409)
 
 
 def test_unreachable_tsa_stops_signing_and_commits_nothing(world, app):
