@@ -23,7 +23,6 @@ app.add_typer(audit_app, name="audit")
 def _add_domain_commands() -> None:
     from .notifications.cli import app as notifications_app
     from .pki.cli import generate_seal_in_hsm, renew_tsa
-    from .signing.archive import cli as archive_app
     from .signing.cli import app as signing_app
     from .signing.archive import cli as archive_app
     from .verification.cli import verify
@@ -31,7 +30,6 @@ def _add_domain_commands() -> None:
     app.add_typer(notifications_app, name="notifications")
     keys_app.command("generate-seal-in-hsm")(generate_seal_in_hsm)
     keys_app.command("renew-tsa")(renew_tsa)
-    app.add_typer(archive_app, name="archive")
     app.add_typer(signing_app, name="signing")
     app.add_typer(archive_app, name="archive")
     app.command("verify")(verify)
