@@ -40,6 +40,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
@@ -784,9 +785,17 @@ def close_to_lta(session: Session, keystore: KeyStore, timestamper, *, request: 
     if document.kind == "agreement":
         case = session.get(Case, request.case_id)
         if CaseStatus(case.status) == CaseStatus.SIGNING:
+            # What the parties agreed to pay is what the center reports as settled (statistics).
+            case.settled_amount = _agreed_amount(document)
             transition(session, case=case, target=CaseStatus.SIGNED, actor=actor,
-                       payload={"document_id": document.id, "signing_request_id": request.id})
+                       payload={"document_id": document.id, "signing_request_id": request.id,
+                                "settled_amount": None if case.settled_amount is None else str(case.settled_amount)})
     return revision
+
+
+def _agreed_amount(document: Document) -> Decimal | None:
+    payments = json.loads(document.inputs_json).get("payments") or []
+    return sum((Decimal(str(p["amount"])) for p in payments), Decimal("0.00")) if payments else None
 
 
 # -- institutions with their own certificate (pyHanko interrupted signing) -------------------------------------

@@ -4,6 +4,8 @@ representative (on site, hosted by the mediator), the mediator and the center's 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import hashlib
 import io
 
@@ -121,7 +123,9 @@ def test_request_completes_and_moves_document_and_case(flow):
     assert [p["status"] for p in flow["final"]["participants"]] == ["signed"] * 4
     with Session(flow["engine"]) as s:
         assert s.get(Document, flow["document_id"]).status == "signed"
-        assert s.get(Case, flow["case_id"]).status == "signed"
+        case = s.get(Case, flow["case_id"])
+        # the agreed payments (samples.agreement: 380,000.00 + 16,409.02) become the case's settled amount
+        assert case.status == "signed" and case.settled_amount == Decimal("396409.02")
         assert verify_chain(s).ok
         assert service.signed_pdf(s, document_id=flow["document_id"]) == flow["pdf"]
 
