@@ -189,7 +189,7 @@ def test_mediator_schedules_drafts_previews_and_finalises(client, make_user, mak
     assert saved.status_code == 303
     page = client.get(saved.headers["location"]).text
     assert "已保存第 1 版" in page and "贰拾捌万" not in page  # the page shows inputs, the PDF the capitals
-    preview_url = re.search(r'src="(/cases/\d+/drafts/\d+/versions/1/preview.pdf)"', page).group(1)
+    preview_url = re.search(r'data-src="(/cases/\d+/drafts/\d+/versions/1/preview.pdf)"', page).group(1)
     assert client.get(preview_url).content.startswith(b"%PDF")
     bad = form_post(f"{url}/draft", f"{url}/draft", {**terms, "dispute_summary": "", "base_version": "1"})
     assert bad.status_code == 422  # the summary is required: the form comes back with the error

@@ -268,6 +268,8 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     med.wait_for_function("document.getElementById('preview').src.startsWith('blob:')")
     med.locator("#save-draft").click()
     med.wait_for_url(re.compile(r".*ok=saved.*"), wait_until="domcontentloaded")
+    med.wait_for_load_state("load")
+    med.wait_for_function("document.getElementById('preview').src.includes('/preview.pdf')")
     story.shot(med, "drafting")
     med.locator("#finalise").click()
     med.wait_for_url(re.compile(r".*ok=finalised.*"), wait_until="domcontentloaded")

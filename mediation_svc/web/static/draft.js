@@ -5,6 +5,11 @@
   var frame = document.getElementById("preview");
   if (!form || !frame) return;
   var timer = null, url = null;
+  // The saved version's preview loads after the page: a PDF viewer that never reports "loaded" must not
+  // keep the page itself loading.
+  window.addEventListener("load", function () {
+    if (frame.dataset.src && frame.src === "about:blank") frame.src = frame.dataset.src;
+  });
   function refresh() {
     var data = new FormData(form);
     fetch(form.getAttribute("action") + "/preview", { method: "POST", body: data, credentials: "same-origin" })
