@@ -71,6 +71,8 @@ def progress(session, case: Case, user, language: str) -> dict:
             signers.append({"id": p.id, "name": p.name, "role": p.role_label, "on_behalf_of": p.on_behalf_of,
                             "kind": p.kind, "status": p.status, "status_label": t(f"sign.status.{p.status}"),
                             "needs_letter": p.kind == "representative" and p.authorisation_checked_at is None,
+                            "can_resend": staff and request.status == "open" and p.status == "pending"
+                            and p.kind != "seal",
                             "has_letter": p.authorisation_doc is not None})
     finals = session.exec(select(Document).where(Document.case_id == case.id, Document.kind == "agreement",
                                                  Document.status == DocumentStatus.FINAL)).all()
@@ -147,6 +149,23 @@ def file_letter(request: Request, case_id: int, request_id: int, participant_id:
     return redirect(request, f"/cases/{case.id}#h-docs", ok="signing")
 
 
+@router.post("/cases/{case_id}/signing/{request_id}/participants/{participant_id}/link", dependencies=[CsrfChecked])
+def resend_link(request: Request, case_id: int, request_id: int, participant_id: int, session: SessionDep,
+                settings: SettingsDep, tokens: TokensDep, user: StaffPageUser) -> Response:
+    """A fresh link by SMS for a signer whose link expired or whose code is locked (as the signing API does)."""
+    signing = _signing()
+    req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    if case.id != case_id:
+        raise NotFound("signing request not found on this case")
+    participant = signing.get_participant_or_404(session, request=req, participant_id=participant_id)
+    signing._check_open(req)
+    if participant.status != signing.SignerStatus.PENDING.value or participant.kind == "seal":
+        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    signing.issue_link(session, settings, tokens, request=req, participant=participant,
+                       actor=f"user:{user.id}:{user.username}", send=True)
+    return redirect(request, f"/cases/{case.id}#h-docs", ok="link_sent")
+
+
 @router.post("/cases/{case_id}/signing/{request_id}/seal", dependencies=[CsrfChecked])
 def seal(request: Request, case_id: int, request_id: int, session: SessionDep, settings: SettingsDep,
          keystore: KeyStoreDep, user: StaffPageUser) -> Response:
@@ -211,6 +230,8 @@ def _link_problem(session, tokens, token: str) -> str | None:
         return "sign.invalid"
     if participant.status == "signed":
         return "sign.already"
+    if participant.link_jti != claims.get("jti"):
+        return "sign.replaced"  # a newer link was sent; only the newest works
     if participant.otp_locked:
         return "sign.locked"
     return None
@@ -222,7 +243,8 @@ def _signer_error(request: Request, key: str, status: int) -> Response:
 
 
 def _status_for(key: str) -> int:
-    return {"sign.expired": 410, "sign.locked": 423, "sign.already": 409, "sign.waiting": 409}.get(key, 404)
+    return {"sign.expired": 410, "sign.replaced": 410, "sign.locked": 423, "sign.already": 409,
+            "sign.waiting": 409}.get(key, 404)
 
 
 @router.post("/sign/{token}/code", dependencies=[CsrfChecked])

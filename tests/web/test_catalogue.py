@@ -24,11 +24,12 @@ def used_keys() -> set[str]:
         # a key ending in "." is a prefix completed at run time (t("status." ~ case.status)): listed below
         keys |= {k for k in LITERAL.findall(path.read_text(encoding="utf-8")) if not k.endswith(".")}
     keys |= {f"ok.{k}" for k in ("moved", "created", "assigned", "booked", "saved", "finalised", "signing", "sealed",
-                                 "ruled", "filed", "shared")}
+                                 "ruled", "filed", "shared", "link_sent")}
     keys |= {f"status.{s.value}" for s in CaseStatus} | {f"role.{r.value}" for r in Role}
     keys |= {f"channel.{c.value}" for c in Channel} | {f"sched.mode.{m.value}" for m in SessionMode}
     keys |= {f"sign.status.{s.value}" for s in SignerStatus} | {f"sign.request.{s.value}" for s in RequestStatus}
     keys |= {f"docstatus.{s.value}" for s in DocumentStatus} | {f"court.status.{s.value}" for s in ApplicationStatus}
+    keys |= {f"sign.{k}" for k in ("expired", "replaced", "locked", "already", "waiting", "invalid")}
     keys |= {f"day.{i}" for i in range(7)} | {f"verify.{v}" for v in ("passed", "failed", "indeterminate")}
     return keys
 

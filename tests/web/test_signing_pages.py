@@ -99,7 +99,7 @@ def test_a_party_signs_through_the_pages(client, engine, signing_case):
     assert again.status_code == 409 and "已经签署" in again.text
 
 
-def test_a_locked_code_and_an_expired_link_say_so(client, engine, app, signing_case):
+def test_a_locked_code_and_an_expired_link_say_so(client, engine, app, signing_case, login):
     link = link_from_sms(engine, "吴海峰")
     page = client.get(f"/sign/{link}")
     sent = client.post(f"/sign/{link}/code", data={"csrf_token": csrf_of(page.text)})
@@ -111,6 +111,17 @@ def test_a_locked_code_and_an_expired_link_say_so(client, engine, app, signing_c
     assert statuses[:4] == [401] * 4 and statuses[4] == 423 and "锁定" in r.text
     locked = client.get(f"/sign/{link}")
     assert locked.status_code == 423 and "锁定" in locked.text
+
+    login(signing_case["officer"])  # the center sends a new link: the old one stops, the new one works
+    page = client.get(f"/cases/{signing_case['case'].id}").text
+    action = re.search(r'action="(/cases/\d+/signing/\d+/participants/\d+/link)"[^>]*>\s*<input[^>]+>\s*'
+                       r'<button[^>]+aria-label="重发签署链接 吴海峰"', page).group(1)
+    assert client.post(action, data={"csrf_token": csrf_of(page)}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    fresh = link_from_sms(engine, "吴海峰")
+    assert fresh != link and client.get(f"/sign/{fresh}").status_code == 200
+    replaced = client.get(f"/sign/{link}")
+    assert replaced.status_code == 410 and "最新短信" in replaced.text
 
     with Session(engine) as s:
         participant = s.exec(select(SigningParticipant).where(SigningParticipant.name == "陈秀兰")).one()
