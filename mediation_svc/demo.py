@@ -203,8 +203,10 @@ def _advance(session: Session, case, target: CaseStatus, context: DemoContext, i
     mediator = context.users[MEDIATORS[index % len(MEDIATORS)][0]]
     terminal = {CaseStatus.MEDIATION_FAILED: CaseStatus.IN_MEDIATION, CaseStatus.CLOSED: CaseStatus.SIGNED}
     goal = terminal.get(target, target)
-    if target == CaseStatus.SIGNING:
-        goal = CaseStatus.AGREEMENT_DRAFTED  # documents.demo finalises the agreement, which moves it to signing
+    if target in (CaseStatus.SIGNING, CaseStatus.SIGNED):
+        # documents.demo finalises the agreement, which moves the case to signing; for a signed case the
+        # signing demo then has every signer sign it, which moves it on.
+        goal = CaseStatus.AGREEMENT_DRAFTED
     for step in PATH:
         if step == CaseStatus.MEDIATOR_ASSIGNED:
             assign_mediator_user(session, case=case, mediator=mediator, actor="seed-demo", reason="演示数据")

@@ -53,6 +53,18 @@ def test_fresh_install_flow_keys_migrate_seed_and_login(fresh_env):
         assert len(cases) == 8
         assert len({c["status"] for c in cases}) >= 7
 
+        # the demo court clerk sees exactly the case sent for judicial confirmation, and its package checks out
+        court = client.post("/api/v1/auth/token", data={"username": "court.tianhe", "password": DEMO_PASSWORD})
+        court_headers = {"Authorization": f"Bearer {court.json()['access_token']}"}
+        (shared,) = client.get("/api/v1/cases", headers=court_headers).json()
+        assert shared["status"] == "confirmation_requested"
+        package = client.get(f"/api/v1/cases/{shared['id']}/judicial/package.zip", headers=court_headers)
+        assert package.status_code == 200
+        checked = client.post("/api/v1/judicial/packages/verify", headers=court_headers,
+                              files={"file": ("package.zip", package.content, "application/zip")})
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["ok"] is True
+
 
 def test_create_user_rejects_bad_role(fresh_env):
     runner.invoke(cli.app, ["db", "upgrade"])

@@ -68,6 +68,23 @@ def _credit_card_terms(first_payment: str, waived: str) -> dict[str, Any]:
     }
 
 
+def _motor_claim_terms() -> dict[str, Any]:
+    today = today_in_shanghai()
+    return {
+        "dispute_summary": (
+            "申请人驾驶的小型轿车在深圳市南山区被第三方车辆追尾，申请人向被申请人申请车辆损失保险理赔。被申请人核定损失金额"
+            "为人民币壹万贰仟元，维修厂报价为人民币壹万陆仟捌佰元，双方对差额人民币肆仟捌佰元存在争议。\n"
+            "经调解员组织双方查看维修清单及定损照片，双方确认后保险杠内衬及雷达支架属本次事故损失。"),
+        "payments": [{"payer": "被申请人", "payee": "申请人", "amount": "3600.00",
+                      "due_date": (today + timedelta(days=15)).isoformat(), "method": "银行转账",
+                      "account_name": "王永强", "account_bank": "招商银行深圳南山支行",
+                      "account_number": "6225 8801 2345 6789"}],
+        "obligations": ["申请人应于收到上述款项之日起三个工作日内向被申请人出具收款确认书。"],
+        "clauses": ["本次事故车辆损失理赔事宜就此了结，申请人不再就同一事故向被申请人主张车辆损失保险金。"],
+        "place": "深圳市南山区调解工作站",
+    }
+
+
 def _draft_two_versions(session: Session, settings: Settings, case, mediator, first: dict, second: dict,
                         notes: tuple[str, str]):
     draft, version = service.create_draft(session, settings, case=case, template_id=TEMPLATE, language="zh-CN",
@@ -96,5 +113,17 @@ def seed(session: Session, settings: Settings, context) -> None:
         _draft_two_versions(session, settings, card, mediator, _credit_card_terms("5000.00", "人民币肆仟元整"),
                             _credit_card_terms("8000.00", "人民币陆仟陆佰伍拾元整"),
                             ("初步方案", "申请人提高首期还款，银行全额减免违约金及利息"))
-    # For the domains seeded after this one (signing opens a request on the finalised agreement).
-    context.documents = {"critical_illness": finalised[0]} if finalised else {}
+    motor = context.cases.get("motor_claim")
+    motor_document = None
+    if motor is not None and CaseStatus(motor.status) in service.DRAFTING_STATES:
+        mediator = session.get(User, motor.mediator_user_id)
+        draft, version = service.create_draft(session, settings, case=motor, template_id=TEMPLATE,
+                                              language="zh-CN", inputs=_motor_claim_terms(), note="双方确认的方案",
+                                              actor=mediator)
+        motor_document = service.finalise(session, settings, case=motor, draft=draft, version=version.version,
+                                          actor=mediator)
+    # For the domains seeded after this one: signing opens a request on the critical-illness agreement and has
+    # the motor-claim agreement signed by everyone; judicial takes the latter to court.
+    context.documents = {key: document for key, document in
+                         (("critical_illness", finalised[0] if finalised else None), ("motor_claim", motor_document))
+                         if document is not None}

@@ -1,42 +1,57 @@
-"""Demo signing request: on the critical-illness agreement the documents demo finalised, a request with the
-insurer's representative, whose authorisation letter (授权委托书) the case officer has checked, so the
-request is open and the parties' signing links sit in the SMS outbox. Prints nothing (links and codes are
-secrets; in development the SMS gateway writes them to the log when the dispatcher runs)."""
+"""Demo signing requests, through the same service calls as the API and the signer pages:
+
+- the critical-illness agreement: a request with the insurer's representative, whose authorisation letter
+  (授权委托书) the case officer has checked, so the request is open and the parties' signing links sit in
+  the SMS outbox (in development the dispatcher writes them to the log);
+- the motor-claim agreement: signed by everyone (each signer with a one-time code and the last four
+  characters of their ID, a drawn signature, then the mediator and the center's seal, closed to B-LTA), so
+  that the judicial demo can take it to court.
+
+Prints nothing: links and codes are secrets."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
+import re
+
 from sqlmodel import Session, select
 
 from ..cases.models import CaseParty
 from ..config import Settings
 from ..db import utcnow
+from ..notifications.models import OutboxMessage
 from ..pki.keystore import KeyStore, KeyStoreError
 from ..security.tokens import TokenService
 from . import service
+from .models import SignerKind, SignerStatus
 
 log = logging.getLogger("mediation_svc.signing.demo")
 
 LETTER_HTML = """<html lang="zh"><head><style>body{{font-family:'Noto Serif CJK SC',serif;font-size:12pt}}
 h1{{text-align:center}}</style></head><body><h1>授权委托书</h1>
-<p>委托单位：{institution}</p><p>受托人：刘敏，身份证号码：{id_masked}，职务：理赔部经理</p>
+<p>委托单位：{institution}</p><p>受托人：{name}，身份证号码：{id_masked}，职务：理赔部经理</p>
 <p>现委托上述受托人作为我单位代理人，参加{case_number}纠纷的调解，并代为签署调解协议书。代理权限：特别授权。</p>
 <p>委托单位（盖章）　　　　法定代表人（签字）</p></body></html>"""
 REP_NAME, REP_PHONE = "刘敏", "13600136001"
+MOTOR_REP = ("周振宇", "13600136002", "44030519880923003")
+DEMO_CLIENT = service.Client(address="127.0.0.1", user_agent="mediation-svc seed-demo (on-site tablet)")
 
 
-def _rep_id() -> str:
+def _with_check_digit(body: str) -> str:
     from stdnum.cn import ric
 
-    body = "44010619850716002"
     return body + ric.calc_check_digit(body + "0")
 
 
+def _rep_id() -> str:
+    return _with_check_digit("44010619850716002")
+
+
 def seed(session: Session, settings: Settings, context) -> None:
-    document = getattr(context, "documents", {}).get("critical_illness")
-    if document is None:
+    documents = getattr(context, "documents", {})
+    if not documents:
         return
     try:
         keystore = KeyStore.from_settings(settings)
@@ -45,21 +60,107 @@ def seed(session: Session, settings: Settings, context) -> None:
     except KeyStoreError as exc:
         log.warning("signing demo skipped: %s", exc)
         return
+    officer = context.users["officer.li"]
+    if "critical_illness" in documents:
+        _open_with_checked_letter(session, settings, tokens, keystore, case=context.cases["critical_illness"],
+                                  document_id=documents["critical_illness"].id, officer=officer,
+                                  rep=(REP_NAME, REP_PHONE, _rep_id()))
+    if "motor_claim" in documents:
+        from ..pki.settings import get_pki_settings
+        from ..pki.tsa import timestamper_from_settings
+
+        timestamper = timestamper_from_settings(keystore, get_pki_settings())
+        case = context.cases["motor_claim"]
+        rep = (MOTOR_REP[0], MOTOR_REP[1], _with_check_digit(MOTOR_REP[2]))
+        request = _open_with_checked_letter(session, settings, tokens, keystore, case=case,
+                                            document_id=documents["motor_claim"].id, officer=officer, rep=rep)
+        sign_for_everyone(session, settings, tokens, keystore, timestamper, request=request, officer=officer,
+                          id_numbers=party_id_numbers(session, case.id, rep[2]))
+        context.representatives = {"motor_claim": rep}
+
+
+def party_id_numbers(session: Session, case_id: int, rep_id: str) -> dict[str, str]:
+    numbers = {p.name: p.id_number for p in session.exec(select(CaseParty).where(CaseParty.case_id == case_id))
+               if p.id_number}
+    return {**numbers, "representative": rep_id}
+
+
+def _open_with_checked_letter(session: Session, settings: Settings, tokens, keystore, *, case, document_id: str,
+                              officer, rep: tuple[str, str, str]):
+    name, phone, id_number = rep
+    institution = session.exec(select(CaseParty).where(CaseParty.case_id == case.id,
+                                                       CaseParty.kind == "institution")).one()
+    request = service.open_request(
+        session, settings, tokens, keystore, case=case, document_id=document_id,
+        deadline_at=utcnow() + timedelta(days=10), actor=officer,
+        representatives=[service.RepresentativeSpec(party_id=institution.id, name=name, phone=phone,
+                                                     id_number=id_number)])
+    participant = next(p for p in service.participants_of(session, request.id) if p.kind == "representative")
+    file_demo_letter(session, settings, tokens, request=request, participant=participant, case=case, officer=officer,
+                     id_number=id_number)
+    return request
+
+
+def file_demo_letter(session: Session, settings: Settings, tokens, *, request, participant, case, officer,
+                     id_number: str) -> None:
+    """The representative's authorisation letter, uploaded and checked by the officer."""
     import weasyprint
 
     from ..cases.identity import mask_id_number
 
-    case = context.cases["critical_illness"]
-    officer = context.users["officer.li"]
-    insurer = session.exec(select(CaseParty).where(CaseParty.case_id == case.id,
-                                                   CaseParty.kind == "institution")).one()
-    request = service.open_request(
-        session, settings, tokens, keystore, case=case, document_id=document.id,
-        deadline_at=utcnow() + timedelta(days=10), actor=officer,
-        representatives=[service.RepresentativeSpec(party_id=insurer.id, name=REP_NAME, phone=REP_PHONE,
-                                                     id_number=_rep_id())])
-    rep = next(p for p in service.participants_of(session, request.id) if p.kind == "representative")
-    letter = weasyprint.HTML(string=LETTER_HTML.format(institution=insurer.name, case_number=case.number,
-                                                       id_masked=mask_id_number(_rep_id()))).write_pdf()
-    service.upload_authorisation(session, request=request, participant=rep, pdf=letter, actor=officer)
-    service.approve_authorisation(session, settings, tokens, request=request, participant=rep, actor=officer)
+    institution = session.get(CaseParty, participant.party_id)
+    letter = weasyprint.HTML(string=LETTER_HTML.format(institution=institution.name, case_number=case.number,
+                                                       name=participant.name,
+                                                       id_masked=mask_id_number(id_number))).write_pdf()
+    service.upload_authorisation(session, request=request, participant=participant, pdf=letter, actor=officer)
+    service.approve_authorisation(session, settings, tokens, request=request, participant=participant, actor=officer)
+
+
+def sign_for_everyone(session: Session, settings: Settings, tokens, keystore, timestamper, *, request, officer,
+                      id_numbers: dict[str, str]) -> None:
+    """Each signer in turn goes through the signer's steps (the code read from the SMS outbox, as from their
+    phone); then the officer applies the seal. ``id_numbers``: by signer name, and "representative"."""
+    while True:
+        pending = [p for p in service.participants_of(session, request.id)
+                   if p.status == SignerStatus.PENDING.value and p.kind != SignerKind.SEAL.value]
+        if not pending:
+            break
+        for participant in pending:
+            id_number = id_numbers.get("representative" if participant.kind == SignerKind.REPRESENTATIVE.value
+                                       else participant.name)
+            _sign_as(session, settings, tokens, keystore, timestamper, request=request, participant=participant,
+                     id_last4=id_number[-4:] if id_number else None)
+    service.apply_seal(session, settings, keystore, timestamper, request=request, actor=officer)
+
+
+def _sign_as(session: Session, settings: Settings, tokens, keystore, timestamper, *, request, participant,
+             id_last4: str | None) -> None:
+    link = service.issue_link(session, settings, tokens, request=request, participant=participant,
+                              actor="seed-demo", send=False)
+    service.request_code(session, settings, tokens, keystore, link_token=link)
+    sms = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "signing.otp",
+                                                   OutboxMessage.ref == f"signing_participant:{participant.id}")
+                       .order_by(OutboxMessage.id.desc())).first()
+    code = re.search(r"\d{6}", sms.body).group(0)
+    signer = service.verify_identity(session, settings, tokens, keystore, link_token=link, code=code,
+                                     id_last4=id_last4, client=DEMO_CLIENT)["session_token"]
+    service.signer_document(session, tokens, session_token=signer)
+    service.accept_consent(session, tokens, session_token=signer, consent_text=service.CONSENT_TEXT["zh-CN"])
+    service.save_drawing(session, tokens, session_token=signer, png=_drawn_signature(participant.name))
+    service.confirm(session, settings, tokens, keystore, timestamper, session_token=signer, client=DEMO_CLIENT)
+
+
+def _drawn_signature(name: str) -> bytes:
+    """The signer's name as if written with a finger on the tablet (a transparent PNG)."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ..documents.fonts import FACES
+
+    image = Image.new("RGBA", (480, 160), (255, 255, 255, 0))
+    font = ImageFont.truetype(str(FACES[0].source), 96)
+    ImageDraw.Draw(image).text((24, 24), name, fill=(20, 30, 90, 255), font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()

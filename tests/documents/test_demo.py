@@ -23,15 +23,21 @@ def test_demo_agreements(engine, settings, client, auth):
         demo._seed_cases(session, settings, context)
         documents_demo.seed(session, settings, context)
     illness, card = context.cases["critical_illness"], context.cases["credit_card_penalty"]
+    motor = context.cases["motor_claim"]
     with Session(engine) as session:
         assert session.get(Case, illness.id).status == "signing"
         assert session.get(Case, card.id).status == "agreement_drafted"
-        (document,) = session.exec(select(Document)).all()
-        assert document.case_id == illness.id and document.status == "final" and document.draft_version == 2
+        # the motor-claim agreement is finalised for the signing demo to have signed by everyone
+        assert session.get(Case, motor.id).status == "signing"
+        documents = {d.case_id: d for d in session.exec(select(Document)).all()}
+        assert set(documents) == {illness.id, motor.id}
+        document = documents[illness.id]
+        assert document.status == "final" and document.draft_version == 2
         assert hashlib.sha256(document.pdf).hexdigest() == document.sha256
         assert data_attachment(document.pdf)["inputs"]["payments"][0]["amount"] == "380000.00"
         drafts = {d.case_id: d for d in session.exec(select(Draft)).all()}
         assert drafts[illness.id].latest_version == drafts[card.id].latest_version == 2
+        assert drafts[motor.id].latest_version == 1
         assert drafts[card.id].document_id is None
         diff = service.compare_versions(session, draft=drafts[card.id], from_version=1, to_version=2)
         assert {c["path"] for c in diff["changes"]} >= {"payments[0].amount", "obligations[0]"}
