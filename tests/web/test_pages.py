@@ -324,3 +324,10 @@ def test_cookies_are_secure_when_the_public_address_is_https(app, make_user):
         session_cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("msvc_session="))
         assert "Secure" in session_cookie and "HttpOnly" in session_cookie
         assert client.get("/dashboard").status_code == 200
+
+
+def test_pages_carry_a_content_security_policy(client):
+    page = client.get("/login")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy and "'unsafe-inline'" not in policy
+    assert page.headers["referrer-policy"] == "same-origin"

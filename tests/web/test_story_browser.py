@@ -15,6 +15,7 @@ import shutil
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,10 @@ def live_server(tmp_path_factory):
                         log_level="WARNING", password_hash_profile="cheapest", sms_gateway="log", _env_file=None)
     engine = make_engine(settings)
     upgrade(engine)
-    seed(engine, settings)
+    # In a thread of its own: the demo signs documents (pyHanko runs asyncio.run), which cannot happen in a
+    # thread where Playwright's sync API already runs its event loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(seed, engine, settings).result()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -88,6 +92,7 @@ def browser():
 class Story:
     def __init__(self, browser, live) -> None:
         self.browser, self.live, self.step, self.pages = browser, live, 0, []
+        self.csp_violations: list[str] = []
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
         ARTIFACTS.mkdir(parents=True)
 
@@ -97,6 +102,8 @@ class Story:
                                            accept_downloads=True)
         context.set_default_timeout(30_000)
         page = context.new_page()
+        page.on("console", lambda m: self.csp_violations.append(m.text)
+                if "Content Security Policy" in m.text else None)
         self.pages.append(page)
         return page
 
@@ -130,6 +137,14 @@ class Story:
                                    .order_by(OutboxMessage.id.desc())).first()
         assert message is not None, f"no {kind} text message to {phone}"
         return message.body
+
+
+def wait_until(page, expression: str, timeout: float = 30.0) -> None:
+    """Poll a JavaScript expression (page.wait_for_function would need 'unsafe-eval', which our CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
 
 
 def _signing_link(body: str) -> str:
@@ -186,10 +201,11 @@ def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str,
     page.context.close()
 
 
-def test_the_whole_story(browser, live_server, tmp_path):
+def test_the_whole_story(live_server, browser, tmp_path):
     story = Story(browser, live_server)
     try:
         walk_the_story(story, tmp_path)
+        assert story.csp_violations == []  # our own scripts, styles and images all pass the pages' CSP
     except Exception:
         story.failure_shots()  # what each browser showed when the story broke
         raise
@@ -265,11 +281,11 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     with med.expect_response(lambda r: r.url.endswith("/draft/preview") and r.status == 200) as preview:
         med.locator("#clauses").fill("申请人放弃其他请求。")
     assert preview.value.headers["content-type"] == "application/pdf"  # the form as typed, rendered
-    med.wait_for_function("document.getElementById('preview').src.startsWith('blob:')")
+    wait_until(med, "document.getElementById('preview').src.startsWith('blob:')")
     med.locator("#save-draft").click()
     med.wait_for_url(re.compile(r".*ok=saved.*"), wait_until="domcontentloaded")
     med.wait_for_load_state("load")
-    med.wait_for_function("document.getElementById('preview').src.includes('/preview.pdf')")
+    wait_until(med, "document.getElementById('preview').src.includes('/preview.pdf')")
     story.shot(med, "drafting")
     # With the keyboard: Chromium's PDF viewer in the preview frame may take the first mouse click for itself.
     med.locator("#finalise").press("Enter")
@@ -396,7 +412,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
 
     # -- the center's statistics: server-made SVG charts that the browser actually draws --
     officer.goto("/statistics")
-    officer.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(officer, "[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)")
     assert officer.locator("img.chart").count() == 6
     story.shot(officer, "statistics")
     officer.set_viewport_size(PHONE)
