@@ -54,8 +54,8 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "mediation-svc on http://127.0.0.1:$(PORT)  (API docs: /docs)"
-	@echo "notifications dispatcher running beside it (in development SMS and one-time codes are printed to this log)"
-	$(BIN)/mediation-svc notifications dispatch --loop --interval 2 & dispatcher=$$!; \
+	@echo "notifications dispatcher running beside it: SMS (signing links, one-time codes) and e-mail are printed to this log unless MEDIATION_SMS_GATEWAY / MEDIATION_MAIL_TRANSPORT say otherwise"
+	MEDIATION_MAIL_TRANSPORT=$${MEDIATION_MAIL_TRANSPORT:-log} $(BIN)/mediation-svc notifications dispatch --loop --interval 2 & dispatcher=$$!; \
 	  trap 'kill $$dispatcher 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/mediation-svc serve --port $(PORT)
 

@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     meeting_provider: str = "builtin"
     meeting_base_url: str = "https://meet.example.org/mediation"
 
-    # Notifications: SMTP for e-mail (with .ics invitations), an HTTP gateway or the log for SMS.
+    # Notifications: SMTP (or the log, in development) for e-mail with .ics invitations, an HTTP gateway or
+    # the log for SMS.
+    mail_transport: str = "smtp"  # smtp | log
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -17,9 +17,11 @@ def dispatch(loop: bool = typer.Option(False, "--loop", help="Keep dispatching u
              batch_size: int = typer.Option(50, help="Messages claimed per round.")) -> None:
     """Send the messages that are due, retrying failures with exponential backoff."""
     from ..db import make_engine
+    from ..observability import configure_logging
     from .dispatcher import Transports, dispatch_due, run_loop
 
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
     engine = make_engine(settings)
     transports = Transports.from_settings(settings)
     if loop:

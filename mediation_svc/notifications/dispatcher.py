@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from ..audit.chain import record
 from ..config import Settings
 from ..db import is_postgresql, unit_of_work, utcnow
-from .email import EmailTransport, SmtpMailer
+from .email import EmailTransport, mailer_from_settings
 from .models import Channel, OutboxMessage, OutboxStatus
 from .sms import SmsGateway, gateway_from_settings
 
@@ -36,7 +36,7 @@ class Transports:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Transports":
-        return cls(email=SmtpMailer.from_settings(settings), sms=gateway_from_settings(settings))
+        return cls(email=mailer_from_settings(settings), sms=gateway_from_settings(settings))
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -9,8 +10,11 @@ from email.utils import formataddr, formatdate, make_msgid
 from typing import Protocol
 
 from ..config import Settings
+from ..errors import InvalidInput
 from .models import OutboxMessage
 from .outbox import decode_attachments
+
+log = logging.getLogger("mediation_svc.email")
 
 
 class EmailTransport(Protocol):
@@ -55,3 +59,22 @@ class SmtpMailer:
             if self.username:
                 smtp.login(self.username, self.password or "")
             smtp.send_message(email)
+
+
+class LogMailer:
+    """Development: the e-mail (subject, recipient, body, attachment names) goes to the log."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutboxMessage] = []
+
+    def send(self, message: OutboxMessage) -> None:
+        self.sent.append(message)
+        log.info("email to %s: %s\n%s", message.recipient, message.subject or "", message.body)
+
+
+def mailer_from_settings(settings: Settings) -> EmailTransport:
+    if settings.mail_transport == "log":
+        return LogMailer()
+    if settings.mail_transport == "smtp":
+        return SmtpMailer.from_settings(settings)
+    raise InvalidInput(f"unknown mail transport '{settings.mail_transport}' (smtp or log)")

@@ -69,3 +69,12 @@ def test_gateway_from_settings(gateway):
         gateway_from_settings(Settings(sms_gateway="http", _env_file=None))
     with pytest.raises(InvalidInput):
         gateway_from_settings(Settings(sms_gateway="carrier-pigeon", _env_file=None))
+
+
+def test_mail_transport_from_settings():
+    from mediation_svc.notifications.email import LogMailer, SmtpMailer, mailer_from_settings
+
+    assert isinstance(mailer_from_settings(Settings(_env_file=None)), SmtpMailer)
+    assert isinstance(mailer_from_settings(Settings(mail_transport="log", _env_file=None)), LogMailer)
+    with pytest.raises(InvalidInput):
+        mailer_from_settings(Settings(mail_transport="fax", _env_file=None))
