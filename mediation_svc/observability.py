@@ -28,7 +28,8 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     handler.addFilter(RequestIdFilter())
     if json_logs:
         handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                                           rename_fields={"asctime": "time", "levelname": "level"}))
+                                           rename_fields={"asctime": "time", "levelname": "level"},
+                                           json_ensure_ascii=False))  # Chinese stays readable in the logs
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     root = logging.getLogger("mediation_svc")

@@ -88,9 +88,9 @@ def scheduled(name: str, f: SessionFacts, language: str = "zh-CN") -> tuple[str,
                            f"{when_en(f.starts_at, f.ends_at)} (Beijing time), {MODES_EN.get(f.mode, f.mode)}. "
                            + (f"Link: {f.meeting_url}" if f.meeting_url else (f"Place: {f.place}" if f.place else ""))))
     subject = f"调解会议通知（{f.case_number}）"
-    body = _letter(name, f"{f.center_name}定于以下时间就{f.case_number}号纠纷举行调解会议，请准时参加。", f,
+    body = _letter(name, f"{f.center_name}定于以下时间就{f.case_number}纠纷举行调解会议，请准时参加。", f,
                    "请携带身份证件及相关证据材料。如需改期，请尽快与本中心联系。附件为日历邀请。")
-    sms = f"【{f.center_name}】{name}您好，{f.case_number}号纠纷调解会议定于{when(f.starts_at, f.ends_at)}，" \
+    sms = f"【{f.center_name}】{name}您好，{f.case_number}纠纷调解会议定于{when(f.starts_at, f.ends_at)}，" \
           f"{MODES.get(f.mode, f.mode)}。" + (f"链接：{f.meeting_url}" if f.meeting_url else (f"地点：{f.place}" if f.place else ""))
     return subject, body, sms
 
@@ -106,9 +106,9 @@ def rescheduled(name: str, f: SessionFacts, *, previous_start: datetime, previou
                 _en_sms(f, f"Dear {name}, the mediation session in case {f.case_number} has moved to "
                            f"{when_en(f.starts_at, f.ends_at)} (Beijing time). Reason: {reason}."))
     subject = f"调解会议改期通知（{f.case_number}）"
-    body = _letter(name, f"原定于{when(previous_start, previous_end)}举行的{f.case_number}号纠纷调解会议改期，"
+    body = _letter(name, f"原定于{when(previous_start, previous_end)}举行的{f.case_number}纠纷调解会议改期，"
                          f"改期原因：{reason}。新的安排如下：", f, "调解员不变。附件为更新后的日历邀请。")
-    sms = f"【{f.center_name}】{name}您好，{f.case_number}号纠纷调解会议改至{when(f.starts_at, f.ends_at)}，" \
+    sms = f"【{f.center_name}】{name}您好，{f.case_number}纠纷调解会议改至{when(f.starts_at, f.ends_at)}，" \
           f"原因：{reason}。"
     return subject, body, sms
 
@@ -121,9 +121,9 @@ def cancelled(name: str, f: SessionFacts, *, reason: str, language: str = "zh-CN
                 _en_sms(f, f"Dear {name}, the mediation session in case {f.case_number} on "
                            f"{when_en(f.starts_at, f.ends_at)} (Beijing time) is cancelled. Reason: {reason}."))
     subject = f"调解会议取消通知（{f.case_number}）"
-    body = _letter(name, f"原定于以下时间举行的{f.case_number}号纠纷调解会议已取消，取消原因：{reason}。", f,
+    body = _letter(name, f"原定于以下时间举行的{f.case_number}纠纷调解会议已取消，取消原因：{reason}。", f,
                    "后续安排将另行通知。")
-    sms = f"【{f.center_name}】{name}您好，原定于{when(f.starts_at, f.ends_at)}的{f.case_number}号纠纷调解会议" \
+    sms = f"【{f.center_name}】{name}您好，原定于{when(f.starts_at, f.ends_at)}的{f.case_number}纠纷调解会议" \
           f"已取消，原因：{reason}。"
     return subject, body, sms
 
@@ -139,8 +139,8 @@ def reminder(name: str, f: SessionFacts, *, hours_before: int, language: str = "
                            f"({local:%d %b %H:%M}, Beijing time). " + (f"Link: {f.meeting_url}" if f.meeting_url else "")))
     lead = "明天" if hours_before >= 24 else f"{hours_before}小时后"
     subject = f"调解会议提醒（{f.case_number}）"
-    body = _letter(name, f"您参加的{f.case_number}号纠纷调解会议将于{lead}开始。", f, "请准时参加。")
-    sms = f"【{f.center_name}】提醒：{f.case_number}号纠纷调解会议将于{lead}" \
+    body = _letter(name, f"您参加的{f.case_number}纠纷调解会议将于{lead}开始。", f, "请准时参加。")
+    sms = f"【{f.center_name}】提醒：{f.case_number}纠纷调解会议将于{lead}" \
           f"（{local.month}月{local.day}日 {local:%H:%M}）开始。" + \
           (f"链接：{f.meeting_url}" if f.meeting_url else "")
     return subject, body, sms

@@ -68,7 +68,7 @@ def test_notice_reaches_the_smtp_server_with_an_ics_in_shanghai_time(client, aut
     message = mail_to(mailbox, APPLICANT_MAIL)[0]
     assert message["Subject"] == f"调解会议通知（{world.case.number}）"
     text = message.get_body(("plain",)).get_content()
-    assert text.startswith("陈秀兰：")
+    assert text.startswith("陈秀兰：") and f"就{world.case.number}纠纷举行调解会议" in text  # 第0001号, not 第0001号号
     assert f"{day.year}年{day.month}月{day.day}日" in text and "10:00–11:00（北京时间）" in text
     assert "301室" in text and "议程：核实理赔材料" in text
 
