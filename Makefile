@@ -79,7 +79,7 @@ test-postgresql: setup
 	MEDIATION_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -m "db or postgresql_only" $(PYTEST_ARGS)
 
 bench: setup
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
+from _postgres import admin_url, drop_database, recreate_database  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -47,22 +48,6 @@ LANGUAGES = ["粤语", "客家话", "潮汕话", "English", "闽南语"]
 CITIES = ["广州", "深圳", "佛山", "东莞", "珠海", "汕头", "湛江", "惠州", "江门", "肇庆", "梅州", "韶关"]
 BACKGROUNDS = ["law", "finance", "insurance", "medicine", "other"]
 NOW = datetime.now(timezone.utc)
-
-
-def admin_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def recreate_database(url: str) -> str:
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return make_url(url).set(drivername="postgresql+psycopg", database=DB_NAME).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def copy_rows(conn, table: str, columns: list[str], rows) -> None:
@@ -219,7 +204,7 @@ def main() -> None:
     if args.reuse:
         db_url = make_url(args.url).set(database=DB_NAME).render_as_string(hide_password=False)
     else:
-        db_url = recreate_database(args.url)
+        db_url = recreate_database(args.url, DB_NAME)
     try:
         engine = create_engine(db_url)
         upgrade(engine)
@@ -240,7 +225,7 @@ def main() -> None:
         print(f"machine load average (1 min) before {before[0]:.2f}, after {after[0]:.2f} on {os.cpu_count()} CPUs")
     finally:
         if not args.keep:
-            drop_database(args.url)
+            drop_database(args.url, DB_NAME)
 
 
 if __name__ == "__main__":

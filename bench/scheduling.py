@@ -31,11 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
+from _postgres import admin_url, drop_database, recreate_database  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from mediation_svc.accounts.models import User  # noqa: E402
 from mediation_svc.accounts.schemas import UserCreate  # noqa: E402
 from mediation_svc.accounts.service import create_user  # noqa: E402
 from mediation_svc.cases.models import Case  # noqa: E402
@@ -58,22 +57,6 @@ VENUES, ROOMS_PER_VENUE = 20, 10
 OTHER_MEDIATORS = 30
 STARTS = (clock(9, 0), clock(10, 30), clock(13, 30), clock(15, 0))  # the mediator's four sessions a day
 ROOM_STARTS = (clock(9, 0), clock(13, 30), clock(15, 30))
-
-
-def admin_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def recreate_database(url: str) -> str:
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return make_url(url).set(drivername="postgresql+psycopg", database=DB_NAME).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def local(day: date, at: clock) -> datetime:
@@ -188,7 +171,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
     rng = random.Random(20261123)
-    db_url = recreate_database(args.url)
+    db_url = recreate_database(args.url, DB_NAME)
     try:
         settings = Settings(database_url=db_url, log_json=False, _env_file=None)
         engine = make_engine(settings)
@@ -216,7 +199,7 @@ def main() -> None:
         engine.dispose()
     finally:
         if not args.keep:
-            drop_database(args.url)
+            drop_database(args.url, DB_NAME)
 
 
 if __name__ == "__main__":
