@@ -114,6 +114,16 @@ def session_notice(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def session_notice_en(**overrides: Any) -> dict[str, Any]:
+    return session_notice(**{
+        "recipient": "Chen Xiulan", "mode": "online", "venue": None,
+        "meeting_link": "https://meet.example.org/mediation/tjhy-7f3k9q2m",
+        "mediators": [{"name": "Zhang Lixin", "title": "Mediator"}],
+        "bring": ["Your identity document (to be shown on video)",
+                  "Evidence about the dispute (please upload it beforehand)"],
+        **overrides})
+
+
 def neutral_evaluation(**overrides: Any) -> dict[str, Any]:
     data = {
         "case_number": CASE_NUMBER, "center_name": CENTER, "parties": [CONSUMER, INSURER],
@@ -177,6 +187,7 @@ SAMPLES = {
     ("mediation_agreement", "zh-CN"): agreement,
     ("mediation_agreement", "en"): agreement_en,
     ("session_notice", "zh-CN"): session_notice,
+    ("session_notice", "en"): session_notice_en,
     ("neutral_evaluation", "zh-CN"): neutral_evaluation,
     ("judicial_application", "zh-CN"): judicial_application,
     ("signing_evidence_report", "zh-CN"): evidence_report,

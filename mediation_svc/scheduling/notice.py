@@ -22,33 +22,47 @@ from .notify import place_of
 
 TEMPLATE = "session_notice"
 ALL_PARTIES = "各方当事人"
+_IN_PERSON = {"zh-CN": ["本人身份证件原件及复印件", "与纠纷有关的合同、凭证等证据材料",
+                         "委托他人参加的，须提交授权委托书及受托人身份证件"],
+              "en": ["Your identity document (original and a copy)",
+                     "Contracts, receipts and other evidence about the dispute",
+                     "An agent attending for you brings your letter of authorisation and their identity document"]}
 BRING = {
-    SessionMode.ONSITE: ["本人身份证件原件及复印件", "与纠纷有关的合同、凭证等证据材料",
-                         "委托他人参加的，须提交授权委托书及受托人身份证件"],
-    SessionMode.HYBRID: ["本人身份证件原件及复印件", "与纠纷有关的合同、凭证等证据材料",
-                         "委托他人参加的，须提交授权委托书及受托人身份证件"],
-    SessionMode.REMOTE: ["本人身份证件（供视频核验）", "与纠纷有关的证据材料（请提前上传）"],
+    SessionMode.ONSITE: _IN_PERSON,
+    SessionMode.HYBRID: _IN_PERSON,
+    SessionMode.REMOTE: {"zh-CN": ["本人身份证件（供视频核验）", "与纠纷有关的证据材料（请提前上传）"],
+                         "en": ["Your identity document (to be shown on video)",
+                                "Evidence about the dispute (please upload it beforehand)"]},
 }
+MEDIATOR_TITLE = {"zh-CN": "调解员", "en": "Mediator"}
 
 
-def recipient_for(session: Session, *, case: Case, user: User) -> str:
-    """A party sees the notice addressed to them; staff get the copy addressed to every party."""
+def recipient_for(session: Session, *, case: Case, user: User, ms: MediationSession | None = None) -> tuple[str, str]:
+    """Who the notice is addressed to and in which language: a party sees the notice addressed to them, in the
+    language of their notices for this session; staff get the Chinese copy addressed to every party."""
     party = session.exec(select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.user_id == user.id)).first()
-    return party.name if party is not None else ALL_PARTIES
+    if party is None:
+        return ALL_PARTIES, "zh-CN"
+    language = "zh-CN"
+    if ms is not None:
+        from .service import participants_of  # noqa: PLC0415
+
+        language = next((p.language for p in participants_of(session, ms.id) if p.party_id == party.id), "zh-CN")
+    return party.name, language
 
 
 def notice_inputs(session: Session, settings: Settings, *, ms: MediationSession, case: Case,
-                  recipient: str) -> dict:
+                  recipient: str, language: str = "zh-CN") -> dict:
     from .service import participants_of  # noqa: PLC0415
 
     mode = SessionMode(ms.mode)
     place, _, _ = place_of(session, ms)
-    mediators = [{"name": p.name, "title": "调解员"} for p in participants_of(session, ms.id)
+    mediators = [{"name": p.name, "title": MEDIATOR_TITLE[language]} for p in participants_of(session, ms.id)
                  if p.role == ParticipantRole.MEDIATOR]
     return {
         "recipient": recipient, "starts_at": ms.starts_at.isoformat(), "ends_at": ms.ends_at.isoformat(),
         "mode": "online" if mode == SessionMode.REMOTE else "onsite", "venue": place,
-        "meeting_link": ms.meeting_url, "mediators": mediators, "bring": BRING[mode],
+        "meeting_link": ms.meeting_url, "mediators": mediators, "bring": BRING[mode][language],
         "contact_phone": settings.center_phone, "issued_on": today_in_shanghai().isoformat(),
     }
 
@@ -63,17 +77,17 @@ def _issued(session: Session, ms: MediationSession, recipient: str) -> Document 
 def notice_document(session: Session, settings: Settings, *, ms: MediationSession, case: Case,
                     user: User) -> Document:
     """The notice of the session's current arrangement for this user, issued now if it was not yet."""
-    recipient = recipient_for(session, case=case, user=user)
+    recipient, language = recipient_for(session, case=case, user=user, ms=ms)
     existing = _issued(session, ms, recipient)
     if existing is not None:
         return existing
     if SessionStatus(ms.status) not in ACTIVE_STATUSES:
         raise InvalidTransition(f"session {ms.id} is '{ms.status}': no notice is issued for it")
-    inputs = notice_inputs(session, settings, ms=ms, case=case, recipient=recipient)
+    inputs = notice_inputs(session, settings, ms=ms, case=case, recipient=recipient, language=language)
     try:
         with session.begin_nested():
             draft, version = documents.create_draft(session, settings, case=case, template_id=TEMPLATE,
-                                                    language="zh-CN", inputs=inputs,
+                                                    language=language, inputs=inputs,
                                                     note=f"session {ms.id}, arrangement {ms.sequence}", actor=user)
             document = documents.finalise(session, settings, case=case, draft=draft, version=version.version,
                                           actor=user)

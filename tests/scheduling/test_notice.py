@@ -75,3 +75,30 @@ def test_remote_notice_carries_the_meeting_link(client, auth, world):
     assert r.status_code == 200, r.text
     flat = "".join(pdf_text(r.content).split())
     assert "线上视频调解" in flat and "tjhy-" in flat
+
+
+def test_a_party_reading_english_gets_the_english_notice(client, auth, world, engine, make_user):
+    with unit_of_work(engine) as db:
+        party = db.exec(select(CaseParty).where(CaseParty.case_id == world.case.id,
+                                                CaseParty.role == "applicant")).one()
+        party_id = party.id
+    day = workday_ahead()
+    r = client.post(f"/api/v1/cases/{world.case.id}/sessions", headers=auth(world.officer),
+                    json={"mode": "remote", "starts_at": iso(day, 10), "duration_minutes": 60,
+                          "participants": [{"role": "applicant", "party_id": party_id, "language": "en"}]})
+    assert r.status_code == 201, r.text
+    consumer = make_user("party", display_name="Chen Xiulan")
+    with unit_of_work(engine) as db:
+        link_party_user(db, case=db.get(Case, world.case.id), party_id=party_id,
+                        user=db.get(type(consumer), consumer.id), actor="test")
+    notice = client.get(f"/api/v1/sessions/{r.json()['id']}/notice.pdf", headers=auth(consumer))
+    assert notice.status_code == 200, notice.text
+    text = " ".join(pdf_text(notice.content).split())
+    assert "NOTICE OF MEDIATION SESSION" in text and world.case.number.replace(" ", "") in text.replace(" ", "")
+    assert "10:00 to 11:00 (Beijing time)" in text and "Video mediation" in text
+    (document,) = fetch(engine, select(Document).where(Document.id == notice.headers["x-document-id"]))
+    assert document.language == "en"
+    # staff keep the Chinese copy addressed to every party
+    staff = "".join(pdf_text(client.get(f"/api/v1/sessions/{r.json()['id']}/notice.pdf",
+                                        headers=auth(world.officer)).content).split())
+    assert "调解通知书" in staff and "各方当事人：" in staff
