@@ -160,3 +160,27 @@ def test_verifications_are_rate_limited_per_address(client, monkeypatch):
     monkeypatch.setattr(service, "VERIFICATIONS_PER_WINDOW", 3)
     statuses = [post(client, b"%PDF-1.7\nnot really").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def _page_verdict(client, data: bytes, lang: str) -> str:
+    import re
+
+    page = client.get(f"/verify?lang={lang}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/verify", data={"csrf_token": token}, files={"file": ("agreement.pdf", data, "application/pdf")},
+                    headers={"Origin": "http://testserver"})
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def test_the_verification_page_explains_the_report_in_the_readers_language(client, signed_lta):
+    genuine = _page_verdict(client, signed_lta, "zh-CN")
+    assert "通过：文件真实、完整" in genuine and "共 4 个签名、1 个文档时间戳" in genuine
+    assert "即签署时的文件" in genuine and "签署后仅有允许的签署或表单填写" in genuine
+    data = bytearray(signed_lta)
+    at = data.index(b"stream", len(data) // 3) + 20  # inside a signed content stream
+    data[at] ^= 0x01
+    tampered = _page_verdict(client, bytes(data), "zh-CN")
+    assert "未通过" in tampered and "签名所覆盖的内容已被改动 (HASH_FAILURE)" in tampered
+    english = _page_verdict(client, bytes(data), "en")
+    assert "the signed content was changed (HASH_FAILURE)" in english

@@ -31,6 +31,9 @@ def used_keys() -> set[str]:
     keys |= {f"docstatus.{s.value}" for s in DocumentStatus} | {f"court.status.{s.value}" for s in ApplicationStatus}
     keys |= {f"sign.{k}" for k in ("expired", "replaced", "locked", "already", "waiting", "invalid")}
     keys |= {f"day.{i}" for i in range(7)} | {f"verify.{v}" for v in ("passed", "failed", "indeterminate")}
+    keys |= {f"verify.mod.{level}" for level in ("NONE", "LTA_UPDATES", "FORM_FILLING")} | {"verify.cov.ENTIRE_FILE"}
+    keys |= {f"verify.sub.{code}" for code in ("HASH_FAILURE", "FORMAT_FAILURE", "NO_SIGNATURE_FOUND",
+                                               "NO_CERTIFICATE_CHAIN_FOUND", "REVOKED", "EXPIRED", "NOT_YET_VALID")}
     return keys
 
 
