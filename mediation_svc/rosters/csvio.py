@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from ..accounts.models import User
 from ..errors import DomainError, InvalidInput
 from . import service
-from .models import Expert, ExpertAffiliation, Mediator, MediatorAffiliation, MediatorCertification, Pool, PoolMember
+from .models import Expert, ExpertAffiliation, Mediator, Pool
 from .schemas import ExpertIn, MediatorIn
 
 MEDIATOR_COLUMNS = ["username", "name", "background", "years_of_practice", "specialties", "languages", "cities",
@@ -223,12 +223,7 @@ def export_mediators(session: Session) -> str:
     rows = []
     for mediator, username in session.exec(select(Mediator, User.username).join(User, User.id == Mediator.user_id)
                                            .order_by(Mediator.id)).all():
-        certs = session.exec(select(MediatorCertification).where(MediatorCertification.mediator_id == mediator.id)
-                             .order_by(MediatorCertification.id)).all()
-        ties = session.exec(select(MediatorAffiliation).where(MediatorAffiliation.mediator_id == mediator.id)
-                            .order_by(MediatorAffiliation.id)).all()
-        pools = session.exec(select(PoolMember.pool_id).where(PoolMember.mediator_id == mediator.id)
-                             .order_by(PoolMember.pool_id)).all()
+        certs, ties, pools = service.mediator_details(session, mediator)
         rows.append([username, mediator.name, mediator.background, mediator.years_of_practice,
                      ";".join(mediator.specialties), ";".join(mediator.languages), ";".join(mediator.cities),
                      "是" if mediator.remote_capable else "否", mediator.max_active_cases, mediator.status,

@@ -158,14 +158,21 @@ def save_mediator(session: Session, *, data: MediatorIn, actor: str, mediator: M
     return mediator
 
 
-def mediator_read(session: Session, mediator: Mediator) -> MediatorRead:
-    user = session.get(User, mediator.user_id)
+def mediator_details(session: Session, mediator: Mediator) -> tuple[list[MediatorCertification],
+                                                                     list[MediatorAffiliation], list[int]]:
+    """A mediator's certifications, declared affiliations and pool ids, each in a stable order."""
     certs = session.exec(select(MediatorCertification).where(MediatorCertification.mediator_id == mediator.id)
                          .order_by(MediatorCertification.id)).all()
     ties = session.exec(select(MediatorAffiliation).where(MediatorAffiliation.mediator_id == mediator.id)
                         .order_by(MediatorAffiliation.id)).all()
     pools = session.exec(select(PoolMember.pool_id).where(PoolMember.mediator_id == mediator.id)
                          .order_by(PoolMember.pool_id)).all()
+    return list(certs), list(ties), list(pools)
+
+
+def mediator_read(session: Session, mediator: Mediator) -> MediatorRead:
+    user = session.get(User, mediator.user_id)
+    certs, ties, pools = mediator_details(session, mediator)
     return MediatorRead(
         **mediator.model_dump(exclude={"created_at", "updated_at"}), username=user.username,
         certifications=[CertificationRead(**c.model_dump(exclude={"mediator_id"})) for c in certs],
