@@ -35,29 +35,18 @@ def seed(session: Session, settings: Settings, context) -> None:
     tokens = TokenService(keystore=keystore, audience=settings.token_audience, issuer=settings.public_base_url)
     timestamper = timestamper_from_settings(keystore, get_pki_settings())
     officer = context.users["officer.li"]
-    institution_party_id = next(p.party_id for p in signing.participants_of(
-        session, _agreement_request_id(session, case.id)) if p.kind == "representative")
-    name, phone, id_number = rep
-    application = service.start_application(
-        session, settings, tokens, keystore, case=case, court_name=COURT_NAME,
-        deadline_at=utcnow() + timedelta(days=10), actor=officer,
-        representatives=[signing.RepresentativeSpec(party_id=institution_party_id, name=name, phone=phone,
-                                                    id_number=id_number)])
+    application = service.start_application(session, settings, tokens, keystore, case=case, court_name=COURT_NAME,
+                                            deadline_at=utcnow() + timedelta(days=10), actor=officer,
+                                            representatives=[rep])
     request = session.get(signing.SigningRequest, application.signing_request_id)
     for participant in signing.participants_of(session, request.id):
         if participant.kind == "representative" and participant.authorisation_sha256 is None:
             signing_demo.file_demo_letter(session, settings, tokens, request=request, participant=participant,
-                                          case=case, officer=officer, id_number=id_number)
+                                          case=case, officer=officer, id_number=rep.id_number)
     signing_demo.sign_for_everyone(session, settings, tokens, keystore, timestamper, request=request,
                                    officer=officer,
-                                   id_numbers=signing_demo.party_id_numbers(session, case.id, id_number))
+                                   id_numbers=signing_demo.party_id_numbers(session, case.id, rep.id_number))
     service.build_package(session, settings, keystore, case=case, actor=officer)
     service.share_with_court(session, case=case, court_user_id=context.users["court.tianhe"].id, days=30,
                              actor=officer)
 
-
-def _agreement_request_id(session: Session, case_id: int) -> int:
-    from sqlmodel import select
-
-    return session.exec(select(signing.SigningRequest.id).where(signing.SigningRequest.case_id == case_id)
-                        .order_by(signing.SigningRequest.id)).first()

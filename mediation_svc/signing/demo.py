@@ -62,21 +62,29 @@ def seed(session: Session, settings: Settings, context) -> None:
         return
     officer = context.users["officer.li"]
     if "critical_illness" in documents:
-        _open_with_checked_letter(session, settings, tokens, keystore, case=context.cases["critical_illness"],
+        case = context.cases["critical_illness"]
+        _open_with_checked_letter(session, settings, tokens, keystore, case=case,
                                   document_id=documents["critical_illness"].id, officer=officer,
-                                  rep=(REP_NAME, REP_PHONE, _rep_id()))
+                                  rep=_representative(session, case, REP_NAME, REP_PHONE, _rep_id()))
     if "motor_claim" in documents:
         from ..pki.settings import get_pki_settings
         from ..pki.tsa import timestamper_from_settings
 
         timestamper = timestamper_from_settings(keystore, get_pki_settings())
         case = context.cases["motor_claim"]
-        rep = (MOTOR_REP[0], MOTOR_REP[1], _with_check_digit(MOTOR_REP[2]))
+        rep = _representative(session, case, MOTOR_REP[0], MOTOR_REP[1], _with_check_digit(MOTOR_REP[2]))
         request = _open_with_checked_letter(session, settings, tokens, keystore, case=case,
                                             document_id=documents["motor_claim"].id, officer=officer, rep=rep)
         sign_for_everyone(session, settings, tokens, keystore, timestamper, request=request, officer=officer,
-                          id_numbers=party_id_numbers(session, case.id, rep[2]))
+                          id_numbers=party_id_numbers(session, case.id, rep.id_number))
+        # the judicial demo has the same representative sign the joint application
         context.representatives = {"motor_claim": rep}
+
+
+def _representative(session: Session, case, name: str, phone: str, id_number: str) -> service.RepresentativeSpec:
+    institution = session.exec(select(CaseParty).where(CaseParty.case_id == case.id,
+                                                       CaseParty.kind == "institution")).one()
+    return service.RepresentativeSpec(party_id=institution.id, name=name, phone=phone, id_number=id_number)
 
 
 def party_id_numbers(session: Session, case_id: int, rep_id: str) -> dict[str, str]:
@@ -86,18 +94,12 @@ def party_id_numbers(session: Session, case_id: int, rep_id: str) -> dict[str, s
 
 
 def _open_with_checked_letter(session: Session, settings: Settings, tokens, keystore, *, case, document_id: str,
-                              officer, rep: tuple[str, str, str]):
-    name, phone, id_number = rep
-    institution = session.exec(select(CaseParty).where(CaseParty.case_id == case.id,
-                                                       CaseParty.kind == "institution")).one()
-    request = service.open_request(
-        session, settings, tokens, keystore, case=case, document_id=document_id,
-        deadline_at=utcnow() + timedelta(days=10), actor=officer,
-        representatives=[service.RepresentativeSpec(party_id=institution.id, name=name, phone=phone,
-                                                     id_number=id_number)])
+                              officer, rep: service.RepresentativeSpec):
+    request = service.open_request(session, settings, tokens, keystore, case=case, document_id=document_id,
+                                   deadline_at=utcnow() + timedelta(days=10), actor=officer, representatives=[rep])
     participant = next(p for p in service.participants_of(session, request.id) if p.kind == "representative")
     file_demo_letter(session, settings, tokens, request=request, participant=participant, case=case, officer=officer,
-                     id_number=id_number)
+                     id_number=rep.id_number)
     return request
 
 
