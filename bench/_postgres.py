@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import psycopg
 from sqlalchemy.engine import make_url
 
@@ -22,3 +24,13 @@ def recreate_database(url: str, name: str) -> str:
 def drop_database(url: str, name: str) -> None:
     with psycopg.connect(admin_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every PostgreSQL benchmark takes: the server, the number of runs, keeping the database."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                        help="a PostgreSQL URL whose user may create databases")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    return parser

@@ -14,7 +14,6 @@ Target: median under 50 ms.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -27,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
-from _postgres import admin_url, drop_database, recreate_database  # noqa: E402
+from _postgres import admin_url, database_arguments, drop_database, recreate_database  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -192,11 +191,7 @@ def run(db_url: str, runs: int, rng: random.Random) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL URL whose user may create databases")
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser = database_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--reuse", action="store_true",
                         help="time against the database a previous --keep run left (migrating it first)")
     args = parser.parse_args()

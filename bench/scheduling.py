@@ -18,7 +18,6 @@ Target: median under 100 ms for the 14-day on-site search.
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
-from _postgres import admin_url, drop_database, recreate_database  # noqa: E402
+from _postgres import admin_url, database_arguments, drop_database, recreate_database  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -164,11 +163,7 @@ def time_search(engine, settings: Settings, case_id: int, runs: int, **search) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL URL whose user may create databases")
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser = database_arguments(__doc__.split("\n\n")[0])
     args = parser.parse_args()
     rng = random.Random(20261123)
     db_url = recreate_database(args.url, DB_NAME)
