@@ -42,7 +42,7 @@ def seal_and_validate(pdf: bytes, store: KeyStore, signer) -> list[pades.Signatu
                         field=pades.FieldPlacement("seal", -1, (400, 60, 540, 180)), appearance_png=None,
                         reason="调解组织盖章")
     root, issuing = store.certificate(hierarchy.ROOT), store.certificate(hierarchy.ISSUING)
-    crls = [build_crl(issuer_cert=ca, issuer_key=store.private_key(name), revoked=[], now=NOW,
+    crls = [build_crl(issuer_cert=ca, issuer_key=store.private_key(name), revoked=[], now=dt.datetime.now(dt.UTC),
                       validity=dt.timedelta(days=1))
             for ca, name in ((root, hierarchy.ROOT), (issuing, hierarchy.ISSUING))]
     context = pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
