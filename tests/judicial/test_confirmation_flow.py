@@ -33,6 +33,7 @@ from mediation_svc.judicial.package import check_package
 from ..conftest import PG_URL, TEST_PASSPHRASE
 from ..factories import intake_payload, resident_id
 from ..signing.flow import REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, walk_to_drafting
+from ..verifiers import import_endesive, repeated_certificates, timestamp_tokens
 
 pytestmark = pytest.mark.db
 
@@ -236,6 +237,22 @@ def test_forged_packages_built_from_a_real_one_do_not_verify(flow, tmp_path):
     extracted = (tmp_path / "out" / "agreement-signed.pdf").read_bytes()
     genuine = zipfile.ZipFile(io.BytesIO(flow["zip"])).read("agreement-signed.pdf")
     assert extracted != genuine and len(extracted) == len(genuine)
+
+
+def test_the_agreement_signed_through_the_api_verifies_in_endesive(flow):
+    """The signing flow's own file (signer credentials, the seal as pki.seal loads it, the B-LTA close):
+    every SignedData with each certificate once, and an independent verifier accepts every signature."""
+    agreement = zipfile.ZipFile(io.BytesIO(flow["zip"])).read("agreement-signed.pdf")
+    root = zipfile.ZipFile(io.BytesIO(flow["zip"])).read("certificates/center-root.cer")
+    assert all(repeated_certificates(token["content"]) == [] for _n, token, _d in timestamp_tokens(agreement))
+    results = import_endesive().PDFVerifier(agreement, [root]).verify_all_signatures()
+    people_and_seal = [r for r in results if r.signed_data is not None]
+    assert len(people_and_seal) == 4 and len(results) > 4
+    for result in people_and_seal:
+        assert repeated_certificates(result.signed_data) == []
+        assert (result.hashok, result.signatureok, result.certok, result.tspok) == (True, True, True, True), \
+            result.tspmsg
+    assert all(r.tspok for r in results if r.signed_data is None)  # the document timestamp(s)
 
 
 def test_only_the_court_with_a_share_sees_the_package(flow):
