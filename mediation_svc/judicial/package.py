@@ -78,17 +78,25 @@ class PackageRefused(ValueError):
     """The ZIP is not one that every tool reads the same way, or it expands beyond the bounds."""
 
 
-def _layout(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
-    """Every byte of the file belongs to an entry the central directory lists, in order, then the central
-    directory and its end record: nothing before, between or after (no hidden or overlapping entries)."""
+def _directory(data: bytes) -> tuple[int, int]:
+    """(central directory offset, entry count) from the end record, which must end the file: read before
+    zipfile parses the directory, so a directory of a million entries is refused unread."""
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - _END_RECORD.size - 0xFFFF))
     if end < 0:
         raise PackageRefused("no end of central directory record")
     _sig, disk, _cd_disk, _disk_entries, entries, cd_size, cd_offset, comment = _END_RECORD.unpack_from(data, end)
-    if disk != 0 or entries != len(infos) or entries == 0xFFFF or cd_offset == 0xFFFFFFFF:
-        raise PackageRefused("a multi-part or ZIP64 archive, or the entry counts disagree")
+    if disk != 0 or entries == 0xFFFF or cd_offset == 0xFFFFFFFF:
+        raise PackageRefused("a multi-part or ZIP64 archive")
     if end + _END_RECORD.size + comment != len(data) or cd_offset + cd_size != end:
         raise PackageRefused("bytes outside the archive's directory (data appended or a second directory)")
+    if entries > MAX_ENTRIES:
+        raise PackageRefused(f"{entries} entries; a package holds at most {MAX_ENTRIES}")
+    return cd_offset, entries
+
+
+def _layout(data: bytes, infos: list[zipfile.ZipInfo], cd_offset: int) -> None:
+    """Every byte before the central directory belongs to an entry it lists, in order: nothing before,
+    between or after the entries (no hidden or overlapping entries)."""
     position = 0
     for info in sorted(infos, key=lambda i: i.header_offset):
         if info.header_offset != position:
@@ -105,8 +113,6 @@ def _layout(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
 
 
 def _bounds(infos: list[zipfile.ZipInfo], max_bytes: int) -> None:
-    if len(infos) > MAX_ENTRIES:
-        raise PackageRefused(f"{len(infos)} entries; a package holds at most {MAX_ENTRIES}")
     if sum(i.file_size for i in infos) > max_bytes:
         raise PackageRefused(f"the package expands beyond {max_bytes // (1024 * 1024)} MiB")
     for info in infos:
@@ -115,14 +121,17 @@ def _bounds(infos: list[zipfile.ZipInfo], max_bytes: int) -> None:
 
 
 def _read_entries(data: bytes, max_bytes: int) -> dict[str, bytes]:
+    cd_offset, entries = _directory(data)
     archive = zipfile.ZipFile(io.BytesIO(data))
     infos = archive.infolist()
+    if len(infos) != entries:
+        raise PackageRefused("the directory holds another number of entries than its end record says")
     repeated = sorted(name for name, count in Counter(i.filename for i in infos).items() if count > 1)
     if repeated:
         raise PackageRefused(f"{', '.join(repeated)}: more than one entry of this name (tools disagree on "
                              "which one they extract)")
     _bounds(infos, max_bytes)
-    _layout(data, infos)
+    _layout(data, infos, cd_offset)
     return {i.filename: archive.read(i) for i in infos}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import warnings
 import zipfile
 
@@ -116,6 +117,32 @@ def test_bytes_the_central_directory_does_not_list_are_refused(store):
     assert check_package(local_only + genuine, keys).problems[0].startswith("package refused: ")
     assert check_package(genuine + b"trailing", keys).problems[0].startswith("package refused: ")
     assert check_package(genuine, keys).ok
+
+
+def without_directory_record(data: bytes, name: str) -> bytes:
+    """The same ZIP with ``name``'s central directory record cut out: its data stays where it was, listed
+    nowhere (what a stream extractor would still find)."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    start, end = archive.start_dir, data.rindex(b"PK\x05\x06")
+    records, position = [], start
+    while position < end:
+        n, m, k = struct.unpack_from("<3H", data, position + 28)
+        records.append(data[position:position + 46 + n + m + k])
+        position += 46 + n + m + k
+    kept = [r for r in records if r[46:46 + struct.unpack_from("<H", r, 28)[0]].decode() != name]
+    directory = b"".join(kept)
+    tail = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(kept), len(kept), len(directory), start, 0)
+    return data[:start] + directory + tail
+
+
+def test_an_entry_the_directory_does_not_list_is_refused(store):
+    keys = attestation.jwks(store)
+    genuine = entries_of(make(store))
+    forged = without_directory_record(zip_of([genuine[0], ("agreement-signed.pdf.orig", b"%PDF-1.7 other"),
+                                              *genuine[1:]]), "agreement-signed.pdf.orig")
+    assert len(zipfile.ZipFile(io.BytesIO(forged)).infolist()) == len(genuine)  # zipfile does not see it
+    assert check_package(forged, keys).problems == [
+        f"package refused: {genuine[1][0]}: bytes before this entry that no listed entry covers (a hidden entry)"]
 
 
 def test_decompression_is_bounded_before_anything_is_inflated(store):
