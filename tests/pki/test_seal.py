@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 
@@ -76,6 +77,11 @@ def test_hsm_sealed_pdf_validates_against_the_root(plain_pdf, store, hsm_seal):
     checks = seal_and_validate(plain_pdf, store, signer)
     assert [(c.field_name, c.indication, c.intact, c.trusted) for c in checks] == [("seal", "PASSED", True, True)]
     assert "电子印章" in checks[0].signer
+    # each certificate once in the seal's SignedData (independent verifiers refuse a repeated signer's one)
+    signed = asyncio.run(signer.async_sign_general_data(b"agreement", "sha256"))["content"]
+    assert sorted(c.chosen.subject.human_friendly for c in signed["certificates"]) == sorted(
+        {c.subject.human_friendly for c in (pades.to_asn1_cert(x) for x in (
+            cert, store.certificate(hierarchy.ISSUING), store.certificate(hierarchy.ROOT)))})
 
 
 def test_hsm_key_is_sensitive_and_never_extractable(softhsm, hsm_seal):
