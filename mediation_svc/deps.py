@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.datastructures import FormData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -45,6 +46,23 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+async def read_body(request: Request) -> bytes:
+    """The raw body, awaited on the event loop so that the endpoint itself can be a plain ``def``.
+
+    An ``async def`` endpoint that touches the database blocks its worker's event loop on every query; a
+    lock wait there freezes every request of the worker (issue 16). Endpoints take the body or the form
+    through these dependencies instead and run in the thread pool.
+    """
+    return await request.body()
+
+
+async def read_form(request: Request) -> FormData:
+    """The parsed form (Starlette caches it on the request, so a CSRF check that read it costs nothing)."""
+    return await request.form()
+
+
+RawBody = Annotated[bytes, Depends(read_body)]
+FormDep = Annotated[FormData, Depends(read_form)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 KeyStoreDep = Annotated[KeyStore, Depends(get_keystore)]

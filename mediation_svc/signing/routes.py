@@ -10,7 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from ..deps import CurrentUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of, client_address
+from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of,
+                    client_address)
 from ..errors import InvalidInput, Unauthenticated
 from . import service
 from .models import SigningRequest
@@ -87,9 +88,8 @@ def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> Requ
 
 @router.put("/signing-requests/{request_id}/participants/{participant_id}/authorisation",
             response_model=ParticipantRead, summary="Upload the representative's 授权委托书 (application/pdf body)")
-async def upload_authorisation(request_id: int, participant_id: int, http: Request, session: SessionDep,
-                               user: CurrentUser) -> ParticipantRead:
-    body = await http.body()
+def upload_authorisation(request_id: int, participant_id: int, body: RawBody, session: SessionDep,
+                         user: CurrentUser) -> ParticipantRead:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
     service.upload_authorisation(session, request=request, participant=participant, pdf=body, actor=user)
@@ -202,8 +202,7 @@ def consent(body: ConsentIn, session: SessionDep, tokens: TokensDep, token: Sign
 
 
 @router.put("/sign/session/drawing", summary="The drawn signature (image/png body)")
-async def drawing(http: Request, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    body = await http.body()
+def drawing(body: RawBody, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
     return {"sha256": service.save_drawing(session, tokens, session_token=token, png=body)}
 
 
