@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import Session, select
 
 from ..db import utcnow
@@ -55,27 +55,75 @@ def entry_hash(*, seq: int, at: datetime, actor: str, action: str, subject: str,
     return hashlib.sha256(rfc8785.dumps(material)).hexdigest()
 
 
+PENDING = "audit_pending"
+
+
 def record(session: Session, *, actor: str, action: str, subject: str,
            payload: dict[str, Any] | None = None, case_id: int | None = None) -> AuditEntry:
-    """Append an entry in the caller's transaction; it commits or rolls back with the change it records."""
+    """Record an entry in the caller's transaction; it commits or rolls back with the change it records.
+
+    The entry is appended to its chain when the transaction commits, not here: the chain's lock is then
+    the last lock every transaction takes (the lock order in docs/operations.md), held for the commit only,
+    so no transaction waits on a chain while holding it and locking something else (issue 16's deadlocks).
+    An entry recorded inside a savepoint that rolls back is dropped with it.
+    """
+    entry = AuditEntry(at=utcnow(), actor=actor, action=action, subject=subject, case_id=case_id,
+                       payload=canonical_json(payload or {}), prev_hash="", hash="")
+    owner = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(PENDING, []).append((owner, entry))
+    return entry
+
+
+def flush_pending(session: Session) -> None:
+    """Append this transaction's recorded entries now (before reading the log back inside it)."""
+    pending = session.info.pop(PENDING, [])
+    if pending:
+        _append(session, [entry for _owner, entry in pending])
+
+
+def _append(session: Session, entries: list[AuditEntry]) -> None:
     # The UPDATE takes the row lock on the chain head (PostgreSQL) or the write lock (SQLite), so
     # concurrent writers queue here and each sees the previous entry's hash.
-    head_row = session.execute(
-        update(AuditHead).where(AuditHead.id == 1)
-        .values(last_seq=AuditHead.last_seq + 1)
-        .returning(AuditHead.last_seq, AuditHead.last_hash)
-    ).one()
-    seq, prev_hash = head_row
-    at = utcnow()
-    payload_text = canonical_json(payload or {})
-    digest = entry_hash(seq=seq, at=at, actor=actor, action=action, subject=subject,
-                        case_id=case_id, payload=payload_text, prev_hash=prev_hash)
-    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, subject=subject, case_id=case_id,
-                       payload=payload_text, prev_hash=prev_hash, hash=digest)
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
+    for entry in entries:
+        seq, prev_hash = session.execute(
+            update(AuditHead).where(AuditHead.id == 1)
+            .values(last_seq=AuditHead.last_seq + 1)
+            .returning(AuditHead.last_seq, AuditHead.last_hash)
+        ).one()
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = entry_hash(seq=seq, at=entry.at, actor=entry.actor, action=entry.action,
+                                subject=entry.subject, case_id=entry.case_id, payload=entry.payload,
+                                prev_hash=prev_hash)
+        session.add(entry)
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
     session.flush()
-    return entry
+
+
+def _ancestors(transaction):
+    while transaction is not None:
+        yield transaction
+        transaction = transaction.parent
+
+
+@event.listens_for(Session, "before_commit")
+def _append_on_commit(session: Session) -> None:
+    flush_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _append_before_reading_the_log(state) -> None:
+    # A transaction that reads the log back sees its own entries, as it would had they been written at once.
+    if state.is_select and state.session.info.get(PENDING) and any(
+            mapper.class_ is AuditEntry for mapper in state.all_mappers):
+        flush_pending(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    pending = session.info.get(PENDING)
+    if pending:
+        session.info[PENDING] = [(owner, entry) for owner, entry in pending
+                                 if previous_transaction not in _ancestors(owner)]
 
 
 @dataclass(frozen=True)
