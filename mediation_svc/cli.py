@@ -55,6 +55,13 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     """Serve the API and the web pages."""
     import uvicorn
 
+    if workers > 1 and get_settings().sqlite_path is not None:
+        # SQLite has one writer at a time per file; several worker processes answer "database is locked".
+        typer.echo(f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time. Set "
+                   "MEDIATION_DATABASE_URL=postgresql://... (see docs/operations.md) or serve with --workers 1.",
+                   err=True)
+        raise typer.Exit(2)
+
     uvicorn.run("mediation_svc.asgi:app", host=host, port=port, workers=workers, reload=reload,
                 proxy_headers=True, log_config=None)
 

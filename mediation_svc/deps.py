@@ -42,7 +42,12 @@ def get_tokens(request: Request) -> TokenService:
 def get_db(request: Request) -> Iterator[Session]:
     # One request, one transaction: committed when the endpoint returns, before the response is sent
     # (scope="function" below), rolled back if anything raised.
-    with unit_of_work(request.app.state.engine) as session:
+    # A GET reads without SQLite's write lock on its first attempt; a retry (it wrote after all and met a
+    # writer) takes the lock from the start.
+    from .reliability import attempt_number
+
+    read_only = request.method in ("GET", "HEAD", "OPTIONS") and attempt_number(request) == 0
+    with unit_of_work(request.app.state.engine, read_only=read_only) as session:
         yield session
 
 

@@ -26,7 +26,8 @@ from ..cases.models import Case, CaseCategory, Institution
 from ..cases.schemas import CaseIntake
 from ..cases.states import OPEN_STATES, TRANSITIONS, CaseStatus
 from ..deps import FormDep, SessionDep, SettingsDep, actor_of, client_address
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ..errors import (DatabaseBusy, DatabaseUnavailable, DomainError, Forbidden, InvalidInput, NotFound, Overloaded,
+                      Unauthenticated)
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth
@@ -531,6 +532,8 @@ def install(app: FastAPI) -> None:
             return _error_page(request, 403, t("error.forbidden"), exc.detail)
         if isinstance(exc, Unauthenticated):
             return await login_required(request, LoginRequired(request.url.path))
+        if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, Overloaded)):
+            return _error_page(request, exc.status, t("error.busy"))
         return _error_page(request, exc.status, exc.detail, exc.title)
 
     app.add_exception_handler(LoginRequired, login_required)
