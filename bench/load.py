@@ -155,6 +155,7 @@ async def level(base_url: str, fixture, clients: int, seconds: float, png: bytes
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on SIGTERM too
     parser = database_arguments(__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each level (bounded)")
     parser.add_argument("--levels", default="20,100,200")
