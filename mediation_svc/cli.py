@@ -62,8 +62,10 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
                    err=True)
         raise typer.Exit(2)
 
+    # A worker still importing on a busy host can miss uvicorn's 5 s health ping and be killed and restarted,
+    # over and over (seen at load average 12 on two cores); give it longer.
     uvicorn.run("mediation_svc.asgi:app", host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_config=None)
+                proxy_headers=True, log_config=None, timeout_worker_healthcheck=30)
 
 
 @db_app.command("upgrade")
