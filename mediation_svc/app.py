@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import reliability
 from .config import Settings, get_settings
 from .db import make_engine
 from .errors import PROBLEM_JSON, DomainError, problem
@@ -132,6 +132,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Sync endpoints and dependencies run in this pool; it is sized with the connection pool so that a
+        # thread always finds a connection (docs/operations.md, "Capacity").
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
 
     app = FastAPI(title="mediation-svc", version="0.1.0", lifespan=lifespan,
@@ -144,23 +149,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
                                     issuer=settings.public_base_url)
     metrics = Metrics()
     app.state.metrics = metrics
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_error_handlers(app)
+    # Outermost last: request context, load shedding, body limit, contention retry, then the routes.
+    reliability.install(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    reliability.install_shedding(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
+    async def healthz() -> dict:
+        # On the event loop, not in the thread pool: alive even when every request thread is busy.
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
-            checks["database"] = f"failed: {type(exc).__name__}"
+        checks: dict[str, str] = {"database": reliability.database_takes_a_write(engine, within=1.0)}
         try:
             app.state.tokens.public_pem()
             checks["keys"] = "ok"

@@ -18,6 +18,21 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/mediation.db"
     # SQL echo is for debugging only; it would write personal data to the log.
     database_echo: bool = False
+    # Sized together (docs/operations.md, "Capacity"): each worker runs at most ``worker_threads`` requests at
+    # once, each holding at most one connection, so the pool never runs dry under the thread limit; requests
+    # beyond ``worker_threads + worker_queue`` are answered 503 at once instead of queueing into timeouts.
+    database_pool_size: int = 12
+    database_pool_timeout_seconds: float = 2.0
+    worker_threads: int = 12
+    worker_queue: int = 24
+    # PostgreSQL session limits: a lock wait, a statement, an idle open transaction never last for ever.
+    database_lock_timeout_ms: int = 10_000
+    database_statement_timeout_ms: int = 60_000
+    database_idle_in_transaction_timeout_ms: int = 120_000
+    # SQLite: how long a writer waits for the write lock.
+    sqlite_busy_timeout_ms: int = 10_000
+    # A deadlock or serialisation failure is retried this many times before the client gets 503.
+    database_retry_attempts: int = 3
 
     key_dir: Path = PROJECT_ROOT / "keys"
     # The passphrase that encrypts private keys at rest. Either given directly or read from a file

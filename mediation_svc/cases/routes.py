@@ -6,6 +6,7 @@ from ..accounts.models import User
 from ..audit.chain import case_trail
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of
 from ..errors import NotFound
+from ..idempotency import IdempotencyDep
 from ..security.roles import Role
 from . import service
 from .models import CaseCategory
@@ -15,10 +16,13 @@ from .states import CaseStatus
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
-@router.post("/cases", status_code=201, response_model=CaseRead)
-def intake(data: CaseIntake, session: SessionDep, settings: SettingsDep, user: StaffUser) -> CaseRead:
-    case = service.intake_case(session, settings, data=data, actor=user)
-    return service.to_read(session, case)
+@router.post("/cases", status_code=201, response_model=CaseRead,
+             summary="Take in a dispute (send an Idempotency-Key header to retry safely)")
+def intake(data: CaseIntake, session: SessionDep, settings: SettingsDep, user: StaffUser,
+           idempotency: IdempotencyDep) -> CaseRead:
+    return idempotency.run(lambda: service.to_read(session, service.intake_case(session, settings, data=data,
+                                                                                actor=user)),
+                           owner=actor_of(user), body=data, status_code=201)
 
 
 @router.get("/cases", response_model=list[CaseRead])

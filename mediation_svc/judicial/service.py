@@ -44,7 +44,7 @@ from ..timeutil import SHANGHAI
 from ..verification import attestation
 from ..verification.report import verify_pdf
 from .models import ApplicationStatus, EvidencePackage, JudicialApplication, Ruling
-from .package import build_zip
+from .package import AUDIT_CHAIN, AUDIT_PROOF, AUDIT_TIMESTAMP, AUDIT_TREE_HEAD, build_zip
 
 APPLICATION_TEMPLATE = "judicial_application"
 EVIDENCE_TEMPLATE = "signing_evidence_report"
@@ -200,6 +200,24 @@ def _audit_extract(session: Session, case_id: int) -> bytes:
     return json.dumps({"case_id": case_id, "entries": entries}, ensure_ascii=False, indent=2).encode("utf-8")
 
 
+def _audit_transparency_files(session: Session, keystore: KeyStore, case_id: int) -> dict[str, bytes]:
+    """The case's chain, its inclusion proof and the signed, timestamped tree head it leads to (folding the
+    chains first, so the proof covers the case's history up to now); a court checks them with
+    ``judicial.package.check_audit_proof``."""
+    from ..audit import transparency
+    from ..pki.settings import get_pki_settings
+    from ..pki.tsa import timestamper_from_settings
+
+    transparency.fold(session, keystore, timestamper_from_settings(keystore, get_pki_settings()))
+    proof = transparency.case_evidence(session, case_id)
+    if proof is None:
+        return {}
+    dump = lambda value: json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8")  # noqa: E731
+    return {AUDIT_CHAIN: dump({"chain": proof["chain"], "entries": proof["entries"]}),
+            AUDIT_PROOF: dump(proof["proof"]), AUDIT_TREE_HEAD: proof["tree_head"]["signed_head"].encode("ascii"),
+            AUDIT_TIMESTAMP: proof["timestamp_token"]}
+
+
 def build_package(session: Session, settings: Settings, keystore: KeyStore, *, case: Case,
                   actor: User) -> EvidencePackage:
     application = refresh_status(session, application_for_case_or_404(session, case, for_update=True))
@@ -218,6 +236,7 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
     failed = {n: r.summary for n, r in reports.items() if r.indication.value != "TOTAL_PASSED"}
     if failed:
         raise NotReadyForConfirmation("a signed file does not verify", reports=failed)
+    audit_files = _audit_transparency_files(session, keystore, case.id)
     trail = case_trail(session, case.id)
     audit_head = trail[-1].hash if trail else None
     evidence_inputs = _evidence_report_inputs(session, settings, case=case, document=agreement,
@@ -231,6 +250,7 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
         "signing-events.json": json.dumps(signing.signing_events(session, document_id=agreement.id),
                                           ensure_ascii=False, indent=2, default=str).encode("utf-8"),
         "certificates/center-root.cer": roots[0].public_bytes(Encoding.DER),
+        **audit_files,
     }
     for name, report in reports.items():
         files[f"verification/{name.removesuffix('.pdf')}.json"] = report.model_dump_json(indent=2).encode("utf-8")

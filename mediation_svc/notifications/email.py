@@ -6,7 +6,7 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from typing import Protocol
 
 from ..config import Settings
@@ -21,13 +21,20 @@ class EmailTransport(Protocol):
     def send(self, message: OutboxMessage) -> None: ...
 
 
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """The same Message-ID on every attempt (RFC 5322 §3.6.4), so a resent message is recognisably the same
+    one: mail systems and clients drop the duplicate."""
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<outbox-{message.id}.{int(message.created_at.timestamp())}@{domain}>"
+
+
 def build_email(message: OutboxMessage, *, sender: str, sender_name: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = formataddr((sender_name, sender))
     email["To"] = formataddr((message.recipient_name or "", message.recipient))
     email["Subject"] = message.subject or ""
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain=sender.rpartition("@")[2] or None)
+    email["Message-ID"] = message_id(message, sender)
     email.set_content(message.body, charset="utf-8")
     for attachment in decode_attachments(message.attachments):
         main, _, rest = attachment.content_type.partition("/")

@@ -10,8 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from ..deps import CurrentUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of, client_address
+from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of,
+                    client_address)
 from ..errors import InvalidInput, Unauthenticated
+from ..idempotency import IdempotencyDep
 from . import service
 from .models import SigningRequest
 from .schemas import (ConsentIn, ExternalFinishIn, LinkIn, ParticipantRead, ReasonIn, RequestOpen, RequestRead,
@@ -67,16 +69,21 @@ def _pem_to_der(pem: str | None) -> bytes | None:
 
 @router.post("/cases/{case_id}/signing-requests", response_model=RequestRead, status_code=201)
 def open_request(case_id: int, body: RequestOpen, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
-                 keystore: KeyStoreDep, user: CurrentUser) -> RequestRead:
+                 keystore: KeyStoreDep, user: CurrentUser, idempotency: IdempotencyDep) -> RequestRead:
     from ..cases.service import get_visible_case_or_404
 
-    case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    reps = [service.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
-                                       mode=service.SigningMode(r.mode), certificate_der=_pem_to_der(r.certificate_pem))
-            for r in body.representatives]
-    request = service.open_request(session, settings, tokens, keystore, case=case, document_id=body.document_id,
-                                   deadline_at=body.deadline_at, representatives=reps, actor=user)
-    return to_read(session, request)
+    def produce() -> RequestRead:
+        case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+        reps = [service.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
+                                           mode=service.SigningMode(r.mode),
+                                           certificate_der=_pem_to_der(r.certificate_pem))
+                for r in body.representatives]
+        request = service.open_request(session, settings, tokens, keystore, case=case, document_id=body.document_id,
+                                       deadline_at=body.deadline_at, representatives=reps, actor=user)
+        return to_read(session, request)
+
+    # Idempotency-Key: a retried request returns the request it opened instead of a second one.
+    return idempotency.run(produce, owner=actor_of(user), body=body, status_code=201)
 
 
 @router.get("/signing-requests/{request_id}", response_model=RequestRead)
@@ -87,9 +94,8 @@ def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> Requ
 
 @router.put("/signing-requests/{request_id}/participants/{participant_id}/authorisation",
             response_model=ParticipantRead, summary="Upload the representative's 授权委托书 (application/pdf body)")
-async def upload_authorisation(request_id: int, participant_id: int, http: Request, session: SessionDep,
-                               user: CurrentUser) -> ParticipantRead:
-    body = await http.body()
+def upload_authorisation(request_id: int, participant_id: int, body: RawBody, session: SessionDep,
+                         user: CurrentUser) -> ParticipantRead:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
     service.upload_authorisation(session, request=request, participant=participant, pdf=body, actor=user)
@@ -202,8 +208,7 @@ def consent(body: ConsentIn, session: SessionDep, tokens: TokensDep, token: Sign
 
 
 @router.put("/sign/session/drawing", summary="The drawn signature (image/png body)")
-async def drawing(http: Request, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    body = await http.body()
+def drawing(body: RawBody, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
     return {"sha256": service.save_drawing(session, tokens, session_token=token, png=body)}
 
 

@@ -8,7 +8,7 @@ Life of a request::
     signer_document / accept_consent / save_drawing / confirm             -> one PAdES B-T signature
     (all parties signed) -> stage 2, the mediator's link; (mediator signed) -> stage 3
     apply_seal (an officer)       the center's seal, then B-LTA (DSS + document timestamp): completed
-    decline (a signer) / void (an officer) / expire_due (the job) / remind (officer or mediator)
+    decline (a signer) / void (an officer) / expire_due (the job) / remind (officer, mediator or the reminder job)
 
 On-site signing (``start_onsite``): the mediator's tablet gets a link for a signer who is present; the
 code still goes to the signer's own phone and the last four characters of the ID are typed after the
@@ -990,12 +990,11 @@ def remind(session: Session, settings: Settings, *, request: SigningRequest, act
     return reminded
 
 
-def remind_due(session: Session, settings: Settings, *, now: datetime | None = None,
-               within: timedelta = timedelta(hours=48)) -> dict[int, list[int]]:
-    """The job: remind pending signers of open requests whose deadline is within ``within``."""
+def due_for_reminder(session: Session, *, within: timedelta = timedelta(hours=48),
+                     now: datetime | None = None) -> list[int]:
+    """Open requests whose deadline is within ``within``, in id order (the reminder job's lock order)."""
     now = now or utcnow()
-    ids = session.exec(select(SigningRequest.id).where(SigningRequest.status == RequestStatus.OPEN.value,
-                                                       SigningRequest.deadline_at > now,
-                                                       SigningRequest.deadline_at <= now + within)).all()
-    return {rid: remind(session, settings, request=lock_request(session, rid), actor="system:signing", now=now)
-            for rid in ids}
+    return list(session.exec(select(SigningRequest.id).where(SigningRequest.status == RequestStatus.OPEN.value,
+                                                             SigningRequest.deadline_at > now,
+                                                             SigningRequest.deadline_at <= now + within)
+                             .order_by(SigningRequest.id)).all())

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import select
 
 from ..cases import service as cases
-from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep
+from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
 from ..errors import InvalidInput, NotFound
 from ..security.roles import Role
 from .auth import CsrfChecked, PageUser, StaffPageUser
@@ -105,12 +105,11 @@ def staff_context(session, case, user) -> dict | None:
 
 
 @router.post("/cases/{case_id}/judicial/application", dependencies=[CsrfChecked])
-async def start_application(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                            tokens: TokensDep, keystore: KeyStoreDep, user: StaffPageUser) -> Response:
+def start_application(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
+                      tokens: TokensDep, keystore: KeyStoreDep, user: StaffPageUser) -> Response:
     from .signing_pages import deadline_from, representatives_from
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    form = await request.form()
     court_name = str(form.get("court_name", "")).strip()
     if not court_name:
         raise InvalidInput("name the court the application goes to")

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import FormData
 from pydantic import ValidationError
 from sqlmodel import select
 
@@ -24,8 +25,9 @@ from ..cases import service as cases
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.schemas import CaseIntake
 from ..cases.states import OPEN_STATES, TRANSITIONS, CaseStatus
-from ..deps import SessionDep, SettingsDep, actor_of, client_address
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ..deps import FormDep, SessionDep, SettingsDep, actor_of, client_address
+from ..errors import (DatabaseBusy, DatabaseUnavailable, DomainError, Forbidden, InvalidInput, NotFound, Overloaded,
+                      Unauthenticated)
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth
@@ -136,8 +138,9 @@ def _pydantic_errors(exc: ValidationError) -> list[str]:
 
 
 @public_router.post("/cases/new", dependencies=[CsrfChecked])
-async def intake(request: Request, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if k != auth.CSRF_FIELD}
+def intake(request: Request, form_data: FormDep, session: SessionDep, settings: SettingsDep,
+           user: StaffPageUser) -> Response:
+    form = {k: v for k, v in form_data.items() if k != auth.CSRF_FIELD}
     t = translator(language_of(request))
     try:
         data = CaseIntake(
@@ -343,9 +346,8 @@ def _amount(text: str):
         return text
 
 
-async def _draft_inputs(request: Request) -> tuple[dict, dict]:
+def _draft_inputs(form: FormData) -> tuple[dict, dict]:
     """The agreement's structured terms from the drafting form; the case fills in the rest (parties...)."""
-    form = await request.form()
     payments = []
     for payer, payee, amount, due, method in zip(form.getlist("pay_payer"), form.getlist("pay_payee"),
                                                  form.getlist("pay_amount"), form.getlist("pay_due"),
@@ -395,12 +397,12 @@ def draft_page(request: Request, case_id: int, session: SessionDep, user: Schedu
 
 
 @public_router.post("/cases/{case_id}/draft", dependencies=[CsrfChecked])
-async def save_draft(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                     user: SchedulerPageUser) -> Response:
+def save_draft(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
+               user: SchedulerPageUser) -> Response:
     from ..documents import service as documents
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    inputs, meta = await _draft_inputs(request)
+    inputs, meta = _draft_inputs(form)
     draft = _agreement_draft(session, case)
     try:
         if draft is None:
@@ -426,15 +428,15 @@ def _pdf(data: bytes, name: str, *, inline: bool = True) -> Response:
 
 
 @public_router.post("/cases/{case_id}/draft/preview", dependencies=[CsrfChecked])
-async def live_preview(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                       user: SchedulerPageUser) -> Response:
+def live_preview(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
+                 user: SchedulerPageUser) -> Response:
     """The form as it stands, rendered (marked draft); nothing is stored."""
     from ..documents import service as documents
     from ..documents.rendering import render_document
     from ..documents.templates import get_template
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
-    inputs, meta = await _draft_inputs(request)
+    inputs, meta = _draft_inputs(form)
     draft = _agreement_draft(session, case)
     language = draft.language if draft else meta["language"]
     fields = get_template(AGREEMENT_TEMPLATE, language=language).inputs.model_fields
@@ -530,6 +532,8 @@ def install(app: FastAPI) -> None:
             return _error_page(request, 403, t("error.forbidden"), exc.detail)
         if isinstance(exc, Unauthenticated):
             return await login_required(request, LoginRequired(request.url.path))
+        if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, Overloaded)):
+            return _error_page(request, exc.status, t("error.busy"))
         return _error_page(request, exc.status, exc.detail, exc.title)
 
     app.add_exception_handler(LoginRequired, login_required)

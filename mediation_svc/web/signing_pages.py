@@ -27,7 +27,7 @@ from sqlmodel import select
 from ..cases import service as cases
 from ..cases.models import Case
 from ..db import utcnow
-from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
+from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..documents.models import Document
 from ..errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from ..security.roles import Role
@@ -121,11 +121,10 @@ def representatives_from(form, session, case: Case) -> list:
 
 
 @router.post("/cases/{case_id}/signing", dependencies=[CsrfChecked])
-async def open_signing(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                       tokens: TokensDep, keystore: KeyStoreDep, user: SchedulerPageUser) -> Response:
+def open_signing(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
+                 tokens: TokensDep, keystore: KeyStoreDep, user: SchedulerPageUser) -> Response:
     signing = _signing()
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    form = await request.form()
     signing.open_request(session, settings, tokens, keystore, case=case, document_id=str(form.get("document_id", "")),
                          deadline_at=deadline_from(form), representatives=representatives_from(form, session, case),
                          actor=user)

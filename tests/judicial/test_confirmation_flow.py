@@ -282,3 +282,18 @@ def test_ruling_confirms_the_case_and_is_audited(flow):
     assert flow["code_lookup"]["status"] == "confirmed"
     assert flow["code_lookup"]["verification"]["indication"] == "TOTAL_PASSED"
     assert flow["verify_after"]["registry"]["status"] == "confirmed"
+
+
+def test_the_package_proves_the_cases_history_against_a_timestamped_tree_head(flow, keys_dir):
+    """The court's check of the audit files: the case's chain and its inclusion proof (issue 16)."""
+    from mediation_svc.audit.transparency import center_trust
+    from mediation_svc.judicial.package import AUDIT_CHAIN, check_audit_proof
+    from mediation_svc.pki.keystore import KeyStore
+
+    _jwks, roots = center_trust(KeyStore(keys_dir, TEST_PASSPHRASE.encode()))
+    verdict = check_audit_proof(flow["zip"], flow["jwks"], roots)
+    assert verdict.ok, verdict.problems
+    assert verdict.timestamped_at and verdict.entries >= 5
+    chain = json.loads(check_package(flow["zip"], flow["jwks"]).files[AUDIT_CHAIN])
+    assert chain["entries"][0]["action"] == "case.received"
+    assert any(e["action"] == "judicial.application_started" for e in chain["entries"])
