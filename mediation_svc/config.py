@@ -38,9 +38,19 @@ class Settings(BaseSettings):
     signing_link_hours: int = 72
     token_audience: str = "mediation-svc"
 
+    # Login throttling (OWASP ASVS V2.2): failures per account *and* address lock that pair only; failures
+    # per address (password spraying) lock the address; failures on an account from everywhere only slow
+    # it down (growing delays, capped), and never an address the account last logged in from.
     login_max_attempts_per_account: int = 5
     login_max_attempts_per_address: int = 20
     login_window_seconds: int = 900
+    login_delay_max_seconds: int = 60
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: str = ""
+    # Web sessions are renewed while in use, but never beyond this many hours after the login.
+    session_absolute_hours: int = 12
+    # /metrics: a bearer token for the scraper (or an admin's access token); empty: admins only.
+    metrics_token: str | None = None
 
     fast_track_threshold: Decimal = Decimal("5000.00")
     due_working_days: int = 30

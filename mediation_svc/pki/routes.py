@@ -1,6 +1,6 @@
 """Public PKI endpoints: the RFC 3161 TSA at /tsa, CA certificates (RFC 5280 §4.2.2.1, RFC 2585 media
 types), CRLs (RFC 5280) and an OCSP responder (RFC 6960, GET and POST as in RFC 5019); and, for officers
-and admins, the issued certificates and their revocation under /api/v1/pki.
+and admins, the issued certificates under /api/v1/pki, and, for admins, the revocation of signers' certificates.
 
 The URLs here are the ones ``hierarchy.PkiUrls`` writes into every certificate (CRL distribution points,
 AIA caIssuers and OCSP) under ``MEDIATION_PUBLIC_BASE_URL``. No login: relying parties fetch them.
@@ -16,7 +16,8 @@ from urllib.parse import unquote
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 
-from ..deps import KeyStoreDep, SessionDep, StaffUser, actor_of
+from ..accounts.service import reauthenticate
+from ..deps import AdminUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, actor_of, client_address
 from ..errors import DomainError, NotFound
 from . import hierarchy, service
 from .schemas import CertificateRead, RevokeIn
@@ -116,7 +117,12 @@ def list_certificates(session: SessionDep, user: StaffUser, revoked: bool | None
 
 
 @router.post("/certificates/{serial}/revoke", response_model=CertificateRead)
-def revoke_certificate(serial: str, data: RevokeIn, session: SessionDep, keystore: KeyStoreDep,
-                       user: StaffUser) -> CertificateRead:
-    row = service.revoke(session, keystore, serial=serial, reason=data.reason, actor=actor_of(user))
+def revoke_certificate(request: Request, serial: str, data: RevokeIn, session: SessionDep, settings: SettingsDep,
+                       keystore: KeyStoreDep, user: AdminUser) -> CertificateRead:
+    """Revoke a one-time signer certificate (an admin, with the reason, re-entering the password and code).
+    The center's CA, TSA, OCSP and seal certificates are refused: `mediation-svc keys revoke` on the server."""
+    reauthenticate(session, settings, user=user, password=data.password, totp_code=data.totp_code,
+                   address=client_address(request))
+    row = service.revoke_online(session, keystore, serial=serial, reason=data.reason, note=data.note,
+                                actor=actor_of(user))
     return CertificateRead.model_validate(row)

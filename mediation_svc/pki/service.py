@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from ..audit.chain import record
 from ..db import utcnow
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import hierarchy
 from .models import IssuedCertificate
 from .revocation import REASONS, CertStatus, OcspIssuer, build_crl, ocsp_respond
@@ -34,6 +34,16 @@ CAS = (hierarchy.ROOT, hierarchy.ISSUING)
 
 class AlreadyRevoked(Conflict):
     slug, title = "certificate-already-revoked", "This certificate is already revoked"
+
+
+class ManagedOffline(Forbidden):
+    slug, title = "certificate-managed-offline", "The center's own certificates are managed from the command line"
+
+
+# What an admin may revoke through the API: the one-time certificates issued to signers (people, and the
+# representatives who sign for institutions). The CAs, the TSA, the OCSP responder and the seal carry every
+# signature the center ever made; revoking one is `mediation-svc keys revoke` on the server, audited.
+REVOCABLE_ONLINE = frozenset({"signer", "institution"})
 
 
 def serial_hex(serial: int) -> str:
@@ -89,8 +99,22 @@ def _row(session: Session, serial: int) -> IssuedCertificate | None:
     return session.exec(query).first()
 
 
-def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor: str) -> IssuedCertificate:
-    """Revoke a certificate we issued; audited. 404 for a serial we never issued, 409 if already revoked."""
+def revoke_online(session: Session, keystore, *, serial: str | int, reason: str, note: str,
+                  actor: str) -> IssuedCertificate:
+    """Revoke a signer's certificate from the API; the center's own certificates are refused (403)."""
+    number = _parse_serial(serial)
+    row = _row(session, number)
+    if row is None and number in keystore_certificates(keystore) or row is not None and \
+            row.purpose not in REVOCABLE_ONLINE:
+        raise ManagedOffline("this is one of the center's own certificates (CA, TSA, OCSP or seal); revoke it on "
+                             "the server with `mediation-svc keys revoke`")
+    return revoke(session, keystore, serial=number, reason=reason, actor=actor, note=note)
+
+
+def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor: str,
+           note: str | None = None) -> IssuedCertificate:
+    """Revoke any certificate we issued; audited. 404 for a serial we never issued, 409 if already revoked.
+    Only the CLI and ``revoke_online`` call it."""
     if reason not in REASONS or reason == "remove_from_crl":
         raise InvalidInput(f"unknown revocation reason {reason!r}",
                            errors=[{"loc": ["reason"], "msg": f"one of {', '.join(sorted(REASONS))}"}])
@@ -110,7 +134,8 @@ def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor:
     session.flush()
     record(session, actor=actor, action="pki.certificate_revoked", subject=f"certificate:{row.serial_hex}",
            case_id=row.case_id, payload={"serial": row.serial_hex, "issuer": row.issuer,
-                                         "subject": row.subject, "purpose": row.purpose, "reason": reason})
+                                         "subject": row.subject, "purpose": row.purpose, "reason": reason,
+                                         "note": note})
     return row
 
 
