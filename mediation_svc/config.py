@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     due_working_days_fast_track: int = 10
 
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Verifying uploaded PDFs (verification/limits.py): total decompressed size, the worker process's memory
+    # and time, and how many run at once per server process.
+    verify_max_inflated_mib: int = 128
+    verify_worker_memory_mib: int = 1536
+    verify_worker_seconds: int = 60
+    verify_concurrency: int = 2
     display_timezone: str = "Asia/Shanghai"
     default_language: str = "zh-CN"
 

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from ..deps import KeyStoreDep, SessionDep, client_address
-from . import attestation, service
+from ..deps import KeyStoreDep, SessionDep, SettingsDep, client_address
+from . import attestation, limits, service
 from .pdf import render_report_pdf
 from .schemas import VerificationReport
 
@@ -26,12 +26,13 @@ class ReportFormat(StrEnum):
 
 @router.post("", response_model=VerificationReport, summary="Verify a signed PDF (ETSI EN 319 102-1 report)",
              responses={200: {"content": {"application/pdf": {}, attestation.REPORT_MEDIA_TYPE: {}}}})
-def verify(request: Request, session: SessionDep, keystore: KeyStoreDep,
+def verify(request: Request, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
            file: Annotated[UploadFile, File(description="the PDF")],
            format: Annotated[ReportFormat, Query(description="json, pdf or jws")] = ReportFormat.JSON):
     data = file.file.read(service.MAX_BYTES + 1)
-    report = service.verify_upload(session, keystore, data=data, file_name=file.filename,
-                                   address=client_address(request))
+    # bounded: decompression scanned first, verified in a worker process with memory and time limits
+    report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
+                                  address=client_address(request), bounds=limits.bounds_from(settings))
     if format == ReportFormat.PDF:
         return Response(render_report_pdf(report), media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="verification-report.pdf"'})

@@ -40,7 +40,11 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
                   file: Annotated[UploadFile, File()]) -> Response:
     data = file.file.read(_service().MAX_BYTES + 1)
     try:
-        report = _service().verify_upload(session, keystore, data=data, file_name=file.filename)
+        from ..verification import limits  # bounded like the API: raw scan, worker process, concurrency
+
+        report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
+                                      address=client_address(request),
+                                      bounds=limits.bounds_from(request.app.state.settings))
     except DomainError as exc:
         return render(request, "verify.html", user=user, status_code=exc.status, report=None, error=exc.detail)
     return render(request, "verify.html", user=user, report=report, verdict=VERDICT[report.indication.value],
