@@ -1,6 +1,6 @@
 """What a new password must be (NIST SP 800-63B §5.1.1.2, OWASP ASVS V2.1): at least 12 characters, at most
 200, not one of the common passwords shipped in ``common-passwords.txt`` (nor one with only digits or
-punctuation added around it), and not the account's own name. No composition rules: length is what counts.
+punctuation added around it), not digits only (a phone number, a birthday), and not the account's own name. No composition rules: length is what counts.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def problems(password: str, *, username: str | None = None) -> list[str]:
     common = common_passwords()
     if lowered in common or (core and core in common):
         found.append("too common: it is on the list of passwords attackers try first")
+    if password.isdigit():
+        found.append("not digits only: phone numbers, ID numbers and dates are tried first")
     if username and username.lower() in (lowered, core):
         found.append("must not be the user name")
     return found

@@ -63,17 +63,20 @@ def login_page(request: Request, user: MaybeUser, next: str = "/dashboard") -> R
 
 @public_router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, session: SessionDep, settings: SettingsDep, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard") -> Response:
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard",
+          totp_code: Annotated[str, Form(max_length=40)] = "") -> Response:
     t = translator(language_of(request))
     try:
         user = accounts.authenticate(session, settings, username=username, password=password,
-                                     address=client_address(request))
+                                     address=client_address(request), totp_code=totp_code or None)
     except DomainError as exc:
         # Failed attempts must be counted even though the page is shown normally: commit them here.
         session.commit()
-        message = t("login.throttled") if exc.status == 429 else t("login.failed")
-        return render(request, "login.html", status_code=exc.status, error=message, username=username,
-                      next=safe_next(next))
+        message = {429: "login.throttled", "second-factor-required": "login.totp_needed",
+                   "second-factor-rejected": "login.totp_rejected"}.get(exc.status if exc.status == 429 else exc.slug,
+                                                                        "login.failed")
+        return render(request, "login.html", status_code=exc.status, error=t(message), username=username,
+                      next=safe_next(next), totp_needed=exc.slug.startswith("second-factor"))
     token, lifetime = accounts.issue_access_token(request.app.state.tokens, settings, user)
     record(session, actor=actor_of(user), action="user.logged_in", subject=f"user:{user.id}",
            payload={"address": client_address(request), "via": "web"})
