@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -21,6 +21,7 @@ from .errors import PROBLEM_JSON, DomainError, problem
 from .migrations_check import ensure_migrated
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .pki.keystore import KeyStore
+from .security.integers import refuse_out_of_range_integers
 from .security.passwords import use_profile as use_password_profile
 from .security.tokens import TokenService
 
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         yield
 
     app = FastAPI(title="mediation-svc", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(refuse_out_of_range_integers)],  # 422 for ints beyond 64 bits
                   description="Banking and insurance dispute mediation: cases, rosters, scheduling, agreements, "
                               "PAdES signing and verification.")
     app.state.settings = settings
