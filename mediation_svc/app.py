@@ -22,6 +22,8 @@ from .migrations_check import ensure_migrated
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .pki.keystore import KeyStore
 from .security.integers import refuse_out_of_range_integers
+from .security.transport import HstsMiddleware, require_metrics_reader
+from .web.api_docs import install as install_api_docs
 from .security.passwords import use_profile as use_password_profile
 from .security.tokens import TokenService
 
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     app = FastAPI(title="mediation-svc", version="0.1.0", lifespan=lifespan,
                   dependencies=[Depends(refuse_out_of_range_integers)],  # 422 for ints beyond 64 bits
+                  docs_url=None, redoc_url=None,  # /docs is served with local assets (web/api_docs.py)
                   description="Banking and insurance dispute mediation: cases, rosters, scheduling, agreements, "
                               "PAdES signing and verification.")
     app.state.settings = settings
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     metrics = Metrics()
     app.state.metrics = metrics
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(HstsMiddleware, enabled=settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_error_handlers(app)
 
@@ -173,9 +177,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks},
                             status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    @app.get("/metrics", tags=["ops"], include_in_schema=False,
+             dependencies=[Depends(require_metrics_reader)])  # a scraper token or an admin
     def metrics_endpoint():
         return metrics.render()
+
+    install_api_docs(app)
 
     for domain in DOMAINS:
         try:

@@ -58,7 +58,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     import uvicorn
 
     uvicorn.run("mediation_svc.asgi:app", host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=False, log_config=None)  # security.proxies decides
+                proxy_headers=False,  # security.proxies decides
+                log_config=None, access_log=False)  # requests are logged once, without secrets (observability)
 
 
 @db_app.command("upgrade")
