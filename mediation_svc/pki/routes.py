@@ -51,8 +51,27 @@ async def timestamp(request: Request) -> Response:
     body = await request.body()
     from fastapi.concurrency import run_in_threadpool
 
+    await run_in_threadpool(_throttle_public_signing, request, "tsa")
     reply = await run_in_threadpool(request.app.state.tsa.respond, body)
     return Response(reply, media_type=CONTENT_TYPE_REPLY)
+
+
+# Every TSA reply and OCSP answer is signed on request, for anyone: bounded per client address.
+PUBLIC_SIGNING_PER_MINUTE = 60
+
+
+def _throttle_public_signing(request: Request, bucket: str) -> None:
+    from datetime import timedelta
+
+    from ..db import unit_of_work
+    from ..security import throttle
+
+    address = client_address(request)
+    with unit_of_work(request.app.state.engine) as session:
+        throttle.ensure_allowed(session, bucket=f"public-{bucket}", key=address, limit=PUBLIC_SIGNING_PER_MINUTE,
+                                window=timedelta(minutes=1), message=f"Too many {bucket} requests from this "
+                                                                       "address; try again in a minute.")
+        throttle.count_attempt(session, bucket=f"public-{bucket}", key=address)
 
 
 def _ca_name_or_404(ca: str) -> str:
@@ -93,13 +112,15 @@ def ocsp_post(request_der: Annotated[bytes, Body(media_type=OCSP_REQUEST)], requ
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != OCSP_REQUEST:
         raise UnsupportedMediaType(f"send the DER OCSPRequest as {OCSP_REQUEST}")
+    _throttle_public_signing(request, "ocsp")
     answer = service.answer_ocsp(session, keystore, get_pki_settings(), request_der)
     return Response(answer, media_type=OCSP_RESPONSE)
 
 
 @public_router.get("/pki/ocsp/{encoded:path}", response_class=Response, summary="OCSP request in the URL",
                    responses={200: {"content": {OCSP_RESPONSE: {}}}})
-def ocsp_get(encoded: str, session: SessionDep, keystore: KeyStoreDep) -> Response:
+def ocsp_get(encoded: str, request: Request, session: SessionDep, keystore: KeyStoreDep) -> Response:
+    _throttle_public_signing(request, "ocsp")
     try:
         request_der = base64.b64decode(unquote(encoded), validate=True)
     except (binascii.Error, ValueError):

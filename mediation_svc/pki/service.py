@@ -13,6 +13,7 @@ from the key directory even before any row exists; revoking one writes its row t
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -165,12 +166,32 @@ def status_of(session: Session, keystore, *, ca_name: str, serial: int) -> CertS
 
 def current_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
                 now: dt.datetime | None = None) -> x509.CertificateRevocationList:
-    """A freshly signed CRL for one of our CAs, from the revocations in the database."""
+    """The CRL for one of our CAs, from the revocations in the database.
+
+    Signed again only when the revocations changed or the last one is older than ``CRL_REUSE``: anyone may
+    fetch it, and signing (with the CA key decrypted from the key store) on every request would let a
+    client keep the CA busy."""
     revoked = IssuedCertificate.revoked_at.is_not(None)  # type: ignore[union-attr]
     rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == ca_name, revoked))
-    return build_crl(issuer_cert=keystore.certificate(ca_name), issuer_key=keystore.private_key(ca_name),
-                     revoked=[_status(r) for r in rows], now=_now(now),
-                     validity=dt.timedelta(days=pki.crl_validity_days))
+    statuses = sorted((_status(r) for r in rows), key=lambda s: s.serial)
+    now = _now(now)
+    key = (str(keystore.directory), ca_name, tuple(statuses))
+    with _crl_lock:
+        cached = _crl_cache.get(key)
+        if cached is not None and dt.timedelta(0) <= now - cached[0] < CRL_REUSE:
+            return cached[1]
+    crl = build_crl(issuer_cert=keystore.certificate(ca_name), issuer_key=keystore.private_key(ca_name),
+                    revoked=statuses, now=now, validity=dt.timedelta(days=pki.crl_validity_days))
+    with _crl_lock:
+        for stale in [k for k in _crl_cache if k[:2] == key[:2]]:  # one CRL per CA is kept
+            del _crl_cache[stale]
+        _crl_cache[key] = (now, crl)
+    return crl
+
+
+CRL_REUSE = dt.timedelta(seconds=60)
+_crl_cache: dict[tuple, tuple[dt.datetime, x509.CertificateRevocationList]] = {}
+_crl_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
