@@ -6,10 +6,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from ..deps import KeyStoreDep, SessionDep, SettingsDep, client_address
+from ..accounts.models import User
+from ..accounts.service import user_from_access_token
+from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address, oauth2_scheme
+from ..documents.service import find_by_code
+from ..errors import NotFound, Unauthenticated
+from ..security import pipl
 from . import attestation, limits, service
 from .pdf import render_report_pdf
 from .schemas import VerificationReport
@@ -42,15 +47,45 @@ def verify(request: Request, session: SessionDep, settings: SettingsDep, keystor
     return report
 
 
+def _optional_user(session: SessionDep, tokens: TokensDep,
+                   token: Annotated[str | None, Depends(oauth2_scheme)]) -> User | None:
+    return user_from_access_token(session, tokens, token) if token else None
+
+
+def may_read_agreement(session, user: User | None, document_id: str) -> bool:
+    """security.access's rule for the agreement, for a caller who may not be logged in."""
+    from ..documents.service import get_visible_document_or_404
+    from ..errors import Forbidden
+
+    if user is None:
+        return False
+    try:
+        get_visible_document_or_404(session, user=user, document_id=document_id)
+    except (NotFound, Forbidden):
+        return False
+    return True
+
+
 @router.get("/code/{code}", summary="The registered document behind a printed verification code")
-def by_code(code: str, request: Request, session: SessionDep, keystore: KeyStoreDep) -> dict:
-    return service.lookup_code(session, keystore, code=code, address=client_address(request))
+def by_code(code: str, request: Request, session: SessionDep, keystore: KeyStoreDep,
+            user: Annotated[User | None, Depends(_optional_user)]) -> dict:
+    """Without a login (or for someone who may not read the agreement) the signers' names are masked."""
+    answer = service.lookup_code(session, keystore, code=code, address=client_address(request))
+    return answer if may_read_agreement(session, user, answer["document_id"]) else pipl.mask_code_lookup(answer)
 
 
 @router.get("/code/{code}/original", response_class=Response, summary="Download the registered original",
             responses={200: {"content": {"application/pdf": {}}}})
-def original(code: str, request: Request, session: SessionDep) -> Response:
-    pdf, name = service.original_by_code(session, code=code, address=client_address(request))
+def original(code: str, request: Request, session: SessionDep,
+             user: Annotated[User | None, Depends(_optional_user)]) -> Response:
+    """The original carries full ID numbers and bank accounts: for the parties' accounts, staff and the court
+    it is shared with (a signer also has it from the signing link); the code alone is not enough."""
+    if user is None:
+        raise Unauthenticated("log in to download the original; the code alone shows the verdict and hashes")
+    pdf, name = service.original_by_code(session, code=code, address=client_address(request))  # throttled
+    document = find_by_code(session, code)
+    if document is None or not may_read_agreement(session, user, document.id):
+        raise NotFound("no document has this verification code")
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -62,5 +62,10 @@ def verify_code(request: Request, code: str, session: SessionDep, keystore: KeyS
                       error=t("verify.unknown_code"))
     except TooManyRequests as exc:
         return render(request, "verify_code.html", user=user, status_code=429, found=None, error=exc.detail)
+    from ..security import pipl
+    from ..verification.routes import may_read_agreement
+
+    if not may_read_agreement(session, user, found["document_id"]):
+        found = pipl.mask_code_lookup(found)  # PIPL: anonymous readers see the signers' names masked
     verdict = VERDICT[found["verification"]["indication"]]
     return render(request, "verify_code.html", user=user, found=found, verdict=verdict, error=None)
