@@ -224,7 +224,8 @@ def _mp_context():
         return _context
 
 
-def _child(conn: Connection, key_dir: str, data: bytes, file_name: str | None, memory: int, cpu: int) -> None:
+def _child(conn: Connection, key_dir: str, data: bytes, file_name: str | None, memory: int, cpu: int,
+           now) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     try:
@@ -232,7 +233,7 @@ def _child(conn: Connection, key_dir: str, data: bytes, file_name: str | None, m
         from . import service
 
         # Only the public root certificate is read from the key directory: no passphrase, no private key.
-        report = service.verify_bytes(KeyStore(Path(key_dir), b""), data=data, file_name=file_name)
+        report = service.verify_bytes(KeyStore(Path(key_dir), b""), data=data, file_name=file_name, now=now)
         conn.send(("ok", report.model_dump_json()))
     except DomainError as exc:
         conn.send(("problem", (type(exc).__module__, type(exc).__name__, exc.detail)))
@@ -251,14 +252,15 @@ def _problem_from(module: str, name: str, detail: str) -> DomainError:
     return TooComplex(detail)
 
 
-def verify_in_worker(*, key_dir: Path, data: bytes, file_name: str | None, bounds: Bounds = Bounds()):
+def verify_in_worker(*, key_dir: Path, data: bytes, file_name: str | None, bounds: Bounds = Bounds(),
+                     now=None):
     """``verification.service.verify_bytes`` in a child process under memory, CPU and wall-clock limits."""
     from .schemas import VerificationReport
 
     context = _mp_context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(sender, str(key_dir), data, file_name, bounds.memory_bytes,
-                                                   bounds.cpu_seconds), daemon=True)
+                                                   bounds.cpu_seconds, now), daemon=True)
     try:
         process.start()
     except OSError as exc:  # the forkserver could not start it
@@ -313,7 +315,7 @@ def slots_for(bounds: Bounds) -> Slots:
 
 
 def verify_upload(session, keystore, *, data: bytes, file_name: str | None, address: str | None,
-                  bounds: Bounds = Bounds()):
+                  bounds: Bounds = Bounds(), now=None):
     """What ``verification.service.verify_upload`` answers, for a file from anyone: the same throttle,
     the raw scan, the verification in a bounded worker, then the registry section."""
     from ..security import throttle
@@ -327,7 +329,8 @@ def verify_upload(session, keystore, *, data: bytes, file_name: str | None, addr
     service.check_upload(data)
     scan_pdf(data, bounds)
     with slots_for(bounds):
-        report = verify_in_worker(key_dir=keystore.directory, data=data, file_name=file_name, bounds=bounds)
+        report = verify_in_worker(key_dir=keystore.directory, data=data, file_name=file_name, bounds=bounds,
+                                  now=now)
     report.registry = service.registry_for(session, report.file_sha256)
     return report
 

@@ -37,7 +37,8 @@ def verify(request: Request, session: SessionDep, settings: SettingsDep, keystor
     data = file.file.read(service.MAX_BYTES + 1)
     # bounded: decompression scanned first, verified in a worker process with memory and time limits
     report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
-                                  address=client_address(request), bounds=limits.bounds_from(settings))
+                                  address=client_address(request), bounds=limits.bounds_from(settings),
+                                  now=service.validation_time(request.app.state))
     if format == ReportFormat.PDF:
         return Response(render_report_pdf(report), media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="verification-report.pdf"'})
@@ -70,7 +71,8 @@ def may_read_agreement(session, user: User | None, document_id: str) -> bool:
 def by_code(code: str, request: Request, session: SessionDep, keystore: KeyStoreDep,
             user: Annotated[User | None, Depends(_optional_user)]) -> dict:
     """Without a login (or for someone who may not read the agreement) the signers' names are masked."""
-    answer = service.lookup_code(session, keystore, code=code, address=client_address(request))
+    answer = service.lookup_code(session, keystore, code=code, address=client_address(request),
+                                 now=service.validation_time(request.app.state))
     return answer if may_read_agreement(session, user, answer["document_id"]) else pipl.mask_code_lookup(answer)
 
 
