@@ -99,8 +99,8 @@ def ca_certificate_pem(ca: str, keystore: KeyStoreDep) -> Response:
 @public_router.get("/pki/{ca}.crl", response_class=Response, summary="Certificate revocation list (DER)",
                    responses={200: {"content": {CRL_DER: {}}}})
 def crl(ca: str, session: SessionDep, keystore: KeyStoreDep) -> Response:
-    crl = service.current_crl(session, keystore, get_pki_settings(), ca_name=_ca_name_or_404(ca))
-    # a fresh CRL is signed on each request; short caching keeps revocations visible quickly
+    crl = service.published_crl(session, keystore, get_pki_settings(), ca_name=_ca_name_or_404(ca))
+    # re-signed when revocations change or after a minute; short caching keeps revocations visible quickly
     return Response(crl.public_bytes(Encoding.DER), media_type=CRL_DER,
                     headers={"Cache-Control": "max-age=60"})
 

@@ -164,16 +164,27 @@ def status_of(session: Session, keystore, *, ca_name: str, serial: int) -> CertS
     return CertStatus(serial) if known is not None and known[1] == ca_name else None
 
 
-def current_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
-                now: dt.datetime | None = None) -> x509.CertificateRevocationList:
-    """The CRL for one of our CAs, from the revocations in the database.
-
-    Signed again only when the revocations changed or the last one is older than ``CRL_REUSE``: anyone may
-    fetch it, and signing (with the CA key decrypted from the key store) on every request would let a
-    client keep the CA busy."""
+def _revoked_statuses(session: Session, ca_name: str) -> list[CertStatus]:
     revoked = IssuedCertificate.revoked_at.is_not(None)  # type: ignore[union-attr]
     rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == ca_name, revoked))
-    statuses = sorted((_status(r) for r in rows), key=lambda s: s.serial)
+    return sorted((_status(r) for r in rows), key=lambda s: s.serial)
+
+
+def current_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
+                now: dt.datetime | None = None) -> x509.CertificateRevocationList:
+    """A freshly signed CRL for one of our CAs, from the revocations in the database (signing needs one
+    issued after the signature it validates)."""
+    return build_crl(issuer_cert=keystore.certificate(ca_name), issuer_key=keystore.private_key(ca_name),
+                     revoked=_revoked_statuses(session, ca_name), now=_now(now),
+                     validity=dt.timedelta(days=pki.crl_validity_days))
+
+
+def published_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
+                  now: dt.datetime | None = None) -> x509.CertificateRevocationList:
+    """The CRL served at /pki/*.crl: signed again only when the revocations changed or the last one is older
+    than ``CRL_REUSE``. Anyone may fetch it, and signing with the CA key (decrypted from the key store) on
+    every request would let a client keep the CA busy."""
+    statuses = _revoked_statuses(session, ca_name)
     now = _now(now)
     key = (str(keystore.directory), ca_name, tuple(statuses))
     with _crl_lock:
