@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
@@ -21,6 +21,9 @@ from .errors import PROBLEM_JSON, DomainError, problem
 from .migrations_check import ensure_migrated
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .pki.keystore import KeyStore
+from .security.integers import refuse_out_of_range_integers
+from .security.transport import HstsMiddleware, require_metrics_reader
+from .web.api_docs import install as install_api_docs
 from .security.passwords import use_profile as use_password_profile
 from .security.tokens import TokenService
 
@@ -140,6 +143,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         yield
 
     app = FastAPI(title="mediation-svc", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(refuse_out_of_range_integers)],  # 422 for ints beyond 64 bits
+                  docs_url=None, redoc_url=None,  # /docs is served with local assets (web/api_docs.py)
                   description="Banking and insurance dispute mediation: cases, rosters, scheduling, agreements, "
                               "PAdES signing and verification.")
     app.state.settings = settings
@@ -154,6 +159,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     reliability.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     reliability.install_shedding(app)
+    app.add_middleware(HstsMiddleware, enabled=settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["ops"])
@@ -174,9 +180,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks},
                             status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    @app.get("/metrics", tags=["ops"], include_in_schema=False,
+             dependencies=[Depends(require_metrics_reader)])  # a scraper token or an admin
     def metrics_endpoint():
         return metrics.render()
+
+    install_api_docs(app)
 
     for domain in DOMAINS:
         try:

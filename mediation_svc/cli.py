@@ -23,6 +23,7 @@ app.add_typer(audit_app, name="audit")
 def _add_domain_commands() -> None:
     from .notifications.cli import app as notifications_app
     from .pki.cli import generate_seal_in_hsm, renew_tsa
+    from .pki.cli import revoke as revoke_certificate
     from .signing.cli import app as signing_app
     from .signing.archive import cli as archive_app
     from .verification.cli import verify
@@ -30,6 +31,7 @@ def _add_domain_commands() -> None:
     app.add_typer(notifications_app, name="notifications")
     keys_app.command("generate-seal-in-hsm")(generate_seal_in_hsm)
     keys_app.command("renew-tsa")(renew_tsa)
+    keys_app.command("revoke")(revoke_certificate)
     app.add_typer(signing_app, name="signing")
     app.add_typer(archive_app, name="archive")
     app.command("verify")(verify)
@@ -65,7 +67,9 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     # A worker still importing on a busy host can miss uvicorn's 5 s health ping and be killed and restarted,
     # over and over (seen at load average 12 on two cores); give it longer.
     uvicorn.run("mediation_svc.asgi:app", host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_config=None, timeout_worker_healthcheck=30)
+                proxy_headers=False,  # security.proxies decides
+                log_config=None, access_log=False,  # requests are logged once, without secrets (observability)
+                timeout_worker_healthcheck=30)
 
 
 @db_app.command("upgrade")

@@ -53,15 +53,31 @@ class Settings(BaseSettings):
     signing_link_hours: int = 72
     token_audience: str = "mediation-svc"
 
+    # Login throttling (OWASP ASVS V2.2): failures per account *and* address lock that pair only; failures
+    # per address (password spraying) lock the address; failures on an account from everywhere only slow
+    # it down (growing delays, capped), and never an address the account last logged in from.
     login_max_attempts_per_account: int = 5
     login_max_attempts_per_address: int = 20
     login_window_seconds: int = 900
+    login_delay_max_seconds: int = 60
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: str = ""
+    # Web sessions are renewed while in use, but never beyond this many hours after the login.
+    session_absolute_hours: int = 12
+    # /metrics: a bearer token for the scraper (or an admin's access token); empty: admins only.
+    metrics_token: str | None = None
 
     fast_track_threshold: Decimal = Decimal("5000.00")
     due_working_days: int = 30
     due_working_days_fast_track: int = 10
 
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Verifying uploaded PDFs (verification/limits.py): total decompressed size, the worker process's memory
+    # and time, and how many run at once per server process.
+    verify_max_inflated_mib: int = 128
+    verify_worker_memory_mib: int = 1536
+    verify_worker_seconds: int = 60
+    verify_concurrency: int = 2
     display_timezone: str = "Asia/Shanghai"
     default_language: str = "zh-CN"
 

@@ -107,4 +107,9 @@ def actor_of(user: User) -> str:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address; ``X-Forwarded-For`` counts only from ``MEDIATION_TRUSTED_PROXIES``."""
+    from .security.proxies import client_address as resolve, parse_trusted
+
+    trusted = parse_trusted(request.app.state.settings.trusted_proxies)
+    return resolve(request.client.host if request.client else None, request.headers.get("x-forwarded-for"),
+                   trusted)

@@ -18,7 +18,7 @@ from ..workdays import WorkdayCalendar
 from .identity import mask_id_number
 from .models import CalendarOverride, Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
 from .schemas import CaseIntake, CaseRead, PartyRead
-from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_transition
+from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_manual_transition, check_transition
 
 
 def workday_calendar(session: Session) -> WorkdayCalendar:
@@ -107,9 +107,10 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
 
 
 def transition(session: Session, *, case: Case, target: CaseStatus, actor: str,
-               reason: str | None = None, payload: dict | None = None) -> Case:
+               reason: str | None = None, payload: dict | None = None, manual: bool = False) -> Case:
+    """Move the case; ``manual=True`` for a move an officer makes by hand (``states.MANUAL_TRANSITIONS``)."""
     current = CaseStatus(case.status)
-    check_transition(current, target)
+    (check_manual_transition if manual else check_transition)(current, target)
     if target in NEEDS_REASON and not (reason and reason.strip()):
         raise InvalidInput(f"moving to '{target.value}' needs a reason",
                            errors=[{"loc": ["reason"], "msg": "required for this status"}])
@@ -159,13 +160,16 @@ def visibility_clause(user: User):
 
 
 def expert_visibility_clause(user: User):
-    # Experts see the cases they were invited to; the rosters domain provides that link when present.
+    # Experts see the cases whose invitation they accepted (an invitation alone shows them only itself:
+    # purpose and question); the rosters domain provides that link when present.
     try:
-        from ..rosters.models import ExpertInvitation  # noqa: PLC0415
+        from ..rosters.models import ExpertInvitation, InvitationStatus  # noqa: PLC0415
     except ImportError:
         return False
     return exists().where(and_(ExpertInvitation.case_id == Case.id,
-                               ExpertInvitation.expert_user_id == user.id))
+                               ExpertInvitation.expert_user_id == user.id,
+                               ExpertInvitation.status.in_([InvitationStatus.ACCEPTED.value,
+                                                            InvitationStatus.OPINION_SUBMITTED.value])))
 
 
 def get_case_or_404(session: Session, case_id: int) -> Case:

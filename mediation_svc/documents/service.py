@@ -52,6 +52,7 @@ from ..cases.states import CaseStatus
 from ..config import Settings
 from ..db import utcnow
 from ..errors import Conflict, NotFound
+from ..security import access
 from ..timeutil import today_in_shanghai
 from . import diffing
 from .models import Document, DocumentStatus, Draft, DraftVersion
@@ -323,6 +324,7 @@ def get_visible_document_or_404(session: Session, *, user: User, document_id: st
         case = get_visible_case_or_404(session, user=user, case_id=document.case_id)
     except NotFound:
         raise NotFound(f"document {document_id} not found") from None
+    access.require(user, access.Obj.AGREEMENT)
     return document, case
 
 

@@ -37,6 +37,7 @@ from ..documents.service import create_draft, finalise, mark_status
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
+from ..security import access
 from ..security.roles import Role
 from ..signing import service as signing
 from ..signing.models import RequestStatus, SigningRequest
@@ -295,7 +296,9 @@ def latest_package(session: Session, case: Case) -> EvidencePackage:
 
 
 def package_for(session: Session, *, case: Case, user: User) -> EvidencePackage:
-    """The newest package; the case was loaded through get_visible_case_or_404 (courts: shared cases only)."""
+    """The newest package; the case was loaded through get_visible_case_or_404 (courts: shared cases only).
+    Parties and experts are refused (``security.access``): it holds every signer's evidence and the audit trail."""
+    access.require(user, access.Obj.EVIDENCE_PACKAGE)
     package = latest_package(session, case)
     record(session, actor=_actor(user), action="judicial.package_downloaded", subject=f"case:{case.id}",
            case_id=case.id, payload={"package_id": package.id, "sha256": package.sha256, "role": str(user.role)})

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from ..config import Settings
 from ..db import utcnow
-from ..errors import ServiceUnavailable
+from ..errors import Conflict, ServiceUnavailable
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
 from ..pki import seal as pki_seal
@@ -47,6 +47,26 @@ def timestamped(action: Callable[[], T]) -> T:
     except TimestampRequestError as exc:
         raise TimestampUnavailable("the timestamp authority did not answer; nothing was signed or stored. "
                                    "Try again later.", reason=str(exc)[:200]) from exc
+
+
+class CertificateNotValid(Conflict):
+    slug, title = "certificate-not-valid", "A certificate in the signing chain is revoked or not valid"
+
+
+def validated(action: Callable[[], T]) -> T:
+    """Run a step that validates certificate chains (sealing, closing to B-LTA): a revoked or invalid
+    certificate (the issuing CA revoked with ``keys revoke``, say) stops it with a 409; nothing is stored."""
+    from pyhanko.sign.general import SigningError
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
+
+    try:
+        return action()
+    except (PathValidationError, PathBuildingError, ValidationError, SigningError) as exc:
+        revoked = "revoked" in repr(exc).lower()
+        raise CertificateNotValid(
+            ("a certificate in the chain is revoked" if revoked else "a certificate in the chain is not valid")
+            + "; nothing was signed or stored. The center's keys must be renewed (mediation-svc keys init / "
+            "renew-tsa / generate-seal-in-hsm) before sealing again.", reason=str(exc)[:300]) from exc
 
 
 def issue_for(session: Session, settings: Settings, keystore: KeyStore, *, identity: pades.SignerIdentity,

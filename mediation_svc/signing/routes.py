@@ -14,6 +14,7 @@ from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, 
                     client_address)
 from ..errors import InvalidInput, Unauthenticated
 from ..idempotency import IdempotencyDep
+from ..security import access
 from . import service
 from .models import SigningRequest
 from .schemas import (ConsentIn, ExternalFinishIn, LinkIn, ParticipantRead, ReasonIn, RequestOpen, RequestRead,
@@ -159,6 +160,7 @@ def void(request_id: int, body: ReasonIn, session: SessionDep, user: StaffUser) 
             responses={200: {"content": {"application/pdf": {}}}})
 def signed_document(request_id: int, session: SessionDep, user: CurrentUser) -> Response:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    access.require(user, access.Obj.AGREEMENT)
     return Response(service.current_pdf(session, request), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="signing-{request.id}.pdf"'})
 
@@ -166,10 +168,7 @@ def signed_document(request_id: int, session: SessionDep, user: CurrentUser) -> 
 @router.get("/signing-requests/{request_id}/events")
 def events(request_id: int, session: SessionDep, user: CurrentUser) -> list[dict]:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
-    if user.role == "party":
-        from ..errors import Forbidden
-
-        raise Forbidden("the evidence of every signer is for the center and the court")
+    access.require(user, access.Obj.SIGNING_EVIDENCE)
     return [e for e in service.signing_events(session, document_id=request.document_id)
             if e["request_id"] == request.id]
 

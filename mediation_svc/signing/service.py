@@ -748,11 +748,11 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
     signer = credentials.seal_signer(keystore, settings)
-    sealed = credentials.timestamped(lambda: pades.sign(
+    sealed = credentials.validated(lambda: credentials.timestamped(lambda: pades.sign(
         pdf, signer=signer, timestamper=timestamper,
         field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
         appearance_png=None, reason="调解组织盖章", location=settings.center_name,
-        validation_context=lambda: credentials.lta_context(session, keystore)))
+        validation_context=lambda: credentials.lta_context(session, keystore))))
     evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
                                "sha256_before": sha_before, "applied_by": _actor(actor), "at": utcnow()})
     seal_serial = f"{signer.signing_cert.serial_number:x}"
@@ -771,7 +771,8 @@ def close_to_lta(session: Session, keystore: KeyStore, timestamper, *, request: 
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
     context = credentials.lta_context(session, keystore)
-    closed = credentials.timestamped(lambda: pades.close_lta(pdf, timestamper=timestamper, context=context))
+    closed = credentials.validated(lambda: credentials.timestamped(
+        lambda: pades.close_lta(pdf, timestamper=timestamper, context=context)))
     revision = _store_revision(session, request=request, kind="lta", pdf=closed, sha_before=sha_before)
     request.status = RequestStatus.COMPLETED.value
     request.completed_at = utcnow()

@@ -26,19 +26,29 @@ def check_drawing(png: bytes) -> bytes:
         raise InvalidInput("the drawn signature must be a PNG image", errors=[{"loc": ["body"], "msg": "not a PNG"}])
     try:
         image = Image.open(io.BytesIO(png))
+        # The header's size first: a "pixel bomb" (a few KiB declaring 50000x50000) must not be decoded.
+        _check_size(*image.size)
         image.verify()  # structure and CRCs
         image = Image.open(io.BytesIO(png))
         image.load()
+    except Image.DecompressionBombError:
+        raise InvalidInput(f"the drawn signature declares too many pixels; expected at most "
+                           f"{DRAWING_MAX[0]}x{DRAWING_MAX[1]}",
+                           errors=[{"loc": ["body"], "msg": "image dimensions out of range"}]) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("the drawn signature is not a valid PNG image",
                            errors=[{"loc": ["body"], "msg": str(exc)[:200]}]) from None
-    width, height = image.size
-    if not (DRAWING_MIN[0] <= width <= DRAWING_MAX[0] and DRAWING_MIN[1] <= height <= DRAWING_MAX[1]):
-        raise InvalidInput(f"the drawn signature is {width}x{height} pixels; expected between "
-                           f"{DRAWING_MIN[0]}x{DRAWING_MIN[1]} and {DRAWING_MAX[0]}x{DRAWING_MAX[1]}")
+    _check_size(*image.size)
     if _is_blank(image):
         raise InvalidInput("the drawn signature is empty: draw the signature before confirming")
     return png
+
+
+def _check_size(width: int, height: int) -> None:
+    if not (DRAWING_MIN[0] <= width <= DRAWING_MAX[0] and DRAWING_MIN[1] <= height <= DRAWING_MAX[1]):
+        raise InvalidInput(f"the drawn signature is {width}x{height} pixels; expected between "
+                           f"{DRAWING_MIN[0]}x{DRAWING_MIN[1]} and {DRAWING_MAX[0]}x{DRAWING_MAX[1]}",
+                           errors=[{"loc": ["body"], "msg": "image dimensions out of range"}])
 
 
 def _is_blank(image: Image.Image) -> bool:

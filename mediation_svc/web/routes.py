@@ -24,10 +24,11 @@ from ..audit.chain import case_trail, canonical_json, record
 from ..cases import service as cases
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.schemas import CaseIntake
-from ..cases.states import OPEN_STATES, TRANSITIONS, CaseStatus
+from ..cases.states import OPEN_STATES, CaseStatus, manual_targets
 from ..deps import FormDep, SessionDep, SettingsDep, actor_of, client_address
 from ..errors import (DatabaseBusy, DatabaseUnavailable, DomainError, Forbidden, InvalidInput, NotFound, Overloaded,
                       Unauthenticated)
+from ..security import access
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth
@@ -46,8 +47,6 @@ def mark_page(request: Request) -> None:
 public_router = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 
 # Moves an officer makes by hand; the others happen through assignment, drafting, signing and courts.
-MANUAL_TARGETS = {CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.IN_MEDIATION, CaseStatus.MEDIATION_FAILED,
-                  CaseStatus.WITHDRAWN, CaseStatus.CLOSED}
 AGREEMENT_TEMPLATE = "mediation_agreement"
 PAYMENT_ROWS = 3
 
@@ -66,17 +65,20 @@ def login_page(request: Request, user: MaybeUser, next: str = "/dashboard") -> R
 
 @public_router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, session: SessionDep, settings: SettingsDep, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard") -> Response:
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard",
+          totp_code: Annotated[str, Form(max_length=40)] = "") -> Response:
     t = translator(language_of(request))
     try:
         user = accounts.authenticate(session, settings, username=username, password=password,
-                                     address=client_address(request))
+                                     address=client_address(request), totp_code=totp_code or None)
     except DomainError as exc:
         # Failed attempts must be counted even though the page is shown normally: commit them here.
         session.commit()
-        message = t("login.throttled") if exc.status == 429 else t("login.failed")
-        return render(request, "login.html", status_code=exc.status, error=message, username=username,
-                      next=safe_next(next))
+        message = {429: "login.throttled", "second-factor-required": "login.totp_needed",
+                   "second-factor-rejected": "login.totp_rejected"}.get(exc.status if exc.status == 429 else exc.slug,
+                                                                        "login.failed")
+        return render(request, "login.html", status_code=exc.status, error=t(message), username=username,
+                      next=safe_next(next), totp_needed=exc.slug.startswith("second-factor"))
     token, lifetime = accounts.issue_access_token(request.app.state.tokens, settings, user)
     record(session, actor=actor_of(user), action="user.logged_in", subject=f"user:{user.id}",
            payload={"address": client_address(request), "via": "web"})
@@ -253,8 +255,7 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
     language = language_of(request)
     context: dict = {"candidates": None, "excluded": [], "transitions": [], "slots": None, "slot_error": None}
     if staff:
-        context["transitions"] = [s.value for s in CaseStatus if s in TRANSITIONS[CaseStatus(case.status)]
-                                  and s in MANUAL_TARGETS]
+        context["transitions"] = [s.value for s in CaseStatus if s in manual_targets(CaseStatus(case.status))]
         context.update(_candidates_context(session, case))
     if user.role != Role.COURT:
         context.update(_sessions_context(session, case, week))
@@ -274,9 +275,10 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
                   show_sessions=user.role != Role.COURT, can_schedule=can_schedule, slot_mode=mode,
                   slot_duration=duration, slot_from=slot_from,
                   can_draft=scheduler and CaseStatus(case.status) in DRAFTING_STATES,
-                  documents=_documents_context(session, case),
+                  documents=_documents_context(session, case)
+                  if access.view_of(user.role, access.Obj.AGREEMENT) else [],
                   signing=signing_pages.progress(session, case, user, language)
-                  if user.role not in (Role.COURT, Role.PARTY) else None,
+                  if user.role != Role.COURT and access.view_of(user.role, access.Obj.SIGNING_EVIDENCE) else None,
                   judicial=court_pages.context(session, case, user),
                   judicial_staff=court_pages.staff_context(session, case, user),
                   **context)
@@ -286,9 +288,8 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
 def change_status(request: Request, case_id: int, session: SessionDep, user: StaffPageUser,
                   status: Annotated[CaseStatus, Form()], reason: Annotated[str, Form()] = "") -> Response:
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    if status not in MANUAL_TARGETS:
-        raise Forbidden("this change of state happens through its own step")
-    cases.transition(session, case=case, target=status, actor=actor_of(user), reason=reason.strip() or None)
+    cases.transition(session, case=case, target=status, actor=actor_of(user), reason=reason.strip() or None,
+                     manual=True)
     return redirect(request, f"/cases/{case.id}", ok="moved")
 
 
@@ -327,7 +328,8 @@ def schedule(request: Request, case_id: int, session: SessionDep, settings: Sett
 @public_router.get("/cases/{case_id}/audit", response_class=HTMLResponse)
 def audit_page(request: Request, case_id: int, session: SessionDep, user: PageUser) -> Response:
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
-    full = user.role != Role.PARTY  # parties see that their case moved, not staff-internal detail
+    # parties see that their case moved, not staff-internal detail
+    full = access.require(user, access.Obj.AUDIT_TRAIL) == access.View.FULL
     entries = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "hash": e.hash,
                 "payload_text": canonical_json(e.payload) if full else ""} for e in case_trail(session, case.id)]
     return render(request, "audit.html", user=user, case=case, entries=entries, full=full)

@@ -40,8 +40,12 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
                   file: Annotated[UploadFile, File()]) -> Response:
     data = file.file.read(_service().MAX_BYTES + 1)
     try:
-        report = _service().verify_upload(session, keystore, data=data, file_name=file.filename,
-                                          now=_service().validation_time(request.app.state))
+        from ..verification import limits  # bounded like the API: raw scan, worker process, concurrency
+
+        report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
+                                      address=client_address(request),
+                                      bounds=limits.bounds_from(request.app.state.settings),
+                                      now=_service().validation_time(request.app.state))
     except DomainError as exc:
         return render(request, "verify.html", user=user, status_code=exc.status, report=None, error=exc.detail)
     return render(request, "verify.html", user=user, report=report, verdict=VERDICT[report.indication.value],
@@ -60,5 +64,10 @@ def verify_code(request: Request, code: str, session: SessionDep, keystore: KeyS
                       error=t("verify.unknown_code"))
     except TooManyRequests as exc:
         return render(request, "verify_code.html", user=user, status_code=429, found=None, error=exc.detail)
+    from ..security import pipl
+    from ..verification.routes import may_read_agreement
+
+    if not may_read_agreement(session, user, found["document_id"]):
+        found = pipl.mask_code_lookup(found)  # PIPL: anonymous readers see the signers' names masked
     verdict = VERDICT[found["verification"]["indication"]]
     return render(request, "verify_code.html", user=user, found=found, verdict=verdict, error=None)

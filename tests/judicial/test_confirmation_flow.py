@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from jose import jws
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mediation_svc.accounts.schemas import UserCreate
 from mediation_svc.accounts.service import create_user, issue_access_token
@@ -57,6 +57,26 @@ def sign_everything(client, engine, auth, officer, mediator, request: dict, lett
     r = client.post(f"/api/v1/signing-requests/{rid}/seal", headers=auth(officer))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def party_reads_evidence(client, engine, auth, case_id: int, request_id: int) -> dict:
+    """What the applicant's own account gets of the evidence (the case itself: yes)."""
+    from mediation_svc.cases.models import CaseParty
+    from mediation_svc.cases.service import get_case_or_404, link_party_user
+
+    with unit_of_work(engine) as s:
+        party = create_user(s, data=UserCreate(username="party.applicant", password="correct-horse-42",
+                                               display_name="陈秀兰", role="party"), actor="test")
+        applicant = s.exec(select(CaseParty).where(CaseParty.case_id == case_id,
+                                                   CaseParty.role == "applicant")).one()
+        link_party_user(s, case=get_case_or_404(s, case_id), party_id=applicant.id, user=party, actor="test")
+    headers = auth(party)
+    token = headers["Authorization"].split()[1]
+    page = TestClient(client.app, raise_server_exceptions=False, cookies={"msvc_session": token})
+    return {"case": client.get(f"/api/v1/cases/{case_id}", headers=headers).status_code,
+            "zip": client.get(f"/api/v1/cases/{case_id}/judicial/package.zip", headers=headers),
+            "page_zip": page.get(f"/cases/{case_id}/evidence-package.zip", follow_redirects=False).status_code,
+            "events": client.get(f"/api/v1/signing-requests/{request_id}/events", headers=headers).status_code}
 
 
 def _zip(entries: list[tuple[str, bytes]]) -> bytes:
@@ -143,6 +163,7 @@ def flow(database_template, keys_dir, tmp_path_factory):
         out["package"] = r.json()
         out["court_before_share"] = client.get(f"/api/v1/cases/{case.id}/judicial/package.zip",
                                                headers=auth(court)).status_code
+        out["party_package"] = party_reads_evidence(client, engine, auth, case.id, application["signing_request_id"])
         r = client.post(f"/api/v1/cases/{case.id}/judicial/court-shares", headers=auth(officer),
                         json={"court_user_id": court.id, "days": 30})
         assert r.status_code == 201, r.text
@@ -258,6 +279,14 @@ def test_the_agreement_signed_through_the_api_verifies_in_endesive(flow):
 def test_only_the_court_with_a_share_sees_the_package(flow):
     assert flow["court_before_share"] == 404
     assert flow["other_court"] == 404
+
+
+def test_a_party_sees_the_case_but_not_the_evidence_package_nor_the_signers_evidence(flow):
+    seen = flow["party_package"]
+    assert seen["case"] == 200
+    assert seen["zip"].status_code == 403 and seen["zip"].json()["type"] == "urn:mediation-svc:problem:forbidden"
+    assert seen["page_zip"] == 403  # the page's download follows the same rule
+    assert seen["events"] == 403
 
 
 def test_signed_agreement_from_the_package_verifies_and_is_in_the_registry(flow):

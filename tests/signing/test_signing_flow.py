@@ -14,7 +14,7 @@ from asn1crypto import cms
 from cryptography import x509
 from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mediation_svc.accounts.schemas import UserCreate
 from mediation_svc.accounts.service import create_user, issue_access_token
@@ -92,6 +92,8 @@ def flow(database_template, keys_dir, tmp_path_factory):
         # then the mediator, from the link sent once both parties had signed
         r = Signer(client, engine, "陈国栋", id_last4=None).identify().prepare(seed=3).confirm()
         assert r.status_code == 200, r.text
+        # with the issuing CA revoked (from the command line), sealing stops with a problem, nothing stored
+        result["seal_after_ca_revoked"] = seal_with_issuing_ca_revoked(client, engine, auth(officer), rid)
         # the officer applies the seal; the file is closed to B-LTA
         r = client.post(f"/api/v1/signing-requests/{rid}/seal", headers=auth(officer))
         assert r.status_code == 200, r.text
@@ -102,6 +104,33 @@ def flow(database_template, keys_dir, tmp_path_factory):
         result["events"] = client.get(f"/api/v1/signing-requests/{rid}/events", headers=auth(officer)).json()
     yield result
     engine.dispose()
+
+
+def seal_with_issuing_ca_revoked(client, engine, headers, request_id: int) -> dict:
+    from mediation_svc.db import unit_of_work
+    from mediation_svc.pki import hierarchy, service as pki
+    from mediation_svc.pki.keystore import KeyStore
+    from mediation_svc.pki.models import IssuedCertificate
+    from mediation_svc.signing.models import SignedRevision
+
+    store = KeyStore(client.app.state.settings.key_dir, client.app.state.settings.passphrase())
+    with unit_of_work(engine) as s:
+        row = pki.revoke(s, store, serial=store.certificate(hierarchy.ISSUING).serial_number,
+                         reason="ca_compromise", actor="cli:test")
+        revisions = len(s.exec(select(SignedRevision).where(SignedRevision.request_id == request_id)).all())
+    r = client.post(f"/api/v1/signing-requests/{request_id}/seal", headers=headers)
+    with unit_of_work(engine) as s:
+        after = len(s.exec(select(SignedRevision).where(SignedRevision.request_id == request_id)).all())
+        # this test database only: take the revocation back so the rest of the story can seal
+        s.delete(s.get(IssuedCertificate, row.id))
+    return {"status": r.status_code, "body": r.json(), "stored": after - revisions}
+
+
+def test_sealing_with_a_revoked_ca_is_a_problem_and_stores_nothing(flow):
+    refused = flow["seal_after_ca_revoked"]
+    assert refused["status"] == 409, refused["body"]
+    assert refused["body"]["type"] == "urn:mediation-svc:problem:certificate-not-valid"
+    assert "revoked" in refused["body"]["detail"] and refused["stored"] == 0
 
 
 def test_request_waits_for_the_authorisation_letter(flow):

@@ -146,7 +146,9 @@ def test_officer_takes_in_accepts_and_assigns_from_the_candidates(client, make_u
     assert "已指派调解员" in client.get(assigned.headers["location"]).text
 
     skipped = form_post(case_url, f"{case_url}/transition", {"status": "signed"})
-    assert skipped.status_code == 403  # signing happens through its own step, not by hand
+    assert skipped.status_code == 409  # signing happens through its own step, not by hand
+    by_hand = form_post(case_url, f"{case_url}/transition", {"status": "accepted"})
+    assert by_hand.status_code == 409  # back to accepted is the recusal's move, which clears the mediator
 
 
 def test_mediator_schedules_drafts_previews_and_finalises(client, make_user, make_case, login, form_post, engine):
