@@ -157,7 +157,19 @@ def visibility_clause(user: User):
                                    CaseShare.revoked.is_(False), CaseShare.expires_at > utcnow()))
     if user.role == Role.EXPERT:
         return expert_visibility_clause(user)
+    if user.role == Role.INSTITUTION:
+        return institution_visibility_clause(user)
     return False
+
+
+def institution_visibility_clause(user: User):
+    # An institution's complaint staff see the cases against their institution (and branch, where their
+    # account names one); the scope is the complaints domain's institution account.
+    from ..complaints.models import InstitutionAccount  # noqa: PLC0415
+
+    return exists().where(and_(InstitutionAccount.user_id == user.id,
+                               InstitutionAccount.institution_id == Case.institution_id,
+                               (InstitutionAccount.branch.is_(None)) | (InstitutionAccount.branch == Case.institution_branch)))
 
 
 def expert_visibility_clause(user: User):

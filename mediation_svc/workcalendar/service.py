@@ -139,14 +139,11 @@ def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str
             case.due_on = due
             session.add(case)
             moved += 1
-    for hook in DUE_DATE_HOOKS:
-        moved += hook(session, calendar=calendar, years=years, actor=actor, settings=settings)
+    from ..complaints.service import refresh_deadlines  # noqa: PLC0415 (complaints' deadlines are on it too)
+
+    moved += refresh_deadlines(session, calendar=calendar, years=years, actor=actor, settings=settings)
     session.flush()
     return moved
-
-
-# Other domains with deadlines on the calendar (complaints) register a refresher here.
-DUE_DATE_HOOKS: list = []
 
 
 def year_summary(session: Session) -> list[dict]:
