@@ -24,6 +24,7 @@ WINDOW_DAYS = 180
 BULK_DAYS = 7
 BULK_COUNT = 3
 SCRIPTED_SIMILARITY = 0.6
+MIN_SCRIPT_TRIGRAMS = 20  # a short shared phrase ("理赔被拒") is a topic, not a script
 MAX_COMPARED = 500
 SIGNALS = ("shared_phone", "shared_address", "shared_account", "scripted_text", "third_party_representative",
            "bulk_filing")
@@ -77,6 +78,8 @@ def signals(new: Filing, others: list[Filing]) -> dict[int | None, set[str]]:
         flag(new, "third_party_representative")
     third_party_phone = new.contact_phone if new.contact_phone and new.contact_phone != new.consumer_phone else None
     new_facts = trigrams(new.facts)
+    if len(new_facts) < MIN_SCRIPT_TRIGRAMS:
+        new_facts = set()
     recent = [o for o in others if new.received_at - o.received_at <= timedelta(days=BULK_DAYS)]
     for other in others:
         if _norm(other.consumer) == _norm(new.consumer):
@@ -87,7 +90,7 @@ def signals(new: Filing, others: list[Filing]) -> dict[int | None, set[str]]:
             if mine and theirs and mine == theirs:
                 flag(new, code)
                 flag(other, code)
-        their_facts = trigrams(other.facts)
+        their_facts = trigrams(other.facts) if new_facts else set()
         if new_facts and their_facts and len(new_facts & their_facts) / len(new_facts | their_facts) >= SCRIPTED_SIMILARITY:
             flag(new, "scripted_text")
             flag(other, "scripted_text")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -8,7 +9,7 @@ from fastapi.responses import Response
 from ..accounts.models import User
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..security.roles import Role
-from . import attachments, service
+from . import attachments, service, statistics
 from .schemas import (AttachmentRead, ConsumerAnswerIn, ContactIn, ContactRead, ConvertIn, ExtensionIn, ExtensionRead,
                       ForwardIn, InstitutionAccountIn, MessageIn, MessageRead, ReasonIn, ReplyIn)
 
@@ -141,6 +142,36 @@ def close(contact_id: int, data: ReasonIn, session: SessionDep, settings: Settin
 def consumer_answer(token: str, data: ConsumerAnswerIn, session: SessionDep) -> dict:
     contact = service.consumer_answer(session, token=token, accept=data.accept, comment=data.comment)
     return {"number": contact.number, "status": contact.status}
+
+
+def _period(start: date | None, end: date | None) -> tuple[date, date]:
+    from ..errors import InvalidInput
+    from ..timeutil import today_in_shanghai
+
+    end = end or today_in_shanghai()
+    start = start or end - timedelta(days=90)
+    if start > end or (end - start).days > 731:
+        raise InvalidInput("统计期间无效，最长两年 (the period is invalid; two years at most)",
+                           errors=[{"loc": ["start"], "msg": "invalid period"}])
+    return start, end
+
+
+@router.get("/complaint-statistics", summary="Complaint figures for a period (default: the last 90 days)")
+def complaint_statistics(session: SessionDep, user: StaffUser, start: date | None = None, end: date | None = None) -> dict:
+    start, end = _period(start, end)
+    report = statistics.build(session, start=start, end=end)
+    return {"start": start, "end": end, "totals": report.totals, "by_channel": report.by_channel,
+            "institutions": [{"institution_id": r.institution_id, "name": r.name, "complaints": r.complaints,
+                              "forwarded": r.forwarded, "answered": r.answered, "feedback_rate": r.feedback_rate,
+                              "average_days": r.average_days, "overdue": r.overdue, "settled_count": r.settled_count,
+                              "settled_amount": r.settled_amount} for r in report.institutions],
+            "distribution": report.distribution, "steered_outcomes": report.steered_outcomes,
+            "risk_by_month": report.risk_by_month}
+
+
+@router.get("/complaint-reports/{month}.{fmt}", summary="The monthly report (XLSX or CSV, in Chinese)")
+def monthly_report(month: str, fmt: str, session: SessionDep, settings: SettingsDep, user: StaffUser) -> Response:
+    return statistics.report_file(session, month=month, fmt=fmt, center_name=settings.center_name)
 
 
 @router.post("/institution-accounts", status_code=201)

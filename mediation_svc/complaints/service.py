@@ -145,7 +145,7 @@ def institution_accounts(session: Session, contact: Contact) -> list[User]:
 
 
 def forward(session: Session, settings: Settings, *, contact: Contact, actor: User, note: str | None = None,
-            calendar: WorkdayCalendar | None = None, now: datetime | None = None) -> Contact:
+            calendar: WorkdayCalendar | None = None, now: datetime | None = None, notify: bool = True) -> Contact:
     """转办: hand the complaint to its institution today; its time limit starts running."""
     calendar = calendar or workday_calendar(session)
     if contact.kind != "complaint":
@@ -157,7 +157,7 @@ def forward(session: Session, settings: Settings, *, contact: Contact, actor: Us
     _move(session, contact, Status.FORWARDED, actor=actor_ref(actor), reason=note,
           payload={"deadline_on": contact.deadline_on, "limit_days": contact.limit_days})
     institution = session.get(Institution, contact.institution_id)
-    for staff in institution_accounts(session, contact):
+    for staff in institution_accounts(session, contact) if notify else ():
         if staff.phone:
             enqueue(session, kind="complaint_forwarded", channel=Channel.SMS, recipient=staff.phone,
                     recipient_name=staff.display_name, recipient_user_id=staff.id, ref=f"complaint:{contact.id}",
@@ -200,17 +200,18 @@ def _new_link(session: Session, settings: Settings, contact: Contact) -> str:
     return f"{settings.public_base_url.rstrip('/')}/c/{token}"
 
 
-def reply(session: Session, settings: Settings, *, contact: Contact, data: ReplyIn, actor: User) -> Contact:
+def reply(session: Session, settings: Settings, *, contact: Contact, data: ReplyIn, actor: User,
+          now: datetime | None = None, notify: bool = True) -> Contact:
     """The institution's answer (办结反馈); the consumer gets an SMS with the outcome and a link to say yes or no."""
-    contact.answered_at = utcnow()
+    contact.answered_at = now or utcnow()
     contact.first_response_at = contact.first_response_at or contact.answered_at
     contact.outcome = data.outcome.value
     contact.settled_amount = data.settled_amount if data.outcome == Outcome.SETTLED else None
     contact.outcome_text = data.text
     _move(session, contact, Status.ANSWERED, actor=actor_ref(actor),
           payload={"outcome": data.outcome.value, "settled_amount": contact.settled_amount,
-                   "late": contact.deadline_on is not None and today_in_shanghai() > contact.deadline_on})
-    if contact.consumer_phone:
+                   "late": contact.deadline_on is not None and today_in_shanghai(contact.answered_at) > contact.deadline_on})
+    if contact.consumer_phone and notify:
         institution = session.get(Institution, contact.institution_id)
         amount = f"，金额¥{contact.settled_amount:,.2f}" if contact.settled_amount else ""
         enqueue(session, kind="complaint_answered", channel=Channel.SMS, recipient=contact.consumer_phone,
@@ -239,10 +240,16 @@ def consumer_answer(session: Session, *, token: str, accept: bool, comment: str 
     if link.used_at is not None or link.expires_at <= utcnow() or Status(contact.status) != Status.ANSWERED:
         raise LinkExpired("此链接已失效 (this link has expired or was already used)")
     link.used_at = utcnow()
+    session.add(link)
+    return record_consumer_answer(session, contact=contact, accept=accept, comment=comment, actor="consumer-link")
+
+
+def record_consumer_answer(session: Session, *, contact: Contact, accept: bool, comment: str | None,
+                           actor: str) -> Contact:
+    """The consumer's yes or no to the institution's answer (by the SMS link, or told to an officer)."""
     contact.consumer_accepted = accept
     contact.consumer_comment = comment
-    session.add(link)
-    _move(session, contact, Status.ACCEPTED if accept else Status.NOT_ACCEPTED, actor="consumer-link",
+    _move(session, contact, Status.ACCEPTED if accept else Status.NOT_ACCEPTED, actor=actor,
           reason=comment, payload={"accepted": accept})
     return contact
 

@@ -248,3 +248,42 @@ def consumer_answer(request: Request, token: str, session: SessionDep, choice: A
         return render(request, "consumer_answer.html", status_code=410, c=None, usable=False, expired=True)
     return render(request, "consumer_answer.html", c=contact, usable=False, done=True, accepted=contact.consumer_accepted)
 
+
+
+# --- statistics ----------------------------------------------------------------------------------------------------
+
+@router.get("/complaint-statistics")
+def statistics_page(request: Request, session: SessionDep, user: StaffPageUser, month: str | None = None) -> Response:
+    """The month's figures, as tables and server-drawn SVG charts, with the monthly report to download."""
+    import re
+
+    from ..complaints import statistics
+    from ..statistics.charts import Series, bar_chart, horizontal_bar_chart
+    from ..timeutil import today_in_shanghai
+
+    if not month or not re.fullmatch(statistics.MONTH_PATTERN, month):
+        month = today_in_shanghai().strftime("%Y-%m")
+    start, end = statistics.month_bounds(month)
+    report = statistics.build(session, start=start, end=end)
+    names = [r.name.replace("股份有限公司", "") for r in report.institutions]
+    charts = [
+        horizontal_bar_chart(title="各机构转办与办结反馈（件）", categories=names, series=[
+            Series("转办", [r.forwarded for r in report.institutions]),
+            Series("办结反馈", [r.answered for r in report.institutions])]),
+        bar_chart(title="办结时长分布（工作日）", categories=list(report.distribution),
+                  series=[Series("件数", list(report.distribution.values()))]),
+        bar_chart(title="按渠道登记（件）", categories=[row[0] for row in statistics.channel_table(report)[1:]],
+                  series=[Series("咨询", [row[1] for row in statistics.channel_table(report)[1:]]),
+                          Series("投诉", [row[2] for row in statistics.channel_table(report)[1:]])]),
+    ]
+    # Inline in the page: drop each document's XML declaration.
+    charts = [svg.split("\n", 1)[1] if svg.startswith("<?xml") else svg for svg in charts]
+    return render(request, "complaint_statistics.html", user=user, month=month, charts=charts,
+                  tables=[(title, table(report)) for title, table in statistics.SHEETS])
+
+
+@router.get("/complaint-statistics/{month}.{fmt}")
+def report_download(month: str, fmt: str, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
+    from ..complaints import statistics
+
+    return statistics.report_file(session, month=month, fmt=fmt, center_name=settings.center_name)

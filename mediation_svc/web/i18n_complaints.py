@@ -58,6 +58,8 @@ ZH: dict[str, str] = {
     "ok.replied": "答复已提交，已短信告知消费者。", "ok.extended": "已延期至 {date}。", "ok.message_sent": "留言已发送。",
     "ok.attached": "已上传 {name}。", "ok.mediation_offered": "已向消费者提出调解。", "ok.converted": "已转为调解案件 {number}。",
     "ok.withdrawn": "投诉已撤回。", "ok.complaint_closed": "投诉已结束。",
+    "cstat.title": "投诉统计与月报", "cstat.month": "月份", "cstat.xlsx": "下载月报（Excel）", "cstat.csv": "下载月报（CSV）",
+    "nav.complaint_statistics": "投诉统计",
 }
 
 EN: dict[str, str] = {
@@ -125,4 +127,6 @@ EN: dict[str, str] = {
     "ok.message_sent": "Message sent.", "ok.attached": "Uploaded {name}.", "ok.mediation_offered": "Mediation offered.",
     "ok.converted": "Mediation case {number} opened.", "ok.withdrawn": "Complaint withdrawn.",
     "ok.complaint_closed": "Complaint closed.",
+    "cstat.title": "Complaint statistics and monthly report", "cstat.month": "Month",
+    "cstat.xlsx": "Monthly report (Excel)", "cstat.csv": "Monthly report (CSV)", "nav.complaint_statistics": "Complaint figures",
 }

@@ -88,3 +88,19 @@ def test_institution_password_login_reaches_the_inbox(client, world):
     response = client.post("/login", data={"username": world.icbc_staff.username, "password": PASSWORD,
                                            "csrf_token": csrf_of(page.text), "next": "/inbox"})
     assert response.status_code == 200 and "转办投诉待办" in response.text
+
+
+def test_statistics_page_draws_the_figures_and_offers_the_monthly_report(client, login, world):
+    login(world.officer)
+    _post(client, "/complaints/new", "/complaints/new", {
+        "kind": "complaint", "channel": "visit", "consumer_name": "张桂英", "consumer_phone": "13800138003",
+        "institution_id": str(world.ccb), "category_code": "loan", "facts": "贷款利率上浮未告知。", "request": "退还多收利息"})
+    page = client.get("/complaint-statistics")
+    assert page.status_code == 200 and "<svg" in page.text and "<?xml" not in page.text
+    assert "中国建设银行" in page.text and "来访" in page.text
+    month = re.search(r'/complaint-statistics/(\d{4}-\d{2})\.xlsx', page.text).group(1)
+    xlsx = client.get(f"/complaint-statistics/{month}.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    login(world.icbc_staff)
+    assert client.get("/complaint-statistics").status_code == 403
+    assert client.get(f"/complaint-statistics/{month}.csv").status_code == 403
