@@ -10,13 +10,22 @@ from sqlmodel import Field, SQLModel
 
 from ..db import Money, UTCDateTime, utcnow
 
+OPEN_SQL = "status IN ('forwarded', 'answered', 'not_accepted', 'mediation_offered')"
+URGENT_SQL = "urgent IS TRUE AND first_response_at IS NULL"
+
 
 class Contact(SQLModel, table=True):
     """Every contact from any channel: a consultation answered on the spot, or a complaint."""
 
     __tablename__ = "contacts"
     __table_args__ = (sa.Index("ix_contacts_board", "status", "deadline_on"),
-                      sa.Index("ix_contacts_institution", "institution_id", "status"))
+                      sa.Index("ix_contacts_institution", "institution_id", "status"),
+                      # The board's main list: open complaints with a deadline, in deadline order.
+                      sa.Index("ix_contacts_open_deadline", "deadline_on", "id", postgresql_where=sa.text(OPEN_SQL),
+                               sqlite_where=sa.text(OPEN_SQL)),
+                      # Urgent complaints nobody has responded to yet: first on the board, and counted.
+                      sa.Index("ix_contacts_urgent_open", "urgent_due_at", "id", postgresql_where=sa.text(URGENT_SQL),
+                               sqlite_where=sa.text(URGENT_SQL)))
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=60, unique=True)

@@ -43,6 +43,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.MEDIATION_OFFERED: frozenset({Status.MEDIATION, Status.CLOSED, Status.WITHDRAWN}),
 }
 OPEN = frozenset({Status.RECEIVED, Status.FORWARDED, Status.ANSWERED, Status.NOT_ACCEPTED, Status.MEDIATION_OFFERED})
+OPEN_WITH_DEADLINE = OPEN - {Status.RECEIVED}
 WITH_INSTITUTION = frozenset({Status.FORWARDED})
 # What an institution account may see: from forwarding on (a complaint not yet forwarded is the center's).
 INSTITUTION_VISIBLE = frozenset(Status) - {Status.CONSULTED, Status.RECEIVED}

@@ -413,35 +413,53 @@ def institution_names(session: Session) -> dict[int, str]:
 
 def board(session: Session, *, user: User, status: str | None = None, institution_id: int | None = None,
           attention: str | None = None, limit: int = 100, offset: int = 0) -> list[Contact]:
-    """Open complaints, the ones needing attention first: urgent and unanswered, overdue, then by deadline."""
-    query = select(Contact).where(visibility_clause(session, user), Contact.kind == "complaint")
-    if status:
-        query = query.where(Contact.status == status)
-    else:
-        query = query.where(Contact.status.in_([s.value for s in OPEN]))
+    """Open complaints, those needing attention first: urgent and not yet responded to (soonest first), then
+    those waiting to be forwarded (oldest first), then the rest by deadline. Each part is one indexed,
+    limited query (``ix_contacts_open_deadline``), so the board never sorts every open complaint."""
+    base = select(Contact).where(visibility_clause(session, user), Contact.kind == "complaint")
     if institution_id:
-        query = query.where(Contact.institution_id == institution_id)
+        base = base.where(Contact.institution_id == institution_id)
     today = today_in_shanghai()
     if attention == "overdue":
-        query = query.where(Contact.status == Status.FORWARDED.value, Contact.deadline_on < today)
+        base = base.where(Contact.status == Status.FORWARDED.value, Contact.deadline_on < today)
     elif attention == "urgent":
-        query = query.where(Contact.urgent.is_(True), Contact.first_response_at.is_(None))
-    urgent_first = sa.case((sa.and_(Contact.urgent.is_(True), Contact.first_response_at.is_(None)), 0), else_=1)
-    query = query.order_by(urgent_first, Contact.deadline_on.is_(None), Contact.deadline_on, Contact.id)
-    return list(session.exec(query.limit(limit).offset(offset)).all())
+        base = base.where(Contact.urgent.is_(True), Contact.first_response_at.is_(None),
+                          Contact.status.in_([s.value for s in OPEN]))
+    if status or attention:
+        if status:
+            base = base.where(Contact.status == status)
+        ordered = base.order_by(Contact.deadline_on.is_(None), Contact.deadline_on, Contact.id)
+        return list(session.exec(ordered.limit(limit).offset(offset)).all())
+    wanted = limit + offset
+    urgent = list(session.exec(base.where(Contact.urgent.is_(True), Contact.first_response_at.is_(None),
+                                          Contact.status.in_([s.value for s in OPEN]))
+                               .order_by(Contact.urgent_due_at, Contact.id).limit(wanted)).all())
+    rows = list(urgent)
+    skip = [c.id for c in urgent]
+    for part, order in ((Contact.status == Status.RECEIVED.value, (Contact.received_at, Contact.id)),
+                        (Contact.status.in_(OPEN_WITH_DEADLINE), (Contact.deadline_on, Contact.id))):
+        if len(rows) >= wanted:
+            break
+        query = base.where(part, Contact.id.not_in(skip)) if skip else base.where(part)
+        rows += session.exec(query.order_by(*order).limit(wanted - len(rows))).all()
+    return rows[offset:offset + limit]
+
+
+OPEN_WITH_DEADLINE = [s.value for s in policy.OPEN_WITH_DEADLINE]
 
 
 def board_counts(session: Session, *, user: User) -> dict[str, int]:
+    """The board's counters: two passes over indexes (open statuses and deadlines; urgent ones unanswered)."""
     today = today_in_shanghai()
-    base = select(sa.func.count()).select_from(Contact).where(visibility_clause(session, user),
-                                                               Contact.kind == "complaint")
-    return {
-        "open": session.exec(base.where(Contact.status.in_([s.value for s in OPEN]))).one(),
-        "waiting": session.exec(base.where(Contact.status == Status.RECEIVED.value)).one(),
-        "overdue": session.exec(base.where(Contact.status == Status.FORWARDED.value, Contact.deadline_on < today)).one(),
-        "urgent": session.exec(base.where(Contact.urgent.is_(True), Contact.first_response_at.is_(None),
-                                          Contact.status.in_([s.value for s in OPEN]))).one(),
-    }
+    count = sa.func.count
+    # Consultations are never in an open status: the status list alone selects complaints.
+    open_ = sa.and_(visibility_clause(session, user), Contact.status.in_([s.value for s in OPEN]))
+    total, waiting, overdue = session.execute(select(
+        count(), count().filter(Contact.status == Status.RECEIVED.value),
+        count().filter(Contact.status == Status.FORWARDED.value, Contact.deadline_on < today)).where(open_)).one()
+    urgent = session.execute(select(count()).where(open_, Contact.urgent.is_(True),
+                                                   Contact.first_response_at.is_(None))).scalar_one()
+    return {"open": total, "waiting": waiting, "overdue": overdue, "urgent": urgent}
 
 
 def refresh_deadlines(session: Session, *, calendar: WorkdayCalendar, years: set[int], actor: str, settings) -> int:

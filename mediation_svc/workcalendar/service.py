@@ -32,12 +32,24 @@ def load_arrangements(session: Session) -> dict[int, YearArrangement]:
             for y in session.exec(select(CalendarYear)).all()}
 
 
+_cache: dict[tuple, dict[int, YearArrangement]] = {}
+
+
 def load_calendar(session: Session) -> WorkdayCalendar:
-    """The calendar as the database holds it, with the centre's own closures (``calendar_overrides``) on top."""
+    """The calendar as the database holds it, with the centre's own closures (``calendar_overrides``) on top.
+
+    Every page with a deadline asks for it: the years are kept in memory and read again only when the
+    database says a year changed (its ``updated_at``), which every worker sees on its next request."""
     from ..cases.models import CalendarOverride  # noqa: PLC0415 (cases imports this module)
 
+    version = (str(session.get_bind().url), *session.exec(select(func.count(), func.max(CalendarYear.updated_at))).one())
+    arrangements = _cache.get(version)
+    if arrangements is None:
+        arrangements = load_arrangements(session)
+        _cache.clear()
+        _cache[version] = arrangements
     overrides = {o.day: o.is_workday for o in session.exec(select(CalendarOverride)).all()}
-    return WorkdayCalendar(overrides, load_arrangements(session))
+    return WorkdayCalendar(overrides, arrangements)
 
 
 def check_year(year: int) -> None:

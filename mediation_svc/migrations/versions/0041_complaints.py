@@ -89,6 +89,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contacts_refund_account'), ['refund_account'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_status'), ['status'], unique=False)
 
+    open_sql = sa.text("status IN ('forwarded', 'answered', 'not_accepted', 'mediation_offered')")
+    op.create_index('ix_contacts_open_deadline', 'contacts', ['deadline_on', 'id'], postgresql_where=open_sql,
+                    sqlite_where=open_sql)
+    urgent_sql = sa.text("urgent IS TRUE AND first_response_at IS NULL")
+    op.create_index('ix_contacts_urgent_open', 'contacts', ['urgent_due_at', 'id'], postgresql_where=urgent_sql,
+                    sqlite_where=urgent_sql)
     op.create_table('complaint_attachments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=False),
@@ -154,6 +160,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_contacts_urgent_open', table_name='contacts')
+    op.drop_index('ix_contacts_open_deadline', table_name='contacts')
     with op.batch_alter_table('complaint_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaint_messages_contact_id'))
 
