@@ -237,3 +237,21 @@ def test_attachments_are_bounded_by_size_type_and_pixels(client, auth, world, se
     got = client.get(f"{url}/{ok.json()['id']}", headers=auth(world.officer))
     assert got.content == pdf and got.headers["x-content-type-options"] == "nosniff"
     assert client.get(f"{url}/{ok.json()['id']}", headers=auth(world.ccb_staff)).status_code == 404
+
+
+def test_reminders_go_once_a_day_for_answers_due_soon_or_overdue(engine, settings, world, db):
+    from mediation_svc.complaints.reminders import send_reminders
+    from mediation_svc.complaints.schemas import ContactIn
+
+    with unit_of_work(engine) as session:
+        officer = session.get(type(world.officer), world.officer.id)
+        late = service.record_contact(session, settings, actor=officer, data=ContactIn(**complaint_payload(world.icbc)))
+        service.forward(session, settings, contact=late, actor=officer, now=datetime(2026, 11, 2, 10, tzinfo=SH))
+        fresh = service.record_contact(session, settings, actor=officer, data=ContactIn(**complaint_payload(world.icbc)))
+        service.forward(session, settings, contact=fresh, actor=officer)
+    with unit_of_work(engine) as session:
+        assert send_reminders(session, settings) == 1
+    with unit_of_work(engine) as session:
+        assert send_reminders(session, settings) == 0  # not twice the same day
+    (sms,) = outbox(db, "complaint_deadline_reminder")
+    assert sms.recipient == "+8613700137000" and "已超过答复期限" in sms.body and late.number in sms.body
