@@ -29,7 +29,7 @@ class ContactIn(BaseModel):
     refund_account: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 ]{8,40}$")
     topic: str | None = Field(default=None, max_length=200)
     answer: str | None = Field(default=None, max_length=5000)
-    institution_id: int | None = None
+    institution_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     institution_branch: str | None = Field(default=None, max_length=200)
     category_code: str | None = Field(default=None, max_length=40)
     facts: str | None = Field(default=None, max_length=20000)
@@ -107,7 +107,7 @@ class InstitutionAccountIn(BaseModel):
     password: str = Field(min_length=10, max_length=200)
     phone: str | None = None
     email: str | None = Field(default=None, max_length=200)
-    institution_id: int
+    institution_id: int = Field(ge=1, le=2**31 - 1)
     branch: str | None = Field(default=None, max_length=200)
 
     _phones = field_validator("phone")(_phone)

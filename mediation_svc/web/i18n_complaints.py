@@ -69,8 +69,10 @@ EN: dict[str, str] = {
     "cal.source": "Source", "cal.days": "Special days", "cal.official": "official",
     "cal.provisional": "provisional (computed by rule)", "cal.source.chinesecalendar": "holiday database",
     "cal.source.rule": "statutory rule", "cal.source.state_council": "State Council notice (entered)",
-    "cal.holidays": "Days off (one period a line, e.g. '2027-02-05 至 2027-02-11 春节', weekends included)",
-    "cal.workdays": "Adjusted working days (one a line, e.g. '2027-02-20 春节调休上班')", "cal.note": "Notice number",
+    "cal.holidays": "Days off (one period a line with its name, e.g. '2027-02-05 ~ 2027-02-11 Spring Festival', "
+    "weekends included)",
+    "cal.workdays": "Adjusted working days (one a line, e.g. '2027-02-20 worked for the Spring Festival')",
+    "cal.note": "Notice number",
     "cal.save": "Save as the official arrangement",
     "cal.provisional_note": "{year}'s arrangement is not published yet: below are the statutory holidays by rule, "
     "with no weekend moved. Enter the State Council's arrangement here once published.",

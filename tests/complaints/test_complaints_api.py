@@ -255,3 +255,15 @@ def test_reminders_go_once_a_day_for_answers_due_soon_or_overdue(engine, setting
         assert send_reminders(session, settings) == 0  # not twice the same day
     (sms,) = outbox(db, "complaint_deadline_reminder")
     assert sms.recipient == "+8613700137000" and "已超过答复期限" in sms.body and late.number in sms.body
+
+
+def test_only_an_admin_opens_institution_accounts_and_odd_ids_are_plain_problems(client, auth, world, make_user):
+    body = {"username": "icbc.new", "display_name": "工行新专员", "password": "correct-horse-42",
+            "institution_id": world.icbc, "branch": "天河支行"}
+    assert client.post("/api/v1/institution-accounts", headers=auth(world.officer), json=body).status_code == 403
+    created = client.post("/api/v1/institution-accounts", headers=auth(make_user("admin")), json=body)
+    assert created.status_code == 201 and created.json()["role"] == "institution"
+    for url in ("/api/v1/complaints/99999999999999", "/api/v1/complaints?institution_id=99999999999999",
+                "/api/v1/complaints/1/attachments/0"):
+        response = client.get(url, headers=auth(world.officer))
+        assert response.status_code in (404, 422) and response.headers["content-type"].startswith("application/problem")

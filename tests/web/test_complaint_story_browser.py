@@ -21,7 +21,7 @@ from mediation_svc.migrations_check import upgrade
 from mediation_svc.pki.keystore import KeyStore, init_keys
 
 from ..factories import resident_id
-from .test_story_browser import CHROMIUM, DESKTOP, _free_port, browser  # noqa: F401 (the browser fixture)
+from .test_story_browser import DESKTOP, _free_port
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts" / "complaints"
@@ -75,7 +75,7 @@ def complaint_server(tmp_path_factory):
     engine.dispose()
 
 
-def test_a_complaint_forwarded_answered_refused_and_turned_into_a_case(complaint_server, browser):  # noqa: F811
+def test_a_complaint_forwarded_answered_refused_and_turned_into_a_case(complaint_server, browser):
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     violations: list[str] = []

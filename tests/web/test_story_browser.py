@@ -75,20 +75,6 @@ def live_server(tmp_path_factory):
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make setup installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # Debian's Chromium, never a browser Playwright would download.
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield chromium
-        chromium.close()
-
-
 class Story:
     def __init__(self, browser, live) -> None:
         self.browser, self.live, self.step, self.pages = browser, live, 0, []
