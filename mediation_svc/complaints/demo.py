@@ -23,7 +23,7 @@ from .policy import Outcome, Status
 from .schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
 
 DAYS = 91
-PER_WORKDAY = 3
+PER_WORKDAY = 2
 CONSULTATIONS_PER_WORKDAY = 1
 SEED = 17
 
