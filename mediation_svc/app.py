@@ -31,7 +31,7 @@ log = logging.getLogger("mediation_svc.app")
 
 # Each domain package may have a ``routes`` module with a ``router``; they are mounted in this order.
 DOMAINS = ("accounts", "cases", "rosters", "scheduling", "notifications", "documents", "pki", "signing",
-           "verification", "judicial", "statistics", "web")
+           "verification", "judicial", "statistics", "workcalendar", "complaints", "web")
 
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",

@@ -27,6 +27,8 @@ def _add_domain_commands() -> None:
     from .signing.cli import app as signing_app
     from .signing.archive import cli as archive_app
     from .verification.cli import verify
+    from .complaints.cli import app as complaints_app
+    from .workcalendar.cli import app as calendar_app
 
     app.add_typer(notifications_app, name="notifications")
     keys_app.command("generate-seal-in-hsm")(generate_seal_in_hsm)
@@ -35,6 +37,8 @@ def _add_domain_commands() -> None:
     app.add_typer(signing_app, name="signing")
     app.add_typer(archive_app, name="archive")
     app.command("verify")(verify)
+    app.add_typer(calendar_app, name="calendar")
+    app.add_typer(complaints_app, name="complaints")
 
 
 _add_domain_commands()

@@ -111,6 +111,19 @@ class Settings(BaseSettings):
     notification_backoff_seconds: int = 60
     notification_backoff_max_seconds: int = 3600
 
+    # Complaints (issue 17): the institution's time limits in days from receipt (《银行业保险业消费投诉处理管理办法》
+    # art. 21: 15, 30 when complex, another 30 at most with approval), "soon" on the board, an urgent
+    # complaint's close of day, the consumer's answer link, and attachments.
+    complaint_number_prefix: str = "粤正和诉"
+    complaint_answer_days: int = 15
+    complaint_complex_days: int = 30
+    complaint_approved_extra_days: int = 30
+    complaint_soon_working_days: int = 3
+    complaint_close_of_day: str = "17:30"
+    complaint_link_days: int = 7
+    complaint_attachment_max_bytes: int = 5 * 1024 * 1024
+    complaint_attachment_max_pixels: int = 40_000_000
+
     def passphrase(self) -> bytes:
         if self.key_passphrase_file is not None:
             return self.key_passphrase_file.read_text(encoding="utf-8").strip().encode()

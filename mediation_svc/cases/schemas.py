@@ -127,6 +127,9 @@ class CaseRead(BaseModel):
     due_on: date
     overdue: bool
     working_days_left: int
+    # The due date falls in a year whose holiday arrangement is not yet published (computed by rule).
+    due_on_provisional: bool = False
+    due_warning: str | None = None
     mediator_user_id: int | None
     officer_user_id: int | None
     created_at: datetime

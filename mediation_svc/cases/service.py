@@ -16,14 +16,16 @@ from ..security.roles import Role
 from ..timeutil import today_in_shanghai
 from ..workdays import WorkdayCalendar
 from .identity import mask_id_number
-from .models import CalendarOverride, Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
+from .models import Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
 from .schemas import CaseIntake, CaseRead, PartyRead
 from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_manual_transition, check_transition
 
 
 def workday_calendar(session: Session) -> WorkdayCalendar:
-    overrides = {o.day: o.is_workday for o in session.exec(select(CalendarOverride)).all()}
-    return WorkdayCalendar(overrides)
+    """The working-day calendar as the database holds it (``workcalendar``), with the centre's closures."""
+    from ..workcalendar.service import load_calendar  # noqa: PLC0415
+
+    return load_calendar(session)
 
 
 def format_case_number(prefix: str, year: int, sequence: int) -> str:
@@ -156,7 +158,19 @@ def visibility_clause(user: User):
                                    CaseShare.revoked.is_(False), CaseShare.expires_at > utcnow()))
     if user.role == Role.EXPERT:
         return expert_visibility_clause(user)
+    if user.role == Role.INSTITUTION:
+        return institution_visibility_clause(user)
     return False
+
+
+def institution_visibility_clause(user: User):
+    # An institution's complaint staff see the cases against their institution (and branch, where their
+    # account names one); the scope is the complaints domain's institution account.
+    from ..complaints.models import InstitutionAccount  # noqa: PLC0415
+
+    return exists().where(and_(InstitutionAccount.user_id == user.id,
+                               InstitutionAccount.institution_id == Case.institution_id,
+                               (InstitutionAccount.branch.is_(None)) | (InstitutionAccount.branch == Case.institution_branch)))
 
 
 def expert_visibility_clause(user: User):
@@ -217,7 +231,8 @@ def to_read(session: Session, case: Case, calendar: WorkdayCalendar | None = Non
                          phone=p.phone, address=p.address, representative_name=p.representative_name)
                for p in parties_of(session, case.id)]
     return CaseRead(**case.model_dump(exclude={"parties"}, warnings=False), overdue=is_open and case.due_on < today,
-                    working_days_left=left, parties=parties)
+                    working_days_left=left, parties=parties, due_on_provisional=calendar.is_provisional(case.due_on),
+                    due_warning=calendar.provisional_warning(case.due_on))
 
 
 def link_party_user(session: Session, *, case: Case, party_id: int, user: User, actor: str) -> CaseParty:

@@ -301,6 +301,14 @@ EN: dict[str, str] = {
     "form.required": "required",
 }
 
+def _merge_domain_texts() -> None:
+    from . import i18n_complaints  # noqa: PLC0415
+
+    ZH.update(i18n_complaints.ZH)
+    EN.update(i18n_complaints.EN)
+
+
+_merge_domain_texts()
 CATALOGUE: dict[str, dict[str, str]] = {"zh-CN": ZH, "en": EN}
 
 

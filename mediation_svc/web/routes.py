@@ -496,8 +496,10 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import court_pages, signing_pages, statistics_pages, verification_pages
+    from . import calendar_pages, complaint_pages, court_pages, signing_pages, statistics_pages, verification_pages
 
+    public_router.include_router(calendar_pages.router)
+    public_router.include_router(complaint_pages.router)
     public_router.include_router(court_pages.router)
     public_router.include_router(statistics_pages.router)
     public_router.include_router(signing_pages.router)
