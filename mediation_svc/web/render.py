@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ..timeutil import format_shanghai
 from . import auth
 from .i18n import pick_language, translator
+from .labels import labeller
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANG_COOKIE = "msvc_lang"
@@ -63,7 +64,7 @@ def render(request: Request, template: str, *, user=None, status_code: int = 200
     flash = request.query_params.get("ok")
     values = {k[4:]: v for k, v in request.query_params.items() if k.startswith("okv_")}
     html = env.get_template(template).render(
-        request=request, user=user, t=t, lang=language, large=large_text(request),
+        request=request, user=user, t=t, label=labeller(language), lang=language, large=large_text(request),
         csrf=auth.csrf_token(request), csrf_field=auth.CSRF_FIELD,
         flash=t(f"ok.{flash}", **values) if flash and flash.replace("_", "").isalnum() else None,
         center_name=request.app.state.settings.center_name if language == "zh-CN"

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from ..accounts import service as accounts
-from ..audit.chain import case_trail, canonical_json, record
+from ..audit.chain import record
 from ..cases import service as cases
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.schemas import CaseIntake
@@ -31,6 +31,7 @@ from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth
 from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPageUser, StaffPageUser
 from .i18n import translator
+from .labels import has_label, label
 from .render import TEXT_COOKIE, language_of, redirect, render, safe_next
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -321,15 +322,6 @@ def schedule(request: Request, case_id: int, session: SessionDep, settings: Sett
     return redirect(request, f"/cases/{case.id}?week={week}#h-sched", ok="booked")
 
 
-@public_router.get("/cases/{case_id}/audit", response_class=HTMLResponse)
-def audit_page(request: Request, case_id: int, session: SessionDep, user: PageUser) -> Response:
-    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
-    full = user.role != Role.PARTY  # parties see that their case moved, not staff-internal detail
-    entries = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "hash": e.hash,
-                "payload_text": canonical_json(e.payload) if full else ""} for e in case_trail(session, case.id)]
-    return render(request, "audit.html", user=user, case=case, entries=entries, full=full)
-
-
 # --- drafting --------------------------------------------------------------------------------------------------
 
 def _lines(text: str) -> list[str]:
@@ -486,14 +478,16 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
     mediators = [rosters.mediator_read(session, m) for m in rosters.list_mediators(session, limit=500)]
     pools = [rosters.pool_read(session, p) for p in session.exec(select(Pool).order_by(Pool.id)).all()]
     experts = [rosters.expert_read(session, e) for e in rosters.list_experts(session, limit=500)]
-    return render(request, "rosters.html", user=user, mediators=mediators, pools=pools, experts=experts)
+    return render(request, "rosters.html", user=user, mediators=mediators, pools=pools, experts=experts,
+                  categories=_category_names(session, language_of(request)))
 
 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import court_pages, signing_pages, statistics_pages, verification_pages
+    from . import audit_pages, court_pages, signing_pages, statistics_pages, verification_pages
 
+    public_router.include_router(audit_pages.router)
     public_router.include_router(court_pages.router)
     public_router.include_router(statistics_pages.router)
     public_router.include_router(signing_pages.router)
@@ -526,11 +520,12 @@ def install(app: FastAPI) -> None:
             return _error_page(request, exc.status, t("error.csrf"))
         if isinstance(exc, NotFound):
             return _error_page(request, 404, t("error.not_found"))
-        if isinstance(exc, Forbidden):
-            return _error_page(request, 403, t("error.forbidden"), exc.detail)
         if isinstance(exc, Unauthenticated):
             return await login_required(request, LoginRequired(request.url.path))
-        return _error_page(request, exc.status, exc.detail, exc.title)
+        # The reader's words from the catalogue; the service's own (English) message folded under "technical".
+        slug = exc.slug if has_label("error", exc.slug) else ("conflict" if exc.status == 409 else "bad-request")
+        return _error_page(request, exc.status, label("error", slug, language_of(request)),
+                           " · ".join(filter(None, (exc.title, exc.detail))))
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(DomainError, domain_error)
