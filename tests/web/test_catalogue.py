@@ -30,7 +30,9 @@ def used_keys() -> set[str]:
     keys |= {f"sign.status.{s.value}" for s in SignerStatus} | {f"sign.request.{s.value}" for s in RequestStatus}
     keys |= {f"docstatus.{s.value}" for s in DocumentStatus} | {f"court.status.{s.value}" for s in ApplicationStatus}
     keys |= {f"sign.{k}" for k in ("expired", "replaced", "locked", "already", "waiting", "invalid")}
-    keys |= {f"day.{i}" for i in range(7)} | {f"verify.{v}" for v in ("passed", "failed", "indeterminate")}
+    keys |= {f"day.{i}" for i in range(7)} | {f"verify.{kind}.{v}" for kind in ("headline", "advice")
+                                                   for v in ("authentic", "changed", "unsigned", "foreign",
+                                                             "indeterminate", "failed")}
     keys |= {f"verify.mod.{level}" for level in ("NONE", "LTA_UPDATES", "FORM_FILLING")} | {"verify.cov.ENTIRE_FILE"}
     keys |= {f"verify.sub.{code}" for code in ("HASH_FAILURE", "FORMAT_FAILURE", "NO_SIGNATURE_FOUND",
                                                "NO_CERTIFICATE_CHAIN_FOUND", "REVOKED", "EXPIRED", "NOT_YET_VALID")}

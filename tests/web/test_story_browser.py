@@ -343,7 +343,8 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.locator("#file").set_input_files(str(signed_path))
     court.locator("#verify-upload button").click()
     court.wait_for_selector(".verdict")
-    assert "通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "authentic"
+    assert "本中心签署" in court.locator(".verdict").inner_text()
     assert court.locator("article.sig.pass").count() >= 4  # two parties, the mediator, the seal
     assert court.locator("article.sig.fail").count() == 0
     story.shot(court, "verify-passed")
@@ -357,13 +358,14 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.locator("#file").set_input_files(str(tampered))
     court.locator("#verify-upload button").click()
     court.wait_for_selector(".verdict")
-    assert "未通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "changed"
+    assert "签署后被改动" in court.locator(".verdict").inner_text()
     assert court.locator("article.sig.fail").count() >= 1
     story.shot(court, "verify-tampered")
 
     # the code printed on every page leads to the same verdict
     court.goto(f"/verify/code/{document.verification_code}")
-    assert "通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "authentic"
     court.set_viewport_size(PHONE)
     assert court.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(court, "verify-code-phone")
