@@ -137,7 +137,8 @@ ZH: dict[str, str] = {
     "court.ruling_number": "裁定书编号", "court.ruling_date": "裁定日期", "court.reason": "理由（不予确认时必填）",
     "court.no_ruling": "尚无裁定。", "court.status.signing": "申请书签署中", "court.status.signed": "申请书已签署",
     "court.status.filed": "已提交法院", "court.status.confirmed": "已确认", "court.status.not_confirmed": "不予确认",
-    "ok.ruled": "裁定已记录。",
+    "ok.ruled": "裁定已记录。", "court.need_decision": "请选择裁定结果：确认有效或不予确认。",
+    "court.need_number": "请填写裁定书编号和法院名称。", "court.need_date": "请选择裁定日期。", "court.need_court": "请填写受理申请的法院名称。",
     "court.default_court": "广州市天河区人民法院", "court.apply": "申请司法确认（生成申请书并发起签署）",
     "court.build_package": "生成证据材料包并提交法院", "court.share_with": "共享给法院", "court.share_days": "共享天数",
     "court.share": "共享", "ok.filed": "证据材料包已生成，已提交法院。", "ok.shared": "已与法院共享本案。",
@@ -155,7 +156,8 @@ ZH: dict[str, str] = {
     "status.withdrawn": "已撤回", "status.closed": "已结案",
     "role.admin": "管理员", "role.case_officer": "案件专员", "role.mediator": "调解员", "role.expert": "专家",
     "role.party": "当事人", "role.court": "法院",
-    "form.required": "必填",
+    "form.required": "必填", "form.fix": "有几项需要修改，请看各项下方的提示；已填写的内容都保留着。",
+    "form.parsed_amount": "已识别为 {amount}", "form.amount_hint": "可填写 86500、86,500、8.65万 或 86500元。",
 }
 
 EN: dict[str, str] = {
@@ -309,6 +311,8 @@ EN: dict[str, str] = {
     "court.status.signing": "application being signed", "court.status.signed": "application signed",
     "court.status.filed": "filed with the court", "court.status.confirmed": "confirmed",
     "court.status.not_confirmed": "not confirmed", "ok.ruled": "Ruling recorded.",
+    "court.need_decision": "Choose whether the agreement is confirmed.",
+    "court.need_number": "Give the ruling's number and the court's name.", "court.need_date": "Give the ruling's date.", "court.need_court": "Name the court the application goes to.",
     "court.default_court": "广州市天河区人民法院", "court.apply": "Apply for judicial confirmation (application signed like the agreement)",
     "court.build_package": "Build the evidence package and file it", "court.share_with": "Share with court",
     "court.share_days": "Days", "court.share": "Share", "ok.filed": "Evidence package built and filed.",
@@ -329,7 +333,8 @@ EN: dict[str, str] = {
     "status.closed": "Closed",
     "role.admin": "Administrator", "role.case_officer": "Case officer", "role.mediator": "Mediator", "role.expert": "Expert",
     "role.party": "Party", "role.court": "Court",
-    "form.required": "required",
+    "form.required": "required", "form.fix": "Some fields need correcting (see below each); what you typed is kept.",
+    "form.parsed_amount": "Read as {amount}", "form.amount_hint": "Type 86500, 86,500, 8.65万 or 86500元.",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"zh-CN": ZH, "en": EN}

@@ -8,7 +8,6 @@ the services; a domain error on a page is shown as an HTML page with the error's
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -129,17 +128,23 @@ def _intake_context(session) -> dict:
 
 @public_router.get("/cases/new", response_class=HTMLResponse)
 def intake_page(request: Request, session: SessionDep, user: StaffPageUser) -> Response:
-    return render(request, "intake.html", user=user, form={}, **_intake_context(session))
-
-
-def _pydantic_errors(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return render(request, "intake.html", user=user, form={}, field_errors={}, **_intake_context(session))
 
 
 @public_router.post("/cases/new", dependencies=[CsrfChecked])
 async def intake(request: Request, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
+    from ..amounts import AmountError, format_amount, parse_amount
+    from .forms import field_errors, intake_field
+
     form = {k: v for k, v in (await request.form()).items() if k != auth.CSRF_FIELD}
-    t = translator(language_of(request))
+    language = language_of(request)
+    t = translator(language)
+    parsed = None
+    if str(form.get("claim_amount", "")).strip():
+        try:
+            parsed = format_amount(parse_amount(str(form["claim_amount"])))
+        except AmountError:
+            pass
     try:
         data = CaseIntake(
             channel=form.get("channel", "hotline"), category_code=form.get("category_code", ""),
@@ -152,14 +157,16 @@ async def intake(request: Request, session: SessionDep, settings: SettingsDep, u
             requests=form.get("requests") or None, preferred_language=form.get("preferred_language") or "普通话",
             city=form.get("city") or None, needs_elderly_support=bool(form.get("needs_elderly_support")))
         case = cases.intake_case(session, settings, data=data, actor=user)
-    except (ValidationError, ValueError) as exc:
-        errors = _pydantic_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
-        return render(request, "intake.html", user=user, status_code=422, form=form, error=t("error.title"),
-                      errors=errors, **_intake_context(session))
+    except ValidationError as exc:
+        errors = field_errors(exc.errors(include_url=False), intake_field, language)
     except InvalidInput as exc:
-        return render(request, "intake.html", user=user, status_code=422, form=form, error=exc.detail,
-                      errors=[e.get("msg", "") for e in exc.extensions.get("errors", [])], **_intake_context(session))
-    return redirect(request, f"/cases/{case.id}", ok="created", number=case.number)
+        errors = field_errors(exc.extensions.get("errors", []), intake_field, language)
+        errors.setdefault("", label("error", "invalid-input", language))
+    else:
+        return redirect(request, f"/cases/{case.id}", ok="created", number=case.number)
+    session.rollback()
+    return render(request, "intake.html", user=user, status_code=422, form=form, error=t("form.fix"),
+                  field_errors=errors, parsed_amount=parsed, **_intake_context(session))
 
 
 def _week_start(value: date) -> date:
@@ -316,7 +323,7 @@ def schedule(request: Request, case_id: int, session: SessionDep, settings: Sett
         data = SessionCreate(mode=mode, starts_at=starts_at, duration_minutes=duration,
                              room_id=int(room_id) if room_id.strip() else None)
     except ValidationError as exc:
-        raise InvalidInput("; ".join(_pydantic_errors(exc))) from exc
+        raise InvalidInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     ms = scheduling.schedule_session(session, settings, case=case, data=data, actor=user)
     week = ms.starts_at.astimezone(SHANGHAI).date().isoformat()
     return redirect(request, f"/cases/{case.id}?week={week}#h-sched", ok="booked")
@@ -328,13 +335,6 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _amount(text: str):
-    try:
-        return str(Decimal(text.replace(",", "").replace("¥", "").strip()))
-    except InvalidOperation:
-        return text
-
-
 async def _draft_inputs(request: Request) -> tuple[dict, dict]:
     """The agreement's structured terms from the drafting form; the case fills in the rest (parties...)."""
     form = await request.form()
@@ -343,7 +343,7 @@ async def _draft_inputs(request: Request) -> tuple[dict, dict]:
                                                  form.getlist("pay_amount"), form.getlist("pay_due"),
                                                  form.getlist("pay_method")):
         if any(str(v).strip() for v in (payer, payee, amount, due, method)):
-            payments.append({"payer": payer, "payee": payee, "amount": _amount(str(amount)), "due_date": due,
+            payments.append({"payer": payer, "payee": payee, "amount": str(amount).strip(), "due_date": due,
                              "method": method})
     inputs = {"dispute_summary": str(form.get("dispute_summary", "")).strip(), "payments": payments,
               "obligations": _lines(str(form.get("obligations", ""))), "clauses": _lines(str(form.get("clauses", "")))}
@@ -351,6 +351,19 @@ async def _draft_inputs(request: Request) -> tuple[dict, dict]:
         inputs["place"] = str(form.get("place")).strip()
     meta = {"language": str(form.get("language") or "zh-CN"), "base_version": str(form.get("base_version") or "")}
     return inputs, meta
+
+
+def _parsed_amounts(rows: list[dict]) -> list[str | None]:
+    """Each payment row's amount as it was read (¥86,500.00), to show back beside what was typed."""
+    from ..amounts import AmountError, format_amount, parse_amount
+
+    shown = []
+    for row in rows:
+        try:
+            shown.append(format_amount(parse_amount(str(row.get("amount")))) if row.get("amount") else None)
+        except AmountError:
+            shown.append(None)
+    return shown
 
 
 def _agreement_draft(session, case: Case):
@@ -361,7 +374,7 @@ def _agreement_draft(session, case: Case):
 
 
 def _draft_page(request: Request, session, case: Case, user, *, inputs: dict | None = None, error: str | None = None,
-                errors: list[str] | None = None, status_code: int = 200) -> Response:
+                errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     from ..documents import service as documents
 
     draft = _agreement_draft(session, case)
@@ -376,7 +389,8 @@ def _draft_page(request: Request, session, case: Case, user, *, inputs: dict | N
     rows += [{}] * max(0, PAYMENT_ROWS - len(rows))
     doc_language = draft.language if draft else ("en" if language_of(request) == "en" else "zh-CN")
     return render(request, "draft.html", user=user, case=case, draft=draft, inputs=inputs, payment_rows=rows,
-                  preview_url=preview_url, doc_language=doc_language, error=error, errors=errors,
+                  preview_url=preview_url, doc_language=doc_language, error=error, field_errors=errors or {},
+                  parsed_amounts=_parsed_amounts(rows),
                   can_draft=CaseStatus(case.status) in documents.DRAFTING_STATES, status_code=status_code)
 
 
@@ -403,10 +417,12 @@ async def save_draft(request: Request, case_id: int, session: SessionDep, settin
             version = documents.save_version(session, settings, case=case, draft=draft, inputs=inputs, note=None,
                                              base_version=base, actor=user)
     except InvalidInput as exc:
+        from .forms import draft_field, field_errors
+
         session.rollback()
-        errors = [f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg', '')}" for e in exc.extensions.get("errors", [])]
-        return _draft_page(request, session, case, user, inputs=inputs, error=exc.detail, errors=errors,
-                           status_code=422)
+        errors = field_errors(exc.extensions.get("errors", []), draft_field, language_of(request))
+        return _draft_page(request, session, case, user, inputs=inputs, error=translator(language_of(request))("form.fix"),
+                           errors=errors, status_code=422)
     return redirect(request, f"/cases/{case.id}/draft", ok="saved", n=version.version)
 
 
@@ -522,6 +538,10 @@ def install(app: FastAPI) -> None:
             return _error_page(request, 404, t("error.not_found"))
         if isinstance(exc, Unauthenticated):
             return await login_required(request, LoginRequired(request.url.path))
+        from .forms import FormProblem
+
+        if isinstance(exc, FormProblem):
+            return _error_page(request, exc.status, exc.detail)
         # The reader's words from the catalogue; the service's own (English) message folded under "technical".
         slug = exc.slug if has_label("error", exc.slug) else ("conflict" if exc.status == 409 else "bad-request")
         return _error_page(request, exc.status, label("error", slug, language_of(request)),

@@ -8,6 +8,7 @@ downloads skipped); a page fails on a raw code (``in_mediation``, ``case.status_
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from collections import deque
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -105,3 +106,16 @@ def test_every_demo_page_speaks_plainly_to_every_role(demo_client, language):
         report.update({f"{username} {url}": items for url, items in found.items()})
     lines = [f"{where}: {', '.join(items[:12])}" for where, items in sorted(report.items())]
     assert not lines, f"{len(lines)} pages show codes:\n" + "\n".join(lines)
+
+
+def test_the_court_ruling_form_is_dated_beijing_today(demo_client, monkeypatch):
+    """At 01:00 on 2 December in Beijing it is still 1 December in UTC: the ruling date says the 2nd."""
+    import mediation_svc.db as db
+
+    _login(demo_client, "court.tianhe", "zh-CN")
+    dashboard = demo_client.get("/dashboard").text
+    case_url = re.search(r'href="(/cases/\d+)"', dashboard).group(1)
+    monkeypatch.setattr(db, "utcnow", lambda: datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc))
+    page = demo_client.get(case_url).text
+    assert 'id="ruling_date"' in page
+    assert re.search(r'id="ruling_date"[^>]*value="2026-12-02"', page)
