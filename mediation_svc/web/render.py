@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -46,7 +47,19 @@ def _day(value: date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
-env.filters.update(money=_money, local=_local, day=_day)
+_LATIN_RUN = re.compile(r"\s*[A-Za-z][A-Za-z\- ]*[A-Za-z]\s*")
+_CJK_RUN = re.compile(r"\s*[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+\s*")
+
+
+def _in_language(value: str | None, language: str) -> str:
+    """The reader's half of a bilingual label from a certificate ("电子印章 Organisation Seal")."""
+    if not value or not (_LATIN_RUN.search(value) and _CJK_RUN.search(value)):
+        return value or ""
+    kept = _CJK_RUN.sub(" ", value) if language == "en" else _LATIN_RUN.sub("", value)
+    return kept.strip() or value
+
+
+env.filters.update(money=_money, local=_local, day=_day, in_language=_in_language)
 
 
 def language_of(request: Request) -> str:

@@ -47,6 +47,9 @@ public_router = APIRouter(include_in_schema=False, dependencies=[Depends(mark_pa
 MANUAL_TARGETS = {CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.IN_MEDIATION, CaseStatus.MEDIATION_FAILED,
                   CaseStatus.WITHDRAWN, CaseStatus.CLOSED}
 AGREEMENT_TEMPLATE = "mediation_agreement"
+# Where drafting the agreement makes sense from a page: once a mediator is assigned (the first save starts the
+# mediation, as the mediator would by hand), while mediating, and while a draft exists.
+PAGE_DRAFTING_STATES = {CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION, CaseStatus.AGREEMENT_DRAFTED}
 PAYMENT_ROWS = 3
 
 
@@ -191,7 +194,7 @@ def _sessions_context(session, case: Case, week: date | None) -> dict:
     by_day: dict[date, list] = {}
     for r in rows:
         by_day.setdefault(r["starts_at"].astimezone(SHANGHAI).date(), []).append(r)
-    return {"sessions": rows, "week_days": days, "week_sessions": by_day,
+    return {"sessions": rows, "week_days": days, "week_sessions": by_day, "week_start": start,
             "prev_week": (start - timedelta(days=7)).isoformat(), "next_week": (start + timedelta(days=7)).isoformat()}
 
 
@@ -214,6 +217,27 @@ def _slots(session, settings, case: Case, *, mode: str, duration: int, start: da
     return slots, None
 
 
+def _busy_at(session, case: Case, *, start: datetime, minutes: int, language: str) -> list[str]:
+    """Who of the session's people is booked or on leave at a wished time ("陈国栋（调解员）")."""
+    from ..scheduling import service as scheduling
+    from ..scheduling.availability import busy_intervals
+
+    start = start.replace(tzinfo=SHANGHAI) if start.tzinfo is None else start
+    people = {p.resource: p for p in scheduling.plan_participants(session, case=case, wanted=None) if p.resource}
+    busy = busy_intervals(session, resources=list(people), start=start, end=start + timedelta(minutes=minutes))
+    role = lambda p: label("participant_role", p.role, language)  # noqa: E731
+    return [f"{p.name}（{role(p)}）" if language != "en" else f"{p.name} ({role(p)})"
+            for key, p in people.items() if busy.get(key)]
+
+
+def _week_label(start: date, t) -> str:
+    """Which week the calendar shows, in words: this week, next week, last week, or the week of a date."""
+    this_week = _week_start(today_in_shanghai())
+    names = {this_week: "sched.this_week", this_week + timedelta(days=7): "sched.next_week",
+             this_week - timedelta(days=7): "sched.last_week"}
+    return t(names[start]) if start in names else t("sched.week_of", day=start.isoformat())
+
+
 def _candidates_context(session, case: Case) -> dict:
     from ..rosters import assignment
 
@@ -228,13 +252,14 @@ def _candidates_context(session, case: Case) -> dict:
     return {"candidates": candidates, "excluded": excluded}
 
 
-def _documents_context(session, case: Case) -> list[dict]:
+def _documents_context(session, case: Case, user) -> list[dict]:
     from ..documents import service as documents
+    from .officer_pages import may_void
 
     rows = []
     for d in documents.list_documents(session, case=case):
         rows.append({"id": d.id, "title": d.title, "status": d.status, "code": documents.group_code(d.verification_code),
-                     "signed_url": signed_pdf_url(session, d)})
+                     "signed_url": signed_pdf_url(session, d), "may_void": may_void(d, user)})
     return rows
 
 
@@ -248,7 +273,8 @@ def signed_pdf_url(session, document) -> str | None:
 @public_router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: PageUser,
               week: date | None = None, find: bool = False, mode: str = "onsite",
-              duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from")) -> Response:
+              duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from"),
+              wish: datetime | None = None) -> Response:
     from . import court_pages, signing_pages
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
@@ -256,30 +282,36 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
     staff = user.role in (Role.ADMIN, Role.CASE_OFFICER)
     scheduler = staff or user.role == Role.MEDIATOR
     language = language_of(request)
-    context: dict = {"candidates": None, "excluded": [], "transitions": [], "slots": None, "slot_error": None}
+    context: dict = {"candidates": None, "excluded": [], "transitions": [], "slots": None, "slot_error": None,
+                     "wish_busy": None, "wish_refused": None}
     if staff:
         context["transitions"] = [s.value for s in CaseStatus if s in TRANSITIONS[CaseStatus(case.status)]
                                   and s in MANUAL_TARGETS]
         context.update(_candidates_context(session, case))
     if user.role != Role.COURT:
         context.update(_sessions_context(session, case, week))
-    slot_from = date_from or today_in_shanghai()
+    wished = wish.replace(tzinfo=SHANGHAI) if wish is not None and wish.tzinfo is None else wish
+    slot_from = date_from or (wished.astimezone(SHANGHAI).date() if wished else today_in_shanghai())
     from ..scheduling.service import SCHEDULABLE_CASE_STATES
 
     can_schedule = scheduler and CaseStatus(case.status) in SCHEDULABLE_CASE_STATES
     if can_schedule and find:
         context["slots"], context["slot_error"] = _slots(session, settings, case, mode=mode, duration=duration,
                                                          start=slot_from)
-    from ..documents.service import DRAFTING_STATES
-
+        if wished is not None and not any(slot["start"] == wished for slot in context["slots"]):
+            # The wished time is not among the free slots: say who is taken then (or that nobody is, so it is
+            # the hours, the day or the rooms).
+            context["wish_busy"] = _busy_at(session, case, start=wished, minutes=duration, language=language)
+            context["wish_refused"] = wished
     category = session.get(CaseCategory, case.category_code)
     return render(request, "case.html", user=user, case={**read.model_dump(), "open": CaseStatus(case.status) in OPEN_STATES},
                   mediator=session.get(accounts.User, case.mediator_user_id) if case.mediator_user_id else None,
                   category=(category.name_en if language == "en" else category.name_zh) if category else case.category_code,
                   show_sessions=user.role != Role.COURT, can_schedule=can_schedule, slot_mode=mode,
-                  slot_duration=duration, slot_from=slot_from,
-                  can_draft=scheduler and CaseStatus(case.status) in DRAFTING_STATES,
-                  documents=_documents_context(session, case),
+                  slot_duration=duration, slot_from=slot_from, wish=wished,
+                  week_label=_week_label(context["week_start"], translator(language)) if "week_start" in context else "",
+                  can_draft=scheduler and CaseStatus(case.status) in PAGE_DRAFTING_STATES,
+                  documents=_documents_context(session, case, user),
                   signing=signing_pages.progress(session, case, user, language)
                   if user.role not in (Role.COURT, Role.PARTY) else None,
                   judicial=court_pages.context(session, case, user),
@@ -391,7 +423,7 @@ def _draft_page(request: Request, session, case: Case, user, *, inputs: dict | N
     return render(request, "draft.html", user=user, case=case, draft=draft, inputs=inputs, payment_rows=rows,
                   preview_url=preview_url, doc_language=doc_language, error=error, field_errors=errors or {},
                   parsed_amounts=_parsed_amounts(rows),
-                  can_draft=CaseStatus(case.status) in documents.DRAFTING_STATES, status_code=status_code)
+                  can_draft=CaseStatus(case.status) in PAGE_DRAFTING_STATES, status_code=status_code)
 
 
 @public_router.get("/cases/{case_id}/draft", response_class=HTMLResponse)
@@ -409,6 +441,9 @@ async def save_draft(request: Request, case_id: int, session: SessionDep, settin
     inputs, meta = await _draft_inputs(request)
     draft = _agreement_draft(session, case)
     try:
+        if CaseStatus(case.status) == CaseStatus.MEDIATOR_ASSIGNED:
+            cases.transition(session, case=case, target=CaseStatus.IN_MEDIATION, actor=actor_of(user),
+                             reason="开始起草调解协议")
         if draft is None:
             draft, version = documents.create_draft(session, settings, case=case, template_id=AGREEMENT_TEMPLATE,
                                                     language=meta["language"], inputs=inputs, note=None, actor=user)
@@ -501,9 +536,10 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import audit_pages, court_pages, signing_pages, statistics_pages, verification_pages
+    from . import audit_pages, court_pages, officer_pages, signing_pages, statistics_pages, verification_pages
 
     public_router.include_router(audit_pages.router)
+    public_router.include_router(officer_pages.router)
     public_router.include_router(court_pages.router)
     public_router.include_router(statistics_pages.router)
     public_router.include_router(signing_pages.router)

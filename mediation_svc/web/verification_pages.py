@@ -85,7 +85,8 @@ def verify_code(request: Request, code: str, session: SessionDep, keystore: KeyS
         return render(request, "verify_code.html", user=user, status_code=404, found=None,
                       error=t("verify.unknown_code"))
     except TooManyRequests as exc:
-        return render(request, "verify_code.html", user=user, status_code=429, found=None, error=exc.detail)
+        return render(request, "verify_code.html", user=user, status_code=429, found=None,
+                      error=label("error", exc.slug, language_of(request)))
     checked = found["verification"]
     verdict = verdict_of(checked["indication"], checked["sub_indication"], checked["signatures"])
     return render(request, "verify_code.html", user=user, found=found, verdict=verdict, error=None)
