@@ -536,9 +536,10 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import audit_pages, court_pages, officer_pages, signing_pages, statistics_pages, verification_pages
+    from . import audit_pages, court_pages, dev_pages, officer_pages, signing_pages, statistics_pages, verification_pages
 
     public_router.include_router(audit_pages.router)
+    public_router.include_router(dev_pages.router)
     public_router.include_router(officer_pages.router)
     public_router.include_router(court_pages.router)
     public_router.include_router(statistics_pages.router)
