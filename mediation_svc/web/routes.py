@@ -230,6 +230,15 @@ def _busy_at(session, case: Case, *, start: datetime, minutes: int, language: st
             for key, p in people.items() if busy.get(key)]
 
 
+def _wished_time(text: str) -> datetime | None:
+    """The form's optional wished time (datetime-local, Beijing time); empty or unreadable is no wish."""
+    try:
+        value = datetime.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+    return value.replace(tzinfo=SHANGHAI) if value is not None and value.tzinfo is None else value
+
+
 def _week_label(start: date, t) -> str:
     """Which week the calendar shows, in words: this week, next week, last week, or the week of a date."""
     this_week = _week_start(today_in_shanghai())
@@ -274,7 +283,7 @@ def signed_pdf_url(session, document) -> str | None:
 def case_page(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: PageUser,
               week: date | None = None, find: bool = False, mode: str = "onsite",
               duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from"),
-              wish: datetime | None = None) -> Response:
+              wish: str = "") -> Response:
     from . import court_pages, signing_pages
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
@@ -290,7 +299,7 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
         context.update(_candidates_context(session, case))
     if user.role != Role.COURT:
         context.update(_sessions_context(session, case, week))
-    wished = wish.replace(tzinfo=SHANGHAI) if wish is not None and wish.tzinfo is None else wish
+    wished = _wished_time(wish)
     slot_from = date_from or (wished.astimezone(SHANGHAI).date() if wished else today_in_shanghai())
     from ..scheduling.service import SCHEDULABLE_CASE_STATES
 

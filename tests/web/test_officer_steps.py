@@ -178,6 +178,7 @@ def test_a_wished_time_that_is_taken_says_who_is_busy_and_the_calendar_names_its
     wished = datetime.fromisoformat(start).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")  # datetime-local
     page = client.get(f"{url}?find=1&mode=remote&duration=60&wish={wished}").text
     assert 'id="wish-busy"' in page and "王敏（调解员）" in page and "陈秀兰（申请人）" in page
+    assert client.get(f"{url}?find=1&mode=remote&duration=60&wish=").status_code == 200  # no wish given
     this_week = client.get(f"{url}?week={datetime.now(timezone.utc).date().isoformat()}").text
     assert "本周" in this_week or "下周" in this_week or "上周" in this_week  # around UTC midnight
     far = client.get(f"{url}?week=2027-03-01").text
