@@ -152,7 +152,14 @@ class Describer:
         if key == "channel":
             return self.text("channel", value) if has_label("channel", value) else None
         if key == "claim_amount":
-            return f"¥{value}"
+            from decimal import Decimal, InvalidOperation
+
+            from ..amounts import format_amount
+
+            try:
+                return format_amount(Decimal(str(value)))
+            except InvalidOperation:
+                return None
         if key in FREE_TEXT or key in CODES or key in ("draft_version", "version", "pages"):
             return str(value)
         return None

@@ -8,6 +8,7 @@ route); these pages show what is about to happen and hand the form on.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -15,6 +16,7 @@ from fastapi.responses import Response
 from sqlmodel import select
 
 from ..accounts.models import User
+from ..amounts import format_amount
 from ..audit.chain import record
 from ..cases import service as cases
 from ..cases.models import Case, Institution
@@ -126,7 +128,7 @@ def confirm_finalise(request: Request, case_id: int, draft_id: int, session: Ses
     inputs = documents.version_inputs(documents.get_version_or_404(session, draft=draft,
                                                                     version=draft.latest_version))
     t = translator(language_of(request))
-    payments = "；".join(f"{p.get('payer', '')} → {p.get('payee', '')} ¥{p.get('amount', '')}"
+    payments = "；".join(f"{p.get('payer', '')} → {p.get('payee', '')} {format_amount(Decimal(str(p['amount'])))}"
                         f"（{p.get('due_date', '')}）" for p in inputs.get("payments") or []) or t("case.none")
     summary = [(t("draft.version_label"), t("draft.version", n=draft.latest_version)),
                (t("draft.summary"), (inputs.get("dispute_summary") or "")[:300]),

@@ -144,7 +144,7 @@ def test_drafting_starts_from_an_assigned_case_and_finalising_and_voiding_ask_fi
 
     confirm_url = re.search(r'id="finalise" href="([^"]+)"', page).group(1)
     confirm = client.get(confirm_url).text
-    assert "确认定稿" in confirm and "86500.00" in confirm and "不能再修改" in confirm
+    assert "确认定稿" in confirm and "¥86,500.00" in confirm and "不能再修改" in confirm
     with unit_of_work(engine) as session:
         assert session.exec(select(Document)).all() == []  # looking at the summary changes nothing
     done = form_post(confirm_url, confirm_url, {"version": "1"})

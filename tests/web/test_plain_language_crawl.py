@@ -119,3 +119,33 @@ def test_the_court_ruling_form_is_dated_beijing_today(demo_client, monkeypatch):
     page = demo_client.get(case_url).text
     assert 'id="ruling_date"' in page
     assert re.search(r'id="ruling_date"[^>]*value="2026-12-02"', page)
+
+
+def test_the_evidence_package_opens_with_a_chinese_index_and_holds_the_timeline(demo_client, tmp_path):
+    """The court's download: 00-目录.pdf first, naming every file in Chinese with its SHA-256; the audit
+    trail as a readable timeline beside the JSON; the manifest still covers every file."""
+    import hashlib
+    import io
+    import subprocess
+    import zipfile
+
+    _login(demo_client, "court.tianhe", "zh-CN")
+    case_url = re.search(r'href="(/cases/\d+)"', demo_client.get("/dashboard").text).group(1)
+    package = demo_client.get(f"{case_url}/evidence-package.zip")
+    assert package.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(package.content))
+    names = archive.namelist()
+    assert names[0] == "00-目录.pdf" and "audit-trail.pdf" in names and "audit-trail.json" in names
+    (tmp_path / "index.pdf").write_bytes(archive.read("00-目录.pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "index.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    text = re.sub(r"\s+", "", text)  # the title is letter-spaced, long hashes wrap
+    assert "司法确认证据材料目录" in text and "调解协议书（各方已签署" in text and "案件操作记录（时间线）" in text
+    assert hashlib.sha256(archive.read("agreement-signed.pdf")).hexdigest()[:16] in text
+    (tmp_path / "trail.pdf").write_bytes(archive.read("audit-trail.pdf"))
+    trail = subprocess.run(["pdftotext", str(tmp_path / "trail.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    trail = re.sub(r"\s+", "", trail)
+    assert "案件操作记录" in trail and "哈希链完整" in trail and "加盖调解中心印章" in trail
+    listed = {f["name"] for f in __import__("json").loads(archive.read("manifest.json"))["files"]}
+    assert {"00-目录.pdf", "audit-trail.pdf"} <= listed
