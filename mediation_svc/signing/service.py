@@ -700,7 +700,8 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
             pdf, signer=credential.pyhanko_signer(), timestamper=timestamper,
             field=pades.FieldPlacement(participant.field_name, -1, _box_for(session, request, participant)),
             appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
-            location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None))
+            location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None,
+            validation_context=lambda: credentials.lta_context(session, keystore)))
     finally:
         credential.destroy()
     serial = f"{credential.cert.serial_number:x}"
@@ -750,7 +751,8 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     sealed = credentials.timestamped(lambda: pades.sign(
         pdf, signer=signer, timestamper=timestamper,
         field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
-        appearance_png=None, reason="调解组织盖章", location=settings.center_name))
+        appearance_png=None, reason="调解组织盖章", location=settings.center_name,
+        validation_context=lambda: credentials.lta_context(session, keystore)))
     evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
                                "sha256_before": sha_before, "applied_by": _actor(actor), "at": utcnow()})
     seal_serial = f"{signer.signing_cert.serial_number:x}"

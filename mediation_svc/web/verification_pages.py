@@ -66,7 +66,8 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
                   file: Annotated[UploadFile, File()]) -> Response:
     data = file.file.read(_service().MAX_BYTES + 1)
     try:
-        report = _service().verify_upload(session, keystore, data=data, file_name=file.filename)
+        report = _service().verify_upload(session, keystore, data=data, file_name=file.filename,
+                                          now=_service().validation_time(request.app.state))
     except DomainError as exc:  # empty, not a PDF, too large: the reader's words, from the catalogue
         return render(request, "verify.html", user=user, status_code=exc.status, report=None,
                       error=label("error", exc.slug if has_label("error", exc.slug) else "bad-request",
@@ -79,7 +80,8 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
 def verify_code(request: Request, code: str, session: SessionDep, keystore: KeyStoreDep, user: MaybeUser) -> Response:
     t = translator(language_of(request))
     try:
-        found = _service().lookup_code(session, keystore, code=code, address=client_address(request))
+        found = _service().lookup_code(session, keystore, code=code, address=client_address(request),
+                                       now=_service().validation_time(request.app.state))
     except NotFound:
         session.commit()  # the look-up counts against the address even when nothing was found
         return render(request, "verify_code.html", user=user, status_code=404, found=None,
