@@ -101,6 +101,8 @@ CATALOGUE: dict[str, dict[str, Text]] = {
                                      "The timestamp authority's certificate expires too soon; renew it first."),
         "empty-upload": ("上传的文件是空的，请重新选择文件。", "The upload is empty; choose the file again."),
         "not-a-pdf": ("上传的文件不是 PDF，请选择调解协议的 PDF 文件。", "The upload is not a PDF; choose the agreement's PDF file."),
+        "unreadable-pdf": ("文件损坏或不是完整的 PDF，无法读取，请重新获取原件后再上传。",
+                           "The file is damaged or not a complete PDF; get the original again and upload it."),
         "certificate-already-revoked": ("该证书已被吊销。", "This certificate is already revoked."),
         "unsupported-media-type": ("不支持的文件类型。", "This type of file is not supported."),
         "not-ready-for-confirmation": ("案件尚不能申请司法确认：协议需先由各方签署完成。",
