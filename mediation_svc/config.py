@@ -6,7 +6,9 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+import os
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +42,13 @@ class Settings(BaseSettings):
     key_passphrase: str = "development-only-passphrase"
     key_passphrase_file: Path | None = None
 
+    # Printed in QR codes, SMS links and certificate URLs. Unset, it follows the PORT the server is given
+    # (``PORT=8105 make run`` links to :8105), so development links reach the server that sent them.
     public_base_url: str = "http://127.0.0.1:8000"
+    # "development" turns on the development-only pages (/dev/outbox: the SMS and e-mail sent); "production"
+    # (the default) leaves them off.
+    environment: str = "production"
+    dev_outbox_path: Path | None = None  # development: where /dev/outbox's copies go (default: beside the database)
     center_name: str = "广东正和银行保险消费纠纷调解中心"
     center_name_en: str = "Guangdong Zhenghe Banking and Insurance Dispute Mediation Center"
     center_phone: str | None = "4009-888-188"  # printed on notices to parties
@@ -123,6 +131,17 @@ class Settings(BaseSettings):
     complaint_link_days: int = 7
     complaint_attachment_max_bytes: int = 5 * 1024 * 1024
     complaint_attachment_max_pixels: int = 40_000_000
+
+    @model_validator(mode="after")
+    def _base_url_follows_port(self) -> "Settings":
+        port = os.environ.get("PORT", "").strip()
+        if "public_base_url" not in self.model_fields_set and port.isdigit():
+            self.public_base_url = f"http://127.0.0.1:{int(port)}"
+        return self
+
+    @property
+    def development(self) -> bool:
+        return self.environment.strip().lower() == "development"
 
     def passphrase(self) -> bytes:
         if self.key_passphrase_file is not None:

@@ -5,7 +5,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
+
+from ..amounts import lenient_amount
 
 from .identity import ID_TYPES, normalise_credit_code, normalise_phone, normalise_resident_id
 from .states import CaseStatus
@@ -19,7 +21,9 @@ class Channel(StrEnum):
     VISIT = "visit"
 
 
-AmountCNY = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)]
+# Typed as people type them (86,500 / 8.65万 / 86500元): amounts.parse_amount, the same everywhere.
+AmountCNY = Annotated[Decimal, BeforeValidator(lenient_amount),
+                      Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)]
 
 
 class ConsumerIn(BaseModel):

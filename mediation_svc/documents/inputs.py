@@ -11,7 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ..amounts import lenient_amount
 
 from .numerals import MAX_AMOUNT, rmb_capitals, rmb_figures
 
@@ -26,7 +28,8 @@ def _two_places(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
-Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT), AfterValidator(_two_places)]
+# Typed as people type them (86,500 / 8.65万 / 86500元): amounts.parse_amount, the same everywhere.
+Amount = Annotated[Decimal, BeforeValidator(lenient_amount), Field(gt=0, le=MAX_AMOUNT), AfterValidator(_two_places)]
 
 
 class Strict(BaseModel):

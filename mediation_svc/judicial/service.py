@@ -257,6 +257,10 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
         files[f"verification/{name.removesuffix('.pdf')}.json"] = report.model_dump_json(indent=2).encode("utf-8")
     files.update(_dss_files(agreement_pdf, "agreement"))
     files.update(_dss_files(application_pdf, "application"))
+    # For the clerk: a Chinese index (目录) as the first entry and the audit trail as a timeline in words.
+    from ..web.evidence_index import package_extras  # noqa: PLC0415 - the words live with the pages' catalogue
+
+    files.update(package_extras(session, case, files, court_name=application.court_name, center=settings.center_name))
     meta = {"case_number": case.number, "court_name": application.court_name, "application_id": application.id,
             "agreement_document_id": agreement.id, "application_document_id": application_doc.id,
             "created_at": utcnow().isoformat(), "center": settings.center_name, "audit_head_hash": audit_head,

@@ -71,17 +71,23 @@ class SmtpMailer:
 class LogMailer:
     """Development: the e-mail (subject, recipient, body, attachment names) goes to the log."""
 
-    def __init__(self) -> None:
+    def __init__(self, devbox=None) -> None:
         self.sent: list[OutboxMessage] = []
+        self.devbox = devbox  # development: a copy for /dev/outbox (notifications.devbox)
 
     def send(self, message: OutboxMessage) -> None:
         self.sent.append(message)
         log.info("email to %s: %s\n%s", message.recipient, message.subject or "", message.body)
+        if self.devbox is not None:
+            self.devbox.keep(channel="email", recipient=message.recipient, subject=message.subject,
+                             body=message.body, attachments=[a.filename for a in decode_attachments(message.attachments)])
 
 
 def mailer_from_settings(settings: Settings) -> EmailTransport:
     if settings.mail_transport == "log":
-        return LogMailer()
+        from .devbox import for_settings
+
+        return LogMailer(for_settings(settings))
     if settings.mail_transport == "smtp":
         return SmtpMailer.from_settings(settings)
     raise InvalidInput(f"unknown mail transport '{settings.mail_transport}' (smtp or log)")

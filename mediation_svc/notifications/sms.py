@@ -20,12 +20,15 @@ class SmsGateway(Protocol):
 class LogSmsGateway:
     """Development: the message goes to the log instead of a phone."""
 
-    def __init__(self) -> None:
+    def __init__(self, devbox=None) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.devbox = devbox  # development: a copy for /dev/outbox (notifications.devbox)
 
     def send(self, *, phone: str, text: str, idempotency_key: str | None = None) -> None:
         self.sent.append((phone, text))
         log.info("sms to %s: %s", phone, text)
+        if self.devbox is not None:
+            self.devbox.keep(channel="sms", recipient=phone, body=text)
 
 
 class HttpSmsGateway:
@@ -47,7 +50,9 @@ class HttpSmsGateway:
 
 def gateway_from_settings(settings: Settings) -> SmsGateway:
     if settings.sms_gateway == "log":
-        return LogSmsGateway()
+        from .devbox import for_settings
+
+        return LogSmsGateway(for_settings(settings))
     if settings.sms_gateway == "http":
         if not settings.sms_gateway_url:
             raise InvalidInput("MEDIATION_SMS_GATEWAY_URL is required for the http SMS gateway")

@@ -186,12 +186,14 @@ def _page_verdict(client, data: bytes, lang: str) -> str:
 
 def test_the_verification_page_explains_the_report_in_the_readers_language(client, signed_lta):
     genuine = _page_verdict(client, signed_lta, "zh-CN")
-    assert "通过：文件真实、完整" in genuine and "共 4 个签名、1 个文档时间戳" in genuine
+    assert "真实有效：本中心签署" in genuine and "共 4 个签名、1 个文档时间戳" in genuine
     assert "即签署时的文件" in genuine and "签署后仅有允许的签署或表单填写" in genuine
     data = bytearray(signed_lta)
     at = data.index(b"stream", len(data) // 3) + 20  # inside a signed content stream
     data[at] ^= 0x01
     tampered = _page_verdict(client, bytes(data), "zh-CN")
-    assert "未通过" in tampered and "签名所覆盖的内容已被改动 (HASH_FAILURE)" in tampered
+    # the reason in words; the code itself is folded under the technical details
+    assert "签署后被改动" in tampered and "<dd>签名所覆盖的内容已被改动</dd>" in tampered
+    assert "HASH_FAILURE" in tampered.split("data-technical", 1)[1]
     english = _page_verdict(client, bytes(data), "en")
-    assert "the signed content was changed (HASH_FAILURE)" in english
+    assert "Changed after signing" in english and "<dd>the signed content was changed</dd>" in english

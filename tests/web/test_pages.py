@@ -123,7 +123,7 @@ def test_officer_takes_in_accepts_and_assigns_from_the_candidates(client, make_u
             "id_number": "440106195803121235", "phone": "13800138000", "institution_id": "", "facts": "拒赔",
             "claim_amount": "400000.00", "city": "广州", "preferred_language": "粤语"}
     refused = form_post("/cases/new", "/cases/new", form)
-    assert refused.status_code == 422 and "institution" in refused.text  # no respondent given: the form again
+    assert refused.status_code == 422 and 'id="err-institution_id"' in refused.text  # the form again, error beside
     with unit_of_work(engine) as session:
         from mediation_svc.cases.models import Institution
 
@@ -218,7 +218,8 @@ def test_rosters_and_audit_pages(client, make_user, make_case, login, engine):
     rosters = c.get("/rosters?lang=en")
     assert rosters.status_code == 200 and "Mediators (1)" in rosters.text and "&lt;i&gt;林&lt;/i&gt;" in rosters.text
     trail = c.get(f"/cases/{case.id}/audit")
-    assert trail.status_code == 200 and "case.received" in trail.text
+    assert trail.status_code == 200 and "took in the case" in trail.text and 'id="chain-status"' in trail.text
+    assert "case.received" in trail.text.split("data-technical", 1)[1]  # the raw entry, folded
 
 
 def _unlabelled_controls(html: str) -> list[str]:

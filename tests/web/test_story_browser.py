@@ -146,6 +146,35 @@ def _letter_pdf(path: Path) -> Path:
     return path
 
 
+# -- the officer's steps with their confirmations (issue 20) -------------------------------------------------
+
+def officer_sends_session_notice(story: Story, officer) -> None:
+    """The session notice (调解通知书) from the case page, to every participant, the institution included."""
+    assert officer.locator("#week-label").inner_text().startswith(("本周", "下周", "上周"))
+    officer.locator("button.send-notice").first.click()
+    officer.wait_for_url(re.compile(r".*ok=notice_sent.*"), wait_until="domcontentloaded")
+    assert "调解通知书已发送给" in officer.locator(".flash").inner_text()
+    story.shot(officer, "session-notice-sent", full_page=False)
+
+
+def confirm_step(story: Story, page, step: str) -> None:
+    """A step that cannot be taken back shows its summary first; the person reads it and confirms."""
+    page.wait_for_selector(f"#confirm-{step}")
+    assert page.locator(f"#confirm-{step} dl").inner_text().strip()
+    story.shot(page, f"confirm-{step}", full_page=False)
+    page.locator("#confirm").click()
+
+
+def officer_reads_the_timeline(story: Story, officer, case_id: int) -> None:
+    """The case's history in words, the chain checked, the raw entry folded away."""
+    officer.goto(f"/cases/{case_id}/audit")
+    assert "记录完整" in officer.locator("#chain-status").inner_text()
+    assert officer.locator(".timeline .entry").count() >= 10
+    assert "加盖调解中心印章" in officer.locator(".timeline").inner_text()
+    assert not officer.locator(".timeline .raw pre").first.is_visible()  # one click away, not in the way
+    story.shot(officer, "audit-timeline")
+
+
 def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str, large: bool = False) -> None:
     page = story.page(PHONE)
     page.goto(link)
@@ -215,7 +244,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.locator("#phone").fill("13912345678")
     officer.locator("#category_code").select_option("insurance_claim")
     officer.locator("#institution_id").select_option(index=1)
-    officer.locator("#claim_amount").fill("86000.00")
+    officer.locator("#claim_amount").fill("8.6万")  # as people type it (amounts.parse_amount)
     officer.locator("#facts").fill("申请人住院治疗后申请医疗险理赔，被申请人以等待期内发病为由拒赔。")
     officer.locator("#city").fill("广州")
     story.shot(officer, "intake-form")
@@ -223,6 +252,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.wait_for_url(re.compile(r".*/cases/\d+\?ok=created.*"), wait_until="domcontentloaded")
     case_url = officer.url.split("?")[0]
     case_id = int(case_url.rsplit("/", 1)[1])
+    assert "¥86,000.00" in officer.locator("#h-details + dl").inner_text()  # the parsed amount, shown back
     officer.locator('button[data-status="accepted"]').click()
     officer.wait_for_selector("li.candidate")
     story.shot(officer, "candidates")
@@ -239,6 +269,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.wait_for_url(re.compile(r".*ok=booked.*"), wait_until="domcontentloaded")
     assert officer.locator(".week .event").count() == 1
     story.shot(officer, "week-calendar")
+    officer_sends_session_notice(story, officer)
     officer.set_viewport_size(PHONE)  # the same page on a 390-pixel screen: nothing wider than the screen
     assert officer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(officer, "case-on-phone")
@@ -275,6 +306,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     story.shot(med, "drafting")
     # With the keyboard: Chromium's PDF viewer in the preview frame may take the first mouse click for itself.
     med.locator("#finalise").press("Enter")
+    confirm_step(story, med, "finalise")
     med.wait_for_url(re.compile(r".*ok=finalised.*"), wait_until="domcontentloaded")
     med.locator(f"#rep_{bank.id}_name").fill("吴海峰")
     med.locator(f"#rep_{bank.id}_phone").fill("13600136000")
@@ -302,11 +334,14 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
                   "mediator")
     officer.goto(case_url)
     officer.locator("#apply-seal").click()
+    confirm_step(story, officer, "seal")
     officer.wait_for_url(re.compile(r".*ok=sealed.*"), wait_until="domcontentloaded")
     assert officer.locator("#signing-status").inner_text() == "已完成"
     story.shot(officer, "signed")
     with story.db() as session:
-        document = session.exec(select(Document).where(Document.case_id == case_id)).one()
+        document = session.exec(select(Document).where(Document.case_id == case_id,
+                                                       Document.kind == "agreement")).one()
+    officer_reads_the_timeline(story, officer, case_id)
     signed = officer.request.get(f"/documents/{document.id}/signed.pdf")
     assert signed.ok
     signed_path = tmp_path / "signed.pdf"
@@ -329,7 +364,8 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.locator("#file").set_input_files(str(signed_path))
     court.locator("#verify-upload button").click()
     court.wait_for_selector(".verdict")
-    assert "通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "authentic"
+    assert "本中心签署" in court.locator(".verdict").inner_text()
     assert court.locator("article.sig.pass").count() >= 4  # two parties, the mediator, the seal
     assert court.locator("article.sig.fail").count() == 0
     story.shot(court, "verify-passed")
@@ -343,13 +379,14 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.locator("#file").set_input_files(str(tampered))
     court.locator("#verify-upload button").click()
     court.wait_for_selector(".verdict")
-    assert "未通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "changed"
+    assert "签署后被改动" in court.locator(".verdict").inner_text()
     assert court.locator("article.sig.fail").count() >= 1
     story.shot(court, "verify-tampered")
 
     # the code printed on every page leads to the same verdict
     court.goto(f"/verify/code/{document.verification_code}")
-    assert "通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "authentic"
     court.set_viewport_size(PHONE)
     assert court.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(court, "verify-code-phone")
@@ -375,6 +412,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
                   "mediator-application")
     officer.goto(case_url)
     officer.locator("#apply-seal").click()
+    confirm_step(story, officer, "seal")
     officer.wait_for_url(re.compile(r".*ok=sealed.*"), wait_until="domcontentloaded")
     officer.locator("#build-package").click()
     officer.wait_for_url(re.compile(r".*ok=filed.*"), wait_until="domcontentloaded")
