@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -32,6 +33,7 @@ from ..cases.states import CaseStatus
 from ..config import Settings
 from ..db import utcnow
 from ..documents.models import Document, DocumentStatus
+from ..documents.numerals import rmb_capitals, rmb_figures
 from ..documents.rendering import render_document
 from ..documents.service import create_draft, finalise, mark_status
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -76,23 +78,44 @@ def signed_agreement(session: Session, case: Case) -> Document:
     return document
 
 
+def _sentence(text: str) -> str:
+    return text.strip().rstrip("。；;.")
+
+
 def _summary(inputs: dict[str, Any]) -> str:
-    """The agreed terms in one paragraph, for the application (the agreement itself is attached)."""
-    parts = [f"{p['payer']}于{p['due_date']}前向{p['payee']}支付人民币{p['amount']}元（{p.get('method', '')}）"
-             for p in inputs.get("payments", [])]
-    parts += list(inputs.get("obligations", [])) + list(inputs.get("clauses", []))
-    return "；".join(parts)[:3900] or "详见所附调解协议书。"
+    """The agreed terms in one paragraph of proper Chinese (dates 2026年12月31日, amounts in capitals with the
+    figure), for the application; the agreement itself is attached."""
+    parts = []
+    for p in inputs.get("payments", []):
+        due = date.fromisoformat(str(p["due_date"]))
+        method = f"以{p['method']}方式" if p.get("method") else ""
+        amount = Decimal(str(p["amount"]))
+        parts.append(f"{p['payer']}于{due.year}年{due.month}月{due.day}日前{method}向{p['payee']}支付"
+                     f"{rmb_capitals(amount)}（{rmb_figures(amount)}）")
+    parts += [_sentence(t) for t in [*inputs.get("obligations", []), *inputs.get("clauses", [])]]
+    text = "；".join(p for p in parts if p)
+    return (text[:3890] + "。") if text else "详见所附调解协议书。"
+
+
+def effective_date(session: Session, agreement: Document) -> date:
+    """When the agreement took effect: the day the center's seal, its last signature, was applied (art. 29)."""
+    from ..signing.models import SignedRevision
+
+    seal = session.exec(select(SignedRevision).where(SignedRevision.document_id == agreement.id,
+                                                     SignedRevision.kind == "seal")
+                        .order_by(SignedRevision.sequence.desc())).first()
+    last = seal or signing.latest_revision(session, agreement.id)
+    return (last.created_at if last else agreement.created_at).astimezone(SHANGHAI).date()
 
 
 def application_inputs(session: Session, settings: Settings, *, case: Case, agreement: Document,
                        court_name: str, applied_on: date) -> dict[str, Any]:
     agreement_inputs = json.loads(agreement.inputs_json)
-    last = signing.latest_revision(session, agreement.id)
-    signed_on = (last.created_at if last else agreement.created_at).astimezone(SHANGHAI).date()
     return {"court_name": court_name, "case_number": case.number, "center_name": settings.center_name,
-            "applicants": agreement_inputs["parties"], "agreement_date": signed_on.isoformat(),
+            "applicants": agreement_inputs["parties"], "agreement_date": effective_date(session, agreement).isoformat(),
             "agreement_document_id": agreement.id, "agreement_summary": _summary(agreement_inputs),
-            "materials": DEFAULT_MATERIALS, "applied_on": applied_on.isoformat()}
+            "materials": DEFAULT_MATERIALS, "applied_on": applied_on.isoformat(),
+            "mediators": agreement_inputs.get("mediators", []), "organisation_kind": settings.organisation_kind}
 
 
 def start_application(session: Session, settings: Settings, tokens, keystore: KeyStore, *, case: Case,
