@@ -29,6 +29,7 @@ from mediation_svc.judicial.package import check_package
 
 from ..conftest import PG_URL, TEST_PASSPHRASE
 from ..factories import intake_payload, resident_id
+from ..signing.conftest import nss_db, pdfsig  # noqa: F401 - the fixture, for pdfsig with the root trusted
 from ..signing.flow import REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, walk_to_drafting
 
 pytestmark = pytest.mark.db
@@ -124,6 +125,11 @@ def flow(database_template, keys_dir, tmp_path_factory):
         out["package_check"] = client.post("/api/v1/judicial/packages/verify", headers=auth(court),
                                            files={"file": ("p.zip", out["zip"], "application/zip")}).json()
         signed = zipfile.ZipFile(io.BytesIO(out["zip"])).read("agreement-signed.pdf")
+        with Session(engine) as s:
+            out["unsigned"] = {"agreement": s.get(Document, agreement.id).pdf,
+                               "application": s.get(Document, application["application_document_id"]).pdf}
+        out["signed"] = {"agreement": signed,
+                         "application": zipfile.ZipFile(io.BytesIO(out["zip"])).read("application-signed.pdf")}
         out["verify_signed"] = client.post("/api/v1/verify", files={"file": ("a.pdf", signed, "application/pdf")}).json()
         ruling = {"confirmed": True, "ruling_number": "（2026）粤0106民特123号", "ruling_date": date.today().isoformat(),
                   "court_name": "广州市天河区人民法院"}
@@ -208,3 +214,49 @@ def test_ruling_confirms_the_case_and_is_audited(flow):
     assert flow["code_lookup"]["status"] == "confirmed"
     assert flow["code_lookup"]["verification"]["indication"] == "TOTAL_PASSED"
     assert flow["verify_after"]["registry"]["status"] == "confirmed"
+
+
+# -- on paper: the signed agreement and application as printed (pdftoppm -r 150, pdftotext) ----------------
+
+AGREEMENT_BLOCKS = {"party-1": "申请人（签名或按指印）", "party-2": "授权代表（签名）", "mediator": "调解员（签名）",
+                    "seal": "调解组织（印章）"}
+APPLICATION_BLOCKS = {"party-1": "申请人（签名或按指印）", "party-2": "授权代表（签名）", "mediator": "调解员（签名）",
+                      "seal": "调解组织（印章）"}
+
+
+@pytest.mark.parametrize("which, blocks", [("agreement", AGREEMENT_BLOCKS), ("application", APPLICATION_BLOCKS)])
+def test_signed_documents_look_signed_and_sealed_on_paper(flow, which, blocks):
+    from ..signing.paper import check_signed_on_paper, keep_pages
+
+    keep_pages(flow["signed"][which], f"{which}-signed")  # test-artifacts/, to look at
+    check_signed_on_paper(flow["unsigned"][which], flow["signed"][which], signers=blocks)
+
+
+@pytest.mark.parametrize("which", ["agreement", "application"])
+def test_signed_documents_pass_pdfsig_and_pyhanko_with_the_root_trusted(flow, which, nss_db, tmp_path, keys_dir):
+    from mediation_svc.pki import hierarchy
+    from mediation_svc.pki.keystore import KeyStore
+    from mediation_svc.signing import pades
+    from mediation_svc.verification.report import verify_pdf
+
+    path = tmp_path / f"{which}.pdf"
+    path.write_bytes(flow["signed"][which])
+    reports = pdfsig(path, nss_db)
+    assert len(reports) == 5  # two parties, the mediator, the seal, the document timestamp
+    for report in reports[:4]:  # (pdfsig runs with -no-ocsp: the OCSP URLs are not served during tests)
+        assert "Signature Validation: Signature is Valid." in report, report
+        assert "issuer is unknown" not in report and "Revoked" not in report and "Expired" not in report
+    assert "Total document signed" in reports[-1]
+    root = KeyStore(keys_dir, TEST_PASSPHRASE.encode()).certificate(hierarchy.ROOT)
+    checks = pades.validate_lta(flow["signed"][which], trust_roots=[root])  # pyHanko's AdES validation
+    assert [c.indication for c in checks] == ["PASSED"] * 4 and all(c.intact and c.trusted for c in checks)
+    report = verify_pdf(flow["signed"][which], trust_roots=[root], file_name=f"{which}.pdf")
+    assert report.indication.value == "TOTAL_PASSED", report.summary
+
+
+def test_the_application_cites_the_agreement_in_proper_chinese(flow):
+    from ..signing.paper import page_texts
+
+    text = "".join(page_texts(flow["signed"]["application"])).replace(" ", "").replace("\n", "")
+    assert "被申请人于2026年12月31日前以银行转账方式向申请人支付人民币叁拾捌万元整（¥380,000.00）" in text
+    assert "。；" not in text and "2026-12-31" not in text
