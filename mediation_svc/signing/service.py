@@ -62,7 +62,7 @@ from ..notifications.outbox import cancel_pending, enqueue
 from ..pki.keystore import KeyStore
 from ..security.roles import Role
 from ..security.tokens import TokenService
-from . import appearance, credentials, identity, pades, uploads
+from . import appearance, credentials, identity, pades, seal_images, uploads
 from .models import (STAGE_MEDIATOR, STAGE_PARTIES, STAGE_SEAL, RequestStatus, SignedRevision, SignerKind,
                      SignerStatus, SigningMode, SigningParticipant, SigningRequest)
 
@@ -647,6 +647,7 @@ def _evidence(session: Session, request: SigningRequest, participant: SigningPar
         "consent": {"sha256": participant.consent_sha256, "at": participant.consent_at},
         "drawing_sha256": hashlib.sha256(participant.drawing_png).hexdigest() if participant.drawing_png else None,
         "authorisation_letter": {"sha256": participant.authorisation_sha256,
+                                 "institution_seal_sha256": participant.institution_seal_sha256,
                                  "checked_by": checked_by.display_name if checked_by else None,
                                  "checked_at": participant.authorisation_checked_at}
         if participant.kind == SignerKind.REPRESENTATIVE.value else None,
@@ -713,6 +714,7 @@ def _signer_mark(session: Session, request: SigningRequest, participant: Signing
     representative = participant.kind == SignerKind.REPRESENTATIVE.value
     return appearance.signer_mark(
         drawing_png=participant.drawing_png, name=participant.name, signed_at=utcnow(),
+        institution_seal_png=seal_images.checked_seal_image(participant),
         capacity=("授权代表" if document.language == "zh-CN" else "authorised representative") if representative else None,
         language=document.language)
 

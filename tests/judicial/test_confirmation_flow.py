@@ -35,13 +35,36 @@ from ..signing.flow import REP_ID, REP_PHONE, Signer, deadline, finalise_agreeme
 pytestmark = pytest.mark.db
 
 
-def sign_everything(client, engine, auth, officer, mediator, request: dict, letter_pdf: bytes, seed: int) -> dict:
-    """Walk one signing request to its B-LTA close: letter, consumer, representative (on site), mediator, seal."""
+def institution_seal_jpeg() -> bytes:
+    """A bank's round red seal, photographed on white paper (what an institution sends with its letter)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (420, 420), (250, 250, 246))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((20, 20, 400, 400), outline=(200, 20, 30), width=18)
+    draw.regular_polygon((210, 210, 70), 5, fill=(200, 20, 30))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def sign_everything(client, engine, auth, officer, mediator, request: dict, letter_pdf: bytes, seed: int,
+                    seal_image: bytes | None = None, results: dict | None = None) -> dict:
+    """Walk one signing request to its B-LTA close: letter (and the bank's seal image), consumer, representative
+    (on site), mediator, seal."""
     rid = request["id"]
     rep = next(p for p in request["participants"] if p["kind"] == "representative")
     letter_url = f"/api/v1/signing-requests/{rid}/participants/{rep['id']}/authorisation"
     r = client.put(letter_url, headers={**auth(officer), "Content-Type": "application/pdf"}, content=letter_pdf)
     assert r.status_code == 200, r.text
+    if seal_image is not None:
+        seal_url = f"/api/v1/signing-requests/{rid}/participants/{rep['id']}/institution-seal"
+        results["seal_not_image"] = client.put(seal_url, headers={**auth(officer), "Content-Type": "image/png"},
+                                               content=b"%PDF-1.7 not an image").json()
+        results["seal_too_big"] = client.put(seal_url, headers={**auth(officer), "Content-Type": "image/png"},
+                                             content=b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024)).status_code
+        r = client.put(seal_url, headers={**auth(officer), "Content-Type": "image/jpeg"}, content=seal_image)
+        assert r.status_code == 200 and r.json()["institution_seal_sha256"], r.text
     assert client.post(f"{letter_url}/approve", headers=auth(officer)).status_code == 200
     r = Signer(client, engine, "陈秀兰", id_last4=resident_id()[-4:]).identify().prepare(seed=seed).confirm()
     assert r.status_code == 200, r.text
@@ -97,7 +120,8 @@ def flow(database_template, keys_dir, tmp_path_factory):
         r = client.post(f"/api/v1/cases/{case.id}/signing-requests", headers=auth(officer),
                         json={"document_id": agreement.id, "deadline_at": deadline(), "representatives": reps})
         assert r.status_code == 201, r.text
-        sign_everything(client, engine, auth, officer, mediator, r.json(), agreement.pdf, seed=1)
+        sign_everything(client, engine, auth, officer, mediator, r.json(), agreement.pdf, seed=1,
+                        seal_image=institution_seal_jpeg(), results=out)
 
         r = client.post(f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
                         json={"court_name": "广州市天河区人民法院", "deadline_at": deadline(), "representatives": reps})
@@ -230,6 +254,18 @@ def test_signed_documents_look_signed_and_sealed_on_paper(flow, which, blocks):
 
     keep_pages(flow["signed"][which], f"{which}-signed")  # test-artifacts/, to look at
     check_signed_on_paper(flow["unsigned"][which], flow["signed"][which], signers=blocks)
+
+
+def test_the_banks_seal_image_is_checked_and_drawn_in_its_block(flow):
+    from ..signing.paper import count, is_red, page_images, signature_fields, to_pixels
+
+    assert flow["seal_not_image"]["status"] == 422 and flow["seal_too_big"] == 413
+    field = signature_fields(flow["signed"]["agreement"])["party-2"]
+    after = page_images(flow["signed"]["agreement"])[field.page]
+    before = page_images(flow["signed"]["application"])  # the application was signed without a seal image
+    app_field = signature_fields(flow["signed"]["application"])["party-2"]
+    assert count(after, to_pixels(field.rect, after), is_red) > 800
+    assert count(before[app_field.page], to_pixels(app_field.rect, before[app_field.page]), is_red) == 0
 
 
 @pytest.mark.parametrize("which", ["agreement", "application"])
