@@ -20,14 +20,19 @@ from .models import RequestStatus, SignerKind, SigningParticipant, SigningReques
 from .uploads import reencode_seal_image
 
 
+def check_may_file(*, request: SigningRequest, participant: SigningParticipant, actor, what: str) -> None:
+    """A representative's papers (the letter, the seal image) are filed by staff, before the request opens."""
+    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
+        raise Forbidden(f"{what} is filed by the center's staff")
+    if participant.kind != SignerKind.REPRESENTATIVE.value:
+        raise InvalidInput(f"only a representative of an institution signs with {what}")
+    if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
+        raise Conflict(f"the request is '{request.status}'; {what} is filed before it opens")
+
+
 def upload_institution_seal(session: Session, *, request: SigningRequest, participant: SigningParticipant,
                             image: bytes, actor) -> SigningParticipant:
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
-        raise Forbidden("an institution's seal image is filed by the center's staff")
-    if participant.kind != SignerKind.REPRESENTATIVE.value:
-        raise InvalidInput("only a representative of an institution signs with the institution's seal image")
-    if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
-        raise Conflict(f"the request is '{request.status}'; the seal image is filed with the letter, before it opens")
+    check_may_file(request=request, participant=participant, actor=actor, what="the institution's seal image")
     png = reencode_seal_image(image)
     participant.institution_seal_png = png
     participant.institution_seal_sha256 = hashlib.sha256(png).hexdigest()

@@ -380,12 +380,7 @@ def _local(value: datetime) -> str:
 
 def upload_authorisation(session: Session, *, request: SigningRequest, participant: SigningParticipant,
                          pdf: bytes, actor: User) -> SigningParticipant:
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
-        raise Forbidden("authorisation letters are filed by the center's staff")
-    if participant.kind != SignerKind.REPRESENTATIVE.value:
-        raise InvalidInput("only a representative signs with an authorisation letter")
-    if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
-        raise Conflict(f"the request is '{request.status}'; letters are taken before it opens")
+    seal_images.check_may_file(request=request, participant=participant, actor=actor, what="an authorisation letter")
     uploads.check_letter(pdf)
     participant.authorisation_doc = pdf
     participant.authorisation_content_type = "application/pdf"

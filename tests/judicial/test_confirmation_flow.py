@@ -123,6 +123,9 @@ def flow(database_template, keys_dir, tmp_path_factory):
         sign_everything(client, engine, auth, officer, mediator, r.json(), agreement.pdf, seed=1,
                         seal_image=institution_seal_jpeg(), results=out)
 
+        out["unknown_court"] = client.post(f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
+                                           json={"court_name": "某某市某区法院", "deadline_at": deadline(),
+                                                 "representatives": reps}).json()
         r = client.post(f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
                         json={"court_name": "广州市天河区人民法院", "deadline_at": deadline(), "representatives": reps})
         assert r.status_code == 201, r.text
@@ -296,3 +299,27 @@ def test_the_application_cites_the_agreement_in_proper_chinese(flow):
     text = "".join(page_texts(flow["signed"]["application"])).replace(" ", "").replace("\n", "")
     assert "被申请人于2026年12月31日前以银行转账方式向申请人支付人民币叁拾捌万元整（¥380,000.00）" in text
     assert "。；" not in text and "2026-12-31" not in text
+
+
+def test_the_court_comes_from_the_configured_list(flow):
+    assert flow["unknown_court"]["status"] == 422 and "广州市天河区人民法院" in flow["unknown_court"]["courts"]
+
+
+def test_the_30_days_run_from_the_effective_date_and_a_late_application_needs_an_acknowledgement():
+    from mediation_svc.judicial.service import ConfirmationLate, check_in_time, confirmation_deadline
+
+    assert confirmation_deadline(date(2026, 12, 2)) == date(2027, 1, 1)
+    assert check_in_time(effective=date(2026, 12, 2), today=date(2027, 1, 1), acknowledged=False) is False
+    with pytest.raises(ConfirmationLate):
+        check_in_time(effective=date(2026, 12, 2), today=date(2027, 1, 2), acknowledged=False)
+    assert check_in_time(effective=date(2026, 12, 2), today=date(2027, 1, 2), acknowledged=True) is True
+
+
+def test_the_materials_list_is_what_the_package_holds(flow):
+    from ..signing.paper import page_texts
+
+    text = "".join(page_texts(flow["signed"]["application"])).replace(" ", "").replace("\n", "")
+    assert "授权委托书（受托人：王晓明" in text and "随本申请提交）" in text  # (a table cell wraps the line)
+    assert "送达地址确认书（待提交）" in text and "调解组织主持调解的证明" in text
+    names = zipfile.ZipFile(io.BytesIO(flow["zip"])).namelist()
+    assert "authorisation/letter-1.pdf" in names
