@@ -78,7 +78,7 @@ def agreement_v1(**overrides: Any) -> dict[str, Any]:
 
 
 def agreement_en(**overrides: Any) -> dict[str, Any]:
-    data = agreement_v1(
+    data = agreement(
         case_number="Yue Zhenghe Mediation (2026) No. 0128",
         center_name="Guangdong Zhenghe Banking and Insurance Dispute Mediation Center",
         parties=[

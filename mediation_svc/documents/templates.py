@@ -41,6 +41,7 @@ _SPECS = (
     TemplateSpec("mediation_agreement", "zh-CN", 1, "agreement", "调解协议书", AgreementInputs),
     TemplateSpec("mediation_agreement", "zh-CN", 2, "agreement", "调解协议书", AgreementInputsV2),
     TemplateSpec("mediation_agreement", "en", 1, "agreement", "Mediation Agreement", AgreementInputs),
+    TemplateSpec("mediation_agreement", "en", 2, "agreement", "Mediation Agreement", AgreementInputsV2),
     TemplateSpec("session_notice", "zh-CN", 1, "session_notice", "调解通知书", SessionNoticeInputs),
     TemplateSpec("session_notice", "en", 1, "session_notice", "Notice of Mediation Session", SessionNoticeInputs),
     TemplateSpec("neutral_evaluation", "zh-CN", 1, "neutral_evaluation", "中立评估意见书", NeutralEvaluationInputs),

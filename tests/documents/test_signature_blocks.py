@@ -55,3 +55,15 @@ def test_phones_print_as_chinese_documents_print_them():
     assert _cn_phone("8613800138000") == "13800138000"
     assert _cn_phone("020-38888888") == "020-38888888"
     assert _cn_phone(None) == ""
+
+
+def test_published_v1_templates_still_render_from_their_own_inputs():
+    rendered = render(inputs=samples.agreement_v1(), version=1)
+    assert rendered.template_version == 1 and rendered.signature_blocks == ()
+
+
+def test_the_english_agreement_has_the_same_blocks():
+    rendered = render_document("mediation_agreement", samples.agreement_en(), language="en",
+                               document_id="3f2b6c1e-0000-4000-8000-00000000be7c",
+                               verification_code="K7QWM3XD9HFA2PRT", base_url="http://127.0.0.1:8000")
+    assert [b.field_name for b in rendered.signature_blocks] == ["party-1", "party-2", "mediator", "seal"]
