@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
@@ -39,6 +40,14 @@ CONTENT_TYPE_REPLY = "application/timestamp-reply"
 
 def to_asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def other_certificates(cert: x509.Certificate, chain) -> SimpleCertificateStore:
+    """The cert registry of a pyHanko signer: the chain without the signing certificate. pyHanko adds the
+    signing certificate to each SignedData itself, so one in the registry too appears twice (a set of
+    asn1crypto objects compares by identity), which independent verifiers refuse ("multiple signer
+    certificates with the same serial")."""
+    return SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in chain if c != cert])
 
 
 def to_asn1_key(key) -> asn1_keys.PrivateKeyInfo:
@@ -68,6 +77,8 @@ class TimeStampAuthority:
     cert: x509.Certificate
     key: object
     chain: tuple[x509.Certificate, ...] = ()
+    # where genTime comes from; only archive tests that simulate the years ahead replace it
+    clock: Callable[[], dt.datetime] | None = None
 
     @classmethod
     def from_keystore(cls, keystore) -> "TimeStampAuthority":
@@ -76,13 +87,11 @@ class TimeStampAuthority:
 
     @cached_property
     def _signer(self) -> signers.SimpleSigner:
-        cert = to_asn1_cert(self.cert)
-        return signers.SimpleSigner(
-            signing_cert=cert, signing_key=to_asn1_key(self.key),
-            cert_registry=SimpleCertificateStore.from_certs([cert, *map(to_asn1_cert, self.chain)]))
+        return signers.SimpleSigner(signing_cert=to_asn1_cert(self.cert), signing_key=to_asn1_key(self.key),
+                                    cert_registry=other_certificates(self.cert, self.chain))
 
     def now(self) -> dt.datetime:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = self.clock() if self.clock is not None else dt.datetime.now(dt.timezone.utc)
         return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     async def async_respond_to(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp | RejectionResp:

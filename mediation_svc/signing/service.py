@@ -694,7 +694,7 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
             field=pades.FieldPlacement(participant.field_name, -1, _box_for(session, request, participant)),
             appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
             location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None,
-            stamp_style=mark))
+            validation_context=lambda: credentials.lta_context(session, keystore), stamp_style=mark))
     finally:
         credential.destroy()
     serial = f"{credential.cert.serial_number:x}"
@@ -758,6 +758,7 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
         pdf, signer=signer, timestamper=timestamper,
         field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
         appearance_png=None, reason="调解组织盖章", location=settings.center_name,
+        validation_context=lambda: credentials.lta_context(session, keystore),
         stamp_style=appearance.seal_mark(center_name=settings.center_name, purpose=settings.seal_purpose,
                                          signed_at=utcnow(), language=session.get(Document, request.document_id).language)))
     evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
