@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -94,33 +95,70 @@ def main() -> None:
     engine = make_engine(settings)
     upgrade(engine)
     stamper = make_timestamper(keystore)
-    pdf = render_document("mediation_agreement", samples.agreement(), language="zh-CN", version=1,
-                          document_id="3f2b6c1e-0000-4000-8000-00000000be7c", verification_code="BENCH0000000SIGN", base_url=settings.public_base_url).pdf
+    pdf = render_document("mediation_agreement", samples.agreement(), language="zh-CN",
+                          document_id="3f2b6c1e-0000-4000-8000-00000000be7c", verification_code="BENCH0000000SIGN",
+                          base_url=settings.public_base_url).pdf
     root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
     urls = hierarchy.PkiUrls(settings.public_base_url)
+    from mediation_svc.db import utcnow
+    from mediation_svc.signing import appearance
 
-    def one_signature(source: bytes, index: int) -> bytes:
+    def one_signature(source: bytes, field: str, index: int, look: str = "mark") -> bytes:
+        """look: "mark" (what the service draws now: the signer's block filled with the drawn signature, name
+        and Beijing time), "png" (the drawn signature alone, as before issue 13), "invisible" (no appearance)."""
         cred = pades.issue_signer_certificate(
             identity=pades.SignerIdentity("陈秀兰", "440***********1237", "粤正和调〔2026〕第0128号", "申请人"),
             evidence_sha256=bytes(32), issuing_cert=issuing, issuing_key=keystore.private_key(hierarchy.ISSUING),
-            chain=(root,), urls=urls, now=__import__("mediation_svc.db", fromlist=["utcnow"]).utcnow(),
-            lifetime=timedelta(hours=1))
+            chain=(root,), urls=urls, now=utcnow(), lifetime=timedelta(hours=1))
+        png = drawing(index)
         try:
+            if look == "invisible":
+                return pades.sign(source, signer=cred.pyhanko_signer(), timestamper=stamper,
+                                  field=pades.FieldPlacement(f"bench-{index}", -1, None), appearance_png=None,
+                                  reason="申请人签署")
+            style = appearance.signer_mark(drawing_png=png, name="陈秀兰", signed_at=utcnow()) if look == "mark" else None
             return pades.sign(source, signer=cred.pyhanko_signer(), timestamper=stamper,
-                              field=pades.FieldPlacement(f"party-{index}", -1, (36 + 132 * index, 40, 156 + 132 * index, 110)),
-                              appearance_png=drawing(index), reason="申请人签署")
+                              field=pades.FieldPlacement(field, -1, None), appearance_png=png, reason="申请人签署",
+                              stamp_style=style)
         finally:
             cred.destroy()
 
-    one_signature(pdf, 0)  # warm-up: imports, font and key caches
-    signature = [timed(lambda: one_signature(pdf, 0), "signature")[0] for _ in range(args.runs)]
+    for look in ("mark", "png", "invisible"):
+        one_signature(pdf, "party-1", 0, look)  # warm-up: imports, font, glyph and key caches
+    # Interleaved, so that the machine's other load falls on the three alike.
+    looks: dict[str, list[float]] = {"mark": [], "png": [], "invisible": []}
+    for run in range(args.runs):
+        order = ["mark", "png", "invisible"]
+        for look in order[run % 3:] + order[:run % 3]:
+            looks[look].append(timed(lambda: one_signature(pdf, "party-1", 0, look), f"look-{look}")[0])
+    signature = looks["mark"]
+    load_after_looks = os.getloadavg()
+
+    # The marks alone, as pyHanko draws them into a field's appearance stream (no CMS, no timestamp): what the
+    # visible signature adds, measured without the noise of the signature around it.
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.layout import BoxConstraints
+
+    def draw(style, box) -> None:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        style.create_stamp(writer, BoxConstraints(*box), {}).register()
+
+    png = drawing(1)
+    marks: dict[str, list[float]] = {"signer_mark": [], "seal_mark": []}
+    for _ in range(args.runs * 5):
+        marks["signer_mark"].append(timed(lambda: draw(appearance.signer_mark(
+            drawing_png=png, name="王晓明", capacity="授权代表", signed_at=utcnow()), (204, 65)), "signer_mark")[0])
+        marks["seal_mark"].append(timed(lambda: draw(appearance.seal_mark(
+            center_name=settings.center_name, signed_at=utcnow()), (204, 125)), "seal_mark")[0])
+    load_after_marks = os.getloadavg()
 
     four = pdf
-    for index in range(3):
-        four = one_signature(four, index)
+    for index, field in enumerate(("party-1", "party-2", "mediator")):
+        four = one_signature(four, field, index)
     seal = credentials.seal_signer(keystore, settings)
-    four = pades.sign(four, signer=seal, timestamper=stamper, field=pades.FieldPlacement("seal", -1, (432, 40, 552, 110)),
-                      appearance_png=None, reason="调解组织盖章")
+    four = pades.sign(four, signer=seal, timestamper=stamper, field=pades.FieldPlacement("seal", -1, None),
+                      appearance_png=None, reason="调解组织盖章",
+                      stamp_style=appearance.seal_mark(center_name=settings.center_name, signed_at=utcnow()))
 
     def close() -> bytes:
         with unit_of_work(engine) as session:
@@ -133,8 +171,18 @@ def main() -> None:
     assert all(c.indication == "PASSED" for c in checks), checks
 
     confirm = bench_confirm(settings, engine, keystore, stamper, pdf, runs=max(5, args.runs // 2))
+    visible = {look: {**summary(v), "cpu_median_ms": cpu_median(f"look-{look}")} for look, v in looks.items()}
     print(json.dumps({"pdf_bytes": len(pdf),
-                      "signature": {**summary(signature), "cpu_median_ms": cpu_median("signature")},
+                      "signature": {**summary(signature), "cpu_median_ms": cpu_median("look-mark")},
+                      "visible_mark_vs": {
+                          "looks": visible, "load_average": [round(x, 2) for x in load_after_looks],
+                          "mark_minus_png_ms": round(visible["mark"]["median_ms"] - visible["png"]["median_ms"], 1),
+                          "mark_minus_invisible_ms": round(visible["mark"]["median_ms"]
+                                                           - visible["invisible"]["median_ms"], 1),
+                          "mark_minus_invisible_cpu_ms": round(visible["mark"]["cpu_median_ms"]
+                                                               - visible["invisible"]["cpu_median_ms"], 1)},
+                      "marks_alone": {**{k: {**summary(v), "cpu_median_ms": cpu_median(k)} for k, v in marks.items()},
+                                      "load_average": [round(x, 2) for x in load_after_marks]},
                       "confirm_with_db": {**summary(confirm), "cpu_median_ms": cpu_median("confirm")},
                       "close_lta_4_signatures": {**summary(lta), "cpu_median_ms": cpu_median("close_lta")},
                       "lta_bytes": len(close())}, indent=2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import os
 
@@ -53,6 +54,15 @@ class Settings(BaseSettings):
     center_name_en: str = "Guangdong Zhenghe Banking and Insurance Dispute Mediation Center"
     center_phone: str | None = "4009-888-188"  # printed on notices to parties
     case_number_prefix: str = "粤正和调"
+    # What kind of mediation organisation the center is: a 人民调解委员会 (its agreements rest on the People's
+    # Mediation Law) or another lawfully established mediation organisation (a civil contract; judicial
+    # confirmation under the Civil Procedure Law art. 205). The documents' legal references follow it.
+    organisation_kind: Literal["people_mediation_committee", "mediation_organisation"] = "mediation_organisation"
+    seal_purpose: str = "调解专用章"  # printed at the base of the center's round e-seal
+    # Courts a joint application for judicial confirmation may go to (Civil Procedure Law art. 205: the basic
+    # court where the center is, or where a party lives or the subject matter lies). JSON list in the env.
+    judicial_courts: list[str] = ["广州市天河区人民法院", "广州市越秀区人民法院", "广州市海珠区人民法院",
+                                  "广州市白云区人民法院", "佛山市禅城区人民法院", "深圳市福田区人民法院"]
 
     # Argon2id parameters: rfc9106_low_memory (default) or rfc9106_high_memory; "cheapest" is for tests only.
     password_hash_profile: str = "rfc9106_low_memory"

@@ -64,9 +64,16 @@ def agreement(**overrides: Any) -> dict[str, Any]:
         "waiver": True,
         "copies": 3,
         "place": "广州市天河区珠江新城调解中心第二调解室",
-        "agreement_date": "2026-11-23",
+        "organisation_kind": "mediation_organisation",
     }
     data.update(overrides)
+    return data
+
+
+def agreement_v1(**overrides: Any) -> dict[str, Any]:
+    """Inputs of the zh-CN template v1 (a typed agreement date, no organisation kind)."""
+    data = {k: v for k, v in agreement().items() if k != "organisation_kind"}
+    data.update(agreement_date="2026-11-23", **overrides)
     return data
 
 
@@ -150,7 +157,8 @@ def judicial_application(**overrides: Any) -> dict[str, Any]:
         "materials": [{"name": "调解协议书"}, {"name": "双方当事人身份证明、营业执照及法定代表人身份证明", "copies": 2},
                       {"name": "授权委托书及代理人身份证件"}, {"name": "与纠纷有关的保险合同、理赔材料"},
                       {"name": "送达地址确认书", "copies": 2}],
-        "applied_on": "2026-11-25",
+        "applied_on": "2026-11-25", "mediators": [{"name": "张立新", "title": "调解员"}],
+        "organisation_kind": "mediation_organisation",
     }
     data.update(overrides)
     return data

@@ -124,6 +124,7 @@ def case_defaults(session: Session, settings: Settings, *, case: Case, language:
         "center_name": settings.center_name if language == "zh-CN" else settings.center_name_en,
         "parties": parties, "applicants": parties, "mediators": mediators,
         "agreement_date": today, "issued_on": today, "applied_on": today,
+        "organisation_kind": settings.organisation_kind,
     }
 
 

@@ -96,6 +96,9 @@ class SigningParticipant(SQLModel, table=True):
     authorisation_sha256: str | None = Field(default=None, max_length=64)
     authorisation_checked_by: int | None = Field(default=None, foreign_key="users.id")
     authorisation_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the institution's own seal image, filed with the letter and checked with it (0020); re-encoded PNG
+    institution_seal_png: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    institution_seal_sha256: str | None = Field(default=None, max_length=64)
     # an institution's own certificate (interrupted signing)
     external_cert_der: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     prepared_pdf: bytes | None = Field(default=None, sa_type=sa.LargeBinary)

@@ -36,7 +36,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument, TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
-from pyhanko.stamp import StaticStampStyle
+from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -131,7 +131,7 @@ def _fit(value: str, limit: int = 64) -> str:
 class FieldPlacement:
     name: str
     page: int  # 0-based; -1 is the last page
-    box: tuple[int, int, int, int]
+    box: tuple[int, int, int, int] | None  # None: an invisible signature (when the document has no such field)
 
 
 def _run(coro):
@@ -156,23 +156,35 @@ def _page_index(reader: PdfFileReader, page: int) -> int:
     return count - 1 if page < 0 else min(page, count - 1)
 
 
+def _field_spec(writer: IncrementalPdfFileWriter, field: FieldPlacement) -> fields.SigFieldSpec | None:
+    """None when the document already has an empty field of that name (the signer's block, placed from the
+    layout when it was rendered: see ``appearance``); otherwise a new field, invisible without a box."""
+    if any(True for _ in fields.enumerate_sig_fields(writer.prev, filled_status=False, with_name=field.name)):
+        return None
+    return fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
+                               box=field.box)
+
+
 def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field: FieldPlacement,
          appearance_png: bytes | None, reason: str, location: str | None = None,
          contact: str | None = None,
-         validation_context: Callable[[], ValidationContext] | None = None) -> bytes:
+         validation_context: Callable[[], ValidationContext] | None = None,
+         stamp_style: BaseStampStyle | None = None) -> bytes:
     """One PAdES B-T approval signature in a new incremental update; returns the new file.
 
     With ``validation_context`` (called after the signature, so that its CRLs and OCSP answers are issued
     after the signature timestamp, as a verifier requires), a second update puts the
     signature's validation data in the DSS at once, while the one-time certificate is still valid: a
-    certificate that expires an hour later can then still be validated years later (PAdES B-LT)."""
+    certificate that expires an hour later can then still be validated years later (PAdES B-LT).
+
+    ``stamp_style`` (``appearance.signer_mark`` / ``seal_mark``) draws the visible mark; without it the drawn
+    signature PNG alone is the appearance."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    spec = fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
-                               box=field.box)
+    spec = _field_spec(writer, field)
     meta = signers.PdfSignatureMetadata(field_name=field.name, md_algorithm=MD,
                                         subfilter=fields.SigSeedSubFilter.PADES, reason=reason,
                                         location=location, contact_info=contact)
-    style = _appearance(appearance_png)
+    style = stamp_style or _appearance(appearance_png)
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=spec,
                                    stamp_style=style)
     # A fixed reservation skips pyHanko's size-estimating dry run (a second CMS signature and a second
@@ -273,15 +285,15 @@ class PreparedExternal:
 
 def prepare_external(pdf: bytes, *, signer_cert: x509.Certificate, chain: Sequence[x509.Certificate],
                      field: FieldPlacement, appearance_png: bytes | None, reason: str,
-                     bytes_reserved: int = 32768) -> PreparedExternal:
+                     bytes_reserved: int = 32768, stamp_style: BaseStampStyle | None = None) -> PreparedExternal:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    spec = fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
-                               box=field.box)
+    spec = _field_spec(writer, field)
     meta = signers.PdfSignatureMetadata(field_name=field.name, md_algorithm=MD,
                                         subfilter=fields.SigSeedSubFilter.PADES, reason=reason)
     ext = signers.ExternalSigner(signing_cert=to_asn1_cert(signer_cert), signature_value=bytes(512),
                                  cert_registry=SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in chain]))
-    pdf_signer = signers.PdfSigner(meta, signer=ext, new_field_spec=spec, stamp_style=_appearance(appearance_png))
+    pdf_signer = signers.PdfSigner(meta, signer=ext, new_field_spec=spec,
+                                   stamp_style=stamp_style or _appearance(appearance_png))
     prep, _tbs, output = _run(pdf_signer.async_digest_doc_for_signing(
         writer, existing_fields_only=False, bytes_reserved=bytes_reserved))
     return PreparedExternal(output.getvalue(), prep.document_digest, prep.reserved_region_start,

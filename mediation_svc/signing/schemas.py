@@ -38,6 +38,7 @@ class ParticipantRead(BaseModel):
     id_masked: str | None
     authorisation_sha256: str | None
     authorisation_checked_at: datetime | None
+    institution_seal_sha256: str | None = None
     signed_at: datetime | None
     declined_reason: str | None
 

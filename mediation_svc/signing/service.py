@@ -62,7 +62,7 @@ from ..notifications.outbox import cancel_pending, enqueue
 from ..pki.keystore import KeyStore
 from ..security.roles import Role
 from ..security.tokens import TokenService
-from . import credentials, identity, pades, uploads
+from . import appearance, credentials, identity, pades, seal_images, uploads
 from .models import (STAGE_MEDIATOR, STAGE_PARTIES, STAGE_SEAL, RequestStatus, SignedRevision, SignerKind,
                      SignerStatus, SigningMode, SigningParticipant, SigningRequest)
 
@@ -217,13 +217,6 @@ def signing_events(session: Session, *, document_id: str) -> list[dict[str, Any]
 
 # -- opening -------------------------------------------------------------------------------------------------
 
-def _field_box(index: int) -> tuple[int, int, int, int]:
-    row, column = divmod(index, 4)
-    x = 36 + column * 132
-    y = 40 + row * 84
-    return (x, y, x + 120, y + 70)
-
-
 def open_request(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *, case: Case,
                  document_id: str, deadline_at: datetime, representatives: list[RepresentativeSpec],
                  actor: User) -> SigningRequest:
@@ -265,9 +258,12 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
                                       phone=mediator.phone, field_name="mediator"))
     signers.append(SigningParticipant(request_id=request.id, stage=STAGE_SEAL, kind=SignerKind.SEAL.value,
                                       role_label="调解组织", name=settings.center_name, field_name="seal"))
+    listed = json.loads(document.inputs_json or "{}")
     for index, signer in enumerate(signers):
         if signer.kind != SignerKind.MEDIATOR.value and signer.kind != SignerKind.SEAL.value:
-            signer.field_name = f"party-{index + 1}"
+            party = session.get(CaseParty, signer.party_id)
+            signer.field_name = appearance.party_field_name(listed, role=party.role, name=party.name,
+                                                            position=index + 1)
         session.add(signer)
     needs_letter = any(s.kind == SignerKind.REPRESENTATIVE.value for s in signers)
     request.status = (RequestStatus.AWAITING_AUTHORISATION if needs_letter else RequestStatus.OPEN).value
@@ -384,12 +380,7 @@ def _local(value: datetime) -> str:
 
 def upload_authorisation(session: Session, *, request: SigningRequest, participant: SigningParticipant,
                          pdf: bytes, actor: User) -> SigningParticipant:
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
-        raise Forbidden("authorisation letters are filed by the center's staff")
-    if participant.kind != SignerKind.REPRESENTATIVE.value:
-        raise InvalidInput("only a representative signs with an authorisation letter")
-    if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
-        raise Conflict(f"the request is '{request.status}'; letters are taken before it opens")
+    seal_images.check_may_file(request=request, participant=participant, actor=actor, what="an authorisation letter")
     uploads.check_letter(pdf)
     participant.authorisation_doc = pdf
     participant.authorisation_content_type = "application/pdf"
@@ -651,6 +642,7 @@ def _evidence(session: Session, request: SigningRequest, participant: SigningPar
         "consent": {"sha256": participant.consent_sha256, "at": participant.consent_at},
         "drawing_sha256": hashlib.sha256(participant.drawing_png).hexdigest() if participant.drawing_png else None,
         "authorisation_letter": {"sha256": participant.authorisation_sha256,
+                                 "institution_seal_sha256": participant.institution_seal_sha256,
                                  "checked_by": checked_by.display_name if checked_by else None,
                                  "checked_at": participant.authorisation_checked_at}
         if participant.kind == SignerKind.REPRESENTATIVE.value else None,
@@ -695,13 +687,14 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
         session, settings, keystore, case_id=case.id,
         identity=pades.SignerIdentity(participant.name, participant.id_masked, case.number, participant.role_label),
         evidence_sha256=hashlib.sha256(evidence.encode()).digest())
+    mark = _signer_mark(session, request, participant)
     try:
         signed = credentials.timestamped(lambda: pades.sign(
             pdf, signer=credential.pyhanko_signer(), timestamper=timestamper,
             field=pades.FieldPlacement(participant.field_name, -1, _box_for(session, request, participant)),
             appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
             location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None,
-            validation_context=lambda: credentials.lta_context(session, keystore)))
+            validation_context=lambda: credentials.lta_context(session, keystore), stamp_style=mark))
     finally:
         credential.destroy()
     serial = f"{credential.cert.serial_number:x}"
@@ -710,9 +703,22 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
     return _signed(session, settings, tokens, request, participant, revision)
 
 
-def _box_for(session: Session, request: SigningRequest, participant: SigningParticipant) -> tuple[int, int, int, int]:
-    ids = [p.id for p in participants_of(session, request.id)]
-    return _field_box(ids.index(participant.id))
+def _signer_mark(session: Session, request: SigningRequest, participant: SigningParticipant):
+    """The visible mark in the signer's block: drawn signature, name (授权代表 for a representative), time."""
+    document = session.get(Document, request.document_id)
+    representative = participant.kind == SignerKind.REPRESENTATIVE.value
+    return appearance.signer_mark(
+        drawing_png=participant.drawing_png, name=participant.name, signed_at=utcnow(),
+        institution_seal_png=seal_images.checked_seal_image(participant),
+        capacity=("授权代表" if document.language == "zh-CN" else "authorised representative") if representative else None,
+        language=document.language)
+
+
+def _box_for(session: Session, request: SigningRequest, participant: SigningParticipant) -> None:
+    """No box of our own: a document rendered from a template has an empty field in each signer's block (from
+    its layout) and the signature fills it; a PDF without one (made elsewhere) gets an invisible signature,
+    never a mark over its text or page footer."""
+    return None
 
 
 def _signed(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
@@ -752,7 +758,9 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
         pdf, signer=signer, timestamper=timestamper,
         field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
         appearance_png=None, reason="调解组织盖章", location=settings.center_name,
-        validation_context=lambda: credentials.lta_context(session, keystore))))
+        validation_context=lambda: credentials.lta_context(session, keystore),
+        stamp_style=appearance.seal_mark(center_name=settings.center_name, purpose=settings.seal_purpose,
+                                         signed_at=utcnow(), language=session.get(Document, request.document_id).language))))
     evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
                                "sha256_before": sha_before, "applied_by": _actor(actor), "at": utcnow()})
     seal_serial = f"{signer.signing_cert.serial_number:x}"
@@ -816,7 +824,8 @@ def prepare_external(session: Session, tokens: TokenService, *, session_token: s
                                       field=pades.FieldPlacement(participant.field_name, -1,
                                                                  _box_for(session, request, participant)),
                                       appearance_png=participant.drawing_png,
-                                      reason=f"{participant.role_label}签署")
+                                      reason=f"{participant.role_label}签署",
+                                      stamp_style=_signer_mark(session, request, participant))
     participant.prepared_pdf = prepared.pdf_with_placeholder
     participant.prepared_digest = prepared.document_digest.hex()
     participant.prepared_region = f"{prepared.reserved_region_start}-{prepared.reserved_region_end}"

@@ -10,11 +10,13 @@ Screenshots of each step go to tests/web/artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import socket
 import threading
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -216,6 +218,22 @@ def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str,
     page.context.close()
 
 
+def check_download_on_paper(story: Story, document_id: str, signed: bytes, which: str) -> None:
+    """What the browser downloaded, printed: each signer's mark in their block, the red seal over 调解组织（印章）,
+    footer and text untouched, no default stamp text (tests/signing/paper.py); its pages are kept to look at."""
+    from mediation_svc.documents.models import Document
+    from tests.signing.paper import check_signed_on_paper, keep_pages
+
+    with story.db() as session:
+        unsigned = session.get(Document, document_id).pdf
+    first = "申请人（签名或按指印）"
+    check_signed_on_paper(unsigned, signed, signers={"party-1": first, "party-2": "授权代表（签名）",
+                                                     "mediator": "调解员（签名）", "seal": "调解组织（印章）"})
+    for path in keep_pages(signed, f"story-{which}-signed"):
+        shutil.copyfile(path, ARTIFACTS / path.name)
+
+
+@pytest.mark.timeout(900)  # the whole story, with every signed page rendered and checked, on a shared machine
 def test_the_whole_story(live_server, browser, tmp_path):
     story = Story(browser, live_server)
     try:
@@ -346,6 +364,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     assert signed.ok
     signed_path = tmp_path / "signed.pdf"
     signed_path.write_bytes(signed.body())
+    check_download_on_paper(story, document.id, signed.body(), "agreement")
 
     # -- a court clerk verifies the signed file, then a tampered copy --
     court = story.page()
@@ -424,6 +443,13 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.get_by_role("link", name=case_number).click()
     package = court.request.get(court.locator("#evidence-package").get_attribute("href"))
     assert package.ok and package.body().startswith(b"PK")  # the ZIP the court files
+    with story.db() as session:
+        from mediation_svc.judicial.models import JudicialApplication
+
+        application_id = session.exec(select(JudicialApplication).where(JudicialApplication.case_id == case_id)
+                                      ).one().application_document_id
+    check_download_on_paper(story, application_id, zipfile.ZipFile(io.BytesIO(package.body()))
+                            .read("application-signed.pdf"), "application")
     court.locator('input[name=decision][value=confirmed]').check()
     court.locator("#ruling_number").fill("（2026）粤0106民特123号")
     story.shot(court, "court-ruling-form")
