@@ -192,7 +192,7 @@ def bench_confirm(settings, engine, keystore, stamper, pdf: bytes, *, runs: int)
             request = service.open_request(
                 s, settings, tokens, keystore, case=s.get(__import__("mediation_svc.cases.models", fromlist=["Case"]).Case, ids[0]),
                 document_id=ids[1], deadline_at=utcnow() + timedelta(days=3), actor=s.get(User, officer.id),
-                representatives=[service.RepresentativeSpec(ids[2], "王晓明", "13922223333", "440104198806150031")])
+                representatives=[service.RepresentativeSpec(ids[2], "王晓明", "13922223333", "440104198806150032")])
             rep = next(p for p in service.participants_of(s, request.id) if p.kind == "representative")
             service.upload_authorisation(s, request=request, participant=rep, pdf=pdf, actor=s.get(User, officer.id))
             service.approve_authorisation(s, settings, tokens, request=request, participant=rep,

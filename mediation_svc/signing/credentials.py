@@ -1,7 +1,8 @@
 """The center's side of each signature: signer certificates, the seal signer, timestamps and LTV data.
 
 - ``issue_for`` issues the short-lived signer certificate (RFC 5280, issuing CA) for one signing event
-  and registers its serial, so that the CRL and OCSP responder can answer for it.
+  and registers its serial, so that the CRL and OCSP responder can answer for it; ``issue_for_public_key``
+  does the same for a key that was made in the signer's browser (the center never holds that key).
 - ``seal_signer`` is the one place that decides where the seal key lives (see its docstring).
 - ``lta_context`` is the closed-world validation context that ``pades.close_lta`` embeds in the DSS: our
   root, the issuing CA, and fresh CRLs (RFC 5280 §5) from both CAs built from ``pki_certificates``.
@@ -61,6 +62,26 @@ def issue_for(session: Session, settings: Settings, keystore: KeyStore, *, ident
     pki_service.record_certificate(session, credential.cert, issuer=hierarchy.ISSUING, purpose="signer",
                                    case_id=case_id)
     return credential
+
+
+def signer_chain(keystore: KeyStore) -> tuple:
+    """The certificates a signer certificate chains to: the issuing CA, then the root."""
+    return (keystore.certificate(hierarchy.ISSUING), keystore.certificate(hierarchy.ROOT))
+
+
+def issue_for_public_key(session: Session, settings: Settings, keystore: KeyStore, *, public_key,
+                         identity: pades.SignerIdentity, evidence_sha256: bytes, case_id: int):
+    """The one-time certificate for a key made in the signer's browser (``remote_key``); returns it and its
+    chain. Registered with the issuing CA like every signer certificate."""
+    from . import remote_key
+
+    cert = remote_key.issue_certificate(
+        public_key=public_key, identity=identity, evidence_sha256=evidence_sha256,
+        issuing_cert=keystore.certificate(hierarchy.ISSUING), issuing_key=keystore.private_key(hierarchy.ISSUING),
+        urls=hierarchy.PkiUrls(settings.public_base_url.rstrip("/")), now=utcnow(),
+        lifetime=dt.timedelta(minutes=get_pki_settings().signer_cert_minutes))
+    pki_service.record_certificate(session, cert, issuer=hierarchy.ISSUING, purpose="signer", case_id=case_id)
+    return cert, signer_chain(keystore)
 
 
 def seal_signer(keystore: KeyStore, settings: Settings):
