@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     password_hash_profile: str = "rfc9106_low_memory"
 
     access_token_minutes: int = 15
-    signing_link_hours: int = 72
+    # Institutions signing with their own certificate: CAs (PEM, one file) accepted besides the center's root.
+    institution_trust_anchors_file: Path | None = None
     token_audience: str = "mediation-svc"
 
     login_max_attempts_per_account: int = 5

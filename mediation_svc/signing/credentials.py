@@ -16,11 +16,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
+from pathlib import Path
+
+from cryptography import x509
 from sqlmodel import Session
 
 from ..config import Settings
 from ..db import utcnow
-from ..errors import ServiceUnavailable
+from ..errors import InvalidInput, ServiceUnavailable
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
 from ..pki import seal as pki_seal
@@ -92,8 +95,65 @@ def seal_signer(keystore: KeyStore, settings: Settings):
         raise SealUnavailable(str(exc)) from exc
 
 
-def lta_context(session: Session, keystore: KeyStore):
+class InstitutionCertificateRefused(InvalidInput):
+    slug, title = "institution-certificate-refused", "The institution's certificate cannot be validated"
+
+
+def institution_anchors(settings: Settings) -> list:
+    """The CAs an institution's own certificate may chain to besides the center's root (configured, PEM)."""
+    path = settings.institution_trust_anchors_file
+    if path is None:
+        return []
+    return x509.load_pem_x509_certificates(Path(path).read_bytes())
+
+
+def check_institution_certificate(settings: Settings, keystore: KeyStore, cert_der: bytes) -> None:
+    """Refuse, before the request opens, an institution certificate that does not validate (RFC 5280 path to
+    the center's root or a configured anchor, valid now, usable for signatures): the seal step later has to
+    put its whole chain in the DSS."""
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
+
+    from ..pki.tsa import to_asn1_cert
+
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+    except ValueError:
+        raise InstitutionCertificateRefused("the institution's certificate is not an X.509 certificate") from None
+    roots = [keystore.certificate(hierarchy.ROOT), *institution_anchors(settings)]
+    context = ValidationContext(trust_roots=[to_asn1_cert(c) for c in roots],
+                                other_certs=[to_asn1_cert(keystore.certificate(hierarchy.ISSUING))],
+                                allow_fetching=False, revocation_mode="soft-fail")
+    validator = CertificateValidator(to_asn1_cert(cert), validation_context=context)
+    try:
+        asyncio.run(validator.async_validate_usage({"digital_signature"}))
+    except PathBuildingError:
+        raise InstitutionCertificateRefused(
+            f"the certificate of {cert.subject.rfc4514_string()} is issued by {cert.issuer.rfc4514_string()}, "
+            "which is not a CA this center trusts; ask the center's administrator to add that CA to "
+            "MEDIATION_INSTITUTION_TRUST_ANCHORS_FILE, or sign with the center's certificate instead",
+            issuer=cert.issuer.rfc4514_string()) from None
+    except (PathValidationError, ValidationError) as exc:
+        raise InstitutionCertificateRefused(f"the institution's certificate does not validate: {exc}") from None
+
+
+def lta_context(session: Session, keystore: KeyStore, settings: Settings | None = None):
+    """The validation context of the B-LTA close: our CAs with our fresh CRLs, hard-fail; an institution CA
+    from the configured anchors brings no revocation data we could vouch for, so with one on file the context
+    is soft-fail for it (its chain still goes into the DSS) instead of making the seal step fail."""
     pki = get_pki_settings()
     root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
     crls = [pki_service.current_crl(session, keystore, pki, ca_name=name) for name in (hierarchy.ROOT, hierarchy.ISSUING)]
-    return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
+    anchors = institution_anchors(settings) if settings is not None else []
+    if not anchors:
+        return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from pyhanko_certvalidator import ValidationContext
+
+    from ..pki.tsa import to_asn1_cert
+
+    return ValidationContext(trust_roots=[to_asn1_cert(c) for c in (root, *anchors)],
+                             other_certs=[to_asn1_cert(issuing)], crls=[c.public_bytes(Encoding.DER) for c in crls],
+                             allow_fetching=False, revocation_mode="soft-fail")

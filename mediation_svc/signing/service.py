@@ -272,6 +272,9 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
         raise InvalidInput("the case needs a mediator with a phone number on record before signing")
     mediator_phone = _mobile(mediator.phone, loc=["mediator", "phone"], who=f"the mediator {mediator.display_name}")
     secret = identity.secret_from_keystore(keystore)
+    for rep in representatives:
+        if rep.mode == SigningMode.EXTERNAL and rep.certificate_der:
+            credentials.check_institution_certificate(settings, keystore, rep.certificate_der)
     by_party = {r.party_id: r for r in representatives}
     request = SigningRequest(case_id=case.id, document_id=document.id, deadline_at=deadline_at,
                              current_sha256=document.sha256, created_by_user_id=actor.id)
@@ -1166,7 +1169,7 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     _audit(session, request, actor=_actor(actor), action="signing.sealed",
            payload={"sequence": seal_revision.sequence, "sha256_after": seal_revision.sha256_after,
                     "cert_serial": seal_serial})
-    revision = close_to_lta(session, keystore, timestamper, request=request, actor=_actor(actor))
+    revision = close_to_lta(session, keystore, timestamper, request=request, actor=_actor(actor), settings=settings)
     _announce_effect(session, settings, keystore, request)
     return revision
 
@@ -1194,10 +1197,10 @@ def _announce_effect(session: Session, settings: Settings, keystore: KeyStore, r
 
 
 def close_to_lta(session: Session, keystore: KeyStore, timestamper, *, request: SigningRequest,
-                 actor: str) -> SignedRevision:
+                 actor: str, settings: Settings | None = None) -> SignedRevision:
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
-    context = credentials.lta_context(session, keystore)
+    context = credentials.lta_context(session, keystore, settings)
     closed = credentials.timestamped(lambda: pades.close_lta(pdf, timestamper=timestamper, context=context))
     revision = _store_revision(session, request=request, kind="lta", pdf=closed, sha_before=sha_before)
     request.status = RequestStatus.COMPLETED.value

@@ -242,6 +242,11 @@ def _state_page(request: Request, state: str, *, facts: dict | None = None, stat
                   facts=facts, link=link, session_open=session_open)
 
 
+# Every state a signer's page can show (sign_state.html: sign.state.<state>.title / .what / .next)
+PAGE_STATES = ("open", "waiting", "not_open", "signed", "completed", "declined", "declined_other", "voided",
+               "expired", "locked", "replaced", "invalid", "rate_limited", "no_session", "session_replaced",
+               "console", "no_more_codes", "no_webcrypto")
+
 # HTTP status of each state page: 200 where the signer has nothing wrong to fix, 4xx otherwise
 STATE_STATUS = {"invalid": 404, "expired": 410, "replaced": 410, "locked": 423, "voided": 410,
                 "declined_other": 410, "session_replaced": 401, "no_session": 401, "console": 409,
@@ -291,12 +296,15 @@ def sign_send_code(request: Request, code: str, session: SessionDep, settings: S
                    keystore: KeyStoreDep) -> Response:
     signing = _signing()
     t = translator(language_of(request))
+    facts = None
     try:
         facts = signing.open_link(session, keystore, code=code, address=client_address(request))
         sent = signing.request_code(session, settings, tokens, keystore, link_code=code,
                                     address=client_address(request))
     except DomainError as exc:
-        if exc.status == 429 and "retry_after_seconds" in exc.extensions and exc.extensions["retry_after_seconds"] < 3600:
+        if facts is None:  # the link itself was refused (unknown, or too many unknown ones from here)
+            return _state_page(request, _state_of(exc))
+        if exc.status == 429 and exc.extensions.get("retry_after_seconds", 3600) < 3600:
             return render(request, "sign_code.html", status_code=429, code=code, facts=facts, sent={"phone": ""},
                           error=t("sign.code_too_soon", seconds=exc.extensions["retry_after_seconds"]))
         if exc.status == 429:
@@ -319,6 +327,7 @@ def sign_verify(request: Request, code: str, session: SessionDep, settings: Sett
                 id_last4: Annotated[str, Form()] = "") -> Response:
     signing = _signing()
     t = translator(language_of(request))
+    facts = None
     try:
         facts = signing.open_link(session, keystore, code=code, address=client_address(request))
         result = signing.verify_identity(session, settings, tokens, keystore, link_code=code, code=otp.strip(),
@@ -326,6 +335,8 @@ def sign_verify(request: Request, code: str, session: SessionDep, settings: Sett
     except DomainError as exc:
         if isinstance(exc, (Unauthenticated, signing.CodeLocked)):
             session.commit()  # the failed attempt is counted after this transaction (after_transaction)
+        if facts is None:
+            return _state_page(request, _state_of(exc))
         if isinstance(exc, Unauthenticated) and "attempts_left" in exc.extensions:
             return render(request, "sign_code.html", status_code=401, code=code, facts=facts, sent={"phone": ""},
                           error=t("sign.wrong_code", left=exc.extensions["attempts_left"]))

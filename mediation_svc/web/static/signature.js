@@ -89,8 +89,16 @@
     if (!drawn) { e.preventDefault(); $("empty-signature").hidden = false; return; }
     $("drawing").value = canvas.toDataURL("image/png");
     if (!secure) {
-      // on site the form goes to the center's fallback; elsewhere the page says what to do instead
-      $("no-webcrypto").hidden = false;
+      if (form.dataset.fallbackConsent && form.dataset.fallbackShown) return;  // on site, consent given again
+      e.preventDefault();
+      if (form.dataset.fallbackConsent) {
+        // on site only: the center's system makes a one-time key; the signer reads that consent and ticks again
+        $("consent-text").textContent = form.dataset.fallbackConsent; consent.checked = false;
+        form.dataset.fallbackShown = "1";
+        var note = $("no-webcrypto"); note.textContent = form.dataset.fallbackNote; note.hidden = false;
+      } else {
+        $("no-webcrypto").hidden = false;  // elsewhere the page says what to do instead
+      }
       return;
     }
     e.preventDefault();
