@@ -654,7 +654,8 @@ def _page_facts(session: Session, request: SigningRequest, participant: SigningP
             "role": participant.role_label, "on_behalf_of": participant.on_behalf_of, "mode": participant.mode,
             "kind": participant.kind, "case_number": case.number, "document_id": document.id,
             "document_title": document.title, "document_sha256": document.sha256,
-            "deadline_at": request.deadline_at, "phone": identity.mask_phone(participant.phone),
+            "deadline_at": request.deadline_at, "deadline_cn": chinese_deadline(request.deadline_at),
+            "phone": identity.mask_phone(participant.phone),
             "signed_at": participant.signed_at, "completed_at": request.completed_at}
 
 

@@ -295,7 +295,7 @@ EN: dict[str, str] = {
 # Every state a signer's page can be in has a title, what happened, and what to do (sign.state.<state>.*).
 SIGNER_ZH: dict[str, str] = {
     "sign.help": "有疑问请拨打调解中心热线 {phone}（工作日 9:00-17:30）。",
-    "sign.hello": "{name}您好，", "sign.due": "请于 {deadline} 前签署。",
+    "sign.hello": "{name}您好，", "sign.due": "请于{deadline}前签署。",
     "sign.send_code_intro": "我们会向您登记的手机 {phone} 发送 6 位验证码。",
     "sign.resend_code": "没收到？重新发送验证码",
     "sign.code_prompt": "请输入短信里的 6 位验证码，以及您身份证号码的最后 4 位。",

@@ -374,7 +374,8 @@ def _session_token(request: Request) -> str:
 
 def agreement_text(pdf: bytes) -> list[dict]:
     """The finalised PDF's text as paragraphs that reflow on a phone (poppler's pdftotext word boxes; lines
-    that run to the right margin continue in the next one)."""
+    that run to the right margin continue in the next one). The page furniture at the foot of each page (the
+    verification code, "page x of y") is left out: the original layout is one tap away."""
     return list(_agreement_text(hashlib.sha256(pdf).hexdigest(), pdf))
 
 
@@ -387,28 +388,32 @@ def _agreement_text(digest: str, pdf: bytes) -> tuple[dict, ...]:
         source.write_bytes(pdf)
         out = subprocess.run(["pdftotext", "-bbox-layout", "-enc", "UTF-8", str(source), "-"], check=True,
                              capture_output=True, timeout=60).stdout
-    ns = {"x": "http://www.w3.org/1999/xhtml"}
-    root = ET.fromstring(out)
+    xhtml = "{http://www.w3.org/1999/xhtml}"
     paragraphs: list[dict] = []
-    previous = None
-    for page in root.iter("{http://www.w3.org/1999/xhtml}page"):
+    for page in ET.fromstring(out).iter(f"{xhtml}page"):
         lines = []
-        for line in page.iter("{http://www.w3.org/1999/xhtml}line"):
-            words = [w.text or "" for w in line.findall("x:word", ns)]
-            text = _join_words(words)
-            if text.strip():
-                lines.append((float(line.get("xMin")), float(line.get("xMax")), float(line.get("yMax")) -
-                              float(line.get("yMin")), text))
+        footer = 0.92 * float(page.get("height"))  # the page furniture (verification code, page x of y)
+        for line in page.iter(f"{xhtml}line"):
+            text = _join_words([w.text or "" for w in line.findall(f"{xhtml}word")])
+            if text.strip() and float(line.get("yMin")) < footer:
+                lines.append({"x0": float(line.get("xMin")), "x1": float(line.get("xMax")), "text": text,
+                              "y0": float(line.get("yMin")), "y1": float(line.get("yMax"))})
         if not lines:
             continue
-        right = max(x1 for _x0, x1, _h, _t in lines)
-        for x0, x1, height, text in lines:
-            if previous is not None and previous["full"] and abs(previous["height"] - height) < 2:
-                paragraphs[-1]["text"] += text
+        left, right = min(ln["x0"] for ln in lines), max(ln["x1"] for ln in lines)
+        previous = None
+        for ln in lines:
+            height = ln["y1"] - ln["y0"]
+            # a line continues the one above when that one ran to the right margin from (about) the left one
+            # and no paragraph gap separates them
+            continues = (previous is not None and previous["x1"] >= right - 1.5 * height
+                         and previous["x1"] - previous["x0"] >= 0.6 * (right - left)
+                         and ln["y0"] - previous["y1"] < 0.35 * height and abs(previous["height"] - height) < 2)
+            if continues:
+                paragraphs[-1]["text"] += ln["text"]
             else:
-                paragraphs.append({"text": text, "heading": height > 20})
-            previous = {"full": x1 >= right - height * 1.5 and not text.endswith(("。", "：", "；")),
-                        "height": height}
+                paragraphs.append({"text": ln["text"], "heading": height > 20})
+            previous = {**ln, "height": height}
     return tuple(paragraphs)
 
 
