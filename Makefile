@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # PDF tools used by tests (pdfsig, pdftotext, qpdf), NSS tools for pdfsig trust, SoftHSM2 for PKCS#11,
 # Chromium for browser tests and the render benchmark.
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk \
-	poppler-utils qpdf libnss3-tools softhsm2 openssl chromium
+	poppler-utils qpdf libnss3-tools softhsm2 openssl chromium faketime
 
 .PHONY: help setup system-packages venv keys migrate seed run serve test test-sqlite test-postgresql bench clean
 

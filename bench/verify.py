@@ -75,6 +75,16 @@ def build_agreement(work: Path):
     urls = hierarchy.PkiUrls("http://127.0.0.1:8000")
     people = [("陈秀兰", "440***********1237", "申请人"), ("王晓明", "440***********0031", "被申请人代理人"),
               ("陈国栋", None, "调解员")]
+
+    def context():
+        """Fresh CRLs, issued after the signature they are for (as the signing service makes them)."""
+        at = dt.datetime.now(dt.timezone.utc)
+        crls = [build_crl(issuer_cert=root, issuer_key=keystore.private_key(hierarchy.ROOT), revoked=[], now=at,
+                          validity=timedelta(days=7)),
+                build_crl(issuer_cert=issuing, issuer_key=keystore.private_key(hierarchy.ISSUING), revoked=[],
+                          now=at, validity=timedelta(days=7))]
+        return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
+
     for index, (name, masked, role) in enumerate(people):
         cred = pades.issue_signer_certificate(
             identity=pades.SignerIdentity(name, masked, "粤正和调〔2026〕第0128号", role), evidence_sha256=bytes(32),
@@ -82,17 +92,12 @@ def build_agreement(work: Path):
             now=now, lifetime=timedelta(hours=1))
         pdf = pades.sign(pdf, signer=cred.pyhanko_signer(), timestamper=stamper,
                          field=pades.FieldPlacement(f"party-{index}", -1, (36 + 132 * index, 40, 156 + 132 * index, 110)),
-                         appearance_png=None, reason=f"{role}签署")
+                         appearance_png=None, reason=f"{role}签署", validation_context=context)
         cred.destroy()
     seal = pades.key_signer(keystore.certificate(hierarchy.SEAL), keystore.private_key(hierarchy.SEAL), (issuing, root))
     pdf = pades.sign(pdf, signer=seal, timestamper=stamper, field=pades.FieldPlacement("seal", -1, (432, 40, 552, 110)),
-                     appearance_png=None, reason="调解组织盖章")
-    crls = [build_crl(issuer_cert=root, issuer_key=keystore.private_key(hierarchy.ROOT), revoked=[], now=now,
-                      validity=timedelta(days=7)),
-            build_crl(issuer_cert=issuing, issuer_key=keystore.private_key(hierarchy.ISSUING), revoked=[], now=now,
-                      validity=timedelta(days=7))]
-    context = pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
-    return keystore, pades.close_lta(pdf, timestamper=stamper, context=context)
+                     appearance_png=None, reason="调解组织盖章", validation_context=context)
+    return keystore, pades.close_lta(pdf, timestamper=stamper, context=context())
 
 
 def main() -> None:

@@ -1,12 +1,16 @@
 """The center's certificate hierarchy (RFC 5280 profiles), made once by ``mediation-svc keys init``.
 
-    ca-root            self-signed root of trust (P-384, 20 years)
-    ├── ca-issuing     issues the short-lived signer certificates and the delegated OCSP responder
+    ca-root            self-signed root of trust (P-384, 40 years)
+    ├── ca-issuing     issues the short-lived signer certificates and the delegated OCSP responder (30 years)
     │   ├── seal       the center's organisation seal (电子公章)
     │   └── ocsp       delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck)
     └── tsa            RFC 3161 time-stamping unit (critical EKU timeStamping only)
 
 Every private key is stored encrypted by the KeyStore; nothing is recreated when it already exists.
+
+The lifetimes follow the validity plan in docs/validity.md: the CA certificates outlive the archive horizon
+(25 years) so that a signature stays verifiable as long as its archive timestamps are renewed, even by
+verifiers whose past validation of an expired CA certificate is incomplete (pyHanko's, today).
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ OCSP = "ocsp"
 ORGANISATION = "广东正和银行保险消费纠纷调解中心"  # X.520 ub-name: 64 bytes in UTF-8
 COUNTRY = "CN"
 
+
+ROOT_DAYS = 365 * 40
+ISSUING_DAYS = 365 * 30
+TSA_DAYS = 365 * 10
+SEAL_DAYS = 365 * 3
+OCSP_DAYS = 365 * 2
 
 # Key-store names of the CAs and the short names they are published under (/pki/root.crt, /pki/issuing.crl).
 PUBLISHED_CAS = {"root": "ca-root", "issuing": "ca-issuing"}
@@ -115,7 +125,7 @@ def _key_usage(*, digital_signature=False, content_commitment=False, key_cert_si
 
 def make_root(key, now: dt.datetime) -> x509.Certificate:
     subject = name("正和调解中心 Root CA")
-    builder = (_base(subject, subject, key.public_key(), key, days=365 * 20, now=now)
+    builder = (_base(subject, subject, key.public_key(), key, days=ROOT_DAYS, now=now)
                .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
                .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True))
     return builder.sign(key, hashes.SHA384())
@@ -123,14 +133,14 @@ def make_root(key, now: dt.datetime) -> x509.Certificate:
 
 def make_issuing(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
     builder = (_base(name("正和调解中心 Issuing CA"), root_cert.subject, key.public_key(),
-                     root_key, days=365 * 10, now=now)
+                     root_key, days=ISSUING_DAYS, now=now)
                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True))
     return revocation_pointers(builder, urls, ROOT, ocsp=False).sign(root_key, hashes.SHA384())
 
 
 def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime, *,
-             days: int = 365 * 10) -> x509.Certificate:
+             days: int = TSA_DAYS) -> x509.Certificate:
     builder = (_base(name("正和调解中心 TSA", unit="Time-Stamping Unit"), root_cert.subject,
                      key.public_key(), root_key, days=days, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -143,7 +153,7 @@ def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime, *,
 def make_seal(public_key, issuing_cert, issuing_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
     """The seal certificate for a public key: the key may be in the key store or inside an HSM."""
     builder = (_base(name(ORGANISATION, unit="电子印章 Organisation Seal"), issuing_cert.subject,
-                     public_key, issuing_key, days=365 * 3, now=now)
+                     public_key, issuing_key, days=SEAL_DAYS, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True))
     return revocation_pointers(builder, urls, ISSUING, ocsp=True).sign(issuing_key, hashes.SHA256())
@@ -151,7 +161,7 @@ def make_seal(public_key, issuing_cert, issuing_key, urls: PkiUrls, now: dt.date
 
 def make_ocsp_responder(key, issuing_cert, issuing_key, now: dt.datetime) -> x509.Certificate:
     builder = (_base(name("正和调解中心 OCSP Responder"), issuing_cert.subject, key.public_key(),
-                     issuing_key, days=365 * 2, now=now)
+                     issuing_key, days=OCSP_DAYS, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(_key_usage(digital_signature=True), critical=True)
                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)

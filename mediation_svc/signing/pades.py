@@ -18,7 +18,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from asn1crypto import cms, core
@@ -35,10 +35,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument, TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.validation import add_validation_info
-from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import ExpiredError, PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
@@ -159,8 +159,14 @@ def _page_index(reader: PdfFileReader, page: int) -> int:
 
 def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field: FieldPlacement,
          appearance_png: bytes | None, reason: str, location: str | None = None,
-         contact: str | None = None) -> bytes:
-    """One PAdES B-T approval signature in a new incremental update; returns the new file."""
+         contact: str | None = None,
+         validation_context: Callable[[], ValidationContext] | None = None) -> bytes:
+    """One PAdES B-T approval signature in a new incremental update; returns the new file.
+
+    With ``validation_context`` (called after the signature, so that its CRLs and OCSP answers are issued
+    after the signature timestamp, as a verifier requires), a second update puts the
+    signature's validation data in the DSS at once, while the one-time certificate is still valid: a
+    certificate that expires an hour later can then still be validated years later (PAdES B-LT)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     spec = fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
                                box=field.box)
@@ -174,7 +180,9 @@ def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field:
     # timestamp request per signature): the CMS with our 3-certificate chain and the RFC 3161 token is
     # about 5 KB; an HSM seal embedding its root stays far below the reservation too.
     out = pdf_signer.sign_pdf(writer, existing_fields_only=False, bytes_reserved=SIGNATURE_BYTES_RESERVED)
-    return out.getvalue()
+    if validation_context is None:
+        return out.getvalue()
+    return add_validation_data(out.getvalue(), context=validation_context(), last_only=True)
 
 
 def validation_context(*, trust_roots: Sequence[x509.Certificate], other_certs: Sequence[x509.Certificate] = (),
@@ -190,18 +198,41 @@ def validation_context(*, trust_roots: Sequence[x509.Certificate], other_certs: 
         allow_fetching=False, revocation_mode="hard-fail", moment=moment)
 
 
+def add_validation_data(pdf: bytes, *, context: ValidationContext, last_only: bool = False) -> bytes:
+    """One incremental update adding to the DSS what a later verifier needs for the signatures: the
+    signer's chain, its signature timestamp's chain, and the CRLs/OCSP answers of ``context``. Signatures whose chain cannot be validated at the context's moment (an expired one-time
+    certificate) are skipped: their data went in right after they were made."""
+    return _run(_add_validation_data(pdf, context=context, last_only=last_only))
+
+
+async def _add_validation_data(pdf: bytes, *, context: ValidationContext, last_only: bool) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    signatures = writer.prev.embedded_regular_signatures
+    for sig in signatures[-1:] if last_only else signatures:
+        try:
+            paths = await collect_validation_info(sig, context)
+        except ExpiredError:
+            # a one-time certificate that ran out after signing: its data went in with its signature
+            if last_only:
+                raise
+            continue
+        # No VRI: it is optional (ISO 32000-2 §12.8.4.4), pyHanko and Adobe do not need it, and rewriting
+        # the VRI dictionary in a later update is a change that difference analysis rightly refuses.
+        DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context,
+                                                   embed_roots=False)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def close_lta(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContext) -> bytes:
-    """DSS with the validation data of every signature and timestamp, then a document timestamp (B-LTA)."""
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    output = io.BytesIO(pdf)
-    for sig in reader.embedded_regular_signatures:
-        # each call appends the DSS entries for one signature (its chain, its timestamp's chain,
-        # and the CRLs/OCSP answers used to validate them)
-        add_validation_info(sig, context, in_place=True, output=output)
-        reader = PdfFileReader(output, strict=False)
-    writer = IncrementalPdfFileWriter(output, strict=False)
-    # The TSA's own validation data goes in before the document timestamp, so that the timestamp covers
-    # the whole file (nothing is appended after it).
+    """DSS with the validation data of every signature and timestamp, then a document timestamp (B-LTA).
+
+    Everything goes in *before* the document timestamp, so that the timestamp is the proof of existence
+    (ETSI EN 319 102-1 §5.6.3) of every certificate, CRL and OCSP answer a verifier needs later."""
+    with_data = add_validation_data(pdf, context=context)
+    writer = IncrementalPdfFileWriter(io.BytesIO(with_data), strict=False)
+    # The TSA's own validation data goes in the same revision as the document timestamp, before it.
     stamped = signers.PdfTimeStamper(timestamper).timestamp_pdf(
         writer, MD, validation_context=context,
         dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
@@ -258,8 +289,10 @@ def prepare_external(pdf: bytes, *, signer_cert: x509.Certificate, chain: Sequen
                             prep.reserved_region_end)
 
 
-def finish_external(prepared: PreparedExternal, *, cms_der: bytes, timestamper: TimeStamper) -> bytes:
-    """Embed the signer's CMS (adding a signature timestamp if it has none) into the reserved placeholder."""
+def finish_external(prepared: PreparedExternal, *, cms_der: bytes, timestamper: TimeStamper,
+                    validation_context: Callable[[], ValidationContext] | None = None) -> bytes:
+    """Embed the signer's CMS (adding a signature timestamp if it has none) into the reserved placeholder;
+    with ``validation_context``, then its validation data, as ``sign`` does."""
     from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 
     content = cms.ContentInfo.load(cms_der)
@@ -269,7 +302,13 @@ def finish_external(prepared: PreparedExternal, *, cms_der: bytes, timestamper: 
                                    reserved_region_end=prepared.reserved_region_end)
     output = io.BytesIO(prepared.pdf_with_placeholder)
     PdfTBSDocument.finish_signing(output, prep, content)
-    return output.getvalue()
+    if validation_context is None:
+        return output.getvalue()
+    try:
+        return add_validation_data(output.getvalue(), context=validation_context(), last_only=True)
+    except (PathValidationError, PathBuildingError, ValueError):
+        # an institution's certificate from a CA we cannot validate: its signature stays B-T
+        return output.getvalue()
 
 
 def _with_signature_timestamp(content: cms.ContentInfo, timestamper: TimeStamper) -> cms.ContentInfo:
@@ -298,29 +337,28 @@ class SignatureCheck:
     timestamp_time: dt.datetime | None
 
 
-def validate_lta(pdf: bytes, *, trust_roots: Sequence[x509.Certificate]) -> list[SignatureCheck]:
-    """Validate every approval signature as PAdES B-LTA against the given roots, offline (DSS only)."""
+def validate_lta(pdf: bytes, *, trust_roots: Sequence[x509.Certificate],
+                 now: dt.datetime | None = None) -> list[SignatureCheck]:
+    """pyHanko's own AdES long-term validation (ETSI EN 319 102-1 §5.6.3) of every approval signature, under
+    the service's policy (``verification.ltv``), offline (DSS only): each signature as of the archive
+    timestamp after it (``ltv.archive_poe``; the report checks that chain up to ``now``). A second opinion
+    on the report, which runs the same engine with more checks on top."""
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
     from pyhanko.sign.validation.ades import ades_lta_validation
-    from pyhanko.sign.validation.policy_decl import (PdfSignatureValidationSpec, RevinfoOnlineFetchingRule,
-                                                     RevocationInfoGatheringSpec, SignatureValidationSpec)
-    from pyhanko_certvalidator.registry import SimpleTrustManager
-    from pyhanko_certvalidator.context import CertValidationPolicySpec
-    from pyhanko_certvalidator.policy_decl import (CertRevTrustPolicy, RevocationCheckingPolicy,
-                                                   RevocationCheckingRule)
 
-    required = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
-    policy = CertValidationPolicySpec(
-        trust_manager=SimpleTrustManager.build(trust_roots=[to_asn1_cert(c) for c in trust_roots]),
-        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=required,
-                                                                   intermediate_ca_cert_rule=required)))
-    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
-        cert_validation_policy=policy,
-        revinfo_gathering_policy=RevocationInfoGatheringSpec(
-            online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY)))
+    from ..verification import ltv
+
+    spec = ltv.signature_spec([to_asn1_cert(c) for c in trust_roots])
+    now = now or dt.datetime.now(dt.timezone.utc)
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    stamps = [(s.signed_revision, s.signed_data["encap_content_info"]["content"].parsed["gen_time"].native)
+              for s in reader.embedded_timestamp_signatures]
     checks = []
     for sig in reader.embedded_regular_signatures:
-        result = _run(ades_lta_validation(sig, spec))
+        sig.compute_integrity_info(DEFAULT_DIFF_POLICY)
+        archived_at = ltv.archive_poe(sig.signed_revision, stamps, now)
+        with ltv.validating_at(archived_at):
+            result = _run(ades_lta_validation(sig, spec, timing_info=ltv.timing(archived_at)))
         status = result.api_status
         checks.append(SignatureCheck(
             field_name=sig.field_name, signer=sig.signer_cert.subject.human_friendly,

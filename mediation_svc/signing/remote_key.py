@@ -147,10 +147,13 @@ def prepare(pdf: bytes, *, cert: x509.Certificate, chain: Sequence[x509.Certific
 
 
 def finish(prepared: PreparedForBrowser, *, cert: x509.Certificate, chain: Sequence[x509.Certificate],
-           raw_signature: bytes, timestamper) -> bytes:
-    """Embed the browser's signature over the signed attributes (checked first) with a signature timestamp."""
+           raw_signature: bytes, timestamper, validation_context=None) -> bytes:
+    """Embed the browser's signature over the signed attributes (checked first) with a signature timestamp;
+    with ``validation_context`` its validation data too, while the one-time certificate is valid (as
+    ``pades.sign`` does for the other signatures)."""
     verify(cert.public_key(), raw_signature, prepared.signed_attrs_der)
     attrs = cms.CMSAttributes.load(prepared.signed_attrs_der)
     content = asyncio.run(_external(cert, chain, der_signature(raw_signature)).async_sign_prescribed_attributes(
         pades.MD, attrs))
-    return pades.finish_external(prepared.prepared, cms_der=content.dump(), timestamper=timestamper)
+    return pades.finish_external(prepared.prepared, cms_der=content.dump(), timestamper=timestamper,
+                                 validation_context=validation_context)

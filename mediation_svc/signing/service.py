@@ -1007,7 +1007,8 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
             pdf, signer=credential.pyhanko_signer(), timestamper=timestamper,
             field=pades.FieldPlacement(participant.field_name, -1, _box_for(session, request, participant)),
             appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
-            location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None))
+            location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None,
+            validation_context=lambda: credentials.lta_context(session, keystore)))
     finally:
         credential.destroy()
     serial = f"{credential.cert.serial_number:x}"
@@ -1132,7 +1133,8 @@ def finish_browser_key(session: Session, settings: Settings, tokens: TokenServic
     try:
         signed = credentials.timestamped(lambda: remote_key.finish(
             prepared, cert=cert, chain=credentials.signer_chain(tokens.keystore),
-            raw_signature=signature, timestamper=timestamper))
+            raw_signature=signature, timestamper=timestamper,
+            validation_context=lambda: credentials.lta_context(session, tokens.keystore)))
     except remote_key.KeyRefused as exc:
         raise InvalidInput(f"the browser's signature was refused: {exc}") from None
     revision = _store_revision(session, request=request, kind="signature", pdf=signed, sha_before=sha_before,
@@ -1159,7 +1161,8 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     sealed = credentials.timestamped(lambda: pades.sign(
         pdf, signer=signer, timestamper=timestamper,
         field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
-        appearance_png=None, reason="调解组织盖章", location=settings.center_name))
+        appearance_png=None, reason="调解组织盖章", location=settings.center_name,
+        validation_context=lambda: credentials.lta_context(session, keystore)))
     evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
                                "sha256_before": sha_before, "applied_by": _actor(actor), "at": utcnow()})
     seal_serial = f"{signer.signing_cert.serial_number:x}"
@@ -1289,8 +1292,9 @@ def finish_external(session: Session, settings: Settings, tokens: TokenService, 
     start, end = (int(x) for x in participant.prepared_region.split("-"))
     prepared = pades.PreparedExternal(participant.prepared_pdf, bytes.fromhex(participant.prepared_digest), start, end)
     try:
-        signed = credentials.timestamped(lambda: pades.finish_external(prepared, cms_der=cms_der,
-                                                                       timestamper=timestamper))
+        signed = credentials.timestamped(lambda: pades.finish_external(
+            prepared, cms_der=cms_der, timestamper=timestamper,
+            validation_context=lambda: credentials.lta_context(session, tokens.keystore, settings)))
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"the signature could not be embedded: {exc}") from None
     embedded = PdfFileReader(__import__("io").BytesIO(signed), strict=False).embedded_regular_signatures[-1]

@@ -17,9 +17,24 @@ EXIT_CODES = {"TOTAL_PASSED": 0, "TOTAL_FAILED": 1, "INDETERMINATE": 2}
 def verify(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The signed PDF."),
            as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
            trust: Optional[list[Path]] = typer.Option(None, "--trust", exists=True, dir_okay=False,
-                                                      help="PEM trust anchor(s) instead of the center's root.")) -> None:
+                                                      help="PEM trust anchor(s) instead of the center's root."),
+           at: Optional[str] = typer.Option(None, "--at", help="Validate as of this moment (ISO 8601, e.g. "
+                                            "2036-01-05T10:00+08:00) instead of now.")) -> None:
     """Verify the signatures of a PDF offline (ETSI EN 319 102-1 report)."""
+    import datetime as dt
+
     from .report import NotAPdf, load_trust_roots, verify_pdf
+
+    moment = None
+    if at:
+        try:
+            moment = dt.datetime.fromisoformat(at)
+        except ValueError:
+            typer.echo(f"--at {at!r} is not an ISO 8601 time", err=True)
+            raise typer.Exit(3) from None
+        if moment.tzinfo is None:
+            typer.echo("--at needs a time zone (Z or +08:00)", err=True)
+            raise typer.Exit(3)
 
     if trust:
         roots = load_trust_roots([p.read_bytes() for p in trust])
@@ -29,7 +44,7 @@ def verify(file: Path = typer.Argument(..., exists=True, dir_okay=False, readabl
 
         roots = load_trust_roots([(Path(get_settings().key_dir) / f"{hierarchy.ROOT}.crt.pem").read_bytes()])
     try:
-        report = verify_pdf(file.read_bytes(), trust_roots=roots, file_name=file.name)
+        report = verify_pdf(file.read_bytes(), trust_roots=roots, file_name=file.name, now=moment)
     except NotAPdf as exc:
         typer.echo(f"{file}: {exc}", err=True)
         raise typer.Exit(3) from None

@@ -30,21 +30,34 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel, SuspiciousModification
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    DiffResult,
+    ModificationLevel,
+    SuspiciousModification,
+)
 from pyhanko.sign.validation import ades
+from pyhanko.sign.validation.generic_cms import (
+    extract_tst_data_iter,
+    message_imprint_checker,
+    validate_tst_signed_data,
+)
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
-from pyhanko.sign.validation.policy_decl import (PdfSignatureValidationSpec, RevinfoOnlineFetchingRule,
-                                                 RevocationInfoGatheringSpec, SignatureValidationSpec)
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
-from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
-from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from ..signing.pades import EVIDENCE_DIGEST_OID
-from .schemas import (CertificateInfo, Indication, Modification, Revocation, SignatureResult, SignerInfo,
-                      VerificationReport)
+from . import ltv, structure
+from .basis import describe_basis
+from .revinfo import revocation_of
+from .schemas import (
+    CertificateInfo,
+    Indication,
+    Modification,
+    SignatureResult,
+    SignerInfo,
+    VerificationReport,
+)
 
 # pyHanko logs every suspicious modification and failed path with a traceback; the report carries them.
 for _name in ("pyhanko.sign.diff_analysis", "pyhanko.sign.validation", "pyhanko_certvalidator",
@@ -67,6 +80,10 @@ class NotAPdf(ValueError):
     """The bytes are not a PDF at all (empty, or no %PDF- header): there is nothing to report on."""
 
 
+class UnreadablePdf(NotAPdf):
+    """A %PDF- header, but nothing that can be parsed as a PDF and no signature in it: no verdict to give."""
+
+
 @dataclass
 class _FileFacts:
     """What the file says about itself, read once for all signatures."""
@@ -76,29 +93,6 @@ class _FileFacts:
     dss_certs: list[asn1_x509.Certificate] = field(default_factory=list)
     dss_crls: list[asn1_crl.CertificateList] = field(default_factory=list)
     dss_ocsps: list[asn1_ocsp.OCSPResponse] = field(default_factory=list)
-
-
-# ---- policy: how pyHanko should validate ----------------------------------------------------------------
-
-def _spec(trust_roots: Sequence[asn1_x509.Certificate]) -> PdfSignatureValidationSpec:
-    required = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
-    policy = CertValidationPolicySpec(
-        trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),
-        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=required,
-                                                                   intermediate_ca_cert_rule=required)))
-    # diff_policy=None: the difference analysis is run once per signature by _verify before this spec is
-    # used (pyHanko would otherwise redo it for every embedded signature inside every signature's LTA run);
-    # the results stay on the EmbeddedPdfSignature objects and pyHanko reports them from there.
-    return PdfSignatureValidationSpec(SignatureValidationSpec(
-        cert_validation_policy=policy,
-        revinfo_gathering_policy=RevocationInfoGatheringSpec(
-            online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY)), diff_policy=None)
-
-
-def _timestamp_context(trust_roots, facts: _FileFacts) -> ValidationContext:
-    return ValidationContext(trust_roots=list(trust_roots), other_certs=facts.dss_certs,
-                             crls=facts.dss_crls, ocsps=facts.dss_ocsps, allow_fetching=False,
-                             revocation_mode="soft-fail")
 
 
 # ---- reading the file ------------------------------------------------------------------------------------
@@ -196,77 +190,47 @@ def _chain(status, signer_cert: asn1_x509.Certificate, anchors: set[bytes]) -> t
     return [_cert_info(signer_cert, anchors)], False
 
 
-def _time_verdict(out: SignatureResult, status, cert: asn1_x509.Certificate) -> None:
-    """ETSI EN 319 102-1 §5.6.2.4: judge revocation and expiry against the timestamped signing time.
+def _time_verdict(out: SignatureResult, poe: dt.datetime | None, cert: asn1_x509.Certificate) -> None:
+    """ETSI EN 319 102-1 §5.6.2.4: judge revocation and validity against the proof of existence.
 
-    pyHanko's LTA process reports only that no past path could be built; with a trusted signature
-    timestamp the specific answer is known: revoked before signing is REVOKED, a timestamp outside the
-    certificate's validity is EXPIRED (after notAfter) or NOT_YET_VALID (before notBefore)."""
-    ts = getattr(status, "timestamp_validity", None)
-    if ts is None or not (ts.intact and ts.valid and ts.trusted) or not out.chain_trusted:
+    pyHanko's LTA process sometimes reports only that no past path could be built; with a trusted
+    signature timestamp the specific answer is known, and the file's own revocation data is checked
+    here too, so that no gap in a library's past validation lets a revoked signer through: revoked at
+    or before the POE is REVOKED, a POE after notAfter is EXPIRED, before notBefore NOT_YET_VALID."""
+    if poe is None or not out.chain_trusted:
         return
-    when = ts.timestamp
-    details = getattr(status, "revocation_details", None)
-    if details is not None and details.revocation_date is not None and details.revocation_date <= when:
-        _fail(out, "REVOKED", f"the signer's certificate was revoked at {details.revocation_date.isoformat()}, "
-                              f"before the signature was timestamped ({when.isoformat()})")
+    revocation = out.revocation
+    if revocation is not None and revocation.status == "revoked" and revocation.revoked_at is not None \
+            and revocation.revoked_at <= poe:
+        _fail(out, "REVOKED", f"the signer's certificate was revoked at {revocation.revoked_at.isoformat()}, "
+                              f"before the signature was timestamped ({poe.isoformat()})")
     validity = cert["tbs_certificate"]["validity"]
-    if when > validity["not_after"].native:
-        _fail(out, "EXPIRED", f"the signature was timestamped at {when.isoformat()}, after the signer's "
+    if poe > validity["not_after"].native:
+        _fail(out, "EXPIRED", f"the signature was timestamped at {poe.isoformat()}, after the signer's "
                               f"certificate expired ({validity['not_after'].native.isoformat()})")
-    elif when < validity["not_before"].native:
-        _fail(out, "NOT_YET_VALID", f"the signature was timestamped at {when.isoformat()}, before the signer's "
+    elif poe < validity["not_before"].native:
+        _fail(out, "NOT_YET_VALID", f"the signature was timestamped at {poe.isoformat()}, before the signer's "
                                     f"certificate became valid ({validity['not_before'].native.isoformat()})")
 
 
-# ---- revocation ------------------------------------------------------------------------------------------
-
-def _revocation(cert: asn1_x509.Certificate, facts: _FileFacts, status, trusted: bool) -> Revocation:
-    """Which revocation data in the file speaks for this certificate, and what it says."""
-    if not trusted and getattr(status, "revocation_details", None) is None:
-        return Revocation(status="not_checked",
-                          source="the certificate does not chain to the trust anchor, so no revocation data "
-                                 "in the file can speak for it")
-    details = getattr(status, "revocation_details", None) if status is not None else None
-    serial, issuer = cert.serial_number, cert.issuer
-    for response in facts.dss_ocsps:
+async def _signature_poe(sig: EmbeddedPdfSignature, anchors_asn1, facts: _FileFacts,
+                         moment: dt.datetime) -> dt.datetime | None:
+    """The time of the signature's RFC 3161 timestamp, if the token is intact, signed by a time-stamping
+    unit that chains to the anchor and was not revoked as of ``moment`` (the token's own POE: the next
+    document timestamp, or the validation time). None: the timestamp proves nothing."""
+    info = sig.signer_info
+    for token in extract_tst_data_iter(info, signed=False):
+        certs = [c.chosen for c in token["certificates"] or [] if c.name == "certificate"]
+        context = ltv.timestamp_context(anchors_asn1, certs=facts.dss_certs + certs, crls=facts.dss_crls,
+                                        ocsps=facts.dss_ocsps, moment=moment)
         try:
-            basic = response["response_bytes"]["response"].parsed
-            for single in basic["tbs_response_data"]["responses"]:
-                if single["cert_id"]["serial_number"].native != serial:
-                    continue
-                state = single["cert_status"].name
-                produced = basic["tbs_response_data"]["produced_at"].native
-                source = f"OCSP response in the file's DSS, produced {produced.isoformat()}"
-                if state == "revoked":
-                    info = single["cert_status"].chosen
-                    return Revocation(status="revoked", source=source, revoked_at=info["revocation_time"].native,
-                                      reason=info["revocation_reason"].native if info["revocation_reason"].native
-                                      else None)
-                return Revocation(status="good" if state == "good" else "unknown", source=source)
-        except Exception:  # noqa: BLE001
+            kwargs = await validate_tst_signed_data(token, context, message_imprint_checker(info))
+        except Exception:  # noqa: BLE001 - a token that cannot be processed proves nothing
             continue
-    for crl in facts.dss_crls:
-        try:
-            if crl.issuer != issuer:
-                continue
-            this_update = crl["tbs_cert_list"]["this_update"].native
-            source = f"CRL from {crl.issuer.human_friendly} in the file's DSS, issued {this_update.isoformat()}"
-            for entry in crl["tbs_cert_list"]["revoked_certificates"]:
-                if entry["user_certificate"].native == serial:
-                    reason = None
-                    for ext in entry["crl_entry_extensions"]:
-                        if ext["extn_id"].native == "crl_reason":
-                            reason = ext["extn_value"].native
-                    return Revocation(status="revoked", source=source,
-                                      revoked_at=entry["revocation_date"].native, reason=reason)
-            return Revocation(status="good", source=source)
-        except Exception:  # noqa: BLE001
-            continue
-    if details is not None:
-        return Revocation(status="revoked", source="revocation data embedded in the signature",
-                          revoked_at=details.revocation_date, reason=str(details.revocation_reason))
-    return Revocation(status="not_checked", source="no revocation data for this certificate in the file")
+        if kwargs.get("intact") and kwargs.get("valid") and kwargs.get("trust_problem_indic") is None \
+                and kwargs.get("validation_path") is not None:
+            return kwargs["timestamp"]
+    return None
 
 
 # ---- one signature ---------------------------------------------------------------------------------------
@@ -308,7 +272,9 @@ def _clip(text: str, limit: int = 400) -> str:
 
 
 def _pades_level(sig: EmbeddedPdfSignature, facts: _FileFacts, doc_ts_revisions: list[int],
-                 dss_revision: int | None) -> str:
+                 dss_revisions: list[int]) -> str:
+    """B-B, B-T (signature timestamp), B-LT (validation data in a later DSS), B-LTA (then a document
+    timestamp over it)."""
     try:
         attrs = sig.signer_info["unsigned_attrs"]
         has_ts = any(a["type"].native == "signature_time_stamp_token" for a in attrs) if attrs.native else False
@@ -316,23 +282,24 @@ def _pades_level(sig: EmbeddedPdfSignature, facts: _FileFacts, doc_ts_revisions:
         has_ts = False
     if not has_ts:
         return "B-B"
-    if dss_revision is None or dss_revision <= sig.signed_revision:
+    later = [r for r in dss_revisions if r > sig.signed_revision]
+    if not later:
         return "B-T"
-    if any(r >= dss_revision for r in doc_ts_revisions):
+    if any(r >= later[0] for r in doc_ts_revisions):
         return "B-LTA"
     return "B-LT"
 
 
-def _dss_revision(reader: PdfFileReader) -> int | None:
-    """The first revision after which the catalog carries a DSS."""
+def _dss_revisions(reader: PdfFileReader) -> list[int]:
+    """The revisions whose catalog carries a DSS, in order."""
+    found = []
     try:
         for revision in range(reader.xrefs.total_revisions):
-            root = reader.get_historical_root(revision)
-            if "/DSS" in root:
-                return revision
+            if "/DSS" in reader.get_historical_root(revision):
+                found.append(revision)
     except Exception:  # noqa: BLE001
-        return None
-    return None
+        return found
+    return found
 
 
 def _indication_from_ades(subindic) -> tuple[Indication, str | None]:
@@ -351,10 +318,14 @@ def _fail(result: SignatureResult, sub: str, message: str) -> None:
     result.errors.append(message)
 
 
-async def _validate_signature(sig: EmbeddedPdfSignature, spec, facts: _FileFacts, anchors: set[bytes],
-                              doc_ts_revisions: list[int], dss_revision: int | None,
+async def _validate_signature(sig: EmbeddedPdfSignature, spec, facts: _FileFacts, anchors_asn1,
+                              doc_stamps: list[tuple[int, dt.datetime | None]], dss_revisions: list[int],
                               timing) -> SignatureResult:
-    result = await ades.ades_lta_validation(sig, spec, timing_info=timing)
+    anchors = {c.dump() for c in anchors_asn1}
+    doc_ts_revisions = [revision for revision, _ in doc_stamps]
+    archived_at = ltv.archive_poe(sig.signed_revision, doc_stamps, timing.validation_time)
+    with ltv.validating_at(archived_at):
+        result = await ades.ades_lta_validation(sig, spec, timing_info=ltv.timing(archived_at))
     status = result.api_status
     indication, sub = _indication_from_ades(result.ades_subindic)
     coverage = getattr(status, "coverage", None) or sig.evaluate_signature_coverage()
@@ -369,31 +340,79 @@ async def _validate_signature(sig: EmbeddedPdfSignature, spec, facts: _FileFacts
         integrity=bool(status and status.intact and status.valid), coverage=coverage.name,
         coverage_description=_coverage_text(sig, coverage, facts.total_revisions),
         signed_revision=sig.signed_revision + 1, total_revisions=facts.total_revisions,
-        modifications=_modification(status), pades_level=_pades_level(sig, facts, doc_ts_revisions, dss_revision),
-        revocation=_revocation(sig.signer_cert, facts, status, trusted),
+        modifications=_modification(status), pades_level=_pades_level(sig, facts, doc_ts_revisions, dss_revisions),
         reason=_text(sig.sig_object.get("/Reason")), location=_text(sig.sig_object.get("/Location")))
+    poe_time = await _signature_poe(sig, anchors_asn1, facts, archived_at)
+    out.revocation = revocation_of(sig.signer_cert, facts, status, trusted, poe=poe_time or timing.validation_time)
     if indication != Indication.TOTAL_PASSED and result.failure_msg:
         out.errors.append(result.failure_msg)
     if out.pades_level == "B-B":
         out.warnings.append("no signature timestamp: the signing time is only what the signer's software claimed")
-    elif ts_status is not None and not (ts_status.intact and ts_status.valid and ts_status.trusted):
-        out.warnings.append("the signature timestamp did not validate against the trust anchor")
-    _time_verdict(out, status, sig.signer_cert)
-    _apply_structure_checks(out, coverage)
+    elif poe_time is None:
+        out.warnings.append("the signature timestamp did not validate against the trust anchor: it proves "
+                            "nothing about when the signature was made")
+    _time_verdict(out, poe_time, sig.signer_cert)
+    _expired_without_poe(out, sig.signer_cert, poe_time, timing.validation_time)
+    _revocation_after_use(out, poe_time or timing.validation_time)
+    _apply_structure_checks(out, coverage, sig)
     if out.revocation and out.revocation.status == "revoked" and out.indication == Indication.TOTAL_PASSED:
-        out.warnings.append("the signer's certificate was revoked after the signature was timestamped")
+        out.warnings.append("the signer's certificate was revoked after the signature was timestamped "
+                            f"(revoked {out.revocation.revoked_at.isoformat() if out.revocation.revoked_at else ''}): "
+                            "the signature was made while it was valid")
+    validity = sig.signer_cert["tbs_certificate"]["validity"]
+    out.basis = describe_basis(poe="signature_timestamp" if poe_time else "validation_time", poe_time=poe_time,
+                               validated_at=poe_time or timing.validation_time,
+                               not_before=validity["not_before"].native, not_after=validity["not_after"].native,
+                               revocation=out.revocation)
     return out
 
 
-def _apply_structure_checks(out: SignatureResult, coverage: SignatureCoverageLevel) -> None:
+def _expired_without_poe(out: SignatureResult, cert: asn1_x509.Certificate, poe_time, now: dt.datetime) -> None:
+    """No trusted timestamp and a certificate outside its validity now: EXPIRED / NOT_YET_VALID, not a
+    generic chain failure (ETSI EN 319 102-1 §5.2.6)."""
+    if poe_time is not None or out.indication == Indication.TOTAL_FAILED or not out.chain_trusted:
+        return
+    validity = cert["tbs_certificate"]["validity"]
+    if now > validity["not_after"].native:
+        out.indication, out.sub_indication = Indication.INDETERMINATE, "EXPIRED"
+        out.errors.append(f"the signer's certificate expired {validity['not_after'].native.isoformat()} and no "
+                          f"valid timestamp proves the signature existed before that")
+    elif now < validity["not_before"].native:
+        out.indication, out.sub_indication = Indication.INDETERMINATE, "NOT_YET_VALID"
+        out.errors.append(f"the signer's certificate is valid only from {validity['not_before'].native.isoformat()}")
+
+
+def _revocation_after_use(out: SignatureResult, used_at: dt.datetime) -> None:
+    """A "good" answer issued before the signature cannot clear it (ETSI EN 319 102-1 §5.2.5.4)."""
+    revocation = out.revocation
+    if out.indication != Indication.TOTAL_PASSED or revocation is None or revocation.status != "good":
+        return
+    if not ltv.revinfo_speaks_for_use(revocation.issued_at, used_at):
+        out.indication, out.sub_indication = Indication.INDETERMINATE, "TRY_LATER"
+        out.errors.append("the only revocation data for the signer's certificate in the file was issued before "
+                          "the signature was made, so it cannot show the certificate was not revoked then")
+
+
+def _apply_structure_checks(out: SignatureResult, coverage: SignatureCoverageLevel,
+                            sig: EmbeddedPdfSignature) -> None:
     if coverage < SignatureCoverageLevel.ENTIRE_REVISION:
         _fail(out, "FORMAT_FAILURE", "the signed byte range does not cover the whole revision it belongs to")
     if out.modifications is not None and not out.modifications.permitted:
         _fail(out, "FORMAT_FAILURE", out.modifications.description)
+    try:
+        found = structure.problems_after(sig.reader, sig.signed_revision,
+                                         out.modifications.changed_fields if out.modifications else [])
+    except Exception as exc:  # noqa: BLE001 - a structure we cannot walk is not one we vouch for
+        found = [f"the changes after this signature could not be examined ({type(exc).__name__})"]
+    for problem in found:
+        if out.modifications is not None and out.modifications.permitted:
+            out.modifications = Modification(level=ModificationLevel.OTHER.name, permitted=False,
+                                             description=problem, changed_fields=out.modifications.changed_fields)
+        _fail(out, "FORMAT_FAILURE", problem)
 
 
 async def _validate_doc_timestamp(sig: EmbeddedPdfSignature, context: ValidationContext, facts: _FileFacts,
-                                  anchors: set[bytes]) -> SignatureResult:
+                                  anchors: set[bytes], *, poe: str) -> SignatureResult:
     status = await async_validate_pdf_timestamp(sig, validation_context=context, skip_diff=True)
     coverage = status.coverage or sig.evaluate_signature_coverage()
     chain, trusted = _chain(status, sig.signer_cert, anchors)
@@ -411,8 +430,16 @@ async def _validate_doc_timestamp(sig: EmbeddedPdfSignature, context: Validation
         timestamp_time=status.timestamp, integrity=bool(status.intact and status.valid), coverage=coverage.name,
         coverage_description=_coverage_text(sig, coverage, facts.total_revisions),
         signed_revision=sig.signed_revision + 1, total_revisions=facts.total_revisions,
-        modifications=_modification(status), revocation=_revocation(sig.signer_cert, facts, status, trusted))
-    _apply_structure_checks(out, coverage)
+        modifications=_modification(status),
+        revocation=revocation_of(sig.signer_cert, facts, status, trusted, poe=status.timestamp))
+    validity = sig.signer_cert["tbs_certificate"]["validity"]
+    out.basis = describe_basis(poe=poe, poe_time=context.moment if poe == "document_timestamp" else None,
+                               validated_at=context.moment, not_before=validity["not_before"].native,
+                               not_after=validity["not_after"].native, revocation=out.revocation)
+    if indication != Indication.TOTAL_PASSED:
+        out.errors.append(f"the timestamp authority's certificate could not be validated as of "
+                          f"{context.moment.isoformat()} ({_clip(str(getattr(status, 'trust_problem_indic', '')))})")
+    _apply_structure_checks(out, coverage, sig)
     return out
 
 
@@ -460,6 +487,44 @@ def _overall(report: VerificationReport) -> None:
                       f"({len(signatures)} signature(s), {stamps} document timestamp(s))")
 
 
+def _archive_chain_holds(report: VerificationReport, signatures: list[EmbeddedPdfSignature]) -> None:
+    """A signature validated as of a document timestamp is only as good as that timestamp's chain up to
+    now: if one of the document timestamps after it does not pass, neither does the signature."""
+    results = report.signatures
+    for index, result in enumerate(results):
+        if result.kind != "signature" or result.indication != Indication.TOTAL_PASSED:
+            continue
+        later = [r for r in results[index + 1:] if r.kind == "document_timestamp"]
+        broken = next((r for r in later if r.indication != Indication.TOTAL_PASSED), None)
+        if broken is not None:
+            result.indication, result.sub_indication = Indication.INDETERMINATE, "NO_POE"
+            result.errors.append(f"the document timestamp {broken.field_name}, which proves this signature and its "
+                                 f"validation data existed, could not be validated now "
+                                 f"({broken.sub_indication}): renew the archive timestamp")
+
+
+def _archive_moments(signatures: list[EmbeddedPdfSignature], now: dt.datetime) -> dict[int, tuple[dt.datetime, str]]:
+    """Each document timestamp's validation moment and what proves it: the next document timestamp's time
+    (the archive chain, PAdES B-LTA), the newest at ``now``."""
+    stamps: list[tuple[int, dt.datetime | None]] = []
+    for index, sig in enumerate(signatures):
+        try:
+            if sig.sig_object_type == "/DocTimeStamp":
+                stamps.append((index, _gen_time(sig)))
+        except Exception:  # noqa: BLE001 - reported as a broken signature below
+            continue
+    moments = ltv.archive_moments([t for _, t in stamps], now)
+    return {index: (moment, "document_timestamp" if moment != now else "validation_time")
+            for (index, _), moment in zip(stamps, moments)}
+
+
+def _gen_time(sig: EmbeddedPdfSignature) -> dt.datetime | None:
+    try:
+        return sig.signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def load_trust_roots(pems: Sequence[bytes]) -> list[x509.Certificate]:
     return [x509.load_pem_x509_certificate(p) for p in pems]
 
@@ -478,7 +543,8 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[x509.Certificate], file_name
                                 validation_time=now,
                                 trust_anchor="; ".join(c.subject.human_friendly for c in anchors_asn1) or None)
     try:
-        return asyncio.run(_verify(pdf, anchors_asn1, report, now))
+        with ltv.validating_at(now):
+            return asyncio.run(_verify(pdf, anchors_asn1, report, now))
     except RecursionError as exc:
         report.errors.append(f"the PDF structure cannot be read: {type(exc).__name__}")
         report.signatures = []
@@ -492,6 +558,9 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
         facts = _FileFacts(reader=reader, total_revisions=reader.xrefs.total_revisions)
         signatures = list(reader.embedded_signatures)
     except (PdfReadError, Exception) as exc:  # noqa: BLE001 - any parse failure is a FORMAT_FAILURE report
+        if structure.unreadable(pdf):
+            raise UnreadablePdf("the file starts like a PDF but cannot be read as one, and holds no signature: "
+                                f"{type(exc).__name__}") from None
         report.errors.append(f"the file cannot be read as a PDF: {type(exc).__name__}: {str(exc)[:300]}")
         problem = _tail_problem(pdf, 0)
         if problem:
@@ -500,15 +569,15 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
         return report
     _read_dss(reader, facts)
     anchors = {c.dump() for c in anchors_asn1}
-    spec = _spec(anchors_asn1)
-    ts_context = _timestamp_context(anchors_asn1, facts)
-    timing = _timing(now)
-    dss_revision = _dss_revision(reader)
-    doc_ts_revisions = []
+    spec = ltv.signature_spec(anchors_asn1)
+    timing = ltv.timing(now)
+    archive = _archive_moments(signatures, now)
+    dss_revisions = _dss_revisions(reader)
+    doc_stamps = []
     for sig in signatures:
         try:
             if sig.sig_object_type == "/DocTimeStamp":
-                doc_ts_revisions.append(sig.signed_revision)
+                doc_stamps.append((sig.signed_revision, _gen_time(sig)))
         except Exception:  # noqa: BLE001
             continue
     for sig in signatures:
@@ -522,12 +591,16 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
             a, b, c, d = (int(x) for x in sig.sig_object["/ByteRange"])
             covered_end = max(covered_end, c + d)
             if sig.sig_object_type == "/DocTimeStamp":
-                result = await _validate_doc_timestamp(sig, ts_context, facts, anchors)
+                moment, poe = archive[index]
+                context = ltv.timestamp_context(anchors_asn1, certs=facts.dss_certs, crls=facts.dss_crls,
+                                                ocsps=facts.dss_ocsps, moment=moment)
+                result = await _validate_doc_timestamp(sig, context, facts, anchors, poe=poe)
             else:
-                result = await _validate_signature(sig, spec, facts, anchors, doc_ts_revisions, dss_revision, timing)
+                result = await _validate_signature(sig, spec, facts, anchors_asn1, doc_stamps, dss_revisions, timing)
         except Exception as exc:  # noqa: BLE001 - a signature pyHanko cannot process is a failed signature
             result = _broken(sig, index, exc)
         report.signatures.append(result)
+    _archive_chain_holds(report, signatures)
     problem = _tail_problem(pdf, covered_end)
     if problem:
         report.errors.append(problem)
@@ -536,7 +609,3 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
             _fail(last, "FORMAT_FAILURE", problem)
     _overall(report)
     return report
-
-
-def _timing(now: dt.datetime) -> ValidationTimingInfo:
-    return ValidationTimingInfo(validation_time=now, best_signature_time=now, point_in_time_validation=False)

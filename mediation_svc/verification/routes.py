@@ -31,7 +31,7 @@ def verify(request: Request, session: SessionDep, keystore: KeyStoreDep,
            format: Annotated[ReportFormat, Query(description="json, pdf or jws")] = ReportFormat.JSON):
     data = file.file.read(service.MAX_BYTES + 1)
     report = service.verify_upload(session, keystore, data=data, file_name=file.filename,
-                                   address=client_address(request))
+                                   address=client_address(request), now=service.validation_time(request.app.state))
     if format == ReportFormat.PDF:
         return Response(render_report_pdf(report), media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="verification-report.pdf"'})
@@ -43,7 +43,8 @@ def verify(request: Request, session: SessionDep, keystore: KeyStoreDep,
 
 @router.get("/code/{code}", summary="The registered document behind a printed verification code")
 def by_code(code: str, request: Request, session: SessionDep, keystore: KeyStoreDep) -> dict:
-    return service.lookup_code(session, keystore, code=code, address=client_address(request))
+    return service.lookup_code(session, keystore, code=code, address=client_address(request),
+                               now=service.validation_time(request.app.state))
 
 
 @router.get("/code/{code}/original", response_class=Response, summary="Download the registered original",

@@ -41,8 +41,23 @@ class SignerInfo(BaseModel):
 class Revocation(BaseModel):
     status: str  # good | revoked | unknown | not_checked
     source: str | None = None  # e.g. "DSS: CRL from 正和调解中心 Issuing CA, this update ..."
+    kind: str | None = None  # crl | ocsp
+    issued_at: datetime | None = None  # CRL thisUpdate / OCSP producedAt
     revoked_at: datetime | None = None
     reason: str | None = None
+
+
+class ValidationBasis(BaseModel):
+    """At what time, on which proof of existence, a signature or timestamp was validated."""
+
+    validated_at: datetime  # the control time: the POE, or the validation time
+    poe: str  # signature_timestamp | document_timestamp | validation_time | none
+    poe_time: datetime | None = None
+    certificate_valid_then: bool | None = None
+    revocation_kind: str | None = None
+    revocation_issued_at: datetime | None = None
+    text_zh: str
+    text_en: str
 
 
 class Modification(BaseModel):
@@ -71,6 +86,7 @@ class SignatureResult(BaseModel):
     modifications: Modification | None = None
     pades_level: str | None = None  # B-B | B-T | B-LT | B-LTA
     revocation: Revocation | None = None
+    basis: ValidationBasis | None = None
     reason: str | None = None
     location: str | None = None
     warnings: list[str] = Field(default_factory=list)
@@ -108,8 +124,11 @@ class VerificationReport(BaseModel):
     file_sha256: str
     file_size: int
     validation_time: datetime
-    policy: str = "mediation-svc PAdES policy: the center's root as the only trust anchor; revocation data " \
-                  "from the file (no fetching); pyHanko AdES validation (ETSI EN 319 102-1) and difference analysis"
+    policy: str = "mediation-svc PAdES long-term policy (docs/validity.md): the center's root as the only trust " \
+                  "anchor; revocation data from the file (no fetching), issued after the signature's proof of " \
+                  "existence; each signature validated as of the archive timestamp after it and the archive " \
+                  "chain up to the validation time; pyHanko AdES validation (ETSI EN 319 102-1) and difference " \
+                  "analysis, plus the checks of verification/structure.py"
     trust_anchor: str | None = None
     signatures: list[SignatureResult] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

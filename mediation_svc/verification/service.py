@@ -11,7 +11,7 @@ For other domains and the web pages:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
 from sqlmodel import Session, select
@@ -24,7 +24,7 @@ from ..pki import hierarchy
 from ..pki.keystore import KeyStore
 from ..security import throttle
 from ..signing.models import SignedRevision, SigningParticipant
-from .report import NotAPdf, verify_pdf
+from .report import NotAPdf, UnreadablePdf, verify_pdf
 from .schemas import RegistryMatch, SigningEvent, VerificationReport
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -45,6 +45,10 @@ class NotAPdfUpload(DomainError):
     status, slug, title = 415, "not-a-pdf", "The upload is not a PDF"
 
 
+class UnreadablePdfUpload(DomainError):
+    status, slug, title = 422, "unreadable-pdf", "The upload cannot be read as a PDF"
+
+
 class UploadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Upload too large"
 
@@ -61,10 +65,20 @@ def check_upload(data: bytes) -> None:
         raise UploadTooLarge(f"files up to {MAX_BYTES} bytes can be verified")
 
 
-def verify_bytes(keystore: KeyStore, *, data: bytes, file_name: str | None) -> VerificationReport:
+def validation_time(app_state) -> datetime:
+    """The moment verification judges at: the real time, unless the app was given a clock (tests that move
+    it, as a court reading the file years later would)."""
+    clock = getattr(app_state, "validation_clock", None)
+    return clock() if clock is not None else datetime.now(timezone.utc)
+
+
+def verify_bytes(keystore: KeyStore, *, data: bytes, file_name: str | None,
+                 now: datetime | None = None) -> VerificationReport:
     check_upload(data)
     try:
-        return verify_pdf(data, trust_roots=trust_roots(keystore), file_name=file_name)
+        return verify_pdf(data, trust_roots=trust_roots(keystore), file_name=file_name, now=now)
+    except UnreadablePdf as exc:
+        raise UnreadablePdfUpload(str(exc)) from None
     except NotAPdf as exc:
         if not data:
             raise EmptyUpload(str(exc)) from None
@@ -72,14 +86,14 @@ def verify_bytes(keystore: KeyStore, *, data: bytes, file_name: str | None) -> V
 
 
 def verify_upload(session: Session, keystore: KeyStore, *, data: bytes, file_name: str | None,
-                  address: str | None = None) -> VerificationReport:
+                  address: str | None = None, now: datetime | None = None) -> VerificationReport:
     """The full report with its registry section; with ``address``, rate-limited per client address."""
     if address is not None:
         throttle.ensure_allowed(session, bucket=VERIFY_BUCKET, key=address, limit=VERIFICATIONS_PER_WINDOW,
                                 window=VERIFY_WINDOW, message="Too many verifications from this address; "
                                                               "try again later.")
         throttle.count_attempt(session, bucket=VERIFY_BUCKET, key=address)
-    report = verify_bytes(keystore, data=data, file_name=file_name)
+    report = verify_bytes(keystore, data=data, file_name=file_name, now=now)
     report.registry = registry_for(session, report.file_sha256)
     return report
 
@@ -147,11 +161,12 @@ def registered_file(session: Session, document: Document) -> tuple[bytes, str]:
     return document.pdf, document.sha256
 
 
-def lookup_code(session: Session, keystore: KeyStore, *, code: str, address: str) -> dict:
+def lookup_code(session: Session, keystore: KeyStore, *, code: str, address: str,
+                now: datetime | None = None) -> dict:
     document = _document_by_code(session, code=code, address=address)
     pdf, sha256 = registered_file(session, document)
     case = session.get(Case, document.case_id)
-    report = verify_pdf(pdf, trust_roots=trust_roots(keystore))
+    report = verify_pdf(pdf, trust_roots=trust_roots(keystore), now=now)
     return {
         "code": group_code(document.verification_code), "document_id": document.id, "title": document.title,
         "case_number": case.number if case else None, "status": str(document.status),

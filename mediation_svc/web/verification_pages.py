@@ -40,7 +40,8 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
                   file: Annotated[UploadFile, File()]) -> Response:
     data = file.file.read(_service().MAX_BYTES + 1)
     try:
-        report = _service().verify_upload(session, keystore, data=data, file_name=file.filename)
+        report = _service().verify_upload(session, keystore, data=data, file_name=file.filename,
+                                          now=_service().validation_time(request.app.state))
     except DomainError as exc:
         return render(request, "verify.html", user=user, status_code=exc.status, report=None, error=exc.detail)
     return render(request, "verify.html", user=user, report=report, verdict=VERDICT[report.indication.value],
@@ -51,7 +52,8 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
 def verify_code(request: Request, code: str, session: SessionDep, keystore: KeyStoreDep, user: MaybeUser) -> Response:
     t = translator(language_of(request))
     try:
-        found = _service().lookup_code(session, keystore, code=code, address=client_address(request))
+        found = _service().lookup_code(session, keystore, code=code, address=client_address(request),
+                                       now=_service().validation_time(request.app.state))
     except NotFound:
         session.commit()  # the look-up counts against the address even when nothing was found
         return render(request, "verify_code.html", user=user, status_code=404, found=None,

@@ -40,23 +40,27 @@ def credential(store: KeyStore, name="陈秀兰", masked="440***********1234", r
         chain=(store.certificate(hierarchy.ROOT),), urls=URLS, now=now, lifetime=lifetime)
 
 
-def crls(store: KeyStore, revoked=()):
+def crls(store: KeyStore, revoked=(), *, now: dt.datetime | None = None):
+    """CRLs of both CAs issued now (after the signatures they speak for, as a verifier requires)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
     root, issuing = store.certificate(hierarchy.ROOT), store.certificate(hierarchy.ISSUING)
-    return [build_crl(issuer_cert=root, issuer_key=store.private_key(hierarchy.ROOT), revoked=[], now=NOW,
+    return [build_crl(issuer_cert=root, issuer_key=store.private_key(hierarchy.ROOT), revoked=[], now=now,
                       validity=dt.timedelta(days=7)),
             build_crl(issuer_cert=issuing, issuer_key=store.private_key(hierarchy.ISSUING), revoked=revoked,
-                      now=NOW, validity=dt.timedelta(days=7))]
+                      now=now, validity=dt.timedelta(days=7))]
 
 
-def context(store: KeyStore):
+def context(store: KeyStore, *, now: dt.datetime | None = None, revoked=()):
     root, issuing = store.certificate(hierarchy.ROOT), store.certificate(hierarchy.ISSUING)
-    return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls(store))
+    return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls(store, revoked, now=now),
+                                    moment=now)
 
 
-def sign_one(store: KeyStore, pdf: bytes, cred, index: int = 0, role: str = "申请人") -> bytes:
+def sign_one(store: KeyStore, pdf: bytes, cred, index: int = 0, role: str = "申请人", *, with_data=False) -> bytes:
     out = pades.sign(pdf, signer=cred.pyhanko_signer(), timestamper=make_timestamper(store),
                      field=pades.FieldPlacement(f"signer-{index}", -1, (40 + 130 * index, 60, 160 + 130 * index, 120)),
-                     appearance_png=drawn_signature(index), reason=f"{role}签署")
+                     appearance_png=drawn_signature(index), reason=f"{role}签署",
+                     validation_context=(lambda: context(store)) if with_data else None)
     cred.destroy()
     return out
 
@@ -64,12 +68,13 @@ def sign_one(store: KeyStore, pdf: bytes, cred, index: int = 0, role: str = "申
 def signed_agreement(store: KeyStore, pdf: bytes) -> bytes:
     """Three people and the seal, then the B-LTA close: what the signing flow produces."""
     for i, (name, masked, role) in enumerate(SIGNERS):
-        pdf = sign_one(store, pdf, credential(store, name, masked, role), i, role)
+        now = dt.datetime.now(dt.timezone.utc)
+        pdf = sign_one(store, pdf, credential(store, name, masked, role, now=now), i, role, with_data=True)
     seal = pades.key_signer(store.certificate(hierarchy.SEAL), store.private_key(hierarchy.SEAL),
                             (store.certificate(hierarchy.ISSUING), store.certificate(hierarchy.ROOT)))
     pdf = pades.sign(pdf, signer=seal, timestamper=make_timestamper(store),
                      field=pades.FieldPlacement("seal", -1, (440, 60, 560, 180)), appearance_png=None,
-                     reason="调解组织盖章")
+                     reason="调解组织盖章", validation_context=lambda: context(store))
     return pades.close_lta(pdf, timestamper=make_timestamper(store), context=context(store))
 
 
