@@ -747,6 +747,8 @@ def _start_session(session: Session, tokens: TokenService, request: SigningReque
     if state == "open":
         participant.otp_verified_at = now
         participant.id_verified_at = now if "id_last4" in checks else None
+    else:
+        participant.otp_sends = 0  # the final copy stays downloadable for the life of the case
     participant.otp_hash = None
     lifetime = SESSION_LIFETIME if state != "open" else min(SESSION_LIFETIME, request.deadline_at - now)
     token, claims = tokens.issue(subject=f"signer:{participant.id}", purpose=SESSION_PURPOSE, lifetime=lifetime,
@@ -1191,6 +1193,7 @@ def _announce_effect(session: Session, settings: Settings, keystore: KeyStore, r
             text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。请登录调解平台在案件页下载。"
         else:
             url = link_url(settings, _new_link(session, keystore, p, "download"))
+            p.otp_sends, p.otp_failures, p.otp_locked = 0, 0, False  # the download starts with fresh codes
             text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。下载签署文件：{url} "
         enqueue(session, kind="signing.completed", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
                 recipient_user_id=p.user_id, body=_fit_sms(settings, text), case_id=request.case_id,
