@@ -1,9 +1,18 @@
 """The evidence package for the court (ZIP, PKWARE APPNOTE): every file listed in ``manifest.json`` with
-its SHA-256 and size, and ``manifest.jws``, a JWS (RFC 7515, ES256) over exactly the bytes of
-``manifest.json``, made with the center's report-signing key published at /.well-known/jwks.json.
+its SHA-256 and size, and ``manifest.jws``, a JWS (RFC 7515, ES256, ``typ`` ``evidence-manifest+jws``) over
+exactly the bytes of ``manifest.json``, made with the center's manifest key published at
+/.well-known/jwks.json.
 
-Pure: bytes in, bytes out. ``check_package`` is what a court does on receipt: the manifest's signature,
-then every file against the manifest, then nothing in the ZIP that the manifest does not list.
+Pure: bytes in, bytes out. ``check_package`` is what a court does on receipt, and it accepts a package
+only if every tool would extract the same files from it:
+- the ZIP's layout: each entry name once (a ZIP may hold two entries of one name: Python's zipfile reads
+  the last, ``unzip -n`` extracts the first), and no bytes outside the entries the central directory
+  lists (a stream extractor reads local headers the central directory does not list);
+- bounded decompression: entry count, total size and compression ratio, from the central directory
+  before anything is inflated (zipfile stops each entry at its declared size and checks its CRC);
+- the manifest's signature: a manifest JWS with the manifest key (``attestation.verify_bytes``); a
+  verification report's JWS, which anyone gets from the public endpoint, is not one;
+- every file against the manifest, every manifest entry present, nothing the manifest does not list.
 """
 
 from __future__ import annotations
@@ -11,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from jose import jws
+from ..verification import attestation
 
 MANIFEST = "manifest.json"
 MANIFEST_JWS = "manifest.jws"
@@ -50,17 +61,92 @@ class PackageCheck:
     problems: list[str] = field(default_factory=list)
 
 
-def check_package(data: bytes, jwk_set: dict[str, Any], *, max_bytes: int = 200 * 1024 * 1024) -> PackageCheck:
-    """Verify the manifest's JWS against the published keys and every file against the manifest."""
+# Bounds on what a package may expand to. A package holds a dozen files (two signed PDFs, the evidence
+# report, JSON extracts, DER certificates and CRLs); PDFs barely compress and the JSON extracts compress
+# about tenfold.
+MAX_ENTRIES = 256
+MAX_EXPANDED_BYTES = 200 * 1024 * 1024
+MAX_RATIO = 100  # uncompressed : compressed, for each entry above RATIO_FLOOR bytes
+RATIO_FLOOR = 64 * 1024
+
+_LOCAL_HEADER = struct.Struct("<4s5H3I2H")  # APPNOTE 4.3.7, 30 bytes
+_END_RECORD = struct.Struct("<4s4H2IH")  # APPNOTE 4.3.16, 22 bytes
+_DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
+
+
+class PackageRefused(ValueError):
+    """The ZIP is not one that every tool reads the same way, or it expands beyond the bounds."""
+
+
+def _directory(data: bytes) -> tuple[int, int]:
+    """(central directory offset, entry count) from the end record, which must end the file: read before
+    zipfile parses the directory, so a directory of a million entries is refused unread."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - _END_RECORD.size - 0xFFFF))
+    if end < 0:
+        raise PackageRefused("no end of central directory record")
+    _sig, disk, _cd_disk, _disk_entries, entries, cd_size, cd_offset, comment = _END_RECORD.unpack_from(data, end)
+    if disk != 0 or entries == 0xFFFF or cd_offset == 0xFFFFFFFF:
+        raise PackageRefused("a multi-part or ZIP64 archive")
+    if end + _END_RECORD.size + comment != len(data) or cd_offset + cd_size != end:
+        raise PackageRefused("bytes outside the archive's directory (data appended or a second directory)")
+    if entries > MAX_ENTRIES:
+        raise PackageRefused(f"{entries} entries; a package holds at most {MAX_ENTRIES}")
+    return cd_offset, entries
+
+
+def _layout(data: bytes, infos: list[zipfile.ZipInfo], cd_offset: int) -> None:
+    """Every byte before the central directory belongs to an entry it lists, in order: nothing before,
+    between or after the entries (no hidden or overlapping entries)."""
+    position = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset != position:
+            raise PackageRefused(f"{info.filename}: bytes before this entry that no listed entry covers "
+                                 "(a hidden entry)")
+        header = _LOCAL_HEADER.unpack_from(data, position)
+        if header[0] != b"PK\x03\x04":
+            raise PackageRefused(f"{info.filename}: no local header where the directory says")
+        position += _LOCAL_HEADER.size + header[9] + header[10] + info.compress_size
+        if info.flag_bits & 0x08:  # sizes in a data descriptor after the data, with or without signature
+            position += 16 if data[position:position + 4] == _DESCRIPTOR_SIGNATURE else 12
+    if position != cd_offset:
+        raise PackageRefused("bytes between the last entry and the directory (a hidden entry)")
+
+
+def _bounds(infos: list[zipfile.ZipInfo], max_bytes: int) -> None:
+    if sum(i.file_size for i in infos) > max_bytes:
+        raise PackageRefused(f"the package expands beyond {max_bytes // (1024 * 1024)} MiB")
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise PackageRefused(f"{info.filename}: expands more than {MAX_RATIO} times (a decompression bomb?)")
+
+
+def _read_entries(data: bytes, max_bytes: int) -> dict[str, bytes]:
+    cd_offset, entries = _directory(data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    infos = archive.infolist()
+    if len(infos) != entries:
+        raise PackageRefused("the directory holds another number of entries than its end record says")
+    repeated = sorted(name for name, count in Counter(i.filename for i in infos).items() if count > 1)
+    if repeated:
+        raise PackageRefused(f"{', '.join(repeated)}: more than one entry of this name (tools disagree on "
+                             "which one they extract)")
+    _bounds(infos, max_bytes)
+    _layout(data, infos, cd_offset)
+    return {i.filename: archive.read(i) for i in infos}
+
+
+def check_package(data: bytes, jwk_set: dict[str, Any], *, max_bytes: int = MAX_EXPANDED_BYTES) -> PackageCheck:
+    """Verify the ZIP's layout and bounds, the manifest's JWS against the published keys and every file
+    against the manifest; ``problems`` says what failed, in the order a court would want to read it."""
     check = PackageCheck(ok=False)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-        if sum(i.file_size for i in infos) > max_bytes:
-            check.problems.append("the package expands beyond the size limit")
-            return check
-        contents = {i.filename: archive.read(i) for i in infos}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        contents = _read_entries(data, max_bytes)
+    except PackageRefused as exc:
+        check.problems.append(f"package refused: {exc}")
+        return check
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, RuntimeError,
+            NotImplementedError, struct.error) as exc:
+        # RuntimeError: encrypted entry; NotImplementedError: unknown compression method
         check.problems.append(f"not a readable ZIP: {exc}")
         return check
     manifest_bytes, token = contents.pop(MANIFEST, None), contents.pop(MANIFEST_JWS, None)
@@ -68,18 +154,23 @@ def check_package(data: bytes, jwk_set: dict[str, Any], *, max_bytes: int = 200 
         check.problems.append("manifest.json or manifest.jws is missing")
         return check
     try:
-        header = jws.get_unverified_header(token.decode())
-        key = next(k for k in jwk_set["keys"] if k.get("kid") == header.get("kid"))
-        signed = jws.verify(token.decode(), key, algorithms=["ES256"])
-    except Exception as exc:  # noqa: BLE001 - any failure means the manifest is not the center's
-        check.problems.append(f"the manifest's signature does not verify: {exc}")
+        signed = attestation.verify_bytes(token.decode("ascii"), jwk_set, typ=attestation.MANIFEST.typ)
+    except (attestation.AttestationInvalid, UnicodeDecodeError) as exc:
+        check.problems.append(f"manifest.jws is not the center's manifest signature: {exc}")
         return check
     if signed != manifest_bytes:
         check.problems.append("manifest.jws signs other content than manifest.json")
         return check
-    manifest = json.loads(manifest_bytes)
+    try:
+        manifest = json.loads(manifest_bytes)
+        entries = manifest["files"]
+        listed = {e["name"]: e for e in entries}
+    except (ValueError, KeyError, TypeError) as exc:
+        check.problems.append(f"manifest.json does not list the package's files: {exc}")
+        return check
     check.manifest = manifest
-    listed = {e["name"]: e for e in manifest.get("files", [])}
+    if len(listed) != len(entries):
+        check.problems.append("manifest.json lists a file more than once")
     for name, entry in listed.items():
         body = contents.get(name)
         if body is None:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from ..cases.service import get_visible_case_or_404
 from ..deps import CurrentUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, TokensDep
+from ..errors import PayloadTooLarge
 from ..signing import service as signing
 from ..verification import attestation
 from ..verification.report import NotAPdf, verify_pdf
@@ -76,7 +77,9 @@ def share(case_id: int, body: CourtShare, session: SessionDep, user: StaffUser) 
 def verify_package(keystore: KeyStoreDep, user: CurrentUser,
                    file: Annotated[UploadFile, File(description="the evidence package ZIP")]) -> PackageVerification:
     data = file.file.read(MAX_PACKAGE_BYTES + 1)
-    check = check_package(data[:MAX_PACKAGE_BYTES], attestation.jwks(keystore))
+    if len(data) > MAX_PACKAGE_BYTES:
+        raise PayloadTooLarge(f"an evidence package is at most {MAX_PACKAGE_BYTES // (1024 * 1024)} MiB")
+    check = check_package(data, attestation.jwks(keystore))
     documents = {}
     for name, body in sorted(check.files.items()):
         if name.endswith(".pdf") and check.ok:
@@ -89,7 +92,9 @@ def verify_package(keystore: KeyStoreDep, user: CurrentUser,
             if name.endswith("-signed.pdf") or report.signatures:
                 documents[name] = {"indication": report.indication.value, "sub_indication": report.sub_indication,
                                    "summary": report.summary}
-    ok = check.ok and all(d["indication"] == "TOTAL_PASSED" for n, d in documents.items() if n.endswith("-signed.pdf"))
+    signed = [d for n, d in documents.items() if n.endswith("-signed.pdf")]
+    # a package without a signed document proves nothing, whatever its manifest says
+    ok = check.ok and bool(signed) and all(d["indication"] == "TOTAL_PASSED" for d in signed)
     return PackageVerification(ok=ok, problems=check.problems, manifest=check.manifest, documents=documents)
 
 

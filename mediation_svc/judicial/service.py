@@ -261,15 +261,9 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
 
 
 def _sign_bytes(keystore: KeyStore, body: bytes) -> str:
-    """JWS over the exact manifest bytes (a court checks the file it has, not a re-serialisation)."""
-    from cryptography.hazmat.primitives import serialization
-    from jose import jws
-
-    key = attestation.ensure_report_key(keystore)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    return jws.sign(body, pem, algorithm=attestation.ALGORITHM,
-                    headers={"kid": attestation.public_jwk(key)["kid"], "typ": "evidence-manifest+jws"})
+    """JWS over the exact manifest bytes (a court checks the file it has, not a re-serialisation), with the
+    manifest key and ``typ`` (never the report key: see ``verification.attestation``)."""
+    return attestation.sign_bytes(keystore, body, typ=attestation.MANIFEST.typ)
 
 
 def latest_package(session: Session, case: Case) -> EvidencePackage:

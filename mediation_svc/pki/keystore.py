@@ -16,9 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from ..config import Settings
 
 TOKEN_SIGNING_KEY = "token-signing"
-# Signs verification reports and evidence manifests that courts keep for years: separate from the
-# short-lived session key so either can be rotated alone.
+# Sign what courts keep for years, each kind with its own key (verification.attestation): separate from
+# the short-lived session key and from each other, so any one can be rotated alone and a JWS of one kind
+# never verifies with the key published for the other.
 REPORT_SIGNING_KEY = "report-signing"
+MANIFEST_SIGNING_KEY = "manifest-signing"
 
 
 class KeyStoreError(RuntimeError):
@@ -107,9 +109,10 @@ def init_keys(keystore: KeyStore, *, urls=None) -> list[str]:
     if not keystore.has_key(TOKEN_SIGNING_KEY):
         keystore.ensure_ec_key(TOKEN_SIGNING_KEY)
         created.append(TOKEN_SIGNING_KEY)
-    if not keystore.has_key(REPORT_SIGNING_KEY):
-        keystore.ensure_ec_key(REPORT_SIGNING_KEY)
-        created.append(REPORT_SIGNING_KEY)
+    for name in (REPORT_SIGNING_KEY, MANIFEST_SIGNING_KEY):
+        if not keystore.has_key(name):
+            keystore.ensure_ec_key(name)
+            created.append(name)
     from . import hierarchy  # the CA hierarchy: root, issuing CA, TSA, seal
     from .settings import get_pki_settings
 

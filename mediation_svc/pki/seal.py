@@ -22,12 +22,11 @@ from functools import lru_cache
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
 from pyhanko.sign import signers
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..errors import ServiceUnavailable
 from . import hierarchy
 from .settings import PkiSettings, get_pki_settings
-from .tsa import to_asn1_cert, to_asn1_key
+from .tsa import other_certificates, to_asn1_cert, to_asn1_key
 
 
 class SealUnavailable(ServiceUnavailable):
@@ -56,7 +55,7 @@ def seal_signer(keystore, settings=None) -> signers.Signer:
         cert = keystore.certificate(hierarchy.SEAL)
         return signers.SimpleSigner(
             signing_cert=to_asn1_cert(cert), signing_key=to_asn1_key(keystore.private_key(hierarchy.SEAL)),
-            cert_registry=SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in [cert, *chain]]))
+            cert_registry=other_certificates(cert, chain))
     slot = _token_slot(pki)
     signer = _serialised_pkcs11_signer_class()(
         slot.session, key_label=pki.seal_pkcs11_key_label, cert_label=pki.seal_pkcs11_key_label,

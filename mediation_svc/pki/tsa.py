@@ -42,6 +42,14 @@ def to_asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+def other_certificates(cert: x509.Certificate, chain) -> SimpleCertificateStore:
+    """The cert registry of a pyHanko signer: the chain without the signing certificate. pyHanko adds the
+    signing certificate to each SignedData itself, so one in the registry too appears twice (a set of
+    asn1crypto objects compares by identity), which independent verifiers refuse ("multiple signer
+    certificates with the same serial")."""
+    return SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in chain if c != cert])
+
+
 def to_asn1_key(key) -> asn1_keys.PrivateKeyInfo:
     return asn1_keys.PrivateKeyInfo.load(key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
@@ -79,10 +87,8 @@ class TimeStampAuthority:
 
     @cached_property
     def _signer(self) -> signers.SimpleSigner:
-        cert = to_asn1_cert(self.cert)
-        return signers.SimpleSigner(
-            signing_cert=cert, signing_key=to_asn1_key(self.key),
-            cert_registry=SimpleCertificateStore.from_certs([cert, *map(to_asn1_cert, self.chain)]))
+        return signers.SimpleSigner(signing_cert=to_asn1_cert(self.cert), signing_key=to_asn1_key(self.key),
+                                    cert_registry=other_certificates(self.cert, self.chain))
 
     def now(self) -> dt.datetime:
         now = self.clock() if self.clock is not None else dt.datetime.now(dt.timezone.utc)

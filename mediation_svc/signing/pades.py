@@ -42,7 +42,7 @@ from pyhanko_certvalidator.errors import ExpiredError, PathBuildingError, PathVa
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
-from ..pki.tsa import to_asn1_cert, to_asn1_key
+from ..pki.tsa import other_certificates, to_asn1_cert, to_asn1_key
 
 # Private, non-critical extension: SHA-256 of the signing event's evidence record (UUID arc, X.667).
 EVIDENCE_DIGEST_OID = x509.ObjectIdentifier("2.25.196034452727342396522519436651744300167")
@@ -73,9 +73,8 @@ class SignerCredential:
     def pyhanko_signer(self) -> signers.SimpleSigner:
         if self.key is None:
             raise SigningFailed("this signer credential has already been used")
-        certs = [to_asn1_cert(c) for c in self.chain]
         return signers.SimpleSigner(signing_cert=to_asn1_cert(self.cert), signing_key=to_asn1_key(self.key),
-                                    cert_registry=SimpleCertificateStore.from_certs(certs))
+                                    cert_registry=other_certificates(self.cert, self.chain))
 
     def destroy(self) -> None:
         self.key = None
@@ -372,4 +371,4 @@ def validate_lta(pdf: bytes, *, trust_roots: Sequence[x509.Certificate],
 def key_signer(cert: x509.Certificate, key, chain: Sequence[x509.Certificate]) -> signers.SimpleSigner:
     """A pyHanko signer for a key held in memory (the seal from the KeyStore)."""
     return signers.SimpleSigner(signing_cert=to_asn1_cert(cert), signing_key=to_asn1_key(key),
-                                cert_registry=SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in chain]))
+                                cert_registry=other_certificates(cert, chain))

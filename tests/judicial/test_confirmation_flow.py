@@ -9,11 +9,14 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import warnings
 import zipfile
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from jose import jws
 from sqlmodel import Session
 
 from mediation_svc.accounts.schemas import UserCreate
@@ -30,6 +33,7 @@ from mediation_svc.judicial.package import check_package
 from ..conftest import PG_URL, TEST_PASSPHRASE
 from ..factories import intake_payload, resident_id
 from ..signing.flow import REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, walk_to_drafting
+from ..verifiers import import_endesive, repeated_certificates, timestamp_tokens
 
 pytestmark = pytest.mark.db
 
@@ -54,6 +58,33 @@ def sign_everything(client, engine, auth, officer, mediator, request: dict, lett
     r = client.post(f"/api/v1/signing-requests/{rid}/seal", headers=auth(officer))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def _zip(entries: list[tuple[str, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # "Duplicate name": the point of one forgery
+        for name, body in entries:
+            archive.writestr(name, body)
+    return out.getvalue()
+
+
+def forgeries(package: bytes, report_jws: str) -> dict[str, bytes]:
+    """Attacks on a package the service built, none needing a key."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    genuine = [(i.filename, source.read(i)) for i in source.infolist()]
+    agreement = dict(genuine)["agreement-signed.pdf"]
+    middle = len(agreement) // 2
+    tampered = agreement[:middle] + bytes([agreement[middle] ^ 0x20]) + agreement[middle + 1:]
+    return {
+        # the tampered copy first: `unzip -n` extracts it, Python's zipfile reads the genuine one after it
+        "duplicate_first": _zip([("agreement-signed.pdf", tampered), *genuine]),
+        "unlisted_entry": _zip([*genuine, ("agreement-signed-corrected.pdf", tampered)]),
+        "missing_entry": _zip([(n, b) for n, b in genuine if n != "evidence-report.pdf"]),
+        # the JWS anyone gets from POST /api/v1/verify?format=jws, dressed up as an empty package
+        "report_as_manifest": _zip([("manifest.json", jws.get_unverified_claims(report_jws)),
+                                    ("manifest.jws", report_jws.encode())]),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +156,12 @@ def flow(database_template, keys_dir, tmp_path_factory):
         out["package_check"] = client.post("/api/v1/judicial/packages/verify", headers=auth(court),
                                            files={"file": ("p.zip", out["zip"], "application/zip")}).json()
         signed = zipfile.ZipFile(io.BytesIO(out["zip"])).read("agreement-signed.pdf")
+        report_jws = client.post("/api/v1/verify?format=jws", files={"file": ("a.pdf", signed, "application/pdf")})
+        assert report_jws.status_code == 200, report_jws.text
+        out["forgeries"] = forgeries(out["zip"], report_jws.text)
+        out["attacks"] = {name: client.post("/api/v1/judicial/packages/verify", headers=auth(court),
+                                            files={"file": ("p.zip", forged, "application/zip")}).json()
+                          for name, forged in out["forgeries"].items()}
         out["verify_signed"] = client.post("/api/v1/verify", files={"file": ("a.pdf", signed, "application/pdf")}).json()
         ruling = {"confirmed": True, "ruling_number": "（2026）粤0106民特123号", "ruling_date": date.today().isoformat(),
                   "court_name": "广州市天河区人民法院"}
@@ -180,6 +217,43 @@ def test_a_changed_file_in_the_package_is_caught(flow):
             forged.writestr(info.filename, data)
     check = check_package(out.getvalue(), flow["jwks"])
     assert not check.ok and any("evidence-report.pdf" in p for p in check.problems)
+
+
+def test_forged_packages_built_from_a_real_one_do_not_verify(flow, tmp_path):
+    attacks = flow["attacks"]
+    assert all(not result["ok"] and result["documents"] == {} for result in attacks.values()), attacks
+    assert attacks["duplicate_first"]["problems"] == [
+        "package refused: agreement-signed.pdf: more than one entry of this name (tools disagree on which one "
+        "they extract)"]
+    assert attacks["unlisted_entry"]["problems"] == [
+        "agreement-signed-corrected.pdf: in the package but not in the manifest"]
+    assert attacks["missing_entry"]["problems"] == ["evidence-report.pdf: listed in the manifest but missing"]
+    assert attacks["report_as_manifest"]["manifest"] is None
+    assert "'verification-report+jws', where 'evidence-manifest+jws' is expected" in \
+        attacks["report_as_manifest"]["problems"][0]
+    # the attack is real: what a court's `unzip -n` puts on disk is the tampered copy
+    forged = tmp_path / "forged.zip"
+    forged.write_bytes(flow["forgeries"]["duplicate_first"])
+    subprocess.run(["unzip", "-q", "-n", str(forged), "-d", str(tmp_path / "out")], check=True)
+    extracted = (tmp_path / "out" / "agreement-signed.pdf").read_bytes()
+    genuine = zipfile.ZipFile(io.BytesIO(flow["zip"])).read("agreement-signed.pdf")
+    assert extracted != genuine and len(extracted) == len(genuine)
+
+
+def test_the_agreement_signed_through_the_api_verifies_in_endesive(flow):
+    """The signing flow's own file (signer credentials, the seal as pki.seal loads it, the B-LTA close):
+    every SignedData with each certificate once, and an independent verifier accepts every signature."""
+    agreement = zipfile.ZipFile(io.BytesIO(flow["zip"])).read("agreement-signed.pdf")
+    root = zipfile.ZipFile(io.BytesIO(flow["zip"])).read("certificates/center-root.cer")
+    assert all(repeated_certificates(token["content"]) == [] for _n, token, _d in timestamp_tokens(agreement))
+    results = import_endesive().PDFVerifier(agreement, [root]).verify_all_signatures()
+    people_and_seal = [r for r in results if r.signed_data is not None]
+    assert len(people_and_seal) == 4 and len(results) > 4
+    for result in people_and_seal:
+        assert repeated_certificates(result.signed_data) == []
+        assert (result.hashok, result.signatureok, result.certok, result.tspok) == (True, True, True, True), \
+            result.tspmsg
+    assert all(r.tspok for r in results if r.signed_data is None)  # the document timestamp(s)
 
 
 def test_only_the_court_with_a_share_sees_the_package(flow):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 
@@ -42,7 +43,7 @@ def seal_and_validate(pdf: bytes, store: KeyStore, signer) -> list[pades.Signatu
                         field=pades.FieldPlacement("seal", -1, (400, 60, 540, 180)), appearance_png=None,
                         reason="调解组织盖章")
     root, issuing = store.certificate(hierarchy.ROOT), store.certificate(hierarchy.ISSUING)
-    crls = [build_crl(issuer_cert=ca, issuer_key=store.private_key(name), revoked=[], now=NOW,
+    crls = [build_crl(issuer_cert=ca, issuer_key=store.private_key(name), revoked=[], now=dt.datetime.now(dt.UTC),
                       validity=dt.timedelta(days=1))
             for ca, name in ((root, hierarchy.ROOT), (issuing, hierarchy.ISSUING))]
     context = pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
@@ -76,6 +77,11 @@ def test_hsm_sealed_pdf_validates_against_the_root(plain_pdf, store, hsm_seal):
     checks = seal_and_validate(plain_pdf, store, signer)
     assert [(c.field_name, c.indication, c.intact, c.trusted) for c in checks] == [("seal", "PASSED", True, True)]
     assert "电子印章" in checks[0].signer
+    # each certificate once in the seal's SignedData (independent verifiers refuse a repeated signer's one)
+    signed = asyncio.run(signer.async_sign_general_data(b"agreement", "sha256"))["content"]
+    assert sorted(c.chosen.subject.human_friendly for c in signed["certificates"]) == sorted(
+        {c.subject.human_friendly for c in (pades.to_asn1_cert(x) for x in (
+            cert, store.certificate(hierarchy.ISSUING), store.certificate(hierarchy.ROOT)))})
 
 
 def test_hsm_key_is_sensitive_and_never_extractable(softhsm, hsm_seal):

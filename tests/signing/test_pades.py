@@ -18,7 +18,6 @@ from mediation_svc.signing import pades
 
 from .conftest import byte_range_digest, drawn_signature, openssl_ts_verify, pdfsig
 
-NOW = dt.datetime.now(dt.timezone.utc)
 URLS = hierarchy.PkiUrls("http://127.0.0.1:8000")
 SIGNERS = [("陈秀兰", "440***********1234", "申请人"), ("李志强", "110***********5678", "被申请人代理人"),
            ("王建国", None, "调解员")]
@@ -28,15 +27,18 @@ def credential(keystore, name, masked, role, evidence=b"\x07" * 32):
     return pades.issue_signer_certificate(
         identity=pades.SignerIdentity(name, masked, "粤正和调〔2026〕第0001号", role), evidence_sha256=evidence,
         issuing_cert=keystore.certificate(hierarchy.ISSUING), issuing_key=keystore.private_key(hierarchy.ISSUING),
-        chain=(keystore.certificate(hierarchy.ROOT),), urls=URLS, now=NOW, lifetime=dt.timedelta(hours=1))
+        chain=(keystore.certificate(hierarchy.ROOT),), urls=URLS, now=dt.datetime.now(dt.UTC),
+        lifetime=dt.timedelta(hours=1))
 
 
 def context(keystore, revoked=()):
+    """CRLs issued now: after the signatures they speak for, as the signing service issues them."""
+    now = dt.datetime.now(dt.UTC)
     root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
     crls = [build_crl(issuer_cert=root, issuer_key=keystore.private_key(hierarchy.ROOT), revoked=[],
-                      now=NOW, validity=dt.timedelta(days=7)),
+                      now=now, validity=dt.timedelta(days=7)),
             build_crl(issuer_cert=issuing, issuer_key=keystore.private_key(hierarchy.ISSUING), revoked=revoked,
-                      now=NOW, validity=dt.timedelta(days=7))]
+                      now=now, validity=dt.timedelta(days=7))]
     return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
 
 
@@ -48,12 +50,13 @@ def signed_lta(agreement_pdf, keystore):
         cred = credential(keystore, name, masked, role)
         pdf = pades.sign(pdf, signer=cred.pyhanko_signer(), timestamper=stamper,
                          field=pades.FieldPlacement(f"signer-{i}", -1, (40 + 130 * i, 60, 160 + 130 * i, 120)),
-                         appearance_png=drawn_signature(i), reason=f"{role}签署")
+                         appearance_png=drawn_signature(i), reason=f"{role}签署",
+                         validation_context=lambda: context(keystore))
         cred.destroy()
     seal = pades.key_signer(keystore.certificate(hierarchy.SEAL), keystore.private_key(hierarchy.SEAL),
                             (keystore.certificate(hierarchy.ISSUING), keystore.certificate(hierarchy.ROOT)))
     pdf = pades.sign(pdf, signer=seal, timestamper=stamper, field=pades.FieldPlacement("seal", -1, (440, 60, 560, 180)),
-                     appearance_png=None, reason="调解组织盖章")
+                     appearance_png=None, reason="调解组织盖章", validation_context=lambda: context(keystore))
     return pades.close_lta(pdf, timestamper=stamper, context=context(keystore))
 
 
@@ -148,7 +151,7 @@ def test_revoked_signer_does_not_pass(agreement_pdf, keystore):
     cred = credential(keystore, "陈秀兰", None, "申请人")
     pdf = pades.sign(agreement_pdf, signer=cred.pyhanko_signer(), timestamper=stamper,
                      field=pades.FieldPlacement("signer-0", -1, (40, 60, 160, 120)), appearance_png=None, reason="x")
-    revoked = [CertStatus(cred.cert.serial_number, NOW - dt.timedelta(minutes=10), "key_compromise")]
+    revoked = [CertStatus(cred.cert.serial_number, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30), "key_compromise")]
     with pytest.raises(Exception) as info:
         pades.close_lta(pdf, timestamper=stamper, context=context(keystore, revoked))
     assert "revoked" in repr(info.value).lower()
