@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     password_hash_profile: str = "rfc9106_low_memory"
 
     access_token_minutes: int = 15
-    signing_link_hours: int = 72
+    # Institutions signing with their own certificate: CAs (PEM, one file) accepted besides the center's root.
+    institution_trust_anchors_file: Path | None = None
     token_audience: str = "mediation-svc"
 
     # Login throttling (OWASP ASVS V2.2): failures per account *and* address lock that pair only; failures

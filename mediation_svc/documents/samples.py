@@ -17,7 +17,7 @@ INSURER = {
     "role": "respondent", "kind": "institution", "name": "平安人寿保险股份有限公司广东分公司",
     "credit_code": "91440000723823PJ0X", "address": "广东省广州市天河区珠江新城华夏路10号",
     "phone": "020-38888888", "representative_name": "李志强", "representative_title": "总经理",
-    "agent": {"name": "王晓明", "id_number": "440104198806150031", "phone": "13922223333", "authority": "特别授权"},
+    "agent": {"name": "王晓明", "id_number": "440104198806150032", "phone": "13922223333", "authority": "特别授权"},
 }
 CENTER = "广东正和银行保险消费纠纷调解中心"
 CASE_NUMBER = "粤正和调〔2026〕第0128号"

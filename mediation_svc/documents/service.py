@@ -308,6 +308,9 @@ def supersede(session: Session, settings: Settings, *, case: Case, document: Doc
     session.flush()
     record(session, actor=actor_ref(actor), action="document.voided", subject=f"document:{document.id}",
            case_id=case.id, payload={"document_id": document.id, "sha256": document.sha256, "reason": reason})
+    from ..signing.service import close_for_document  # signing builds on documents: imported here, not above
+
+    close_for_document(session, settings, document_id=document.id, reason=reason, actor=actor_ref(actor))
     if draft.kind == AGREEMENT and CaseStatus(case.status) == CaseStatus.SIGNING:
         transition(session, case=case, target=CaseStatus.AGREEMENT_DRAFTED, actor=actor_ref(actor),
                    reason=reason, payload={"voided_document_id": document.id})

@@ -24,7 +24,7 @@ def expire() -> None:
     from .service import expire_due
 
     with unit_of_work(_engine()) as session:
-        expired = expire_due(session)
+        expired = expire_due(session, get_settings())
     typer.echo(json.dumps({"expired": expired}))
 
 

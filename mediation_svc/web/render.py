@@ -82,7 +82,7 @@ def render(request: Request, template: str, *, user=None, status_code: int = 200
         flash=t(f"ok.{flash}", **values) if flash and flash.replace("_", "").isalnum() else None,
         center_name=request.app.state.settings.center_name if language == "zh-CN"
         else request.app.state.settings.center_name_en,
-        path=request.url.path, **context)
+        hotline=request.app.state.settings.center_phone or "", path=request.url.path, **context)
     response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
     finish(request, response)
     return response

@@ -76,7 +76,8 @@ def sign_everything(client, engine, auth, officer, mediator, request: dict, lett
     assert r.status_code == 200, r.text
     r = Signer(client, engine, "王晓明", id_last4=REP_ID[-4:]).identify(r.json()["link"]).prepare(seed + 1).confirm()
     assert r.status_code == 200, r.text
-    r = Signer(client, engine, "陈国栋", id_last4=None).identify().prepare(seed=seed + 2).confirm()
+    r = Signer(client, engine, "陈国栋", id_last4=None).identify_as_mediator(rid, auth(mediator)).prepare(
+        seed=seed + 2).confirm()
     assert r.status_code == 200, r.text
     r = client.post(f"/api/v1/signing-requests/{rid}/seal", headers=auth(officer))
     assert r.status_code == 200, r.text

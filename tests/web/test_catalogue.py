@@ -13,6 +13,7 @@ from mediation_svc.scheduling.models import SessionMode
 from mediation_svc.security.roles import Role
 from mediation_svc.signing.models import RequestStatus, SignerStatus
 from mediation_svc.web.i18n import EN, ZH, translator
+from mediation_svc.web.signing_pages import PAGE_STATES, TIMELINE_EVENTS
 
 WEB = Path(__file__).resolve().parents[2] / "mediation_svc" / "web"
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
@@ -30,6 +31,9 @@ def used_keys() -> set[str]:
     keys |= {f"sign.status.{s.value}" for s in SignerStatus} | {f"sign.request.{s.value}" for s in RequestStatus}
     keys |= {f"docstatus.{s.value}" for s in DocumentStatus} | {f"court.status.{s.value}" for s in ApplicationStatus}
     keys |= {f"sign.{k}" for k in ("expired", "replaced", "locked", "already", "waiting", "invalid")}
+    keys |= {f"sign.state.{state}.{part}" for state in PAGE_STATES for part in ("title", "what", "next")
+             if (state, part) != ("open", "what") and (state, part) != ("open", "next")}
+    keys |= {f"sign.event.{e}" for e in TIMELINE_EVENTS.values()} | {"sign.event.locked"}
     keys |= {f"day.{i}" for i in range(7)} | {f"verify.{kind}.{v}" for kind in ("headline", "advice")
                                                    for v in ("authentic", "changed", "unsigned", "foreign",
                                                              "indeterminate", "failed")}
