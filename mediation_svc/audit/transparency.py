@@ -159,7 +159,7 @@ def _check_head(head: AuditTreeHead, root: bytes, jwk_set, trust_roots, verify_p
     if root.hex() != head.root_hash:
         return f"tree head {head.tree_size}: its root does not match the leaves"
     try:
-        signed = verify_payload(head.signed_head, jwk_set)
+        signed = verify_payload(head.signed_head, jwk_set, typ=HEAD_TYPE)
     except invalid as exc:
         return f"tree head {head.tree_size}: {exc}"
     if signed != head_payload(head):
@@ -246,7 +246,7 @@ def check_case_evidence(chain: dict[str, Any], proof: dict[str, Any], signed_hea
         problems.append("the proof is for another point of the chain than the entries end at")
         return result
     try:
-        head = verify_payload(signed_head, jwk_set)
+        head = verify_payload(signed_head, jwk_set, typ=HEAD_TYPE)
     except AttestationInvalid as exc:
         problems.append(f"tree head: {exc}")
         return result
