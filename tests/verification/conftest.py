@@ -78,12 +78,13 @@ def signed_agreement(store: KeyStore, pdf: bytes) -> bytes:
     return pades.close_lta(pdf, timestamper=make_timestamper(store), context=context(store))
 
 
-def with_dss_and_timestamp(store: KeyStore, pdf: bytes, revocation_lists) -> bytes:
+def with_dss_and_timestamp(store: KeyStore, pdf: bytes, revocation_lists, extra_certs=()) -> bytes:
     """Put the chain and the given CRLs in a DSS, then a document timestamp: B-LTA shape without the
     validation that close_lta would do (it refuses revoked or expired signers, rightly)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    certs = [store.certificate(n) for n in (hierarchy.ISSUING, hierarchy.TSA)] + list(extra_certs)
     DocumentSecurityStore.supply_dss_in_writer(
-        writer, None, certs=[to_asn1_cert(store.certificate(n)) for n in (hierarchy.ISSUING, hierarchy.TSA)],
+        writer, None, certs=[to_asn1_cert(c) for c in certs],
         crls=[asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER)) for c in revocation_lists])
     out = io.BytesIO()
     writer.write(out)

@@ -5,22 +5,16 @@ timestamps or its certificate's validity differ from a genuine one."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-from asn1crypto import crl as asn1_crl
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers
-from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from mediation_svc.pki import hierarchy
 from mediation_svc.pki.revocation import CertStatus, build_crl
-from mediation_svc.pki.tsa import InProcessTimeStamper, TimeStampAuthority, make_timestamper, to_asn1_cert
+from mediation_svc.pki.tsa import InProcessTimeStamper, TimeStampAuthority, make_timestamper
 from mediation_svc.signing import pades
 from mediation_svc.verification.report import verify_pdf
 
-from .conftest import context, credential, sign_one
+from .conftest import context, credential, sign_one, with_dss_and_timestamp
 
 DAY = dt.timedelta(days=1)
 
@@ -39,17 +33,7 @@ def _crls(store, *, issuing_revoked=(), root_revoked=(), at=None):
 
 
 def _close(store, pdf: bytes, crls, extra_certs=()) -> bytes:
-    """DSS with the chain and the given CRLs, then a document timestamp by the center's TSA."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    certs = [store.certificate(n) for n in (hierarchy.ISSUING, hierarchy.TSA)] + list(extra_certs)
-    DocumentSecurityStore.supply_dss_in_writer(
-        writer, None, certs=[to_asn1_cert(c) for c in certs],
-        crls=[asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER)) for c in crls])
-    out = io.BytesIO()
-    writer.write(out)
-    stamped = signers.PdfTimeStamper(make_timestamper(store)).timestamp_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(out.getvalue()), strict=False), "sha256")
-    return stamped.getvalue()
+    return with_dss_and_timestamp(store, pdf, crls, extra_certs)
 
 
 def _signature(report):
