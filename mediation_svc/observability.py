@@ -51,13 +51,17 @@ class Metrics:
 
 
 # Path parameters that are secrets (signing links, calendar feeds, verification codes): never logged.
-SECRET_PATH_PARAMS = frozenset({"token", "code"})
+SECRET_PATH_PARAMS = frozenset({"token", "code", "rest"})  # rest: catch-all routes under old links
 
 
 def loggable_path(request: Request) -> str:
     """The request's path with secret path parameters replaced, so request logs hold no bearer secrets.
+    A path no route matched keeps only its first segment (an old or mistyped link may still carry a secret).
     (The query string is never logged.)"""
     path = request.url.path
+    if request.scope.get("route") is None:
+        first, _, rest = path.lstrip("/").partition("/")
+        return f"/{first}/{{unmatched}}" if rest else f"/{first}"
     for name, value in (request.scope.get("path_params") or {}).items():
         if name in SECRET_PATH_PARAMS and value:
             path = path.replace(str(value), f"{{{name}}}")

@@ -21,6 +21,7 @@ from asn1crypto import cms
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ..coroutines import run_sync
 from ..db import is_postgresql, utcnow
 from . import merkle
 from .chain import chain_of, hash_of
@@ -83,7 +84,7 @@ def fold(session: Session, keystore, timestamper) -> AuditTreeHead | None:
 def timestamp(timestamper, signed_head: str) -> cms.ContentInfo:
     """An RFC 3161 token over SHA-256 of the signed head's compact JWS."""
     digest = hashlib.sha256(signed_head.encode("ascii")).digest()
-    return asyncio.run(timestamper.async_timestamp(digest, "sha256"))
+    return run_sync(timestamper.async_timestamp(digest, "sha256"))
 
 
 @dataclass
@@ -113,7 +114,7 @@ def check_timestamp(token_der: bytes, signed_head: str, trust_roots) -> str | No
         status = validate_tst_signed_data(token["content"], ValidationContext(trust_roots=trust_roots),
                                           lambda _algorithm: digest)
         if asyncio.iscoroutine(status):
-            status = asyncio.run(status)
+            status = run_sync(status)
     except Exception as exc:  # noqa: BLE001 - any failure to parse or validate is a finding
         return f"timestamp token does not verify: {type(exc).__name__}: {exc}"
     if not (status["intact"] and status["valid"] and status.get("trusted", True)):

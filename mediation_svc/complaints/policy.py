@@ -42,6 +42,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NOT_ACCEPTED: frozenset({Status.MEDIATION_OFFERED, Status.CLOSED, Status.WITHDRAWN}),
     Status.MEDIATION_OFFERED: frozenset({Status.MEDIATION, Status.CLOSED, Status.WITHDRAWN}),
 }
+# How a contact reached the center, in the words of the register and of the texts the service writes.
+CHANNEL_ZH = {"hotline": "热线", "web": "网站", "wechat": "微信小程序", "letter": "信件", "visit": "来访"}
+
 OPEN = frozenset({Status.RECEIVED, Status.FORWARDED, Status.ANSWERED, Status.NOT_ACCEPTED, Status.MEDIATION_OFFERED})
 OPEN_WITH_DEADLINE = OPEN - {Status.RECEIVED}
 WITH_INSTITUTION = frozenset({Status.FORWARDED})

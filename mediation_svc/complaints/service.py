@@ -269,7 +269,7 @@ def offer_mediation(session: Session, *, contact: Contact, actor: User, note: st
 
 def history_text(session: Session, contact: Contact) -> str:
     institution = session.get(Institution, contact.institution_id)
-    lines = [f"投诉编号：{contact.number}（{format_shanghai(contact.received_at)} 经{contact.channel}登记）"]
+    lines = [f"投诉编号：{contact.number}（{format_shanghai(contact.received_at)} 经{policy.CHANNEL_ZH.get(contact.channel, contact.channel)}登记）"]
     if contact.forwarded_on:
         lines.append(f"{contact.forwarded_on.isoformat()} 转办{institution.name}{contact.institution_branch or ''}，"
                      f"处理期限{contact.deadline_on.isoformat()}（{contact.limit_days}日）")

@@ -27,9 +27,9 @@ from ..cases.models import Case, Institution
 from ..cases.service import workday_calendar
 from ..timeutil import SHANGHAI, today_in_shanghai
 from .models import Contact
+from .policy import CHANNEL_ZH
 from .risk import SIGNAL_ZH, SIGNALS
 
-CHANNEL_ZH = {"hotline": "热线", "web": "网站", "wechat": "微信小程序", "letter": "信件", "visit": "来访"}
 BUCKETS = ((0, 2, "0-2"), (3, 5, "3-5"), (6, 10, "6-10"), (11, 15, "11-15"), (16, 10_000, "16+"))
 FEEDBACK_STATES = ("answered", "accepted", "not_accepted", "mediation_offered", "mediation", "closed")
 

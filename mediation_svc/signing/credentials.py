@@ -21,6 +21,7 @@ from pathlib import Path
 from cryptography import x509
 from sqlmodel import Session
 
+from ..coroutines import run_sync
 from ..config import Settings
 from ..db import utcnow
 from ..errors import Conflict, InvalidInput, ServiceUnavailable
@@ -131,8 +132,6 @@ def check_institution_certificate(settings: Settings, keystore: KeyStore, cert_d
     """Refuse, before the request opens, an institution certificate that does not validate (RFC 5280 path to
     the center's root or a configured anchor, valid now, usable for signatures): the seal step later has to
     put its whole chain in the DSS."""
-    import asyncio
-
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
 
@@ -148,7 +147,7 @@ def check_institution_certificate(settings: Settings, keystore: KeyStore, cert_d
                                 allow_fetching=False, revocation_mode="soft-fail")
     validator = CertificateValidator(to_asn1_cert(cert), validation_context=context)
     try:
-        asyncio.run(validator.async_validate_usage({"digital_signature"}))
+        run_sync(validator.async_validate_usage({"digital_signature"}))
     except PathBuildingError:
         raise InstitutionCertificateRefused(
             f"the certificate of {cert.subject.rfc4514_string()} is issued by {cert.issuer.rfc4514_string()}, "

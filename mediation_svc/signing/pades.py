@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -41,6 +40,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from ..coroutines import run_sync
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
 from ..pki.tsa import other_certificates, to_asn1_cert, to_asn1_key
 
@@ -135,7 +135,7 @@ class FieldPlacement:
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    return run_sync(coro)
 
 
 def _appearance(png: bytes | None) -> StaticStampStyle | None:

@@ -14,7 +14,6 @@ Pure: bytes in, bytes out, no database. The center never sees, stores or needs t
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from ..coroutines import run_sync
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
 from ..pki.tsa import to_asn1_cert
 from . import pades
@@ -138,11 +138,12 @@ class PreparedForBrowser:
 
 
 def prepare(pdf: bytes, *, cert: x509.Certificate, chain: Sequence[x509.Certificate], field: pades.FieldPlacement,
-            appearance_png: bytes | None, reason: str) -> PreparedForBrowser:
-    """The PDF with its signature placeholder, and the CMS signed attributes over its byte-range digest."""
+            appearance_png: bytes | None, reason: str, stamp_style=None) -> PreparedForBrowser:
+    """The PDF with its signature placeholder (drawn with ``stamp_style``: the signer's mark in their block),
+    and the CMS signed attributes over its byte-range digest."""
     prepared = pades.prepare_external(pdf, signer_cert=cert, chain=chain, field=field,
-                                      appearance_png=appearance_png, reason=reason)
-    attrs = asyncio.run(_external(cert, chain).signed_attrs(prepared.document_digest, pades.MD, use_pades=True))
+                                      appearance_png=appearance_png, reason=reason, stamp_style=stamp_style)
+    attrs = run_sync(_external(cert, chain).signed_attrs(prepared.document_digest, pades.MD, use_pades=True))
     return PreparedForBrowser(prepared, attrs.dump())
 
 
@@ -153,7 +154,7 @@ def finish(prepared: PreparedForBrowser, *, cert: x509.Certificate, chain: Seque
     ``pades.sign`` does for the other signatures)."""
     verify(cert.public_key(), raw_signature, prepared.signed_attrs_der)
     attrs = cms.CMSAttributes.load(prepared.signed_attrs_der)
-    content = asyncio.run(_external(cert, chain, der_signature(raw_signature)).async_sign_prescribed_attributes(
+    content = run_sync(_external(cert, chain, der_signature(raw_signature)).async_sign_prescribed_attributes(
         pades.MD, attrs))
     return pades.finish_external(prepared.prepared, cms_der=content.dump(), timestamper=timestamper,
                                  validation_context=validation_context)

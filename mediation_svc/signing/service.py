@@ -1098,7 +1098,8 @@ def prepare_browser_key(session: Session, settings: Settings, tokens: TokenServi
     prepared = remote_key.prepare(pdf, cert=cert, chain=chain,
                                   field=pades.FieldPlacement(participant.field_name, -1,
                                                              _box_for(session, request, participant)),
-                                  appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署")
+                                  appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
+                                  stamp_style=_signer_mark(session, request, participant))
     from cryptography.hazmat.primitives.serialization import Encoding
 
     participant.public_key_der = public_key_der

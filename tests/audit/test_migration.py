@@ -32,7 +32,8 @@ def _old_database(path, *, tamper: bool = False):
     heads = set(ScriptDirectory.from_config(config).get_heads()) - {"0036_audit_chains"}
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, sorted(heads))
+        for head in sorted(heads):  # one at a time: a head may depend on another (0020 on 0008)
+            command.upgrade(config, head)
         previous, at = "0" * 64, datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
         for seq, (actor, action, subject, case_id, payload) in enumerate(OLD, start=1):
             at += timedelta(minutes=5)

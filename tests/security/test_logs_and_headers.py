@@ -11,12 +11,14 @@ import pytest
 def test_request_logs_do_not_carry_link_tokens_or_codes(client, caplog):
     secret = "eyJhbGciOiJFUzI1NiJ9.c2VjcmV0LXNpZ25pbmctbGluaw.c2ln"
     with caplog.at_level(logging.INFO, logger="mediation_svc.http"):
-        client.get(f"/sign/{secret}")
+        client.get(f"/sign/{secret}")  # an old-style link: no route matches, and it is still not logged
+        client.get("/s/Ab3dEf7hJk9m")
+        client.get("/nowhere/a-secret-in-an-unknown-path")
         client.get("/api/v1/verify/code/ABCD-EFGH-JKMN-PQRS")
         client.get("/api/v1/calendar-feeds/feed-secret-123456.ics")
     logged = " ".join(str(getattr(r, "path", "")) + r.getMessage() for r in caplog.records)
-    assert "/sign/{token}" in logged and "/api/v1/verify/code/{code}" in logged
-    for leaked in (secret, "ABCD-EFGH-JKMN-PQRS", "feed-secret-123456"):
+    assert "/sign/{rest}" in logged and "/nowhere/{unmatched}" in logged and "/s/{code}" in logged and "/api/v1/verify/code/{code}" in logged
+    for leaked in (secret, "Ab3dEf7hJk9m", "a-secret-in-an-unknown-path", "ABCD-EFGH-JKMN-PQRS", "feed-secret-123456"):
         assert leaked not in logged
 
 

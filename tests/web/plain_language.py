@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 # Latin words a Chinese page may show: names of formats and standards, and the language switch.
 ALLOWED_LATIN = {"PDF", "SHA", "ID", "QR", "CSV", "ZIP", "PAdES", "B-LTA", "LTA", "English", "SVG", "PNG", "JWS",
                  "ETSI", "RFC", "CA", "OCSP", "CRL", "TSA", "ICS", "KiB", "MB", "HSM", "SMS", "CNY", "Putonghua",
-                 "B-B", "B-T", "B-LT", "PAdES-B-LTA", "JSON"}
+                 "B-B", "B-T", "B-LT", "PAdES-B-LTA", "JSON", "JPEG", "Excel"}
 
 URL = re.compile(r"(?:https?://|/)[\w\-./?=&%#:~+]*[\w/]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 SNAKE = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])")

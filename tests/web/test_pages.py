@@ -195,12 +195,12 @@ def test_mediator_schedules_drafts_previews_and_finalises(client, make_user, mak
     assert client.get(preview_url).content.startswith(b"%PDF")
     bad = form_post(f"{url}/draft", f"{url}/draft", {**terms, "dispute_summary": "", "base_version": "1"})
     assert bad.status_code == 422  # the summary is required: the form comes back with the error
-    finalise_action = re.search(r'action="(/cases/\d+/drafts/\d+/finalise)"', page).group(1)
-    done = form_post(f"{url}/draft", finalise_action, {"version": "1"})
+    finalise_url = re.search(r'id="finalise" href="(/cases/\d+/drafts/\d+/finalise)"', page).group(1)
+    done = form_post(finalise_url, finalise_url, {"version": "1"})  # the summary first, then 确认定稿
     assert done.status_code == 303
     with unit_of_work(engine) as session:
         document = session.exec(select(Document)).one()
-        assert session.get(Case, case.id).status == "signing"
+        assert document.status == "final" and session.get(Case, case.id).status == "signing"
     case_page = client.get(f"{url}").text
     assert f"/documents/{document.id}.pdf" in case_page
     assert client.get(f"/documents/{document.id}.pdf").content == document.pdf

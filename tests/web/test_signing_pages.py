@@ -205,8 +205,9 @@ def test_after_the_seal_every_signer_is_told_and_downloads_the_final_copy(client
     client.cookies.clear()
     login(signing_case["officer"])
     case_page = client.get(case_url).text
-    seal = re.search(r'action="(/cases/\d+/signing/\d+/seal)"', case_page).group(1)
-    assert client.post(seal, data={"csrf_token": csrf_of(case_page)}, follow_redirects=False).status_code == 303
+    seal = re.search(r'id="apply-seal" href="(/cases/\d+/signing/\d+/seal)"', case_page).group(1)
+    summary = client.get(seal).text  # the summary to confirm, then 确认盖章
+    assert client.post(seal, data={"csrf_token": csrf_of(summary)}, follow_redirects=False).status_code == 303
     client.cookies.clear()
 
     told = latest_sms(engine, kind="signing.completed", name="陈秀兰").body
