@@ -46,10 +46,11 @@ def form_post(client):
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, once per test session for every browser test (Playwright's sync API
-    allows one running instance per thread)."""
+    """Debian's Chromium, headless, once per test module (Playwright's sync API allows one running instance
+    per thread, and while it runs the thread counts as running an event loop: per module, so the tests of
+    other modules, which sign with pyHanko, never run beside it)."""
     from pathlib import Path
 
     if not Path(CHROMIUM).exists():
