@@ -14,9 +14,11 @@ import typing
 
 from fastapi import Request
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+# Record ids are INTEGER keys (32-bit on PostgreSQL): a path id beyond that range names no record.
+ID_MAX = 2 ** 31 - 1
 
 
 class IntegerOutOfRange(InvalidInput):
@@ -53,6 +55,15 @@ def _out_of_range(text: str) -> bool:
     return not INT64_MIN <= int(text) <= INT64_MAX
 
 
+def _names_a_record(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
+
+
+def _beyond_ids(text: str) -> bool:
+    text = text.strip()
+    return text.lstrip("+-").isdigit() and int(text) > ID_MAX
+
+
 def _refuse(loc: list, value: str) -> None:
     shown = value if len(value) <= 40 else value[:37] + "..."
     raise IntegerOutOfRange(f"{'.'.join(map(str, loc))}: {shown} is outside -2^63 .. 2^63-1",
@@ -86,6 +97,8 @@ async def refuse_out_of_range_integers(request: Request) -> None:
         for value in values:
             if _out_of_range(value):
                 _refuse([where, name], value)
+            if where == "path" and _names_a_record(name) and _beyond_ids(value):
+                raise NotFound("no such record")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if request.method in ("POST", "PUT", "PATCH"):
         if content_type == "application/json" or content_type.endswith("+json"):

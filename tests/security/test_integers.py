@@ -39,3 +39,14 @@ def test_the_largest_64_bit_integer_is_just_not_found(client, make_user, auth):
                                        ("9" * 5000, True)])
 def test_range_on_plain_values(text, out):
     assert _out_of_range(text) is out
+
+
+def test_an_id_in_a_body_beyond_the_key_column_is_refused_not_a_500(client, make_user, make_case, auth):
+    """2^40 fits the 64-bit rule but not PostgreSQL's INTEGER key: the database refuses the value, the
+    service answers 404 or 422 problem+json, never 500 (on SQLite it is simply not found)."""
+    officer = make_user("case_officer")
+    case = make_case(officer=officer)
+    answer = client.post(f"/api/v1/cases/{case.id}/shares", json={"court_user_id": 2 ** 40, "days": 30},
+                         headers=auth(officer))
+    assert answer.status_code in (404, 422), answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
