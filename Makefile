@@ -49,12 +49,13 @@ migrate: keys
 	$(BIN)/mediation-svc db upgrade
 
 seed: migrate
-	$(BIN)/mediation-svc seed-demo
+	PORT=$(PORT) $(BIN)/mediation-svc seed-demo  # links and QR codes in the demo documents point at this PORT
 
 run: seed
 	@echo ""
 	@echo "mediation-svc on http://127.0.0.1:$(PORT)  (API docs: /docs)"
-	@echo "notifications dispatcher running beside it: SMS (signing links, one-time codes) and e-mail are printed to this log unless MEDIATION_SMS_GATEWAY / MEDIATION_MAIL_TRANSPORT say otherwise"
+	@echo "notifications dispatcher running beside it: SMS (signing links, one-time codes) and e-mail are printed to this log unless MEDIATION_SMS_GATEWAY / MEDIATION_MAIL_TRANSPORT say otherwise, and listed at http://127.0.0.1:$(PORT)/dev/outbox"
+	export PORT=$(PORT) MEDIATION_ENVIRONMENT=$${MEDIATION_ENVIRONMENT:-development}; \
 	MEDIATION_MAIL_TRANSPORT=$${MEDIATION_MAIL_TRANSPORT:-log} $(BIN)/mediation-svc notifications dispatch --loop --interval 2 & dispatcher=$$!; \
 	  trap 'kill $$dispatcher 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/mediation-svc serve --port $(PORT)

@@ -8,19 +8,22 @@ import shutil
 import subprocess
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import reliability
 from .config import Settings, get_settings
 from .db import make_engine
 from .errors import PROBLEM_JSON, DomainError, problem
 from .migrations_check import ensure_migrated
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .pki.keystore import KeyStore
+from .security.integers import refuse_out_of_range_integers
+from .security.transport import HstsMiddleware, require_metrics_reader
+from .web.api_docs import install as install_api_docs
 from .security.passwords import use_profile as use_password_profile
 from .security.tokens import TokenService
 
@@ -28,7 +31,7 @@ log = logging.getLogger("mediation_svc.app")
 
 # Each domain package may have a ``routes`` module with a ``router``; they are mounted in this order.
 DOMAINS = ("accounts", "cases", "rosters", "scheduling", "notifications", "documents", "pki", "signing",
-           "verification", "judicial", "statistics", "web")
+           "verification", "judicial", "statistics", "workcalendar", "complaints", "web")
 
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",
@@ -132,9 +135,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Sync endpoints and dependencies run in this pool; it is sized with the connection pool so that a
+        # thread always finds a connection (docs/operations.md, "Capacity").
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
 
     app = FastAPI(title="mediation-svc", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(refuse_out_of_range_integers)],  # 422 for ints beyond 64 bits
+                  docs_url=None, redoc_url=None,  # /docs is served with local assets (web/api_docs.py)
                   description="Banking and insurance dispute mediation: cases, rosters, scheduling, agreements, "
                               "PAdES signing and verification.")
     app.state.settings = settings
@@ -144,23 +154,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
                                     issuer=settings.public_base_url)
     metrics = Metrics()
     app.state.metrics = metrics
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_error_handlers(app)
+    # Outermost last: request context, load shedding, body limit, contention retry, then the routes.
+    reliability.install(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    reliability.install_shedding(app)
+    app.add_middleware(HstsMiddleware, enabled=settings.public_base_url.startswith("https://"))
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
+    async def healthz() -> dict:
+        # On the event loop, not in the thread pool: alive even when every request thread is busy.
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
-            checks["database"] = f"failed: {type(exc).__name__}"
+        checks: dict[str, str] = {"database": reliability.database_takes_a_write(engine, within=1.0)}
         try:
             app.state.tokens.public_pem()
             checks["keys"] = "ok"
@@ -171,9 +180,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
         return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks},
                             status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    @app.get("/metrics", tags=["ops"], include_in_schema=False,
+             dependencies=[Depends(require_metrics_reader)])  # a scraper token or an admin
     def metrics_endpoint():
         return metrics.render()
+
+    install_api_docs(app)
 
     for domain in DOMAINS:
         try:

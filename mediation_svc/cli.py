@@ -14,7 +14,7 @@ app = typer.Typer(help="mediation-svc: banking and insurance dispute mediation s
                   pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 keys_app = typer.Typer(help="Keys and certificates in the key directory.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: per-subject hash chains and signed Merkle tree heads.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
@@ -23,16 +23,22 @@ app.add_typer(audit_app, name="audit")
 def _add_domain_commands() -> None:
     from .notifications.cli import app as notifications_app
     from .pki.cli import generate_seal_in_hsm, renew_tsa
+    from .pki.cli import revoke as revoke_certificate
     from .signing.cli import app as signing_app
     from .signing.archive import cli as archive_app
     from .verification.cli import verify
+    from .complaints.cli import app as complaints_app
+    from .workcalendar.cli import app as calendar_app
 
     app.add_typer(notifications_app, name="notifications")
     keys_app.command("generate-seal-in-hsm")(generate_seal_in_hsm)
     keys_app.command("renew-tsa")(renew_tsa)
+    keys_app.command("revoke")(revoke_certificate)
     app.add_typer(signing_app, name="signing")
     app.add_typer(archive_app, name="archive")
     app.command("verify")(verify)
+    app.add_typer(calendar_app, name="calendar")
+    app.add_typer(complaints_app, name="complaints")
 
 
 _add_domain_commands()
@@ -55,8 +61,19 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     """Serve the API and the web pages."""
     import uvicorn
 
+    if workers > 1 and get_settings().sqlite_path is not None:
+        # SQLite has one writer at a time per file; several worker processes answer "database is locked".
+        typer.echo(f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time. Set "
+                   "MEDIATION_DATABASE_URL=postgresql://... (see docs/operations.md) or serve with --workers 1.",
+                   err=True)
+        raise typer.Exit(2)
+
+    # A worker still importing on a busy host can miss uvicorn's 5 s health ping and be killed and restarted,
+    # over and over (seen at load average 12 on two cores); give it longer.
     uvicorn.run("mediation_svc.asgi:app", host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_config=None)
+                proxy_headers=False,  # security.proxies decides
+                log_config=None, access_log=False,  # requests are logged once, without secrets (observability)
+                timeout_worker_healthcheck=30)
 
 
 @db_app.command("upgrade")
@@ -103,15 +120,35 @@ def seed_demo(force: bool = typer.Option(False, help="Seed even if demo data is 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Re-check the whole audit chain; exit 1 and name the first broken entry if any."""
+    """Re-check every chain and every signed tree head; exit 1 and name the first broken entry if any."""
     from sqlmodel import Session
 
-    from .audit.chain import verify_chain
+    from .audit.transparency import verify_log
+    from .pki.keystore import KeyStore
 
+    settings = get_settings()
     with Session(_engine()) as session:
-        report = verify_chain(session)
-    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
-    raise typer.Exit(0 if report.ok else 1)
+        report = verify_log(session, KeyStore.from_settings(settings))
+    typer.echo(json.dumps(report, ensure_ascii=False))
+    raise typer.Exit(0 if report["ok"] else 1)
+
+
+@audit_app.command("publish")
+def audit_publish() -> None:
+    """Fold the chains that grew into the Merkle tree; sign and timestamp the new tree head (run it every
+    few minutes, e.g. from cron or a systemd timer)."""
+    from .audit.transparency import fold
+    from .db import unit_of_work
+    from .pki.keystore import KeyStore
+    from .pki.settings import get_pki_settings
+    from .pki.tsa import timestamper_from_settings
+
+    settings = get_settings()
+    keystore = KeyStore.from_settings(settings)
+    with unit_of_work(_engine()) as session:
+        head = fold(session, keystore, timestamper_from_settings(keystore, get_pki_settings()))
+    typer.echo(json.dumps({"published": head is not None, "tree_size": head.tree_size if head else None,
+                           "root_hash": head.root_hash if head else None}))
 
 
 @app.command("create-user")

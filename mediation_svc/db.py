@@ -82,48 +82,67 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    # A little overflow beyond one connection per request thread, for the readiness probe and callbacks.
+    pool = {"pool_size": settings.database_pool_size, "max_overflow": 4,
+            "pool_timeout": settings.database_pool_timeout_seconds}
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         if not path.is_absolute():
             path = PROJECT_ROOT / path
         path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
-        engine = create_engine(url, echo=settings.database_echo,
-                               connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine)
+        engine = create_engine(url, echo=settings.database_echo, **pool,
+                               connect_args={"check_same_thread": False,
+                                             "timeout": settings.sqlite_busy_timeout_ms / 1000})
+        _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         return engine
-    return create_engine(url, echo=settings.database_echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Every session waits at most this long for a lock, runs no statement longer, and is closed by the
+    # server if it sits in an open transaction (a request that hung) longer: nothing waits for ever.
+    options = (f"-c lock_timeout={settings.database_lock_timeout_ms} "
+               f"-c statement_timeout={settings.database_statement_timeout_ms} "
+               f"-c idle_in_transaction_session_timeout={settings.database_idle_in_transaction_timeout_ms}")
+    return create_engine(url, echo=settings.database_echo, pool_pre_ping=True, **pool,
+                         connect_args={"options": options, "connect_timeout": 5,
+                                       "application_name": "mediation-svc"})
 
 
-def _configure_sqlite(engine: Engine) -> None:
+READ_ONLY = "mediation_read_only"
+
+
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
-        # pysqlite's own transaction handling defers BEGIN; we issue BEGIN IMMEDIATE ourselves so that
-        # two writers serialise at the start of the transaction instead of failing at commit.
+        # pysqlite's own transaction handling defers BEGIN; we issue BEGIN ourselves (below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock at BEGIN IMMEDIATE, so two writers queue at the start instead of
+        # failing at commit. A read-only unit of work (a GET) begins deferred: in WAL mode it reads its
+        # snapshot without the write lock and never waits for writers.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 AFTER_TRANSACTION = "after_transaction"
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
+def unit_of_work(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
     """A session whose work commits once on success and rolls back entirely on any error.
 
+    ``read_only`` is a hint for SQLite (a deferred BEGIN, without the write lock); a read-only unit of
+    work that writes after all still works, it merely may meet a writer (database busy, retried).
     Callbacks registered with ``after_transaction`` run once the transaction has ended either way, on
     their own connection: for records that must survive a failed request (a failed login, a wrong code).
     """
-    session = Session(engine, expire_on_commit=False)
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only and engine.dialect.name == "sqlite" else engine
+    session = Session(bind, expire_on_commit=False)
     try:
         yield session
         session.commit()
@@ -145,3 +164,36 @@ def after_transaction(session: Session, callback) -> None:
 def is_postgresql(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+# Transient database failures, by what the client should do about them.
+CONTENTION = "contention"    # deadlock, serialisation failure, lock timeout, SQLite busy: retry soon
+TIMEOUT = "timeout"          # a statement ran past statement_timeout
+UNAVAILABLE = "unavailable"  # the server is down or unreachable, the connection broke
+SATURATED = "saturated"      # no connection free in the pool in time
+
+_CONTENTION_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization_failure, deadlock_detected, lock_not_available
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "53100"}  # shutdowns, too many connections, disk full
+
+
+def transient_failure(exc: BaseException) -> str | None:
+    """Which transient failure ``exc`` is (one of the constants above), or None for a real error."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return SATURATED
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return None
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state in _CONTENTION_SQLSTATES:
+        return CONTENTION
+    if state == "57014":  # query_canceled: statement_timeout
+        return TIMEOUT
+    if exc.connection_invalidated or (state and (state.startswith("08") or state in _UNAVAILABLE_SQLSTATES)):
+        return UNAVAILABLE
+    if isinstance(exc, sa.exc.OperationalError):
+        message = str(orig).lower()
+        if "database is locked" in message or "database table is locked" in message or "busy" in message:
+            return CONTENTION
+        if state is None:  # raised by the client library: the connection could not be made or was lost
+            return UNAVAILABLE
+    return None

@@ -25,7 +25,7 @@ from .db import unit_of_work
 from .timeutil import today_in_shanghai
 
 DEMO_PASSWORD = "Demo-2026-mediation"
-DOMAIN_ORDER = ("rosters", "scheduling", "documents", "signing", "judicial")
+DOMAIN_ORDER = ("rosters", "scheduling", "documents", "signing", "judicial", "complaints")
 
 
 @dataclass
@@ -135,7 +135,10 @@ def _login_lines() -> list[str]:
     return [
         f"log in at /login with password {DEMO_PASSWORD} as:",
         "  admin (administrator), officer.li (case officer), mediator.chen (mediator),",
-        "  party.chen (consumer 陈秀兰), party.bank (bank representative), court.tianhe (court clerk)",
+        "  party.chen (consumer 陈秀兰), party.bank (ICBC's complaint staff), court.tianhe (court clerk)",
+        "staff and court accounts can switch on two-step login (TOTP): POST /api/v1/users/me/second-factor,",
+        "  scan the otpauth:// URI with an authenticator app, then POST .../second-factor/confirm {\"code\": \"123456\"};",
+        "  the demo accounts start without it, so the demo logins above work as printed",
     ]
 
 

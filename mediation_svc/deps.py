@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.datastructures import FormData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -41,10 +42,32 @@ def get_tokens(request: Request) -> TokenService:
 def get_db(request: Request) -> Iterator[Session]:
     # One request, one transaction: committed when the endpoint returns, before the response is sent
     # (scope="function" below), rolled back if anything raised.
-    with unit_of_work(request.app.state.engine) as session:
+    # A GET reads without SQLite's write lock on its first attempt; a retry (it wrote after all and met a
+    # writer) takes the lock from the start.
+    from .reliability import attempt_number
+
+    read_only = request.method in ("GET", "HEAD", "OPTIONS") and attempt_number(request) == 0
+    with unit_of_work(request.app.state.engine, read_only=read_only) as session:
         yield session
 
 
+async def read_body(request: Request) -> bytes:
+    """The raw body, awaited on the event loop so that the endpoint itself can be a plain ``def``.
+
+    An ``async def`` endpoint that touches the database blocks its worker's event loop on every query; a
+    lock wait there freezes every request of the worker (issue 16). Endpoints take the body or the form
+    through these dependencies instead and run in the thread pool.
+    """
+    return await request.body()
+
+
+async def read_form(request: Request) -> FormData:
+    """The parsed form (Starlette caches it on the request, so a CSRF check that read it costs nothing)."""
+    return await request.form()
+
+
+RawBody = Annotated[bytes, Depends(read_body)]
+FormDep = Annotated[FormData, Depends(read_form)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 KeyStoreDep = Annotated[KeyStore, Depends(get_keystore)]
@@ -84,4 +107,9 @@ def actor_of(user: User) -> str:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address; ``X-Forwarded-For`` counts only from ``MEDIATION_TRUSTED_PROXIES``."""
+    from .security.proxies import client_address as resolve, parse_trusted
+
+    trusted = parse_trusted(request.app.state.settings.trusted_proxies)
+    return resolve(request.client.host if request.client else None, request.headers.get("x-forwarded-for"),
+                   trusted)

@@ -75,3 +75,19 @@ class PayloadTooLarge(DomainError):
 
 class ServiceUnavailable(DomainError):
     status, slug, title = 503, "service-unavailable", "A required service is unavailable"
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """Contention that outlasted the retries (deadlock, lock timeout, serialisation failure, SQLite busy)."""
+
+    slug, title = "database-busy", "The service is busy"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    slug, title = "database-unavailable", "The database is unavailable"
+
+
+class Overloaded(ServiceUnavailable):
+    """Load shedding: every request thread is taken and the queue is full."""
+
+    slug, title = "overloaded", "The service is overloaded"

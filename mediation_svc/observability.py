@@ -50,6 +50,24 @@ class Metrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+# Path parameters that are secrets (signing links, calendar feeds, verification codes): never logged.
+SECRET_PATH_PARAMS = frozenset({"token", "code", "rest"})  # rest: catch-all routes under old links
+
+
+def loggable_path(request: Request) -> str:
+    """The request's path with secret path parameters replaced, so request logs hold no bearer secrets.
+    A path no route matched keeps only its first segment (an old or mistyped link may still carry a secret).
+    (The query string is never logged.)"""
+    path = request.url.path
+    if request.scope.get("route") is None:
+        first, _, rest = path.lstrip("/").partition("/")
+        return f"/{first}/{{unmatched}}" if rest else f"/{first}"
+    for name, value in (request.scope.get("path_params") or {}).items():
+        if name in SECRET_PATH_PARAMS and value:
+            path = path.replace(str(value), f"{{{name}}}")
+    return path
+
+
 class RequestContextMiddleware(BaseHTTPMiddleware):
     def __init__(self, app, metrics: Metrics) -> None:
         super().__init__(app)
@@ -72,6 +90,6 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             route_path = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(request.method, route_path, str(status)).inc()
             self.metrics.latency.labels(request.method, route_path).observe(elapsed)
-            self.log.info("request", extra={"method": request.method, "path": request.url.path,
+            self.log.info("request", extra={"method": request.method, "path": loggable_path(request),
                                             "status": status, "ms": round(elapsed * 1000, 1)})
             request_id_var.reset(token)

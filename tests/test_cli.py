@@ -50,7 +50,10 @@ def test_fresh_install_flow_keys_migrate_seed_and_login(fresh_env):
         assert token.status_code == 200
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         cases = client.get("/api/v1/cases", headers=headers).json()
-        assert len(cases) == 8
+        # the eight demo cases, and the cases that demo complaints were steered into (carrying their history)
+        from_complaints = [c for c in cases if "【投诉处理经过】" in c["facts"]]
+        assert len(cases) - len(from_complaints) == 8 and from_complaints
+        cases = [c for c in cases if c not in from_complaints]
         assert len({c["status"] for c in cases}) >= 7
 
         # the demo court clerk sees exactly the case sent for judicial confirmation, and its package checks out

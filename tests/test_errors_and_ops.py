@@ -44,13 +44,13 @@ def test_unexpected_errors_are_500_problem_without_a_trace(app, client):
     assert body["detail"]
 
 
-def test_health_readiness_metrics_and_request_ids(client):
+def test_health_readiness_metrics_and_request_ids(client, make_user, auth):
     response = client.get("/healthz", headers={"X-Request-ID": "abc123"})
     assert response.json() == {"status": "ok"} and response.headers["X-Request-ID"] == "abc123"
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"database": "ok", "keys": "ok", "fonts": "ok"}
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=auth(make_user("admin"))).text  # admins or the scraper token
     assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in metrics
 
 

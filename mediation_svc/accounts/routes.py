@@ -2,27 +2,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import select
 
 from ..audit.chain import record
 from ..deps import (AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of,
                     client_address, oauth2_scheme)
-from ..errors import Forbidden
+from ..errors import Forbidden, NotFound
 from ..security.roles import Role
-from . import service
+from . import second_factor, service
 from .models import User
-from .schemas import TokenResponse, UserCreate, UserRead
+from .schemas import (PasswordChange, Reauthentication, RecoveryCodes, SecondFactorCode, SecondFactorEnrolment,
+                      TokenResponse, UserCreate, UserRead)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/token", response_model=TokenResponse)
 def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-          settings: SettingsDep, tokens: TokensDep) -> TokenResponse:
+          settings: SettingsDep, tokens: TokensDep,
+          totp_code: Annotated[str | None, Form(max_length=40, description="authenticator or recovery code, for "
+                                                "accounts with a second factor")] = None) -> TokenResponse:
     user = service.authenticate(session, settings, username=form.username, password=form.password,
-                                address=client_address(request))
+                                address=client_address(request), totp_code=totp_code)
     token, expires_in = service.issue_access_token(tokens, settings, user)
     record(session, actor=actor_of(user), action="user.logged_in", subject=f"user:{user.id}",
            payload={"address": client_address(request)})
@@ -30,9 +33,44 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(session: SessionDep, tokens: TokensDep, user: CurrentUser,
+def logout(session: SessionDep, tokens: TokensDep, settings: SettingsDep, user: CurrentUser,
            token: Annotated[str, Depends(oauth2_scheme)]) -> None:
-    service.revoke_access_token(session, tokens, token)
+    service.revoke_access_token(session, tokens, settings, token)
+
+
+@router.post("/users/me/password", status_code=204)
+def change_password(request: Request, data: PasswordChange, session: SessionDep, settings: SettingsDep,
+                    user: CurrentUser) -> None:
+    """A new password (12 characters or more, not a common one); tokens issued before stop working."""
+    service.change_password(session, settings, user=user, current_password=data.current_password,
+                            new_password=data.new_password, totp_code=data.totp_code,
+                            address=client_address(request))
+
+
+@router.post("/users/me/second-factor", response_model=SecondFactorEnrolment, status_code=201)
+def begin_second_factor(session: SessionDep, user: CurrentUser) -> SecondFactorEnrolment:
+    """Start enrolling an authenticator app (TOTP, RFC 6238): scan the URI, then confirm with a first code."""
+    uri = second_factor.begin(session, user=user, actor=actor_of(user))
+    return SecondFactorEnrolment(otpauth_uri=uri, secret=user.totp_secret or "")
+
+
+@router.post("/users/me/second-factor/confirm", response_model=RecoveryCodes)
+def confirm_second_factor(data: SecondFactorCode, session: SessionDep, user: CurrentUser) -> RecoveryCodes:
+    """Switch the second factor on with a first code; the ten recovery codes are shown this once."""
+    return RecoveryCodes(recovery_codes=second_factor.confirm(session, user=user, code=data.code,
+                                                              actor=actor_of(user)))
+
+
+@router.post("/users/{user_id}/second-factor/reset", status_code=204)
+def reset_second_factor(request: Request, user_id: int, data: Reauthentication, session: SessionDep,
+                        settings: SettingsDep, user: AdminUser) -> None:
+    """An admin removes a staff member's lost authenticator (they enrol again at their next login)."""
+    service.reauthenticate(session, settings, user=user, password=data.password, totp_code=data.totp_code,
+                           address=client_address(request))
+    target = session.get(User, user_id)
+    if target is None:
+        raise NotFound(f"user {user_id} not found")
+    second_factor.disable(session, user=target, actor=actor_of(user))
 
 
 @router.get("/users/me", response_model=UserRead)
@@ -57,7 +95,7 @@ def list_users(session: SessionDep, user: StaffUser, role: Role | None = None) -
 
 
 @router.get("/admin/audit/verify")
-def verify_audit(session: SessionDep, user: AdminUser) -> dict:
-    from ..audit.chain import verify_chain
+def verify_audit(request: Request, session: SessionDep, user: AdminUser) -> dict:
+    from ..audit.transparency import verify_log
 
-    return verify_chain(session).as_dict()
+    return verify_log(session, request.app.state.keystore)

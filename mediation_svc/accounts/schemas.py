@@ -15,11 +15,36 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
     display_name: str = Field(min_length=1, max_length=120)
     role: Role
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=12, max_length=200,
+                          description="12 characters or more, not a common password (security.password_policy)")
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=200)
     institution_id: int | None = None
     organisation: str | None = None
+
+
+class Reauthentication(BaseModel):
+    password: str = Field(min_length=1, max_length=200, description="your password, asked again")
+    totp_code: str | None = Field(default=None, max_length=40, description="authenticator or recovery code")
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=12, max_length=200)
+    totp_code: str | None = Field(default=None, max_length=40)
+
+
+class SecondFactorEnrolment(BaseModel):
+    otpauth_uri: str
+    secret: str
+
+
+class SecondFactorCode(BaseModel):
+    code: str = Field(min_length=6, max_length=12)
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str]
 
 
 class UserRead(BaseModel):
@@ -32,3 +57,4 @@ class UserRead(BaseModel):
     institution_id: int | None = None
     organisation: str | None = None
     active: bool
+    second_factor_enabled: bool = False

@@ -46,9 +46,11 @@ def normalise_phone(value: str) -> str:
 
 
 def mask_id_number(value: str | None) -> str | None:
-    """Keep the first 3 and last 4 characters, as printed on receipts (e.g. 440***********1234)."""
+    """Keep the first 6 characters (the region of issue) and hide the rest (e.g. 440106************).
+
+    The last four characters are what a signer types to prove who they are, so no mask may show them."""
     if not value:
         return value
-    if len(value) <= 7:
+    if len(value) <= 8:
         return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return value[:6] + "*" * (len(value) - 6)

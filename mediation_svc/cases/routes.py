@@ -6,6 +6,8 @@ from ..accounts.models import User
 from ..audit.chain import case_trail
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of
 from ..errors import NotFound
+from ..idempotency import IdempotencyDep
+from ..security import access
 from ..security.roles import Role
 from . import service
 from .models import CaseCategory
@@ -15,10 +17,13 @@ from .states import CaseStatus
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
-@router.post("/cases", status_code=201, response_model=CaseRead)
-def intake(data: CaseIntake, session: SessionDep, settings: SettingsDep, user: StaffUser) -> CaseRead:
-    case = service.intake_case(session, settings, data=data, actor=user)
-    return service.to_read(session, case)
+@router.post("/cases", status_code=201, response_model=CaseRead,
+             summary="Take in a dispute (send an Idempotency-Key header to retry safely)")
+def intake(data: CaseIntake, session: SessionDep, settings: SettingsDep, user: StaffUser,
+           idempotency: IdempotencyDep) -> CaseRead:
+    return idempotency.run(lambda: service.to_read(session, service.intake_case(session, settings, data=data,
+                                                                                actor=user)),
+                           owner=actor_of(user), body=data, status_code=201)
 
 
 @router.get("/cases", response_model=list[CaseRead])
@@ -45,7 +50,8 @@ def get_case(case_id: int, session: SessionDep, user: CurrentUser) -> CaseRead:
 @router.post("/cases/{case_id}/transitions", response_model=CaseRead)
 def change_status(case_id: int, data: TransitionIn, session: SessionDep, user: StaffUser) -> CaseRead:
     case = service.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    service.transition(session, case=case, target=data.status, actor=actor_of(user), reason=data.reason)
+    service.transition(session, case=case, target=data.status, actor=actor_of(user), reason=data.reason,
+                       manual=True)
     return service.to_read(session, case)
 
 
@@ -72,7 +78,7 @@ def share_case(case_id: int, data: ShareIn, session: SessionDep, user: StaffUser
 @router.get("/cases/{case_id}/audit")
 def case_audit_trail(case_id: int, session: SessionDep, user: CurrentUser) -> list[dict]:
     service.get_visible_case_or_404(session, user=user, case_id=case_id)
-    if user.role == Role.PARTY:
+    if access.require(user, access.Obj.AUDIT_TRAIL) == access.View.SUMMARY:
         # Parties see that their case moved, not staff-internal detail.
         return [{"seq": e.seq, "at": e.at, "action": e.action} for e in case_trail(session, case_id)]
     return [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,

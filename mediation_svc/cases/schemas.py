@@ -5,7 +5,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
+
+from ..amounts import lenient_amount
 
 from .identity import ID_TYPES, normalise_credit_code, normalise_phone, normalise_resident_id
 from .states import CaseStatus
@@ -19,7 +21,9 @@ class Channel(StrEnum):
     VISIT = "visit"
 
 
-AmountCNY = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)]
+# Typed as people type them (86,500 / 8.65万 / 86500元): amounts.parse_amount, the same everywhere.
+AmountCNY = Annotated[Decimal, BeforeValidator(lenient_amount),
+                      Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)]
 
 
 class ConsumerIn(BaseModel):
@@ -127,6 +131,9 @@ class CaseRead(BaseModel):
     due_on: date
     overdue: bool
     working_days_left: int
+    # The due date falls in a year whose holiday arrangement is not yet published (computed by rule).
+    due_on_provisional: bool = False
+    due_warning: str | None = None
     mediator_user_id: int | None
     officer_user_id: int | None
     created_at: datetime

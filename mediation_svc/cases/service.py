@@ -16,14 +16,16 @@ from ..security.roles import Role
 from ..timeutil import today_in_shanghai
 from ..workdays import WorkdayCalendar
 from .identity import mask_id_number
-from .models import CalendarOverride, Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
+from .models import Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
 from .schemas import CaseIntake, CaseRead, PartyRead
-from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_transition
+from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_manual_transition, check_transition
 
 
 def workday_calendar(session: Session) -> WorkdayCalendar:
-    overrides = {o.day: o.is_workday for o in session.exec(select(CalendarOverride)).all()}
-    return WorkdayCalendar(overrides)
+    """The working-day calendar as the database holds it (``workcalendar``), with the centre's closures."""
+    from ..workcalendar.service import load_calendar  # noqa: PLC0415
+
+    return load_calendar(session)
 
 
 def format_case_number(prefix: str, year: int, sequence: int) -> str:
@@ -107,9 +109,10 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
 
 
 def transition(session: Session, *, case: Case, target: CaseStatus, actor: str,
-               reason: str | None = None, payload: dict | None = None) -> Case:
+               reason: str | None = None, payload: dict | None = None, manual: bool = False) -> Case:
+    """Move the case; ``manual=True`` for a move an officer makes by hand (``states.MANUAL_TRANSITIONS``)."""
     current = CaseStatus(case.status)
-    check_transition(current, target)
+    (check_manual_transition if manual else check_transition)(current, target)
     if target in NEEDS_REASON and not (reason and reason.strip()):
         raise InvalidInput(f"moving to '{target.value}' needs a reason",
                            errors=[{"loc": ["reason"], "msg": "required for this status"}])
@@ -155,17 +158,32 @@ def visibility_clause(user: User):
                                    CaseShare.revoked.is_(False), CaseShare.expires_at > utcnow()))
     if user.role == Role.EXPERT:
         return expert_visibility_clause(user)
+    if user.role == Role.INSTITUTION:
+        return institution_visibility_clause(user)
     return False
 
 
+def institution_visibility_clause(user: User):
+    # An institution's complaint staff see the cases against their institution (and branch, where their
+    # account names one); the scope is the complaints domain's institution account.
+    from ..complaints.models import InstitutionAccount  # noqa: PLC0415
+
+    return exists().where(and_(InstitutionAccount.user_id == user.id,
+                               InstitutionAccount.institution_id == Case.institution_id,
+                               (InstitutionAccount.branch.is_(None)) | (InstitutionAccount.branch == Case.institution_branch)))
+
+
 def expert_visibility_clause(user: User):
-    # Experts see the cases they were invited to; the rosters domain provides that link when present.
+    # Experts see the cases whose invitation they accepted (an invitation alone shows them only itself:
+    # purpose and question); the rosters domain provides that link when present.
     try:
-        from ..rosters.models import ExpertInvitation  # noqa: PLC0415
+        from ..rosters.models import ExpertInvitation, InvitationStatus  # noqa: PLC0415
     except ImportError:
         return False
     return exists().where(and_(ExpertInvitation.case_id == Case.id,
-                               ExpertInvitation.expert_user_id == user.id))
+                               ExpertInvitation.expert_user_id == user.id,
+                               ExpertInvitation.status.in_([InvitationStatus.ACCEPTED.value,
+                                                            InvitationStatus.OPINION_SUBMITTED.value])))
 
 
 def get_case_or_404(session: Session, case_id: int) -> Case:
@@ -213,7 +231,8 @@ def to_read(session: Session, case: Case, calendar: WorkdayCalendar | None = Non
                          phone=p.phone, address=p.address, representative_name=p.representative_name)
                for p in parties_of(session, case.id)]
     return CaseRead(**case.model_dump(exclude={"parties"}, warnings=False), overdue=is_open and case.due_on < today,
-                    working_days_left=left, parties=parties)
+                    working_days_left=left, parties=parties, due_on_provisional=calendar.is_provisional(case.due_on),
+                    due_warning=calendar.provisional_warning(case.due_on))
 
 
 def link_party_user(session: Session, *, case: Case, party_id: int, user: User, actor: str) -> CaseParty:

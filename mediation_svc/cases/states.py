@@ -46,6 +46,26 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.CLOSED: frozenset(),
 }
 
+# The moves a case officer may make by hand (``POST /api/v1/cases/{id}/transitions`` and the case page).
+# Every other move belongs to its own step, which checks what the move means: assigning a mediator
+# (rosters), the first session (scheduling), drafting and finalising (documents), signing and voiding
+# (signing), filing for judicial confirmation and the court's ruling (judicial), a recusal (back to
+# accepted, clearing the mediator).
+MANUAL_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    S.RECEIVED: frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset({S.WITHDRAWN}),
+    S.MEDIATOR_ASSIGNED: frozenset({S.IN_MEDIATION, S.MEDIATION_FAILED, S.WITHDRAWN}),
+    S.IN_MEDIATION: frozenset({S.MEDIATION_FAILED, S.WITHDRAWN}),
+    S.AGREEMENT_DRAFTED: frozenset({S.IN_MEDIATION, S.MEDIATION_FAILED, S.WITHDRAWN}),
+    S.SIGNING: frozenset({S.MEDIATION_FAILED, S.WITHDRAWN}),
+    S.SIGNED: frozenset({S.CLOSED}),
+    S.CONFIRMED: frozenset({S.CLOSED}),
+    S.NOT_CONFIRMED: frozenset({S.CLOSED}),
+    S.MEDIATION_FAILED: frozenset({S.CLOSED}),
+    S.REJECTED: frozenset({S.CLOSED}),
+    S.WITHDRAWN: frozenset({S.CLOSED}),
+}
+
 # States in which the case still runs against its due date.
 OPEN_STATES = frozenset({S.RECEIVED, S.ACCEPTED, S.MEDIATOR_ASSIGNED, S.IN_MEDIATION,
                          S.AGREEMENT_DRAFTED, S.SIGNING})
@@ -58,5 +78,21 @@ def check_transition(current: CaseStatus, target: CaseStatus) -> None:
         allowed = sorted(s.value for s in TRANSITIONS[current])
         raise InvalidTransition(
             f"a case in state '{current.value}' cannot move to '{target.value}'",
+            current_status=current.value, requested_status=target.value, allowed=allowed,
+        )
+
+
+def manual_targets(current: CaseStatus) -> frozenset[CaseStatus]:
+    return MANUAL_TRANSITIONS.get(current, frozenset())
+
+
+def check_manual_transition(current: CaseStatus, target: CaseStatus) -> None:
+    """A move made by hand: allowed by the life cycle *and* not one that belongs to its own step."""
+    check_transition(current, target)
+    if target not in manual_targets(current):
+        allowed = sorted(s.value for s in manual_targets(current))
+        raise InvalidTransition(
+            f"'{current.value}' -> '{target.value}' happens through its own step (assignment, sessions, "
+            "drafting, signing, the court's ruling), not by hand",
             current_status=current.value, requested_status=target.value, allowed=allowed,
         )

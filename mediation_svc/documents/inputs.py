@@ -11,7 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ..amounts import lenient_amount
 
 from .numerals import MAX_AMOUNT, rmb_capitals, rmb_figures
 
@@ -26,7 +28,8 @@ def _two_places(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
-Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT), AfterValidator(_two_places)]
+# Typed as people type them (86,500 / 8.65万 / 86500元): amounts.parse_amount, the same everywhere.
+Amount = Annotated[Decimal, BeforeValidator(lenient_amount), Field(gt=0, le=MAX_AMOUNT), AfterValidator(_two_places)]
 
 
 class Strict(BaseModel):
@@ -98,9 +101,7 @@ def _one_of_each_side(parties: list[Party]) -> list[Party]:
 Parties = Annotated[list[Party], Field(min_length=2, max_length=10), AfterValidator(_one_of_each_side)]
 
 
-class AgreementInputs(Strict):
-    """调解协议书 / mediation agreement (People's Mediation Law art. 29)."""
-
+class _AgreementTerms(Strict):
     case_number: Text
     center_name: Text
     parties: Parties
@@ -114,7 +115,22 @@ class AgreementInputs(Strict):
     waiver: bool = True
     copies: int = Field(default=3, ge=1, le=10)
     place: OptText = None
+
+
+OrganisationKind = Literal["people_mediation_committee", "mediation_organisation"]
+
+
+class AgreementInputs(_AgreementTerms):
+    """调解协议书 / mediation agreement, template v1 (People's Mediation Law art. 29): the date is typed in."""
+
     agreement_date: date
+
+
+class AgreementInputsV2(_AgreementTerms):
+    """调解协议书, template v2: no date to type; it takes effect, and is dated, when the center's seal is applied
+    (the seal's mark prints that date). Which law it rests on follows the kind of organisation."""
+
+    organisation_kind: OrganisationKind = "mediation_organisation"
 
 
 class SessionNoticeInputs(Strict):
@@ -180,6 +196,14 @@ class JudicialApplicationInputs(Strict):
     request: LongText | None = None
     materials: list[Material] = Field(min_length=1, max_length=30)
     applied_on: date
+
+
+class JudicialApplicationInputsV2(JudicialApplicationInputs):
+    """司法确认申请书, template v2: the mediator and the organisation confirm it under the applicants' blocks;
+    the legal basis follows the kind of organisation."""
+
+    mediators: list[Person] = Field(default_factory=list, max_length=5)
+    organisation_kind: OrganisationKind = "mediation_organisation"
 
 
 class SignatureEvent(Strict):

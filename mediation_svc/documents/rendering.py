@@ -92,6 +92,7 @@ class RenderedDocument:
     title: str
     inputs_hash: str
     inputs: dict[str, Any] = field(repr=False)
+    signature_blocks: tuple["SignatureBlock", ...] = ()
 
     @property
     def size(self) -> int:
@@ -179,6 +180,64 @@ def _compress_once(_document, pdf: pydyf.PDF) -> None:
             obj.__class__ = _CompressOnce
 
 
+# -- signature blocks: where each signer's mark goes, from the layout -----------------------------------------
+
+SIGN_FIELD_ATTRIBUTE = "data-sign-field"
+_FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_CSS_PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch); PDF user space is 72 per inch
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    """A signer's block as laid out: the field name the template gave it, its page (0-based) and its box in
+    PDF user space (points, origin at the page's lower left)."""
+
+    field_name: str
+    page: int
+    box: tuple[int, int, int, int]
+
+
+def signature_blocks(document) -> tuple[SignatureBlock, ...]:
+    """Every element marked ``data-sign-field`` in a laid-out WeasyPrint document, where it landed.
+
+    A block that page-breaks (the templates keep each one together) is taken where it starts."""
+    from weasyprint.formatting_structure import boxes
+
+    found: dict[str, SignatureBlock] = {}
+    for index, page in enumerate(document.pages):
+        height = page.height * _CSS_PX_TO_PT
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            name = element.get(SIGN_FIELD_ATTRIBUTE) if element is not None and box.element_tag else None
+            if name and name not in found and isinstance(box, (boxes.BlockBox, boxes.InlineBlockBox)):
+                if not _FIELD_NAME_RE.match(name):
+                    raise ValueError(f"signature field name {name!r} in a template is not a plain name")
+                x, y = box.border_box_x() * _CSS_PX_TO_PT, box.border_box_y() * _CSS_PX_TO_PT
+                w, h = box.border_width() * _CSS_PX_TO_PT, box.border_height() * _CSS_PX_TO_PT
+                found[name] = SignatureBlock(name, index, (round(x), round(height - y - h), round(x + w),
+                                                           round(height - y)))
+            stack.extend(reversed(getattr(box, "children", None) or []))
+    return tuple(found.values())
+
+
+def add_signature_fields(pdf: bytes, blocks: tuple[SignatureBlock, ...]) -> bytes:
+    """Empty signature fields at the blocks (pyHanko, one incremental update): signing fills them by name."""
+    if not blocks:
+        return pdf
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields as sig_fields
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    for block in blocks:
+        sig_fields.append_signature_field(writer, sig_fields.SigFieldSpec(
+            sig_field_name=block.field_name, on_page=block.page, box=block.box))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 # -- template helpers (filters) ------------------------------------------------------------------------
 
 def _zh_date(value: date | datetime | None) -> str:
@@ -221,6 +280,19 @@ def _cn_number(value: int) -> str:
     return cn2an.an2cn(int(value), "low")
 
 
+def _cn_phone(value: str | None) -> str:
+    """+8613800138000 / 86-138-0013-8000 -> 13800138000: how Chinese documents print a mainland number."""
+    if not value:
+        return ""
+    digits = re.sub(r"[\s-]", "", value)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix):]
+    if digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
+        digits = digits[2:]
+    return digits if re.fullmatch(r"1\d{10}", digits) else value
+
+
 def _to_jsonable(value: Any) -> Any:
     return json.loads(canonical_json(value))
 
@@ -230,7 +302,7 @@ def build_environment(template_dir: Path = TEMPLATE_DIR) -> ImmutableSandboxedEn
                                         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                         auto_reload=False)
     env.filters.update(capitals=rmb_capitals, figures=rmb_figures, zh_date=_zh_date, en_date=_en_date,
-                       local_time=_local_time, group=_group, cn_number=_cn_number)
+                       local_time=_local_time, group=_group, cn_number=_cn_number, cn_phone=_cn_phone)
     return env
 
 
@@ -327,10 +399,14 @@ class Renderer:
                                               relationship="Data"))
             pdf = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=attachments, custom_metadata=True,
                                      finisher=_compress_once)
+            # A preview is never signed; a document to be signed gets a field in each signer's block.
+            blocks = () if draft else signature_blocks(document)
+        pdf = add_signature_fields(pdf, blocks)
         rendered = RenderedDocument(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
                                     page_count=len(document.pages), template_id=spec.template_id,
                                     template_version=spec.version, language=language, kind=spec.kind,
-                                    title=spec.title, inputs_hash=inputs_hash, inputs=canonical)
+                                    title=spec.title, inputs_hash=inputs_hash, inputs=canonical,
+                                    signature_blocks=blocks)
         return rendered, fetcher
 
 
@@ -381,5 +457,5 @@ def data_attachment(pdf: bytes) -> dict[str, Any]:
         return json.loads(attached.get_file().read_bytes().decode("utf-8"))
 
 
-__all__ = ["RenderedDocument", "TemplateFetcher", "Renderer", "render_document", "get_renderer",
+__all__ = ["RenderedDocument", "SignatureBlock", "signature_blocks", "add_signature_fields", "TemplateFetcher", "Renderer", "render_document", "get_renderer",
            "data_attachment", "canonical_inputs_hash", "validate_inputs"]

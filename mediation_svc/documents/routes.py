@@ -18,6 +18,7 @@ from sqlmodel import Session
 from ..accounts.models import User
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
+from ..security import access
 from ..deps import SessionDep, SettingsDep, require
 from ..security.roles import Role
 from . import service
@@ -29,7 +30,8 @@ from .templates import REGISTRY, get_template
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
 Drafter = Annotated[User, require(Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR)]
-Reader = Annotated[User, require(Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR, Role.PARTY, Role.COURT)]
+# who reads the agreement is security.access's rule (Obj.AGREEMENT), the same on the pages
+Reader = Annotated[User, require(*access.RULES[access.Obj.AGREEMENT])]
 
 
 # -- reading helpers (shape only) ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ INSURER = {
     "role": "respondent", "kind": "institution", "name": "平安人寿保险股份有限公司广东分公司",
     "credit_code": "91440000723823PJ0X", "address": "广东省广州市天河区珠江新城华夏路10号",
     "phone": "020-38888888", "representative_name": "李志强", "representative_title": "总经理",
-    "agent": {"name": "王晓明", "id_number": "440104198806150031", "phone": "13922223333", "authority": "特别授权"},
+    "agent": {"name": "王晓明", "id_number": "440104198806150032", "phone": "13922223333", "authority": "特别授权"},
 }
 CENTER = "广东正和银行保险消费纠纷调解中心"
 CASE_NUMBER = "粤正和调〔2026〕第0128号"
@@ -64,9 +64,16 @@ def agreement(**overrides: Any) -> dict[str, Any]:
         "waiver": True,
         "copies": 3,
         "place": "广州市天河区珠江新城调解中心第二调解室",
-        "agreement_date": "2026-11-23",
+        "organisation_kind": "mediation_organisation",
     }
     data.update(overrides)
+    return data
+
+
+def agreement_v1(**overrides: Any) -> dict[str, Any]:
+    """Inputs of the zh-CN template v1 (a typed agreement date, no organisation kind)."""
+    data = {k: v for k, v in agreement().items() if k != "organisation_kind"}
+    data.update(agreement_date="2026-11-23", **overrides)
     return data
 
 
@@ -150,7 +157,8 @@ def judicial_application(**overrides: Any) -> dict[str, Any]:
         "materials": [{"name": "调解协议书"}, {"name": "双方当事人身份证明、营业执照及法定代表人身份证明", "copies": 2},
                       {"name": "授权委托书及代理人身份证件"}, {"name": "与纠纷有关的保险合同、理赔材料"},
                       {"name": "送达地址确认书", "copies": 2}],
-        "applied_on": "2026-11-25",
+        "applied_on": "2026-11-25", "mediators": [{"name": "张立新", "title": "调解员"}],
+        "organisation_kind": "mediation_organisation",
     }
     data.update(overrides)
     return data

@@ -52,6 +52,7 @@ from ..cases.states import CaseStatus
 from ..config import Settings
 from ..db import utcnow
 from ..errors import Conflict, NotFound
+from ..security import access
 from ..timeutil import today_in_shanghai
 from . import diffing
 from .models import Document, DocumentStatus, Draft, DraftVersion
@@ -123,6 +124,7 @@ def case_defaults(session: Session, settings: Settings, *, case: Case, language:
         "center_name": settings.center_name if language == "zh-CN" else settings.center_name_en,
         "parties": parties, "applicants": parties, "mediators": mediators,
         "agreement_date": today, "issued_on": today, "applied_on": today,
+        "organisation_kind": settings.organisation_kind,
     }
 
 
@@ -306,6 +308,9 @@ def supersede(session: Session, settings: Settings, *, case: Case, document: Doc
     session.flush()
     record(session, actor=actor_ref(actor), action="document.voided", subject=f"document:{document.id}",
            case_id=case.id, payload={"document_id": document.id, "sha256": document.sha256, "reason": reason})
+    from ..signing.service import close_for_document  # signing builds on documents: imported here, not above
+
+    close_for_document(session, settings, document_id=document.id, reason=reason, actor=actor_ref(actor))
     if draft.kind == AGREEMENT and CaseStatus(case.status) == CaseStatus.SIGNING:
         transition(session, case=case, target=CaseStatus.AGREEMENT_DRAFTED, actor=actor_ref(actor),
                    reason=reason, payload={"voided_document_id": document.id})
@@ -323,6 +328,7 @@ def get_visible_document_or_404(session: Session, *, user: User, document_id: st
         case = get_visible_case_or_404(session, user=user, case_id=document.case_id)
     except NotFound:
         raise NotFound(f"document {document_id} not found") from None
+    access.require(user, access.Obj.AGREEMENT)
     return document, case
 
 

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from ..config import PROJECT_ROOT
 from ..errors import NotFound
-from .inputs import (AgreementInputs, EvidenceReportInputs, JudicialApplicationInputs, NeutralEvaluationInputs,
+from .inputs import (AgreementInputs, AgreementInputsV2, EvidenceReportInputs, JudicialApplicationInputs,
+                     JudicialApplicationInputsV2, NeutralEvaluationInputs,
                      SessionNoticeInputs)
 
 TEMPLATE_DIR = PROJECT_ROOT / "document_templates"
@@ -38,12 +39,16 @@ class TemplateSpec:
 
 _SPECS = (
     TemplateSpec("mediation_agreement", "zh-CN", 1, "agreement", "调解协议书", AgreementInputs),
+    TemplateSpec("mediation_agreement", "zh-CN", 2, "agreement", "调解协议书", AgreementInputsV2),
     TemplateSpec("mediation_agreement", "en", 1, "agreement", "Mediation Agreement", AgreementInputs),
+    TemplateSpec("mediation_agreement", "en", 2, "agreement", "Mediation Agreement", AgreementInputsV2),
     TemplateSpec("session_notice", "zh-CN", 1, "session_notice", "调解通知书", SessionNoticeInputs),
     TemplateSpec("session_notice", "en", 1, "session_notice", "Notice of Mediation Session", SessionNoticeInputs),
     TemplateSpec("neutral_evaluation", "zh-CN", 1, "neutral_evaluation", "中立评估意见书", NeutralEvaluationInputs),
     TemplateSpec("judicial_application", "zh-CN", 1, "judicial_application", "司法确认申请书",
                  JudicialApplicationInputs),
+    TemplateSpec("judicial_application", "zh-CN", 2, "judicial_application", "司法确认申请书",
+                 JudicialApplicationInputsV2),
     TemplateSpec("signing_evidence_report", "zh-CN", 1, "evidence_report", "签署证据报告", EvidenceReportInputs),
 )
 

@@ -31,6 +31,11 @@ from ..verification import attestation
 
 MANIFEST = "manifest.json"
 MANIFEST_JWS = "manifest.jws"
+# The case's audit chain and its RFC 6962 inclusion proof against a signed, RFC 3161-timestamped tree head.
+AUDIT_CHAIN = "audit/case-chain.json"
+AUDIT_PROOF = "audit/inclusion-proof.json"
+AUDIT_TREE_HEAD = "audit/tree-head.jws"
+AUDIT_TIMESTAMP = "audit/tree-head.tsr"
 # A fixed time inside the ZIP entries, so the same files always make the same entries (the JWS itself
 # differs between builds: ECDSA signatures are randomised).
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
@@ -187,3 +192,21 @@ def check_package(data: bytes, jwk_set: dict[str, Any], *, max_bytes: int = MAX_
 def created_at(manifest: dict[str, Any]) -> datetime | None:
     value = manifest.get("created_at")
     return datetime.fromisoformat(value) if value else None
+
+
+def check_audit_proof(data: bytes, jwk_set: dict[str, Any], trust_roots):
+    """The package's audit files, as a court checks them (after ``check_package`` vouched for the files):
+    the case's chain link by link, its last entry up the audit path to the signed tree head's root, the
+    head's signature and its timestamp. Returns ``audit.transparency.CaseEvidenceCheck``."""
+    from ..audit.transparency import CaseEvidenceCheck, check_case_evidence
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        missing = [n for n in (AUDIT_CHAIN, AUDIT_PROOF, AUDIT_TREE_HEAD, AUDIT_TIMESTAMP) if n not in names]
+        if missing:
+            return CaseEvidenceCheck(ok=False, problems=[f"the package has no {', '.join(missing)}"])
+        chain = json.loads(archive.read(AUDIT_CHAIN))
+        proof = json.loads(archive.read(AUDIT_PROOF))
+        signed_head = archive.read(AUDIT_TREE_HEAD).decode("ascii")
+        token = archive.read(AUDIT_TIMESTAMP)
+    return check_case_evidence(chain, proof, signed_head, token, jwk_set, trust_roots)

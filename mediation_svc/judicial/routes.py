@@ -36,7 +36,7 @@ def start_application(case_id: int, body: ApplicationStart, session: SessionDep,
                                        mode=signing.SigningMode(r.mode)) for r in body.representatives]
     application = service.start_application(session, settings, tokens, keystore, case=case,
                                             court_name=body.court_name, deadline_at=body.deadline_at,
-                                            representatives=reps, actor=user)
+                                            representatives=reps, actor=user, acknowledge_late=body.acknowledge_late)
     return _read(application)
 
 

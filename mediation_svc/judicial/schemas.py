@@ -13,6 +13,7 @@ class ApplicationStart(BaseModel):
     court_name: str = Field(min_length=2, max_length=200, examples=["广州市天河区人民法院"])
     deadline_at: AwareDatetime
     representatives: list[RepresentativeIn] = Field(default_factory=list)
+    acknowledge_late: bool = Field(default=False, description="apply although the 30 days have passed")
 
 
 class ApplicationRead(BaseModel):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -32,11 +33,13 @@ from ..cases.states import CaseStatus
 from ..config import Settings
 from ..db import utcnow
 from ..documents.models import Document, DocumentStatus
+from ..documents.numerals import rmb_capitals, rmb_figures
 from ..documents.rendering import render_document
 from ..documents.service import create_draft, finalise, mark_status
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
+from ..security import access
 from ..security.roles import Role
 from ..signing import service as signing
 from ..signing.models import RequestStatus, SigningRequest
@@ -44,16 +47,66 @@ from ..timeutil import SHANGHAI
 from ..verification import attestation
 from ..verification.report import verify_pdf
 from .models import ApplicationStatus, EvidencePackage, JudicialApplication, Ruling
-from .package import build_zip
+from .package import AUDIT_CHAIN, AUDIT_PROOF, AUDIT_TIMESTAMP, AUDIT_TREE_HEAD, build_zip
 
 APPLICATION_TEMPLATE = "judicial_application"
 EVIDENCE_TEMPLATE = "signing_evidence_report"
-DEFAULT_MATERIALS = [{"name": "调解协议书（电子签署，PAdES B-LTA）"}, {"name": "双方当事人身份证明", "copies": 2},
-                     {"name": "签署证据报告"}, {"name": "送达地址确认书", "copies": 2}]
 
 
 class NotReadyForConfirmation(Conflict):
     slug, title = "not-ready-for-confirmation", "The case is not ready for judicial confirmation"
+
+
+class ConfirmationLate(Conflict):
+    slug, title = "confirmation-deadline-passed", "The 30 days for a joint application have passed"
+
+
+CONFIRMATION_DAYS = 30  # People's Mediation Law art. 33, Civil Procedure Law art. 205: within 30 days of effect
+
+
+def confirmation_deadline(effective: date) -> date:
+    """The last day a joint application is in time: 30 days from the day the agreement took effect."""
+    return effective + timedelta(days=CONFIRMATION_DAYS)
+
+
+def check_in_time(*, effective: date, today: date, acknowledged: bool) -> bool:
+    """Whether the application is late; a late one goes ahead only once an officer has acknowledged it."""
+    last_day = confirmation_deadline(effective)
+    late = today > last_day
+    if late and not acknowledged:
+        raise ConfirmationLate(f"the agreement took effect on {effective.isoformat()}; the 30 days for a joint "
+                               f"application ended on {last_day.isoformat()}. Confirm that you apply anyway "
+                               f"(acknowledge_late) if the parties still wish to", effective_date=effective.isoformat(),
+                               last_day=last_day.isoformat())
+    return late
+
+
+def materials(*, parties: list[dict[str, Any]], letters: dict[str, str]) -> list[dict[str, Any]]:
+    """The materials list, as the evidence package holds them: what is in it, and what a party still brings
+    (marked 待提交). ``letters``: institution name -> its representative whose 授权委托书 the package carries."""
+    items = [{"name": "调解协议书（电子签署，PAdES B-LTA）"},
+             {"name": "调解组织主持调解的证明（见本申请书“调解组织确认”，调解员签名并加盖调解组织印章）"}]
+    for p in parties:
+        proof = "身份证件" if p.get("kind") == "person" else "营业执照及负责人身份证明"
+        items.append({"name": f"{p['name']}的{proof}（待提交）"})
+    for institution, representative in letters.items():
+        items.append({"name": f"{institution}的授权委托书（受托人：{representative}，已随本申请提交）"})
+    for p in parties:
+        items.append({"name": f"{p['name']}的送达地址确认书（待提交）"})
+    items.append({"name": "签署证据报告（随本申请提交）"})
+    return items
+
+
+def _letters(session: Session, agreement: Document) -> list:
+    """The checked 授权委托书 of the agreement's completed signing request, one per representative."""
+    from ..signing.models import SignerKind, SigningParticipant
+
+    request = session.exec(select(SigningRequest).where(SigningRequest.document_id == agreement.id,
+                                                        SigningRequest.status == RequestStatus.COMPLETED.value)).first()
+    if request is None:
+        return []
+    return [p for p in signing.participants_of(session, request.id)
+            if p.kind == SignerKind.REPRESENTATIVE.value and p.authorisation_doc is not None]
 
 
 def _actor(user: User) -> str:
@@ -76,34 +129,68 @@ def signed_agreement(session: Session, case: Case) -> Document:
     return document
 
 
+def _sentence(text: str) -> str:
+    return text.strip().rstrip("。；;.")
+
+
 def _summary(inputs: dict[str, Any]) -> str:
-    """The agreed terms in one paragraph, for the application (the agreement itself is attached)."""
-    parts = [f"{p['payer']}于{p['due_date']}前向{p['payee']}支付人民币{p['amount']}元（{p.get('method', '')}）"
-             for p in inputs.get("payments", [])]
-    parts += list(inputs.get("obligations", [])) + list(inputs.get("clauses", []))
-    return "；".join(parts)[:3900] or "详见所附调解协议书。"
+    """The agreed terms in one paragraph of proper Chinese (dates 2026年12月31日, amounts in capitals with the
+    figure), for the application; the agreement itself is attached."""
+    parts = []
+    for p in inputs.get("payments", []):
+        due = date.fromisoformat(str(p["due_date"]))
+        method = f"以{p['method']}方式" if p.get("method") else ""
+        amount = Decimal(str(p["amount"]))
+        parts.append(f"{p['payer']}于{due.year}年{due.month}月{due.day}日前{method}向{p['payee']}支付"
+                     f"{rmb_capitals(amount)}（{rmb_figures(amount)}）")
+    parts += [_sentence(t) for t in [*inputs.get("obligations", []), *inputs.get("clauses", [])]]
+    text = "；".join(p for p in parts if p)
+    return (text[:3890] + "。") if text else "详见所附调解协议书。"
+
+
+def effective_date(session: Session, agreement: Document) -> date:
+    """When the agreement took effect: the day the center's seal, its last signature, was applied (art. 29)."""
+    from ..signing.models import SignedRevision
+
+    seal = session.exec(select(SignedRevision).where(SignedRevision.document_id == agreement.id,
+                                                     SignedRevision.kind == "seal")
+                        .order_by(SignedRevision.sequence.desc())).first()
+    last = seal or signing.latest_revision(session, agreement.id)
+    return (last.created_at if last else agreement.created_at).astimezone(SHANGHAI).date()
 
 
 def application_inputs(session: Session, settings: Settings, *, case: Case, agreement: Document,
                        court_name: str, applied_on: date) -> dict[str, Any]:
     agreement_inputs = json.loads(agreement.inputs_json)
-    last = signing.latest_revision(session, agreement.id)
-    signed_on = (last.created_at if last else agreement.created_at).astimezone(SHANGHAI).date()
     return {"court_name": court_name, "case_number": case.number, "center_name": settings.center_name,
-            "applicants": agreement_inputs["parties"], "agreement_date": signed_on.isoformat(),
+            "applicants": agreement_inputs["parties"], "agreement_date": effective_date(session, agreement).isoformat(),
             "agreement_document_id": agreement.id, "agreement_summary": _summary(agreement_inputs),
-            "materials": DEFAULT_MATERIALS, "applied_on": applied_on.isoformat()}
+            "materials": materials(parties=agreement_inputs["parties"],
+                                   letters={p.on_behalf_of: p.name for p in _letters(session, agreement)}),
+            "applied_on": applied_on.isoformat(),
+            "mediators": agreement_inputs.get("mediators", []), "organisation_kind": settings.organisation_kind}
 
 
 def start_application(session: Session, settings: Settings, tokens, keystore: KeyStore, *, case: Case,
-                      court_name: str, deadline_at: datetime, representatives: list, actor: User) -> JudicialApplication:
+                      court_name: str, deadline_at: datetime, representatives: list, actor: User,
+                      acknowledge_late: bool = False) -> JudicialApplication:
+    """``acknowledge_late``: the officer has read that the 30 days have passed and applies anyway (the court
+    decides; the acknowledgement is audited)."""
     if CaseStatus(case.status) != CaseStatus.SIGNED:
         raise NotReadyForConfirmation(f"a joint application is made once the agreement is signed (the case is "
                                       f"'{case.status}')", case_status=str(case.status))
     existing = session.exec(select(JudicialApplication).where(JudicialApplication.case_id == case.id)).first()
     if existing is not None:
         raise Conflict(f"application {existing.id} already exists for this case", application_id=existing.id)
+    if settings.judicial_courts and court_name not in settings.judicial_courts:
+        raise InvalidInput(f"{court_name} is not one of the courts configured for judicial confirmation",
+                           errors=[{"loc": ["court_name"], "msg": "not a configured court"}],
+                           courts=list(settings.judicial_courts))
     agreement = signed_agreement(session, case)
+    effective = effective_date(session, agreement)
+    last_day = confirmation_deadline(effective)
+    late = check_in_time(effective=effective, today=utcnow().astimezone(SHANGHAI).date(),
+                         acknowledged=acknowledge_late)
     inputs = application_inputs(session, settings, case=case, agreement=agreement, court_name=court_name,
                                 applied_on=utcnow().astimezone(SHANGHAI).date())
     draft, version = create_draft(session, settings, case=case, template_id=APPLICATION_TEMPLATE, language="zh-CN",
@@ -118,6 +205,8 @@ def start_application(session: Session, settings: Settings, tokens, keystore: Ke
     session.flush()
     _audit(session, application, actor=_actor(actor), action="judicial.application_started",
            payload={"court_name": court_name, "agreement_document_id": agreement.id,
+                    "effective_date": effective, "last_day": last_day, "late": late,
+                    "late_acknowledged": late and acknowledge_late,
                     "application_document_id": document.id, "signing_request_id": request.id,
                     "application_sha256": document.sha256})
     return application
@@ -200,6 +289,24 @@ def _audit_extract(session: Session, case_id: int) -> bytes:
     return json.dumps({"case_id": case_id, "entries": entries}, ensure_ascii=False, indent=2).encode("utf-8")
 
 
+def _audit_transparency_files(session: Session, keystore: KeyStore, case_id: int) -> dict[str, bytes]:
+    """The case's chain, its inclusion proof and the signed, timestamped tree head it leads to (folding the
+    chains first, so the proof covers the case's history up to now); a court checks them with
+    ``judicial.package.check_audit_proof``."""
+    from ..audit import transparency
+    from ..pki.settings import get_pki_settings
+    from ..pki.tsa import timestamper_from_settings
+
+    transparency.fold(session, keystore, timestamper_from_settings(keystore, get_pki_settings()))
+    proof = transparency.case_evidence(session, case_id)
+    if proof is None:
+        return {}
+    dump = lambda value: json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8")  # noqa: E731
+    return {AUDIT_CHAIN: dump({"chain": proof["chain"], "entries": proof["entries"]}),
+            AUDIT_PROOF: dump(proof["proof"]), AUDIT_TREE_HEAD: proof["tree_head"]["signed_head"].encode("ascii"),
+            AUDIT_TIMESTAMP: proof["timestamp_token"]}
+
+
 def build_package(session: Session, settings: Settings, keystore: KeyStore, *, case: Case,
                   actor: User) -> EvidencePackage:
     application = refresh_status(session, application_for_case_or_404(session, case, for_update=True))
@@ -218,6 +325,7 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
     failed = {n: r.summary for n, r in reports.items() if r.indication.value != "TOTAL_PASSED"}
     if failed:
         raise NotReadyForConfirmation("a signed file does not verify", reports=failed)
+    audit_files = _audit_transparency_files(session, keystore, case.id)
     trail = case_trail(session, case.id)
     audit_head = trail[-1].hash if trail else None
     evidence_inputs = _evidence_report_inputs(session, settings, case=case, document=agreement,
@@ -231,11 +339,18 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
         "signing-events.json": json.dumps(signing.signing_events(session, document_id=agreement.id),
                                           ensure_ascii=False, indent=2, default=str).encode("utf-8"),
         "certificates/center-root.cer": roots[0].public_bytes(Encoding.DER),
+        **audit_files,
     }
     for name, report in reports.items():
         files[f"verification/{name.removesuffix('.pdf')}.json"] = report.model_dump_json(indent=2).encode("utf-8")
+    for index, letter in enumerate(_letters(session, agreement), start=1):
+        files[f"authorisation/letter-{index}.pdf"] = letter.authorisation_doc
     files.update(_dss_files(agreement_pdf, "agreement"))
     files.update(_dss_files(application_pdf, "application"))
+    # For the clerk: a Chinese index (目录) as the first entry and the audit trail as a timeline in words.
+    from ..web.evidence_index import package_extras  # noqa: PLC0415 - the words live with the pages' catalogue
+
+    files.update(package_extras(session, case, files, court_name=application.court_name, center=settings.center_name))
     meta = {"case_number": case.number, "court_name": application.court_name, "application_id": application.id,
             "agreement_document_id": agreement.id, "application_document_id": application_doc.id,
             "created_at": utcnow().isoformat(), "center": settings.center_name, "audit_head_hash": audit_head,
@@ -275,7 +390,9 @@ def latest_package(session: Session, case: Case) -> EvidencePackage:
 
 
 def package_for(session: Session, *, case: Case, user: User) -> EvidencePackage:
-    """The newest package; the case was loaded through get_visible_case_or_404 (courts: shared cases only)."""
+    """The newest package; the case was loaded through get_visible_case_or_404 (courts: shared cases only).
+    Parties and experts are refused (``security.access``): it holds every signer's evidence and the audit trail."""
+    access.require(user, access.Obj.EVIDENCE_PACKAGE)
     package = latest_package(session, case)
     record(session, actor=_actor(user), action="judicial.package_downloaded", subject=f"case:{case.id}",
            case_id=case.id, payload={"package_id": package.id, "sha256": package.sha256, "role": str(user.role)})

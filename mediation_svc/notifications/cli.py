@@ -25,10 +25,16 @@ def dispatch(loop: bool = typer.Option(False, "--loop", help="Keep dispatching u
     engine = make_engine(settings)
     transports = Transports.from_settings(settings)
     if loop:
-        try:
-            run_loop(engine, settings, transports=transports, interval_seconds=interval)
-        except KeyboardInterrupt:
-            typer.echo("stopped")
+        import signal
+        import threading
+
+        # SIGTERM (systemd, Docker, Kubernetes) and Ctrl-C: finish the message in hand, give the rest back.
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        run_loop(engine, settings, transports=transports, interval_seconds=interval, stop=stop,
+                 batch_size=batch_size)
+        typer.echo("stopped")
         return
     report = dispatch_due(engine, settings, transports=transports, batch_size=batch_size)
     typer.echo(json.dumps(report.as_dict()))

@@ -6,7 +6,7 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from typing import Protocol
 
 from ..config import Settings
@@ -21,13 +21,20 @@ class EmailTransport(Protocol):
     def send(self, message: OutboxMessage) -> None: ...
 
 
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """The same Message-ID on every attempt (RFC 5322 §3.6.4), so a resent message is recognisably the same
+    one: mail systems and clients drop the duplicate."""
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<outbox-{message.id}.{int(message.created_at.timestamp())}@{domain}>"
+
+
 def build_email(message: OutboxMessage, *, sender: str, sender_name: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = formataddr((sender_name, sender))
     email["To"] = formataddr((message.recipient_name or "", message.recipient))
     email["Subject"] = message.subject or ""
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain=sender.rpartition("@")[2] or None)
+    email["Message-ID"] = message_id(message, sender)
     email.set_content(message.body, charset="utf-8")
     for attachment in decode_attachments(message.attachments):
         main, _, rest = attachment.content_type.partition("/")
@@ -64,17 +71,23 @@ class SmtpMailer:
 class LogMailer:
     """Development: the e-mail (subject, recipient, body, attachment names) goes to the log."""
 
-    def __init__(self) -> None:
+    def __init__(self, devbox=None) -> None:
         self.sent: list[OutboxMessage] = []
+        self.devbox = devbox  # development: a copy for /dev/outbox (notifications.devbox)
 
     def send(self, message: OutboxMessage) -> None:
         self.sent.append(message)
         log.info("email to %s: %s\n%s", message.recipient, message.subject or "", message.body)
+        if self.devbox is not None:
+            self.devbox.keep(channel="email", recipient=message.recipient, subject=message.subject,
+                             body=message.body, attachments=[a.filename for a in decode_attachments(message.attachments)])
 
 
 def mailer_from_settings(settings: Settings) -> EmailTransport:
     if settings.mail_transport == "log":
-        return LogMailer()
+        from .devbox import for_settings
+
+        return LogMailer(for_settings(settings))
     if settings.mail_transport == "smtp":
         return SmtpMailer.from_settings(settings)
     raise InvalidInput(f"unknown mail transport '{settings.mail_transport}' (smtp or log)")

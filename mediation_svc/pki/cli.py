@@ -56,3 +56,33 @@ def renew_tsa() -> None:
     cert = hierarchy.renew_tsa(keystore)
     typer.echo(f"TSA certificate renewed: serial {cert.serial_number:x}, valid until "
                f"{cert.not_valid_after_utc:%Y-%m-%d} (previous {old.serial_number:x} kept as retired)")
+
+
+def revoke(serial: str = typer.Argument(..., help="the certificate's serial number, hexadecimal"),
+           reason: str = typer.Option(..., help="RFC 5280 reason: key_compromise, ca_compromise, superseded, "
+                                                "cessation_of_operation, affiliation_changed, ..."),
+           note: str = typer.Option(..., help="why, in a sentence; kept in the audit log"),
+           yes: bool = typer.Option(False, "--yes", help="confirm: a revocation cannot be undone")) -> None:
+    """Revoke any certificate the center issued, its own CA, TSA, OCSP and seal certificates included.
+
+    This cannot be undone: the next CRL and every OCSP answer report it, and signatures that rely on the
+    certificate stop validating. Audited as `pki.certificate_revoked` with actor `cli:<login>`."""
+    import getpass
+
+    from ..db import make_engine, unit_of_work
+    from ..errors import DomainError
+    from . import service
+    from .keystore import KeyStore
+
+    if not yes:
+        typer.echo("a revocation cannot be undone; run again with --yes to confirm", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        with unit_of_work(make_engine(settings)) as session:
+            row = service.revoke(session, KeyStore.from_settings(settings), serial=serial, reason=reason,
+                                 note=note, actor=f"cli:{getpass.getuser()}")
+            typer.echo(f"revoked {row.serial_hex} ({row.purpose}, {row.subject}) for {reason}")
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc

@@ -21,6 +21,7 @@ TOKEN_SIGNING_KEY = "token-signing"
 # never verifies with the key published for the other.
 REPORT_SIGNING_KEY = "report-signing"
 MANIFEST_SIGNING_KEY = "manifest-signing"
+AUDIT_SIGNING_KEY = "audit-signing"  # the audit log's signed tree heads
 
 
 class KeyStoreError(RuntimeError):
@@ -109,7 +110,7 @@ def init_keys(keystore: KeyStore, *, urls=None) -> list[str]:
     if not keystore.has_key(TOKEN_SIGNING_KEY):
         keystore.ensure_ec_key(TOKEN_SIGNING_KEY)
         created.append(TOKEN_SIGNING_KEY)
-    for name in (REPORT_SIGNING_KEY, MANIFEST_SIGNING_KEY):
+    for name in (REPORT_SIGNING_KEY, MANIFEST_SIGNING_KEY, AUDIT_SIGNING_KEY):
         if not keystore.has_key(name):
             keystore.ensure_ec_key(name)
             created.append(name)

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
 from pyhanko.sign import signers
 
+from ..coroutines import run_sync
 from ..errors import ServiceUnavailable
 from . import hierarchy
 from .settings import PkiSettings, get_pki_settings
@@ -66,7 +67,7 @@ def seal_signer(keystore, settings=None) -> signers.Signer:
     signer.lock = slot.lock
     with slot.lock:
         try:
-            asyncio.run(signer.ensure_objects_loaded())
+            run_sync(signer.ensure_objects_loaded())
         except Exception as exc:  # pyHanko and python-pkcs11 raise several types for "not there"
             raise SealUnavailable(f"seal key or certificate '{pki.seal_pkcs11_key_label}' not usable in "
                                   f"token '{pki.seal_pkcs11_token_label}': {exc}; run: mediation-svc keys "

@@ -13,6 +13,7 @@ from the key directory even before any row exists; revoking one writes its row t
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -20,7 +21,7 @@ from sqlmodel import Session, select
 
 from ..audit.chain import record
 from ..db import utcnow
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from . import hierarchy
 from .models import IssuedCertificate
 from .revocation import REASONS, CertStatus, OcspIssuer, build_crl, ocsp_respond
@@ -34,6 +35,16 @@ CAS = (hierarchy.ROOT, hierarchy.ISSUING)
 
 class AlreadyRevoked(Conflict):
     slug, title = "certificate-already-revoked", "This certificate is already revoked"
+
+
+class ManagedOffline(Forbidden):
+    slug, title = "certificate-managed-offline", "The center's own certificates are managed from the command line"
+
+
+# What an admin may revoke through the API: the one-time certificates issued to signers (people, and the
+# representatives who sign for institutions). The CAs, the TSA, the OCSP responder and the seal carry every
+# signature the center ever made; revoking one is `mediation-svc keys revoke` on the server, audited.
+REVOCABLE_ONLINE = frozenset({"signer", "institution"})
 
 
 def serial_hex(serial: int) -> str:
@@ -89,8 +100,22 @@ def _row(session: Session, serial: int) -> IssuedCertificate | None:
     return session.exec(query).first()
 
 
-def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor: str) -> IssuedCertificate:
-    """Revoke a certificate we issued; audited. 404 for a serial we never issued, 409 if already revoked."""
+def revoke_online(session: Session, keystore, *, serial: str | int, reason: str, note: str,
+                  actor: str) -> IssuedCertificate:
+    """Revoke a signer's certificate from the API; the center's own certificates are refused (403)."""
+    number = _parse_serial(serial)
+    row = _row(session, number)
+    if row is None and number in keystore_certificates(keystore) or row is not None and \
+            row.purpose not in REVOCABLE_ONLINE:
+        raise ManagedOffline("this is one of the center's own certificates (CA, TSA, OCSP or seal); revoke it on "
+                             "the server with `mediation-svc keys revoke`")
+    return revoke(session, keystore, serial=number, reason=reason, actor=actor, note=note)
+
+
+def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor: str,
+           note: str | None = None) -> IssuedCertificate:
+    """Revoke any certificate we issued; audited. 404 for a serial we never issued, 409 if already revoked.
+    Only the CLI and ``revoke_online`` call it."""
     if reason not in REASONS or reason == "remove_from_crl":
         raise InvalidInput(f"unknown revocation reason {reason!r}",
                            errors=[{"loc": ["reason"], "msg": f"one of {', '.join(sorted(REASONS))}"}])
@@ -110,7 +135,8 @@ def revoke(session: Session, keystore, *, serial: str | int, reason: str, actor:
     session.flush()
     record(session, actor=actor, action="pki.certificate_revoked", subject=f"certificate:{row.serial_hex}",
            case_id=row.case_id, payload={"serial": row.serial_hex, "issuer": row.issuer,
-                                         "subject": row.subject, "purpose": row.purpose, "reason": reason})
+                                         "subject": row.subject, "purpose": row.purpose, "reason": reason,
+                                         "note": note})
     return row
 
 
@@ -138,14 +164,45 @@ def status_of(session: Session, keystore, *, ca_name: str, serial: int) -> CertS
     return CertStatus(serial) if known is not None and known[1] == ca_name else None
 
 
-def current_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
-                now: dt.datetime | None = None) -> x509.CertificateRevocationList:
-    """A freshly signed CRL for one of our CAs, from the revocations in the database."""
+def _revoked_statuses(session: Session, ca_name: str) -> list[CertStatus]:
     revoked = IssuedCertificate.revoked_at.is_not(None)  # type: ignore[union-attr]
     rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == ca_name, revoked))
+    return sorted((_status(r) for r in rows), key=lambda s: s.serial)
+
+
+def current_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
+                now: dt.datetime | None = None) -> x509.CertificateRevocationList:
+    """A freshly signed CRL for one of our CAs, from the revocations in the database (signing needs one
+    issued after the signature it validates)."""
     return build_crl(issuer_cert=keystore.certificate(ca_name), issuer_key=keystore.private_key(ca_name),
-                     revoked=[_status(r) for r in rows], now=_now(now),
+                     revoked=_revoked_statuses(session, ca_name), now=_now(now),
                      validity=dt.timedelta(days=pki.crl_validity_days))
+
+
+def published_crl(session: Session, keystore, pki: PkiSettings, *, ca_name: str,
+                  now: dt.datetime | None = None) -> x509.CertificateRevocationList:
+    """The CRL served at /pki/*.crl: signed again only when the revocations changed or the last one is older
+    than ``CRL_REUSE``. Anyone may fetch it, and signing with the CA key (decrypted from the key store) on
+    every request would let a client keep the CA busy."""
+    statuses = _revoked_statuses(session, ca_name)
+    now = _now(now)
+    key = (str(keystore.directory), ca_name, tuple(statuses))
+    with _crl_lock:
+        cached = _crl_cache.get(key)
+        if cached is not None and dt.timedelta(0) <= now - cached[0] < CRL_REUSE:
+            return cached[1]
+    crl = build_crl(issuer_cert=keystore.certificate(ca_name), issuer_key=keystore.private_key(ca_name),
+                    revoked=statuses, now=now, validity=dt.timedelta(days=pki.crl_validity_days))
+    with _crl_lock:
+        for stale in [k for k in _crl_cache if k[:2] == key[:2]]:  # one CRL per CA is kept
+            del _crl_cache[stale]
+        _crl_cache[key] = (now, crl)
+    return crl
+
+
+CRL_REUSE = dt.timedelta(seconds=60)
+_crl_cache: dict[tuple, tuple[dt.datetime, x509.CertificateRevocationList]] = {}
+_crl_lock = threading.Lock()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ pyHanko ``TimeStamper``, either ``InProcessTimeStamper`` (this TSA, no network h
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import struct
@@ -29,6 +28,7 @@ from pyhanko.sign import signers
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from ..coroutines import run_sync
 from . import hierarchy
 
 # A policy OID of our own, in the UUID arc (ITU-T X.667, 2.25): no registration needed, no collision.
@@ -135,7 +135,7 @@ class TimeStampAuthority:
             req.native  # force a full parse so garbage is caught here
         except (ValueError, TypeError, OverflowError):
             return _rejection("bad_data_format", "the request is not a DER TimeStampReq").dump()
-        return asyncio.run(self.async_respond_to(req)).dump()
+        return run_sync(self.async_respond_to(req)).dump()
 
 
 class InProcessTimeStamper(TimeStamper):

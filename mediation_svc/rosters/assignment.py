@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from ..accounts.models import User
 from ..audit.chain import record
-from ..cases.models import Case, Institution
+from ..cases.models import Case, CaseCategory, Institution
 from ..cases.service import assign_mediator_user, transition, workday_calendar
 from ..cases.states import OPEN_STATES, CaseStatus
 from ..db import utcnow
@@ -57,11 +57,14 @@ class RankingResult:
 
 def case_profile(session: Session, case: Case) -> policy.CaseProfile:
     institution = session.get(Institution, case.institution_id)
+    category = session.get(CaseCategory, case.category_code)
     return policy.CaseProfile(case_id=case.id, category_code=case.category_code,
                               language=case.preferred_language or "普通话", city=case.city,
                               respondent_institution_id=case.institution_id,
                               respondent_credit_code=institution.credit_code if institution else None,
-                              respondent_name=institution.name if institution else None)
+                              respondent_name=institution.name if institution else None,
+                              category_name=category.name_zh if category else None,
+                              category_name_en=category.name_en if category else None)
 
 
 def json_list_has(session: Session, column, value: str | None):
@@ -135,7 +138,8 @@ def _expired_names(session: Session, mediator_ids: list[int], today: date) -> di
 
 
 def _candidates(session: Session, rows, *, profile: policy.CaseProfile, current_user_id: int | None,
-                today: date, busy: dict[int, int]) -> list[policy.Candidate]:
+                today: date, busy: dict[int, int], leave: dict | None = None) -> list[policy.Candidate]:
+    leave = leave or {}
     ids = [r[0] for r in rows]
     ties = _ties(session, profile, ids if len(ids) <= 1 else None)
     lapsed = [r[0] for r in rows if r[-1] is not None and r[-1] < today]  # certification_valid_until
@@ -152,7 +156,7 @@ def _candidates(session: Session, rows, *, profile: policy.CaseProfile, current_
     return [make(mid, uid, name, background, years, specialties[bool(has_category)],
                  languages[bool(speaks_wanted), bool(speaks_putonghua)], cities[bool(serves_city)], bool(remote),
                  maximum, active, status, last, valid_until, expired.get(mid, ()), tuple(ties.get(mid, ())),
-                 bool(recused), uid == current_user_id, busy.get(uid, 0))
+                 bool(recused), uid == current_user_id, busy.get(uid, 0), leave.get(uid))
             for (mid, uid, name, background, years, has_category, speaks_wanted, speaks_putonghua, serves_city,
                  recused, remote, maximum, active, status, last, valid_until) in rows]
 
@@ -161,11 +165,15 @@ def _context(session: Session, now: datetime, user_ids: list[int]):
     today = today_in_shanghai(now)
     window = availability.next_working_days(workday_calendar(session), today)
     busy, source = availability.busy_minutes(session, user_ids=user_ids, start=window.start, end=window.end)
-    ctx = policy.RankingContext(now=now, today=today,
-                                capacity_minutes=len(window.days) * availability.DEFAULT_DAY_MINUTES,
+    capacity = len(window.days) * availability.DEFAULT_DAY_MINUTES
+    # Leave counts as busy time; leave over the whole window excludes the mediator (policy.exclude_on_leave).
+    on_leave, whole = availability.leave_in_window(session, user_ids=user_ids, window=window)
+    for uid, minutes in on_leave.items():
+        busy[uid] = min(capacity, busy.get(uid, 0) + minutes)
+    ctx = policy.RankingContext(now=now, today=today, capacity_minutes=capacity,
                                 availability_source=source, window_label=window.label,
                                 window_label_en=window.label_en)
-    return ctx, window, busy
+    return ctx, window, (busy, whole)
 
 
 def rank_candidates(session: Session, *, case: Case, pool_id: int | None = None,
@@ -175,9 +183,9 @@ def rank_candidates(session: Session, *, case: Case, pool_id: int | None = None,
     profile = case_profile(session, case)
     query = sa.select(*_candidate_columns(session, profile)).where(_candidate_filter(case.category_code, pool_id))
     rows = session.connection().execute(query).all()
-    ctx, window, busy = _context(session, now, [r[1] for r in rows])
+    ctx, window, (busy, leave) = _context(session, now, [r[1] for r in rows])
     candidates = _candidates(session, rows, profile=profile, current_user_id=case.mediator_user_id,
-                             today=ctx.today, busy=busy)
+                             today=ctx.today, busy=busy, leave=leave)
     ranked, rejected = pol.rank(profile, candidates, ctx)
     return RankingResult(profile, ctx, window, ranked, rejected)
 
@@ -186,9 +194,9 @@ def _one_candidate(session: Session, mediator: Mediator, *, case: Case, now: dat
     profile = case_profile(session, case)
     row = session.connection().execute(
         sa.select(*_candidate_columns(session, profile)).where(Mediator.id == mediator.id)).one()
-    ctx, _window, busy = _context(session, now, [mediator.user_id])
+    ctx, _window, (busy, leave) = _context(session, now, [mediator.user_id])
     [candidate] = _candidates(session, [row], profile=profile, current_user_id=case.mediator_user_id,
-                              today=ctx.today, busy=busy)
+                              today=ctx.today, busy=busy, leave=leave)
     return profile, candidate, ctx
 
 

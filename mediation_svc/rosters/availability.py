@@ -17,7 +17,8 @@ from ..timeutil import SHANGHAI
 from ..workdays import WorkdayCalendar
 
 WINDOW_WORKING_DAYS = 5
-DEFAULT_DAY_MINUTES = 7 * 60  # 09:00-12:00 and 13:30-17:30, the centre's default hours
+WORKING_PERIODS = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))  # the centre's default hours
+DEFAULT_DAY_MINUTES = 7 * 60
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,55 @@ def next_working_days(calendar: WorkdayCalendar, today: date, count: int = WINDO
     start = datetime.combine(days[0], time(0), SHANGHAI)
     end = datetime.combine(days[-1] + timedelta(days=1), time(0), SHANGHAI)
     return Window(start.astimezone(timezone.utc), end.astimezone(timezone.utc), days)
+
+
+def working_intervals(days: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    """The default working hours of each day, as UTC intervals."""
+    return [(datetime.combine(day, a, SHANGHAI).astimezone(timezone.utc),
+             datetime.combine(day, b, SHANGHAI).astimezone(timezone.utc))
+            for day in days for a, b in WORKING_PERIODS]
+
+
+def _overlap_minutes(intervals, hours) -> int:
+    return int(sum(max((min(b, hb) - max(a, ha)).total_seconds(), 0) for a, b in intervals for ha, hb in hours) // 60)
+
+
+def leave_in_window(session: Session, *, user_ids: Iterable[int], window: Window) -> tuple[dict[int, int], dict]:
+    """Working minutes of the window each user is on leave, and the leave of those it covers entirely
+    (as ``policy.Leave``). Without the scheduling domain nobody has leave."""
+    from .policy import Leave
+
+    scheduling = _scheduling()
+    if scheduling is None:
+        return {}, {}
+    _availability, models = scheduling
+    time_off = models.TimeOff
+    ids = set(user_ids)
+    # Few people are on leave on any day: read the window's leave and keep the candidates' (see busy_minutes).
+    rows = session.exec(select(time_off.user_id, time_off.starts_at, time_off.ends_at, time_off.reason)
+                        .where(time_off.user_id.is_not(None), time_off.starts_at < window.end,
+                               time_off.ends_at > window.start)).all()
+    by_user: dict[int, list] = {}
+    for user_id, starts, ends, reason in rows:
+        if user_id in ids:
+            by_user.setdefault(user_id, []).append((starts, ends, reason))
+    hours = working_intervals(window.days)
+    capacity = _overlap_minutes(hours, hours)
+    minutes, whole = {}, {}
+    for user_id, spans in by_user.items():
+        spans.sort()
+        merged: list[list] = []
+        for starts, ends, _reason in spans:
+            if merged and starts <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], ends)
+            else:
+                merged.append([starts, ends])
+        minutes[user_id] = _overlap_minutes(merged, hours)
+        if minutes[user_id] >= capacity:
+            whole[user_id] = Leave(starts_on=spans[0][0].astimezone(SHANGHAI).date(),
+                                   ends_on=max(e for _s, e, _r in spans).astimezone(SHANGHAI).date(),
+                                   reason=next((r for _s, _e, r in spans if r), None))
+    return minutes, whole
 
 
 def _scheduling():

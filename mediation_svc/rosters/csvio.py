@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from ..accounts.models import User
 from ..errors import DomainError, InvalidInput
+from ..security.spreadsheet import SafeWriter, restore
 from . import service
 from .models import Expert, ExpertAffiliation, Mediator, Pool
 from .schemas import ExpertIn, MediatorIn
@@ -103,7 +104,7 @@ def _rows(text: str, kind: str):
             continue
         if not any((v or "").strip() for v in row.values()):
             continue
-        yield start, {k: (v or "").strip() for k, v in row.items()}, header, None
+        yield start, {k: restore((v or "").strip()) for k, v in row.items()}, header, None
 
 
 def _errors_of(exc: Exception, line: int) -> list[dict]:
@@ -212,7 +213,7 @@ def _affiliation_cell(rows) -> str:
 def _write(columns: list[str], rows) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")  # cells like "=HYPERLINK(...)" stay text
     writer.writerow(columns)
     writer.writerows(rows)
     return out.getvalue()

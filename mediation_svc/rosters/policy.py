@@ -9,7 +9,8 @@ them, applies the hard exclusions and orders the result: higher total first; amo
 has waited longest since their last assignment (rotation), then the lower id.
 
 The hard exclusions (a declared tie with the respondent institution, suspended or retired status, an
-expired certificate, a full load, a granted recusal on this case, being the case's mediator already) are also functions; the service raises
+expired certificate, a full load, leave over the whole availability window, a granted recusal on this case,
+being the case's mediator already) are also functions; the service raises
 them as a 409 when someone assigns an excluded mediator anyway.
 """
 
@@ -46,6 +47,17 @@ class CaseProfile:
     respondent_institution_id: int | None
     respondent_credit_code: str | None
     respondent_name: str | None = None
+    category_name: str | None = None  # the category as people name it (案件类别表), for the explanations
+    category_name_en: str | None = None
+
+
+@dataclass(frozen=True)
+class Leave:
+    """Leave that takes every working hour of the ranking window: the mediator cannot hold a session in it."""
+
+    starts_on: date
+    ends_on: date
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class Candidate:
     recused_from_case: bool = False
     current_on_case: bool = False
     busy_minutes: int = 0
+    leave: Leave | None = None  # set when leave fills the whole availability window
 
 
 @dataclass(frozen=True)
@@ -144,8 +157,8 @@ def specialty_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> flo
 def specialty(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
     score = specialty_score(case, c, ctx)
     if score == 1.0:
-        return CriterionResult("specialty", score, f"专长包含本案类别（{case.category_code}）",
-                               f"specialises in this case's category ({case.category_code})")
+        return CriterionResult("specialty", score, f"专长包含本案类别（{case.category_name or '本类纠纷'}）",
+                               f"specialises in this case's category ({case.category_name_en or 'this category'})")
     if score == 0.6:
         return CriterionResult("specialty", score, f"{BACKGROUND_ZH[c.background]}背景，与本案领域相符",
                                f"{c.background} background matches the case's field")
@@ -302,6 +315,16 @@ def exclude_full_load(case: CaseProfile, c: Candidate, today: date) -> Exclusion
                      f"load is full ({c.active_cases} of {c.max_active_cases} active cases)")
 
 
+def exclude_on_leave(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    if c.leave is None:
+        return None
+    why = f"（{c.leave.reason}）" if c.leave.reason else ""
+    return Exclusion("on_leave",
+                     f"休假{why}，{c.leave.starts_on}至{c.leave.ends_on}，未来几个工作日都不能安排调解",
+                     f"on leave from {c.leave.starts_on} to {c.leave.ends_on}: no working hour free in the next "
+                     f"working days")
+
+
 def exclude_recused(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
     if not c.recused_from_case:
         return None
@@ -316,7 +339,7 @@ def exclude_current(case: CaseProfile, c: Candidate, today: date) -> Exclusion |
 
 Rule = Callable[[CaseProfile, Candidate, date], "Exclusion | None"]
 HARD_EXCLUSIONS: tuple[Rule, ...] = (exclude_conflict, exclude_status, exclude_certification,
-                                     exclude_full_load, exclude_recused, exclude_current)
+                                     exclude_full_load, exclude_on_leave, exclude_recused, exclude_current)
 
 
 def exclusions_for(case: CaseProfile, c: Candidate, today: date,

@@ -253,9 +253,14 @@ def invite_expert(case_id: int, data: InvitationIn, session: SessionDep, user: S
 def case_invitations(case_id: int, session: SessionDep, user: CurrentUser):
     if user.role in (Role.PARTY, Role.COURT):
         raise Forbidden("expert invitations are visible to staff, the mediator and the invited experts")
+    if user.role == Role.EXPERT:
+        # An expert who has not accepted yet sees their own invitation (purpose, question), not the case.
+        own = invitations.invitations_for_case(session, case_id, expert_user_id=user.id)
+        if not own:
+            raise NotFound(f"case {case_id} not found")
+        return own
     get_visible_case_or_404(session, user=user, case_id=case_id)
-    own = user.id if user.role == Role.EXPERT else None
-    return invitations.invitations_for_case(session, case_id, expert_user_id=own)
+    return invitations.invitations_for_case(session, case_id)
 
 
 @router.post("/expert-invitations/{invitation_id}/response", response_model=InvitationRead)

@@ -1,19 +1,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
 from .models import ParticipantRole, SessionMode, SessionStatus
+
+
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a wall-clock time in Beijing (like 09:00), without a UTC offset or Z")
+    return value
+
+
+# Opening and working hours are local wall-clock times; "09:00Z" would be compared with naive times.
+LocalTime = Annotated[time, AfterValidator(_wall_clock)]
 
 
 class VenueIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=300)
     city: str | None = Field(default=None, max_length=80)
-    opens_at: time = time(9, 0)
-    closes_at: time = time(17, 30)
+    opens_at: LocalTime = time(9, 0)
+    closes_at: LocalTime = time(17, 30)
     elderly_friendly: bool = False
     wheelchair_accessible: bool = False
 
@@ -58,8 +68,8 @@ class VenueRead(BaseModel):
 
 class HoursIn(BaseModel):
     weekday: int = Field(ge=0, le=6, description="0 = Monday")
-    starts: time
-    ends: time
+    starts: LocalTime
+    ends: LocalTime
 
     @model_validator(mode="after")
     def _order(self) -> "HoursIn":

@@ -10,6 +10,7 @@ class Role(StrEnum):
     EXPERT = "expert"
     PARTY = "party"  # a consumer, or a representative of an institution
     COURT = "court"
+    INSTITUTION = "institution"  # an institution's complaint staff, scoped to it (and a branch): complaints/
 
 
 STAFF = (Role.ADMIN, Role.CASE_OFFICER)

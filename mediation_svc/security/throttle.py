@@ -32,6 +32,23 @@ def recent_count(session: Session, *, bucket: str, key: str, window: timedelta) 
     ).scalar_one()
 
 
+def last_at(session: Session, *, bucket: str, key: str, window: timedelta) -> tuple[int, datetime | None]:
+    """How many events in the window, and when the latest was."""
+    since = utcnow() - window
+    count, latest = session.execute(
+        select(func.count(), func.max(ThrottleEvent.at)).select_from(ThrottleEvent)
+        .where(ThrottleEvent.bucket == bucket, ThrottleEvent.key == key, ThrottleEvent.at >= since)
+    ).one()
+    return count, latest
+
+
+def growing_delay(failures: int, *, free: int, cap_seconds: int) -> int:
+    """Seconds to wait after the latest failure: none for the first ``free`` ones, then 1, 2, 4 ... capped."""
+    if failures < free:
+        return 0
+    return min(2 ** (failures - free), cap_seconds)
+
+
 def ensure_allowed(session: Session, *, bucket: str, key: str, limit: int, window: timedelta,
                    message: str = "Too many attempts; try again later.") -> None:
     if recent_count(session, bucket=bucket, key=key, window=window) >= limit:
@@ -47,6 +64,11 @@ def count_attempt(session: Session, *, bucket: str, key: str) -> None:
             conn.execute(insert(ThrottleEvent).values(bucket=bucket, key=key, at=utcnow()))
 
     after_transaction(session, write)
+
+
+def remember(session: Session, *, bucket: str, key: str) -> None:
+    """Record an event in the current transaction (kept only if it commits)."""
+    session.add(ThrottleEvent(bucket=bucket, key=key, at=utcnow()))
 
 
 def clear(session: Session, *, bucket: str, key: str) -> None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import base64
 import re
 
 from sqlmodel import Session, select
 
+from ..accounts.models import User
 from ..cases.models import CaseParty
 from ..config import Settings
 from ..db import utcnow
@@ -26,6 +28,7 @@ from ..pki.keystore import KeyStore, KeyStoreError
 from ..security.tokens import TokenService
 from . import service
 from .models import SignerKind, SignerStatus
+from .remote_key import possession_message
 
 log = logging.getLogger("mediation_svc.signing.demo")
 
@@ -137,19 +140,62 @@ def sign_for_everyone(session: Session, settings: Settings, tokens, keystore, ti
 
 def _sign_as(session: Session, settings: Settings, tokens, keystore, timestamper, *, request, participant,
              id_last4: str | None) -> None:
-    link = service.issue_link(session, settings, tokens, request=request, participant=participant,
-                              actor="seed-demo", send=False)
-    service.request_code(session, settings, tokens, keystore, link_token=link)
-    sms = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "signing.otp",
-                                                   OutboxMessage.ref == f"signing_participant:{participant.id}")
-                       .order_by(OutboxMessage.id.desc())).first()
-    code = re.search(r"\d{6}", sms.body).group(0)
-    signer = service.verify_identity(session, settings, tokens, keystore, link_token=link, code=code,
-                                     id_last4=id_last4, client=DEMO_CLIENT)["session_token"]
+    """The signer's steps as their phone takes them; the demo plays the phone's browser, whose WebCrypto key
+    (here: an in-memory P-256 key of the seeding process) never reaches the service's functions."""
+    if participant.kind == SignerKind.MEDIATOR.value:
+        mediator = session.get(User, participant.user_id)
+        service.console_code(session, settings, keystore, request=request, user=mediator)
+        signer = service.console_verify(session, settings, tokens, keystore, request=request, user=mediator,
+                                        code=_last_code(session, participant), client=DEMO_CLIENT)["session_token"]
+    else:
+        link = service.issue_link(session, settings, tokens, request=request, participant=participant,
+                                  actor="seed-demo", send=False)
+        service.request_code(session, settings, tokens, keystore, link_code=link, address=DEMO_CLIENT.address)
+        signer = service.verify_identity(session, settings, tokens, keystore, link_code=link,
+                                         code=_last_code(session, participant), id_last4=id_last4,
+                                         client=DEMO_CLIENT)["session_token"]
     service.signer_document(session, tokens, session_token=signer)
     service.accept_consent(session, tokens, session_token=signer, consent_text=service.CONSENT_TEXT["zh-CN"])
     service.save_drawing(session, tokens, session_token=signer, png=_drawn_signature(participant.name))
-    service.confirm(session, settings, tokens, keystore, timestamper, session_token=signer, client=DEMO_CLIENT)
+    phone = PhoneKey()
+    challenge = service.signer_challenge(session, tokens, session_token=signer)
+    prepared = service.prepare_browser_key(session, settings, tokens, keystore, session_token=signer,
+                                           public_key_der=phone.spki(),
+                                           possession_signature=phone.sign(possession_message(challenge)),
+                                           client=DEMO_CLIENT)
+    service.finish_browser_key(session, settings, tokens, timestamper, session_token=signer,
+                               signature=phone.sign(base64.b64decode(prepared["signed_attributes_b64"])))
+
+
+def _last_code(session: Session, participant) -> str:
+    sms = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "signing.otp",
+                                                   OutboxMessage.ref == f"signing_participant:{participant.id}")
+                       .order_by(OutboxMessage.id.desc())).first()
+    return re.search(r"\d{6}", sms.body).group(0)
+
+
+class PhoneKey:
+    """Stands in for the signer's browser (the demo, the tests, the benchmark): a P-256 key that only this
+    object holds, and signatures as WebCrypto gives them (r || s)."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    def spki(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self._key.public_key().public_bytes(serialization.Encoding.DER,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def sign(self, data: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+        r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
 def _drawn_signature(name: str) -> bytes:

@@ -1,7 +1,12 @@
-"""Proving who signs: one-time codes sent to the phone on record, and the last four characters of the ID.
+"""Proving who signs: short link codes, one-time codes sent to the phone on record, the ID's last four characters.
 
-Codes are 6 digits from the OS CSPRNG, never stored in clear: the row keeps ``nonce$HMAC-SHA256`` under a
-key derived from the service's token-signing key, so a copy of the database alone cannot test guesses.
+- Link codes (``/s/K7P3QX9MAB2C``): 12 characters of Crockford's base32 from the OS CSPRNG (60 bits), one per
+  signer; the database keeps only their HMAC-SHA256, which is also how a typed code is looked up.
+- SMS codes are 6 digits, never stored in clear: the row keeps ``nonce$HMAC-SHA256``.
+- Every MAC is under a key derived from the service's token-signing key, so a copy of the database alone
+  cannot test guesses.
+- Phones: a mainland mobile number (11 digits, 1[3-9]...) or an explicit international mobile (+CC...).
+
 Pure functions: the service decides when codes are sent, expire and lock.
 """
 
@@ -21,6 +26,8 @@ OTP_LIFETIME = timedelta(minutes=5)
 OTP_MAX_FAILURES = 5  # then the code is locked; the center issues a new link
 OTP_RESEND_GAP = timedelta(seconds=60)
 OTP_MAX_SENDS = 5  # per link
+LINK_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
+LINK_CODE_LENGTH = 12  # 12 x 5 = 60 bits
 
 
 def secret_from_keystore(keystore: KeyStore) -> bytes:
@@ -51,6 +58,49 @@ def code_matches(secret: bytes, *, participant_id: int, code: str, stored: str |
     return hmac.compare_digest(mac, _mac(secret, "otp", str(participant_id), nonce, candidate))
 
 
+def new_link_code() -> str:
+    return "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+
+
+def normalise_link_code(typed: str) -> str | None:
+    """The code as typed or tapped (case, spaces, dashes, Crockford's look-alikes forgiven), or None."""
+    code = (typed or "").strip().upper().replace("-", "").replace(" ", "")
+    code = code.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if len(code) != LINK_CODE_LENGTH or any(c not in LINK_ALPHABET for c in code):
+        return None
+    return code
+
+
+def hash_link_code(secret: bytes, code: str) -> str:
+    return _mac(secret, "link", code)
+
+
+def normalise_mobile(value: str | None) -> str:
+    """A mobile number that can receive the signing SMS, as E.164; ValueError (in plain words) otherwise.
+
+    Mainland numbers are typed as they are written (13912345678, +86 139 1234 5678); a number abroad must
+    be typed with its country code (+852 ...)."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    raw = (value or "").strip()
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid mobile number (a mainland mobile has 11 digits, e.g. 13912345678; "
+                         "a number abroad starts with + and its country code)")
+    kind = phonenumbers.number_type(number)
+    if number.country_code == 86:
+        if kind != PhoneNumberType.MOBILE:
+            raise ValueError("not a mainland mobile number (11 digits starting with 13-19); a landline cannot "
+                             "receive the signing code")
+    elif not raw.startswith("+") or kind not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise ValueError("a mobile number abroad is written with + and its country code")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def id_last4(id_number: str | None) -> str | None:
     if not id_number:
         return None
@@ -62,13 +112,16 @@ def hash_id_last4(secret: bytes, last4: str) -> str:
 
 
 def id_last4_matches(secret: bytes, *, typed: str | None, stored: str | None) -> bool:
-    if stored is None:
-        return True  # nothing on record to compare (a mediator): the OTP is the identity check
-    return bool(typed) and hmac.compare_digest(stored, hash_id_last4(secret, typed))
+    """Nothing on record never matches: nobody passes the ID step with any four characters."""
+    if stored is None or not typed:
+        return False
+    return hmac.compare_digest(stored, hash_id_last4(secret, typed))
 
 
 def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
     digits = phone.strip()
+    if digits.startswith("+86"):
+        digits = digits[3:]
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"

@@ -96,6 +96,9 @@ class SigningParticipant(SQLModel, table=True):
     authorisation_sha256: str | None = Field(default=None, max_length=64)
     authorisation_checked_by: int | None = Field(default=None, foreign_key="users.id")
     authorisation_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the institution's own seal image, filed with the letter and checked with it (0020); re-encoded PNG
+    institution_seal_png: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    institution_seal_sha256: str | None = Field(default=None, max_length=64)
     # an institution's own certificate (interrupted signing)
     external_cert_der: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     prepared_pdf: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
@@ -112,6 +115,15 @@ class SigningParticipant(SQLModel, table=True):
     onsite_host_user_id: int | None = Field(default=None, foreign_key="users.id")
     declined_reason: str | None = Field(default=None, max_length=1000)
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when the signer first opened a short link (0025; the links themselves are in signing_links)
+    link_opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the key in the signer's hands (0025): signer_device (WebCrypto), center_server (on-site fallback),
+    # institution (its own certificate); the browser's public key and the signed attributes it signs
+    key_origin: str | None = Field(default=None, max_length=30)
+    public_key_der: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    prepared_attrs: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    prepared_cert_der: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    prepared_evidence: str | None = None
 
 
 class SignedRevision(SQLModel, table=True):
@@ -134,3 +146,19 @@ class SignedRevision(SQLModel, table=True):
     evidence_sha256: str | None = Field(default=None, max_length=64)
     timestamp_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SigningLink(SQLModel, table=True):
+    """A short link sent by SMS (``/s/K7P3QX9MAB2C``): only the HMAC of its code is kept (0025).
+
+    A signer's links all lead to their own page, whatever the request's state; a link that was replaced by a
+    newer one only says so. ``purpose``: sign | download (the SMS after the seal)."""
+
+    __tablename__ = "signing_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    participant_id: int = Field(foreign_key="signing_participants.id", index=True)
+    purpose: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    replaced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

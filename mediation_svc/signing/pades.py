@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -36,11 +35,12 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument, TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
-from pyhanko.stamp import StaticStampStyle
+from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from ..coroutines import run_sync
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
 from ..pki.tsa import other_certificates, to_asn1_cert, to_asn1_key
 
@@ -131,11 +131,12 @@ def _fit(value: str, limit: int = 64) -> str:
 class FieldPlacement:
     name: str
     page: int  # 0-based; -1 is the last page
-    box: tuple[int, int, int, int]
+    box: tuple[int, int, int, int] | None  # None: an invisible signature (when the document has no such field)
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    """pyHanko's async API through run_sync (its sync wrappers call asyncio.run, which a running loop refuses)."""
+    return run_sync(coro)
 
 
 def _appearance(png: bytes | None) -> StaticStampStyle | None:
@@ -156,29 +157,42 @@ def _page_index(reader: PdfFileReader, page: int) -> int:
     return count - 1 if page < 0 else min(page, count - 1)
 
 
+def _field_spec(writer: IncrementalPdfFileWriter, field: FieldPlacement) -> fields.SigFieldSpec | None:
+    """None when the document already has an empty field of that name (the signer's block, placed from the
+    layout when it was rendered: see ``appearance``); otherwise a new field, invisible without a box."""
+    if any(True for _ in fields.enumerate_sig_fields(writer.prev, filled_status=False, with_name=field.name)):
+        return None
+    return fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
+                               box=field.box)
+
+
 def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field: FieldPlacement,
          appearance_png: bytes | None, reason: str, location: str | None = None,
          contact: str | None = None,
-         validation_context: Callable[[], ValidationContext] | None = None) -> bytes:
+         validation_context: Callable[[], ValidationContext] | None = None,
+         stamp_style: BaseStampStyle | None = None) -> bytes:
     """One PAdES B-T approval signature in a new incremental update; returns the new file.
 
     With ``validation_context`` (called after the signature, so that its CRLs and OCSP answers are issued
     after the signature timestamp, as a verifier requires), a second update puts the
     signature's validation data in the DSS at once, while the one-time certificate is still valid: a
-    certificate that expires an hour later can then still be validated years later (PAdES B-LT)."""
+    certificate that expires an hour later can then still be validated years later (PAdES B-LT).
+
+    ``stamp_style`` (``appearance.signer_mark`` / ``seal_mark``) draws the visible mark; without it the drawn
+    signature PNG alone is the appearance."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    spec = fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
-                               box=field.box)
+    spec = _field_spec(writer, field)
     meta = signers.PdfSignatureMetadata(field_name=field.name, md_algorithm=MD,
                                         subfilter=fields.SigSeedSubFilter.PADES, reason=reason,
                                         location=location, contact_info=contact)
-    style = _appearance(appearance_png)
+    style = stamp_style or _appearance(appearance_png)
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=spec,
                                    stamp_style=style)
     # A fixed reservation skips pyHanko's size-estimating dry run (a second CMS signature and a second
     # timestamp request per signature): the CMS with our 3-certificate chain and the RFC 3161 token is
     # about 5 KB; an HSM seal embedding its root stays far below the reservation too.
-    out = pdf_signer.sign_pdf(writer, existing_fields_only=False, bytes_reserved=SIGNATURE_BYTES_RESERVED)
+    out = _run(pdf_signer.async_sign_pdf(writer, existing_fields_only=False,
+                                        bytes_reserved=SIGNATURE_BYTES_RESERVED))
     if validation_context is None:
         return out.getvalue()
     return add_validation_data(out.getvalue(), context=validation_context(), last_only=True)
@@ -232,16 +246,17 @@ def close_lta(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContex
     with_data = add_validation_data(pdf, context=context)
     writer = IncrementalPdfFileWriter(io.BytesIO(with_data), strict=False)
     # The TSA's own validation data goes in the same revision as the document timestamp, before it.
-    stamped = signers.PdfTimeStamper(timestamper).timestamp_pdf(
+    stamped = _run(signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
         writer, MD, validation_context=context,
-        dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
+        dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False)))
     return stamped.getvalue()
 
 
 def retimestamp(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContext) -> bytes:
     """Validate the last document timestamp, store its validation data, add a fresh one (archive renewal)."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    out = signers.PdfTimeStamper(timestamper).update_archival_timestamp_chain(reader, context, in_place=False)
+    out = _run(signers.PdfTimeStamper(timestamper).async_update_archival_timestamp_chain(reader, context,
+                                                                                     in_place=False))
     return out.getvalue()
 
 
@@ -273,15 +288,15 @@ class PreparedExternal:
 
 def prepare_external(pdf: bytes, *, signer_cert: x509.Certificate, chain: Sequence[x509.Certificate],
                      field: FieldPlacement, appearance_png: bytes | None, reason: str,
-                     bytes_reserved: int = 32768) -> PreparedExternal:
+                     bytes_reserved: int = 32768, stamp_style: BaseStampStyle | None = None) -> PreparedExternal:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    spec = fields.SigFieldSpec(sig_field_name=field.name, on_page=_page_index(writer.prev, field.page),
-                               box=field.box)
+    spec = _field_spec(writer, field)
     meta = signers.PdfSignatureMetadata(field_name=field.name, md_algorithm=MD,
                                         subfilter=fields.SigSeedSubFilter.PADES, reason=reason)
     ext = signers.ExternalSigner(signing_cert=to_asn1_cert(signer_cert), signature_value=bytes(512),
                                  cert_registry=SimpleCertificateStore.from_certs([to_asn1_cert(c) for c in chain]))
-    pdf_signer = signers.PdfSigner(meta, signer=ext, new_field_spec=spec, stamp_style=_appearance(appearance_png))
+    pdf_signer = signers.PdfSigner(meta, signer=ext, new_field_spec=spec,
+                                   stamp_style=stamp_style or _appearance(appearance_png))
     prep, _tbs, output = _run(pdf_signer.async_digest_doc_for_signing(
         writer, existing_fields_only=False, bytes_reserved=bytes_reserved))
     return PreparedExternal(output.getvalue(), prep.document_digest, prep.reserved_region_start,
@@ -300,7 +315,7 @@ def finish_external(prepared: PreparedExternal, *, cms_der: bytes, timestamper: 
                                    reserved_region_start=prepared.reserved_region_start,
                                    reserved_region_end=prepared.reserved_region_end)
     output = io.BytesIO(prepared.pdf_with_placeholder)
-    PdfTBSDocument.finish_signing(output, prep, content)
+    _run(PdfTBSDocument.async_finish_signing(output, prep, content))
     if validation_context is None:
         return output.getvalue()
     try:

@@ -10,12 +10,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from ..deps import CurrentUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of, client_address
+from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of,
+                    client_address)
 from ..errors import InvalidInput, Unauthenticated
-from . import service
+from ..idempotency import IdempotencyDep
+from ..security import access
+from . import seal_images, service
 from .models import SigningRequest
-from .schemas import (ConsentIn, ExternalFinishIn, LinkIn, ParticipantRead, ReasonIn, RequestOpen, RequestRead,
-                      RevisionRead, VerifyIn)
+from .schemas import (CodeIn, ConsentIn, ExternalFinishIn, KeyFinishIn, KeyPrepareIn, LinkIn, ParticipantRead,
+                      ReasonIn, RequestOpen, RequestRead, RevisionRead, VerifyIn)
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 
@@ -67,16 +70,21 @@ def _pem_to_der(pem: str | None) -> bytes | None:
 
 @router.post("/cases/{case_id}/signing-requests", response_model=RequestRead, status_code=201)
 def open_request(case_id: int, body: RequestOpen, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
-                 keystore: KeyStoreDep, user: CurrentUser) -> RequestRead:
+                 keystore: KeyStoreDep, user: CurrentUser, idempotency: IdempotencyDep) -> RequestRead:
     from ..cases.service import get_visible_case_or_404
 
-    case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    reps = [service.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
-                                       mode=service.SigningMode(r.mode), certificate_der=_pem_to_der(r.certificate_pem))
-            for r in body.representatives]
-    request = service.open_request(session, settings, tokens, keystore, case=case, document_id=body.document_id,
-                                   deadline_at=body.deadline_at, representatives=reps, actor=user)
-    return to_read(session, request)
+    def produce() -> RequestRead:
+        case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+        reps = [service.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
+                                           mode=service.SigningMode(r.mode),
+                                           certificate_der=_pem_to_der(r.certificate_pem))
+                for r in body.representatives]
+        request = service.open_request(session, settings, tokens, keystore, case=case, document_id=body.document_id,
+                                       deadline_at=body.deadline_at, representatives=reps, actor=user)
+        return to_read(session, request)
+
+    # Idempotency-Key: a retried request returns the request it opened instead of a second one.
+    return idempotency.run(produce, owner=actor_of(user), body=body, status_code=201)
 
 
 @router.get("/signing-requests/{request_id}", response_model=RequestRead)
@@ -87,12 +95,23 @@ def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> Requ
 
 @router.put("/signing-requests/{request_id}/participants/{participant_id}/authorisation",
             response_model=ParticipantRead, summary="Upload the representative's 授权委托书 (application/pdf body)")
-async def upload_authorisation(request_id: int, participant_id: int, http: Request, session: SessionDep,
-                               user: CurrentUser) -> ParticipantRead:
-    body = await http.body()
+def upload_authorisation(request_id: int, participant_id: int, body: RawBody, session: SessionDep,
+                         user: CurrentUser) -> ParticipantRead:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
     service.upload_authorisation(session, request=request, participant=participant, pdf=body, actor=user)
+    return ParticipantRead(**participant.model_dump())
+
+
+@router.put("/signing-requests/{request_id}/participants/{participant_id}/institution-seal",
+            response_model=ParticipantRead,
+            summary="File the institution's seal image with the 授权委托书 (image/png or image/jpeg body)")
+async def upload_institution_seal(request_id: int, participant_id: int, http: Request, session: SessionDep,
+                                  user: CurrentUser) -> ParticipantRead:
+    body = await http.body()
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    seal_images.upload_institution_seal(session, request=request, participant=participant, image=body, actor=user)
     return ParticipantRead(**participant.model_dump())
 
 
@@ -143,9 +162,9 @@ def remind(request_id: int, session: SessionDep, settings: SettingsDep, user: Cu
 
 
 @router.post("/signing-requests/{request_id}/void", response_model=RequestRead)
-def void(request_id: int, body: ReasonIn, session: SessionDep, user: StaffUser) -> RequestRead:
+def void(request_id: int, body: ReasonIn, session: SessionDep, settings: SettingsDep, user: StaffUser) -> RequestRead:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
-    request = service.void(session, request=request, reason=body.reason, actor=user)
+    request = service.void(session, settings, request=request, reason=body.reason, actor=user)
     return to_read(session, request)
 
 
@@ -153,6 +172,7 @@ def void(request_id: int, body: ReasonIn, session: SessionDep, user: StaffUser) 
             responses={200: {"content": {"application/pdf": {}}}})
 def signed_document(request_id: int, session: SessionDep, user: CurrentUser) -> Response:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    access.require(user, access.Obj.AGREEMENT)
     return Response(service.current_pdf(session, request), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="signing-{request.id}.pdf"'})
 
@@ -160,32 +180,51 @@ def signed_document(request_id: int, session: SessionDep, user: CurrentUser) -> 
 @router.get("/signing-requests/{request_id}/events")
 def events(request_id: int, session: SessionDep, user: CurrentUser) -> list[dict]:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
-    if user.role == "party":
-        from ..errors import Forbidden
-
-        raise Forbidden("the evidence of every signer is for the center and the court")
+    access.require(user, access.Obj.SIGNING_EVIDENCE)
     return [e for e in service.signing_events(session, document_id=request.document_id)
             if e["request_id"] == request.id]
 
 
 # -- the signer (no account: the link, then a short-lived session token) -------------------------------------
 
-@router.post("/sign/code", summary="Send the one-time code to the phone on record")
-def request_code(body: LinkIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+@router.post("/signing-requests/{request_id}/mediator/code",
+             summary="The case's mediator, logged in: send the SMS code to sign from the console")
+def mediator_code(request_id: int, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
+                  user: CurrentUser) -> dict:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    return service.console_code(session, settings, keystore, request=request, user=user)
+
+
+@router.post("/signing-requests/{request_id}/mediator/verify",
+             summary="The case's mediator, logged in: the SMS code -> a signing session token")
+def mediator_verify(request_id: int, body: CodeIn, http: Request, session: SessionDep, settings: SettingsDep,
+                    tokens: TokensDep, keystore: KeyStoreDep, user: CurrentUser) -> dict:
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
+    return service.console_verify(session, settings, tokens, keystore, request=request, user=user, code=body.code,
+                                  client=client_of(http))
+
+
+@router.post("/sign/code", summary="Send the one-time code to the phone on record (link: the code in /s/<code>)")
+def request_code(body: LinkIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                  keystore: KeyStoreDep) -> dict:
-    return service.request_code(session, settings, tokens, keystore, link_token=body.link)
+    return service.request_code(session, settings, tokens, keystore, link_code=body.link,
+                                address=client_address(http))
 
 
 @router.post("/sign/verify", summary="Code + last four characters of the ID number -> signing session token")
 def verify(body: VerifyIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
            keystore: KeyStoreDep) -> dict:
-    return service.verify_identity(session, settings, tokens, keystore, link_token=body.link, code=body.code,
+    return service.verify_identity(session, settings, tokens, keystore, link_code=body.link, code=body.code,
                                    id_last4=body.id_last4, client=client_of(http))
 
 
-@router.get("/sign/session")
+@router.get("/sign/session", summary="Where the signer stands (state), and while open what they sign")
 def signer_view(session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    return service.signer_view(session, tokens, session_token=token)
+    home = service.signer_home(session, tokens, session_token=token)
+    if home["state"] != "open":
+        return home
+    return {**service.signer_view(session, tokens, session_token=token),
+            "possession_challenge": service.signer_challenge(session, tokens, session_token=token)}
 
 
 @router.get("/sign/session/document", response_class=Response,
@@ -198,12 +237,11 @@ def signer_document(session: SessionDep, tokens: TokensDep, token: SignerToken) 
 @router.post("/sign/session/consent")
 def consent(body: ConsentIn, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
     return {"consent_sha256": service.accept_consent(session, tokens, session_token=token,
-                                                     consent_text=body.consent_text)}
+                                                     consent_text=body.consent_text, key_origin=body.key_origin)}
 
 
 @router.put("/sign/session/drawing", summary="The drawn signature (image/png body)")
-async def drawing(http: Request, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    body = await http.body()
+def drawing(body: RawBody, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
     return {"sha256": service.save_drawing(session, tokens, session_token=token, png=body)}
 
 
@@ -216,9 +254,37 @@ def confirm(http: Request, session: SessionDep, settings: SettingsDep, tokens: T
     return RevisionRead(**revision.model_dump(), request_status=request.status)
 
 
+@router.post("/sign/session/key/prepare",
+             summary="The browser's public key and proof of possession -> the CMS signed attributes to sign")
+def key_prepare(body: KeyPrepareIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+                keystore: KeyStoreDep, token: SignerToken) -> dict:
+    return service.prepare_browser_key(session, settings, tokens, keystore, session_token=token,
+                                       public_key_der=_b64(body.public_key_b64, "public_key_b64"),
+                                       possession_signature=_b64(body.possession_signature_b64,
+                                                                 "possession_signature_b64"),
+                                       client=client_of(http))
+
+
+@router.post("/sign/session/key/finish", response_model=RevisionRead,
+             summary="The browser's ECDSA signature (r||s) over the signed attributes -> the signed revision")
+def key_finish(body: KeyFinishIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+               timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
+    revision = service.finish_browser_key(session, settings, tokens, timestamper, session_token=token,
+                                          signature=_b64(body.signature_b64, "signature_b64"))
+    request = session.get(SigningRequest, revision.request_id)
+    return RevisionRead(**revision.model_dump(), request_status=request.status)
+
+
+def _b64(value: str, name: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"{name} is not base64", errors=[{"loc": ["body", name], "msg": "not base64"}]) from None
+
+
 @router.post("/sign/session/decline")
-def decline(body: ReasonIn, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    request = service.decline(session, tokens, session_token=token, reason=body.reason)
+def decline(body: ReasonIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep, token: SignerToken) -> dict:
+    request = service.decline(session, settings, tokens, session_token=token, reason=body.reason)
     return {"request_status": request.status}
 
 

@@ -38,6 +38,7 @@ class ParticipantRead(BaseModel):
     id_masked: str | None
     authorisation_sha256: str | None
     authorisation_checked_at: datetime | None
+    institution_seal_sha256: str | None = None
     signed_at: datetime | None
     declined_reason: str | None
 
@@ -61,16 +62,30 @@ class ReasonIn(BaseModel):
 
 
 class LinkIn(BaseModel):
-    link: str = Field(min_length=10, max_length=4000)
+    link: str = Field(min_length=10, max_length=40, description="the code of the short link (/s/<code>)")
 
 
-class VerifyIn(LinkIn):
+class CodeIn(BaseModel):
     code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+
+class VerifyIn(LinkIn, CodeIn):
     id_last4: str | None = Field(default=None, min_length=4, max_length=4)
 
 
 class ConsentIn(BaseModel):
     consent_text: str = Field(min_length=10, max_length=5000)
+    key_origin: Literal["signer_device", "center_server", "institution"] | None = None
+
+
+class KeyPrepareIn(BaseModel):
+    public_key_b64: str = Field(min_length=40, max_length=400, description="SPKI DER of the browser's P-256 key")
+    possession_signature_b64: str = Field(min_length=40, max_length=200,
+                                          description="ECDSA r||s over the session's possession challenge")
+
+
+class KeyFinishIn(BaseModel):
+    signature_b64: str = Field(min_length=40, max_length=200, description="ECDSA r||s over the signed attributes")
 
 
 class ExternalFinishIn(BaseModel):

@@ -4,11 +4,19 @@ Life of a request::
 
     open_request                  awaiting_authorisation (a representative's 授权委托书 to check) or open
     upload_authorisation / approve_authorisation        -> open, stage 1 (the parties) gets its links
+    the SMS carries a short link (/s/<12 characters>, 60 bits, stored hashed), valid until the deadline
     request_code -> verify_identity (link + SMS code + last 4 of the ID)   -> a signer-session token
-    signer_document / accept_consent / save_drawing / confirm             -> one PAdES B-T signature
+                   (again from any browser: the new session continues where the signer stopped)
+    the mediator: console_code -> console_verify (logged in + SMS code)   -> a signer-session token
+    signer_document / accept_consent / save_drawing
+    prepare_browser_key (public key + proof) -> finish_browser_key (the browser's signature over the CMS
+    signed attributes)                                                    -> one PAdES B-T signature
+    (on site, a tablet without WebCrypto: confirm with a one-time key made by the center, said so)
     (all parties signed) -> stage 2, the mediator's link; (mediator signed) -> stage 3
     apply_seal (an officer)       the center's seal, then B-LTA (DSS + document timestamp): completed
-    decline (a signer) / void (an officer) / expire_due (the job) / remind (officer or mediator)
+    decline (a signer) / void (an officer) / expire_due (the job, and before a new request on the document) /
+    close_for_document (the document was superseded) / remind (officer or mediator): the signers are told by SMS
+    (the seal) -> every signer gets an SMS that it took effect, with a short link to download the final PDF
 
 On-site signing (``start_onsite``): the mediator's tablet gets a link for a signer who is present; the
 code still goes to the signer's own phone and the last four characters of the ID are typed after the
@@ -27,8 +35,8 @@ For other domains:
   status), oldest first.
 - ``open_request(...)``: also for a judicial application document (kind ``judicial_application``); the
   document goes final -> signing -> signed either way, only an agreement moves the case (signing -> signed).
-- The signer page flow (web): ``signer_view(session, tokens, session_token=)`` and the functions listed
-  above taking ``link_token`` / ``session_token``; routes in ``routes.py`` show the order.
+- The signer page flow (web): ``open_link`` / ``signer_home`` / ``signer_view`` and the functions listed
+  above taking ``link_code`` / ``session_token``; ``signer_state`` names the page's state (SIGNER_STATES).
 
 Services flush, never commit; every state change is audited in the same transaction.
 """
@@ -53,6 +61,7 @@ from ..cases.models import Case, CaseParty
 from ..cases.service import get_visible_case_or_404, parties_of, transition
 from ..cases.states import CaseStatus
 from ..config import Settings
+from ..coroutines import run_sync
 from ..db import after_transaction, is_postgresql, unit_of_work, utcnow
 from ..documents.models import Document, DocumentStatus
 from ..documents.service import mark_status
@@ -62,25 +71,37 @@ from ..notifications.outbox import cancel_pending, enqueue
 from ..pki.keystore import KeyStore
 from ..security.roles import Role
 from ..security.tokens import TokenService
-from . import credentials, identity, pades, uploads
+from . import appearance, credentials, identity, pades, seal_images, uploads
 from .models import (STAGE_MEDIATOR, STAGE_PARTIES, STAGE_SEAL, RequestStatus, SignedRevision, SignerKind,
-                     SignerStatus, SigningMode, SigningParticipant, SigningRequest)
+                     SignerStatus, SigningLink, SigningMode, SigningParticipant, SigningRequest)
 
-LINK_PURPOSE = "signing-link"
 SESSION_PURPOSE = "signing-session"
 SESSION_LIFETIME = timedelta(minutes=30)
+SMS_LIMIT = 134  # two concatenated UCS-2 segments (2 x 67 characters), the center's signature included
+LINK_LOOKUP_LIMIT, LINK_LOOKUP_WINDOW = 20, timedelta(minutes=15)  # unknown link codes per address
 SIGNABLE_KINDS = {"agreement", "judicial_application"}
 ACTIVE = (RequestStatus.AWAITING_AUTHORISATION.value, RequestStatus.OPEN.value)
 REMINDER_GAP = timedelta(hours=12)
-CONSENT_TEXT = {
-    "zh-CN": "本人已完整阅读上述文件，确认其内容为本人真实意思表示，同意以电子签名方式签署。本人知悉：电子签名与手写签名"
-             "或者盖章具有同等法律效力（《中华人民共和国电子签名法》第十四条）；签署时使用的数字证书仅为本次签署签发，"
-             "签名密钥仅在签署时由本人控制并在签署后立即销毁。",
-    "en": "I have read the whole document above, it states what I agree to, and I sign it electronically. I "
-          "understand that an electronic signature has the same legal effect as a handwritten signature or seal "
-          "(Electronic Signature Law of the PRC, art. 14), and that the certificate used is issued for this "
-          "signature only, its key under my sole control while signing and destroyed right after.",
+# Two plain sentences, true for the way the key is made (the page links to the full legal text).
+KEY_SIGNER_DEVICE, KEY_CENTER_SERVER, KEY_INSTITUTION = "signer_device", "center_server", "institution"
+CONSENT_TEXTS = {
+    KEY_SIGNER_DEVICE: {
+        "zh-CN": "我已读完这份协议，同意按协议内容签署。签名用的密钥在我这台手机或电脑上生成，只由我掌握，调解中心拿不到。",
+        "en": "I have read this agreement and agree to sign it as it stands. The signing key is made on this phone "
+              "or computer and stays in my hands; the center never has it.",
+    },
+    KEY_CENTER_SERVER: {
+        "zh-CN": "我已读完这份协议，同意按协议内容签署。签名用的密钥由调解中心的系统在我确认时为这一次签署生成，用后即销毁。",
+        "en": "I have read this agreement and agree to sign it as it stands. The signing key is made by the center's "
+              "system for this one signature when I confirm, and destroyed right after.",
+    },
+    KEY_INSTITUTION: {
+        "zh-CN": "我已读完这份协议，同意按协议内容签署。签名用本机构自己的数字证书和密钥完成。",
+        "en": "I have read this agreement and agree to sign it as it stands. The signature is made with our "
+              "institution's own certificate and key.",
+    },
 }
+CONSENT_TEXT = CONSENT_TEXTS[KEY_SIGNER_DEVICE]
 ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人"}
 
 
@@ -217,13 +238,6 @@ def signing_events(session: Session, *, document_id: str) -> list[dict[str, Any]
 
 # -- opening -------------------------------------------------------------------------------------------------
 
-def _field_box(index: int) -> tuple[int, int, int, int]:
-    row, column = divmod(index, 4)
-    x = 36 + column * 132
-    y = 40 + row * 84
-    return (x, y, x + 120, y + 70)
-
-
 def open_request(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *, case: Case,
                  document_id: str, deadline_at: datetime, representatives: list[RepresentativeSpec],
                  actor: User) -> SigningRequest:
@@ -239,6 +253,7 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
     if document.status not in (DocumentStatus.FINAL, DocumentStatus.SIGNING):
         raise Conflict(f"document {document.id} is '{document.status}'; only a finalised document is signed",
                        document_status=str(document.status))
+    expire_due(session, settings, document_id=document.id)  # a request past its deadline no longer blocks
     active = session.exec(select(SigningRequest).where(SigningRequest.document_id == document.id,
                                                        SigningRequest.status.in_(ACTIVE))).first()
     if active is not None:
@@ -249,7 +264,11 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
     mediator = session.get(User, case.mediator_user_id) if case.mediator_user_id else None
     if mediator is None or not mediator.phone:
         raise InvalidInput("the case needs a mediator with a phone number on record before signing")
+    mediator_phone = _mobile(mediator.phone, loc=["mediator", "phone"], who=f"the mediator {mediator.display_name}")
     secret = identity.secret_from_keystore(keystore)
+    for rep in representatives:
+        if rep.mode == SigningMode.EXTERNAL and rep.certificate_der:
+            credentials.check_institution_certificate(settings, keystore, rep.certificate_der)
     by_party = {r.party_id: r for r in representatives}
     request = SigningRequest(case_id=case.id, document_id=document.id, deadline_at=deadline_at,
                              current_sha256=document.sha256, created_by_user_id=actor.id)
@@ -262,12 +281,15 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
         raise InvalidInput(f"representatives given for parties not on this case: {sorted(by_party)}")
     signers.append(SigningParticipant(request_id=request.id, stage=STAGE_MEDIATOR, kind=SignerKind.MEDIATOR.value,
                                       role_label="调解员", name=mediator.display_name, user_id=mediator.id,
-                                      phone=mediator.phone, field_name="mediator"))
+                                      phone=mediator_phone, field_name="mediator"))
     signers.append(SigningParticipant(request_id=request.id, stage=STAGE_SEAL, kind=SignerKind.SEAL.value,
                                       role_label="调解组织", name=settings.center_name, field_name="seal"))
+    listed = json.loads(document.inputs_json or "{}")
     for index, signer in enumerate(signers):
         if signer.kind != SignerKind.MEDIATOR.value and signer.kind != SignerKind.SEAL.value:
-            signer.field_name = f"party-{index + 1}"
+            party = session.get(CaseParty, signer.party_id)
+            signer.field_name = appearance.party_field_name(listed, role=party.role, name=party.name,
+                                                            position=index + 1)
         session.add(signer)
     needs_letter = any(s.kind == SignerKind.REPRESENTATIVE.value for s in signers)
     request.status = (RequestStatus.AWAITING_AUTHORISATION if needs_letter else RequestStatus.OPEN).value
@@ -293,12 +315,12 @@ def _party_signer(request: SigningRequest, party: CaseParty, rep: Representative
             raise InvalidInput(f"party {party.id} is a person and signs in person; no representative is taken")
         if not party.phone:
             raise InvalidInput(f"party {party.name} has no phone on record to receive the signing code")
-        last4 = identity.id_last4(party.id_number)
+        last4 = _id_on_file(party.id_number, loc=["parties", party.id, "id_number"], who=party.name)
         return SigningParticipant(request_id=request.id, stage=STAGE_PARTIES, kind=SignerKind.PERSON.value,
                                   role_label=role, name=party.name, party_id=party.id, user_id=party.user_id,
-                                  phone=party.phone, id_masked=mask_id_number(party.id_number),
-                                  id_last4_hash=identity.hash_id_last4(secret, last4) if last4 else None,
-                                  field_name="party")
+                                  phone=_mobile(party.phone, loc=["parties", party.id, "phone"], who=party.name),
+                                  id_masked=mask_id_number(party.id_number),
+                                  id_last4_hash=identity.hash_id_last4(secret, last4), field_name="party")
     if rep is None:
         raise InvalidInput(f"name the representative who signs for {party.name}",
                            errors=[{"loc": ["representatives"], "msg": f"missing for party {party.id}"}])
@@ -306,12 +328,40 @@ def _party_signer(request: SigningRequest, party: CaseParty, rep: Representative
         raise InvalidInput("an institution signing with its own certificate must give that certificate")
     if rep.mode == SigningMode.ONSITE:
         raise InvalidInput("on-site signing is chosen at the center (start_onsite), not when opening")
-    last4 = identity.id_last4(rep.id_number)
+    last4 = _id_on_file(rep.id_number, loc=["representatives", party.id, "id_number"], who=rep.name)
     return SigningParticipant(request_id=request.id, stage=STAGE_PARTIES, kind=SignerKind.REPRESENTATIVE.value,
                               role_label=f"{role}代理人", name=rep.name, on_behalf_of=party.name,
-                              party_id=party.id, phone=rep.phone, id_masked=mask_id_number(rep.id_number),
-                              id_last4_hash=identity.hash_id_last4(secret, last4) if last4 else None,
+                              party_id=party.id,
+                              phone=_mobile(rep.phone, loc=["representatives", party.id, "phone"], who=rep.name),
+                              id_masked=mask_id_number(rep.id_number),
+                              id_last4_hash=identity.hash_id_last4(secret, last4),
                               mode=rep.mode.value, external_cert_der=rep.certificate_der, field_name="party")
+
+
+def _mobile(phone: str | None, *, loc: list, who: str) -> str:
+    try:
+        return identity.normalise_mobile(phone)
+    except ValueError as exc:
+        raise InvalidInput(f"the phone number of {who} ({phone or 'none'}) cannot receive the signing code: {exc}",
+                           errors=[{"loc": loc, "msg": str(exc)}]) from None
+
+
+def _id_on_file(id_number: str | None, *, loc: list, who: str) -> str:
+    """The last four characters a signer proves, which must exist before the request opens."""
+    value = (id_number or "").strip().upper()
+    if len(value) < 8:
+        raise InvalidInput(f"{who} has no ID number on file; the signer proves who they are with its last four "
+                           "characters, so record it before opening the request",
+                           errors=[{"loc": loc, "msg": "an ID number of at least 8 characters is required"}])
+    if len(value) == 18 and value[:17].isdigit():
+        from ..cases.identity import normalise_resident_id
+
+        try:
+            normalise_resident_id(value)
+        except ValueError as exc:
+            raise InvalidInput(f"the ID number of {who} is not valid: {exc}",
+                               errors=[{"loc": loc, "msg": str(exc)}]) from None
+    return identity.id_last4(value)
 
 
 def _activate_next_stage(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
@@ -326,40 +376,94 @@ def _activate_next_stage(session: Session, settings: Settings, tokens: TokenServ
         if p.stage == stage and p.status == SignerStatus.WAITING.value:
             p.status = SignerStatus.PENDING.value
             session.add(p)
-            if p.kind != SignerKind.SEAL.value:
+            if p.kind == SignerKind.MEDIATOR.value:
+                _notify_mediator(session, settings, request, p)
+            elif p.kind != SignerKind.SEAL.value:
                 issue_link(session, settings, tokens, request=request, participant=p, actor=actor, send=True)
     session.flush()
     _audit(session, request, actor=actor, action="signing.stage_started", payload={"stage": stage})
     return stage
 
 
+def _sms(settings: Settings, text: str) -> str:
+    hotline = f"咨询电话{settings.center_phone}" if settings.center_phone else ""
+    return f"【{settings.center_name}】{text}{hotline}"
+
+
+def _fit_sms(settings: Settings, *texts: str) -> str:
+    """The first wording (longest first) whose SMS fits two segments, the center's signature included."""
+    for text in texts:
+        if len(_sms(settings, text)) <= SMS_LIMIT:
+            return _sms(settings, text)
+    return _sms(settings, texts[-1])
+
+
+def link_url(settings: Settings, code: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/s/{code}"
+
+
+def _new_link(session: Session, keystore_or_tokens, participant: SigningParticipant, purpose: str) -> str:
+    """A fresh short link for the signer; earlier links of the same purpose only say they were replaced."""
+    secret = _secret(keystore_or_tokens)
+    now = utcnow()
+    for old in session.exec(select(SigningLink).where(SigningLink.participant_id == participant.id,
+                                                      SigningLink.purpose == purpose,
+                                                      SigningLink.replaced_at.is_(None))).all():
+        old.replaced_at = now
+        session.add(old)
+    code = identity.new_link_code()
+    session.add(SigningLink(code_hash=identity.hash_link_code(secret, code), participant_id=participant.id,
+                            purpose=purpose, created_at=now))
+    session.flush()
+    return code
+
+
+def _secret(keystore_or_tokens) -> bytes:
+    keystore = getattr(keystore_or_tokens, "keystore", keystore_or_tokens)
+    return identity.secret_from_keystore(keystore)
+
+
 def issue_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
                participant: SigningParticipant, actor: str, send: bool) -> str:
-    """A fresh single-use link for one signer (any earlier link and code stop working)."""
+    """A fresh short link for one signer, valid until the request's deadline; returns its code.
+
+    Earlier links of this signer stop working (they say so), the code count and the lock start afresh."""
     document = session.get(Document, request.document_id)
-    lifetime = min(timedelta(hours=settings.signing_link_hours), request.deadline_at - utcnow())
-    if lifetime <= timedelta(0):
+    if request.deadline_at <= utcnow():
         raise SigningRequestExpired("the signing deadline has passed")
-    token, claims = tokens.issue(subject=f"signer:{participant.id}", purpose=LINK_PURPOSE, lifetime=lifetime,
-                                 claims={"req": request.id, "doc": document.sha256})
-    participant.link_jti = claims["jti"]
-    participant.link_used_at = None
+    code = _new_link(session, tokens, participant, "sign")
+    participant.link_jti = None
     participant.session_jti = None
     participant.otp_hash, participant.otp_expires_at, participant.otp_sent_at = None, None, None
     participant.otp_failures, participant.otp_locked, participant.otp_sends = 0, False, 0
     session.add(participant)
-    url = f"{settings.public_base_url.rstrip('/')}/sign/{token}"
     if send:
+        due, url = chinese_deadline(request.deadline_at), link_url(settings, code)
         enqueue(session, kind="signing.link", channel=Channel.SMS, recipient=participant.phone,
                 recipient_name=participant.name, recipient_user_id=participant.user_id,
-                body=f"【{settings.center_name}】{participant.name}您好，请于{_local(request.deadline_at)}前签署"
-                     f"《{document.title}》：{url}",
+                body=_fit_sms(settings, f"{participant.name}您好，请于{due}前签署《{document.title}》：{url} ",
+                              f"请于{due}前签署《{document.title}》：{url} ", f"请于{due}前签署：{url} "),
                 case_id=request.case_id, ref=f"signing_request:{request.id}",
                 expires_at=request.deadline_at, confidential=True)
     session.flush()
     _audit(session, request, actor=actor, action="signing.link_issued",
-           payload={"participant_id": participant.id, "sent_by_sms": send, "expires_at": claims["exp"]})
-    return token
+           payload={"participant_id": participant.id, "sent_by_sms": send, "expires_at": request.deadline_at})
+    return code
+
+
+def _notify_mediator(session: Session, settings: Settings, request: SigningRequest, p: SigningParticipant) -> None:
+    """The mediator signs from their console (logged in, then an SMS code): the SMS only says it is their turn."""
+    document = session.get(Document, request.document_id)
+    case = session.get(Case, request.case_id)
+    due = chinese_deadline(request.deadline_at)
+    enqueue(session, kind="signing.mediator_turn", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+            recipient_user_id=p.user_id,
+            body=_fit_sms(settings, f"{case.number}《{document.title}》各方已签署，请于{due}前登录调解平台，"
+                                    f"在案件页点“签署”完成调解员签名。",
+                          f"各方已签署，请于{due}前登录调解平台，在案件页点“签署”完成调解员签名。"),
+            case_id=request.case_id, ref=f"signing_request:{request.id}", expires_at=request.deadline_at)
+    _audit(session, request, actor="system:signing", action="signing.link_issued",
+           payload={"participant_id": p.id, "sent_by_sms": True, "console": True, "expires_at": request.deadline_at})
 
 
 def resend_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
@@ -367,29 +471,28 @@ def resend_link(session: Session, settings: Settings, tokens: TokenService, *, r
     """An officer sends a signer a fresh link (a lost SMS, a locked code); the old link stops working."""
     if actor.role not in (Role.ADMIN, Role.CASE_OFFICER):
         raise Forbidden("a new signing link is sent by a case officer")
+    request = lock_request(session, request.id)
     _check_open(request)
-    if participant.status != SignerStatus.PENDING.value or participant.kind == SignerKind.SEAL.value:
+    if participant.status != SignerStatus.PENDING.value or participant.kind in (SignerKind.SEAL.value,
+                                                                                 SignerKind.MEDIATOR.value):
         raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
     return issue_link(session, settings, tokens, request=request, participant=participant, actor=_actor(actor),
                       send=True)
 
 
-def _local(value: datetime) -> str:
-    from ..timeutil import format_shanghai
+def chinese_deadline(value: datetime) -> str:
+    """12月9日 18:00 (Beijing time), as the SMS states it."""
+    from ..timeutil import SHANGHAI
 
-    return format_shanghai(value, "%Y-%m-%d %H:%M")
+    local = value.astimezone(SHANGHAI)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 # -- authorisation letters (授权委托书) ----------------------------------------------------------------------
 
 def upload_authorisation(session: Session, *, request: SigningRequest, participant: SigningParticipant,
                          pdf: bytes, actor: User) -> SigningParticipant:
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
-        raise Forbidden("authorisation letters are filed by the center's staff")
-    if participant.kind != SignerKind.REPRESENTATIVE.value:
-        raise InvalidInput("only a representative signs with an authorisation letter")
-    if request.status != RequestStatus.AWAITING_AUTHORISATION.value:
-        raise Conflict(f"the request is '{request.status}'; letters are taken before it opens")
+    seal_images.check_may_file(request=request, participant=participant, actor=actor, what="an authorisation letter")
     uploads.check_letter(pdf)
     participant.authorisation_doc = pdf
     participant.authorisation_content_type = "application/pdf"
@@ -431,44 +534,127 @@ def approve_authorisation(session: Session, settings: Settings, tokens: TokenSer
 
 # -- the signer: link, code, session -------------------------------------------------------------------------
 
+class LinkUnknown(NotFound):
+    slug, title = "signing-link-unknown", "This signing link does not exist"
+
+
+class SignerStateError(Conflict):
+    """The signer's page cannot do this in the request's or signer's present state (``signer_state``)."""
+
+    slug, title = "signing-state", "Signing is not possible in this state"
+
+
+# What a signer's page says; only "open" signs, "open" and "completed" (the download) send codes.
+SIGNER_STATES = ("open", "waiting", "not_open", "signed", "completed", "declined", "declined_other", "voided",
+                 "expired", "locked", "replaced")
+
+
 def _check_open(request: SigningRequest) -> None:
     if request.status == RequestStatus.OPEN.value and request.deadline_at <= utcnow():
-        raise SigningRequestExpired("the signing deadline has passed", deadline_at=request.deadline_at.isoformat())
+        raise SigningRequestExpired("the signing deadline has passed", deadline_at=request.deadline_at.isoformat(),
+                                    signer_state="expired")
     if request.status != RequestStatus.OPEN.value:
         raise Conflict(f"the signing request is '{request.status}'", request_status=request.status)
 
 
-def _from_token(session: Session, tokens: TokenService, token: str, *, purpose: str,
-                lock: bool) -> tuple[SigningRequest, SigningParticipant]:
-    claims = tokens.decode(token, purpose=purpose)
-    subject = str(claims.get("sub", ""))
-    if not subject.startswith("signer:") or not isinstance(claims.get("req"), int):
-        raise Unauthenticated("not a signing token")
-    request = lock_request(session, claims["req"]) if lock else session.get(SigningRequest, claims["req"])
-    participant = session.get(SigningParticipant, int(subject.split(":", 1)[1]), populate_existing=True)
-    if request is None or participant is None or participant.request_id != request.id:
-        raise Unauthenticated("this signing link is not valid")
-    if participant.status != SignerStatus.PENDING.value:
-        raise Conflict(f"this signer is '{participant.status}'", signer_status=participant.status)
-    expected = participant.link_jti if purpose == LINK_PURPOSE else participant.session_jti
-    if purpose == LINK_PURPOSE and participant.link_used_at is not None:
-        raise Unauthenticated("this signing link has already been used; ask the center for a new one")
-    if not expected or expected != claims["jti"]:
-        raise Unauthenticated("this signing link has been replaced by a newer one")
-    document = session.get(Document, request.document_id)
-    if claims.get("doc") != document.sha256 or document.status == DocumentStatus.VOIDED:
-        raise Unauthenticated("the document this link was issued for is no longer the one being signed")
-    _check_open(request)
-    return request, participant
-
-
-def request_code(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
-                 link_token: str) -> dict[str, Any]:
-    """Send a one-time code to the signer's phone on record (throttled)."""
-    request, participant = _from_token(session, tokens, link_token, purpose=LINK_PURPOSE, lock=True)
-    now = utcnow()
+def signer_state(request: SigningRequest, participant: SigningParticipant, link: SigningLink | None = None,
+                 *, now: datetime | None = None) -> str:
+    """Where this signer stands, in the terms of their page (one of SIGNER_STATES)."""
+    now = now or utcnow()
+    if request.status == RequestStatus.COMPLETED.value:
+        return "completed"
+    if participant.status == SignerStatus.SIGNED.value:
+        return "signed"
+    if participant.status == SignerStatus.DECLINED.value:
+        return "declined"
+    if request.status == RequestStatus.DECLINED.value:
+        return "declined_other"
+    if request.status == RequestStatus.VOIDED.value:
+        return "voided"
+    if request.status == RequestStatus.EXPIRED.value or request.deadline_at <= now:
+        return "expired"
+    if request.status == RequestStatus.AWAITING_AUTHORISATION.value:
+        return "not_open"
+    if link is not None and link.replaced_at is not None:
+        return "replaced"
+    if participant.status == SignerStatus.WAITING.value:
+        return "waiting"
     if participant.otp_locked:
-        raise CodeLocked("too many wrong codes; ask the center for a new signing link")
+        return "locked"
+    return "open"
+
+
+def _require_state(state: str, *allowed: str) -> None:
+    if state in allowed:
+        return
+    if state == "expired":
+        raise SigningRequestExpired("the signing deadline has passed", signer_state=state)
+    if state == "locked":
+        raise CodeLocked("too many wrong codes; ask the center for a new signing link", signer_state=state)
+    if state == "waiting":
+        raise NotYourTurn("signers of an earlier stage have not signed yet", signer_state=state)
+    raise SignerStateError(f"this signer's page is '{state}'", signer_state=state)
+
+
+def find_link(session: Session, keystore, *, code: str) -> tuple[SigningRequest, SigningParticipant, SigningLink]:
+    """The signer a short link belongs to (any state); LinkUnknown for a code the service never sent."""
+    normalised = identity.normalise_link_code(code)
+    link = None
+    if normalised is not None:
+        link = session.exec(select(SigningLink).where(
+            SigningLink.code_hash == identity.hash_link_code(_secret(keystore), normalised))).first()
+    if link is None:
+        raise LinkUnknown("this signing link does not exist; check the address in the text message")
+    participant = session.get(SigningParticipant, link.participant_id, populate_existing=True)
+    request = session.get(SigningRequest, participant.request_id, populate_existing=True)
+    return request, participant, link
+
+
+def lookup_link(session: Session, keystore, *, code: str, address: str) -> tuple[SigningRequest,
+                                                                               SigningParticipant, SigningLink]:
+    """``find_link`` for a visitor: unknown codes are counted per address, and too many are refused."""
+    from ..security import throttle
+
+    throttle.ensure_allowed(session, bucket="signing-link", key=address, limit=LINK_LOOKUP_LIMIT,
+                            window=LINK_LOOKUP_WINDOW, message="too many unknown signing links from this address; "
+                                                               "try again in 15 minutes")
+    try:
+        return find_link(session, keystore, code=code)
+    except LinkUnknown:
+        throttle.count_attempt(session, bucket="signing-link", key=address)
+        raise
+
+
+def open_link(session: Session, keystore, *, code: str, address: str) -> dict[str, Any]:
+    """What the link's page shows; the first opening is recorded for the officers' timeline."""
+    request, participant, link = lookup_link(session, keystore, code=code, address=address)
+    state = signer_state(request, participant, link)
+    if participant.link_opened_at is None and state == "open":
+        participant.link_opened_at = utcnow()
+        session.add(participant)
+        session.flush()
+        _audit(session, request, actor=_signer_actor(participant), action="signing.link_opened",
+               payload={"participant_id": participant.id})
+    return _page_facts(session, request, participant, state)
+
+
+def _page_facts(session: Session, request: SigningRequest, participant: SigningParticipant,
+                state: str) -> dict[str, Any]:
+    document = session.get(Document, request.document_id)
+    case = session.get(Case, request.case_id)
+    return {"state": state, "request_id": request.id, "participant_id": participant.id, "name": participant.name,
+            "role": participant.role_label, "on_behalf_of": participant.on_behalf_of, "mode": participant.mode,
+            "kind": participant.kind, "case_number": case.number, "document_id": document.id,
+            "document_title": document.title, "document_sha256": document.sha256,
+            "deadline_at": request.deadline_at, "deadline_cn": chinese_deadline(request.deadline_at),
+            "phone": identity.mask_phone(participant.phone),
+            "signed_at": participant.signed_at, "completed_at": request.completed_at}
+
+
+def _send_code(session: Session, settings: Settings, keystore: KeyStore, request: SigningRequest,
+               participant: SigningParticipant) -> dict[str, Any]:
+    """A one-time code to the signer's phone on record (throttled: one a minute, five per link)."""
+    now = utcnow()
     if participant.otp_sent_at is not None and now - participant.otp_sent_at < identity.OTP_RESEND_GAP:
         wait = identity.OTP_RESEND_GAP - (now - participant.otp_sent_at)
         raise TooManyRequests("a code was sent a moment ago; wait before asking again",
@@ -495,6 +681,17 @@ def request_code(session: Session, settings: Settings, tokens: TokenService, key
             "resend_after_seconds": int(identity.OTP_RESEND_GAP.total_seconds())}
 
 
+def request_code(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
+                 link_code: str, address: str = "") -> dict[str, Any]:
+    """Send a one-time code to the signer's phone on record: to sign, or (after the seal) to download."""
+    request, participant, link = lookup_link(session, keystore, code=link_code, address=address)
+    request = lock_request(session, request.id)
+    _require_state(signer_state(request, participant, link), "open", "completed")
+    if participant.kind == SignerKind.MEDIATOR.value:
+        raise SignerStateError("the mediator signs from the case page, logged in", signer_state="console")
+    return _send_code(session, settings, keystore, request, participant)
+
+
 def _count_failure(session: Session, participant_id: int, request_id: int, case_id: int, reason: str) -> None:
     engine = session.get_bind()
 
@@ -513,63 +710,154 @@ def _count_failure(session: Session, participant_id: int, request_id: int, case_
     after_transaction(session, write)
 
 
-def verify_identity(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
-                    link_token: str, code: str, id_last4: str | None, client: Client) -> dict[str, Any]:
-    """Check the code and the ID's last four characters; the link is spent and a session token returned."""
-    request, participant = _from_token(session, tokens, link_token, purpose=LINK_PURPOSE, lock=True)
+def _check_code(session: Session, keystore: KeyStore, request: SigningRequest, participant: SigningParticipant, *,
+                code: str, id_last4: str | None, check_id: bool) -> None:
+    """The SMS code (and the ID's last four characters); a failure counts towards the lock."""
     now = utcnow()
     if participant.otp_locked:
-        raise CodeLocked("too many wrong codes; ask the center for a new signing link")
+        raise CodeLocked("too many wrong codes; ask the center for a new signing link", signer_state="locked")
     if participant.otp_hash is None or participant.otp_expires_at is None or participant.otp_expires_at <= now:
-        raise Unauthenticated("the code has expired or was never sent; ask for a new code")
+        raise Unauthenticated("the code has expired or was never sent; ask for a new code", code_expired=True)
     secret = identity.secret_from_keystore(keystore)
     code_ok = identity.code_matches(secret, participant_id=participant.id, code=code, stored=participant.otp_hash)
-    id_ok = identity.id_last4_matches(secret, typed=id_last4, stored=participant.id_last4_hash)
+    id_ok = not check_id or identity.id_last4_matches(secret, typed=id_last4, stored=participant.id_last4_hash)
     if not (code_ok and id_ok):
         _count_failure(session, participant.id, request.id, request.case_id,
                        "wrong code" if not code_ok else "wrong ID number")
         left = identity.OTP_MAX_FAILURES - participant.otp_failures - 1
         if left <= 0:
-            raise CodeLocked("too many wrong attempts; ask the center for a new signing link")
+            raise CodeLocked("too many wrong attempts; ask the center for a new signing link", signer_state="locked")
         raise Unauthenticated("the code or the last four characters of the ID number are wrong",
                               attempts_left=left)
-    participant.otp_verified_at = now
-    participant.id_verified_at = now if participant.id_last4_hash else None
+
+
+def _start_session(session: Session, tokens: TokenService, request: SigningRequest, participant: SigningParticipant,
+                   *, checks: list[str], state: str, client: Client) -> dict[str, Any]:
+    """A signer-session token; any earlier session (another browser) stops, the progress on the row stays."""
+    now = utcnow()
+    reentry = participant.otp_verified_at is not None
+    if state == "open":
+        participant.otp_verified_at = now
+        participant.id_verified_at = now if "id_last4" in checks else None
+    else:
+        participant.otp_sends = 0  # the final copy stays downloadable for the life of the case
     participant.otp_hash = None
-    participant.link_used_at = now
-    token, claims = tokens.issue(subject=f"signer:{participant.id}", purpose=SESSION_PURPOSE,
-                                 lifetime=min(SESSION_LIFETIME, request.deadline_at - now),
+    lifetime = SESSION_LIFETIME if state != "open" else min(SESSION_LIFETIME, request.deadline_at - now)
+    token, claims = tokens.issue(subject=f"signer:{participant.id}", purpose=SESSION_PURPOSE, lifetime=lifetime,
                                  claims={"req": request.id, "doc": claims_doc(session, request)})
     participant.session_jti = claims["jti"]
     session.add(participant)
     session.flush()
     _audit(session, request, actor=_signer_actor(participant), action="signing.identity_verified",
-           payload={"participant_id": participant.id, "mode": participant.mode,
-                    "checks": ["sms_code"] + (["id_last4"] if participant.id_last4_hash else []),
+           payload={"participant_id": participant.id, "mode": participant.mode, "checks": checks,
+                    "for": "signing" if state == "open" else "download", "again": reentry,
                     "address": client.address, "user_agent": client.user_agent[:300]})
     return {"session_token": token, "expires_at": datetime.fromtimestamp(claims["exp"], tz=timezone.utc)}
+
+
+def verify_identity(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
+                    link_code: str, code: str, id_last4: str | None, client: Client) -> dict[str, Any]:
+    """Check the SMS code and the ID's last four characters; returns a signer-session token.
+
+    The link stays valid until the deadline: proving again (in another browser) continues where they stopped."""
+    request, participant, link = lookup_link(session, keystore, code=link_code, address=client.address)
+    request = lock_request(session, request.id)
+    state = signer_state(request, participant, link)
+    _require_state(state, "open", "completed")
+    if participant.kind == SignerKind.MEDIATOR.value:
+        raise SignerStateError("the mediator signs from the case page, logged in", signer_state="console")
+    _check_code(session, keystore, request, participant, code=code, id_last4=id_last4, check_id=True)
+    return _start_session(session, tokens, request, participant, checks=["sms_code", "id_last4"], state=state,
+                          client=client)
+
+
+def _console_signer(session: Session, request: SigningRequest, user: User) -> SigningParticipant:
+    participant = next((p for p in participants_of(session, request.id)
+                        if p.kind == SignerKind.MEDIATOR.value and p.user_id == user.id), None)
+    if participant is None:
+        raise Forbidden("only the case's mediator signs here, logged in with their own account")
+    return participant
+
+
+def console_code(session: Session, settings: Settings, keystore: KeyStore, *, request: SigningRequest,
+                 user: User) -> dict[str, Any]:
+    """The mediator, logged in, asks for the SMS code to sign from their console."""
+    request = lock_request(session, request.id)
+    participant = _console_signer(session, request, user)
+    _require_state(signer_state(request, participant), "open")
+    return _send_code(session, settings, keystore, request, participant)
+
+
+def console_verify(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
+                   request: SigningRequest, user: User, code: str, client: Client) -> dict[str, Any]:
+    """Logged in (the account) + the SMS code to the phone on record: a signer session for the mediator."""
+    request = lock_request(session, request.id)
+    participant = _console_signer(session, request, user)
+    state = signer_state(request, participant)
+    _require_state(state, "open")
+    _check_code(session, keystore, request, participant, code=code, id_last4=None, check_id=False)
+    return _start_session(session, tokens, request, participant, checks=["account_login", "sms_code"], state=state,
+                          client=client)
 
 
 def claims_doc(session: Session, request: SigningRequest) -> str:
     return session.get(Document, request.document_id).sha256
 
 
+def _from_session(session: Session, tokens: TokenService, token: str, *,
+                  lock: bool) -> tuple[SigningRequest, SigningParticipant]:
+    claims = tokens.decode(token, purpose=SESSION_PURPOSE)
+    subject = str(claims.get("sub", ""))
+    if not subject.startswith("signer:") or not isinstance(claims.get("req"), int):
+        raise Unauthenticated("not a signing session")
+    request = lock_request(session, claims["req"]) if lock else session.get(SigningRequest, claims["req"],
+                                                                             populate_existing=True)
+    participant = session.get(SigningParticipant, int(subject.split(":", 1)[1]), populate_existing=True)
+    if request is None or participant is None or participant.request_id != request.id:
+        raise Unauthenticated("this signing session is not valid")
+    if not participant.session_jti or participant.session_jti != claims["jti"]:
+        raise Unauthenticated("this signing session continues in another browser; prove who you are again here",
+                              signer_state="session_replaced")
+    if claims.get("doc") != claims_doc(session, request):
+        raise Unauthenticated("the document this session was opened for is no longer the one being signed")
+    return request, participant
+
+
 def signer_session(session: Session, tokens: TokenService, *, session_token: str,
                    lock: bool = False) -> tuple[SigningRequest, SigningParticipant]:
-    return _from_token(session, tokens, session_token, purpose=SESSION_PURPOSE, lock=lock)
+    """The session of a signer who may sign now (open request, their turn)."""
+    request, participant = _from_session(session, tokens, session_token, lock=lock)
+    _require_state(signer_state(request, participant), "open")
+    _check_open(request)
+    return request, participant
 
 
-def signer_view(session: Session, tokens: TokenService, *, session_token: str) -> dict[str, Any]:
+def signer_home(session: Session, tokens: TokenService, *, session_token: str) -> dict[str, Any]:
+    """What the signer's page shows for this session, in any state (signed, sealed, voided ...)."""
+    request, participant = _from_session(session, tokens, session_token, lock=False)
+    return _page_facts(session, request, participant, signer_state(request, participant))
+
+
+def signer_view(session: Session, tokens: TokenService, *, session_token: str,
+                language: str = "zh-CN") -> dict[str, Any]:
     request, participant = signer_session(session, tokens, session_token=session_token)
-    document = session.get(Document, request.document_id)
-    case = session.get(Case, request.case_id)
-    return {"request_id": request.id, "participant_id": participant.id, "name": participant.name,
-            "role": participant.role_label, "on_behalf_of": participant.on_behalf_of, "mode": participant.mode,
-            "case_number": case.number, "document_title": document.title, "deadline_at": request.deadline_at,
-            "consent_text": CONSENT_TEXT.get(document.language, CONSENT_TEXT["zh-CN"]),
+    origins = allowed_key_origins(participant)
+    texts = {origin: CONSENT_TEXTS[origin].get(language, CONSENT_TEXTS[origin]["zh-CN"]) for origin in origins}
+    return {**_page_facts(session, request, participant, "open"), "key_origin": origins[0],
+            "consent_text": texts[origins[0]], "consent_texts": texts,
             "document_viewed": participant.document_viewed_at is not None,
             "consent_given": participant.consent_at is not None,
             "drawing_saved": participant.drawing_png is not None}
+
+
+def allowed_key_origins(participant: SigningParticipant) -> tuple[str, ...]:
+    """Where this signer's key may be made: their own device (everyone but an institution with its own
+    certificate); the center's system only on site, when the center's tablet cannot make a key itself."""
+    if participant.mode == SigningMode.EXTERNAL.value:
+        return (KEY_INSTITUTION,)
+    if participant.mode == SigningMode.ONSITE.value:
+        return (KEY_SIGNER_DEVICE, KEY_CENTER_SERVER)
+    return (KEY_SIGNER_DEVICE,)
 
 
 def signer_document(session: Session, tokens: TokenService, *, session_token: str) -> bytes:
@@ -584,20 +872,26 @@ def signer_document(session: Session, tokens: TokenService, *, session_token: st
     return pdf
 
 
-def accept_consent(session: Session, tokens: TokenService, *, session_token: str, consent_text: str) -> str:
+def accept_consent(session: Session, tokens: TokenService, *, session_token: str, consent_text: str,
+                   key_origin: str | None = None) -> str:
+    """The signer's consent, in the words that are true for where their key is made (CONSENT_TEXTS)."""
     request, participant = signer_session(session, tokens, session_token=session_token)
     if participant.document_viewed_at is None:
         raise Conflict("read the whole document before accepting")
-    document = session.get(Document, request.document_id)
-    expected = CONSENT_TEXT.get(document.language, CONSENT_TEXT["zh-CN"])
-    if consent_text.strip() != expected and consent_text.strip() not in CONSENT_TEXT.values():
+    origins = allowed_key_origins(participant)
+    key_origin = key_origin or origins[0]
+    if key_origin not in origins:
+        raise InvalidInput(f"this signer's key is not made by '{key_origin}'")
+    if consent_text.strip() not in CONSENT_TEXTS[key_origin].values():
         raise InvalidInput("the consent text does not match the one shown to the signer")
+    participant.key_origin = key_origin
     participant.consent_sha256 = hashlib.sha256(consent_text.strip().encode()).hexdigest()
     participant.consent_at = utcnow()
     session.add(participant)
     session.flush()
     _audit(session, request, actor=_signer_actor(participant), action="signing.consent_given",
-           payload={"participant_id": participant.id, "consent_sha256": participant.consent_sha256})
+           payload={"participant_id": participant.id, "consent_sha256": participant.consent_sha256,
+                    "key_origin": key_origin})
     return participant.consent_sha256
 
 
@@ -651,11 +945,13 @@ def _evidence(session: Session, request: SigningRequest, participant: SigningPar
         "consent": {"sha256": participant.consent_sha256, "at": participant.consent_at},
         "drawing_sha256": hashlib.sha256(participant.drawing_png).hexdigest() if participant.drawing_png else None,
         "authorisation_letter": {"sha256": participant.authorisation_sha256,
+                                 "institution_seal_sha256": participant.institution_seal_sha256,
                                  "checked_by": checked_by.display_name if checked_by else None,
                                  "checked_at": participant.authorisation_checked_at}
         if participant.kind == SignerKind.REPRESENTATIVE.value else None,
         "client": {"address": client.address, "user_agent": client.user_agent[:300]},
         "confirmed_at": utcnow(),
+        "key": None,  # where the signing key was made (set by each signing path)
     }
 
 
@@ -686,22 +982,29 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
     request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
     if participant.mode == SigningMode.EXTERNAL.value:
         raise Conflict("this signer signs with their own certificate (prepare_external / finish_external)")
+    if participant.key_origin != KEY_CENTER_SERVER:
+        raise Conflict("this signer signs with a key made in their own browser (session/key/prepare, then "
+                       "session/key/finish); the center's key is only the on-site fallback", key_origin="signer_device")
     _check_ready(session, request, participant)
     case = session.get(Case, request.case_id)
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
-    evidence = canonical_json(_evidence(session, request, participant, sha_before=sha_before, client=client))
+    record_ = _evidence(session, request, participant, sha_before=sha_before, client=client)
+    record_["key"] = {"origin": KEY_CENTER_SERVER,
+                      "generated": "by the center's system for this one signature, on site, destroyed after use"}
+    evidence = canonical_json(record_)
     credential = credentials.issue_for(
         session, settings, keystore, case_id=case.id,
         identity=pades.SignerIdentity(participant.name, participant.id_masked, case.number, participant.role_label),
         evidence_sha256=hashlib.sha256(evidence.encode()).digest())
+    mark = _signer_mark(session, request, participant)
     try:
         signed = credentials.timestamped(lambda: pades.sign(
             pdf, signer=credential.pyhanko_signer(), timestamper=timestamper,
             field=pades.FieldPlacement(participant.field_name, -1, _box_for(session, request, participant)),
             appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
             location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None,
-            validation_context=lambda: credentials.lta_context(session, keystore)))
+            validation_context=lambda: credentials.lta_context(session, keystore), stamp_style=mark))
     finally:
         credential.destroy()
     serial = f"{credential.cert.serial_number:x}"
@@ -710,16 +1013,30 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
     return _signed(session, settings, tokens, request, participant, revision)
 
 
-def _box_for(session: Session, request: SigningRequest, participant: SigningParticipant) -> tuple[int, int, int, int]:
-    ids = [p.id for p in participants_of(session, request.id)]
-    return _field_box(ids.index(participant.id))
+def _signer_mark(session: Session, request: SigningRequest, participant: SigningParticipant):
+    """The visible mark in the signer's block: drawn signature, name (授权代表 for a representative), time."""
+    document = session.get(Document, request.document_id)
+    representative = participant.kind == SignerKind.REPRESENTATIVE.value
+    return appearance.signer_mark(
+        drawing_png=participant.drawing_png, name=participant.name, signed_at=utcnow(),
+        institution_seal_png=seal_images.checked_seal_image(participant),
+        capacity=("授权代表" if document.language == "zh-CN" else "authorised representative") if representative else None,
+        language=document.language)
+
+
+def _box_for(session: Session, request: SigningRequest, participant: SigningParticipant) -> None:
+    """No box of our own: a document rendered from a template has an empty field in each signer's block (from
+    its layout) and the signature fills it; a PDF without one (made elsewhere) gets an invisible signature,
+    never a mark over its text or page footer."""
+    return None
 
 
 def _signed(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
             participant: SigningParticipant, revision: SignedRevision) -> SignedRevision:
     participant.status = SignerStatus.SIGNED.value
     participant.signed_at = utcnow()
-    participant.session_jti = None
+    # the session stays: a refresh or the back button shows "signed", not an invalid link
+    participant.prepared_pdf = participant.prepared_attrs = participant.prepared_evidence = None
     session.add(participant)
     session.flush()
     _audit(session, request, actor=_signer_actor(participant), action="signing.signed",
@@ -731,6 +1048,109 @@ def _signed(session: Session, settings: Settings, tokens: TokenService, request:
     if not stage_left:
         _activate_next_stage(session, settings, tokens, request, actor="system:signing")
     return revision
+
+
+# -- the key in the signer's browser (WebCrypto; pyHanko interrupted signing) ---------------------------------
+
+def possession_challenge(tokens: TokenService, participant: SigningParticipant) -> str:
+    """What the browser signs to show it holds the key: bound to this signer's current session."""
+    import hmac
+
+    mac = hmac.new(_secret(tokens), f"possession\x1f{participant.id}\x1f{participant.session_jti}".encode(),
+                   hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def signer_challenge(session: Session, tokens: TokenService, *, session_token: str) -> str:
+    _request, participant = signer_session(session, tokens, session_token=session_token)
+    return possession_challenge(tokens, participant)
+
+
+def prepare_browser_key(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
+                        session_token: str, public_key_der: bytes, possession_signature: bytes,
+                        client: Client) -> dict[str, Any]:
+    """The browser's public key (with its proof of possession) -> the one-time certificate for it and the CMS
+    signed attributes for the browser to sign. Nothing of the private key ever reaches the service."""
+    from . import remote_key
+
+    request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
+    _check_ready(session, request, participant)
+    if participant.key_origin != KEY_SIGNER_DEVICE:
+        raise Conflict("the consent given is for another kind of key; give it again for a key made on this device",
+                       missing=["consent"])
+    try:
+        public_key = remote_key.verify_possession(public_key_der, challenge=possession_challenge(tokens, participant),
+                                                  raw_signature=possession_signature)
+    except remote_key.KeyRefused as exc:
+        raise InvalidInput(f"the browser's key was refused: {exc}") from None
+    case = session.get(Case, request.case_id)
+    pdf = current_pdf(session, request)
+    sha_before = hashlib.sha256(pdf).hexdigest()
+    record_ = _evidence(session, request, participant, sha_before=sha_before, client=client)
+    record_["key"] = {"origin": KEY_SIGNER_DEVICE,
+                      "generated": "in the signer's browser (WebCrypto, ECDSA P-256, not extractable)",
+                      "public_key_sha256": hashlib.sha256(public_key_der).hexdigest(),
+                      "possession_verified_at": utcnow()}
+    evidence = canonical_json(record_)
+    cert, chain = credentials.issue_for_public_key(
+        session, settings, keystore, case_id=case.id, public_key=public_key,
+        identity=pades.SignerIdentity(participant.name, participant.id_masked, case.number, participant.role_label),
+        evidence_sha256=hashlib.sha256(evidence.encode()).digest())
+    prepared = remote_key.prepare(pdf, cert=cert, chain=chain,
+                                  field=pades.FieldPlacement(participant.field_name, -1,
+                                                             _box_for(session, request, participant)),
+                                  appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
+                                  stamp_style=_signer_mark(session, request, participant))
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    participant.public_key_der = public_key_der
+    participant.prepared_pdf = prepared.prepared.pdf_with_placeholder
+    participant.prepared_digest = prepared.prepared.document_digest.hex()
+    participant.prepared_region = f"{prepared.prepared.reserved_region_start}-{prepared.prepared.reserved_region_end}"
+    participant.prepared_base_sha256 = sha_before
+    participant.prepared_attrs = prepared.signed_attrs_der
+    participant.prepared_cert_der = cert.public_bytes(Encoding.DER)
+    participant.prepared_evidence = evidence
+    session.add(participant)
+    session.flush()
+    serial = f"{cert.serial_number:x}"
+    _audit(session, request, actor=_signer_actor(participant), action="signing.key_certified",
+           payload={"participant_id": participant.id, "cert_serial": serial, "key_origin": KEY_SIGNER_DEVICE,
+                    "public_key_sha256": record_["key"]["public_key_sha256"], "sha256_before": sha_before})
+    return {"signed_attributes_b64": base64.b64encode(prepared.signed_attrs_der).decode(),
+            "certificate_serial": serial, "sha256_before": sha_before}
+
+
+def finish_browser_key(session: Session, settings: Settings, tokens: TokenService, timestamper, *,
+                       session_token: str, signature: bytes) -> SignedRevision:
+    """The browser's ECDSA signature over the signed attributes: checked, timestamped, embedded (PAdES B-T)."""
+    from cryptography import x509
+
+    from . import remote_key
+
+    request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
+    if participant.prepared_attrs is None or participant.prepared_cert_der is None:
+        raise Conflict("prepare the signature with the browser's key first")
+    pdf = current_pdf(session, request)
+    sha_before = hashlib.sha256(pdf).hexdigest()
+    if sha_before != participant.prepared_base_sha256:
+        raise DocumentChanged("another signature was added since this was prepared; prepare again")
+    cert = x509.load_der_x509_certificate(participant.prepared_cert_der)
+    start, end = (int(x) for x in participant.prepared_region.split("-"))
+    prepared = remote_key.PreparedForBrowser(
+        pades.PreparedExternal(participant.prepared_pdf, bytes.fromhex(participant.prepared_digest), start, end),
+        participant.prepared_attrs)
+    try:
+        signed = credentials.timestamped(lambda: remote_key.finish(
+            prepared, cert=cert, chain=credentials.signer_chain(tokens.keystore),
+            raw_signature=signature, timestamper=timestamper,
+            validation_context=lambda: credentials.lta_context(session, tokens.keystore)))
+    except remote_key.KeyRefused as exc:
+        raise InvalidInput(f"the browser's signature was refused: {exc}") from None
+    revision = _store_revision(session, request=request, kind="signature", pdf=signed, sha_before=sha_before,
+                               participant=participant, cert_serial=f"{cert.serial_number:x}",
+                               evidence=participant.prepared_evidence)
+    return _signed(session, settings, tokens, request, participant, revision)
 
 
 # -- the center's seal and B-LTA -----------------------------------------------------------------------------
@@ -748,11 +1168,13 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
     signer = credentials.seal_signer(keystore, settings)
-    sealed = credentials.timestamped(lambda: pades.sign(
+    sealed = credentials.validated(lambda: credentials.timestamped(lambda: pades.sign(
         pdf, signer=signer, timestamper=timestamper,
         field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
         appearance_png=None, reason="调解组织盖章", location=settings.center_name,
-        validation_context=lambda: credentials.lta_context(session, keystore)))
+        validation_context=lambda: credentials.lta_context(session, keystore),
+        stamp_style=appearance.seal_mark(center_name=settings.center_name, purpose=settings.seal_purpose,
+                                         signed_at=utcnow(), language=session.get(Document, request.document_id).language))))
     evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
                                "sha256_before": sha_before, "applied_by": _actor(actor), "at": utcnow()})
     seal_serial = f"{signer.signing_cert.serial_number:x}"
@@ -763,15 +1185,41 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     _audit(session, request, actor=_actor(actor), action="signing.sealed",
            payload={"sequence": seal_revision.sequence, "sha256_after": seal_revision.sha256_after,
                     "cert_serial": seal_serial})
-    return close_to_lta(session, keystore, timestamper, request=request, actor=_actor(actor))
+    revision = close_to_lta(session, keystore, timestamper, request=request, actor=_actor(actor), settings=settings)
+    _announce_effect(session, settings, keystore, request)
+    return revision
+
+
+def _announce_effect(session: Session, settings: Settings, keystore: KeyStore, request: SigningRequest) -> None:
+    """Every signer is told the agreement took effect, with a link to download the final signed PDF (after an
+    SMS code, for the life of the case); the mediator downloads it from the case page."""
+    document = session.get(Document, request.document_id)
+    told = []
+    for p in participants_of(session, request.id):
+        if p.kind == SignerKind.SEAL.value or not p.phone:
+            continue
+        effect = "已生效" if document.kind == "agreement" else "已签署完成"
+        if p.kind == SignerKind.MEDIATOR.value:
+            text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。请登录调解平台在案件页下载。"
+        else:
+            url = link_url(settings, _new_link(session, keystore, p, "download"))
+            p.otp_sends, p.otp_failures, p.otp_locked = 0, 0, False  # the download starts with fresh codes
+            text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。下载签署文件：{url} "
+        enqueue(session, kind="signing.completed", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+                recipient_user_id=p.user_id, body=_fit_sms(settings, text), case_id=request.case_id,
+                ref=f"signing_completed:{request.id}")
+        told.append(p.id)
+    session.flush()
+    _audit(session, request, actor="system:signing", action="signing.effect_announced", payload={"told": told})
 
 
 def close_to_lta(session: Session, keystore: KeyStore, timestamper, *, request: SigningRequest,
-                 actor: str) -> SignedRevision:
+                 actor: str, settings: Settings | None = None) -> SignedRevision:
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
-    context = credentials.lta_context(session, keystore)
-    closed = credentials.timestamped(lambda: pades.close_lta(pdf, timestamper=timestamper, context=context))
+    context = credentials.lta_context(session, keystore, settings)
+    closed = credentials.validated(lambda: credentials.timestamped(
+        lambda: pades.close_lta(pdf, timestamper=timestamper, context=context)))
     revision = _store_revision(session, request=request, kind="lta", pdf=closed, sha_before=sha_before)
     request.status = RequestStatus.COMPLETED.value
     request.completed_at = utcnow()
@@ -815,7 +1263,8 @@ def prepare_external(session: Session, tokens: TokenService, *, session_token: s
                                       field=pades.FieldPlacement(participant.field_name, -1,
                                                                  _box_for(session, request, participant)),
                                       appearance_png=participant.drawing_png,
-                                      reason=f"{participant.role_label}签署")
+                                      reason=f"{participant.role_label}签署",
+                                      stamp_style=_signer_mark(session, request, participant))
     participant.prepared_pdf = prepared.pdf_with_placeholder
     participant.prepared_digest = prepared.document_digest.hex()
     participant.prepared_region = f"{prepared.reserved_region_start}-{prepared.reserved_region_end}"
@@ -835,7 +1284,7 @@ def finish_external(session: Session, settings: Settings, tokens: TokenService, 
     """Embed the institution's CMS if it is by the certificate on record and verifies over the prepared bytes."""
     from asn1crypto import cms
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
 
     request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
     if participant.prepared_pdf is None or participant.mode != SigningMode.EXTERNAL.value:
@@ -858,12 +1307,13 @@ def finish_external(session: Session, settings: Settings, tokens: TokenService, 
     start, end = (int(x) for x in participant.prepared_region.split("-"))
     prepared = pades.PreparedExternal(participant.prepared_pdf, bytes.fromhex(participant.prepared_digest), start, end)
     try:
-        signed = credentials.timestamped(lambda: pades.finish_external(prepared, cms_der=cms_der,
-                                                                       timestamper=timestamper))
+        signed = credentials.timestamped(lambda: pades.finish_external(
+            prepared, cms_der=cms_der, timestamper=timestamper,
+            validation_context=lambda: credentials.lta_context(session, tokens.keystore, settings)))
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"the signature could not be embedded: {exc}") from None
     embedded = PdfFileReader(__import__("io").BytesIO(signed), strict=False).embedded_regular_signatures[-1]
-    status = validate_pdf_signature(embedded)
+    status = run_sync(async_validate_pdf_signature(embedded))
     if not (status.intact and status.valid):
         raise InvalidInput("the signature does not verify over the prepared document")
     evidence = _evidence(session, request, participant, sha_before=sha_before, client=client)
@@ -902,32 +1352,57 @@ def start_onsite(session: Session, settings: Settings, tokens: TokenService, *, 
 
 # -- declining, voiding, expiry, reminders -------------------------------------------------------------------
 
-def _close(session: Session, request: SigningRequest, status: RequestStatus, reason: str) -> None:
+CLOSED_SMS = {
+    RequestStatus.DECLINED: "{who}拒绝签署，《{title}》的本次签署已结束，您的签署链接不再可用。调解中心会与您联系。",
+    RequestStatus.VOIDED: "《{title}》的本次签署已取消（{reason}），您的签署链接不再可用。调解中心会与您联系。",
+    RequestStatus.EXPIRED: "《{title}》的签署已过截止时间，您的签署链接不再可用。如仍需签署，调解中心会重新发送。",
+}
+
+
+def _close(session: Session, settings: Settings, request: SigningRequest, status: RequestStatus, reason: str, *,
+           who: str = "", skip: int | None = None) -> None:
+    """Close the request: codes and sessions stop, unsent texts are withdrawn, and every signer who was sent
+    a link (or has signed) is told by SMS, except ``skip`` (the signer who declined)."""
     request.status = status.value
     request.closed_reason = reason
     request.updated_at = utcnow()
     session.add(request)
+    cancel_pending(session, ref=f"signing_request:{request.id}")
+    document = session.get(Document, request.document_id)
+    told = []
     for p in participants_of(session, request.id):
         p.link_jti, p.session_jti, p.otp_hash = None, None, None
+        p.prepared_pdf = p.prepared_attrs = p.prepared_evidence = None
         session.add(p)
-    cancel_pending(session, ref=f"signing_request:{request.id}")
+        reached = p.status in (SignerStatus.PENDING.value, SignerStatus.SIGNED.value)
+        if reached and p.kind != SignerKind.SEAL.value and p.phone and p.id != skip:
+            text = CLOSED_SMS[status].format(who=who, title=document.title, reason=reason[:30])
+            enqueue(session, kind="signing.closed", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+                    recipient_user_id=p.user_id, body=_fit_sms(settings, text), case_id=request.case_id,
+                    ref=f"signing_closed:{request.id}")
+            told.append(p.id)
     session.flush()
+    return told
 
 
-def decline(session: Session, tokens: TokenService, *, session_token: str, reason: str) -> SigningRequest:
+def decline(session: Session, settings: Settings, tokens: TokenService, *, session_token: str,
+            reason: str) -> SigningRequest:
     if not reason or not reason.strip():
         raise InvalidInput("give a reason for declining", errors=[{"loc": ["reason"], "msg": "required"}])
     request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
     participant.status = SignerStatus.DECLINED.value
     participant.declined_reason = reason.strip()[:1000]
     session.add(participant)
-    _close(session, request, RequestStatus.DECLINED, f"declined by {participant.name}: {reason.strip()}"[:1000])
+    told = _close(session, settings, request, RequestStatus.DECLINED,
+                  f"declined by {participant.name}: {reason.strip()}"[:1000],
+                  who=f"{participant.role_label}{participant.name}", skip=participant.id)
     _audit(session, request, actor=_signer_actor(participant), action="signing.declined",
-           payload={"participant_id": participant.id, "reason": reason.strip()})
+           payload={"participant_id": participant.id, "reason": reason.strip(), "told": told})
     return request
 
 
-def void(session: Session, *, request: SigningRequest, reason: str, actor: User) -> SigningRequest:
+def void(session: Session, settings: Settings, *, request: SigningRequest, reason: str,
+         actor: User) -> SigningRequest:
     if actor.role not in (Role.ADMIN, Role.CASE_OFFICER):
         raise Forbidden("a signing request is voided by a case officer")
     if not reason or not reason.strip():
@@ -935,24 +1410,42 @@ def void(session: Session, *, request: SigningRequest, reason: str, actor: User)
     request = lock_request(session, request.id)
     if request.status not in ACTIVE:
         raise Conflict(f"the request is '{request.status}' and cannot be voided")
-    _close(session, request, RequestStatus.VOIDED, reason.strip())
-    _audit(session, request, actor=_actor(actor), action="signing.voided", payload={"reason": reason.strip()})
+    told = _close(session, settings, request, RequestStatus.VOIDED, reason.strip())
+    _audit(session, request, actor=_actor(actor), action="signing.voided",
+           payload={"reason": reason.strip(), "told": told})
     return request
 
 
-def expire_due(session: Session, *, now: datetime | None = None) -> list[int]:
-    """The job: requests past their deadline expire (no link or code works afterwards)."""
-    now = now or utcnow()
-    due = session.exec(select(SigningRequest.id).where(SigningRequest.status.in_(ACTIVE),
-                                                       SigningRequest.deadline_at <= now)).all()
-    expired = []
-    for request_id in due:
+def close_for_document(session: Session, settings: Settings, *, document_id: str, reason: str, actor: str) -> list[int]:
+    """The document was superseded or voided: its active request closes (voided) and its signers are told."""
+    closed = []
+    for request_id in session.exec(select(SigningRequest.id).where(SigningRequest.document_id == document_id,
+                                                                   SigningRequest.status.in_(ACTIVE))).all():
         request = lock_request(session, request_id)
         if request.status not in ACTIVE:
             continue
-        _close(session, request, RequestStatus.EXPIRED, "deadline passed")
+        told = _close(session, settings, request, RequestStatus.VOIDED, f"document superseded: {reason}"[:1000])
+        _audit(session, request, actor=actor, action="signing.voided",
+               payload={"reason": reason, "document_superseded": True, "told": told})
+        closed.append(request.id)
+    return closed
+
+
+def expire_due(session: Session, settings: Settings, *, now: datetime | None = None,
+               document_id: str | None = None) -> list[int]:
+    """Requests past their deadline expire (the job; also on the spot before a new request is opened)."""
+    now = now or utcnow()
+    query = select(SigningRequest.id).where(SigningRequest.status.in_(ACTIVE), SigningRequest.deadline_at <= now)
+    if document_id is not None:
+        query = query.where(SigningRequest.document_id == document_id)
+    expired = []
+    for request_id in session.exec(query).all():
+        request = lock_request(session, request_id)
+        if request.status not in ACTIVE:
+            continue
+        told = _close(session, settings, request, RequestStatus.EXPIRED, "deadline passed")
         _audit(session, request, actor="system:signing", action="signing.expired",
-               payload={"deadline_at": request.deadline_at})
+               payload={"deadline_at": request.deadline_at, "told": told})
         expired.append(request.id)
     return expired
 
@@ -976,10 +1469,11 @@ def remind(session: Session, settings: Settings, *, request: SigningRequest, act
             continue
         if p.last_reminded_at is not None and now - p.last_reminded_at < REMINDER_GAP:
             continue
+        due = chinese_deadline(request.deadline_at)
+        where = "登录调解平台在案件页签署" if p.kind == SignerKind.MEDIATOR.value else "请用此前短信中的链接签署"
         enqueue(session, kind="signing.reminder", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
                 recipient_user_id=p.user_id,
-                body=f"【{settings.center_name}】提醒：《{document.title}》尚待您签署，截止时间{_local(request.deadline_at)}。"
-                     f"请使用此前收到的签署链接；链接失效请联系调解中心。",
+                body=_fit_sms(settings, f"提醒：《{document.title}》尚待您签署，请于{due}前{where}。"),
                 case_id=request.case_id, ref=f"signing_request:{request.id}")
         p.last_reminded_at = now
         session.add(p)
@@ -990,12 +1484,11 @@ def remind(session: Session, settings: Settings, *, request: SigningRequest, act
     return reminded
 
 
-def remind_due(session: Session, settings: Settings, *, now: datetime | None = None,
-               within: timedelta = timedelta(hours=48)) -> dict[int, list[int]]:
-    """The job: remind pending signers of open requests whose deadline is within ``within``."""
+def due_for_reminder(session: Session, *, within: timedelta = timedelta(hours=48),
+                     now: datetime | None = None) -> list[int]:
+    """Open requests whose deadline is within ``within``, in id order (the reminder job's lock order)."""
     now = now or utcnow()
-    ids = session.exec(select(SigningRequest.id).where(SigningRequest.status == RequestStatus.OPEN.value,
-                                                       SigningRequest.deadline_at > now,
-                                                       SigningRequest.deadline_at <= now + within)).all()
-    return {rid: remind(session, settings, request=lock_request(session, rid), actor="system:signing", now=now)
-            for rid in ids}
+    return list(session.exec(select(SigningRequest.id).where(SigningRequest.status == RequestStatus.OPEN.value,
+                                                             SigningRequest.deadline_at > now,
+                                                             SigningRequest.deadline_at <= now + within)
+                             .order_by(SigningRequest.id)).all())

@@ -1,4 +1,5 @@
-"""Checks on what signers and officers upload: the drawn signature (PNG) and the authorisation letter (PDF).
+"""Checks on what signers and officers upload: the drawn signature (PNG), the authorisation letter (PDF) and an
+institution's seal image (PNG or JPEG, re-encoded).
 
 Both are checked by content, not by the declared type: the PNG must decode with Pillow within sane
 dimensions and not be blank; the PDF must start with the PDF magic and parse.
@@ -26,19 +27,29 @@ def check_drawing(png: bytes) -> bytes:
         raise InvalidInput("the drawn signature must be a PNG image", errors=[{"loc": ["body"], "msg": "not a PNG"}])
     try:
         image = Image.open(io.BytesIO(png))
+        # The header's size first: a "pixel bomb" (a few KiB declaring 50000x50000) must not be decoded.
+        _check_size(*image.size)
         image.verify()  # structure and CRCs
         image = Image.open(io.BytesIO(png))
         image.load()
+    except Image.DecompressionBombError:
+        raise InvalidInput(f"the drawn signature declares too many pixels; expected at most "
+                           f"{DRAWING_MAX[0]}x{DRAWING_MAX[1]}",
+                           errors=[{"loc": ["body"], "msg": "image dimensions out of range"}]) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("the drawn signature is not a valid PNG image",
                            errors=[{"loc": ["body"], "msg": str(exc)[:200]}]) from None
-    width, height = image.size
-    if not (DRAWING_MIN[0] <= width <= DRAWING_MAX[0] and DRAWING_MIN[1] <= height <= DRAWING_MAX[1]):
-        raise InvalidInput(f"the drawn signature is {width}x{height} pixels; expected between "
-                           f"{DRAWING_MIN[0]}x{DRAWING_MIN[1]} and {DRAWING_MAX[0]}x{DRAWING_MAX[1]}")
+    _check_size(*image.size)
     if _is_blank(image):
         raise InvalidInput("the drawn signature is empty: draw the signature before confirming")
     return png
+
+
+def _check_size(width: int, height: int) -> None:
+    if not (DRAWING_MIN[0] <= width <= DRAWING_MAX[0] and DRAWING_MIN[1] <= height <= DRAWING_MAX[1]):
+        raise InvalidInput(f"the drawn signature is {width}x{height} pixels; expected between "
+                           f"{DRAWING_MIN[0]}x{DRAWING_MIN[1]} and {DRAWING_MAX[0]}x{DRAWING_MAX[1]}",
+                           errors=[{"loc": ["body"], "msg": "image dimensions out of range"}])
 
 
 def _is_blank(image: Image.Image) -> bool:
@@ -68,3 +79,39 @@ def check_letter(pdf: bytes) -> bytes:
         raise InvalidInput("the authorisation letter could not be read as a PDF",
                            errors=[{"loc": ["body"], "msg": str(exc)[:200]}]) from None
     return pdf
+
+
+MAX_SEAL_BYTES = 2 * 1024 * 1024
+MAX_SEAL_PIXELS = 4096 * 4096  # checked from the header, before anything is decoded
+SEAL_SIDE = 600  # stored at most this many pixels a side: 5 cm printed at about 300 dpi
+
+
+def reencode_seal_image(data: bytes) -> bytes:
+    """An institution's seal image, bounded and re-encoded: PNG or JPEG in, a fresh RGBA PNG out (no metadata,
+    no second image hidden after the first), its white ground made transparent so it prints like a stamp."""
+    if len(data) > MAX_SEAL_BYTES:
+        raise PayloadTooLarge(f"the seal image is over {MAX_SEAL_BYTES // (1024 * 1024)} MiB",
+                              limit_bytes=MAX_SEAL_BYTES)
+    if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
+        raise InvalidInput("the seal image must be a PNG or JPEG file", errors=[{"loc": ["body"], "msg": "not an image"}])
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > MAX_SEAL_PIXELS or min(width, height) < 40:
+            raise InvalidInput(f"the seal image is {width}x{height} pixels; expected at least 40 and at most "
+                               f"{MAX_SEAL_PIXELS} pixels in all")
+        image.verify()  # structure and checksums: a truncated or patched file stops here
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidInput("the seal image could not be read", errors=[{"loc": ["body"], "msg": str(exc)[:200]}]) from None
+    rgba = image.convert("RGBA")
+    rgba.thumbnail((SEAL_SIDE, SEAL_SIDE))
+    grey = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("L")
+    ink = grey.point(lambda v: 0 if v > 235 else 255)
+    if ink.getbbox() is None:
+        raise InvalidInput("the seal image is blank")
+    rgba.putalpha(Image.composite(rgba.getchannel("A"), Image.new("L", rgba.size, 0), ink))
+    out = io.BytesIO()
+    rgba.save(out, "PNG", optimize=True)
+    return out.getvalue()

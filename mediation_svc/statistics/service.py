@@ -36,7 +36,6 @@ sum of W over receiving dates, each a GROUP BY over dates).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Callable
@@ -53,6 +52,7 @@ from ..cases.service import workday_calendar
 from ..cases.states import OPEN_STATES, CaseStatus
 from ..errors import InvalidInput, NotFound
 from ..security.roles import Role
+from ..security.spreadsheet import SafeWriter
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import charts
 
@@ -389,7 +389,7 @@ def figure_csv(fig: Figure) -> str:
     """The figure's table as CSV (header of localised labels; amounts with two decimals), with a UTF-8 BOM
     so that spreadsheet programs open the Chinese text correctly."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")  # cells like "=HYPERLINK(...)" stay text
     writer.writerow([label for _k, label in fig.columns])
     for row in fig.rows:
         writer.writerow(["" if row.get(k) is None else _json_value(row.get(k)) for k, _ in fig.columns])

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jws
 from jose.exceptions import JWSError
 
-from ..pki.keystore import MANIFEST_SIGNING_KEY, REPORT_SIGNING_KEY, KeyStore
+from ..pki.keystore import AUDIT_SIGNING_KEY, MANIFEST_SIGNING_KEY, REPORT_SIGNING_KEY, KeyStore
 
 ALGORITHM = "ES256"
 REPORT_MEDIA_TYPE = "application/jose"
@@ -56,7 +56,8 @@ class Purpose:
 REPORT = Purpose("verification-report", REPORT_SIGNING_KEY, "verification-report+jws",
                  legacy_typs=("evidence-manifest+jws",))
 MANIFEST = Purpose("evidence-manifest", MANIFEST_SIGNING_KEY, "evidence-manifest+jws")
-PURPOSES = (REPORT, MANIFEST)
+AUDIT_HEAD = Purpose("audit-tree-head", AUDIT_SIGNING_KEY, "audit-tree-head+jws")
+PURPOSES = (REPORT, MANIFEST, AUDIT_HEAD)
 _BY_TYP = {p.typ: p for p in PURPOSES}
 
 

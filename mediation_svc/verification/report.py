@@ -14,7 +14,6 @@ the signature value, and bytes that are not part of any revision (truncation, da
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -46,6 +45,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_val
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from ..coroutines import run_sync
 from ..signing.pades import EVIDENCE_DIGEST_OID
 from . import ltv, structure
 from .basis import describe_basis
@@ -544,7 +544,7 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[x509.Certificate], file_name
                                 trust_anchor="; ".join(c.subject.human_friendly for c in anchors_asn1) or None)
     try:
         with ltv.validating_at(now):
-            return asyncio.run(_verify(pdf, anchors_asn1, report, now))
+            return run_sync(_verify(pdf, anchors_asn1, report, now))
     except RecursionError as exc:
         report.errors.append(f"the PDF structure cannot be read: {type(exc).__name__}")
         report.signatures = []
@@ -557,6 +557,8 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         facts = _FileFacts(reader=reader, total_revisions=reader.xrefs.total_revisions)
         signatures = list(reader.embedded_signatures)
+    except MemoryError:
+        raise  # the worker's memory limit: a resource refusal, not a statement about the file
     except (PdfReadError, Exception) as exc:  # noqa: BLE001 - any parse failure is a FORMAT_FAILURE report
         if structure.unreadable(pdf):
             raise UnreadablePdf("the file starts like a PDF but cannot be read as one, and holds no signature: "

@@ -6,11 +6,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from ..deps import KeyStoreDep, SessionDep, client_address
-from . import attestation, service
+from ..accounts.models import User
+from ..accounts.service import user_from_access_token
+from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address, oauth2_scheme
+from ..documents.service import find_by_code
+from ..errors import NotFound, Unauthenticated
+from ..security import pipl
+from . import attestation, limits, service
 from .pdf import render_report_pdf
 from .schemas import VerificationReport
 
@@ -26,12 +31,14 @@ class ReportFormat(StrEnum):
 
 @router.post("", response_model=VerificationReport, summary="Verify a signed PDF (ETSI EN 319 102-1 report)",
              responses={200: {"content": {"application/pdf": {}, attestation.REPORT_MEDIA_TYPE: {}}}})
-def verify(request: Request, session: SessionDep, keystore: KeyStoreDep,
+def verify(request: Request, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
            file: Annotated[UploadFile, File(description="the PDF")],
            format: Annotated[ReportFormat, Query(description="json, pdf or jws")] = ReportFormat.JSON):
     data = file.file.read(service.MAX_BYTES + 1)
-    report = service.verify_upload(session, keystore, data=data, file_name=file.filename,
-                                   address=client_address(request), now=service.validation_time(request.app.state))
+    # bounded: decompression scanned first, verified in a worker process with memory and time limits
+    report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
+                                  address=client_address(request), bounds=limits.bounds_from(settings),
+                                  now=service.validation_time(request.app.state))
     if format == ReportFormat.PDF:
         return Response(render_report_pdf(report), media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="verification-report.pdf"'})
@@ -41,16 +48,46 @@ def verify(request: Request, session: SessionDep, keystore: KeyStoreDep,
     return report
 
 
+def _optional_user(session: SessionDep, tokens: TokensDep,
+                   token: Annotated[str | None, Depends(oauth2_scheme)]) -> User | None:
+    return user_from_access_token(session, tokens, token) if token else None
+
+
+def may_read_agreement(session, user: User | None, document_id: str) -> bool:
+    """security.access's rule for the agreement, for a caller who may not be logged in."""
+    from ..documents.service import get_visible_document_or_404
+    from ..errors import Forbidden
+
+    if user is None:
+        return False
+    try:
+        get_visible_document_or_404(session, user=user, document_id=document_id)
+    except (NotFound, Forbidden):
+        return False
+    return True
+
+
 @router.get("/code/{code}", summary="The registered document behind a printed verification code")
-def by_code(code: str, request: Request, session: SessionDep, keystore: KeyStoreDep) -> dict:
-    return service.lookup_code(session, keystore, code=code, address=client_address(request),
-                               now=service.validation_time(request.app.state))
+def by_code(code: str, request: Request, session: SessionDep, keystore: KeyStoreDep,
+            user: Annotated[User | None, Depends(_optional_user)]) -> dict:
+    """Without a login (or for someone who may not read the agreement) the signers' names are masked."""
+    answer = service.lookup_code(session, keystore, code=code, address=client_address(request),
+                                 now=service.validation_time(request.app.state))
+    return answer if may_read_agreement(session, user, answer["document_id"]) else pipl.mask_code_lookup(answer)
 
 
 @router.get("/code/{code}/original", response_class=Response, summary="Download the registered original",
             responses={200: {"content": {"application/pdf": {}}}})
-def original(code: str, request: Request, session: SessionDep) -> Response:
-    pdf, name = service.original_by_code(session, code=code, address=client_address(request))
+def original(code: str, request: Request, session: SessionDep,
+             user: Annotated[User | None, Depends(_optional_user)]) -> Response:
+    """The original carries full ID numbers and bank accounts: for the parties' accounts, staff and the court
+    it is shared with (a signer also has it from the signing link); the code alone is not enough."""
+    if user is None:
+        raise Unauthenticated("log in to download the original; the code alone shows the verdict and hashes")
+    pdf, name = service.original_by_code(session, code=code, address=client_address(request))  # throttled
+    document = find_by_code(session, code)
+    if document is None or not may_read_agreement(session, user, document.id):
+        raise NotFound("no document has this verification code")
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

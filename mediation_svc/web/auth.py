@@ -2,7 +2,9 @@
 
 The session cookie carries the same ES256 access JWT the API uses (``accounts.service``); it is HttpOnly,
 SameSite=Lax, and Secure when the public base URL is https. Tokens are short-lived, so a page request
-renews the cookie once half of the token's life has passed; logging out revokes the token's ``jti``.
+renews the cookie once half of the token's life has passed, never beyond ``MEDIATION_SESSION_ABSOLUTE_HOURS``
+after the login; renewed tokens keep the login's session id (``sid``), and logging out revokes that session,
+so no token from before a renewal outlives the logout.
 
 CSRF: every form carries the value of the ``msvc_csrf`` cookie (double-submit token) and, when the
 browser sends an Origin header, it must be our own origin. Both are checked before a form is read further.
@@ -113,9 +115,16 @@ def optional_page_user(request: Request, session: SessionDep) -> User | None:
     request.state.page_user = SimpleNamespace(id=user.id, username=user.username, display_name=user.display_name,
                                               role=str(user.role))
     settings = request.app.state.settings
-    remaining = claims["exp"] - time.time()
-    if remaining < settings.access_token_minutes * 30:  # less than half of the lifetime left: renew
-        request.state.renewed_token = issue_access_token(tokens, settings, user)
+    now = time.time()
+    remaining = claims["exp"] - now
+    # Renewal keeps the login's time: past the absolute lifetime the session ends however busy it is.
+    auth_time = int(claims.get("auth_time") or claims["iat"])
+    within_lifetime = now + settings.access_token_minutes * 60 <= auth_time + settings.session_absolute_hours * 3600
+    if remaining < settings.access_token_minutes * 30 and within_lifetime:  # under half its life left: renew
+        # Same session id: logging out ends this token and every one renewed before it. (The replaced token
+        # is not revoked right away: requests the browser already sent with it, a preview frame, still run.)
+        request.state.renewed_token = issue_access_token(tokens, settings, user, auth_time=auth_time,
+                                                         session_id=claims.get("sid"))
     return user
 
 
@@ -151,6 +160,6 @@ def revoke_cookie_token(request: Request, session: Session) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         try:
-            revoke_access_token(session, request.app.state.tokens, token)
+            revoke_access_token(session, request.app.state.tokens, request.app.state.settings, token)
         except Unauthenticated:
             pass

@@ -12,11 +12,14 @@ from fastapi.responses import Response
 from sqlmodel import select
 
 from ..cases import service as cases
-from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep
+from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
 from ..errors import InvalidInput, NotFound
 from ..security.roles import Role
+from ..timeutil import today_in_shanghai
 from .auth import CsrfChecked, PageUser, StaffPageUser
-from .render import redirect
+from .forms import FormProblem
+from .i18n import translator
+from .render import language_of, redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +51,7 @@ def context(session, case, user) -> dict | None:
             "can_rule": user.role == Role.COURT and ruling is None
             and application.status == ApplicationStatus.FILED.value,
             "court_name": getattr(user, "organisation", None) or application.court_name,
-            "today": date.today().isoformat()}
+            "today": today_in_shanghai().isoformat()}  # the ruling is dated in Beijing, not UTC
 
 
 @router.get("/cases/{case_id}/evidence-package.zip")
@@ -66,14 +69,15 @@ def ruling(request: Request, case_id: int, session: SessionDep, user: PageUser,
            ruling_date: Annotated[str, Form()] = "", court_name: Annotated[str, Form()] = "",
            reason: Annotated[str, Form()] = "") -> Response:
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    t = translator(language_of(request))
     if decision not in ("confirmed", "not_confirmed"):
-        raise InvalidInput("choose whether the agreement is confirmed")
+        raise FormProblem(t("court.need_decision"))
     if not ruling_number.strip() or not court_name.strip():
-        raise InvalidInput("give the ruling's number and the court's name")
+        raise FormProblem(t("court.need_number"))
     try:
         day = date.fromisoformat(ruling_date)
     except ValueError:
-        raise InvalidInput("give the ruling's date") from None
+        raise FormProblem(t("court.need_date")) from None
     _judicial().record_ruling(session, case=case, confirmed=decision == "confirmed", ruling_number=ruling_number,
                               ruling_date=day, court_name=court_name, reason=reason.strip() or None, actor=user)
     return redirect(request, f"/cases/{case.id}#h-court", ok="ruled")
@@ -105,15 +109,14 @@ def staff_context(session, case, user) -> dict | None:
 
 
 @router.post("/cases/{case_id}/judicial/application", dependencies=[CsrfChecked])
-async def start_application(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                            tokens: TokensDep, keystore: KeyStoreDep, user: StaffPageUser) -> Response:
+def start_application(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
+                      tokens: TokensDep, keystore: KeyStoreDep, user: StaffPageUser) -> Response:
     from .signing_pages import deadline_from, representatives_from
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    form = await request.form()
     court_name = str(form.get("court_name", "")).strip()
     if not court_name:
-        raise InvalidInput("name the court the application goes to")
+        raise FormProblem(translator(language_of(request))("court.need_court"))
     _judicial().start_application(session, settings, tokens, keystore, case=case, court_name=court_name,
                                   deadline_at=deadline_from(form),
                                   representatives=representatives_from(form, session, case), actor=user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ..timeutil import format_shanghai
 from . import auth
 from .i18n import pick_language, translator
+from .labels import labeller
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANG_COOKIE = "msvc_lang"
@@ -45,7 +47,19 @@ def _day(value: date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
-env.filters.update(money=_money, local=_local, day=_day)
+_LATIN_RUN = re.compile(r"\s*[A-Za-z][A-Za-z\- ]*[A-Za-z]\s*")
+_CJK_RUN = re.compile(r"\s*[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+\s*")
+
+
+def _in_language(value: str | None, language: str) -> str:
+    """The reader's half of a bilingual label from a certificate ("电子印章 Organisation Seal")."""
+    if not value or not (_LATIN_RUN.search(value) and _CJK_RUN.search(value)):
+        return value or ""
+    kept = _CJK_RUN.sub(" ", value) if language == "en" else _LATIN_RUN.sub("", value)
+    return kept.strip() or value
+
+
+env.filters.update(money=_money, local=_local, day=_day, in_language=_in_language)
 
 
 def language_of(request: Request) -> str:
@@ -63,12 +77,12 @@ def render(request: Request, template: str, *, user=None, status_code: int = 200
     flash = request.query_params.get("ok")
     values = {k[4:]: v for k, v in request.query_params.items() if k.startswith("okv_")}
     html = env.get_template(template).render(
-        request=request, user=user, t=t, lang=language, large=large_text(request),
+        request=request, user=user, t=t, label=labeller(language), lang=language, large=large_text(request),
         csrf=auth.csrf_token(request), csrf_field=auth.CSRF_FIELD,
         flash=t(f"ok.{flash}", **values) if flash and flash.replace("_", "").isalnum() else None,
         center_name=request.app.state.settings.center_name if language == "zh-CN"
         else request.app.state.settings.center_name_en,
-        path=request.url.path, **context)
+        hotline=request.app.state.settings.center_phone or "", path=request.url.path, **context)
     response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
     finish(request, response)
     return response

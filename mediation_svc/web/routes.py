@@ -8,29 +8,32 @@ the services; a domain error on a page is shown as an HTML page with the error's
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import FormData
 from pydantic import ValidationError
 from sqlmodel import select
 
 from ..accounts import service as accounts
-from ..audit.chain import case_trail, canonical_json, record
+from ..audit.chain import record
 from ..cases import service as cases
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.schemas import CaseIntake
-from ..cases.states import OPEN_STATES, TRANSITIONS, CaseStatus
-from ..deps import SessionDep, SettingsDep, actor_of, client_address
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ..cases.states import OPEN_STATES, CaseStatus, manual_targets
+from ..deps import FormDep, SessionDep, SettingsDep, actor_of, client_address
+from ..errors import (DatabaseBusy, DatabaseUnavailable, DomainError, Forbidden, InvalidInput, NotFound, Overloaded,
+                      Unauthenticated)
+from ..security import access
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth
 from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPageUser, StaffPageUser
 from .i18n import translator
+from .labels import has_label, label
 from .render import TEXT_COOKIE, language_of, redirect, render, safe_next
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -44,9 +47,10 @@ def mark_page(request: Request) -> None:
 public_router = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 
 # Moves an officer makes by hand; the others happen through assignment, drafting, signing and courts.
-MANUAL_TARGETS = {CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.IN_MEDIATION, CaseStatus.MEDIATION_FAILED,
-                  CaseStatus.WITHDRAWN, CaseStatus.CLOSED}
 AGREEMENT_TEMPLATE = "mediation_agreement"
+# Where drafting the agreement makes sense from a page: once a mediator is assigned (the first save starts the
+# mediation, as the mediator would by hand), while mediating, and while a draft exists.
+PAGE_DRAFTING_STATES = {CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION, CaseStatus.AGREEMENT_DRAFTED}
 PAYMENT_ROWS = 3
 
 
@@ -64,17 +68,20 @@ def login_page(request: Request, user: MaybeUser, next: str = "/dashboard") -> R
 
 @public_router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, session: SessionDep, settings: SettingsDep, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard") -> Response:
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/dashboard",
+          totp_code: Annotated[str, Form(max_length=40)] = "") -> Response:
     t = translator(language_of(request))
     try:
         user = accounts.authenticate(session, settings, username=username, password=password,
-                                     address=client_address(request))
+                                     address=client_address(request), totp_code=totp_code or None)
     except DomainError as exc:
         # Failed attempts must be counted even though the page is shown normally: commit them here.
         session.commit()
-        message = t("login.throttled") if exc.status == 429 else t("login.failed")
-        return render(request, "login.html", status_code=exc.status, error=message, username=username,
-                      next=safe_next(next))
+        message = {429: "login.throttled", "second-factor-required": "login.totp_needed",
+                   "second-factor-rejected": "login.totp_rejected"}.get(exc.status if exc.status == 429 else exc.slug,
+                                                                        "login.failed")
+        return render(request, "login.html", status_code=exc.status, error=t(message), username=username,
+                      next=safe_next(next), totp_needed=exc.slug.startswith("second-factor"))
     token, lifetime = accounts.issue_access_token(request.app.state.tokens, settings, user)
     record(session, actor=actor_of(user), action="user.logged_in", subject=f"user:{user.id}",
            payload={"address": client_address(request), "via": "web"})
@@ -128,17 +135,24 @@ def _intake_context(session) -> dict:
 
 @public_router.get("/cases/new", response_class=HTMLResponse)
 def intake_page(request: Request, session: SessionDep, user: StaffPageUser) -> Response:
-    return render(request, "intake.html", user=user, form={}, **_intake_context(session))
-
-
-def _pydantic_errors(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return render(request, "intake.html", user=user, form={}, field_errors={}, **_intake_context(session))
 
 
 @public_router.post("/cases/new", dependencies=[CsrfChecked])
-async def intake(request: Request, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if k != auth.CSRF_FIELD}
-    t = translator(language_of(request))
+def intake(request: Request, form_data: FormDep, session: SessionDep, settings: SettingsDep,
+           user: StaffPageUser) -> Response:
+    from ..amounts import AmountError, format_amount, parse_amount
+    from .forms import field_errors, intake_field
+
+    form = {k: v for k, v in form_data.items() if k != auth.CSRF_FIELD}
+    language = language_of(request)
+    t = translator(language)
+    parsed = None
+    if str(form.get("claim_amount", "")).strip():
+        try:
+            parsed = format_amount(parse_amount(str(form["claim_amount"])))
+        except AmountError:
+            pass
     try:
         data = CaseIntake(
             channel=form.get("channel", "hotline"), category_code=form.get("category_code", ""),
@@ -151,14 +165,16 @@ async def intake(request: Request, session: SessionDep, settings: SettingsDep, u
             requests=form.get("requests") or None, preferred_language=form.get("preferred_language") or "普通话",
             city=form.get("city") or None, needs_elderly_support=bool(form.get("needs_elderly_support")))
         case = cases.intake_case(session, settings, data=data, actor=user)
-    except (ValidationError, ValueError) as exc:
-        errors = _pydantic_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]
-        return render(request, "intake.html", user=user, status_code=422, form=form, error=t("error.title"),
-                      errors=errors, **_intake_context(session))
+    except ValidationError as exc:
+        errors = field_errors(exc.errors(include_url=False), intake_field, language)
     except InvalidInput as exc:
-        return render(request, "intake.html", user=user, status_code=422, form=form, error=exc.detail,
-                      errors=[e.get("msg", "") for e in exc.extensions.get("errors", [])], **_intake_context(session))
-    return redirect(request, f"/cases/{case.id}", ok="created", number=case.number)
+        errors = field_errors(exc.extensions.get("errors", []), intake_field, language)
+        errors.setdefault("", label("error", "invalid-input", language))
+    else:
+        return redirect(request, f"/cases/{case.id}", ok="created", number=case.number)
+    session.rollback()
+    return render(request, "intake.html", user=user, status_code=422, form=form, error=t("form.fix"),
+                  field_errors=errors, parsed_amount=parsed, **_intake_context(session))
 
 
 def _week_start(value: date) -> date:
@@ -183,7 +199,7 @@ def _sessions_context(session, case: Case, week: date | None) -> dict:
     by_day: dict[date, list] = {}
     for r in rows:
         by_day.setdefault(r["starts_at"].astimezone(SHANGHAI).date(), []).append(r)
-    return {"sessions": rows, "week_days": days, "week_sessions": by_day,
+    return {"sessions": rows, "week_days": days, "week_sessions": by_day, "week_start": start,
             "prev_week": (start - timedelta(days=7)).isoformat(), "next_week": (start + timedelta(days=7)).isoformat()}
 
 
@@ -206,6 +222,36 @@ def _slots(session, settings, case: Case, *, mode: str, duration: int, start: da
     return slots, None
 
 
+def _busy_at(session, case: Case, *, start: datetime, minutes: int, language: str) -> list[str]:
+    """Who of the session's people is booked or on leave at a wished time ("陈国栋（调解员）")."""
+    from ..scheduling import service as scheduling
+    from ..scheduling.availability import busy_intervals
+
+    start = start.replace(tzinfo=SHANGHAI) if start.tzinfo is None else start
+    people = {p.resource: p for p in scheduling.plan_participants(session, case=case, wanted=None) if p.resource}
+    busy = busy_intervals(session, resources=list(people), start=start, end=start + timedelta(minutes=minutes))
+    role = lambda p: label("participant_role", p.role, language)  # noqa: E731
+    return [f"{p.name}（{role(p)}）" if language != "en" else f"{p.name} ({role(p)})"
+            for key, p in people.items() if busy.get(key)]
+
+
+def _wished_time(text: str) -> datetime | None:
+    """The form's optional wished time (datetime-local, Beijing time); empty or unreadable is no wish."""
+    try:
+        value = datetime.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+    return value.replace(tzinfo=SHANGHAI) if value is not None and value.tzinfo is None else value
+
+
+def _week_label(start: date, t) -> str:
+    """Which week the calendar shows, in words: this week, next week, last week, or the week of a date."""
+    this_week = _week_start(today_in_shanghai())
+    names = {this_week: "sched.this_week", this_week + timedelta(days=7): "sched.next_week",
+             this_week - timedelta(days=7): "sched.last_week"}
+    return t(names[start]) if start in names else t("sched.week_of", day=start.isoformat())
+
+
 def _candidates_context(session, case: Case) -> dict:
     from ..rosters import assignment
 
@@ -220,13 +266,14 @@ def _candidates_context(session, case: Case) -> dict:
     return {"candidates": candidates, "excluded": excluded}
 
 
-def _documents_context(session, case: Case) -> list[dict]:
+def _documents_context(session, case: Case, user) -> list[dict]:
     from ..documents import service as documents
+    from .officer_pages import may_void
 
     rows = []
     for d in documents.list_documents(session, case=case):
         rows.append({"id": d.id, "title": d.title, "status": d.status, "code": documents.group_code(d.verification_code),
-                     "signed_url": signed_pdf_url(session, d)})
+                     "signed_url": signed_pdf_url(session, d), "may_void": may_void(d, user)})
     return rows
 
 
@@ -240,7 +287,8 @@ def signed_pdf_url(session, document) -> str | None:
 @public_router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: PageUser,
               week: date | None = None, find: bool = False, mode: str = "onsite",
-              duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from")) -> Response:
+              duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from"),
+              wish: str = "") -> Response:
     from . import court_pages, signing_pages
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
@@ -248,32 +296,38 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
     staff = user.role in (Role.ADMIN, Role.CASE_OFFICER)
     scheduler = staff or user.role == Role.MEDIATOR
     language = language_of(request)
-    context: dict = {"candidates": None, "excluded": [], "transitions": [], "slots": None, "slot_error": None}
+    context: dict = {"candidates": None, "excluded": [], "transitions": [], "slots": None, "slot_error": None,
+                     "wish_busy": None, "wish_refused": None}
     if staff:
-        context["transitions"] = [s.value for s in CaseStatus if s in TRANSITIONS[CaseStatus(case.status)]
-                                  and s in MANUAL_TARGETS]
+        context["transitions"] = [s.value for s in CaseStatus if s in manual_targets(CaseStatus(case.status))]
         context.update(_candidates_context(session, case))
     if user.role != Role.COURT:
         context.update(_sessions_context(session, case, week))
-    slot_from = date_from or today_in_shanghai()
+    wished = _wished_time(wish)
+    slot_from = date_from or (wished.astimezone(SHANGHAI).date() if wished else today_in_shanghai())
     from ..scheduling.service import SCHEDULABLE_CASE_STATES
 
     can_schedule = scheduler and CaseStatus(case.status) in SCHEDULABLE_CASE_STATES
     if can_schedule and find:
         context["slots"], context["slot_error"] = _slots(session, settings, case, mode=mode, duration=duration,
                                                          start=slot_from)
-    from ..documents.service import DRAFTING_STATES
-
+        if wished is not None and not any(slot["start"] == wished for slot in context["slots"]):
+            # The wished time is not among the free slots: say who is taken then (or that nobody is, so it is
+            # the hours, the day or the rooms).
+            context["wish_busy"] = _busy_at(session, case, start=wished, minutes=duration, language=language)
+            context["wish_refused"] = wished
     category = session.get(CaseCategory, case.category_code)
     return render(request, "case.html", user=user, case={**read.model_dump(), "open": CaseStatus(case.status) in OPEN_STATES},
                   mediator=session.get(accounts.User, case.mediator_user_id) if case.mediator_user_id else None,
                   category=(category.name_en if language == "en" else category.name_zh) if category else case.category_code,
                   show_sessions=user.role != Role.COURT, can_schedule=can_schedule, slot_mode=mode,
-                  slot_duration=duration, slot_from=slot_from,
-                  can_draft=scheduler and CaseStatus(case.status) in DRAFTING_STATES,
-                  documents=_documents_context(session, case),
+                  slot_duration=duration, slot_from=slot_from, wish=wished,
+                  week_label=_week_label(context["week_start"], translator(language)) if "week_start" in context else "",
+                  can_draft=scheduler and CaseStatus(case.status) in PAGE_DRAFTING_STATES,
+                  documents=_documents_context(session, case, user)
+                  if access.view_of(user.role, access.Obj.AGREEMENT) else [],
                   signing=signing_pages.progress(session, case, user, language)
-                  if user.role not in (Role.COURT, Role.PARTY) else None,
+                  if user.role != Role.COURT and access.view_of(user.role, access.Obj.SIGNING_EVIDENCE) else None,
                   judicial=court_pages.context(session, case, user),
                   judicial_staff=court_pages.staff_context(session, case, user),
                   **context)
@@ -283,9 +337,8 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
 def change_status(request: Request, case_id: int, session: SessionDep, user: StaffPageUser,
                   status: Annotated[CaseStatus, Form()], reason: Annotated[str, Form()] = "") -> Response:
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    if status not in MANUAL_TARGETS:
-        raise Forbidden("this change of state happens through its own step")
-    cases.transition(session, case=case, target=status, actor=actor_of(user), reason=reason.strip() or None)
+    cases.transition(session, case=case, target=status, actor=actor_of(user), reason=reason.strip() or None,
+                     manual=True)
     return redirect(request, f"/cases/{case.id}", ok="moved")
 
 
@@ -315,19 +368,10 @@ def schedule(request: Request, case_id: int, session: SessionDep, settings: Sett
         data = SessionCreate(mode=mode, starts_at=starts_at, duration_minutes=duration,
                              room_id=int(room_id) if room_id.strip() else None)
     except ValidationError as exc:
-        raise InvalidInput("; ".join(_pydantic_errors(exc))) from exc
+        raise InvalidInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     ms = scheduling.schedule_session(session, settings, case=case, data=data, actor=user)
     week = ms.starts_at.astimezone(SHANGHAI).date().isoformat()
     return redirect(request, f"/cases/{case.id}?week={week}#h-sched", ok="booked")
-
-
-@public_router.get("/cases/{case_id}/audit", response_class=HTMLResponse)
-def audit_page(request: Request, case_id: int, session: SessionDep, user: PageUser) -> Response:
-    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
-    full = user.role != Role.PARTY  # parties see that their case moved, not staff-internal detail
-    entries = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "hash": e.hash,
-                "payload_text": canonical_json(e.payload) if full else ""} for e in case_trail(session, case.id)]
-    return render(request, "audit.html", user=user, case=case, entries=entries, full=full)
 
 
 # --- drafting --------------------------------------------------------------------------------------------------
@@ -336,22 +380,14 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _amount(text: str):
-    try:
-        return str(Decimal(text.replace(",", "").replace("¥", "").strip()))
-    except InvalidOperation:
-        return text
-
-
-async def _draft_inputs(request: Request) -> tuple[dict, dict]:
+def _draft_inputs(form: FormData) -> tuple[dict, dict]:
     """The agreement's structured terms from the drafting form; the case fills in the rest (parties...)."""
-    form = await request.form()
     payments = []
     for payer, payee, amount, due, method in zip(form.getlist("pay_payer"), form.getlist("pay_payee"),
                                                  form.getlist("pay_amount"), form.getlist("pay_due"),
                                                  form.getlist("pay_method")):
         if any(str(v).strip() for v in (payer, payee, amount, due, method)):
-            payments.append({"payer": payer, "payee": payee, "amount": _amount(str(amount)), "due_date": due,
+            payments.append({"payer": payer, "payee": payee, "amount": str(amount).strip(), "due_date": due,
                              "method": method})
     inputs = {"dispute_summary": str(form.get("dispute_summary", "")).strip(), "payments": payments,
               "obligations": _lines(str(form.get("obligations", ""))), "clauses": _lines(str(form.get("clauses", "")))}
@@ -359,6 +395,19 @@ async def _draft_inputs(request: Request) -> tuple[dict, dict]:
         inputs["place"] = str(form.get("place")).strip()
     meta = {"language": str(form.get("language") or "zh-CN"), "base_version": str(form.get("base_version") or "")}
     return inputs, meta
+
+
+def _parsed_amounts(rows: list[dict]) -> list[str | None]:
+    """Each payment row's amount as it was read (¥86,500.00), to show back beside what was typed."""
+    from ..amounts import AmountError, format_amount, parse_amount
+
+    shown = []
+    for row in rows:
+        try:
+            shown.append(format_amount(parse_amount(str(row.get("amount")))) if row.get("amount") else None)
+        except AmountError:
+            shown.append(None)
+    return shown
 
 
 def _agreement_draft(session, case: Case):
@@ -369,7 +418,7 @@ def _agreement_draft(session, case: Case):
 
 
 def _draft_page(request: Request, session, case: Case, user, *, inputs: dict | None = None, error: str | None = None,
-                errors: list[str] | None = None, status_code: int = 200) -> Response:
+                errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     from ..documents import service as documents
 
     draft = _agreement_draft(session, case)
@@ -384,8 +433,9 @@ def _draft_page(request: Request, session, case: Case, user, *, inputs: dict | N
     rows += [{}] * max(0, PAYMENT_ROWS - len(rows))
     doc_language = draft.language if draft else ("en" if language_of(request) == "en" else "zh-CN")
     return render(request, "draft.html", user=user, case=case, draft=draft, inputs=inputs, payment_rows=rows,
-                  preview_url=preview_url, doc_language=doc_language, error=error, errors=errors,
-                  can_draft=CaseStatus(case.status) in documents.DRAFTING_STATES, status_code=status_code)
+                  preview_url=preview_url, doc_language=doc_language, error=error, field_errors=errors or {},
+                  parsed_amounts=_parsed_amounts(rows),
+                  can_draft=CaseStatus(case.status) in PAGE_DRAFTING_STATES, status_code=status_code)
 
 
 @public_router.get("/cases/{case_id}/draft", response_class=HTMLResponse)
@@ -395,14 +445,17 @@ def draft_page(request: Request, case_id: int, session: SessionDep, user: Schedu
 
 
 @public_router.post("/cases/{case_id}/draft", dependencies=[CsrfChecked])
-async def save_draft(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                     user: SchedulerPageUser) -> Response:
+def save_draft(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
+               user: SchedulerPageUser) -> Response:
     from ..documents import service as documents
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    inputs, meta = await _draft_inputs(request)
+    inputs, meta = _draft_inputs(form)
     draft = _agreement_draft(session, case)
     try:
+        if CaseStatus(case.status) == CaseStatus.MEDIATOR_ASSIGNED:
+            cases.transition(session, case=case, target=CaseStatus.IN_MEDIATION, actor=actor_of(user),
+                             reason="开始起草调解协议")
         if draft is None:
             draft, version = documents.create_draft(session, settings, case=case, template_id=AGREEMENT_TEMPLATE,
                                                     language=meta["language"], inputs=inputs, note=None, actor=user)
@@ -411,10 +464,12 @@ async def save_draft(request: Request, case_id: int, session: SessionDep, settin
             version = documents.save_version(session, settings, case=case, draft=draft, inputs=inputs, note=None,
                                              base_version=base, actor=user)
     except InvalidInput as exc:
+        from .forms import draft_field, field_errors
+
         session.rollback()
-        errors = [f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg', '')}" for e in exc.extensions.get("errors", [])]
-        return _draft_page(request, session, case, user, inputs=inputs, error=exc.detail, errors=errors,
-                           status_code=422)
+        errors = field_errors(exc.extensions.get("errors", []), draft_field, language_of(request))
+        return _draft_page(request, session, case, user, inputs=inputs, error=translator(language_of(request))("form.fix"),
+                           errors=errors, status_code=422)
     return redirect(request, f"/cases/{case.id}/draft", ok="saved", n=version.version)
 
 
@@ -426,15 +481,15 @@ def _pdf(data: bytes, name: str, *, inline: bool = True) -> Response:
 
 
 @public_router.post("/cases/{case_id}/draft/preview", dependencies=[CsrfChecked])
-async def live_preview(request: Request, case_id: int, session: SessionDep, settings: SettingsDep,
-                       user: SchedulerPageUser) -> Response:
+def live_preview(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
+                 user: SchedulerPageUser) -> Response:
     """The form as it stands, rendered (marked draft); nothing is stored."""
     from ..documents import service as documents
     from ..documents.rendering import render_document
     from ..documents.templates import get_template
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
-    inputs, meta = await _draft_inputs(request)
+    inputs, meta = _draft_inputs(form)
     draft = _agreement_draft(session, case)
     language = draft.language if draft else meta["language"]
     fields = get_template(AGREEMENT_TEMPLATE, language=language).inputs.model_fields
@@ -486,14 +541,21 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
     mediators = [rosters.mediator_read(session, m) for m in rosters.list_mediators(session, limit=500)]
     pools = [rosters.pool_read(session, p) for p in session.exec(select(Pool).order_by(Pool.id)).all()]
     experts = [rosters.expert_read(session, e) for e in rosters.list_experts(session, limit=500)]
-    return render(request, "rosters.html", user=user, mediators=mediators, pools=pools, experts=experts)
+    return render(request, "rosters.html", user=user, mediators=mediators, pools=pools, experts=experts,
+                  categories=_category_names(session, language_of(request)))
 
 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import court_pages, signing_pages, statistics_pages, verification_pages
+    from . import (audit_pages, calendar_pages, complaint_pages, court_pages, dev_pages, officer_pages, signing_pages,
+                   statistics_pages, verification_pages)
 
+    public_router.include_router(audit_pages.router)
+    public_router.include_router(calendar_pages.router)
+    public_router.include_router(complaint_pages.router)
+    public_router.include_router(dev_pages.router)
+    public_router.include_router(officer_pages.router)
     public_router.include_router(court_pages.router)
     public_router.include_router(statistics_pages.router)
     public_router.include_router(signing_pages.router)
@@ -526,11 +588,18 @@ def install(app: FastAPI) -> None:
             return _error_page(request, exc.status, t("error.csrf"))
         if isinstance(exc, NotFound):
             return _error_page(request, 404, t("error.not_found"))
-        if isinstance(exc, Forbidden):
-            return _error_page(request, 403, t("error.forbidden"), exc.detail)
         if isinstance(exc, Unauthenticated):
             return await login_required(request, LoginRequired(request.url.path))
-        return _error_page(request, exc.status, exc.detail, exc.title)
+        if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, Overloaded)):
+            return _error_page(request, exc.status, t("error.busy"))
+        from .forms import FormProblem
+
+        if isinstance(exc, FormProblem):
+            return _error_page(request, exc.status, exc.detail)
+        # The reader's words from the catalogue; the service's own (English) message folded under "technical".
+        slug = exc.slug if has_label("error", exc.slug) else ("conflict" if exc.status == 409 else "bad-request")
+        return _error_page(request, exc.status, label("error", slug, language_of(request)),
+                           " · ".join(filter(None, (exc.title, exc.detail))))
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(DomainError, domain_error)

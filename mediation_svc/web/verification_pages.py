@@ -16,10 +16,36 @@ from ..documents.service import normalise_code
 from ..errors import DomainError, NotFound, TooManyRequests
 from .auth import CsrfChecked, MaybeUser
 from .i18n import translator
+from .labels import has_label, label
 from .render import language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)
-VERDICT = {"TOTAL_PASSED": "passed", "TOTAL_FAILED": "failed", "INDETERMINATE": "indeterminate"}
+CHANGED = {"HASH_FAILURE", "FORMAT_FAILURE"}
+
+
+def _get(item, name, default=None):
+    return item.get(name, default) if isinstance(item, dict) else getattr(item, name, default)
+
+
+def verdict_of(indication: str, sub_indication: str | None, signatures) -> str:
+    """The court's headline, read from the verification report's indication and sub-indications (ETSI EN
+    319 102-1): ``authentic`` (signed by this center's certificates, unchanged since), ``changed`` (altered
+    after signing), ``unsigned`` (no signature at all), ``foreign`` (signed, but not under this center's
+    root), else ``indeterminate`` or ``failed`` (revoked, expired...: the reasons say which)."""
+    indication = str(getattr(indication, "value", indication))
+    signed = [s for s in signatures if _get(s, "kind", "signature") == "signature"]
+    subs = {sub_indication} | {_get(s, "sub_indication") for s in signatures}
+    if not signed or "NO_SIGNATURE_FOUND" in subs:
+        return "unsigned"
+    if indication == "TOTAL_PASSED":
+        return "authentic"
+    modified = [_get(s, "modifications") for s in signatures]
+    if subs & CHANGED or any(_get(s, "integrity", True) is False for s in signatures) \
+            or any(m is not None and _get(m, "permitted", True) is False for m in modified):
+        return "changed"
+    if "NO_CERTIFICATE_CHAIN_FOUND" in subs:
+        return "foreign"
+    return "indeterminate" if indication == "INDETERMINATE" else "failed"
 
 
 def _service():
@@ -40,12 +66,18 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
                   file: Annotated[UploadFile, File()]) -> Response:
     data = file.file.read(_service().MAX_BYTES + 1)
     try:
-        report = _service().verify_upload(session, keystore, data=data, file_name=file.filename,
-                                          now=_service().validation_time(request.app.state))
-    except DomainError as exc:
-        return render(request, "verify.html", user=user, status_code=exc.status, report=None, error=exc.detail)
-    return render(request, "verify.html", user=user, report=report, verdict=VERDICT[report.indication.value],
-                  error=None)
+        from ..verification import limits  # bounded like the API: raw scan, worker process, concurrency
+
+        report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
+                                      address=client_address(request),
+                                      bounds=limits.bounds_from(request.app.state.settings),
+                                      now=_service().validation_time(request.app.state))
+    except DomainError as exc:  # empty, not a PDF, too large: the reader's words, from the catalogue
+        return render(request, "verify.html", user=user, status_code=exc.status, report=None,
+                      error=label("error", exc.slug if has_label("error", exc.slug) else "bad-request",
+                                  language_of(request)))
+    return render(request, "verify.html", user=user, report=report, error=None,
+                  verdict=verdict_of(report.indication, report.sub_indication, report.signatures))
 
 
 @router.get("/verify/code/{code}")
@@ -59,6 +91,13 @@ def verify_code(request: Request, code: str, session: SessionDep, keystore: KeyS
         return render(request, "verify_code.html", user=user, status_code=404, found=None,
                       error=t("verify.unknown_code"))
     except TooManyRequests as exc:
-        return render(request, "verify_code.html", user=user, status_code=429, found=None, error=exc.detail)
-    verdict = VERDICT[found["verification"]["indication"]]
+        return render(request, "verify_code.html", user=user, status_code=429, found=None,
+                      error=label("error", exc.slug, language_of(request)))
+    from ..security import pipl
+    from ..verification.routes import may_read_agreement
+
+    if not may_read_agreement(session, user, found["document_id"]):
+        found = pipl.mask_code_lookup(found)  # PIPL: anonymous readers see the signers' names masked
+    checked = found["verification"]
+    verdict = verdict_of(checked["indication"], checked["sub_indication"], checked["signatures"])
     return render(request, "verify_code.html", user=user, found=found, verdict=verdict, error=None)

@@ -10,10 +10,11 @@ from mediation_svc.audit.models import AuditEntry
 from mediation_svc.db import unit_of_work
 
 
-def _fill(engine, count=5):
+def _fill(engine, count=5, subject="thing:1"):
+    """``count`` entries about one subject: one chain, entries 1..count."""
     with unit_of_work(engine) as session:
         for index in range(count):
-            record(session, actor="test", action="test.event", subject=f"thing:{index}", payload={"n": index})
+            record(session, actor="test", action="test.event", subject=subject, payload={"n": index})
 
 
 def _disable_protection(conn, dialect):
@@ -67,14 +68,14 @@ def test_a_deleted_entry_is_named(engine):
 
 def test_a_rehashed_forgery_breaks_the_next_link(engine):
     """A forger who edits an entry and recomputes its own hash still breaks the link to the next one."""
-    from mediation_svc.audit.chain import entry_hash
+    from mediation_svc.audit.chain import hash_of
 
     _fill(engine, 5)
     with Session(engine) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.seq == 2)).one()
         forged_payload = '{"n":42}'
-        forged = entry_hash(seq=2, at=entry.at, actor=entry.actor, action=entry.action, subject=entry.subject,
-                            case_id=entry.case_id, payload=forged_payload, prev_hash=entry.prev_hash)
+        entry.payload = forged_payload
+        forged = hash_of(entry)
     with engine.begin() as conn:
         _disable_protection(conn, engine.dialect.name)
         conn.execute(text("UPDATE audit_log SET payload = :p, hash = :h WHERE seq = 2"), {"p": forged_payload, "h": forged})

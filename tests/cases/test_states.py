@@ -1,6 +1,7 @@
 import pytest
 
-from mediation_svc.cases.states import TRANSITIONS, CaseStatus, check_transition
+from mediation_svc.cases.states import (MANUAL_TRANSITIONS, TRANSITIONS, CaseStatus, check_manual_transition,
+                                        check_transition)
 from mediation_svc.errors import InvalidTransition
 
 
@@ -59,11 +60,13 @@ def test_a_failed_transition_changes_nothing(client, make_case, make_user, auth)
 
 
 def test_the_usual_path_to_closed(client, make_case, make_user, auth, engine):
+    """By hand: accept, then start mediating; the flows' own moves are refused by the API (and by the page),
+    and go through the service as the flows call it; closing is by hand again."""
     from sqlmodel import Session
 
     from mediation_svc.accounts.models import User
     from mediation_svc.cases.models import Case
-    from mediation_svc.cases.service import assign_mediator_user
+    from mediation_svc.cases.service import assign_mediator_user, transition
     from mediation_svc.db import unit_of_work
 
     officer = make_user("case_officer")
@@ -71,12 +74,36 @@ def test_the_usual_path_to_closed(client, make_case, make_user, auth, engine):
     case = make_case(officer=officer)
     headers = auth(officer)
     assert _move(client, headers, case.id, "accepted").status_code == 200
+    refused = _move(client, headers, case.id, "mediator_assigned")
+    assert refused.status_code == 409 and refused.json()["allowed"] == ["withdrawn"]
     with unit_of_work(engine) as session:
         assign_mediator_user(session, case=session.get(Case, case.id), mediator=session.get(User, mediator.id),
                              actor="test", reason="专业匹配")
-    for status in ("in_mediation", "agreement_drafted", "signing", "signed", "confirmation_requested", "confirmed",
-                   "closed"):
+    assert _move(client, headers, case.id, "in_mediation").status_code == 200
+    for status in ("agreement_drafted", "signing", "signed", "confirmation_requested", "confirmed"):
         response = _move(client, headers, case.id, status)
-        assert response.status_code == 200, (status, response.text)
+        assert response.status_code == 409, (status, response.text)
+        assert response.json()["type"] == "urn:mediation-svc:problem:invalid-transition"
+        assert status not in response.json()["allowed"]
+        with unit_of_work(engine) as session:  # the flow's own step
+            transition(session, case=session.get(Case, case.id), target=CaseStatus(status), actor="test")
+    assert _move(client, headers, case.id, "closed").status_code == 200
     with Session(engine) as session:
         assert session.get(Case, case.id).closed_at is not None
+
+
+@pytest.mark.parametrize("current,target", [
+    (CaseStatus.ACCEPTED, CaseStatus.MEDIATOR_ASSIGNED), (CaseStatus.AGREEMENT_DRAFTED, CaseStatus.SIGNING),
+    (CaseStatus.SIGNING, CaseStatus.SIGNED), (CaseStatus.SIGNED, CaseStatus.CONFIRMATION_REQUESTED),
+    (CaseStatus.CONFIRMATION_REQUESTED, CaseStatus.CONFIRMED), (CaseStatus.IN_MEDIATION, CaseStatus.ACCEPTED),
+])
+def test_moves_that_belong_to_their_own_step_are_not_manual(current, target):
+    check_transition(current, target)  # the life cycle allows it...
+    with pytest.raises(InvalidTransition) as refused:
+        check_manual_transition(current, target)  # ...but not by hand
+    assert target.value not in refused.value.extensions["allowed"]
+
+
+def test_every_manual_move_is_a_move_of_the_life_cycle():
+    for current, targets in MANUAL_TRANSITIONS.items():
+        assert targets <= TRANSITIONS[current], current

@@ -105,7 +105,7 @@ def test_draft_versions_diff_preview_finalise(client, auth, drafting_case, engin
     assert final.status_code == 201, final.text
     document = final.json()
     assert document["status"] == "final" and document["template_id"] == "mediation_agreement"
-    assert document["template_version"] == 1 and document["draft_version"] == 2
+    assert document["template_version"] == 2 and document["draft_version"] == 2
     assert document["inputs_hash"] == saved.json()["inputs_hash"]
     assert client.get(f"/api/v1/cases/{dc.case.id}", headers=auth(dc.officer)).json()["status"] == "signing"
 

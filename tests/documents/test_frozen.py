@@ -42,7 +42,7 @@ def test_the_orm_refuses_to_change_a_finalised_document(engine, settings, drafti
 @pytest.mark.parametrize("statement", [
     "UPDATE documents SET pdf = :junk WHERE id = :id",
     "UPDATE documents SET sha256 = 'ff', inputs_hash = 'ff' WHERE id = :id",
-    "UPDATE documents SET template_version = 2 WHERE id = :id",
+    "UPDATE documents SET template_version = 1 WHERE id = :id",
     "DELETE FROM documents WHERE id = :id",
 ])
 def test_the_database_refuses_to_change_or_delete_a_finalised_document(engine, settings, drafting_case,

@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from jose import jws
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mediation_svc.accounts.schemas import UserCreate
 from mediation_svc.accounts.service import create_user, issue_access_token
@@ -32,19 +32,43 @@ from mediation_svc.judicial.package import check_package
 
 from ..conftest import PG_URL, TEST_PASSPHRASE
 from ..factories import intake_payload, resident_id
+from ..signing.conftest import nss_db, pdfsig  # noqa: F401 - the fixture, for pdfsig with the root trusted
 from ..signing.flow import REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, walk_to_drafting
 from ..verifiers import import_endesive, repeated_certificates, timestamp_tokens
 
 pytestmark = pytest.mark.db
 
 
-def sign_everything(client, engine, auth, officer, mediator, request: dict, letter_pdf: bytes, seed: int) -> dict:
-    """Walk one signing request to its B-LTA close: letter, consumer, representative (on site), mediator, seal."""
+def institution_seal_jpeg() -> bytes:
+    """A bank's round red seal, photographed on white paper (what an institution sends with its letter)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (420, 420), (250, 250, 246))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((20, 20, 400, 400), outline=(200, 20, 30), width=18)
+    draw.regular_polygon((210, 210, 70), 5, fill=(200, 20, 30))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def sign_everything(client, engine, auth, officer, mediator, request: dict, letter_pdf: bytes, seed: int,
+                    seal_image: bytes | None = None, results: dict | None = None) -> dict:
+    """Walk one signing request to its B-LTA close: letter (and the bank's seal image), consumer, representative
+    (on site), mediator, seal."""
     rid = request["id"]
     rep = next(p for p in request["participants"] if p["kind"] == "representative")
     letter_url = f"/api/v1/signing-requests/{rid}/participants/{rep['id']}/authorisation"
     r = client.put(letter_url, headers={**auth(officer), "Content-Type": "application/pdf"}, content=letter_pdf)
     assert r.status_code == 200, r.text
+    if seal_image is not None:
+        seal_url = f"/api/v1/signing-requests/{rid}/participants/{rep['id']}/institution-seal"
+        results["seal_not_image"] = client.put(seal_url, headers={**auth(officer), "Content-Type": "image/png"},
+                                               content=b"%PDF-1.7 not an image").json()
+        results["seal_too_big"] = client.put(seal_url, headers={**auth(officer), "Content-Type": "image/png"},
+                                             content=b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024)).status_code
+        r = client.put(seal_url, headers={**auth(officer), "Content-Type": "image/jpeg"}, content=seal_image)
+        assert r.status_code == 200 and r.json()["institution_seal_sha256"], r.text
     assert client.post(f"{letter_url}/approve", headers=auth(officer)).status_code == 200
     r = Signer(client, engine, "陈秀兰", id_last4=resident_id()[-4:]).identify().prepare(seed=seed).confirm()
     assert r.status_code == 200, r.text
@@ -52,11 +76,32 @@ def sign_everything(client, engine, auth, officer, mediator, request: dict, lett
     assert r.status_code == 200, r.text
     r = Signer(client, engine, "王晓明", id_last4=REP_ID[-4:]).identify(r.json()["link"]).prepare(seed + 1).confirm()
     assert r.status_code == 200, r.text
-    r = Signer(client, engine, "陈国栋", id_last4=None).identify().prepare(seed=seed + 2).confirm()
+    r = Signer(client, engine, "陈国栋", id_last4=None).identify_as_mediator(rid, auth(mediator)).prepare(
+        seed=seed + 2).confirm()
     assert r.status_code == 200, r.text
     r = client.post(f"/api/v1/signing-requests/{rid}/seal", headers=auth(officer))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def party_reads_evidence(client, engine, auth, case_id: int, request_id: int) -> dict:
+    """What the applicant's own account gets of the evidence (the case itself: yes)."""
+    from mediation_svc.cases.models import CaseParty
+    from mediation_svc.cases.service import get_case_or_404, link_party_user
+
+    with unit_of_work(engine) as s:
+        party = create_user(s, data=UserCreate(username="party.applicant", password="correct-horse-42",
+                                               display_name="陈秀兰", role="party"), actor="test")
+        applicant = s.exec(select(CaseParty).where(CaseParty.case_id == case_id,
+                                                   CaseParty.role == "applicant")).one()
+        link_party_user(s, case=get_case_or_404(s, case_id), party_id=applicant.id, user=party, actor="test")
+    headers = auth(party)
+    token = headers["Authorization"].split()[1]
+    page = TestClient(client.app, raise_server_exceptions=False, cookies={"msvc_session": token})
+    return {"case": client.get(f"/api/v1/cases/{case_id}", headers=headers).status_code,
+            "zip": client.get(f"/api/v1/cases/{case_id}/judicial/package.zip", headers=headers),
+            "page_zip": page.get(f"/cases/{case_id}/evidence-package.zip", follow_redirects=False).status_code,
+            "events": client.get(f"/api/v1/signing-requests/{request_id}/events", headers=headers).status_code}
 
 
 def _zip(entries: list[tuple[str, bytes]]) -> bytes:
@@ -127,8 +172,12 @@ def flow(database_template, keys_dir, tmp_path_factory):
         r = client.post(f"/api/v1/cases/{case.id}/signing-requests", headers=auth(officer),
                         json={"document_id": agreement.id, "deadline_at": deadline(), "representatives": reps})
         assert r.status_code == 201, r.text
-        sign_everything(client, engine, auth, officer, mediator, r.json(), agreement.pdf, seed=1)
+        sign_everything(client, engine, auth, officer, mediator, r.json(), agreement.pdf, seed=1,
+                        seal_image=institution_seal_jpeg(), results=out)
 
+        out["unknown_court"] = client.post(f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
+                                           json={"court_name": "某某市某区法院", "deadline_at": deadline(),
+                                                 "representatives": reps}).json()
         r = client.post(f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
                         json={"court_name": "广州市天河区人民法院", "deadline_at": deadline(), "representatives": reps})
         assert r.status_code == 201, r.text
@@ -143,6 +192,7 @@ def flow(database_template, keys_dir, tmp_path_factory):
         out["package"] = r.json()
         out["court_before_share"] = client.get(f"/api/v1/cases/{case.id}/judicial/package.zip",
                                                headers=auth(court)).status_code
+        out["party_package"] = party_reads_evidence(client, engine, auth, case.id, application["signing_request_id"])
         r = client.post(f"/api/v1/cases/{case.id}/judicial/court-shares", headers=auth(officer),
                         json={"court_user_id": court.id, "days": 30})
         assert r.status_code == 201, r.text
@@ -155,6 +205,11 @@ def flow(database_template, keys_dir, tmp_path_factory):
         out["package_check"] = client.post("/api/v1/judicial/packages/verify", headers=auth(court),
                                            files={"file": ("p.zip", out["zip"], "application/zip")}).json()
         signed = zipfile.ZipFile(io.BytesIO(out["zip"])).read("agreement-signed.pdf")
+        with Session(engine) as s:
+            out["unsigned"] = {"agreement": s.get(Document, agreement.id).pdf,
+                               "application": s.get(Document, application["application_document_id"]).pdf}
+        out["signed"] = {"agreement": signed,
+                         "application": zipfile.ZipFile(io.BytesIO(out["zip"])).read("application-signed.pdf")}
         report_jws = client.post("/api/v1/verify?format=jws", files={"file": ("a.pdf", signed, "application/pdf")})
         assert report_jws.status_code == 200, report_jws.text
         out["forgeries"] = forgeries(out["zip"], report_jws.text)
@@ -260,6 +315,14 @@ def test_only_the_court_with_a_share_sees_the_package(flow):
     assert flow["other_court"] == 404
 
 
+def test_a_party_sees_the_case_but_not_the_evidence_package_nor_the_signers_evidence(flow):
+    seen = flow["party_package"]
+    assert seen["case"] == 200
+    assert seen["zip"].status_code == 403 and seen["zip"].json()["type"] == "urn:mediation-svc:problem:forbidden"
+    assert seen["page_zip"] == 403  # the page's download follows the same rule
+    assert seen["events"] == 403
+
+
 def test_signed_agreement_from_the_package_verifies_and_is_in_the_registry(flow):
     report = flow["verify_signed"]
     assert report["indication"] == "TOTAL_PASSED", report["summary"]
@@ -282,3 +345,100 @@ def test_ruling_confirms_the_case_and_is_audited(flow):
     assert flow["code_lookup"]["status"] == "confirmed"
     assert flow["code_lookup"]["verification"]["indication"] == "TOTAL_PASSED"
     assert flow["verify_after"]["registry"]["status"] == "confirmed"
+
+
+def test_the_package_proves_the_cases_history_against_a_timestamped_tree_head(flow, keys_dir):
+    """The court's check of the audit files: the case's chain and its inclusion proof (issue 16)."""
+    from mediation_svc.audit.transparency import center_trust
+    from mediation_svc.judicial.package import AUDIT_CHAIN, check_audit_proof
+    from mediation_svc.pki.keystore import KeyStore
+
+    _jwks, roots = center_trust(KeyStore(keys_dir, TEST_PASSPHRASE.encode()))
+    verdict = check_audit_proof(flow["zip"], flow["jwks"], roots)
+    assert verdict.ok, verdict.problems
+    assert verdict.timestamped_at and verdict.entries >= 5
+    chain = json.loads(check_package(flow["zip"], flow["jwks"]).files[AUDIT_CHAIN])
+    assert chain["entries"][0]["action"] == "case.received"
+    assert any(e["action"] == "judicial.application_started" for e in chain["entries"])
+
+
+# -- on paper: the signed agreement and application as printed (pdftoppm -r 150, pdftotext) ----------------
+
+AGREEMENT_BLOCKS = {"party-1": "申请人（签名或按指印）", "party-2": "授权代表（签名）", "mediator": "调解员（签名）",
+                    "seal": "调解组织（印章）"}
+APPLICATION_BLOCKS = {"party-1": "申请人（签名或按指印）", "party-2": "授权代表（签名）", "mediator": "调解员（签名）",
+                      "seal": "调解组织（印章）"}
+
+
+@pytest.mark.parametrize("which, blocks", [("agreement", AGREEMENT_BLOCKS), ("application", APPLICATION_BLOCKS)])
+def test_signed_documents_look_signed_and_sealed_on_paper(flow, which, blocks):
+    from ..signing.paper import check_signed_on_paper, keep_pages
+
+    keep_pages(flow["signed"][which], f"{which}-signed")  # test-artifacts/, to look at
+    check_signed_on_paper(flow["unsigned"][which], flow["signed"][which], signers=blocks)
+
+
+def test_the_banks_seal_image_is_checked_and_drawn_in_its_block(flow):
+    from ..signing.paper import count, is_red, page_images, signature_fields, to_pixels
+
+    assert flow["seal_not_image"]["status"] == 422 and flow["seal_too_big"] == 413
+    field = signature_fields(flow["signed"]["agreement"])["party-2"]
+    after = page_images(flow["signed"]["agreement"])[field.page]
+    before = page_images(flow["signed"]["application"])  # the application was signed without a seal image
+    app_field = signature_fields(flow["signed"]["application"])["party-2"]
+    assert count(after, to_pixels(field.rect, after), is_red) > 800
+    assert count(before[app_field.page], to_pixels(app_field.rect, before[app_field.page]), is_red) == 0
+
+
+@pytest.mark.parametrize("which", ["agreement", "application"])
+def test_signed_documents_pass_pdfsig_and_pyhanko_with_the_root_trusted(flow, which, nss_db, tmp_path, keys_dir):
+    from mediation_svc.pki import hierarchy
+    from mediation_svc.pki.keystore import KeyStore
+    from mediation_svc.signing import pades
+    from mediation_svc.verification.report import verify_pdf
+
+    path = tmp_path / f"{which}.pdf"
+    path.write_bytes(flow["signed"][which])
+    reports = pdfsig(path, nss_db)
+    assert len(reports) == 5  # two parties, the mediator, the seal, the document timestamp
+    for report in reports[:4]:  # (pdfsig runs with -no-ocsp: the OCSP URLs are not served during tests)
+        assert "Signature Validation: Signature is Valid." in report, report
+        assert "issuer is unknown" not in report and "Revoked" not in report and "Expired" not in report
+    assert "Total document signed" in reports[-1]
+    root = KeyStore(keys_dir, TEST_PASSPHRASE.encode()).certificate(hierarchy.ROOT)
+    checks = pades.validate_lta(flow["signed"][which], trust_roots=[root])  # pyHanko's AdES validation
+    assert [c.indication for c in checks] == ["PASSED"] * 4 and all(c.intact and c.trusted for c in checks)
+    report = verify_pdf(flow["signed"][which], trust_roots=[root], file_name=f"{which}.pdf")
+    assert report.indication.value == "TOTAL_PASSED", report.summary
+
+
+def test_the_application_cites_the_agreement_in_proper_chinese(flow):
+    from ..signing.paper import page_texts
+
+    text = "".join(page_texts(flow["signed"]["application"])).replace(" ", "").replace("\n", "")
+    assert "被申请人于2026年12月31日前以银行转账方式向申请人支付人民币叁拾捌万元整（¥380,000.00）" in text
+    assert "。；" not in text and "2026-12-31" not in text
+
+
+def test_the_court_comes_from_the_configured_list(flow):
+    assert flow["unknown_court"]["status"] == 422 and "广州市天河区人民法院" in flow["unknown_court"]["courts"]
+
+
+def test_the_30_days_run_from_the_effective_date_and_a_late_application_needs_an_acknowledgement():
+    from mediation_svc.judicial.service import ConfirmationLate, check_in_time, confirmation_deadline
+
+    assert confirmation_deadline(date(2026, 12, 2)) == date(2027, 1, 1)
+    assert check_in_time(effective=date(2026, 12, 2), today=date(2027, 1, 1), acknowledged=False) is False
+    with pytest.raises(ConfirmationLate):
+        check_in_time(effective=date(2026, 12, 2), today=date(2027, 1, 2), acknowledged=False)
+    assert check_in_time(effective=date(2026, 12, 2), today=date(2027, 1, 2), acknowledged=True) is True
+
+
+def test_the_materials_list_is_what_the_package_holds(flow):
+    from ..signing.paper import page_texts
+
+    text = "".join(page_texts(flow["signed"]["application"])).replace(" ", "").replace("\n", "")
+    assert "授权委托书（受托人：王晓明" in text and "随本申请提交）" in text  # (a table cell wraps the line)
+    assert "送达地址确认书（待提交）" in text and "调解组织主持调解的证明" in text
+    names = zipfile.ZipFile(io.BytesIO(flow["zip"])).namelist()
+    assert "authorisation/letter-1.pdf" in names

@@ -151,7 +151,7 @@ def test_two_dispatchers_at_once_send_each_message_once(engine, settings):
     lock = threading.Lock()
 
     class Gateway:
-        def send(self, *, phone: str, text: str) -> None:
+        def send(self, *, phone: str, text: str, idempotency_key: str | None = None) -> None:
             with lock:
                 sent.append(phone)
 

@@ -66,7 +66,7 @@ def test_certificates_point_at_the_published_urls(tmp_path):
     assert tsa_points.value[0].full_name[0].value == "https://mediation.example.cn/pki/root.crl"
 
 
-def test_crl_verifies_and_lists_a_revoked_certificate(client, store, keys_dir, make_user, auth, db, tmp_path):
+def test_crl_verifies_and_lists_a_revoked_certificate(client, engine, store, keys_dir, make_user, auth, db, tmp_path):
     chain = tmp_path / "chain.pem"
     chain.write_text(open(pem(keys_dir, hierarchy.ROOT)).read() + open(pem(keys_dir, hierarchy.ISSUING)).read())
 
@@ -95,18 +95,20 @@ def test_crl_verifies_and_lists_a_revoked_certificate(client, store, keys_dir, m
     assert crl.get_revoked_certificate_by_serial_number(seal.serial_number) is None
     assert verify_seal(crl_file).returncode == 0
 
-    officer, party = make_user("case_officer"), make_user("party")
+    # The seal is the center's own: never from the API, whoever asks; from the command line, audited.
+    admin = make_user("admin", password="admin-password-2026")
     url = f"/api/v1/pki/certificates/{seal.serial_number:x}/revoke"
-    assert client.post(url, json={"reason": "key_compromise"}, headers=auth(party)).status_code == 403
-    assert client.post(url, json={"reason": "because"}, headers=auth(officer)).status_code == 422
-    res = client.post(url, json={"reason": "key_compromise"}, headers=auth(officer))
-    assert res.status_code == 200, res.text
-    assert res.json()["revocation_reason"] == "key_compromise" and res.json()["purpose"] == "seal"
-    again = client.post(url, json={"reason": "superseded"}, headers=auth(officer))
-    assert again.status_code == 409
-    assert again.json()["type"] == "urn:mediation-svc:problem:certificate-already-revoked"
-    assert client.post("/api/v1/pki/certificates/abc123/revoke", json={"reason": "superseded"},
-                       headers=auth(officer)).status_code == 404
+    body = {"reason": "key_compromise", "note": "测试：印章密钥泄露", "password": "admin-password-2026"}
+    refused = client.post(url, json=body, headers=auth(admin))
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"] == "urn:mediation-svc:problem:certificate-managed-offline"
+    from mediation_svc.db import unit_of_work
+
+    with unit_of_work(engine) as session:
+        service.revoke(session, store, serial=seal.serial_number, reason="key_compromise", note="CLI test",
+                       actor="cli:test")
+    again = client.post(url, json=body, headers=auth(admin))
+    assert again.status_code == 403  # still the center's: the API does not even say it is revoked
 
     crl, crl_file = fetch_crls()
     entry = crl.get_revoked_certificate_by_serial_number(seal.serial_number)
@@ -114,10 +116,82 @@ def test_crl_verifies_and_lists_a_revoked_certificate(client, store, keys_dir, m
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
     out = verify_seal(crl_file)
     assert out.returncode != 0 and "certificate revoked" in out.stdout + out.stderr
-    listed = client.get("/api/v1/pki/certificates?revoked=true", headers=auth(officer)).json()
+    listed = client.get("/api/v1/pki/certificates?revoked=true", headers=auth(make_user("case_officer"))).json()
     assert [c["serial_hex"] for c in listed] == [f"{seal.serial_number:x}"]
     audit = db.exec(select(AuditEntry).where(AuditEntry.action == "pki.certificate_revoked")).all()
-    assert [a.subject for a in audit] == [f"certificate:{seal.serial_number:x}"]
+    assert [(a.subject, a.actor) for a in audit] == [(f"certificate:{seal.serial_number:x}", "cli:test")]
+
+
+def issue_signer_certificate(engine, settings, store, case_id=None):
+    from mediation_svc.db import unit_of_work
+    from mediation_svc.signing import credentials, pades
+
+    identity = pades.SignerIdentity(name="陈秀兰", masked_id="4401**********1235", case_number="测试〔2026〕第0001号",
+                                    role="申请人")
+    with unit_of_work(engine) as session:
+        return credentials.issue_for(session, settings, store, identity=identity, evidence_sha256=b"\0" * 32,
+                                     case_id=case_id).cert
+
+
+@pytest.mark.parametrize("center_cert", [hierarchy.ISSUING, hierarchy.TSA, hierarchy.OCSP, hierarchy.SEAL])
+def test_the_centers_own_certificates_cannot_be_revoked_through_the_api(client, store, make_user, auth, db,
+                                                                        center_cert):
+    admin = make_user("admin", password="admin-password-2026")
+    serial = store.certificate(center_cert).serial_number
+    res = client.post(f"/api/v1/pki/certificates/{serial:x}/revoke", headers=auth(admin),
+                      json={"reason": "key_compromise", "note": "不应被接受", "password": "admin-password-2026"})
+    assert res.status_code == 403 and res.json()["type"].endswith("certificate-managed-offline")
+    crl = x509.load_der_x509_crl(client.get("/pki/issuing.crl").content)
+    assert crl.get_revoked_certificate_by_serial_number(serial) is None
+    assert not db.exec(select(AuditEntry).where(AuditEntry.action == "pki.certificate_revoked")).all()
+
+
+def test_a_signer_certificate_is_revoked_by_an_admin_with_a_reason_and_the_password(
+        client, engine, settings, store, make_user, auth, db):
+    cert = issue_signer_certificate(engine, settings, store)
+    url = f"/api/v1/pki/certificates/{cert.serial_number:x}/revoke"
+    officer, admin = make_user("case_officer"), make_user("admin", password="admin-password-2026")
+    body = {"reason": "key_compromise", "note": "签署人手机遗失", "password": "admin-password-2026"}
+    assert client.post(url, json=body, headers=auth(officer)).status_code == 403  # admins only
+    assert client.post(url, json={**body, "reason": "because"}, headers=auth(admin)).status_code == 422
+    assert client.post(url, json={k: v for k, v in body.items() if k != "note"},
+                       headers=auth(admin)).status_code == 422
+    wrong = client.post(url, json={**body, "password": "not-the-password"}, headers=auth(admin))
+    assert wrong.status_code == 403 and wrong.json()["type"].endswith("reauthentication-failed")
+    assert x509.load_der_x509_crl(client.get("/pki/issuing.crl").content).get_revoked_certificate_by_serial_number(
+        cert.serial_number) is None
+    res = client.post(url, json=body, headers=auth(admin))
+    assert res.status_code == 200, res.text
+    assert res.json()["revocation_reason"] == "key_compromise" and res.json()["purpose"] == "signer"
+    again = client.post(url, json=body, headers=auth(admin))
+    assert again.status_code == 409 and again.json()["type"].endswith("certificate-already-revoked")
+    assert client.post("/api/v1/pki/certificates/abc123/revoke", json=body, headers=auth(admin)).status_code == 404
+    entry = x509.load_der_x509_crl(client.get("/pki/issuing.crl").content).get_revoked_certificate_by_serial_number(
+        cert.serial_number)
+    assert entry is not None
+    audit = db.exec(select(AuditEntry).where(AuditEntry.action == "pki.certificate_revoked")).one()
+    assert "签署人手机遗失" in audit.payload and audit.actor.startswith(f"user:{admin.id}:")
+
+
+def test_keys_revoke_on_the_command_line_is_audited(settings, store, db, monkeypatch):
+    from typer.testing import CliRunner
+
+    from mediation_svc import config
+    from mediation_svc.cli import app
+
+    for name, value in (("MEDIATION_DATABASE_URL", settings.database_url), ("MEDIATION_KEY_DIR", str(settings.key_dir)),
+                        ("MEDIATION_KEY_PASSPHRASE", TEST_PASSPHRASE)):
+        monkeypatch.setenv(name, value)
+    config.get_settings.cache_clear()
+    tsa = store.certificate(hierarchy.TSA).serial_number
+    runner = CliRunner()
+    unconfirmed = runner.invoke(app, ["keys", "revoke", f"{tsa:x}", "--reason", "superseded", "--note", "renewed"])
+    assert unconfirmed.exit_code == 2
+    done = runner.invoke(app, ["keys", "revoke", f"{tsa:x}", "--reason", "superseded", "--note", "renewed", "--yes"])
+    config.get_settings.cache_clear()
+    assert done.exit_code == 0, done.output
+    audit = db.exec(select(AuditEntry).where(AuditEntry.action == "pki.certificate_revoked")).one()
+    assert audit.subject == f"certificate:{tsa:x}" and audit.actor.startswith("cli:")
 
 
 def ocsp_status(out: subprocess.CompletedProcess, cert_label: str) -> str:

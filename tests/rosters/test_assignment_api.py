@@ -250,3 +250,36 @@ def date_from(text: str):
     from datetime import date
 
     return date.fromisoformat(text)
+
+
+def test_a_mediator_on_leave_for_the_whole_window_is_excluded_and_partial_leave_counts_as_busy(
+        client, auth, officer, engine, accepted_case, make_mediator):
+    """Annual leave over the next five working days: not ranked first as '空闲35小时' but excluded, with why;
+    leave over one of the days takes that day's hours off the free time."""
+    from datetime import datetime, time
+
+    from mediation_svc.scheduling.models import TimeOff
+    from mediation_svc.timeutil import SHANGHAI
+
+    case = accepted_case()
+    away, half, here = make_mediator(name="休假"), make_mediator(name="请假一天"), make_mediator(name="在岗")
+    days = [date_from(d) for d in client.get(CANDIDATES.format(case.id), headers=auth(officer))
+            .json()["availability"]["working_days"]]
+    with unit_of_work(engine) as s:
+        s.add(TimeOff(user_id=away.user_id, reason="年休假",
+                      starts_at=datetime.combine(days[0] - timedelta(days=2), time(0), SHANGHAI),
+                      ends_at=datetime.combine(days[-1] + timedelta(days=3), time(0), SHANGHAI)))
+        s.add(TimeOff(user_id=half.user_id, starts_at=datetime.combine(days[0], time(0), SHANGHAI),
+                      ends_at=datetime.combine(days[0] + timedelta(days=1), time(0), SHANGHAI)))
+    body = client.get(CANDIDATES.format(case.id), headers=auth(officer)).json()
+    ranked = [c["mediator_id"] for c in body["candidates"]]
+    assert away.id not in ranked and ranked.index(here.id) < ranked.index(half.id)
+    excluded = next(e for e in body["excluded"] if e["mediator_id"] == away.id)
+    reason = next(r for r in excluded["reasons"] if r["code"] == "on_leave")
+    assert "年休假" in reason["message"] and str(days[0] - timedelta(days=2)) in reason["message"]
+    availability = next(x for x in next(c for c in body["candidates"] if c["mediator_id"] == half.id)["criteria"]
+                        if x["criterion"] == "availability")
+    assert availability["score"] == 0.8 and "空闲28小时" in availability["explanation"]
+    refused = client.post(f"/api/v1/cases/{case.id}/mediator-assignment", headers=auth(officer),
+                          json={"mode": "manual", "mediator_id": away.id, "reason": "指定"})
+    assert refused.status_code == 409

@@ -158,3 +158,18 @@ def test_the_fast_ranking_path_scores_exactly_as_the_explained_criteria(override
     [ranked], _ = policy.DEFAULT_POLICY.rank(CASE, [c], CTX)
     assert ranked.total == pytest.approx(sum(x["points"] for x in ranked.criteria), abs=0.02)
     assert ranked.total == policy.DEFAULT_POLICY.score(CASE, c, CTX).total
+
+
+def test_leave_over_the_whole_window_excludes_and_says_until_when():
+    away = candidate(leave=policy.Leave(starts_on=date(2026, 11, 20), ends_on=date(2026, 12, 4), reason="年休假"))
+    [exclusion] = policy.exclusions_for(CASE, away, TODAY)
+    assert exclusion.code == "on_leave" and "年休假" in exclusion.message and "2026-12-04" in exclusion.message
+    assert "2026-12-04" in exclusion.message_en
+    ranked, rejected = policy.DEFAULT_POLICY.rank(CASE, [away, candidate(2)], CTX)
+    assert [r.candidate.mediator_id for r in ranked] == [2] and rejected[0].candidate is away
+
+
+def test_specialty_names_the_category_in_words():
+    named = replace(CASE, category_name="保险理赔", category_name_en="insurance claims")
+    r = policy.specialty(named, candidate(), CTX)
+    assert "保险理赔" in r.explanation and "insurance_claim" not in r.explanation + r.explanation_en

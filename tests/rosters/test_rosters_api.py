@@ -169,13 +169,21 @@ def test_expert_invitation_acceptance_and_opinion(client, auth, officer, engine,
         "expert_id": expert["id"], "purpose": "neutral_evaluation", "question": "申请人所患疾病是否属于投保前既往症？"})
     assert r.status_code == 201, r.text
     invitation = r.json()
-    assert client.get(f"/api/v1/cases/{case.id}", headers=auth(expert_user)).status_code == 200
+    # Invited, not yet accepted: the expert reads the invitation (purpose, question) and nothing of the case.
+    assert client.get(f"/api/v1/cases/{case.id}", headers=auth(expert_user)).status_code == 404
+    assert client.get(f"/api/v1/cases/{case.id}/audit", headers=auth(expert_user)).status_code == 404
+    own = client.get(f"/api/v1/cases/{case.id}/expert-invitations", headers=auth(expert_user))
+    assert own.status_code == 200 and own.json()[0]["question"].startswith("申请人所患疾病")
     early = client.post(f"/api/v1/expert-invitations/{invitation['id']}/opinion", headers=auth(expert_user),
                         json={"opinion": "尚未接受邀请时提交的意见，不应被接受。"})
     assert early.status_code == 409
     r = client.post(f"/api/v1/expert-invitations/{invitation['id']}/response", headers=auth(expert_user),
                     json={"accept": True})
     assert r.status_code == 200 and r.json()["status"] == "accepted"
+    assert client.get(f"/api/v1/cases/{case.id}", headers=auth(expert_user)).status_code == 200
+    # an accepted expert still reads neither the audit trail nor the documents (security.access)
+    assert client.get(f"/api/v1/cases/{case.id}/audit", headers=auth(expert_user)).status_code == 403
+    assert client.get(f"/api/v1/cases/{case.id}/documents", headers=auth(expert_user)).status_code == 403
     r = client.post(f"/api/v1/expert-invitations/{invitation['id']}/opinion", headers=auth(expert_user),
                     json={"opinion": "根据病历，确诊时间晚于投保日期两年，不属于既往症。"})
     assert r.status_code == 200 and r.json()["status"] == "opinion_submitted"

@@ -18,11 +18,12 @@ from mediation_svc.cases.states import CaseStatus
 from mediation_svc.db import unit_of_work, utcnow
 from mediation_svc.documents.models import Document
 from mediation_svc.notifications.models import OutboxMessage
+from mediation_svc.signing.demo import PhoneKey
 
 from .conftest import drawn_signature
 
 REP_PHONE = "13922223333"
-REP_ID = "440104198806150031"
+REP_ID = "440104198806150032"
 CONSENT_ZH = None  # read from the signer view
 
 
@@ -82,10 +83,35 @@ def latest_sms(engine, *, kind: str, name: str) -> OutboxMessage | None:
                       .order_by(OutboxMessage.id.desc())).first()
 
 
-def link_from_sms(engine, name: str) -> str:
-    message = latest_sms(engine, kind="signing.link", name=name)
+def link_from_sms(engine, name: str, kind: str = "signing.link") -> str:
+    message = latest_sms(engine, kind=kind, name=name)
     assert message is not None, f"no signing link was sent to {name}"
-    return re.search(r"/sign/(\S+)", message.body).group(1)
+    return re.search(r"/s/([0-9A-Z]{12})\b", message.body).group(1)
+
+
+# What the signer's browser does with WebCrypto; the private key lives only in that object (the test plays the
+# browser).
+BrowserKey = PhoneKey
+
+
+def sign_with_browser_key(client, headers: dict, key: "BrowserKey | None" = None):
+    """The browser's two calls: public key + proof of possession, then its signature over the signed attributes."""
+    import base64
+
+    from mediation_svc.signing.remote_key import possession_message
+
+    key = key or BrowserKey()
+    view = client.get("/api/v1/sign/session", headers=headers)
+    assert view.status_code == 200, view.text
+    challenge = view.json()["possession_challenge"]
+    prepared = client.post("/api/v1/sign/session/key/prepare", headers=headers, json={
+        "public_key_b64": base64.b64encode(key.spki()).decode(),
+        "possession_signature_b64": base64.b64encode(key.sign(possession_message(challenge))).decode()})
+    if prepared.status_code != 200:
+        return prepared
+    attrs = base64.b64decode(prepared.json()["signed_attributes_b64"])
+    return client.post("/api/v1/sign/session/key/finish", headers=headers,
+                       json={"signature_b64": base64.b64encode(key.sign(attrs)).decode()})
 
 
 def code_from_sms(engine, name: str) -> str:
@@ -157,4 +183,16 @@ class Signer:
         return self
 
     def confirm(self):
-        return self.client.post("/api/v1/sign/session/confirm", headers=self.headers)
+        """Sign with a key made in the (test's) browser, as the signer's page does."""
+        return sign_with_browser_key(self.client, self.headers)
+
+    def identify_as_mediator(self, request_id: int, auth_headers: dict) -> "Signer":
+        """The mediator, logged in, signs from the case page: the SMS code, no link."""
+        r = self.client.post(f"/api/v1/signing-requests/{request_id}/mediator/code", headers=auth_headers)
+        assert r.status_code == 200, r.text
+        r = self.client.post(f"/api/v1/signing-requests/{request_id}/mediator/verify", headers=auth_headers,
+                             json={"code": code_from_sms(self.engine, self.name)})
+        assert r.status_code == 200, r.text
+        self.token = r.json()["session_token"]
+        self.headers = {"Authorization": f"Bearer {self.token}", "User-Agent": self.user_agent}
+        return self

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-import threading
+import re
 
 import pytest
 from cryptography import x509
@@ -24,12 +24,12 @@ from mediation_svc.db import unit_of_work, utcnow
 from mediation_svc.pki import hierarchy
 from mediation_svc.pki.tsa import make_timestamper
 from mediation_svc.signing import pades, service
-from mediation_svc.signing.models import SignedRevision, SigningParticipant, SigningRequest
+from mediation_svc.signing.models import SignedRevision, SigningLink, SigningParticipant, SigningRequest
 
 from ..factories import resident_id
 from .conftest import drawn_signature
-from .flow import (REP_ID, REP_PHONE, Signer, code_from_sms, deadline, insert_final_document, institution_party,
-                   link_from_sms, walk_to_drafting)
+from .flow import (REP_ID, REP_PHONE, BrowserKey, Signer, code_from_sms, deadline, insert_final_document,
+                   institution_party, latest_sms, link_from_sms, sign_with_browser_key, walk_to_drafting)
 
 PROBLEM = "urn:mediation-svc:problem:"
 
@@ -105,7 +105,8 @@ def test_five_wrong_codes_lock_and_a_new_link_unlocks(world):
     r = client.post(f"/api/v1/signing-requests/{world.request_id}/participants/{pid}/link",
                     headers=world.auth(world.officer))
     assert r.status_code == 204
-    assert client.post("/api/v1/sign/code", json={"link": link}).status_code == 401  # the old link is dead
+    old = client.post("/api/v1/sign/code", json={"link": link})  # the old link only says it was replaced
+    assert old.status_code == 409 and old.json()["signer_state"] == "replaced"
     world.consumer().identify()  # the new one works
 
 
@@ -135,28 +136,43 @@ def test_code_resend_is_throttled_expires_and_needs_the_id(world):
     assert again.status_code == 401 and again.json()["attempts_left"] == 3
 
 
-def test_expired_or_foreign_links_are_refused(world, app):
-    participant = world.participant("person")
-    past = utcnow() - dt.timedelta(hours=2)
-    stale, _ = app.state.tokens.issue(subject=f"signer:{participant.id}", purpose=service.LINK_PURPOSE,
-                                      lifetime=dt.timedelta(hours=1), now=past,
-                                      claims={"req": world.request_id, "doc": "0" * 64})
-    assert world.client.post("/api/v1/sign/code", json={"link": stale}).status_code == 401
-    # a well-formed link for this signer that the service never handed out (another jti) is refused too
-    forged, _ = app.state.tokens.issue(subject=f"signer:{participant.id}", purpose=service.LINK_PURPOSE,
-                                       lifetime=dt.timedelta(hours=1), claims={"req": world.request_id,
-                                                                               "doc": "0" * 64})
-    r = world.client.post("/api/v1/sign/code", json={"link": forged})
-    assert r.status_code == 401 and "replaced" in r.json()["detail"]
+def test_unknown_links_are_refused_and_counted_per_address(world):
+    from mediation_svc.signing.identity import LINK_ALPHABET, LINK_CODE_LENGTH
+
+    link = link_from_sms(world.engine, "陈秀兰")
+    assert len(link) == LINK_CODE_LENGTH and set(link) <= set(LINK_ALPHABET)  # 12 x 5 bits = 60 bits
+    with Session(world.engine) as s:  # the database holds only the code's HMAC
+        assert not s.exec(select(SigningLink).where(SigningLink.code_hash == link)).first()
+        assert all(link not in (row.code_hash or "") for row in s.exec(select(SigningLink)).all())
+    guess = ("0" if link[0] != "0" else "1") + link[1:]
+    answers = [world.client.post("/api/v1/sign/code", json={"link": guess}).status_code for _ in range(20)]
+    assert answers == [404] * 20
+    refused = world.client.post("/api/v1/sign/code", json={"link": link})  # even the right link, from there
+    assert refused.status_code == 429 and refused.json()["type"] == PROBLEM + "rate-limited"
+
+
+def test_a_link_works_until_the_deadline_and_not_after(world):
+    link = link_from_sms(world.engine, "陈秀兰")
+    sms = latest_sms(world.engine, kind="signing.link", name="陈秀兰").body
+    assert len(sms) <= 134 and "咨询电话4009-888-188" in sms and "eyJ" not in sms
+    assert re.search(r"请于\d{1,2}月\d{1,2}日 \d{2}:\d{2}前签署", sms)
+    with unit_of_work(world.engine) as s:  # 5 days later (the old JWT died after 72 hours): still works
+        s.execute(update(SigningRequest).where(SigningRequest.id == world.request_id)
+                  .values(deadline_at=utcnow() + dt.timedelta(hours=1)))
+    assert world.client.post("/api/v1/sign/code", json={"link": link}).status_code == 200
+    with unit_of_work(world.engine) as s:
+        s.execute(update(SigningRequest).where(SigningRequest.id == world.request_id)
+                  .values(deadline_at=utcnow() - dt.timedelta(minutes=1)))
+    late = world.client.post("/api/v1/sign/code", json={"link": link})
+    assert late.status_code == 409 and late.json()["signer_state"] == "expired"
 
 
 def test_tokens_are_not_interchangeable(world):
     client = world.client
     signer = world.consumer().identify()
-    # a session token is no link, a spent link is no session
-    assert client.post("/api/v1/sign/code", json={"link": signer.token}).status_code == 401
+    # a session token is no link, a link is no session
+    assert client.post("/api/v1/sign/code", json={"link": signer.token}).status_code == 422
     assert client.get("/api/v1/sign/session", headers={"Authorization": f"Bearer {signer.link}"}).status_code == 401
-    assert client.post("/api/v1/sign/code", json={"link": signer.link}).status_code == 401
     # a staff access token is not a signing session either
     assert client.get("/api/v1/sign/session", headers=world.auth(world.officer)).status_code == 401
 
@@ -180,11 +196,12 @@ def test_drawings_are_checked(world):
     assert r.status_code == 409 and set(r.json()["missing"]) == {"document_viewed", "consent"}
 
 
-def test_decline_void_and_expiry(world, client, engine, auth, make_user, make_case, agreement_pdf):
+def test_decline_void_and_expiry(world, client, engine, auth, make_user, make_case, agreement_pdf, settings):
     consumer = world.consumer().identify()
     other_party_link = link_from_sms(engine, "王晓明")  # on their phone; the outbox forgets it once withdrawn
     r = client.post("/api/v1/sign/session/decline", headers=consumer.headers, json={"reason": "金额与口头约定不一致"})
     assert r.status_code == 200 and r.json()["request_status"] == "declined"
+    assert "拒绝签署" in latest_sms(engine, kind="signing.closed", name="王晓明").body
     assert client.post("/api/v1/sign/code", json={"link": other_party_link}).status_code in (401, 409)
     assert client.get("/api/v1/sign/session", headers=consumer.headers).status_code in (401, 409)
 
@@ -200,9 +217,12 @@ def test_decline_void_and_expiry(world, client, engine, auth, make_user, make_ca
     r = client.post(f"/api/v1/signing-requests/{third.request_id}/remind", headers=auth(third.mediator))
     assert r.status_code == 200 and len(r.json()["reminded"]) == 2
     with unit_of_work(engine) as s:
-        assert service.expire_due(s, now=utcnow() + dt.timedelta(days=8)) == [third.request_id]
+        assert service.expire_due(s, settings, now=utcnow() + dt.timedelta(days=8)) == [third.request_id]
     assert third.request().status == "expired"
     assert client.post("/api/v1/sign/code", json={"link": consumer_link}).status_code in (401, 409)
+    # the signers who had a link were told, each time, in Chinese, within two segments
+    told = latest_sms(engine, kind="signing.closed", name="陈秀兰").body
+    assert "签署已过截止时间" in told and len(told) <= 134
 
 
 def test_unreachable_tsa_stops_signing_and_commits_nothing(world, app):
@@ -246,28 +266,16 @@ def test_crash_after_the_pdf_is_made_leaves_the_previous_revision(world, monkeyp
     assert r.status_code == 200 and r.json()["sha256_before"] == before
 
 
-def test_two_parties_confirming_at_once_both_end_up_in_the_file(world, settings, app):
+def test_two_parties_signing_at_once_both_end_up_in_the_file(world):
     consumer = world.consumer().identify().prepare(seed=1)
     representative = world.representative().identify().prepare(seed=2)
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = [None, None]
-
-    def confirm(index: int, token: str) -> None:
-        barrier.wait()
-        try:
-            with unit_of_work(world.engine) as s:
-                outcomes[index] = service.confirm(
-                    s, settings, app.state.tokens, app.state.keystore, make_timestamper(app.state.keystore),
-                    session_token=token, client=service.Client("10.0.0.1", "tablet")).sequence
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcomes[index] = exc
-
-    threads = [threading.Thread(target=confirm, args=(i, s.token)) for i, s in enumerate((consumer, representative))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert sorted(outcomes) == [1, 2], outcomes
+    keys = (BrowserKey(), BrowserKey())
+    # both browsers prepared on the same revision; the one finishing second is told to prepare again
+    prepared = [_prepare(world.client, signer.headers, key) for signer, key in zip((consumer, representative), keys)]
+    assert _finish(world.client, consumer.headers, keys[0], prepared[0]).status_code == 200
+    late = _finish(world.client, representative.headers, keys[1], prepared[1])
+    assert late.status_code == 409 and late.json()["type"] == PROBLEM + "signing-document-changed"
+    assert sign_with_browser_key(world.client, representative.headers, keys[1]).status_code == 200
     first, second = world.revisions()
     assert second.sha256_before == first.sha256_after
     reader = PdfFileReader(io.BytesIO(second.pdf))
@@ -276,9 +284,29 @@ def test_two_parties_confirming_at_once_both_end_up_in_the_file(world, settings,
     for sig in sigs:
         status = validate_pdf_signature(sig)
         assert status.intact and status.valid
-    # both parties have signed: the mediator's stage has started and its link went out
+    # both parties have signed: the mediator's turn has come, and the SMS sends them to their console
     assert world.participant("mediator").status == "pending"
-    assert link_from_sms(world.engine, "陈国栋")
+    assert latest_sms(world.engine, kind="signing.mediator_turn", name="陈国栋")
+
+
+def _prepare(client, headers, key) -> bytes:
+    import base64
+
+    from mediation_svc.signing.remote_key import possession_message
+
+    challenge = client.get("/api/v1/sign/session", headers=headers).json()["possession_challenge"]
+    r = client.post("/api/v1/sign/session/key/prepare", headers=headers, json={
+        "public_key_b64": base64.b64encode(key.spki()).decode(),
+        "possession_signature_b64": base64.b64encode(key.sign(possession_message(challenge))).decode()})
+    assert r.status_code == 200, r.text
+    return base64.b64decode(r.json()["signed_attributes_b64"])
+
+
+def _finish(client, headers, key, attrs: bytes):
+    import base64
+
+    return client.post("/api/v1/sign/session/key/finish", headers=headers,
+                       json={"signature_b64": base64.b64encode(key.sign(attrs)).decode()})
 
 
 def _institution_certificate(keystore, key, name="中国工商银行股份有限公司广州分行"):

@@ -12,9 +12,10 @@ import io
 import pytest
 from asn1crypto import cms
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mediation_svc.accounts.schemas import UserCreate
 from mediation_svc.accounts.service import create_user, issue_access_token
@@ -25,11 +26,11 @@ from mediation_svc.cases.service import intake_case
 from mediation_svc.db import unit_of_work
 from mediation_svc.documents.models import Document
 from mediation_svc.pki import hierarchy
-from mediation_svc.signing import pades, service
+from mediation_svc.signing import pades, remote_key, service
 
 from ..factories import intake_payload, resident_id
 from .conftest import byte_range_digest, openssl_ts_verify, pdfsig
-from .flow import (REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, module_app,
+from .flow import (REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, latest_sms, module_app,
                    walk_to_drafting)
 
 pytestmark = pytest.mark.db
@@ -85,13 +86,17 @@ def flow(database_template, keys_dir, tmp_path_factory):
         assert r.status_code == 200, r.text
         link = r.json()["link"]
         representative = Signer(client, engine, "王晓明", id_last4=REP_ID[-4:]).identify(link).prepare(seed=2)
-        result["link_reuse"] = client.post("/api/v1/sign/code", json={"link": link}).status_code
         r = representative.confirm()
         assert r.status_code == 200, r.text
+        result["link_after_signing"] = client.post("/api/v1/sign/code", json={"link": link}).json()
 
-        # then the mediator, from the link sent once both parties had signed
-        r = Signer(client, engine, "陈国栋", id_last4=None).identify().prepare(seed=3).confirm()
+        # then the mediator, logged in, from the case page (the SMS code; no link is sent to a mediator)
+        result["mediator_sms"] = latest_sms(engine, kind="signing.mediator_turn", name="陈国栋").body
+        r = Signer(client, engine, "陈国栋", id_last4=None).identify_as_mediator(rid, auth(mediator)).prepare(
+            seed=3).confirm()
         assert r.status_code == 200, r.text
+        # with the issuing CA revoked (from the command line), sealing stops with a problem, nothing stored
+        result["seal_after_ca_revoked"] = seal_with_issuing_ca_revoked(client, engine, auth(officer), rid)
         # the officer applies the seal; the file is closed to B-LTA
         r = client.post(f"/api/v1/signing-requests/{rid}/seal", headers=auth(officer))
         assert r.status_code == 200, r.text
@@ -104,6 +109,33 @@ def flow(database_template, keys_dir, tmp_path_factory):
     engine.dispose()
 
 
+def seal_with_issuing_ca_revoked(client, engine, headers, request_id: int) -> dict:
+    from mediation_svc.db import unit_of_work
+    from mediation_svc.pki import hierarchy, service as pki
+    from mediation_svc.pki.keystore import KeyStore
+    from mediation_svc.pki.models import IssuedCertificate
+    from mediation_svc.signing.models import SignedRevision
+
+    store = KeyStore(client.app.state.settings.key_dir, client.app.state.settings.passphrase())
+    with unit_of_work(engine) as s:
+        row = pki.revoke(s, store, serial=store.certificate(hierarchy.ISSUING).serial_number,
+                         reason="ca_compromise", actor="cli:test")
+        revisions = len(s.exec(select(SignedRevision).where(SignedRevision.request_id == request_id)).all())
+    r = client.post(f"/api/v1/signing-requests/{request_id}/seal", headers=headers)
+    with unit_of_work(engine) as s:
+        after = len(s.exec(select(SignedRevision).where(SignedRevision.request_id == request_id)).all())
+        # this test database only: take the revocation back so the rest of the story can seal
+        s.delete(s.get(IssuedCertificate, row.id))
+    return {"status": r.status_code, "body": r.json(), "stored": after - revisions}
+
+
+def test_sealing_with_a_revoked_ca_is_a_problem_and_stores_nothing(flow):
+    refused = flow["seal_after_ca_revoked"]
+    assert refused["status"] == 409, refused["body"]
+    assert refused["body"]["type"] == "urn:mediation-svc:problem:certificate-not-valid"
+    assert "revoked" in refused["body"]["detail"] and refused["stored"] == 0
+
+
 def test_request_waits_for_the_authorisation_letter(flow):
     assert flow["opened"]["status"] == "awaiting_authorisation"
     kinds = [(p["stage"], p["kind"], p["status"]) for p in flow["opened"]["participants"]]
@@ -113,9 +145,10 @@ def test_request_waits_for_the_authorisation_letter(flow):
     assert flow["mediator_approves"] == 403
 
 
-def test_order_is_enforced_and_links_are_single_use(flow):
+def test_order_is_enforced_and_a_signed_link_only_says_so(flow):
     assert flow["seal_too_early"]["type"] == "urn:mediation-svc:problem:signing-not-your-turn"
-    assert flow["link_reuse"] == 401
+    assert flow["link_after_signing"]["signer_state"] == "signed"
+    assert "/s/" not in flow["mediator_sms"] and "登录调解平台" in flow["mediator_sms"]
 
 
 def test_request_completes_and_moves_document_and_case(flow):
@@ -181,6 +214,13 @@ def test_evidence_is_bound_into_each_signer_certificate(flow):
     assert rep["mode"] == "onsite" and rep["onsite_host"]["name"] == "陈国栋"
     assert rep["authorisation_letter"]["checked_by"] == "李文静" and rep["signer"]["on_behalf_of"]
     assert mediator["signer"]["role"] == "调解员" and mediator["identity"]["id_last4_verified_at"] is None
+    # every key was made in the signer's own browser, and each certificate says so
+    for event, sig in zip(events[:3], sigs[:3]):
+        assert event["evidence"]["key"]["origin"] == "signer_device"
+        cert = x509.load_der_x509_certificate(sig.signer_cert.dump())
+        assert remote_key.key_origin_of(cert) == remote_key.KEY_ORIGIN_SIGNER_DEVICE
+        assert hashlib.sha256(cert.public_key().public_bytes(
+            Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).hexdigest() == event["evidence"]["key"]["public_key_sha256"]
     # each revision builds on the one before: nothing was overwritten
     for before, after in zip(events, events[1:]):
         assert after["sha256_before"] == before["sha256_after"]

@@ -87,15 +87,26 @@ def test_pdf_report_is_readable(client, signed_lta):
     assert "TOTAL_FAILED" in text and "Signature validation report" in text
 
 
-def test_code_lookup_shows_status_hash_and_verdict_and_serves_the_original(client, engine, make_case, signed_lta):
-    document = insert_final_document(engine, make_case().id, signed_lta, move_case=False)
+def test_code_lookup_shows_status_hash_and_verdict_and_serves_the_original(client, engine, make_case, signed_lta,
+                                                                          make_user, auth):
+    officer = make_user("case_officer")
+    document = insert_final_document(engine, make_case(officer=officer).id, signed_lta, move_case=False)
     grouped = "-".join(document.verification_code[i:i + 4] for i in range(0, 16, 4)).lower()
     r = client.get(f"/api/v1/verify/code/{grouped}")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["document_id"] == document.id and body["registered_sha256"] == document.sha256
     assert body["verification"]["indication"] == "TOTAL_PASSED"
-    r = client.get(body["original_url"])
+    # anonymous: the signers' names are masked (PIPL) and the original (full ID numbers) needs a login
+    names = [s["signer"] for s in body["verification"]["signatures"] if s["signer"]]
+    assert names and all("*" in n for n in names) and body["names_masked"]
+    anonymous = client.get(body["original_url"])
+    assert anonymous.status_code == 401 and anonymous.headers["content-type"].startswith("application/problem+json")
+    outsider = client.get(body["original_url"], headers=auth(make_user("party")))
+    assert outsider.status_code == 404
+    staff = client.get(f"/api/v1/verify/code/{grouped}", headers=auth(officer)).json()
+    assert "names_masked" not in staff and not any("*" in (s["signer"] or "") for s in staff["verification"]["signatures"])
+    r = client.get(body["original_url"], headers=auth(officer))
     assert r.status_code == 200 and r.content == signed_lta
     assert client.get("/api/v1/verify/code/ZZZZ-ZZZZ-ZZZZ-ZZZZ").status_code == 404
 
@@ -175,12 +186,14 @@ def _page_verdict(client, data: bytes, lang: str) -> str:
 
 def test_the_verification_page_explains_the_report_in_the_readers_language(client, signed_lta):
     genuine = _page_verdict(client, signed_lta, "zh-CN")
-    assert "通过：文件真实、完整" in genuine and "共 4 个签名、1 个文档时间戳" in genuine
+    assert "真实有效：本中心签署" in genuine and "共 4 个签名、1 个文档时间戳" in genuine
     assert "即签署时的文件" in genuine and "签署后仅有允许的签署或表单填写" in genuine
     data = bytearray(signed_lta)
     at = data.index(b"stream", len(data) // 3) + 20  # inside a signed content stream
     data[at] ^= 0x01
     tampered = _page_verdict(client, bytes(data), "zh-CN")
-    assert "未通过" in tampered and "签名所覆盖的内容已被改动 (HASH_FAILURE)" in tampered
+    # the reason in words; the code itself is folded under the technical details
+    assert "签署后被改动" in tampered and "<dd>签名所覆盖的内容已被改动</dd>" in tampered
+    assert "HASH_FAILURE" in tampered.split("data-technical", 1)[1]
     english = _page_verdict(client, bytes(data), "en")
-    assert "the signed content was changed (HASH_FAILURE)" in english
+    assert "Changed after signing" in english and "<dd>the signed content was changed</dd>" in english

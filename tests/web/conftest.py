@@ -41,3 +41,25 @@ def form_post(client):
         return client.post(action, data={**data, "csrf_token": csrf_of(page.text)}, follow_redirects=False, **kwargs)
 
     return post
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, once per test module (Playwright's sync API allows one running instance
+    per thread, and while it runs the thread counts as running an event loop: per module, so the tests of
+    other modules, which sign with pyHanko, never run beside it)."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make setup installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Debian's Chromium, never a browser Playwright would download.
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()

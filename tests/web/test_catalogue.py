@@ -13,6 +13,7 @@ from mediation_svc.scheduling.models import SessionMode
 from mediation_svc.security.roles import Role
 from mediation_svc.signing.models import RequestStatus, SignerStatus
 from mediation_svc.web.i18n import EN, ZH, translator
+from mediation_svc.web.signing_pages import PAGE_STATES, TIMELINE_EVENTS
 
 WEB = Path(__file__).resolve().parents[2] / "mediation_svc" / "web"
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
@@ -30,7 +31,12 @@ def used_keys() -> set[str]:
     keys |= {f"sign.status.{s.value}" for s in SignerStatus} | {f"sign.request.{s.value}" for s in RequestStatus}
     keys |= {f"docstatus.{s.value}" for s in DocumentStatus} | {f"court.status.{s.value}" for s in ApplicationStatus}
     keys |= {f"sign.{k}" for k in ("expired", "replaced", "locked", "already", "waiting", "invalid")}
-    keys |= {f"day.{i}" for i in range(7)} | {f"verify.{v}" for v in ("passed", "failed", "indeterminate")}
+    keys |= {f"sign.state.{state}.{part}" for state in PAGE_STATES for part in ("title", "what", "next")
+             if (state, part) != ("open", "what") and (state, part) != ("open", "next")}
+    keys |= {f"sign.event.{e}" for e in TIMELINE_EVENTS.values()} | {"sign.event.locked"}
+    keys |= {f"day.{i}" for i in range(7)} | {f"verify.{kind}.{v}" for kind in ("headline", "advice")
+                                                   for v in ("authentic", "changed", "unsigned", "foreign",
+                                                             "indeterminate", "failed")}
     keys |= {f"verify.mod.{level}" for level in ("NONE", "LTA_UPDATES", "FORM_FILLING")} | {"verify.cov.ENTIRE_FILE"}
     keys |= {f"verify.sub.{code}" for code in ("HASH_FAILURE", "FORMAT_FAILURE", "NO_SIGNATURE_FOUND",
                                                "NO_CERTIFICATE_CHAIN_FOUND", "REVOKED", "EXPIRED", "NOT_YET_VALID")}
@@ -45,7 +51,7 @@ def test_every_key_used_by_the_pages_is_in_both_languages():
 
 
 def test_english_has_no_chinese_except_names_and_the_language_switch():
-    allowed = {"nav.language", "court.default_court"}
+    allowed = {"nav.language", "court.default_court", "form.amount_hint"}  # the hint shows what people type: 8.65万
     mixed = [k for k, v in EN.items() if k not in allowed and re.search(r"[\u4e00-\u9fff]", v)]
     assert mixed == []
 

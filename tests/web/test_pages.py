@@ -123,7 +123,7 @@ def test_officer_takes_in_accepts_and_assigns_from_the_candidates(client, make_u
             "id_number": "440106195803121235", "phone": "13800138000", "institution_id": "", "facts": "拒赔",
             "claim_amount": "400000.00", "city": "广州", "preferred_language": "粤语"}
     refused = form_post("/cases/new", "/cases/new", form)
-    assert refused.status_code == 422 and "institution" in refused.text  # no respondent given: the form again
+    assert refused.status_code == 422 and 'id="err-institution_id"' in refused.text  # the form again, error beside
     with unit_of_work(engine) as session:
         from mediation_svc.cases.models import Institution
 
@@ -146,7 +146,9 @@ def test_officer_takes_in_accepts_and_assigns_from_the_candidates(client, make_u
     assert "已指派调解员" in client.get(assigned.headers["location"]).text
 
     skipped = form_post(case_url, f"{case_url}/transition", {"status": "signed"})
-    assert skipped.status_code == 403  # signing happens through its own step, not by hand
+    assert skipped.status_code == 409  # signing happens through its own step, not by hand
+    by_hand = form_post(case_url, f"{case_url}/transition", {"status": "accepted"})
+    assert by_hand.status_code == 409  # back to accepted is the recusal's move, which clears the mediator
 
 
 def test_mediator_schedules_drafts_previews_and_finalises(client, make_user, make_case, login, form_post, engine):
@@ -193,12 +195,12 @@ def test_mediator_schedules_drafts_previews_and_finalises(client, make_user, mak
     assert client.get(preview_url).content.startswith(b"%PDF")
     bad = form_post(f"{url}/draft", f"{url}/draft", {**terms, "dispute_summary": "", "base_version": "1"})
     assert bad.status_code == 422  # the summary is required: the form comes back with the error
-    finalise_action = re.search(r'action="(/cases/\d+/drafts/\d+/finalise)"', page).group(1)
-    done = form_post(f"{url}/draft", finalise_action, {"version": "1"})
+    finalise_url = re.search(r'id="finalise" href="(/cases/\d+/drafts/\d+/finalise)"', page).group(1)
+    done = form_post(finalise_url, finalise_url, {"version": "1"})  # the summary first, then 确认定稿
     assert done.status_code == 303
     with unit_of_work(engine) as session:
         document = session.exec(select(Document)).one()
-        assert session.get(Case, case.id).status == "signing"
+        assert document.status == "final" and session.get(Case, case.id).status == "signing"
     case_page = client.get(f"{url}").text
     assert f"/documents/{document.id}.pdf" in case_page
     assert client.get(f"/documents/{document.id}.pdf").content == document.pdf
@@ -216,7 +218,8 @@ def test_rosters_and_audit_pages(client, make_user, make_case, login, engine):
     rosters = c.get("/rosters?lang=en")
     assert rosters.status_code == 200 and "Mediators (1)" in rosters.text and "&lt;i&gt;林&lt;/i&gt;" in rosters.text
     trail = c.get(f"/cases/{case.id}/audit")
-    assert trail.status_code == 200 and "case.received" in trail.text
+    assert trail.status_code == 200 and "took in the case" in trail.text and 'id="chain-status"' in trail.text
+    assert "case.received" in trail.text.split("data-technical", 1)[1]  # the raw entry, folded
 
 
 def _unlabelled_controls(html: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""The signer's pages through a TestClient: the letter filed on the case page, code and ID check, the document
-as page images, consent and drawing, the signed PDF; and the plain messages for expired, locked, signed."""
+"""The signer's pages through a TestClient (playing the phone's browser, with its own WebCrypto-like key): the
+letter filed on the case page, the short link, code and ID check, the agreement as reflowing text, consent and
+drawing, the key made "in the browser"; and a plain Chinese page, with the hotline, in every other state."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image, ImageDraw
+from sqlalchemy import update
 from sqlmodel import Session, select
 
-from mediation_svc.db import utcnow
+from mediation_svc.db import unit_of_work, utcnow
 from mediation_svc.signing.models import SigningParticipant, SigningRequest
-from tests.signing.flow import REP_ID, REP_PHONE, code_from_sms, institution_party, link_from_sms, walk_to_drafting
+from mediation_svc.signing.remote_key import possession_message
+from tests.signing.flow import (REP_ID, REP_PHONE, BrowserKey, code_from_sms, institution_party, latest_sms,
+                                link_from_sms, walk_to_drafting)
 
 from .conftest import csrf_of
+
+HOTLINE = "4009-888-188"
 
 
 def _blank_pdf() -> bytes:
@@ -38,15 +44,15 @@ def _drawing() -> str:
 
 
 @pytest.fixture
-def signing_case(client, make_user, make_case, login, engine):
-    """A case whose agreement is out for signing; the officer filed the bank's letter through the case page."""
-    from tests.signing.flow import insert_final_document
+def signing_case(client, make_user, make_case, login, engine, settings):
+    """A case whose agreement (rendered, with text) is out for signing; the officer filed the bank's letter."""
+    from tests.signing.flow import finalise_agreement
 
     officer = make_user("case_officer")
     mediator = make_user("mediator", display_name="王敏", phone="13900000001")
     case = make_case(officer=officer)
     walk_to_drafting(engine, case.id, mediator)
-    document = insert_final_document(engine, case.id, _blank_pdf())
+    document = finalise_agreement(engine, settings, case.id, officer)
     bank = institution_party(engine, case.id)
     c = login(officer)
     page = c.get(f"/cases/{case.id}").text
@@ -56,85 +62,165 @@ def signing_case(client, make_user, make_case, login, engine):
         follow_redirects=False)
     assert opened.status_code == 303, opened.text
     page = c.get(f"/cases/{case.id}").text
-    assert "待核对授权委托书" in page
     action = re.search(r'action="(/cases/\d+/signing/\d+/letters/\d+)"', page).group(1)
     filed = c.post(action, data={"csrf_token": csrf_of(page), "checked": "1"},
                    files={"letter": ("letter.pdf", _blank_pdf(), "application/pdf")}, follow_redirects=False)
     assert filed.status_code == 303, filed.text
-    assert 'id="signing-status">签署中' in c.get(f"/cases/{case.id}").text
     c.cookies.clear()
-    return {"case": case, "document": document, "officer": officer}
+    return {"case": case, "document": document, "officer": officer, "mediator": mediator}
 
 
-def test_a_party_signs_through_the_pages(client, engine, signing_case):
-    link = link_from_sms(engine, "陈秀兰")
-    start = client.get(f"/sign/{link}")
-    assert start.status_code == 200 and "发送验证码" in start.text
-    sent = client.post(f"/sign/{link}/code", data={"csrf_token": csrf_of(start.text)})
+def prove(client, engine, name: str, id_last4: str, link: str | None = None):
+    link = link or link_from_sms(engine, name)
+    start = client.get(f"/s/{link}")
+    assert start.status_code == 200 and "发送验证码" in start.text and HOTLINE in start.text
+    sent = client.post(f"/s/{link}/code", data={"csrf_token": csrf_of(start.text)})
     assert sent.status_code == 200 and "验证码已发送至" in sent.text
-    wrong_id = client.post(f"/sign/{link}/verify", data={"csrf_token": csrf_of(sent.text),
-                                                         "code": code_from_sms(engine, "陈秀兰"), "id_last4": "0000"})
-    assert wrong_id.status_code == 401 and "不正确" in wrong_id.text
-    verified = client.post(f"/sign/{link}/verify", data={"csrf_token": csrf_of(sent.text),
-                                                         "code": code_from_sms(engine, "陈秀兰"), "id_last4": "1235"},
+    verified = client.post(f"/s/{link}/verify", data={"csrf_token": csrf_of(sent.text),
+                                                      "code": code_from_sms(engine, name), "id_last4": id_last4},
                            follow_redirects=False)
-    assert verified.status_code == 303 and verified.headers["location"] == "/sign/session"
-    cookie = next(h for h in verified.headers.get_list("set-cookie") if h.startswith("msvc_signer="))
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/sign" in cookie
+    assert verified.status_code == 303 and verified.headers["location"] == "/sign/session", verified.text
+    return link
 
+
+def sign_in_browser(client, page: str, key=None):
+    key = key or BrowserKey()
+    csrf = csrf_of(page)
+    challenge = re.search(r'data-challenge="([^"]+)"', page).group(1)
+    prepared = client.post("/sign/session/prepare", data={
+        "csrf_token": csrf, "consent": "1", "drawing": _drawing(),
+        "public_key": base64.b64encode(key.spki()).decode(),
+        "possession": base64.b64encode(key.sign(possession_message(challenge))).decode()})
+    assert prepared.status_code == 200, prepared.text
+    attrs = base64.b64decode(prepared.json()["attributes"])
+    return client.post("/sign/session/finish", data={"csrf_token": csrf,
+                                                     "signature": base64.b64encode(key.sign(attrs)).decode()})
+
+
+def test_a_party_signs_with_a_key_made_in_her_browser(client, engine, signing_case):
+    sms = latest_sms(engine, kind="signing.link", name="陈秀兰").body
+    assert len(sms) <= 134 and re.search(r"/s/[0-9A-Z]{12} ", sms) and "月" in sms and HOTLINE in sms
+    prove(client, engine, "陈秀兰", "1235")
+    cookie = next(h for h in client.cookies.jar if h.name == "msvc_signer")
+    assert cookie.path == "/sign"
     document = client.get("/sign/session")
-    assert document.status_code == 200 and document.text.count('class="doc-page"') == 1  # one page, as an image
-    no_drawing = client.post("/sign/session/confirm", data={"csrf_token": csrf_of(document.text), "consent": "1"})
-    assert no_drawing.status_code == 422 and "请先签名" in no_drawing.text
-    done = client.post("/sign/session/confirm", data={"csrf_token": csrf_of(document.text), "consent": "1",
-                                                      "drawing": _drawing()})
-    assert done.status_code == 200 and "签署完成" in done.text
-    signed = base64.b64decode(re.search(r'href="data:application/pdf;base64,([^"]+)"', done.text).group(1))
-    assert signed.startswith(b"%PDF") and b"/ByteRange" in signed
+    assert document.status_code == 200
+    text = document.text
+    # the agreement as text, bound to the finalised document's hash; the original layout one tap away
+    assert signing_case["document"].sha256 in text and "查看原件版式" in text and "经调解" in text
+    assert "调解中心拿不到" in text and "/sign/legal" in text  # the two plain sentences, and the full text
+    no_drawing = client.post("/sign/session/prepare", data={"csrf_token": csrf_of(text), "consent": "1"})
+    assert no_drawing.status_code == 422 and no_drawing.json()["message"] == "请先签名。"
+    done = sign_in_browser(client, text)
+    assert done.status_code == 200 and done.json()["next"] == "/sign/session"
     with Session(engine) as s:
         me = s.exec(select(SigningParticipant).where(SigningParticipant.name == "陈秀兰")).one()
-        assert me.status == "signed"
+        assert me.status == "signed" and me.key_origin == "signer_device"
+    # refresh, the back button, the language and text-size switches: a plain page, never JSON
+    for url in ("/sign/session", "/sign/session/finish", "/sign/session/prepare", "/sign/session?lang=en",
+                "/sign/session/confirm"):
+        page = client.get(url)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), url
+        assert ("您已签署" in page.text or "You have signed" in page.text) and HOTLINE in page.text, url
+    client.cookies.set("msvc_lang", "zh-CN")
+    again = client.get(f"/s/{link_from_sms(engine, '陈秀兰')}")
+    assert "您已签署" in again.text
 
-    again = client.get(f"/sign/{link}")
-    assert again.status_code == 409 and "已经签署" in again.text
+
+def test_a_second_browser_proves_again_and_continues(client, app, engine, signing_case):
+    from fastapi.testclient import TestClient
+
+    link = prove(client, engine, "陈秀兰", "1235")
+    first = client.get("/sign/session")
+    assert first.status_code == 200
+    with unit_of_work(engine) as s:  # the resend gap has passed
+        s.execute(update(SigningParticipant).where(SigningParticipant.name == "陈秀兰")
+                  .values(otp_sent_at=utcnow() - timedelta(minutes=2)))
+    with TestClient(app) as other:
+        prove(other, engine, "陈秀兰", "1235", link)
+        page = other.get("/sign/session")
+        assert page.status_code == 200 and "确认签署" in page.text
+        stale = client.get("/sign/session")  # the first browser now says where signing went
+        assert "已在其他设备上继续" in stale.text and HOTLINE in stale.text
+        assert sign_in_browser(other, page.text).status_code == 200
 
 
-def test_a_locked_code_and_an_expired_link_say_so(client, engine, app, signing_case, login):
+def test_each_state_has_its_own_plain_page(client, engine, signing_case, login):
     link = link_from_sms(engine, "吴海峰")
-    page = client.get(f"/sign/{link}")
-    sent = client.post(f"/sign/{link}/code", data={"csrf_token": csrf_of(page.text)})
+    page = client.get(f"/s/{link}")
+    sent = client.post(f"/s/{link}/code", data={"csrf_token": csrf_of(page.text)})
+    too_soon = client.post(f"/s/{link}/code", data={"csrf_token": csrf_of(sent.text)})
+    assert too_soon.status_code == 429 and "验证码刚刚已经发出" in too_soon.text and "{" not in too_soon.text
     statuses = []
     for _ in range(5):
-        r = client.post(f"/sign/{link}/verify", data={"csrf_token": csrf_of(sent.text), "code": "000000",
-                                                      "id_last4": REP_ID[-4:]})
+        r = client.post(f"/s/{link}/verify", data={"csrf_token": csrf_of(sent.text), "code": "000000",
+                                                   "id_last4": REP_ID[-4:]})
         statuses.append(r.status_code)
-    assert statuses[:4] == [401] * 4 and statuses[4] == 423 and "锁定" in r.text
-    locked = client.get(f"/sign/{link}")
-    assert locked.status_code == 423 and "锁定" in locked.text
+    assert statuses[:4] == [401] * 4 and statuses[4] == 423 and "已暂停" in r.text
+    assert "还可以试" in client.get(f"/s/{link}").text or client.get(f"/s/{link}").status_code == 423
 
-    login(signing_case["officer"])  # the center sends a new link: the old one stops, the new one works
-    page = client.get(f"/cases/{signing_case['case'].id}").text
+    login(signing_case["officer"])  # the center sends a new link: the old one says it is old
+    case_page = client.get(f"/cases/{signing_case['case'].id}").text
     action = re.search(r'action="(/cases/\d+/signing/\d+/participants/\d+/link)"[^>]*>\s*<input[^>]+>\s*'
-                       r'<button[^>]+aria-label="重发签署链接 吴海峰"', page).group(1)
-    assert client.post(action, data={"csrf_token": csrf_of(page)}, follow_redirects=False).status_code == 303
+                       r'<button[^>]+aria-label="重发签署链接 吴海峰"', case_page).group(1)
+    assert client.post(action, data={"csrf_token": csrf_of(case_page)}, follow_redirects=False).status_code == 303
+    assert "已发送链接" in client.get(f"/cases/{signing_case['case'].id}").text  # the officers' timeline
     client.cookies.clear()
     fresh = link_from_sms(engine, "吴海峰")
-    assert fresh != link and client.get(f"/sign/{fresh}").status_code == 200
-    replaced = client.get(f"/sign/{link}")
-    assert replaced.status_code == 410 and "最新短信" in replaced.text
+    assert fresh != link and client.get(f"/s/{fresh}").status_code == 200
+    old = client.get(f"/s/{link}")
+    assert old.status_code == 410 and "最新一条短信" in old.text
 
-    with Session(engine) as s:
-        participant = s.exec(select(SigningParticipant).where(SigningParticipant.name == "陈秀兰")).one()
-        request = s.get(SigningRequest, participant.request_id)
-    expired, _ = app.state.tokens.issue(subject=f"signer:{participant.id}", purpose="signing-link",
-                                        lifetime=timedelta(seconds=1), now=utcnow() - timedelta(hours=1),
-                                        claims={"req": request.id, "doc": request.current_sha256})
-    old = client.get(f"/sign/{expired}")
-    assert old.status_code == 410 and "已过期" in old.text
-    forged = client.get("/sign/not-a-token")
-    assert forged.status_code == 404 and "无效" in forged.text
+    for url, words in ((f"/s/{'Z' * 12}", "打不开"), ("/s/short", "打不开"), ("/sign/eyJhbGciOi.x.y", "打不开"),
+                       ("/sign/session", "请先验证身份"), ("/sign/session/original", "请先验证身份")):
+        r = client.get(url)
+        assert r.headers["content-type"].startswith("text/html") and words in r.text and HOTLINE in r.text, url
+    with unit_of_work(engine) as s:
+        s.execute(update(SigningRequest).values(deadline_at=utcnow() - timedelta(minutes=1)))
+    expired = client.get(f"/s/{fresh}")
+    assert expired.status_code == 410 and "签署已过截止时间" in expired.text
+    english = client.get(f"/s/{fresh}?lang=en")
+    assert "The signing deadline has passed" in english.text and HOTLINE in english.text
 
 
-def test_the_signer_session_needs_its_own_cookie(client, signing_case):
+def test_after_the_seal_every_signer_is_told_and_downloads_the_final_copy(client, engine, signing_case, login,
+                                                                         settings):
+    for name, last4 in (("陈秀兰", "1235"), ("吴海峰", REP_ID[-4:])):
+        prove(client, engine, name, last4)
+        assert sign_in_browser(client, client.get("/sign/session").text).status_code == 200
+        client.cookies.clear()
+    mediator_sms = latest_sms(engine, kind="signing.mediator_turn", name="王敏").body
+    assert "登录调解平台" in mediator_sms and "/s/" not in mediator_sms
+    login(signing_case["mediator"])  # the mediator signs from the console: logged in, then the SMS code
+    case_url = f"/cases/{signing_case['case'].id}"
+    case_page = client.get(case_url).text
+    action = re.search(r'action="(/cases/\d+/signing/\d+/mediator/code)"', case_page).group(1)
+    form = client.post(action, data={"csrf_token": csrf_of(case_page)})
+    assert form.status_code == 200 and "验证码已发送至" in form.text
+    verified = client.post(action.replace("/code", "/verify"),
+                           data={"csrf_token": csrf_of(form.text), "code": code_from_sms(engine, "王敏")},
+                           follow_redirects=False)
+    assert verified.status_code == 303
+    assert sign_in_browser(client, client.get("/sign/session").text).status_code == 200
+    client.cookies.clear()
+    login(signing_case["officer"])
+    case_page = client.get(case_url).text
+    seal = re.search(r'id="apply-seal" href="(/cases/\d+/signing/\d+/seal)"', case_page).group(1)
+    summary = client.get(seal).text  # the summary to confirm, then 确认盖章
+    assert client.post(seal, data={"csrf_token": csrf_of(summary)}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+
+    told = latest_sms(engine, kind="signing.completed", name="陈秀兰").body
+    assert "已生效" in told and len(told) <= 134
+    link = link_from_sms(engine, "陈秀兰", kind="signing.completed")
+    with unit_of_work(engine) as s:  # days later, not within the minute between two codes
+        s.execute(update(SigningParticipant).values(otp_sent_at=utcnow() - timedelta(days=2)))
+    start = client.get(f"/s/{link}")
+    assert start.status_code == 200 and "协议已生效" in start.text
+    sent = client.post(f"/s/{link}/code", data={"csrf_token": csrf_of(start.text)})
+    client.post(f"/s/{link}/verify", data={"csrf_token": csrf_of(sent.text), "code": code_from_sms(engine, "陈秀兰"),
+                                           "id_last4": "1235"})
     page = client.get("/sign/session")
-    assert page.status_code == 404 and "无效" in page.text
+    assert "下载已生效的协议" in page.text
+    final = client.get("/sign/session/signed.pdf")
+    assert final.status_code == 200 and final.content.startswith(b"%PDF") and b"/DSS" in final.content

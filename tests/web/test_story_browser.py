@@ -10,11 +10,13 @@ Screenshots of each step go to tests/web/artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import socket
 import threading
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from mediation_svc.db import make_engine
 from mediation_svc.migrations_check import upgrade
 from mediation_svc.pki.keystore import KeyStore, init_keys
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # the whole story, demo seeding included
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -73,20 +75,6 @@ def live_server(tmp_path_factory):
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make setup installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # Debian's Chromium, never a browser Playwright would download.
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield chromium
-        chromium.close()
 
 
 class Story:
@@ -148,7 +136,7 @@ def wait_until(page, expression: str, timeout: float = 30.0) -> None:
 
 
 def _signing_link(body: str) -> str:
-    return "/sign/" + re.search(r"/sign/([A-Za-z0-9_.\-]+)", body).group(1)
+    return "/s/" + re.search(r"/s/([0-9A-Z]{12})", body).group(1)
 
 
 def _letter_pdf(path: Path) -> Path:
@@ -160,15 +148,151 @@ def _letter_pdf(path: Path) -> Path:
     return path
 
 
-def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str, large: bool = False) -> None:
-    page = story.page(PHONE)
-    page.goto(link)
+# -- the officer's steps with their confirmations (issue 20) -------------------------------------------------
+
+def officer_sends_session_notice(story: Story, officer) -> None:
+    """The session notice (调解通知书) from the case page, to every participant, the institution included."""
+    assert officer.locator("#week-label").inner_text().startswith(("本周", "下周", "上周"))
+    officer.locator("button.send-notice").first.click()
+    officer.wait_for_url(re.compile(r".*ok=notice_sent.*"), wait_until="domcontentloaded")
+    assert "调解通知书已发送给" in officer.locator(".flash").inner_text()
+    story.shot(officer, "session-notice-sent", full_page=False)
+
+
+def confirm_step(story: Story, page, step: str) -> None:
+    """A step that cannot be taken back shows its summary first; the person reads it and confirms."""
+    page.wait_for_selector(f"#confirm-{step}")
+    assert page.locator(f"#confirm-{step} dl").inner_text().strip()
+    story.shot(page, f"confirm-{step}", full_page=False)
+    page.locator("#confirm").click()
+
+
+def officer_reads_the_timeline(story: Story, officer, case_id: int) -> None:
+    """The case's history in words, the chain checked, the raw entry folded away."""
+    officer.goto(f"/cases/{case_id}/audit")
+    assert "记录完整" in officer.locator("#chain-status").inner_text()
+    assert officer.locator(".timeline .entry").count() >= 10
+    assert "加盖调解中心印章" in officer.locator(".timeline").inner_text()
+    assert not officer.locator(".timeline .raw pre").first.is_visible()  # one click away, not in the way
+    story.shot(officer, "audit-timeline")
+
+
+# --- signing on a phone (helper 14): a 360x640 screen, 大字模式, the key made in the browser ---------------------
+
+SMALL_PHONE = {"width": 360, "height": 640}
+SMS_LIMIT = 140
+MIN_TAP = 44  # px, WCAG 2.5.5 target size
+MIN_BODY_PX = 18
+
+
+def phone_page_problems(page) -> list[str]:
+    """What a person would trip over on this page: horizontal scrolling, tap targets under 44 px, raw JSON,
+    a page with no Chinese (an English-only message), a template key shown instead of its text."""
+    facts = page.evaluate("""() => {
+        const small = [];
+        for (const el of document.querySelectorAll('a, button, input:not([type=hidden]), select, label.check, canvas')) {
+            const r = el.getBoundingClientRect(), style = getComputedStyle(el);
+            if (r.width === 0 || r.height === 0 || style.visibility === 'hidden' || r.right < 0 || r.left > innerWidth) continue;
+            if (el.type === 'checkbox' && el.closest('label.check')) continue;  // the label is the target
+            if (r.height < 44 || r.width < 44) small.push(`${el.tagName}#${el.id || ''} "${(el.innerText || el.value || '').slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+        }
+        return {scroll: document.documentElement.scrollWidth, width: innerWidth, text: document.body.innerText, small};
+    }""")
+    problems = []
+    if facts["scroll"] > facts["width"]:
+        problems.append(f"horizontal scroll: {facts['scroll']} > {facts['width']}")
+    problems += [f"tap target under {MIN_TAP} px: {s}" for s in facts["small"]]
+    text = facts["text"]
+    if re.search(r'\{\s*"(type|detail|title)"', text) or text.lstrip().startswith("{"):
+        problems.append("raw JSON on the page")
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        problems.append("no Chinese on the page")
+    if re.search(r"\bsign\.[a-z_.]+\b", text):
+        problems.append("a catalogue key instead of its text")
+    return problems
+
+
+class PhoneVisit:
+    """One signer's phone: every page reached is checked as it is shown (phone_page_problems)."""
+
+    def __init__(self, story: Story, name: str) -> None:
+        self.story, self.name = story, name
+        self.page = story.page(SMALL_PHONE)
+        self.seen: list[str] = []
+
+    def check(self, label: str) -> None:
+        problems = phone_page_problems(self.page)
+        self.seen.append(label)
+        assert problems == [], f"{self.name} / {label}: {problems}"
+
+    def goto(self, url: str, label: str) -> None:
+        self.page.goto(url)
+        self.check(label)
+
+
+def agreement_body_px(page) -> float:
+    return page.evaluate("parseFloat(getComputedStyle(document.querySelector('#agreement-text p')).fontSize)")
+
+
+def scroll_to_the_end(page) -> None:
+    page.locator("#end-of-document").scroll_into_view_if_needed()
+    wait_until(page, "!document.getElementById('consent').disabled")
+
+
+def draw_signature(page) -> None:
+    canvas = page.locator("#signature")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 100)
+    page.mouse.down()
+    for i in range(1, 25):
+        page.mouse.move(box["x"] + 30 + i * 11, box["y"] + 100 - (40 if i % 4 < 2 else -20), steps=2)
+    page.mouse.up()
+
+
+def read_consent_and_sign(visit: PhoneVisit, step: str) -> None:
+    """On the agreement page: big text, read to the end, tick, draw, sign with the browser's own key."""
+    page = visit.page
+    assert page.locator("#agreement-text p").count() > 3  # the agreement as text, not page images
+    assert agreement_body_px(page) >= MIN_BODY_PX
+    assert re.fullmatch(r"[0-9a-f]{64}", page.locator("#doc-sha256").inner_text())
+    assert page.evaluate("window.isSecureContext && !!crypto.subtle")  # 127.0.0.1 is a secure context
+    visit.story.shot(page, f"{step}-document", full_page=False)
+    assert page.locator("#consent").is_disabled()  # not before the end of the agreement
+    scroll_to_the_end(page)
+    page.locator("label.big-check").click()
+    assert page.locator("#consent").is_checked()
+    page.locator("#confirm").click()  # nothing drawn yet: the page says so and sends nothing
+    assert page.locator("#empty-signature").is_visible()
+    draw_signature(page)
+    visit.story.shot(page, f"{step}-drawn", full_page=False)
+    page.locator("#confirm").click()
+    page.wait_for_selector("#sign-message")
+    assert "您已签署" in page.locator("h1").inner_text()
+    visit.check("signed")
+    visit.story.shot(page, f"{step}-done", full_page=False)
+    page.reload()  # a refresh after signing: the same plain page
+    assert "您已签署" in page.locator("h1").inner_text()
+    visit.check("signed, refreshed")
+    page.go_back()
+    visit.check("back button")
+
+
+def sign_on_phone(story: Story, sms: str, phone: str, id_last4: str, name: str, large: bool = False) -> None:
+    """A party signs from the SMS on a 360x640 phone; with 大字模式 switched on when ``large``."""
+    assert len(sms) < SMS_LIMIT, sms
+    link = _signing_link(sms)
+    visit = PhoneVisit(story, name)
+    page = visit.page
+    visit.goto(link, "link")
     if large:  # an elderly signer switches to larger text; the link still works afterwards
         page.locator("#text-size").click()
         page.wait_for_selector("body.large-text")
         assert page.url.endswith(link)
+        visit.check("larger text")
     page.locator("#send-code").click()
     page.wait_for_selector("#verify-form")
+    visit.check("code form")
     assert ("large-text" in (page.locator("body").get_attribute("class") or "")) == large
     code = re.search(r"验证码\s*(\d{6})", story.sms("signing.otp", phone)).group(1)
     page.get_by_label("短信验证码").fill(code)
@@ -176,29 +300,47 @@ def sign_on_phone(story: Story, link: str, phone: str, id_last4: str, name: str,
     story.shot(page, f"{name}-code", full_page=False)
     page.locator("#verify").click()
     page.wait_for_url("**/sign/session", wait_until="domcontentloaded")
-    assert page.locator("img.doc-page").count() >= 1
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    story.shot(page, f"{name}-document", full_page=False)
-    page.locator("#consent").check()
-    page.locator("#confirm").click()  # nothing drawn yet: the page says so and sends nothing
-    assert page.locator("#empty-signature").is_visible()
-    canvas = page.locator("#signature")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 30, box["y"] + 120)
-    page.mouse.down()
-    for i in range(1, 25):
-        page.mouse.move(box["x"] + 30 + i * 12, box["y"] + 120 - (40 if i % 4 < 2 else -20), steps=2)
-    page.mouse.up()
-    story.shot(page, f"{name}-drawn", full_page=False)
-    page.locator("#confirm").click()
-    page.wait_for_selector("#sign-message")
-    assert "签署完成" in page.locator("#sign-message").inner_text()
-    assert page.locator("#download-signed").get_attribute("href").startswith("data:application/pdf;base64,")
-    story.shot(page, f"{name}-done", full_page=False)
-    page.goto(link)  # the spent link now says plainly that this signer has signed
-    assert "已经签署" in page.locator("#sign-message").inner_text()
+    visit.check("agreement")
+    read_consent_and_sign(visit, name)
+    visit.goto(link, "link after signing")  # the link now says plainly that this signer has signed
+    assert "您已签署" in page.locator("#sign-message").inner_text() or "您已签署" in page.inner_text("h1")
+    page.goto(f"{link}?lang=en")  # English by choice: the same state in English, the hotline still there
+    assert "You have signed" in page.inner_text("h1") and "4009-888-188" in page.inner_text("body")
+    page.goto(f"{link}?lang=zh-CN")
     page.context.close()
+
+
+def check_download_on_paper(story: Story, document_id: str, signed: bytes, which: str) -> None:
+    """What the browser downloaded, printed: each signer's mark in their block, the red seal over 调解组织（印章）,
+    footer and text untouched, no default stamp text (tests/signing/paper.py); its pages are kept to look at."""
+    from mediation_svc.documents.models import Document
+    from tests.signing.paper import check_signed_on_paper, keep_pages
+
+    with story.db() as session:
+        unsigned = session.get(Document, document_id).pdf
+    first = "申请人（签名或按指印）"
+    check_signed_on_paper(unsigned, signed, signers={"party-1": first, "party-2": "授权代表（签名）",
+                                                     "mediator": "调解员（签名）", "seal": "调解组织（印章）"})
+    for path in keep_pages(signed, f"story-{which}-signed"):
+        shutil.copyfile(path, ARTIFACTS / path.name)
+
+
+@pytest.mark.timeout(900)  # the whole story, with every signed page rendered and checked, on a shared machine
+
+def mediator_signs_from_console(story: Story, page, case_url: str, phone: str, name: str) -> None:
+    """The mediator, logged in, taps 签署 on the case: the SMS code, then the same agreement page."""
+    page.goto(case_url)
+    page.set_viewport_size(SMALL_PHONE)
+    page.locator("#mediator-sign").click()
+    page.wait_for_selector("#verify-form")
+    code = re.search(r"验证码\s*(\d{6})", story.sms("signing.otp", phone)).group(1)
+    page.locator("#code").fill(code)
+    page.locator("#verify").click()
+    page.wait_for_url("**/sign/session", wait_until="domcontentloaded")
+    visit = PhoneVisit.__new__(PhoneVisit)
+    visit.story, visit.name, visit.page, visit.seen = story, name, page, []
+    read_consent_and_sign(visit, name)
+    page.set_viewport_size(DESKTOP)
 
 
 def test_the_whole_story(live_server, browser, tmp_path):
@@ -229,7 +371,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.locator("#phone").fill("13912345678")
     officer.locator("#category_code").select_option("insurance_claim")
     officer.locator("#institution_id").select_option(index=1)
-    officer.locator("#claim_amount").fill("86000.00")
+    officer.locator("#claim_amount").fill("8.6万")  # as people type it (amounts.parse_amount)
     officer.locator("#facts").fill("申请人住院治疗后申请医疗险理赔，被申请人以等待期内发病为由拒赔。")
     officer.locator("#city").fill("广州")
     story.shot(officer, "intake-form")
@@ -237,6 +379,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.wait_for_url(re.compile(r".*/cases/\d+\?ok=created.*"), wait_until="domcontentloaded")
     case_url = officer.url.split("?")[0]
     case_id = int(case_url.rsplit("/", 1)[1])
+    assert "¥86,000.00" in officer.locator("#h-details + dl").inner_text()  # the parsed amount, shown back
     officer.locator('button[data-status="accepted"]').click()
     officer.wait_for_selector("li.candidate")
     story.shot(officer, "candidates")
@@ -253,6 +396,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.wait_for_url(re.compile(r".*ok=booked.*"), wait_until="domcontentloaded")
     assert officer.locator(".week .event").count() == 1
     story.shot(officer, "week-calendar")
+    officer_sends_session_notice(story, officer)
     officer.set_viewport_size(PHONE)  # the same page on a 390-pixel screen: nothing wider than the screen
     assert officer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(officer, "case-on-phone")
@@ -289,6 +433,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     story.shot(med, "drafting")
     # With the keyboard: Chromium's PDF viewer in the preview frame may take the first mouse click for itself.
     med.locator("#finalise").press("Enter")
+    confirm_step(story, med, "finalise")
     med.wait_for_url(re.compile(r".*ok=finalised.*"), wait_until="domcontentloaded")
     med.locator(f"#rep_{bank.id}_name").fill("吴海峰")
     med.locator(f"#rep_{bank.id}_phone").fill("13600136000")
@@ -306,25 +451,28 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     story.shot(officer, "signing-progress")
 
     # -- both parties sign on a phone, then the mediator; the officer seals --
-    sign_on_phone(story, _signing_link(story.sms("signing.link", "13912345678")), "13912345678",
-                  applicant_id[-4:], "applicant", large=True)
-    sign_on_phone(story, _signing_link(story.sms("signing.link", "13600136000")), "13600136000",
+    sign_on_phone(story, story.sms("signing.link", "13912345678"), "13912345678", applicant_id[-4:], "applicant",
+                  large=True)
+    sign_on_phone(story, story.sms("signing.link", "13600136000"), "13600136000",
                   resident_id(birth="19800115", sequence=77)[-4:], "bank")
     with story.db() as session:
         mediator_phone = session.get(User, mediator.id).phone
-    sign_on_phone(story, _signing_link(story.sms("signing.link", mediator_phone)), mediator_phone, "",
-                  "mediator")
+    mediator_signs_from_console(story, med, case_url, mediator_phone, "mediator")
     officer.goto(case_url)
     officer.locator("#apply-seal").click()
+    confirm_step(story, officer, "seal")
     officer.wait_for_url(re.compile(r".*ok=sealed.*"), wait_until="domcontentloaded")
     assert officer.locator("#signing-status").inner_text() == "已完成"
     story.shot(officer, "signed")
     with story.db() as session:
-        document = session.exec(select(Document).where(Document.case_id == case_id)).one()
+        document = session.exec(select(Document).where(Document.case_id == case_id,
+                                                       Document.kind == "agreement")).one()
+    officer_reads_the_timeline(story, officer, case_id)
     signed = officer.request.get(f"/documents/{document.id}/signed.pdf")
     assert signed.ok
     signed_path = tmp_path / "signed.pdf"
     signed_path.write_bytes(signed.body())
+    check_download_on_paper(story, document.id, signed.body(), "agreement")
 
     # -- a court clerk verifies the signed file, then a tampered copy --
     court = story.page()
@@ -343,7 +491,8 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.locator("#file").set_input_files(str(signed_path))
     court.locator("#verify-upload button").click()
     court.wait_for_selector(".verdict")
-    assert "通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "authentic"
+    assert "本中心签署" in court.locator(".verdict").inner_text()
     assert court.locator("article.sig.pass").count() >= 4  # two parties, the mediator, the seal
     assert court.locator("article.sig.fail").count() == 0
     story.shot(court, "verify-passed")
@@ -357,13 +506,14 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.locator("#file").set_input_files(str(tampered))
     court.locator("#verify-upload button").click()
     court.wait_for_selector(".verdict")
-    assert "未通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "changed"
+    assert "签署后被改动" in court.locator(".verdict").inner_text()
     assert court.locator("article.sig.fail").count() >= 1
     story.shot(court, "verify-tampered")
 
     # the code printed on every page leads to the same verdict
     court.goto(f"/verify/code/{document.verification_code}")
-    assert "通过" in court.locator(".verdict").inner_text()
+    assert court.locator("#verdict").get_attribute("data-verdict") == "authentic"
     court.set_viewport_size(PHONE)
     assert court.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(court, "verify-code-phone")
@@ -381,14 +531,13 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.locator("form.letter input[name=checked]").check()
     officer.locator("form.letter button").click()
     officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
-    sign_on_phone(story, _signing_link(story.sms("signing.link", "13912345678")), "13912345678",
-                  applicant_id[-4:], "applicant-application")
-    sign_on_phone(story, _signing_link(story.sms("signing.link", "13600136000")), "13600136000", rep_id[-4:],
-                  "bank-application")
-    sign_on_phone(story, _signing_link(story.sms("signing.link", mediator_phone)), mediator_phone, "",
-                  "mediator-application")
+    sign_on_phone(story, story.sms("signing.link", "13912345678"), "13912345678", applicant_id[-4:],
+                  "applicant-application")
+    sign_on_phone(story, story.sms("signing.link", "13600136000"), "13600136000", rep_id[-4:], "bank-application")
+    mediator_signs_from_console(story, med, case_url, mediator_phone, "mediator-application")
     officer.goto(case_url)
     officer.locator("#apply-seal").click()
+    confirm_step(story, officer, "seal")
     officer.wait_for_url(re.compile(r".*ok=sealed.*"), wait_until="domcontentloaded")
     officer.locator("#build-package").click()
     officer.wait_for_url(re.compile(r".*ok=filed.*"), wait_until="domcontentloaded")
@@ -400,6 +549,13 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     court.get_by_role("link", name=case_number).click()
     package = court.request.get(court.locator("#evidence-package").get_attribute("href"))
     assert package.ok and package.body().startswith(b"PK")  # the ZIP the court files
+    with story.db() as session:
+        from mediation_svc.judicial.models import JudicialApplication
+
+        application_id = session.exec(select(JudicialApplication).where(JudicialApplication.case_id == case_id)
+                                      ).one().application_document_id
+    check_download_on_paper(story, application_id, zipfile.ZipFile(io.BytesIO(package.body()))
+                            .read("application-signed.pdf"), "application")
     court.locator('input[name=decision][value=confirmed]').check()
     court.locator("#ruling_number").fill("（2026）粤0106民特123号")
     story.shot(court, "court-ruling-form")

@@ -1,0 +1,32 @@
+"""Personal information in answers to people without a login (PIPL, 个人信息保护法): masked by default.
+
+Holding a printed page (its verification code) proves one holds that page, not who one is. The look-up by
+code therefore shows what a verifier needs (the document, its hashes, its status and the verdict) with the
+signers' names masked; the names in full, and the registered original (full ID number, address, bank
+account), are for the people who may read the agreement anyway (``security.access``: the parties'
+accounts, the center's staff, a court it is shared with).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def mask_name(name: str | None) -> str | None:
+    """陈秀兰 -> 陈**, 王晓明 -> 王**, Li Wen -> L*****; institutions' names are not personal and are not passed here."""
+    if not name:
+        return name
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def mask_code_lookup(answer: dict[str, Any]) -> dict[str, Any]:
+    """The anonymous view of ``verification.service.lookup_code``'s answer: every signer's name masked."""
+    masked = dict(answer)
+    masked["signing_history"] = [{**event, "signer": mask_name(event.get("signer"))}
+                                 for event in answer.get("signing_history", [])]
+    verification = dict(answer.get("verification") or {})
+    verification["signatures"] = [{**s, "signer": mask_name(s.get("signer"))}
+                                  for s in verification.get("signatures", [])]
+    masked["verification"] = verification
+    masked["names_masked"] = True
+    return masked
