@@ -34,8 +34,12 @@ def describe_basis(*, poe: str, poe_time: dt.datetime | None, validated_at: dt.d
     valid_then = None
     if not_before is not None and not_after is not None:
         valid_then = not_before <= validated_at <= not_after
-    zh = [f"{POE_ZH[poe]} {_zh(poe_time)}" if poe_time else POE_ZH[poe]]
-    en = [f"{POE_EN[poe]} {_en(poe_time)}" if poe_time else POE_EN[poe]]
+    if poe == "validation_time":  # nothing later vouches for it (the newest document timestamp): as of now
+        zh = [f"其后没有时间戳，按核验时刻 {_zh(validated_at)} 核验"]
+        en = [f"nothing later vouches for it: validated as of the validation time, {_en(validated_at)}"]
+    else:
+        zh = [f"{POE_ZH[poe]} {_zh(poe_time)}" if poe_time else POE_ZH[poe]]
+        en = [f"{POE_EN[poe]} {_en(poe_time)}" if poe_time else POE_EN[poe]]
     if poe != "validation_time":
         zh.append(f"按 {_zh(validated_at)} 核验")
         en.append(f"validated as of {_en(validated_at)}")

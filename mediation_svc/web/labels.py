@@ -55,6 +55,9 @@ CATALOGUE: dict[str, dict[str, Text]] = {
         "not_settled": ("未达成", "not settled"), "adjourned": ("休会，另行安排", "adjourned"),
         "no_show": ("当事人未到场", "no-show"),
     },
+    # The signature fields of the center's documents (a verification report names those changed later).
+    "sign_field": {"mediator": ("调解员签名栏", "the mediator's block"), "seal": ("调解组织印章栏", "the center's seal block"),
+                   **{f"party-{n}": (f"第{n}方当事人签名栏", f"party {n}'s block") for n in range(1, 10)}},
     "channel_kind": {"email": ("电子邮件", "e-mail"), "sms": ("短信", "text message")},
     "outbox_status": {
         "pending": ("待发送", "pending"), "sent": ("已发送", "sent"), "failed": ("发送失败", "failed"),

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ..timeutil import format_shanghai
 from . import auth
 from .i18n import pick_language, translator
-from .labels import labeller
+from .labels import has_label, labeller
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANG_COOKIE = "msvc_lang"
@@ -77,7 +77,8 @@ def render(request: Request, template: str, *, user=None, status_code: int = 200
     flash = request.query_params.get("ok")
     values = {k[4:]: v for k, v in request.query_params.items() if k.startswith("okv_")}
     html = env.get_template(template).render(
-        request=request, user=user, t=t, label=labeller(language), lang=language, large=large_text(request),
+        request=request, user=user, t=t, label=labeller(language), has_label=has_label, lang=language,
+        large=large_text(request),
         csrf=auth.csrf_token(request), csrf_field=auth.CSRF_FIELD,
         flash=t(f"ok.{flash}", **values) if flash and flash.replace("_", "").isalnum() else None,
         center_name=request.app.state.settings.center_name if language == "zh-CN"

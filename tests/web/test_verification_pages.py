@@ -57,3 +57,13 @@ def test_the_verdict_is_read_from_the_report_fields():
     assert verdict_of("TOTAL_FAILED", "REVOKED", [sig]) == "failed"
     timestamp_only = {**sig, "kind": "document_timestamp"}
     assert verdict_of("TOTAL_PASSED", None, [timestamp_only]) == "unsigned"
+
+
+def test_the_report_of_a_signed_file_speaks_plainly(client, signed_lta):
+    """What a clerk reads about each signature (the fields changed later, the basis of the judgment) in
+    words: no field codes, no English, in the Chinese report."""
+    from .plain_language import findings
+
+    page = upload(client, signed_lta)
+    assert page.status_code == 200 and "核验依据" in page.text
+    assert findings(page.text.split("data-technical")[0], "zh-CN") == []
