@@ -43,14 +43,3 @@ def normalise_phone(value: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_id_number(value: str | None) -> str | None:
-    """Keep the first 6 characters (the region of issue) and hide the rest (e.g. 440106************).
-
-    The last four characters are what a signer types to prove who they are, so no mask may show them."""
-    if not value:
-        return value
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 6)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+
+from ..security.pipl import mask_id_number
 
 
 class RepresentativeIn(BaseModel):
@@ -35,7 +37,7 @@ class ParticipantRead(BaseModel):
     on_behalf_of: str | None
     mode: str
     status: str
-    id_masked: str | None
+    id_masked: Annotated[str | None, AfterValidator(mask_id_number)]  # rows made before the one mask, too
     authorisation_sha256: str | None
     authorisation_checked_at: datetime | None
     institution_seal_sha256: str | None = None

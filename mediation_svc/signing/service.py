@@ -56,7 +56,7 @@ from sqlmodel import Session, select
 
 from ..accounts.models import User
 from ..audit.chain import canonical_json, record
-from ..cases.identity import mask_id_number
+from ..security.pipl import mask_id_number
 from ..cases.models import Case, CaseParty
 from ..cases.service import get_visible_case_or_404, parties_of, transition
 from ..cases.states import CaseStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediation_svc.cases.identity import mask_id_number
+from mediation_svc.security.pipl import mask_id_number
 from mediation_svc.signing import identity
 
 SECRET = b"k" * 32
