@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
+from ..phones import MobilePhone
 from ..security.pipl import mask_id_number
 
 
@@ -15,7 +16,7 @@ class RepresentativeIn(BaseModel):
 
     party_id: int
     name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(min_length=5, max_length=32)
+    phone: MobilePhone
     id_number: str | None = Field(default=None, max_length=40)
     mode: Literal["remote", "external"] = "remote"
     certificate_pem: str | None = Field(default=None, max_length=20000,

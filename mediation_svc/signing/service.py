@@ -56,6 +56,7 @@ from sqlmodel import Session, select
 
 from ..accounts.models import User
 from ..audit.chain import canonical_json, record
+from ..phones import normalise_mobile
 from ..security.pipl import mask_id_number
 from ..cases.models import Case, CaseParty
 from ..cases.service import get_visible_case_or_404, parties_of, transition
@@ -339,7 +340,7 @@ def _party_signer(request: SigningRequest, party: CaseParty, rep: Representative
 
 def _mobile(phone: str | None, *, loc: list, who: str) -> str:
     try:
-        return identity.normalise_mobile(phone)
+        return normalise_mobile(phone)
     except ValueError as exc:
         raise InvalidInput(f"the phone number of {who} ({phone or 'none'}) cannot receive the signing code: {exc}",
                            errors=[{"loc": loc, "msg": str(exc)}]) from None

@@ -158,10 +158,34 @@ def open_signing(request: Request, case_id: int, form: FormDep, session: Session
                  tokens: TokensDep, keystore: KeyStoreDep, user: SchedulerPageUser) -> Response:
     signing = _signing()
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    representatives = representatives_from(form, session, case)
+    refused = _phone_errors(representatives, language_of(request))
+    if refused:
+        from .routes import show_case_page
+
+        session.rollback()
+        typed = {k: str(v) for k, v in form.items() if k != auth.CSRF_FIELD}
+        return show_case_page(request, session, settings, user, case_id=case_id, signing_form=typed,
+                              signing_errors=refused, status_code=422)
     signing.open_request(session, settings, tokens, keystore, case=case, document_id=str(form.get("document_id", "")),
-                         deadline_at=deadline_from(form), representatives=representatives_from(form, session, case),
-                         actor=user)
+                         deadline_at=deadline_from(form), representatives=representatives, actor=user)
     return redirect(request, f"/cases/{case.id}#h-docs", ok="signing")
+
+
+def _phone_errors(representatives: list, language: str) -> dict[str, str]:
+    """{form field: the problem in the reader's words} for each representative's phone the one rule refuses."""
+    from pydantic_core import PydanticCustomError
+
+    from ..phones import normalise_mobile
+    from .forms import message
+
+    found = {}
+    for rep in representatives:
+        try:
+            normalise_mobile(rep.phone)
+        except PydanticCustomError as exc:
+            found[f"rep_{rep.party_id}_phone"] = message({"type": exc.type, "msg": str(exc)}, "phone", language)
+    return found
 
 
 @router.post("/cases/{case_id}/signing/{request_id}/letters/{participant_id}", dependencies=[CsrfChecked])

@@ -107,7 +107,7 @@ def test_the_session_notice_goes_to_every_participant_the_institution_included(c
     with unit_of_work(engine) as session:
         notices = [m for m in session.exec(select(OutboxMessage)).all()[before:] if m.kind == "session.notice"]
     recipients = {m.recipient for m in notices}
-    assert {"wu@bank.example", "13600136000", "wang@example.org"} <= recipients  # institution and mediator
+    assert {"wu@bank.example", "+8613600136000", "wang@example.org"} <= recipients  # institution and mediator
     assert any(r.endswith("13800138000") for r in recipients)  # and the applicant
     mail = next(m for m in notices if m.recipient == "wu@bank.example")
     assert mail.recipient_user_id == bank_contact.id and "调解通知书" in (mail.attachments or "")

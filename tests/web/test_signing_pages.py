@@ -224,3 +224,27 @@ def test_after_the_seal_every_signer_is_told_and_downloads_the_final_copy(client
     assert "下载已生效的协议" in page.text
     final = client.get("/sign/session/signed.pdf")
     assert final.status_code == 200 and final.content.startswith(b"%PDF") and b"/DSS" in final.content
+
+
+@pytest.mark.parametrize("typed", ["020-12345678", "1392468"])
+def test_a_representatives_landline_is_refused_beside_the_field_and_the_form_keeps_what_was_typed(
+        client, make_user, make_case, login, engine, settings, typed):
+    from tests.signing.flow import finalise_agreement
+
+    officer = make_user("case_officer")
+    case = make_case(officer=officer)
+    walk_to_drafting(engine, case.id, make_user("mediator", phone="13900000001"))
+    document = finalise_agreement(engine, settings, case.id, officer)
+    bank = institution_party(engine, case.id)
+    c = login(officer)
+    page = c.get(f"/cases/{case.id}").text
+    refused = c.post(f"/cases/{case.id}/signing", data={
+        "csrf_token": csrf_of(page), "document_id": document.id, "days": "9",
+        f"rep_{bank.id}_name": "吴海峰", f"rep_{bank.id}_phone": typed, f"rep_{bank.id}_id": REP_ID},
+        follow_redirects=False)
+    assert refused.status_code == 422
+    html = refused.text
+    assert f'id="err-rep_{bank.id}_phone"' in html and "座机号码收不到短信" in html
+    assert f'value="{typed}"' in html and 'value="吴海峰"' in html and 'value="9"' in html
+    with Session(engine) as session:
+        assert session.exec(select(SigningRequest)).all() == []  # nothing opened, no text to a landline
