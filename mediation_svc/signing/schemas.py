@@ -64,6 +64,10 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class DeclineIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=1000, description="the signer's reason, if they give one")
+
+
 class LinkIn(BaseModel):
     link: str = Field(min_length=10, max_length=40, description="the code of the short link (/s/<code>)")
 
