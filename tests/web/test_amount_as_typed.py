@@ -11,6 +11,7 @@ import pytest
 from mediation_svc.amounts import AmountError, parse_amount
 
 from .conftest import running_server
+from .test_story_browser import _free_port
 
 
 @pytest.mark.parametrize("typed", ["86,500", "8.65万", "86500元", "８６，５００", "人民币86500元整"])
@@ -54,8 +55,6 @@ def test_the_forms_carry_the_script_and_the_field_it_reads(client, make_user, lo
 @pytest.fixture(scope="module")
 def amount_server(tmp_path_factory):
     """A migrated database with one officer and one institution, served by uvicorn."""
-    import socket
-
     from mediation_svc.accounts.schemas import UserCreate
     from mediation_svc.accounts.service import create_user
     from mediation_svc.cases.models import Institution
@@ -65,9 +64,7 @@ def amount_server(tmp_path_factory):
     from mediation_svc.pki.keystore import KeyStore, init_keys
 
     root: Path = tmp_path_factory.mktemp("amounts")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     init_keys(KeyStore(root / "keys", b"amount-test-passphrase"))
     settings = Settings(database_url=f"sqlite:///{root / 'amounts.db'}", key_dir=root / "keys",
                         key_passphrase="amount-test-passphrase", public_base_url=f"http://127.0.0.1:{port}",
