@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -20,16 +20,22 @@ T = TypeVar("T")
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion and return its result (or raise its exception)."""
+    return call_sync(asyncio.run, coro)
+
+
+def call_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` for a synchronous function that starts an event loop itself (``asyncio.run``, as
+    pyHanko's sync wrappers do): directly when this thread runs no loop, else on a short-lived thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return fn(*args, **kwargs)
     outcome: dict[str, Any] = {}
     context = contextvars.copy_context()  # the caller's context variables (the injected validation clock)
 
     def _worker() -> None:
         try:
-            outcome["value"] = context.run(asyncio.run, coro)
+            outcome["value"] = context.run(fn, *args, **kwargs)
         except BaseException as exc:  # handed back to the caller's thread below
             outcome["error"] = exc
 

@@ -40,7 +40,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import ExpiredError, PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from ..coroutines import run_sync
+from ..coroutines import call_sync, run_sync
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
 from ..pki.tsa import other_certificates, to_asn1_cert, to_asn1_key
 from ..security.pipl import mask_id_number
@@ -198,7 +198,7 @@ def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field:
     # A fixed reservation skips pyHanko's size-estimating dry run (a second CMS signature and a second
     # timestamp request per signature): the CMS with our 3-certificate chain and the RFC 3161 token is
     # about 5 KB; an HSM seal embedding its root stays far below the reservation too.
-    out = pdf_signer.sign_pdf(writer, existing_fields_only=False, bytes_reserved=SIGNATURE_BYTES_RESERVED)
+    out = call_sync(pdf_signer.sign_pdf, writer, existing_fields_only=False, bytes_reserved=SIGNATURE_BYTES_RESERVED)
     if validation_context is None:
         return out.getvalue()
     return add_validation_data(out.getvalue(), context=validation_context(), last_only=True)
@@ -252,8 +252,8 @@ def close_lta(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContex
     with_data = add_validation_data(pdf, context=context)
     writer = IncrementalPdfFileWriter(io.BytesIO(with_data), strict=False)
     # The TSA's own validation data goes in the same revision as the document timestamp, before it.
-    stamped = signers.PdfTimeStamper(timestamper).timestamp_pdf(
-        writer, MD, validation_context=context,
+    stamped = call_sync(
+        signers.PdfTimeStamper(timestamper).timestamp_pdf, writer, MD, validation_context=context,
         dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
     return stamped.getvalue()
 
@@ -320,7 +320,8 @@ def finish_external(prepared: PreparedExternal, *, cms_der: bytes, timestamper: 
                                    reserved_region_start=prepared.reserved_region_start,
                                    reserved_region_end=prepared.reserved_region_end)
     output = io.BytesIO(prepared.pdf_with_placeholder)
-    PdfTBSDocument.finish_signing(output, prep, content)
+    # pyHanko's sync wrappers call asyncio.run themselves: call_sync keeps them off a thread that runs a loop
+    call_sync(PdfTBSDocument.finish_signing, output, prep, content)
     if validation_context is None:
         return output.getvalue()
     try:
