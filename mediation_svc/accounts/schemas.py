@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from ..phones import OptionalMobilePhone
 from ..security.roles import Role
 
 
@@ -17,7 +18,7 @@ class UserCreate(BaseModel):
     role: Role
     password: str = Field(min_length=12, max_length=200,
                           description="12 characters or more, not a common password (security.password_policy)")
-    phone: str | None = Field(default=None, max_length=32)
+    phone: OptionalMobilePhone = None
     email: str | None = Field(default=None, max_length=200)
     institution_id: int | None = None
     organisation: str | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import phonenumbers
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
@@ -33,24 +32,3 @@ def normalise_credit_code(value: str) -> str:
         return uscc.validate(value.strip().upper())
     except ValidationError as exc:
         raise ValueError(f"not a valid unified social credit code: {exc.message}") from exc
-
-
-def normalise_phone(value: str) -> str:
-    try:
-        number = phonenumbers.parse(value, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("not a phone number") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_id_number(value: str | None) -> str | None:
-    """Keep the first 6 characters (the region of issue) and hide the rest (e.g. 440106************).
-
-    The last four characters are what a signer types to prove who they are, so no mask may show them."""
-    if not value:
-        return value
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 6)

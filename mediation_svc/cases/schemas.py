@@ -9,7 +9,8 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_v
 
 from ..amounts import lenient_amount
 
-from .identity import ID_TYPES, normalise_credit_code, normalise_phone, normalise_resident_id
+from ..phones import MobilePhone
+from .identity import ID_TYPES, normalise_credit_code, normalise_resident_id
 from .states import CaseStatus
 
 
@@ -30,7 +31,7 @@ class ConsumerIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     id_type: str = Field(default="resident_id")
     id_number: str = Field(min_length=4, max_length=40)
-    phone: str
+    phone: MobilePhone
     address: str | None = Field(default=None, max_length=300)
 
     @field_validator("id_type")
@@ -39,11 +40,6 @@ class ConsumerIn(BaseModel):
         if value not in ID_TYPES:
             raise ValueError(f"id_type must be one of {', '.join(ID_TYPES)}")
         return value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        return normalise_phone(value)
 
     @model_validator(mode="after")
     def _check_id(self) -> "ConsumerIn":

@@ -15,7 +15,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..security.roles import Role
 from ..timeutil import today_in_shanghai
 from ..workdays import WorkdayCalendar
-from .identity import mask_id_number
+from ..security.pipl import mask_id_number
 from .models import Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
 from .schemas import CaseIntake, CaseRead, PartyRead
 from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_manual_transition, check_transition

@@ -5,13 +5,10 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ..cases.identity import normalise_phone, normalise_resident_id
+from ..cases.identity import normalise_resident_id
 from ..cases.schemas import AmountCNY, Channel
+from ..phones import OptionalMobilePhone
 from .policy import Outcome, Status
-
-
-def _phone(value: str | None) -> str | None:
-    return normalise_phone(value) if value else None
 
 
 class ContactIn(BaseModel):
@@ -21,10 +18,10 @@ class ContactIn(BaseModel):
     channel: Channel
     received_at: datetime | None = None
     consumer_name: str = Field(min_length=1, max_length=200)
-    consumer_phone: str | None = None
+    consumer_phone: OptionalMobilePhone = None
     consumer_id_number: str | None = Field(default=None, max_length=40)
     representative_name: str | None = Field(default=None, max_length=80)
-    contact_phone: str | None = None
+    contact_phone: OptionalMobilePhone = None
     contact_address: str | None = Field(default=None, max_length=300)
     refund_account: str | None = Field(default=None, max_length=40, pattern=r"^[0-9 ]{8,40}$")
     topic: str | None = Field(default=None, max_length=200)
@@ -37,8 +34,6 @@ class ContactIn(BaseModel):
     amount: AmountCNY | None = None
     urgent: bool = False
     urgent_reason: str | None = Field(default=None, max_length=500)
-
-    _phones = field_validator("consumer_phone", "contact_phone")(_phone)
 
     @field_validator("consumer_id_number")
     @classmethod
@@ -105,12 +100,10 @@ class InstitutionAccountIn(BaseModel):
     username: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
     display_name: str = Field(min_length=1, max_length=120)
     password: str = Field(min_length=10, max_length=200)
-    phone: str | None = None
+    phone: OptionalMobilePhone = None
     email: str | None = Field(default=None, max_length=200)
     institution_id: int = Field(ge=1, le=2**31 - 1)
     branch: str | None = Field(default=None, max_length=200)
-
-    _phones = field_validator("phone")(_phone)
 
 
 class ContactRead(BaseModel):

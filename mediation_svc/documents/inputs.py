@@ -14,12 +14,16 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..amounts import lenient_amount
+from ..security.pipl import mask_id_number
 
 from .numerals import MAX_AMOUNT, rmb_capitals, rmb_figures
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(min_length=1, max_length=20000)]
 OptText = Annotated[str | None, Field(default=None, max_length=500)]
+# An ID number is printed only as pipl.mask_id_number shows it (the first six): what a signer types to prove who
+# they are never reaches the PDF, its embedded data or the stored inputs, whatever the caller passed.
+MaskedId = Annotated[str | None, Field(default=None, max_length=500), AfterValidator(mask_id_number)]
 
 
 def _two_places(value: Decimal) -> Decimal:
@@ -40,7 +44,7 @@ class Agent(Strict):
     """An agent acting for a party under a power of attorney (授权委托书)."""
 
     name: Text
-    id_number: OptText = None
+    id_number: MaskedId = None
     phone: OptText = None
     authority: OptText = None  # e.g. 特别授权
 
@@ -50,7 +54,7 @@ class Party(Strict):
     kind: Literal["person", "institution"]
     name: Text
     id_type: OptText = None
-    id_number: OptText = None
+    id_number: MaskedId = None
     credit_code: OptText = None  # 统一社会信用代码
     address: OptText = None  # 住所
     phone: OptText = None

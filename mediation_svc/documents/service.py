@@ -53,6 +53,7 @@ from ..config import Settings
 from ..db import utcnow
 from ..errors import Conflict, NotFound
 from ..security import access
+from ..security.pipl import mask_id_number
 from ..timeutil import today_in_shanghai
 from . import diffing
 from .models import Document, DocumentStatus, Draft, DraftVersion
@@ -111,7 +112,7 @@ def case_defaults(session: Session, settings: Settings, *, case: Case, language:
                     "representative_title"):
             value = getattr(p, key)
             if value:
-                party[key] = value
+                party[key] = mask_id_number(value) if key == "id_number" else value
         parties.append(party)
     mediators = []
     if case.mediator_user_id is not None:

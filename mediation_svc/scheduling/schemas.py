@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
+from ..phones import OptionalMobilePhone
 from .models import ParticipantRole, SessionMode, SessionStatus
 
 
@@ -98,7 +99,7 @@ class ParticipantIn(BaseModel):
     party_id: int | None = None
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=32)
+    phone: OptionalMobilePhone = None
     language: Literal["zh-CN", "en"] | None = Field(default=None, description="of the notices; default zh-CN")
 
     @model_validator(mode="after")

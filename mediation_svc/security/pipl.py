@@ -12,6 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 
+def mask_id_number(value: str | None) -> str | None:
+    """The one ID mask, wherever an ID number is shown (API, pages, PDFs, certificates, the verification report):
+    the first six characters (the region of issue) and the rest hidden, 440106195803121235 -> 440106************.
+
+    The last four characters are what a signer types to prove who they are, so no mask may show them. Masking a
+    masked value changes nothing, and an older mask that kept the last four (440***********1356) loses them."""
+    if not value:
+        return value
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 6)
+
+
 def mask_name(name: str | None) -> str | None:
     """陈秀兰 -> 陈**, 王晓明 -> 王**, Li Wen -> L*****; institutions' names are not personal and are not passed here."""
     if not name:

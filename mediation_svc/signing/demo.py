@@ -111,7 +111,7 @@ def file_demo_letter(session: Session, settings: Settings, tokens, *, request, p
     """The representative's authorisation letter, uploaded and checked by the officer."""
     import weasyprint
 
-    from ..cases.identity import mask_id_number
+    from ..security.pipl import mask_id_number
 
     institution = session.get(CaseParty, participant.party_id)
     letter = weasyprint.HTML(string=LETTER_HTML.format(institution=institution.name, case_number=case.number,

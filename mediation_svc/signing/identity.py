@@ -75,32 +75,6 @@ def hash_link_code(secret: bytes, code: str) -> str:
     return _mac(secret, "link", code)
 
 
-def normalise_mobile(value: str | None) -> str:
-    """A mobile number that can receive the signing SMS, as E.164; ValueError (in plain words) otherwise.
-
-    Mainland numbers are typed as they are written (13912345678, +86 139 1234 5678); a number abroad must
-    be typed with its country code (+852 ...)."""
-    import phonenumbers
-    from phonenumbers import PhoneNumberType
-
-    raw = (value or "").strip()
-    try:
-        number = phonenumbers.parse(raw, "CN")
-    except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid mobile number (a mainland mobile has 11 digits, e.g. 13912345678; "
-                         "a number abroad starts with + and its country code)")
-    kind = phonenumbers.number_type(number)
-    if number.country_code == 86:
-        if kind != PhoneNumberType.MOBILE:
-            raise ValueError("not a mainland mobile number (11 digits starting with 13-19); a landline cannot "
-                             "receive the signing code")
-    elif not raw.startswith("+") or kind not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        raise ValueError("a mobile number abroad is written with + and its country code")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def id_last4(id_number: str | None) -> str | None:
     if not id_number:
         return None

@@ -43,6 +43,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from ..coroutines import run_sync
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
 from ..pki.tsa import other_certificates, to_asn1_cert, to_asn1_key
+from ..security.pipl import mask_id_number
 
 # Private, non-critical extension: SHA-256 of the signing event's evidence record (UUID arc, X.667).
 EVIDENCE_DIGEST_OID = x509.ObjectIdentifier("2.25.196034452727342396522519436651744300167")
@@ -80,19 +81,26 @@ class SignerCredential:
         self.key = None
 
 
+def signer_subject(identity: SignerIdentity) -> list[x509.NameAttribute]:
+    """The signer certificate's subject; the ID number only ever as ``pipl.mask_id_number`` shows it."""
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _fit(identity.case_number)),
+             x509.NameAttribute(NameOID.TITLE, _fit(identity.role))]
+    if identity.masked_id:
+        # masked IDs contain '*', which PrintableString (the default for serialNumber) does not allow
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, mask_id_number(identity.masked_id),
+                                        _type=_ASN1Type.UTF8String))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(identity.name)))
+    return attrs
+
+
 def issue_signer_certificate(*, identity: SignerIdentity, evidence_sha256: bytes, issuing_cert: x509.Certificate,
                              issuing_key, chain: Sequence[x509.Certificate], urls: PkiUrls, now: dt.datetime,
                              lifetime: dt.timedelta) -> SignerCredential:
     if len(evidence_sha256) != 32:
         raise ValueError("evidence digest must be a SHA-256 value")
     key = ec.generate_private_key(ec.SECP256R1())
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _fit(identity.case_number)),
-             x509.NameAttribute(NameOID.TITLE, _fit(identity.role))]
-    if identity.masked_id:
-        # masked IDs contain '*', which PrintableString (the default for serialNumber) does not allow
-        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.masked_id, _type=_ASN1Type.UTF8String))
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(identity.name)))
+    attrs = signer_subject(identity)
     builder = (x509.CertificateBuilder()
                .subject_name(x509.Name(attrs)).issuer_name(issuing_cert.subject).public_key(key.public_key())
                .serial_number(random_serial())

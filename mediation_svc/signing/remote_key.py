@@ -24,8 +24,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.name import _ASN1Type
-from cryptography.x509.oid import NameOID
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -85,12 +83,7 @@ def issue_certificate(*, public_key: ec.EllipticCurvePublicKey, identity: pades.
     """The one-time signer certificate for the browser's key, with the evidence digest and the key's origin."""
     if len(evidence_sha256) != 32:
         raise ValueError("evidence digest must be a SHA-256 value")
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _fit(identity.case_number)),
-             x509.NameAttribute(NameOID.TITLE, _fit(identity.role))]
-    if identity.masked_id:
-        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, identity.masked_id, _type=_ASN1Type.UTF8String))
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(identity.name)))
+    attrs = pades.signer_subject(identity)
     usage = x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                           data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
                           encipher_only=False, decipher_only=False)
@@ -118,12 +111,6 @@ def key_origin_of(cert: x509.Certificate) -> str | None:
     except x509.ExtensionNotFound:
         return None
     return core.UTF8String.load(ext.value.value).native
-
-
-def _fit(value: str, limit: int = 64) -> str:
-    while len(value.encode()) > limit:
-        value = value[:-1]
-    return value
 
 
 def _external(cert: x509.Certificate, chain: Sequence[x509.Certificate], signature: bytes | None = None):

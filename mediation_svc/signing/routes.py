@@ -17,7 +17,7 @@ from ..idempotency import IdempotencyDep
 from ..security import access
 from . import seal_images, service
 from .models import SigningRequest
-from .schemas import (CodeIn, ConsentIn, ExternalFinishIn, KeyFinishIn, KeyPrepareIn, LinkIn, ParticipantRead,
+from .schemas import (CodeIn, ConsentIn, DeclineIn, ExternalFinishIn, KeyFinishIn, KeyPrepareIn, LinkIn, ParticipantRead,
                       ReasonIn, RequestOpen, RequestRead, RevisionRead, VerifyIn)
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
@@ -283,7 +283,7 @@ def _b64(value: str, name: str) -> bytes:
 
 
 @router.post("/sign/session/decline")
-def decline(body: ReasonIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep, token: SignerToken) -> dict:
+def decline(body: DeclineIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep, token: SignerToken) -> dict:
     request = service.decline(session, settings, tokens, session_token=token, reason=body.reason)
     return {"request_status": request.status}
 

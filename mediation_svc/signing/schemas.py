@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+
+from ..phones import MobilePhone
+from ..security.pipl import mask_id_number
 
 
 class RepresentativeIn(BaseModel):
@@ -13,7 +16,7 @@ class RepresentativeIn(BaseModel):
 
     party_id: int
     name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(min_length=5, max_length=32)
+    phone: MobilePhone
     id_number: str | None = Field(default=None, max_length=40)
     mode: Literal["remote", "external"] = "remote"
     certificate_pem: str | None = Field(default=None, max_length=20000,
@@ -35,7 +38,7 @@ class ParticipantRead(BaseModel):
     on_behalf_of: str | None
     mode: str
     status: str
-    id_masked: str | None
+    id_masked: Annotated[str | None, AfterValidator(mask_id_number)]  # rows made before the one mask, too
     authorisation_sha256: str | None
     authorisation_checked_at: datetime | None
     institution_seal_sha256: str | None = None
@@ -59,6 +62,10 @@ class RequestRead(BaseModel):
 
 class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
+
+
+class DeclineIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=1000, description="the signer's reason, if they give one")
 
 
 class LinkIn(BaseModel):

@@ -56,7 +56,8 @@ from sqlmodel import Session, select
 
 from ..accounts.models import User
 from ..audit.chain import canonical_json, record
-from ..cases.identity import mask_id_number
+from ..phones import normalise_mobile
+from ..security.pipl import mask_id_number
 from ..cases.models import Case, CaseParty
 from ..cases.service import get_visible_case_or_404, parties_of, transition
 from ..cases.states import CaseStatus
@@ -340,7 +341,7 @@ def _party_signer(request: SigningRequest, party: CaseParty, rep: Representative
 
 def _mobile(phone: str | None, *, loc: list, who: str) -> str:
     try:
-        return identity.normalise_mobile(phone)
+        return normalise_mobile(phone)
     except ValueError as exc:
         raise InvalidInput(f"the phone number of {who} ({phone or 'none'}) cannot receive the signing code: {exc}",
                            errors=[{"loc": loc, "msg": str(exc)}]) from None
@@ -648,7 +649,9 @@ def _page_facts(session: Session, request: SigningRequest, participant: SigningP
             "document_title": document.title, "document_sha256": document.sha256,
             "deadline_at": request.deadline_at, "deadline_cn": chinese_deadline(request.deadline_at),
             "phone": identity.mask_phone(participant.phone),
-            "signed_at": participant.signed_at, "completed_at": request.completed_at}
+            "signed_at": participant.signed_at, "completed_at": request.completed_at,
+            "declined_reason": participant.declined_reason if state == "declined" else None,
+            "closed_at": request.updated_at if state in ("declined", "declined_other", "voided") else None}
 
 
 def _send_code(session: Session, settings: Settings, keystore: KeyStore, request: SigningRequest,
@@ -1371,7 +1374,9 @@ def _close(session: Session, settings: Settings, request: SigningRequest, status
     document = session.get(Document, request.document_id)
     told = []
     for p in participants_of(session, request.id):
-        p.link_jti, p.session_jti, p.otp_hash = None, None, None
+        p.link_jti, p.otp_hash = None, None
+        if p.id != skip:  # the decliner's page keeps saying what they did on a refresh
+            p.session_jti = None
         p.prepared_pdf = p.prepared_attrs = p.prepared_evidence = None
         session.add(p)
         reached = p.status in (SignerStatus.PENDING.value, SignerStatus.SIGNED.value)
@@ -1386,18 +1391,20 @@ def _close(session: Session, settings: Settings, request: SigningRequest, status
 
 
 def decline(session: Session, settings: Settings, tokens: TokenService, *, session_token: str,
-            reason: str) -> SigningRequest:
-    if not reason or not reason.strip():
-        raise InvalidInput("give a reason for declining", errors=[{"loc": ["reason"], "msg": "required"}])
+            reason: str | None = None) -> SigningRequest:
+    """A signer whose turn it is refuses to sign (the reason is theirs to give or not): they become declined,
+    the request closes, and every other signer who was sent a link is told by SMS. The decliner's session stays
+    valid for their own page, which can only show that they declined."""
+    reason = (reason or "").strip()[:1000] or None
     request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
     participant.status = SignerStatus.DECLINED.value
-    participant.declined_reason = reason.strip()[:1000]
+    participant.declined_reason = reason
     session.add(participant)
     told = _close(session, settings, request, RequestStatus.DECLINED,
-                  f"declined by {participant.name}: {reason.strip()}"[:1000],
+                  f"declined by {participant.name}" + (f": {reason}" if reason else " (no reason given)"),
                   who=f"{participant.role_label}{participant.name}", skip=participant.id)
     _audit(session, request, actor=_signer_actor(participant), action="signing.declined",
-           payload={"participant_id": participant.id, "reason": reason.strip(), "told": told})
+           payload={"participant_id": participant.id, "reason": reason, "told": told})
     return request
 
 

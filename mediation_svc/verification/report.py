@@ -46,6 +46,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from ..coroutines import run_sync
+from ..security.pipl import mask_id_number
 from ..signing.pades import EVIDENCE_DIGEST_OID
 from . import ltv, structure
 from .basis import describe_basis
@@ -140,16 +141,6 @@ def _attr(name: asn1_x509.Name, key: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def mask_id(value: str | None) -> str | None:
-    """Mask an identity number for display; ours are masked at issuance already (they contain '*')."""
-    if not value or "*" in value:
-        return value
-    if len(value) <= 4:
-        return "*" * len(value)
-    keep = 3 if len(value) > 10 else 1
-    return value[:keep] + "*" * (len(value) - keep - 4) + value[-4:]
-
-
 def _signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
     subject = cert.subject
     role = _attr(subject, "title") or _attr(subject, "organizational_unit_name")
@@ -163,7 +154,7 @@ def _signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
     except Exception:  # noqa: BLE001 - not one of our signer certificates
         pass
     case_number = _attr(subject, "organizational_unit_name") if _attr(subject, "title") else None
-    return SignerInfo(name=_attr(subject, "common_name"), role=role, masked_id=mask_id(_attr(subject, "serial_number")),
+    return SignerInfo(name=_attr(subject, "common_name"), role=role, masked_id=mask_id_number(_attr(subject, "serial_number")),
                       organisation=_attr(subject, "organization_name"), case_number=case_number,
                       evidence_sha256=evidence)
 

@@ -21,6 +21,8 @@ from ..db import utcnow
 from ..errors import Forbidden, InvalidInput
 from ..security.roles import Role
 from .auth import CsrfChecked, PageUser, StaffPageUser
+from .forms import field_errors
+from .labels import label
 from .i18n import translator
 from .render import language_of, redirect, render
 
@@ -82,9 +84,15 @@ def _intake_context(session) -> dict:
                                        .order_by(CaseCategory.code)).all(), "channels": CHANNELS}
 
 
+def _contact_field(loc: tuple) -> str | None:
+    """A problem's ``loc`` -> the intake form's field (the form's names are ContactIn's)."""
+    return loc[0] if loc and loc[0] in ContactIn.model_fields else None
+
+
 @router.get("/complaints/new")
 def new_contact_page(request: Request, session: SessionDep, user: StaffPageUser) -> Response:
-    return render(request, "contact_new.html", user=user, form={"kind": "complaint"}, **_intake_context(session))
+    return render(request, "contact_new.html", user=user, form={"kind": "complaint"}, field_errors={},
+                  **_intake_context(session))
 
 
 @router.post("/complaints/new", dependencies=[CsrfChecked])
@@ -96,10 +104,15 @@ async def new_contact(request: Request, session: SessionDep, settings: SettingsD
         data = ContactIn(**fields)
         contact = service.record_contact(session, settings, data=data, actor=user)
     except (ValidationError, InvalidInput) as exc:
-        errors = ([e.get("msg", "") for e in exc.extensions.get("errors", [])] or [exc.detail]) \
-            if isinstance(exc, InvalidInput) else _errors(exc)
-        return render(request, "contact_new.html", user=user, status_code=422, form=form, errors=errors,
-                      error=translator(language_of(request))("error.title"), **_intake_context(session))
+        session.rollback()
+        language = language_of(request)
+        problems = exc.errors(include_url=False) if isinstance(exc, ValidationError) \
+            else exc.extensions.get("errors", [])
+        errors = field_errors(problems, _contact_field, language)
+        if isinstance(exc, InvalidInput) and not errors:
+            errors[""] = label("error", exc.slug, language)
+        return render(request, "contact_new.html", user=user, status_code=422, form=form, field_errors=errors,
+                      error=translator(language)("form.fix"), **_intake_context(session))
     return redirect(request, f"/complaints/{contact.id}", ok="contact_recorded", number=contact.number)
 
 

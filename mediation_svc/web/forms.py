@@ -34,12 +34,16 @@ BY_TYPE = {
     "enum": ("请从列表中选择。", "Choose from the list."),
     "literal_error": ("请从列表中选择。", "Choose from the list."),
     "too_long": ("条目太多。", "Too many items."),
+    # phones.normalise_mobile, the one phone rule
+    "mobile_number": ("手机号码不正确：请填写 11 位手机号码（如 13912345678），座机号码收不到短信；境外手机号码请以 + 和国家或"
+                      "地区代码开头（如 +852 9123 4567）。",
+                      "Not a mobile number: 11 digits for a mainland mobile (e.g. 13912345678), a landline cannot "
+                      "receive texts; a number abroad starts with + and its country code (e.g. +852 9123 4567)."),
 }
 # By field, for a validator's own (English) message: what a person should check.
 BY_FIELD = {
     "id_number": ("身份证号码不正确：请核对 18 位号码（最后一位可能是 X）。",
                   "Not a valid resident ID: check the 18 characters (the last may be X)."),
-    "phone": ("手机号码不正确：请填写 11 位手机号码。", "Not a valid mobile number: 11 digits."),
     "claim_amount": ("请填写数字，例如 86500、86,500 或 8.65万。", "Type a number, e.g. 86500, 86,500 or 8.65万."),
 }
 GENERAL = ("这一项填写有误，请检查。", "This is not valid; check it.")

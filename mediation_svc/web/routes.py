@@ -289,6 +289,15 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
               week: date | None = None, find: bool = False, mode: str = "onsite",
               duration: int = Query(60, ge=15, le=480), date_from: date | None = Query(None, alias="from"),
               wish: str = "") -> Response:
+    return show_case_page(request, session, settings, user, case_id=case_id, week=week, find=find, mode=mode,
+                          duration=duration, date_from=date_from, wish=wish)
+
+
+def show_case_page(request: Request, session, settings, user, *, case_id: int, week: date | None = None,
+                   find: bool = False, mode: str = "onsite", duration: int = 60, date_from: date | None = None,
+                   wish: str = "", signing_form: dict | None = None, signing_errors: dict | None = None,
+                   status_code: int = 200) -> Response:
+    """The case page; a refused signing form comes back on it with what was typed and the problem beside it."""
     from . import court_pages, signing_pages
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
@@ -317,7 +326,8 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
             context["wish_busy"] = _busy_at(session, case, start=wished, minutes=duration, language=language)
             context["wish_refused"] = wished
     category = session.get(CaseCategory, case.category_code)
-    return render(request, "case.html", user=user, case={**read.model_dump(), "open": CaseStatus(case.status) in OPEN_STATES},
+    return render(request, "case.html", user=user,
+                  case={**read.model_dump(), "open": CaseStatus(case.status) in OPEN_STATES},
                   mediator=session.get(accounts.User, case.mediator_user_id) if case.mediator_user_id else None,
                   category=(category.name_en if language == "en" else category.name_zh) if category else case.category_code,
                   show_sessions=user.role != Role.COURT, can_schedule=can_schedule, slot_mode=mode,
@@ -330,6 +340,7 @@ def case_page(request: Request, case_id: int, session: SessionDep, settings: Set
                   if user.role != Role.COURT and access.view_of(user.role, access.Obj.SIGNING_EVIDENCE) else None,
                   judicial=court_pages.context(session, case, user),
                   judicial_staff=court_pages.staff_context(session, case, user),
+                  signing_form=signing_form or {}, signing_errors=signing_errors or {}, status_code=status_code,
                   **context)
 
 
@@ -548,9 +559,10 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import (audit_pages, calendar_pages, complaint_pages, court_pages, dev_pages, officer_pages, signing_pages,
-                   statistics_pages, verification_pages)
+    from . import (amount_pages, audit_pages, calendar_pages, complaint_pages, court_pages, dev_pages, officer_pages,
+                   signing_pages, statistics_pages, verification_pages)
 
+    public_router.include_router(amount_pages.router)
     public_router.include_router(audit_pages.router)
     public_router.include_router(calendar_pages.router)
     public_router.include_router(complaint_pages.router)

@@ -75,7 +75,8 @@ def progress(session, case: Case, user, language: str) -> dict:
                             "console_sign": request.status == "open" and p.status == "pending"
                             and p.kind == "mediator" and p.user_id == user.id,
                             "timeline": timeline.get(p.id, []) if staff or user.role == Role.MEDIATOR else [],
-                            "has_letter": p.authorisation_doc is not None})
+                            "has_letter": p.authorisation_doc is not None,
+                            "declined_reason": p.declined_reason if staff or user.role == Role.MEDIATOR else None})
     finals = session.exec(select(Document).where(Document.case_id == case.id, Document.kind == "agreement",
                                                  Document.status == DocumentStatus.FINAL)).all()
     institutions = [p for p in cases.parties_of(session, case.id) if p.kind == "institution"]
@@ -112,12 +113,16 @@ def signer_timeline(session, request, t) -> dict[int, list[dict]]:
         if kind is None:
             continue
         payload = json.loads(entry.payload) if isinstance(entry.payload, str) else (entry.payload or {})
-        ids = payload.get("participant_ids") or payload.get("told") or [payload.get("participant_id")]
+        ids = payload.get("participant_ids") or ([payload["participant_id"]] if payload.get("participant_id")
+                                                 else payload.get("told") or [])
         if kind == "failed" and payload.get("locked"):
             kind = "locked"
         for pid in ids:
             if pid is not None:
                 out.setdefault(pid, []).append({"label": t(f"sign.event.{kind}"), "at": entry.at})
+        if kind == "declined":  # the others were told by SMS that the signing stopped
+            for pid in payload.get("told") or []:
+                out.setdefault(pid, []).append({"label": t("sign.event.told_declined"), "at": entry.at})
     return out
 
 
@@ -158,10 +163,34 @@ def open_signing(request: Request, case_id: int, form: FormDep, session: Session
                  tokens: TokensDep, keystore: KeyStoreDep, user: SchedulerPageUser) -> Response:
     signing = _signing()
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
+    representatives = representatives_from(form, session, case)
+    refused = _phone_errors(representatives, language_of(request))
+    if refused:
+        from .routes import show_case_page
+
+        session.rollback()
+        typed = {k: str(v) for k, v in form.items() if k != auth.CSRF_FIELD}
+        return show_case_page(request, session, settings, user, case_id=case_id, signing_form=typed,
+                              signing_errors=refused, status_code=422)
     signing.open_request(session, settings, tokens, keystore, case=case, document_id=str(form.get("document_id", "")),
-                         deadline_at=deadline_from(form), representatives=representatives_from(form, session, case),
-                         actor=user)
+                         deadline_at=deadline_from(form), representatives=representatives, actor=user)
     return redirect(request, f"/cases/{case.id}#h-docs", ok="signing")
+
+
+def _phone_errors(representatives: list, language: str) -> dict[str, str]:
+    """{form field: the problem in the reader's words} for each representative's phone the one rule refuses."""
+    from pydantic_core import PydanticCustomError
+
+    from ..phones import normalise_mobile
+    from .forms import message
+
+    found = {}
+    for rep in representatives:
+        try:
+            normalise_mobile(rep.phone)
+        except PydanticCustomError as exc:
+            found[f"rep_{rep.party_id}_phone"] = message({"type": exc.type, "msg": str(exc)}, "phone", language)
+    return found
 
 
 @router.post("/cases/{case_id}/signing/{request_id}/letters/{participant_id}", dependencies=[CsrfChecked])
@@ -598,9 +627,27 @@ def sign_confirm(request: Request, session: SessionDep, settings: SettingsDep, t
     return redirect(request, "/sign/session")
 
 
+@router.post("/sign/session/decline", dependencies=[CsrfChecked])
+def sign_decline(request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+                 reason: Annotated[str, Form(max_length=1000)] = "", confirmed: Annotated[str, Form()] = "") -> Response:
+    """拒绝签署: first a summary of what declining does, with the reason given (if any); then, confirmed, the
+    request stops, the others are told by SMS, and the page says what happened and what comes next."""
+    signing = _signing()
+    try:
+        token = _session_token(request)
+        view = signing.signer_view(session, tokens, session_token=token, language=language_of(request))
+        if not confirmed:
+            return render(request, "sign_decline.html", view=view, reason=reason.strip())
+        signing.decline(session, settings, tokens, session_token=token, reason=reason)
+    except DomainError as exc:
+        return _state_page(request, _state_of(exc))
+    return redirect(request, "/sign/session")  # the declined page, which a refresh shows again
+
+
 @router.get("/sign/session/prepare")
 @router.get("/sign/session/finish")
 @router.get("/sign/session/confirm")
+@router.get("/sign/session/decline")
 def sign_back_to_session(request: Request) -> Response:
     return redirect(request, "/sign/session")
 

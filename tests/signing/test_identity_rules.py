@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mediation_svc.cases.identity import mask_id_number
+from mediation_svc.security.pipl import mask_id_number
+from mediation_svc.phones import normalise_mobile
 from mediation_svc.signing import identity
 
 SECRET = b"k" * 32
@@ -15,14 +16,14 @@ SECRET = b"k" * 32
     ("+852 9123 4567", "+85291234567"),
 ])
 def test_mobiles_are_accepted_as_e164(typed, expected):
-    assert identity.normalise_mobile(typed) == expected
+    assert normalise_mobile(typed) == expected
 
 
 @pytest.mark.parametrize("typed", ["1392468", "020-83888888", "02083888888", "12345678901", "", None,
                                    "85291234567", "not a phone"])
 def test_short_landline_and_ambiguous_numbers_are_refused(typed):
     with pytest.raises(ValueError):
-        identity.normalise_mobile(typed)
+        normalise_mobile(typed)
 
 
 def test_link_codes_carry_60_bits_and_forgive_typing():

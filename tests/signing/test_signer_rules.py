@@ -203,7 +203,13 @@ def test_decline_void_and_expiry(world, client, engine, auth, make_user, make_ca
     assert r.status_code == 200 and r.json()["request_status"] == "declined"
     assert "拒绝签署" in latest_sms(engine, kind="signing.closed", name="王晓明").body
     assert client.post("/api/v1/sign/code", json={"link": other_party_link}).status_code in (401, 409)
-    assert client.get("/api/v1/sign/session", headers=consumer.headers).status_code in (401, 409)
+    # the decliner's session only says that they declined; it signs nothing any more
+    home = client.get("/api/v1/sign/session", headers=consumer.headers)
+    assert home.status_code == 200 and home.json()["state"] == "declined"
+    assert home.json()["declined_reason"] == "金额与口头约定不一致"
+    assert client.post("/api/v1/sign/session/consent", headers=consumer.headers,
+                       json={"consent_text": "x"}).status_code in (409, 422)
+    assert client.post("/api/v1/sign/session/decline", headers=consumer.headers, json={}).status_code == 409
 
     second = open_world(client, engine, auth, make_user, make_case, agreement_pdf)
     r = client.post(f"/api/v1/signing-requests/{second.request_id}/void", headers=auth(second.officer),

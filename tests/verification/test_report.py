@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mediation_svc.verification.report import NotAPdf, mask_id, verify_pdf
+from mediation_svc.security.pipl import mask_id_number
+from mediation_svc.verification.report import NotAPdf, verify_pdf
 
 from . import forgeries
 
@@ -20,7 +21,7 @@ def test_genuine_b_lta_agreement_passes_with_details(signed_lta, root_cert):
     sigs = [s for s in report.signatures if s.kind == "signature"]
     assert [s.field_name for s in sigs] == ["signer-0", "signer-1", "signer-2", "seal"]
     first = sigs[0]
-    assert (first.signer.name, first.signer.role, first.signer.masked_id) == ("陈秀兰", "申请人", "440***********1234")
+    assert (first.signer.name, first.signer.role, first.signer.masked_id) == ("陈秀兰", "申请人", "440***************")
     assert first.pades_level == "B-LTA" and first.integrity and first.chain_trusted
     assert first.chain[-1].trust_anchor and first.chain[-1].sha256 != first.chain[0].sha256
     assert first.timestamp_time is not None and first.coverage == "ENTIRE_REVISION"
@@ -126,10 +127,11 @@ def test_without_our_root_nothing_passes(signed_lta):
     assert all(not s.chain_trusted for s in report.signatures)
 
 
-def test_mask_id():
-    assert mask_id("440106195803121235") == "440***********1235"
-    assert mask_id("440***********1234") == "440***********1234"
-    assert mask_id(None) is None
+def test_the_report_masks_ids_with_the_one_mask_and_never_shows_the_last_four():
+    assert mask_id_number("440106195803121235") == "440106************"
+    # a certificate issued with the older mask that kept the last four loses them in the report
+    assert mask_id_number("440***********1234") == "440***************"
+    assert mask_id_number(None) is None
 
 
 def test_archive_renewal_keeps_the_verdict(signed_lta, keystore, root_cert):

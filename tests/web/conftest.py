@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 
@@ -63,3 +64,29 @@ def browser():
                                               args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield chromium
         chromium.close()
+
+
+@contextmanager
+def running_server(settings, engine):
+    """The app served by uvicorn in a thread on ``settings.public_base_url``'s port, until the block ends."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from mediation_svc.app import create_app
+
+    port = int(settings.public_base_url.rsplit(":", 1)[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield settings.public_base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from mediation_svc.migrations_check import upgrade
 from mediation_svc.pki.keystore import KeyStore, init_keys
 
 from ..factories import resident_id
+from .conftest import running_server
 from .test_story_browser import DESKTOP, _free_port
 
 pytestmark = pytest.mark.browser
@@ -32,11 +31,8 @@ PASSWORD = "Demo-2026-mediation"
 @pytest.fixture(scope="module")
 def complaint_server(tmp_path_factory):
     """A migrated SQLite database with an officer, ICBC and CCB, and one complaint account at ICBC."""
-    import uvicorn
-
     from mediation_svc.accounts.schemas import UserCreate
     from mediation_svc.accounts.service import create_user
-    from mediation_svc.app import create_app
     from mediation_svc.cases.models import Institution
     from mediation_svc.complaints.service import make_institution_account
 
@@ -61,17 +57,8 @@ def complaint_server(tmp_path_factory):
         bank = create_user(session, actor="test", data=UserCreate(username="party.bank", role="party",
                                                                   display_name="吴海峰（工行投诉专员）", password=PASSWORD))
         make_institution_account(session, user=bank, institution_id=icbc.id, branch=None, actor="test")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield {"url": settings.public_base_url, "engine": engine, "icbc": icbc.id}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_server(settings, engine):
+        yield {"url": settings.public_base_url, "engine": engine, "icbc": icbc.id}
     engine.dispose()
 
 

@@ -107,7 +107,7 @@ def test_the_session_notice_goes_to_every_participant_the_institution_included(c
     with unit_of_work(engine) as session:
         notices = [m for m in session.exec(select(OutboxMessage)).all()[before:] if m.kind == "session.notice"]
     recipients = {m.recipient for m in notices}
-    assert {"wu@bank.example", "13600136000", "wang@example.org"} <= recipients  # institution and mediator
+    assert {"wu@bank.example", "+8613600136000", "wang@example.org"} <= recipients  # institution and mediator
     assert any(r.endswith("13800138000") for r in recipients)  # and the applicant
     mail = next(m for m in notices if m.recipient == "wu@bank.example")
     assert mail.recipient_user_id == bank_contact.id and "调解通知书" in (mail.attachments or "")
@@ -135,6 +135,10 @@ def test_drafting_starts_from_an_assigned_case_and_finalising_and_voiding_ask_fi
              "obligations": "", "clauses": "", "place": "广州", "language": "zh-CN", "base_version": ""}
     bad = form_post(f"{url}/draft", f"{url}/draft", {**terms, "pay_amount": ["七万", "", ""]})
     assert bad.status_code == 422 and 'id="err-pay_amount_0"' in bad.text and 'value="七万"' in bad.text
+    # the amount is read as it is typed, by the server's rule (static/amount.js asks /amounts/read)
+    draft_page = client.get(f"{url}/draft").text
+    assert '<script src="/static/amount.js" defer></script>' in draft_page
+    assert all(f'data-amount="parsed-pay_amount_{i}"' in draft_page for i in range(3))
     saved = form_post(f"{url}/draft", f"{url}/draft", terms)
     assert saved.status_code == 303
     page = client.get(saved.headers["location"]).text

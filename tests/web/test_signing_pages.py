@@ -224,3 +224,93 @@ def test_after_the_seal_every_signer_is_told_and_downloads_the_final_copy(client
     assert "下载已生效的协议" in page.text
     final = client.get("/sign/session/signed.pdf")
     assert final.status_code == 200 and final.content.startswith(b"%PDF") and b"/DSS" in final.content
+
+
+@pytest.mark.parametrize("typed", ["020-12345678", "1392468"])
+def test_a_representatives_landline_is_refused_beside_the_field_and_the_form_keeps_what_was_typed(
+        client, make_user, make_case, login, engine, settings, typed):
+    from tests.signing.flow import finalise_agreement
+
+    officer = make_user("case_officer")
+    case = make_case(officer=officer)
+    walk_to_drafting(engine, case.id, make_user("mediator", phone="13900000001"))
+    document = finalise_agreement(engine, settings, case.id, officer)
+    bank = institution_party(engine, case.id)
+    c = login(officer)
+    page = c.get(f"/cases/{case.id}").text
+    refused = c.post(f"/cases/{case.id}/signing", data={
+        "csrf_token": csrf_of(page), "document_id": document.id, "days": "9",
+        f"rep_{bank.id}_name": "吴海峰", f"rep_{bank.id}_phone": typed, f"rep_{bank.id}_id": REP_ID},
+        follow_redirects=False)
+    assert refused.status_code == 422
+    html = refused.text
+    assert f'id="err-rep_{bank.id}_phone"' in html and "座机号码收不到短信" in html
+    assert f'value="{typed}"' in html and 'value="吴海峰"' in html and 'value="9"' in html
+    with Session(engine) as session:
+        assert session.exec(select(SigningRequest)).all() == []  # nothing opened, no text to a landline
+
+
+def test_a_signer_declines_with_a_reason_after_a_confirmation_and_signing_stops(client, engine, signing_case,
+                                                                                login):
+    wu_link = link_from_sms(engine, "吴海峰")
+    link = prove(client, engine, "陈秀兰", "1235")
+    document = client.get("/sign/session").text
+    assert 'id="decline"' in document and "拒绝签署" in document and 'action="/sign/session/decline"' in document
+    reason = "赔付金额与我的实际损失相差太大"
+    # first a summary of what declining does, with the reason kept; nothing has happened yet
+    asked = client.post("/sign/session/decline", data={"csrf_token": csrf_of(document), "reason": reason})
+    assert asked.status_code == 200 and "确定要拒绝签署吗？" in asked.text and reason in asked.text
+    assert "其他签署人会收到短信通知" in asked.text and HOTLINE in asked.text
+    with Session(engine) as s:
+        assert s.exec(select(SigningRequest)).one().status == "open"
+    done = client.post("/sign/session/decline", data={"csrf_token": csrf_of(asked.text), "reason": reason,
+                                                      "confirmed": "1"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/sign/session"
+    with Session(engine) as s:
+        me = s.exec(select(SigningParticipant).where(SigningParticipant.name == "陈秀兰")).one()
+        assert me.status == "declined" and me.declined_reason == reason
+        assert s.exec(select(SigningRequest)).one().status == "declined"
+    # the declined page, on a refresh too: what happened, what comes next, the hotline; never JSON
+    for url in ("/sign/session", "/sign/session/decline", "/sign/session?lang=en"):
+        page = client.get(url)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), url
+        assert HOTLINE in page.text and "{" not in page.text.split("<body", 1)[1].split("<script", 1)[0], url
+    page = client.get("/sign/session?lang=zh-CN").text
+    assert "您已拒绝签署" in page and "这份文件不会生效" in page and "调解员会与您联系" in page
+    assert reason in page and "拒绝签署的时间" in page and f"热线 {HOTLINE}" in page
+    # signing is no longer possible: not from this page, not from the link, not for the other signer
+    refused = client.post("/sign/session/prepare", data={"csrf_token": csrf_of(document), "consent": "1",
+                                                         "drawing": _drawing()})
+    assert refused.status_code == 409 and refused.json()["state"] == "declined"
+    assert "您已拒绝签署" in client.get(f"/s/{link}").text
+    client.cookies.clear()
+    other = client.get(f"/s/{wu_link}")
+    assert other.status_code == 410 and "有签署人拒绝签署" in other.text and HOTLINE in other.text
+    # the other signer was told by SMS; the decliner was not sent a text about their own refusal
+    told = latest_sms(engine, kind="signing.closed", name="吴海峰").body
+    assert "拒绝签署" in told and "陈秀兰" in told
+    with Session(engine) as s:
+        from mediation_svc.notifications.models import OutboxMessage
+
+        closed = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "signing.closed")).all()
+        assert {m.recipient_name for m in closed} == {"吴海峰"}
+    # the officer sees it on the case's signing timeline, with the time and the reason
+    login(signing_case["officer"])
+    case_page = client.get(f"/cases/{signing_case['case'].id}").text
+    chen = re.search(r'aria-label="签署记录 陈秀兰">(.*?)</ol>', case_page, re.S)
+    assert chen and re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}[^<]*已拒签", chen.group(1)), case_page
+    assert f"拒签原因：{reason}" in case_page
+    wu = re.search(r'aria-label="签署记录 吴海峰">(.*?)</ol>', case_page, re.S)
+    assert wu and "已短信告知" in wu.group(1) and "已拒签" not in wu.group(1)
+    trail = client.get(f"/cases/{signing_case['case'].id}/audit").text
+    assert "拒绝签署" in trail
+
+
+def test_declining_needs_no_reason(client, engine, signing_case):
+    prove(client, engine, "陈秀兰", "1235")
+    asked = client.post("/sign/session/decline", data={"csrf_token": csrf_of(client.get("/sign/session").text)})
+    assert asked.status_code == 200 and "（没有填写）" in asked.text
+    done = client.post("/sign/session/decline", data={"csrf_token": csrf_of(asked.text), "confirmed": "1"})
+    assert done.status_code == 200 and "您已拒绝签署" in done.text and "您填写的原因" not in done.text
+    with Session(engine) as s:
+        assert s.exec(select(SigningRequest)).one().closed_reason == "declined by 陈秀兰 (no reason given)"

@@ -14,7 +14,6 @@ import io
 import re
 import shutil
 import socket
-import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,8 @@ from mediation_svc.config import Settings
 from mediation_svc.db import make_engine
 from mediation_svc.migrations_check import upgrade
 from mediation_svc.pki.keystore import KeyStore, init_keys
+
+from .conftest import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # the whole story, demo seeding included
 
@@ -46,9 +47,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """A migrated SQLite database with keys and the demo data, served by uvicorn on a free port."""
-    import uvicorn
-
-    from mediation_svc.app import create_app
     from mediation_svc.demo import seed
 
     root = tmp_path_factory.mktemp("live")
@@ -63,17 +61,8 @@ def live_server(tmp_path_factory):
     # thread where Playwright's sync API already runs its event loop.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(seed, engine, settings).result()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield {"url": settings.public_base_url, "engine": engine, "settings": settings, "root": root}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_server(settings, engine):
+        yield {"url": settings.public_base_url, "engine": engine, "settings": settings, "root": root}
     engine.dispose()
 
 
