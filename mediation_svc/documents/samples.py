@@ -164,6 +164,20 @@ def judicial_application(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def service_address(party: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """送达地址确认书 of one party (the consumer unless another is given)."""
+    party = party or CONSUMER
+    data = {
+        "case_number": CASE_NUMBER, "center_name": CENTER, "court_name": "广州市天河区人民法院", "parties": [party],
+        "service": {"address": party.get("address") or "广东省广州市越秀区东风中路100号3栋502房", "postcode": "510030",
+                    "phone": party.get("phone") if party.get("kind") == "person" else party["agent"]["phone"],
+                    "email": "chenxl@example.cn", "recipient": None, "electronic_consent": True,
+                    "electronic_channels": ["sms", "email"]},
+    }
+    data.update(overrides)
+    return data
+
+
 def evidence_report(**overrides: Any) -> dict[str, Any]:
     data = {
         "case_number": CASE_NUMBER, "center_name": CENTER, "document_title": "调解协议书",
@@ -198,5 +212,6 @@ SAMPLES = {
     ("session_notice", "en"): session_notice_en,
     ("neutral_evaluation", "zh-CN"): neutral_evaluation,
     ("judicial_application", "zh-CN"): judicial_application,
+    ("service_address", "zh-CN"): service_address,
     ("signing_evidence_report", "zh-CN"): evidence_report,
 }
