@@ -239,6 +239,19 @@ class ServiceAddressInputs(Strict):
     service: ServiceAddress
 
 
+class JudicialApplicationInputsV3(JudicialApplicationInputsV2):
+    """司法确认申请书, template v3: each applicant's 送达地址确认书 as an annex (附件), in the order of the
+    applicants, signed with the application: one signing flow, one signature per applicant over it all."""
+
+    service_addresses: list[ServiceAddress] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _one_per_applicant(self) -> "JudicialApplicationInputsV3":
+        if self.service_addresses and len(self.service_addresses) != len(self.applicants):
+            raise ValueError("one service address per applicant, in the applicants' order")
+        return self
+
+
 class SignatureEvent(Strict):
     role: Text  # party / mediator / center seal
     signer: Text

@@ -159,6 +159,7 @@ def judicial_application(**overrides: Any) -> dict[str, Any]:
                       {"name": "送达地址确认书", "copies": 2}],
         "applied_on": "2026-11-25", "mediators": [{"name": "张立新", "title": "调解员"}],
         "organisation_kind": "mediation_organisation",
+        "service_addresses": [service_address(CONSUMER)["service"], service_address(INSURER)["service"]],
     }
     data.update(overrides)
     return data
