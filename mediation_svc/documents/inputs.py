@@ -243,7 +243,8 @@ class JudicialApplicationInputsV3(JudicialApplicationInputsV2):
     """司法确认申请书, template v3: each applicant's 送达地址确认书 as an annex (附件), in the order of the
     applicants, signed with the application: one signing flow, one signature per applicant over it all."""
 
-    service_addresses: list[ServiceAddress] = Field(default_factory=list, max_length=10)
+    # aligned with the applicants; None: that applicant brings its own (no address or phone on file)
+    service_addresses: list[ServiceAddress | None] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _one_per_applicant(self) -> "JudicialApplicationInputsV3":

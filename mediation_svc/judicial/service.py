@@ -81,9 +81,11 @@ def check_in_time(*, effective: date, today: date, acknowledged: bool) -> bool:
     return late
 
 
-def materials(*, parties: list[dict[str, Any]], letters: dict[str, str]) -> list[dict[str, Any]]:
+def materials(*, parties: list[dict[str, Any]], letters: dict[str, str],
+              addresses: list[dict[str, Any] | None] | None = None) -> list[dict[str, Any]]:
     """The materials list, as the evidence package holds them: what is in it, and what a party still brings
-    (marked 待提交). ``letters``: institution name -> its representative whose 授权委托书 the package carries."""
+    (marked 待提交). ``letters``: institution name -> its representative whose 授权委托书 the package carries;
+    ``addresses``: per party, its 送达地址确认书 annexed to the application, or None (brought later)."""
     items = [{"name": "调解协议书（电子签署，PAdES B-LTA）"},
              {"name": "调解组织主持调解的证明（见本申请书“调解组织确认”，调解员签名并加盖调解组织印章）"}]
     for p in parties:
@@ -91,8 +93,13 @@ def materials(*, parties: list[dict[str, Any]], letters: dict[str, str]) -> list
         items.append({"name": f"{p['name']}的{proof}（待提交）"})
     for institution, representative in letters.items():
         items.append({"name": f"{institution}的授权委托书（受托人：{representative}，已随本申请提交）"})
-    for index, p in enumerate(parties, start=1):
-        items.append({"name": f"{p['name']}的送达地址确认书（本申请书附件{_cn(index)}，随本申请书签署提交）"})
+    annex = 0
+    for p, address in zip(parties, addresses or [None] * len(parties)):
+        if address is None:
+            items.append({"name": f"{p['name']}的送达地址确认书（待提交）"})
+        else:
+            annex += 1
+            items.append({"name": f"{p['name']}的送达地址确认书（本申请书附件{_cn(annex)}，随本申请书签署提交）"})
     items.append({"name": "签署证据报告（随本申请提交）"})
     return items
 
@@ -104,7 +111,7 @@ def _cn(value: int) -> str:
 
 
 def service_addresses(session: Session, *, case: Case, parties: list[dict[str, Any]],
-                      given: dict[int, dict[str, Any]], signer_phones: dict[int, str] | None = None) -> list[dict[str, Any]]:
+                      given: dict[int, dict[str, Any]], signer_phones: dict[int, str] | None = None) -> list[dict[str, Any] | None]:
     """Each applicant's 送达地址确认书 details, in the applicants' order: what the officer recorded with the
     party (``given``, by case party id: address, phone, e-mail, consent to electronic service), else the
     address and phone on file (for an institution, its signing representative's phone first, from
@@ -126,11 +133,10 @@ def service_addresses(session: Session, *, case: Case, parties: list[dict[str, A
                 [(signer_phones or {}).get(party.id) if party else None, agent.get("phone"), p.get("phone")]
             phone = next((x for x in [*phones, party.phone if party else None] if x), None)
             address = p.get("address") or (party.address if party else None)
-            if not address or not phone:
-                raise InvalidInput(f"{p.get('name')} has no address or phone on file for the 送达地址确认书; give its "
-                                   "service address", errors=[{"loc": ["service_addresses"],
-                                                               "msg": f"missing for {p.get('name')}"}])
-            entry = {"address": address, "phone": phone, "electronic_consent": False, "electronic_channels": []}
+            # without an address or a phone on file there is nothing to confirm: that party brings its own
+            # 送达地址确认书 (the materials list says 待提交)
+            entry = {"address": address, "phone": phone, "electronic_consent": False, "electronic_channels": []} \
+                if address and phone else None
         out.append(entry)
     return out
 
@@ -202,15 +208,17 @@ def application_inputs(session: Session, settings: Settings, *, case: Case, agre
                        addresses: dict[int, dict[str, Any]] | None = None,
                        signer_phones: dict[int, str] | None = None) -> dict[str, Any]:
     agreement_inputs = json.loads(agreement.inputs_json)
+    addresses_ = service_addresses(session, case=case, parties=agreement_inputs["parties"], given=addresses or {},
+                                   signer_phones=signer_phones)
     return {"court_name": court_name, "case_number": case.number, "center_name": settings.center_name,
             "applicants": agreement_inputs["parties"], "agreement_date": effective_date(session, agreement).isoformat(),
             "agreement_document_id": agreement.id, "agreement_summary": _summary(agreement_inputs),
             "materials": materials(parties=agreement_inputs["parties"],
-                                   letters={p.on_behalf_of: p.name for p in _letters(session, agreement)}),
+                                   letters={p.on_behalf_of: p.name for p in _letters(session, agreement)},
+                                   addresses=addresses_),
             "applied_on": applied_on.isoformat(),
             "mediators": agreement_inputs.get("mediators", []), "organisation_kind": settings.organisation_kind,
-            "service_addresses": service_addresses(session, case=case, parties=agreement_inputs["parties"],
-                                                   given=addresses or {}, signer_phones=signer_phones)}
+            "service_addresses": addresses_}
 
 
 def start_application(session: Session, settings: Settings, tokens, keystore: KeyStore, *, case: Case,

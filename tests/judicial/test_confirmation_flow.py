@@ -460,3 +460,14 @@ def test_the_materials_list_is_what_the_package_holds(flow):
     assert flow["unknown_party_address"]["status"] == 422 and "999999" in flow["unknown_party_address"]["detail"]
     names = zipfile.ZipFile(io.BytesIO(flow["zip"])).namelist()
     assert "authorisation/letter-1.pdf" in names
+
+
+def test_a_party_without_an_address_on_file_brings_its_own_confirmation():
+    from mediation_svc.documents import samples
+    from mediation_svc.judicial.service import materials
+
+    parties = [samples.CONSUMER, samples.INSURER]
+    names = [m["name"] for m in materials(parties=parties, letters={},
+                                          addresses=[None, samples.service_address(samples.INSURER)["service"]])]
+    assert "陈秀兰的送达地址确认书（待提交）" in names
+    assert "平安人寿保险股份有限公司广东分公司的送达地址确认书（本申请书附件一，随本申请书签署提交）" in names
