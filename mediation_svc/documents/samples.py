@@ -159,6 +159,21 @@ def judicial_application(**overrides: Any) -> dict[str, Any]:
                       {"name": "送达地址确认书", "copies": 2}],
         "applied_on": "2026-11-25", "mediators": [{"name": "张立新", "title": "调解员"}],
         "organisation_kind": "mediation_organisation",
+        "service_addresses": [service_address(CONSUMER)["service"], service_address(INSURER)["service"]],
+    }
+    data.update(overrides)
+    return data
+
+
+def service_address(party: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """送达地址确认书 of one party (the consumer unless another is given)."""
+    party = party or CONSUMER
+    data = {
+        "case_number": CASE_NUMBER, "center_name": CENTER, "court_name": "广州市天河区人民法院", "parties": [party],
+        "service": {"address": party.get("address") or "广东省广州市越秀区东风中路100号3栋502房", "postcode": "510030",
+                    "phone": party.get("phone") if party.get("kind") == "person" else party["agent"]["phone"],
+                    "email": "chenxl@example.cn", "recipient": None, "electronic_consent": True,
+                    "electronic_channels": ["sms", "email"]},
     }
     data.update(overrides)
     return data
@@ -198,5 +213,6 @@ SAMPLES = {
     ("session_notice", "en"): session_notice_en,
     ("neutral_evaluation", "zh-CN"): neutral_evaluation,
     ("judicial_application", "zh-CN"): judicial_application,
+    ("service_address", "zh-CN"): service_address,
     ("signing_evidence_report", "zh-CN"): evidence_report,
 }

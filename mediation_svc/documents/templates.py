@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from ..config import PROJECT_ROOT
 from ..errors import NotFound
 from .inputs import (AgreementInputs, AgreementInputsV2, EvidenceReportInputs, JudicialApplicationInputs,
-                     JudicialApplicationInputsV2, NeutralEvaluationInputs,
+                     JudicialApplicationInputsV2, JudicialApplicationInputsV3, NeutralEvaluationInputs, ServiceAddressInputs,
                      SessionNoticeInputs)
 
 TEMPLATE_DIR = PROJECT_ROOT / "document_templates"
@@ -49,6 +49,9 @@ _SPECS = (
                  JudicialApplicationInputs),
     TemplateSpec("judicial_application", "zh-CN", 2, "judicial_application", "司法确认申请书",
                  JudicialApplicationInputsV2),
+    TemplateSpec("judicial_application", "zh-CN", 3, "judicial_application", "司法确认申请书",
+                 JudicialApplicationInputsV3),
+    TemplateSpec("service_address", "zh-CN", 1, "service_address", "送达地址确认书", ServiceAddressInputs),
     TemplateSpec("signing_evidence_report", "zh-CN", 1, "evidence_report", "签署证据报告", EvidenceReportInputs),
 )
 

@@ -36,7 +36,9 @@ def start_application(case_id: int, body: ApplicationStart, session: SessionDep,
                                        mode=signing.SigningMode(r.mode)) for r in body.representatives]
     application = service.start_application(session, settings, tokens, keystore, case=case,
                                             court_name=body.court_name, deadline_at=body.deadline_at,
-                                            representatives=reps, actor=user, acknowledge_late=body.acknowledge_late)
+                                            representatives=reps, actor=user, acknowledge_late=body.acknowledge_late,
+                                            service_addresses={a.party_id: a.model_dump(exclude={"party_id"})
+                                                               for a in body.service_addresses})
     return _read(application)
 
 

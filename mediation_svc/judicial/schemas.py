@@ -6,7 +6,14 @@ from datetime import date, datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from ..documents.inputs import ServiceAddress
 from ..signing.schemas import RepresentativeIn
+
+
+class ServiceAddressIn(ServiceAddress):
+    """What one party gave for its 送达地址确认书 (the others get the address and phone on file)."""
+
+    party_id: int
 
 
 class ApplicationStart(BaseModel):
@@ -14,6 +21,10 @@ class ApplicationStart(BaseModel):
     deadline_at: AwareDatetime
     representatives: list[RepresentativeIn] = Field(default_factory=list)
     acknowledge_late: bool = Field(default=False, description="apply although the 30 days have passed")
+    service_addresses: list[ServiceAddressIn] = Field(
+        default_factory=list, max_length=10,
+        description="each party's 送达地址确认书 (address, phone, e-mail, consent to electronic service); an annex of "
+                    "the application, signed with it")
 
 
 class ApplicationRead(BaseModel):

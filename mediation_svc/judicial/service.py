@@ -1,8 +1,8 @@
 """Judicial confirmation (司法确认, People's Mediation Law art. 33) from a signed agreement:
 
-    start_application   case 'signed': render the joint application (司法确认申请书) from its template,
-                        finalise it, open a signing request on it (the parties, then the mediator and
-                        the center's seal, as for the agreement)
+    start_application   case 'signed': render the joint application (司法确认申请书) from its template, with
+                        each applicant's 送达地址确认书 as an annex, finalise it, open a signing request
+                        on it (the parties, then the mediator and the center's seal, as for the agreement)
     build_package       application signed: the evidence ZIP (signed agreement and application, evidence
                         report PDF, audit-chain extract, certificates and revocation data, verification
                         reports, a JWS-signed manifest); the case moves to 'confirmation_requested'
@@ -81,9 +81,11 @@ def check_in_time(*, effective: date, today: date, acknowledged: bool) -> bool:
     return late
 
 
-def materials(*, parties: list[dict[str, Any]], letters: dict[str, str]) -> list[dict[str, Any]]:
+def materials(*, parties: list[dict[str, Any]], letters: dict[str, str],
+              addresses: list[dict[str, Any] | None] | None = None) -> list[dict[str, Any]]:
     """The materials list, as the evidence package holds them: what is in it, and what a party still brings
-    (marked 待提交). ``letters``: institution name -> its representative whose 授权委托书 the package carries."""
+    (marked 待提交). ``letters``: institution name -> its representative whose 授权委托书 the package carries;
+    ``addresses``: per party, its 送达地址确认书 annexed to the application, or None (brought later)."""
     items = [{"name": "调解协议书（电子签署，PAdES B-LTA）"},
              {"name": "调解组织主持调解的证明（见本申请书“调解组织确认”，调解员签名并加盖调解组织印章）"}]
     for p in parties:
@@ -91,10 +93,52 @@ def materials(*, parties: list[dict[str, Any]], letters: dict[str, str]) -> list
         items.append({"name": f"{p['name']}的{proof}（待提交）"})
     for institution, representative in letters.items():
         items.append({"name": f"{institution}的授权委托书（受托人：{representative}，已随本申请提交）"})
-    for p in parties:
-        items.append({"name": f"{p['name']}的送达地址确认书（待提交）"})
+    annex = 0
+    for p, address in zip(parties, addresses or [None] * len(parties)):
+        if address is None:
+            items.append({"name": f"{p['name']}的送达地址确认书（待提交）"})
+        else:
+            annex += 1
+            items.append({"name": f"{p['name']}的送达地址确认书（本申请书附件{_cn(annex)}，随本申请书签署提交）"})
     items.append({"name": "签署证据报告（随本申请提交）"})
     return items
+
+
+def _cn(value: int) -> str:
+    from ..documents.rendering import _cn_number  # noqa: PLC0415 - the templates' own ordinals
+
+    return _cn_number(value)
+
+
+def service_addresses(session: Session, *, case: Case, parties: list[dict[str, Any]],
+                      given: dict[int, dict[str, Any]], signer_phones: dict[int, str] | None = None) -> list[dict[str, Any] | None]:
+    """Each applicant's 送达地址确认书 details, in the applicants' order: what the officer recorded with the
+    party (``given``, by case party id: address, phone, e-mail, consent to electronic service), else the
+    address and phone on file (for an institution, its signing representative's phone first, from
+    ``signer_phones`` by party id), without consent to electronic service (which only the party can give)."""
+    from ..cases.service import parties_of  # noqa: PLC0415
+
+    on_file = {(cp.role, cp.name): cp for cp in parties_of(session, case.id)}
+    unknown = set(given) - {cp.id for cp in on_file.values()}
+    if unknown:
+        raise InvalidInput(f"service addresses given for parties not on this case: {sorted(unknown)}",
+                           errors=[{"loc": ["service_addresses"], "msg": "unknown party"}])
+    out = []
+    for p in parties:
+        party = on_file.get((p.get("role"), p.get("name")))
+        entry = given.get(party.id) if party is not None else None
+        if entry is None:
+            agent = p.get("agent") or {}
+            phones = [p.get("phone")] if p.get("kind") == "person" else \
+                [(signer_phones or {}).get(party.id) if party else None, agent.get("phone"), p.get("phone")]
+            phone = next((x for x in [*phones, party.phone if party else None] if x), None)
+            address = p.get("address") or (party.address if party else None)
+            # without an address or a phone on file there is nothing to confirm: that party brings its own
+            # 送达地址确认书 (the materials list says 待提交)
+            entry = {"address": address, "phone": phone, "electronic_consent": False, "electronic_channels": []} \
+                if address and phone else None
+        out.append(entry)
+    return out
 
 
 def _letters(session: Session, agreement: Document) -> list:
@@ -160,22 +204,31 @@ def effective_date(session: Session, agreement: Document) -> date:
 
 
 def application_inputs(session: Session, settings: Settings, *, case: Case, agreement: Document,
-                       court_name: str, applied_on: date) -> dict[str, Any]:
+                       court_name: str, applied_on: date,
+                       addresses: dict[int, dict[str, Any]] | None = None,
+                       signer_phones: dict[int, str] | None = None) -> dict[str, Any]:
     agreement_inputs = json.loads(agreement.inputs_json)
+    addresses_ = service_addresses(session, case=case, parties=agreement_inputs["parties"], given=addresses or {},
+                                   signer_phones=signer_phones)
     return {"court_name": court_name, "case_number": case.number, "center_name": settings.center_name,
             "applicants": agreement_inputs["parties"], "agreement_date": effective_date(session, agreement).isoformat(),
             "agreement_document_id": agreement.id, "agreement_summary": _summary(agreement_inputs),
             "materials": materials(parties=agreement_inputs["parties"],
-                                   letters={p.on_behalf_of: p.name for p in _letters(session, agreement)}),
+                                   letters={p.on_behalf_of: p.name for p in _letters(session, agreement)},
+                                   addresses=addresses_),
             "applied_on": applied_on.isoformat(),
-            "mediators": agreement_inputs.get("mediators", []), "organisation_kind": settings.organisation_kind}
+            "mediators": agreement_inputs.get("mediators", []), "organisation_kind": settings.organisation_kind,
+            "service_addresses": addresses_}
 
 
 def start_application(session: Session, settings: Settings, tokens, keystore: KeyStore, *, case: Case,
                       court_name: str, deadline_at: datetime, representatives: list, actor: User,
-                      acknowledge_late: bool = False) -> JudicialApplication:
+                      acknowledge_late: bool = False,
+                      service_addresses: dict[int, dict[str, Any]] | None = None) -> JudicialApplication:
     """``acknowledge_late``: the officer has read that the 30 days have passed and applies anyway (the court
-    decides; the acknowledgement is audited)."""
+    decides; the acknowledgement is audited). ``service_addresses``: case party id -> the 送达地址确认书
+    details that party gave (``ServiceAddress``); the others get the address and phone on file, no consent to
+    electronic service. Each is an annex of the application, signed with it."""
     if CaseStatus(case.status) != CaseStatus.SIGNED:
         raise NotReadyForConfirmation(f"a joint application is made once the agreement is signed (the case is "
                                       f"'{case.status}')", case_status=str(case.status))
@@ -192,7 +245,8 @@ def start_application(session: Session, settings: Settings, tokens, keystore: Ke
     late = check_in_time(effective=effective, today=utcnow().astimezone(SHANGHAI).date(),
                          acknowledged=acknowledge_late)
     inputs = application_inputs(session, settings, case=case, agreement=agreement, court_name=court_name,
-                                applied_on=utcnow().astimezone(SHANGHAI).date())
+                                applied_on=utcnow().astimezone(SHANGHAI).date(), addresses=service_addresses,
+                                signer_phones={r.party_id: r.phone for r in representatives if r.phone})
     draft, version = create_draft(session, settings, case=case, template_id=APPLICATION_TEMPLATE, language="zh-CN",
                                   inputs=inputs, note="司法确认申请书", actor=actor)
     document = finalise(session, settings, case=case, draft=draft, version=version.version, actor=actor)

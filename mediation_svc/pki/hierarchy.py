@@ -3,6 +3,7 @@
     ca-root            self-signed root of trust (P-384, 40 years)
     ├── ca-issuing     issues the short-lived signer certificates and the delegated OCSP responder (30 years)
     │   ├── seal       the center's organisation seal (电子公章)
+    │   ├── report-signing  the verification service, which signs its reports (PAdES and JWS, one key)
     │   └── ocsp       delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck)
     └── tsa            RFC 3161 time-stamping unit (critical EKU timeStamping only)
 
@@ -31,6 +32,7 @@ TSA = "tsa"
 SEAL = "seal"
 SEAL_HSM = "seal-hsm"  # certificate only: the seal key generated inside an HSM (pki.seal)
 OCSP = "ocsp"
+REPORT = "report-signing"  # = keystore.REPORT_SIGNING_KEY; its certificate is made here
 
 ORGANISATION = "广东正和银行保险消费纠纷调解中心"  # X.520 ub-name: 64 bytes in UTF-8
 COUNTRY = "CN"
@@ -41,6 +43,8 @@ ISSUING_DAYS = 365 * 30
 TSA_DAYS = 365 * 10
 SEAL_DAYS = 365 * 3
 OCSP_DAYS = 365 * 2
+REPORT_DAYS = 365 * 5
+REPORT_SIGNER_NAME = "正和调解中心 电子签名验证服务"  # the subject's CN: who signs a verification report
 
 # Key-store names of the CAs and the short names they are published under (/pki/root.crt, /pki/issuing.crl).
 PUBLISHED_CAS = {"root": "ca-root", "issuing": "ca-issuing"}
@@ -159,6 +163,17 @@ def make_seal(public_key, issuing_cert, issuing_key, urls: PkiUrls, now: dt.date
     return revocation_pointers(builder, urls, ISSUING, ocsp=True).sign(issuing_key, hashes.SHA256())
 
 
+def make_report_signer(public_key, issuing_cert, issuing_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+    """The verification service's certificate for the existing ``report-signing`` key (which also signs the
+    JWS reports, so that a report's two forms come from one published key): an end-entity signing profile,
+    digitalSignature and nonRepudiation, no EKU (a PAdES signature needs none)."""
+    builder = (_base(name(REPORT_SIGNER_NAME, unit="验证报告"), issuing_cert.subject, public_key, issuing_key,
+                     days=REPORT_DAYS, now=now)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True))
+    return revocation_pointers(builder, urls, ISSUING, ocsp=True).sign(issuing_key, hashes.SHA256())
+
+
 def make_ocsp_responder(key, issuing_cert, issuing_key, now: dt.datetime) -> x509.Certificate:
     builder = (_base(name("正和调解中心 OCSP Responder"), issuing_cert.subject, key.public_key(),
                      issuing_key, days=OCSP_DAYS, now=now)
@@ -196,6 +211,12 @@ def ensure_hierarchy(keystore, *, file_seal: bool = True, urls: PkiUrls | None =
         ensure(SEAL, ec.SECP256R1(),
                lambda key: make_seal(key.public_key(), issuing_cert, issuing_key, urls, now))
     ensure(OCSP, ec.SECP256R1(), lambda key: make_ocsp_responder(key, issuing_cert, issuing_key, now))
+    if not keystore.cert_path(REPORT).exists():
+        # The key may predate its certificate (it signed JWS reports before the PDF report was signed):
+        # keep it, certify it; a key directory made before this gets the certificate on the next keys init.
+        key = keystore.ensure_ec_key(REPORT)
+        keystore.save_certificate(REPORT, make_report_signer(key.public_key(), issuing_cert, issuing_key, urls, now))
+        created.append(f"{REPORT} certificate")
     return created
 
 

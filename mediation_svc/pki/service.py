@@ -6,7 +6,7 @@ Used by other domains:
   Serials are stored as lowercase hex without leading zeros (``serial_hex``).
 - ``revoke(session, serial=, reason=, actor=)``: audited; the next CRL and OCSP answer report it.
 
-Certificates made by ``keys init`` (issuing CA, TSA, seal, OCSP responder) and the HSM seal are known
+Certificates made by ``keys init`` (issuing CA, TSA, seal, OCSP responder, the report signer) and the HSM seal are known
 from the key directory even before any row exists; revoking one writes its row then.
 """
 
@@ -29,7 +29,7 @@ from .settings import PkiSettings
 
 # Certificates the key directory holds (beside the CA roots themselves), with their purpose.
 KEYSTORE_CERTIFICATES = {hierarchy.ISSUING: "ca", hierarchy.TSA: "tsa", hierarchy.SEAL: "seal",
-                         hierarchy.SEAL_HSM: "seal", hierarchy.OCSP: "ocsp"}
+                         hierarchy.SEAL_HSM: "seal", hierarchy.OCSP: "ocsp", hierarchy.REPORT: "report"}
 CAS = (hierarchy.ROOT, hierarchy.ISSUING)
 
 

@@ -161,10 +161,15 @@ def _signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
 
 def _cert_info(cert: asn1_x509.Certificate, anchors: set[bytes]) -> CertificateInfo:
     validity = cert["tbs_certificate"]["validity"]
+    try:
+        is_ca = bool(cert.ca)
+    except Exception:  # noqa: BLE001 - a malformed extension: say nothing rather than guess
+        is_ca = None
     return CertificateInfo(subject=cert.subject.human_friendly, issuer=cert.issuer.human_friendly,
                            serial_hex=format(cert.serial_number, "x"),
                            not_before=validity["not_before"].native, not_after=validity["not_after"].native,
-                           sha256=hashlib.sha256(cert.dump()).hexdigest(), trust_anchor=cert.dump() in anchors)
+                           sha256=hashlib.sha256(cert.dump()).hexdigest(), trust_anchor=cert.dump() in anchors,
+                           organisation=_attr(cert.subject, "organization_name"), is_ca=is_ca)
 
 
 def _chain(status, signer_cert: asn1_x509.Certificate, anchors: set[bytes]) -> tuple[list[CertificateInfo], bool]:

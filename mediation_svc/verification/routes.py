@@ -15,8 +15,10 @@ from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_addre
 from ..documents.service import find_by_code
 from ..errors import NotFound, Unauthenticated
 from ..security import pipl
+from ..signing.routes import TimestamperDep
+from ..web.i18n import pick_language
 from . import attestation, limits, service
-from .pdf import render_report_pdf
+from .pdf import signed_report_pdf
 from .schemas import VerificationReport
 
 router = APIRouter(prefix="/api/v1/verify", tags=["verification"])
@@ -32,16 +34,25 @@ class ReportFormat(StrEnum):
 @router.post("", response_model=VerificationReport, summary="Verify a signed PDF (ETSI EN 319 102-1 report)",
              responses={200: {"content": {"application/pdf": {}, attestation.REPORT_MEDIA_TYPE: {}}}})
 def verify(request: Request, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
-           file: Annotated[UploadFile, File(description="the PDF")],
-           format: Annotated[ReportFormat, Query(description="json, pdf or jws")] = ReportFormat.JSON):
+           timestamper: TimestamperDep, file: Annotated[UploadFile, File(description="the PDF")],
+           format: Annotated[ReportFormat, Query(description="json, pdf or jws")] = ReportFormat.JSON,
+           lang: Annotated[str | None, Query(description="the PDF report's language: zh-CN or en "
+                                                         "(else Accept-Language, else the default)")] = None):
     data = file.file.read(service.MAX_BYTES + 1)
     # bounded: decompression scanned first, verified in a worker process with memory and time limits
     report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
                                   address=client_address(request), bounds=limits.bounds_from(settings),
                                   now=service.validation_time(request.app.state))
     if format == ReportFormat.PDF:
-        return Response(render_report_pdf(report), media_type="application/pdf",
-                        headers={"Content-Disposition": 'attachment; filename="verification-report.pdf"'})
+        language = pick_language(lang or request.headers.get("accept-language", "").split(",")[0].split(";")[0].strip() or None,
+                                 settings.default_language)
+        from ..signing.credentials import lta_context
+
+        pdf = signed_report_pdf(report, keystore=keystore, timestamper=timestamper, language=language,
+                                center_name=settings.center_name_en if language == "en" else settings.center_name,
+                                validation_context=lambda: lta_context(session, keystore))
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": 'attachment; filename="verification-report.pdf"', "Content-Language": language})
     if format == ReportFormat.JWS:
         token = attestation.sign_payload(keystore, report.model_dump(mode="json"), typ="verification-report+jws")
         return Response(token, media_type=attestation.REPORT_MEDIA_TYPE)

@@ -27,6 +27,8 @@ class CertificateInfo(BaseModel):
     not_after: datetime
     sha256: str
     trust_anchor: bool = False
+    organisation: str | None = None  # the subject's O, for a report in the reader's language
+    is_ca: bool | None = None  # basicConstraints cA
 
 
 class SignerInfo(BaseModel):

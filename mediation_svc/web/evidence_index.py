@@ -20,7 +20,7 @@ TEMPLATE = "evidence_index/zh-CN/v1.html"
 TITLES = {
     INDEX_NAME: "证据材料目录（本文件）",
     "agreement-signed.pdf": "调解协议书（各方已签署，加盖调解中心电子印章）",
-    "application-signed.pdf": "司法确认申请书（各方已签署）",
+    "application-signed.pdf": "司法确认申请书（各方已签署，附各方送达地址确认书）",
     "evidence-report.pdf": "电子签名证据报告",
     TIMELINE_NAME: "案件操作记录（时间线）",
     "audit-trail.json": "案件操作记录（机读格式，含哈希链）",

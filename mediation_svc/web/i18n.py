@@ -387,10 +387,11 @@ EN: dict[str, str] = {
 }
 
 def _merge_domain_texts() -> None:
-    from . import i18n_complaints  # noqa: PLC0415
+    from . import i18n_complaints, i18n_report  # noqa: PLC0415
 
-    ZH.update(i18n_complaints.ZH)
-    EN.update(i18n_complaints.EN)
+    for texts in (i18n_complaints, i18n_report):
+        ZH.update(texts.ZH)
+        EN.update(texts.EN)
 
 
 _merge_domain_texts()

@@ -100,6 +100,8 @@ CATALOGUE: dict[str, dict[str, Text]] = {
                                   "The timestamp authority cannot be reached; nothing was changed. Try again later."),
         "seal-unavailable": ("调解中心印章暂时无法使用，未作任何更改，请稍后再试。",
                              "The center's seal cannot sign right now; nothing was changed. Try again later."),
+        "report-signer-unavailable": ("验证服务尚不能签署验证报告，请联系调解中心。",
+                                      "The verification service cannot sign reports yet; contact the center."),
         "tsa-certificate-expiring": ("时间戳服务证书即将到期，请先更新证书。",
                                      "The timestamp authority's certificate expires too soon; renew it first."),
         "empty-upload": ("上传的文件是空的，请重新选择文件。", "The upload is empty; choose the file again."),

@@ -178,8 +178,17 @@ def flow(database_template, keys_dir, tmp_path_factory):
         out["unknown_court"] = client.post(f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
                                            json={"court_name": "某某市某区法院", "deadline_at": deadline(),
                                                  "representatives": reps}).json()
+        # the bank's 送达地址确认书 as its representative gave it; the consumer's from the file (no consent given)
+        bank_address = {"party_id": bank.id, "address": "广东省广州市天河区珠江新城华夏路10号法务部", "postcode": "510623",
+                        "phone": REP_PHONE, "email": "legal@example.cn", "electronic_consent": True,
+                        "electronic_channels": ["email"]}
+        out["unknown_party_address"] = client.post(
+            f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
+            json={"court_name": "广州市天河区人民法院", "deadline_at": deadline(), "representatives": reps,
+                  "service_addresses": [{**bank_address, "party_id": 999999}]}).json()
         r = client.post(f"/api/v1/cases/{case.id}/judicial/application", headers=auth(officer),
-                        json={"court_name": "广州市天河区人民法院", "deadline_at": deadline(), "representatives": reps})
+                        json={"court_name": "广州市天河区人民法院", "deadline_at": deadline(), "representatives": reps,
+                              "service_addresses": [bank_address]})
         assert r.status_code == 201, r.text
         application = r.json()
         out["application"] = application
@@ -439,6 +448,26 @@ def test_the_materials_list_is_what_the_package_holds(flow):
 
     text = "".join(page_texts(flow["signed"]["application"])).replace(" ", "").replace("\n", "")
     assert "授权委托书（受托人：王晓明" in text and "随本申请提交）" in text  # (a table cell wraps the line)
-    assert "送达地址确认书（待提交）" in text and "调解组织主持调解的证明" in text
+    assert "调解组织主持调解的证明" in text and "待提交）" not in text.split("送达地址确认书")[1][:10]
+    # each applicant's 送达地址确认书 is an annex of the application, signed with it (one flow, one signature)
+    assert text.count("的送达地址确认书（本申请书附件") == 2 and "随本申请书签署提交" in text
+    assert "附件一送达地址确认书" in text and "附件二送达地址确认书" in text
+    assert "告知事项" in text and "以文书退回之日视为送达之日" in text
+    assert "由受送达人平安人寿保险股份有限公司广东分公司在本申请书申请人签名栏签署" in text
+    consumer, bank = text.split("附件一")[-1].split("附件二")
+    assert "□同意■不同意" in consumer and "■同意□不同意方式：电子邮件legal@example.cn" in bank
+    assert "华夏路10号法务部（邮政编码：510623）" in bank
+    assert flow["unknown_party_address"]["status"] == 422 and "999999" in flow["unknown_party_address"]["detail"]
     names = zipfile.ZipFile(io.BytesIO(flow["zip"])).namelist()
     assert "authorisation/letter-1.pdf" in names
+
+
+def test_a_party_without_an_address_on_file_brings_its_own_confirmation():
+    from mediation_svc.documents import samples
+    from mediation_svc.judicial.service import materials
+
+    parties = [samples.CONSUMER, samples.INSURER]
+    names = [m["name"] for m in materials(parties=parties, letters={},
+                                          addresses=[None, samples.service_address(samples.INSURER)["service"]])]
+    assert "陈秀兰的送达地址确认书（待提交）" in names
+    assert "平安人寿保险股份有限公司广东分公司的送达地址确认书（本申请书附件一，随本申请书签署提交）" in names

@@ -1,0 +1,107 @@
+"""Words of the verification report PDF (``verification.pdf``), merged into ``i18n``: every line of the report
+in the reader's language. What the file itself says (its name, the names in its certificates) is printed
+as it is; the English wording of a technical finding stays in the report's JSON and JWS forms."""
+
+from __future__ import annotations
+
+ZH: dict[str, str] = {
+    "vreport.title": "电子签名验证报告", "vreport.standard": "依据 ETSI EN 319 102-1 出具",
+    "vreport.h.conclusion": "一、结论", "vreport.h.registry": "二、登记信息", "vreport.h.signatures": "三、逐项签名",
+    "vreport.result": "总体结论", "vreport.ind.TOTAL_PASSED": "通过", "vreport.ind.TOTAL_FAILED": "未通过",
+    "vreport.ind.INDETERMINATE": "无法确定", "vreport.counts": "说明",
+    "vreport.file": "文件", "vreport.file_value": "{name}，{size} 字节", "vreport.unnamed": "（未命名）",
+    "vreport.sha256": "文件 SHA-256", "vreport.validated_at": "验证时间", "vreport.beijing": "（北京时间）",
+    "vreport.anchor": "信任锚", "vreport.anchor_value": "本中心根证书（唯一信任锚）",
+    "vreport.no_anchor": "（无）",
+    "vreport.policy": "验证策略",
+    "vreport.policy_text": "以本中心根证书为唯一信任锚；只使用文件内的吊销信息（不联网获取），且须在签名的存在证明之后"
+                           "签发；每个签名按其后的存档时间戳时刻核验，存档时间戳链核验至验证时间；签名验证依"
+                           " ETSI EN 319 102-1 进行，并检查签署后的全部改动。",
+    "vreport.file_problems": "文件问题",
+    "vreport.file_problems_text": "文件结构有 {n} 处问题（文件被截断、文件结尾之后附加了数据或无法解析为 PDF），"
+                                  "逐条技术说明见本报告的 JSON 格式。",
+    "vreport.reg.result": "登记结果", "vreport.reg.document": "本文件与本中心出具的文档一致（定稿文档）",
+    "vreport.reg.signed_revision": "本文件与本中心出具的文档一致（签署版本）",
+    "vreport.reg.not_latest": "，但不是最新签署版本", "vreport.reg.case": "案件编号", "vreport.reg.title": "文档",
+    "vreport.reg.title_value": "{title}（第 {version} 版），状态：{status}", "vreport.reg.latest": "最新版本 SHA-256",
+    "vreport.reg.none": "本文件的哈希值与本中心出具的任何文档均不一致。", "vreport.reg.offline": "离线验证，未查询登记信息。",
+    "vreport.event.signature": "签名", "vreport.event.seal": "盖章", "vreport.event.lta": "封存长期验证数据",
+    "vreport.event.archive_timestamp": "存档时间戳续期", "vreport.event.other": "签署步骤",
+    "vreport.kind.signature": "签名", "vreport.kind.document_timestamp": "文档时间戳",
+    "vreport.signer": "签署人", "vreport.id": "证件", "vreport.tsa": "时间戳机构",
+    "vreport.tsa_value": "{organisation}时间戳服务", "vreport.chain": "证书链",
+    "vreport.cert.leaf": "签署证书", "vreport.cert.tsa": "时间戳服务证书", "vreport.fields_n": "（其后签署的签名域 {n} 个）",
+    "vreport.cert.ca": "中间机构证书", "vreport.cert.anchor": "根证书（信任锚）",
+    "vreport.cert.fingerprint": "指纹", "vreport.chain.trusted": "链至信任锚",
+    "vreport.chain.untrusted": "未能链至信任锚", "vreport.claimed": "声称签署时间", "vreport.ts_time": "时间戳时间",
+    "vreport.integrity": "完整性", "vreport.intact": "完好", "vreport.broken": "不一致（签名后被改动或签名损坏）",
+    "vreport.coverage": "覆盖范围", "vreport.cov.other": "签名的字节范围与文件的版本不符",
+    "vreport.changes": "签署后变更", "vreport.mod.ANNOTATIONS": "签署后添加或修改了批注",
+    "vreport.mod.OTHER": "签署后文件内容被改动", "vreport.mod.UNKNOWN": "无法确定签署后的改动",
+    "vreport.level": "PAdES 级别", "vreport.basis": "核验依据", "vreport.revocation": "吊销状态",
+    "vreport.rev.good": "未吊销", "vreport.rev.revoked": "已吊销", "vreport.rev.unknown": "状态未知",
+    "vreport.rev.not_checked": "未核查（文件中没有可用的吊销信息）",
+    "vreport.rev.crl": "（依据 {when} 签发的证书吊销列表）", "vreport.rev.ocsp": "（依据 {when} 签发的在线证书状态应答）",
+    "vreport.rev.revoked_at": "，吊销时间 {when}", "vreport.reason": "原因", "vreport.notes": "技术说明",
+    "vreport.notes_text": "另有 {n} 条技术说明，原文载于本报告的 JSON 格式。",
+    "vreport.warn.no_timestamp": "没有签名时间戳：签署时间只是签署软件自报的时间。",
+    "vreport.warn.revoked_later": "签署证书在签名时间戳之后才被吊销：签名作出时证书有效。",
+    "vreport.issued_line": "出具单位：{center}电子签名验证服务",
+    "vreport.signed_note": "本报告由出具单位以电子签名（PAdES）签署，签名证书由本中心的证书机构签发，可用任何 PDF "
+                           "签名验证工具核验。报告另可按 JWS 格式获取，其公钥在本中心网站公布，便于日后复核。",
+    "vreport.mark": "电子签名验证服务",
+}
+
+EN: dict[str, str] = {
+    "vreport.title": "Electronic signature validation report", "vreport.standard": "Issued under ETSI EN 319 102-1",
+    "vreport.h.conclusion": "1. Conclusion", "vreport.h.registry": "2. Registry",
+    "vreport.h.signatures": "3. Signature by signature",
+    "vreport.result": "Overall result", "vreport.ind.TOTAL_PASSED": "passed (TOTAL_PASSED)",
+    "vreport.ind.TOTAL_FAILED": "failed (TOTAL_FAILED)", "vreport.ind.INDETERMINATE": "indeterminate (INDETERMINATE)",
+    "vreport.counts": "Contents",
+    "vreport.file": "File", "vreport.file_value": "{name}, {size} bytes", "vreport.unnamed": "(no name)",
+    "vreport.sha256": "File SHA-256", "vreport.validated_at": "Validated at", "vreport.beijing": " (Beijing time)",
+    "vreport.anchor": "Trust anchor", "vreport.anchor_value": "the center's root certificate (the only trust anchor)",
+    "vreport.no_anchor": "(none)",
+    "vreport.policy": "Validation policy",
+    "vreport.policy_text": "The center's root as the only trust anchor; revocation data from the file only (no "
+                           "fetching), issued after the signature's proof of existence; each signature validated as "
+                           "of the archive timestamp after it and the archive chain up to the validation time; "
+                           "validation under ETSI EN 319 102-1, and every change after signing examined.",
+    "vreport.file_problems": "Problems with the file", "vreport.file_problems_text": "{n} problem(s) with the file:",
+    "vreport.reg.result": "Registry", "vreport.reg.document": "matches a document issued by the center (the final document)",
+    "vreport.reg.signed_revision": "matches a document issued by the center (a signed revision)",
+    "vreport.reg.not_latest": ", but not its latest signed revision", "vreport.reg.case": "Case number",
+    "vreport.reg.title": "Document", "vreport.reg.title_value": "{title} (version {version}), status: {status}",
+    "vreport.reg.latest": "Latest revision SHA-256",
+    "vreport.reg.none": "The file's hash matches no document issued by the center.",
+    "vreport.reg.offline": "Validated offline; the registry was not consulted.",
+    "vreport.event.signature": "signature", "vreport.event.seal": "seal", "vreport.event.lta": "long-term validation data",
+    "vreport.event.archive_timestamp": "archive timestamp renewal", "vreport.event.other": "signing step",
+    "vreport.kind.signature": "Signature", "vreport.kind.document_timestamp": "Document timestamp",
+    "vreport.signer": "Signer", "vreport.id": "ID", "vreport.tsa": "Time-stamping authority",
+    "vreport.tsa_value": "time-stamping unit of {organisation}", "vreport.chain": "Certificate chain",
+    "vreport.cert.leaf": "signing certificate", "vreport.cert.tsa": "time-stamping certificate",
+    "vreport.fields_n": " ({n} signature fields signed after it)", "vreport.cert.ca": "intermediate CA certificate",
+    "vreport.cert.anchor": "root certificate (trust anchor)", "vreport.cert.fingerprint": "fingerprint",
+    "vreport.chain.trusted": "leads to the trust anchor", "vreport.chain.untrusted": "does not lead to the trust anchor",
+    "vreport.claimed": "Claimed signing time", "vreport.ts_time": "Timestamp time",
+    "vreport.integrity": "Integrity", "vreport.intact": "intact",
+    "vreport.broken": "broken (changed after signing, or a damaged signature)",
+    "vreport.coverage": "Covers", "vreport.cov.other": "the signed byte range does not match the file's revisions",
+    "vreport.changes": "Changes after signing", "vreport.mod.ANNOTATIONS": "annotations were added or changed after it",
+    "vreport.mod.OTHER": "the document was changed after it", "vreport.mod.UNKNOWN": "what changed after it is unknown",
+    "vreport.level": "PAdES level", "vreport.basis": "Validated on", "vreport.revocation": "Revocation",
+    "vreport.rev.good": "not revoked", "vreport.rev.revoked": "revoked", "vreport.rev.unknown": "status unknown",
+    "vreport.rev.not_checked": "not checked (no usable revocation data in the file)",
+    "vreport.rev.crl": " (per the CRL issued {when})", "vreport.rev.ocsp": " (per the OCSP response issued {when})",
+    "vreport.rev.revoked_at": ", revoked at {when}", "vreport.reason": "Reason", "vreport.notes": "Technical notes",
+    "vreport.notes_text": "{n} technical note(s):",
+    "vreport.warn.no_timestamp": "No signature timestamp: the signing time is only what the signer's software claimed.",
+    "vreport.warn.revoked_later": "The certificate was revoked after the signature timestamp: it was valid when it signed.",
+    "vreport.issued_line": "Issued by the electronic signature verification service of {center}",
+    "vreport.signed_note": "This report is signed by its issuer with an electronic signature (PAdES) under a certificate "
+                           "from the center's certification authority; any PDF signature validator can check it. The "
+                           "report is also available as a JWS, whose key the center publishes, for checking later.",
+    "vreport.mark": "Signature verification service",
+}
