@@ -39,7 +39,11 @@ def test_each_party_gets_a_confirmation_with_its_own_block(party):
         assert "统一社会信用代码：" + party["credit_code"] in text and "授权代表（签名）：王晓明" in text
         assert "手机短信13922223333" in text
     else:
-        assert "居民身份证号码：" + party["id_number"] in text and "手机短信13800138000" in text
+        from mediation_svc.security.pipl import mask_id_number
+
+        # the ID number masked as everywhere (first six shown): the full number, and its last four, never printed
+        assert "居民身份证号码：" + mask_id_number(party["id_number"]) in text and "手机短信13800138000" in text
+        assert party["id_number"] not in text
         assert "电子邮件chenxl@example.cn" in text
 
 
