@@ -114,6 +114,7 @@ CATALOGUE: dict[str, dict[str, Text]] = {
         "database-busy": ("系统繁忙，请稍候再试；您填写的内容没有丢失。", "The service is busy; try again in a moment. Nothing you entered was lost."),
         "database-unavailable": ("系统暂时无法使用，请稍后再试或致电本中心。", "The service is unavailable for now; try again later or call the center."),
         "overloaded": ("当前访问人数过多，请稍候再试。", "Too many people are using the service right now; try again in a moment."),
+        "client-closed-request": ("连接已断开，请求没有执行，也没有改动任何内容。", "The connection was closed; the request was not carried out and nothing was changed."),
         "idempotency-key-reused": ("这次提交与之前的一次提交编号相同而内容不同，请刷新页面后重新提交。",
                                    "This submission reuses the key of an earlier, different one; reload and submit again."),
         "signing-link-unknown": ("签署链接无效，请核对短信中的链接，或致电本中心重新发送。",
