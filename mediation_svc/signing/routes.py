@@ -77,6 +77,7 @@ def open_request(case_id: int, body: RequestOpen, session: SessionDep, settings:
     def produce() -> RequestRead:
         case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
         reps = [service.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
+                                           account_user_id=r.account_user_id, nomination_id=r.nomination_id,
                                            mode=service.SigningMode(r.mode),
                                            certificate_der=_pem_to_der(r.certificate_pem))
                 for r in body.representatives]

@@ -152,6 +152,7 @@ CATALOGUE: dict[str, dict[str, Text]] = {
         "complaint.message": ("留言", "wrote a message"),
         "complaint.status_changed": ("变更投诉状态", "changed the complaint's status"),
         "institution_account.scoped": ("设置机构账号的处理范围", "set the institution account's scope"),
+        "institution.representative_nominated": ("机构指定签署调解协议的代表", "named who signs the agreement for the institution"),
         "signing.effect_announced": ("通知各方协议已生效", "told every party the agreement took effect"),
         "signing.institution_seal_uploaded": ("上传机构印章图样", "uploaded the institution's seal image"),
         "signing.key_certified": ("为签署人的密钥签发证书", "certified the signer's key"),
