@@ -183,13 +183,32 @@ async def abandon_if_client_gone(request: Request) -> None:
 ClientPresent = Depends(abandon_if_client_gone)
 
 
-async def _client_gone(request: Request, *, within: float = 0.005) -> bool:
-    # Not Request.is_disconnected(): it asks with a scope already cancelled, and through a
-    # BaseHTTPMiddleware (the request log) the answer then never arrives. A disconnect uvicorn has seen is
-    # answered at once; the short bound is only how long a client still there costs.
-    with anyio.move_on_after(within):
-        return (await request.receive())["type"] == "http.disconnect"
-    return False
+SERVER_RECEIVE = "mediation.server_receive"
+
+
+class KeepServerReceive:
+    """The outermost middleware: keeps the server's own ``receive`` in the scope for ``_client_gone``."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            scope[SERVER_RECEIVE] = receive
+        await self.app(scope, receive, send)
+
+
+async def _client_gone(request: Request) -> bool:
+    # Asked of the server itself, with a scope already cancelled: a disconnect the server has seen comes back
+    # at once, and a client still there costs nothing. (Request.is_disconnected() asks through the request
+    # log's BaseHTTPMiddleware, whose receive never answers inside a cancelled scope.) After the body, the
+    # only message left to receive is the disconnect, so nothing is taken from the app.
+    receive = request.scope.get(SERVER_RECEIVE, request.receive)
+    message: dict = {}
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        message = await receive()
+    return message.get("type") == "http.disconnect"
 
 
 # Intakes (API and form) take the year's case-number counter: gap-free numbers mean one at a time.
