@@ -23,6 +23,7 @@ import random
 import statistics as stats
 import sys
 import time
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -38,7 +39,8 @@ from mediation_svc.db import make_engine  # noqa: E402
 from mediation_svc.migrations_check import upgrade  # noqa: E402
 from mediation_svc.timeutil import SHANGHAI, today_in_shanghai  # noqa: E402
 
-DB_NAME = "mediation_bench_complaints"
+# its own database per run, so that two runs on one server never meet
+DB_NAME = f"bench_complaints_{uuid.uuid4().hex[:8]}"
 COMPLAINTS = 100_000
 INSTITUTIONS = 300
 CHANNELS = ["hotline"] * 12 + ["web"] * 3 + ["wechat"] * 4 + ["letter"] * 2 + ["visit"]

@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     reliability.install_shedding(app)
     app.add_middleware(HstsMiddleware, enabled=settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(reliability.KeepServerReceive)  # outermost: the server's receive, for disconnect checks
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict:

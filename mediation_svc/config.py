@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = 2.0
     worker_threads: int = 12
     worker_queue: int = 24
+    # ... and a request waits at most this long for its turn; past it the answer is 503 (a fast 503).
+    worker_queue_wait_seconds: float = 0.5
+    # Intakes wait one after another on the case-number counter; more than this many per worker get 503.
+    intake_concurrency: int = 3
     # PostgreSQL session limits: a lock wait, a statement, an idle open transaction never last for ever.
     database_lock_timeout_ms: int = 10_000
     database_statement_timeout_ms: int = 60_000

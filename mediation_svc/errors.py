@@ -87,6 +87,14 @@ class DatabaseUnavailable(ServiceUnavailable):
     slug, title = "database-unavailable", "The database is unavailable"
 
 
+class ClientDisconnected(DomainError):
+    """The client went away before the expensive part of its request began: abandoned, nothing changed.
+
+    499 is nginx's "client closed request"; nobody receives it, but the request log and the metrics show it."""
+
+    status, slug, title = 499, "client-closed-request", "The client closed the request"
+
+
 class Overloaded(ServiceUnavailable):
     """Load shedding: every request thread is taken and the queue is full."""
 

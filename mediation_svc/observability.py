@@ -45,6 +45,9 @@ class Metrics:
                                 registry=self.registry)
         self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
                                  registry=self.registry)
+        # Requests abandoned because their client disconnected before the expensive work began (issue 16).
+        self.abandoned = Counter("mediation_requests_abandoned_total", "Requests abandoned: client gone",
+                                 ["route"], registry=self.registry)
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -14,12 +14,13 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+import anyio
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
 from .db import CONTENTION, SATURATED, TIMEOUT, UNAVAILABLE, transient_failure
-from .errors import DatabaseBusy, DatabaseUnavailable, DomainError, Overloaded
+from .errors import ClientDisconnected, DatabaseBusy, DatabaseUnavailable, DomainError, Overloaded
 
 log = logging.getLogger("mediation_svc.reliability")
 
@@ -77,34 +78,141 @@ def _replay(body: list[dict], receive):
 
 
 class LoadShedding:
-    """Answer 503 at once when this worker already has ``limit`` requests in flight.
+    """Admission control per worker: ``running`` requests at once, up to ``queue`` more waiting at most
+    ``max_wait`` seconds for a turn; anything beyond is answered 503 ``overloaded`` with Retry-After at once.
 
-    Requests beyond the thread pool wait for a thread; a bounded queue of them keeps the service busy
-    without letting waits grow into client timeouts. /healthz and /readyz are never shed.
+    A bound on the number waiting alone is not enough: how fast a queue drains depends on the cores the
+    machine has free, and at 200 clients on a busy 2-core machine a queue of 24 meant several seconds of
+    waiting and client timeouts (bench/load.py). A request that would wait longer than ``max_wait`` is
+    better told to come back. ``running`` equals the thread pool, so an admitted request never waits for a
+    thread (or, holding at most one, for a connection). /healthz, /readyz and /metrics are never shed.
     """
 
     EXEMPT = ("/healthz", "/readyz", "/metrics")
 
-    def __init__(self, app, limit: int) -> None:
+    def __init__(self, app, running: int, queue: int, max_wait: float) -> None:
         self.app = app
-        self.limit = limit
-        self.in_flight = 0
+        self.running, self.queue, self.max_wait = running, queue, max_wait
+        self.waiting = 0
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def slots(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:  # a test may serve one app from several loops
+            self._slots = (loop, asyncio.Semaphore(self.running))
+        return self._slots[1]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope.get("path") in self.EXEMPT:
             return await self.app(scope, receive, send)
-        if self.in_flight >= self.limit:
-            from .app import problem_response
-
-            error = Overloaded(f"{self.in_flight} requests are in progress on this worker; try again shortly",
-                               retry_after_seconds=1)
-            response = problem_response(error.to_problem(scope.get("path")), {"Retry-After": "1"})
-            return await response(scope, receive, send)
-        self.in_flight += 1
+        slots = self.slots()
+        if slots.locked():
+            if self.waiting >= self.queue:
+                return await self._shed(scope, receive, send, f"{self.running} requests are in progress and "
+                                        f"{self.waiting} waiting on this worker")
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(slots.acquire(), self.max_wait)
+            except TimeoutError:
+                return await self._shed(scope, receive, send, f"no request slot of this worker came free "
+                                        f"within {self.max_wait:g} s")
+            finally:
+                self.waiting -= 1
+        else:
+            await slots.acquire()
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            slots.release()
+
+    @staticmethod
+    async def _shed(scope, receive, send, why: str) -> None:
+        from .app import problem_response
+
+        error = Overloaded(f"{why}; try again shortly", retry_after_seconds=1)
+        response = problem_response(error.to_problem(scope.get("path")), {"Retry-After": "1"})
+        await response(scope, receive, send)
+
+
+class Bulkhead:
+    """At most ``limit`` requests of one kind at once in this worker (a bulkhead); the next gets 503 at once.
+
+    For work that queues on one database row, such as intakes on the year's case-number counter: without it,
+    waiting intakes take every request thread of the worker and the reads behind them time out (issue 16).
+    A dependency on the event loop, so a refused request never waits for a thread; the slot is given back
+    when the request is over, after its commit.
+    """
+
+    def __init__(self, name: str, setting: str) -> None:
+        self.name, self.setting = name, setting
+        self.in_flight: dict[int, int] = {}  # per app (a test process may run several)
+
+    async def __call__(self, request: Request):
+        app_id = id(request.app)
+        limit = getattr(request.app.state.settings, self.setting)
+        if self.in_flight.get(app_id, 0) >= limit:
+            raise Overloaded(f"{limit} {self.name} are in progress on this worker; try again shortly",
+                             retry_after_seconds=1)
+        self.in_flight[app_id] = self.in_flight.get(app_id, 0) + 1
+        try:
+            yield
+        finally:
+            self.in_flight[app_id] -= 1
+
+
+async def abandon_if_client_gone(request: Request) -> None:
+    """A dependency for expensive endpoints (rendering, verification, signing): if the client has already
+    disconnected (uvicorn says so once the socket closed, e.g. a phone that gave up while the request waited
+    for its turn), stop before the work starts, with nothing changed, and count it.
+
+    On the event loop, after FastAPI has read the body (cached on the request for the endpoint), so the next
+    message from the server can only be the disconnect. A client that leaves during the work is not stopped:
+    a signature half made is rolled back by its transaction anyway, and the work is bounded by its timeouts.
+    """
+    try:
+        await request.body()  # an endpoint without a body parameter: drain the (empty) body first
+    except RuntimeError:  # the form was parsed from the stream: the body has been read already
+        pass
+    if await _client_gone(request):
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        request.app.state.metrics.abandoned.labels(route).inc()
+        log.info("client gone before %s %s started: abandoned", request.method, route)
+        raise ClientDisconnected("the client disconnected before the work began; nothing was done")
+
+
+ClientPresent = Depends(abandon_if_client_gone)
+
+
+SERVER_RECEIVE = "mediation.server_receive"
+
+
+class KeepServerReceive:
+    """The outermost middleware: keeps the server's own ``receive`` in the scope for ``_client_gone``."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            scope[SERVER_RECEIVE] = receive
+        await self.app(scope, receive, send)
+
+
+async def _client_gone(request: Request) -> bool:
+    # Asked of the server itself, with a scope already cancelled: a disconnect the server has seen comes back
+    # at once, and a client still there costs nothing. (Request.is_disconnected() asks through the request
+    # log's BaseHTTPMiddleware, whose receive never answers inside a cancelled scope.) After the body, the
+    # only message left to receive is the disconnect, so nothing is taken from the app.
+    receive = request.scope.get(SERVER_RECEIVE, request.receive)
+    message: dict = {}
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        message = await receive()
+    return message.get("type") == "http.disconnect"
+
+
+# Intakes (API and form) take the year's case-number counter: gap-free numbers mean one at a time.
+intake_bulkhead = Bulkhead("intakes", "intake_concurrency")
 
 
 def _database_error(kind: str, exc: BaseException) -> DomainError:
@@ -152,7 +260,8 @@ def install(app: FastAPI) -> None:
 
 def install_shedding(app: FastAPI) -> None:
     settings = app.state.settings
-    app.add_middleware(LoadShedding, limit=settings.worker_threads + settings.worker_queue)
+    app.add_middleware(LoadShedding, running=settings.worker_threads, queue=settings.worker_queue,
+                       max_wait=settings.worker_queue_wait_seconds)
 
 
 _probes = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from ..accounts.models import User
 from ..audit.chain import case_trail
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of
 from ..errors import NotFound
 from ..idempotency import IdempotencyDep
+from ..reliability import intake_bulkhead
 from ..security import access
 from ..security.roles import Role
 from . import service
@@ -17,7 +18,7 @@ from .states import CaseStatus
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
-@router.post("/cases", status_code=201, response_model=CaseRead,
+@router.post("/cases", status_code=201, response_model=CaseRead, dependencies=[Depends(intake_bulkhead)],
              summary="Take in a dispute (send an Idempotency-Key header to retry safely)")
 def intake(data: CaseIntake, session: SessionDep, settings: SettingsDep, user: StaffUser,
            idempotency: IdempotencyDep) -> CaseRead:

@@ -82,6 +82,9 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
     received_on = data.received_on or today_in_shanghai()
     fast_track = data.claim_amount is not None and data.claim_amount <= settings.fast_track_threshold
     limit = settings.due_working_days_fast_track if fast_track else settings.due_working_days
+    # Everything that does not need the number comes first: the counter's row lock, taken below, is held
+    # until commit and every other intake waits for it (issue 16).
+    due_on = workday_calendar(session).add_workdays(received_on, limit)
     case = Case(
         number=next_case_number(session, prefix=settings.case_number_prefix, year=received_on.year),
         channel=data.channel.value, category_code=category.code, institution_id=institution.id,
@@ -89,7 +92,7 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
         requests=data.requests, preferred_language=data.preferred_language, city=data.city,
         needs_elderly_support=data.needs_elderly_support, needs_interpreter=data.needs_interpreter,
         needs_note=data.needs_note, fast_track=fast_track, received_on=received_on,
-        due_on=workday_calendar(session).add_workdays(received_on, limit),
+        due_on=due_on,
         created_by_user_id=actor.id, officer_user_id=actor.id if actor.role == Role.CASE_OFFICER else None,
     )
     session.add(case)

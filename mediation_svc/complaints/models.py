@@ -139,3 +139,20 @@ class InstitutionAccount(SQLModel, table=True):
     institution_id: int = Field(foreign_key="institutions.id", index=True)
     branch: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class RepresentativeNomination(SQLModel, table=True):
+    """A person an institution account names to sign a mediation agreement for its institution on one case
+    (授权签署代表). The officer's signing request takes the representative from here or names the account itself;
+    an institution that works on the platform is never given a representative it did not choose (issue 17)."""
+
+    __tablename__ = "representative_nominations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    institution_id: int = Field(foreign_key="institutions.id")
+    nominated_by_user_id: int = Field(foreign_key="users.id")
+    name: str = Field(max_length=200)
+    phone: str = Field(max_length=32)
+    id_number: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -20,6 +20,7 @@ from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
 from ..security import access
 from ..deps import SessionDep, SettingsDep, require
+from ..reliability import ClientPresent
 from ..security.roles import Role
 from . import service
 from .models import Document, Draft, DraftVersion
@@ -138,7 +139,8 @@ def compare_versions(case_id: int, draft_id: int, session: SessionDep, user: Dra
                                                to_version=to_version))
 
 
-@router.get("/cases/{case_id}/drafts/{draft_id}/versions/{version}/preview.pdf", response_class=Response,
+@router.get("/cases/{case_id}/drafts/{draft_id}/versions/{version}/preview.pdf",
+            dependencies=[ClientPresent], response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 def preview(case_id: int, draft_id: int, version: int, session: SessionDep, settings: SettingsDep,
             user: Drafter) -> Response:
@@ -148,7 +150,8 @@ def preview(case_id: int, draft_id: int, version: int, session: SessionDep, sett
     return pdf_response(rendered.pdf, f"draft-{draft.id}-v{version}-preview.pdf")
 
 
-@router.post("/cases/{case_id}/drafts/{draft_id}/finalise", status_code=201, response_model=DocumentRead)
+@router.post("/cases/{case_id}/drafts/{draft_id}/finalise",
+             dependencies=[ClientPresent], status_code=201, response_model=DocumentRead)
 def finalise(case_id: int, draft_id: int, data: FinaliseIn, session: SessionDep, settings: SettingsDep,
              user: Drafter) -> DocumentRead:
     case = _case(session, user, case_id, for_update=True)

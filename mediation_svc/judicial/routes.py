@@ -33,6 +33,7 @@ def start_application(case_id: int, body: ApplicationStart, session: SessionDep,
                       tokens: TokensDep, keystore: KeyStoreDep, user: StaffUser) -> ApplicationRead:
     case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     reps = [signing.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
+                                       account_user_id=r.account_user_id, nomination_id=r.nomination_id,
                                        mode=signing.SigningMode(r.mode)) for r in body.representatives]
     application = service.start_application(session, settings, tokens, keystore, case=case,
                                             court_name=body.court_name, deadline_at=body.deadline_at,

@@ -14,6 +14,7 @@ from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, 
                     client_address)
 from ..errors import InvalidInput, Unauthenticated
 from ..idempotency import IdempotencyDep
+from ..reliability import ClientPresent
 from ..security import access
 from . import seal_images, service
 from .models import SigningRequest
@@ -76,6 +77,7 @@ def open_request(case_id: int, body: RequestOpen, session: SessionDep, settings:
     def produce() -> RequestRead:
         case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
         reps = [service.RepresentativeSpec(party_id=r.party_id, name=r.name, phone=r.phone, id_number=r.id_number,
+                                           account_user_id=r.account_user_id, nomination_id=r.nomination_id,
                                            mode=service.SigningMode(r.mode),
                                            certificate_der=_pem_to_der(r.certificate_pem))
                 for r in body.representatives]
@@ -145,7 +147,7 @@ def start_onsite(request_id: int, participant_id: int, session: SessionDep, sett
     return {"link": link}
 
 
-@router.post("/signing-requests/{request_id}/seal", response_model=RevisionRead,
+@router.post("/signing-requests/{request_id}/seal", dependencies=[ClientPresent], response_model=RevisionRead,
              summary="Apply the center's seal (the last signer) and close the file to PAdES B-LTA")
 def apply_seal(request_id: int, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
                timestamper: TimestamperDep, user: StaffUser) -> RevisionRead:
@@ -245,7 +247,7 @@ def drawing(body: RawBody, session: SessionDep, tokens: TokensDep, token: Signer
     return {"sha256": service.save_drawing(session, tokens, session_token=token, png=body)}
 
 
-@router.post("/sign/session/confirm", response_model=RevisionRead)
+@router.post("/sign/session/confirm", dependencies=[ClientPresent], response_model=RevisionRead)
 def confirm(http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep, keystore: KeyStoreDep,
             timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
     revision = service.confirm(session, settings, tokens, keystore, timestamper, session_token=token,
@@ -254,7 +256,7 @@ def confirm(http: Request, session: SessionDep, settings: SettingsDep, tokens: T
     return RevisionRead(**revision.model_dump(), request_status=request.status)
 
 
-@router.post("/sign/session/key/prepare",
+@router.post("/sign/session/key/prepare", dependencies=[ClientPresent],
              summary="The browser's public key and proof of possession -> the CMS signed attributes to sign")
 def key_prepare(body: KeyPrepareIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                 keystore: KeyStoreDep, token: SignerToken) -> dict:
@@ -265,7 +267,7 @@ def key_prepare(body: KeyPrepareIn, http: Request, session: SessionDep, settings
                                        client=client_of(http))
 
 
-@router.post("/sign/session/key/finish", response_model=RevisionRead,
+@router.post("/sign/session/key/finish", dependencies=[ClientPresent], response_model=RevisionRead,
              summary="The browser's ECDSA signature (r||s) over the signed attributes -> the signed revision")
 def key_finish(body: KeyFinishIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
@@ -293,7 +295,7 @@ def external_prepare(session: SessionDep, tokens: TokensDep, token: SignerToken)
     return service.prepare_external(session, tokens, session_token=token)
 
 
-@router.post("/sign/session/external/finish", response_model=RevisionRead)
+@router.post("/sign/session/external/finish", dependencies=[ClientPresent], response_model=RevisionRead)
 def external_finish(body: ExternalFinishIn, http: Request, session: SessionDep, settings: SettingsDep,
                     tokens: TokensDep, timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
     try:

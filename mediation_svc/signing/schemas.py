@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from ..phones import MobilePhone
+from ..phones import MobilePhone, OptionalMobilePhone
 from ..security.pipl import mask_id_number
 
 
@@ -15,8 +15,12 @@ class RepresentativeIn(BaseModel):
     """Who signs for an institution party (授权代表), and how."""
 
     party_id: int
-    name: str = Field(min_length=1, max_length=200)
-    phone: MobilePhone
+    # An institution on the platform: one of its accounts signs (account_user_id), or a person an account
+    # named for this case on its inbox page (nomination_id); name and phone are then taken from there.
+    account_user_id: int | None = None
+    nomination_id: int | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: OptionalMobilePhone = None
     id_number: str | None = Field(default=None, max_length=40)
     mode: Literal["remote", "external"] = "remote"
     certificate_pem: str | None = Field(default=None, max_length=20000,

@@ -46,7 +46,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -127,11 +127,16 @@ class RepresentativeSpec:
     """Who signs for an institution party: their details, and whether they use their own certificate."""
 
     party_id: int
-    name: str
-    phone: str
+    name: str | None = None
+    phone: str | None = None
     id_number: str | None = None
     mode: SigningMode = SigningMode.REMOTE
     certificate_der: bytes | None = None
+    # An institution on the platform signs through one of its accounts, or a person one of them named
+    # (complaints.service.institution_signer); the name and phone then come from there.
+    account_user_id: int | None = None
+    nomination_id: int | None = None
+    user_id: int | None = None  # set when resolved: the account that signs
 
 
 @dataclass(frozen=True)
@@ -277,7 +282,10 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
     session.flush()
     signers: list[SigningParticipant] = []
     for party in parties_of(session, case.id):
-        signers.append(_party_signer(request, party, by_party.pop(party.id, None), secret))
+        rep = by_party.pop(party.id, None)
+        if rep is not None and party.kind == "institution":
+            rep = _institution_representative(session, case, party, rep)
+        signers.append(_party_signer(request, party, rep, secret))
     if by_party:
         raise InvalidInput(f"representatives given for parties not on this case: {sorted(by_party)}")
     signers.append(SigningParticipant(request_id=request.id, stage=STAGE_MEDIATOR, kind=SignerKind.MEDIATOR.value,
@@ -308,6 +316,22 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
     return request
 
 
+def _institution_representative(session: Session, case: Case, party: CaseParty,
+                                rep: RepresentativeSpec) -> RepresentativeSpec:
+    """The representative as the institution chose them: its account, or the person an account named."""
+    from ..complaints.service import institution_signer  # noqa: PLC0415 (complaints imports signing's callers)
+
+    chosen = institution_signer(session, case=case, institution_id=party.institution_id,
+                                account_user_id=rep.account_user_id, nomination_id=rep.nomination_id)
+    if chosen is None:
+        if not rep.name or not rep.phone:
+            raise InvalidInput(f"name the representative who signs for {party.name}, with a phone number",
+                               errors=[{"loc": ["representatives", party.id], "msg": "name and phone required"}])
+        return rep
+    name, phone, id_number, user_id = chosen
+    return replace(rep, name=name, phone=phone, id_number=id_number or rep.id_number, user_id=user_id)
+
+
 def _party_signer(request: SigningRequest, party: CaseParty, rep: RepresentativeSpec | None,
                   secret: bytes) -> SigningParticipant:
     role = ROLE_LABELS.get(party.role, party.role)
@@ -332,7 +356,7 @@ def _party_signer(request: SigningRequest, party: CaseParty, rep: Representative
     last4 = _id_on_file(rep.id_number, loc=["representatives", party.id, "id_number"], who=rep.name)
     return SigningParticipant(request_id=request.id, stage=STAGE_PARTIES, kind=SignerKind.REPRESENTATIVE.value,
                               role_label=f"{role}代理人", name=rep.name, on_behalf_of=party.name,
-                              party_id=party.id,
+                              party_id=party.id, user_id=rep.user_id,
                               phone=_mobile(rep.phone, loc=["representatives", party.id, "phone"], who=rep.name),
                               id_masked=mask_id_number(rep.id_number),
                               id_last4_hash=identity.hash_id_last4(secret, last4),

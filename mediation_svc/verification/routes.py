@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from ..accounts.models import User
 from ..accounts.service import user_from_access_token
 from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address, oauth2_scheme
+from ..reliability import ClientPresent
 from ..documents.service import find_by_code
 from ..errors import NotFound, Unauthenticated
 from ..security import pipl
@@ -31,7 +32,9 @@ class ReportFormat(StrEnum):
     JWS = "jws"
 
 
-@router.post("", response_model=VerificationReport, summary="Verify a signed PDF (ETSI EN 319 102-1 report)",
+@router.post("",
+             dependencies=[ClientPresent], response_model=VerificationReport,
+             summary="Verify a signed PDF (ETSI EN 319 102-1 report)",
              responses={200: {"content": {"application/pdf": {}, attestation.REPORT_MEDIA_TYPE: {}}}})
 def verify(request: Request, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
            timestamper: TimestamperDep, file: Annotated[UploadFile, File(description="the PDF")],

@@ -127,6 +127,9 @@ def complaint_page(request: Request, contact_id: int, session: SessionDep, setti
                   staff=user.role in (Role.ADMIN, Role.CASE_OFFICER), institution=user.role == Role.INSTITUTION,
                   thread=service.messages(session, contact), files=attachments.list_for(session, contact),
                   extensions=service.extensions(session, contact), signal_names=risk.SIGNAL_ZH,
+                  nominations=service.nominations_for(session, case_id=contact.case_id,
+                                                      institution_id=contact.institution_id)
+                  if contact.case_id and user.role == Role.INSTITUTION else [],
                   max_mb=settings.complaint_attachment_max_bytes // (1024 * 1024))
 
 
@@ -143,6 +146,17 @@ def _act(request: Request, session, user, contact_id: int, action) -> Response:
         session.rollback()
         raise InvalidInput("；".join(_errors(exc))) from exc
     return _back(request, contact_id, ok, **values)
+
+
+@router.post("/complaints/{contact_id}/representative", dependencies=[CsrfChecked])
+def nominate(request: Request, contact_id: int, session: SessionDep, user: InstitutionPageUser,
+             name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
+             id_number: Annotated[str, Form()] = "") -> Response:
+    def act(contact):
+        service.nominate_representative(session, contact=contact, user=user, name=name, phone=phone,
+                                        id_number=id_number)
+        return "representative_named", {}
+    return _act(request, session, user, contact_id, act)
 
 
 @router.post("/complaints/{contact_id}/forward", dependencies=[CsrfChecked])

@@ -100,12 +100,15 @@ def staff_context(session, case, user) -> dict | None:
         application = judicial.refresh_status(session, application)
     shared = {s.court_user_id for s in session.exec(select(CaseShare).where(CaseShare.case_id == case.id,
                                                                            CaseShare.revoked.is_(False))).all()}
+    from .signing_pages import representative_choices  # noqa: PLC0415
+
+    institutions = [p for p in cases.parties_of(session, case.id) if p.kind == "institution"]
     return {"can_apply": application is None and CaseStatus(case.status) == CaseStatus.SIGNED,
             "can_build": application is not None and application.status == ApplicationStatus.SIGNED.value,
             "can_share": application is not None and application.status == ApplicationStatus.FILED.value,
             "courts": [u for u in session.exec(select(User).where(User.role == Role.COURT, User.active.is_(True))
                                                .order_by(User.id)).all() if u.id not in shared],
-            "institutions": [p for p in cases.parties_of(session, case.id) if p.kind == "institution"]}
+            "institutions": institutions, "rep_choices": representative_choices(session, case, institutions)}
 
 
 @router.post("/cases/{case_id}/judicial/application", dependencies=[CsrfChecked])

@@ -25,6 +25,7 @@ from ..cases.models import Case, CaseCategory, Institution
 from ..cases.schemas import CaseIntake
 from ..cases.states import OPEN_STATES, CaseStatus, manual_targets
 from ..deps import FormDep, SessionDep, SettingsDep, actor_of, client_address
+from ..reliability import intake_bulkhead
 from ..errors import (DatabaseBusy, DatabaseUnavailable, DomainError, Forbidden, InvalidInput, NotFound, Overloaded,
                       Unauthenticated)
 from ..security import access
@@ -138,7 +139,7 @@ def intake_page(request: Request, session: SessionDep, user: StaffPageUser) -> R
     return render(request, "intake.html", user=user, form={}, field_errors={}, **_intake_context(session))
 
 
-@public_router.post("/cases/new", dependencies=[CsrfChecked])
+@public_router.post("/cases/new", dependencies=[Depends(intake_bulkhead), CsrfChecked])
 def intake(request: Request, form_data: FormDep, session: SessionDep, settings: SettingsDep,
            user: StaffPageUser) -> Response:
     from ..amounts import AmountError, format_amount, parse_amount

@@ -85,6 +85,7 @@ def progress(session, case: Case, user, language: str) -> dict:
         "request": request, "request_status": t(f"sign.request.{request.status}") if request else None,
         "signers": signers, "may_open": may_open and bool(finals) and (request is None or request.status not in signing.ACTIVE),
         "documents": finals, "institutions": institutions, "staff": staff,
+        "rep_choices": representative_choices(session, case, institutions),
         "awaiting_letters": request is not None and request.status == "awaiting_authorisation",
         "seal_ready": staff and request is not None and request.status == "open" and seal is not None
         and seal["status"] == "pending",
@@ -144,18 +145,35 @@ def deadline_from(form) -> datetime:
 
 
 def representatives_from(form, session, case: Case) -> list:
-    """Who signs for each institution party, from the form's rep_<party>_name / _phone / _id fields."""
+    """Who signs for each institution party, from the form: ``rep_<party>_choice`` (one of the institution's
+    accounts, ``account:<id>``, or a person an account named, ``nomination:<id>``), or, for an institution
+    not on the platform, the officer's rep_<party>_name / _phone / _id fields."""
     signing = _signing()
     reps = []
     for party in cases.parties_of(session, case.id):
         if party.kind != "institution":
             continue
+        choice = str(form.get(f"rep_{party.id}_choice", "")).strip()
+        kind, _, chosen = choice.partition(":")
+        id_number = str(form.get(f"rep_{party.id}_id", "")).strip() or None
+        if kind in ("account", "nomination") and chosen.isdigit():
+            reps.append(signing.RepresentativeSpec(
+                party_id=party.id, id_number=id_number,
+                account_user_id=int(chosen) if kind == "account" else None,
+                nomination_id=int(chosen) if kind == "nomination" else None))
+            continue
         name, phone = str(form.get(f"rep_{party.id}_name", "")).strip(), str(form.get(f"rep_{party.id}_phone", "")).strip()
         if not name or not phone:
             raise InvalidInput(f"name the representative who signs for {party.name}, with a phone number")
-        reps.append(signing.RepresentativeSpec(party_id=party.id, name=name, phone=phone,
-                                               id_number=str(form.get(f"rep_{party.id}_id", "")).strip() or None))
+        reps.append(signing.RepresentativeSpec(party_id=party.id, name=name, phone=phone, id_number=id_number))
     return reps
+
+
+def representative_choices(session, case: Case, institutions: list) -> dict:
+    """For each institution party: its accounts and the people they named for this case (the form's select)."""
+    from ..complaints.service import signer_choices  # noqa: PLC0415
+
+    return {p.id: signer_choices(session, case=case, institution_id=p.institution_id) for p in institutions}
 
 
 @router.post("/cases/{case_id}/signing", dependencies=[CsrfChecked])

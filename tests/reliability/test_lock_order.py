@@ -64,9 +64,24 @@ def test_reminders_while_a_signer_confirms(client, engine, settings, auth, make_
 
     first = open_world(client, engine, auth, make_user, make_case, agreement_pdf)
     second = open_world(client, engine, auth, make_user, make_case, agreement_pdf)
+    import base64
+
+    from mediation_svc.signing.remote_key import possession_message
+    from tests.signing.flow import BrowserKey
+
     signer = second.consumer().identify().prepare()
+    # The browser's first step (prepare) here; only the signature itself (finish: the PAdES signature under
+    # the request's row lock) runs beside the job, so the job meets that lock and not prepare's.
+    key = BrowserKey()
+    challenge = client.get("/api/v1/sign/session", headers=signer.headers).json()["possession_challenge"]
+    prepared = client.post("/api/v1/sign/session/key/prepare", headers=signer.headers, json={
+        "public_key_b64": base64.b64encode(key.spki()).decode(),
+        "possession_signature_b64": base64.b64encode(key.sign(possession_message(challenge))).decode()})
+    assert prepared.status_code == 200, prepared.text
+    attributes = base64.b64decode(prepared.json()["signed_attributes_b64"])
     with ThreadPoolExecutor(max_workers=1) as pool:
-        confirmation = pool.submit(signer.confirm)
+        confirmation = pool.submit(client.post, "/api/v1/sign/session/key/finish", headers=signer.headers,
+                                   json={"signature_b64": base64.b64encode(key.sign(attributes)).decode()})
         wait_until_locked(engine, "signing_requests", second.request_id)
         reminded = run_reminders(engine, settings, within=timedelta(days=8))
         response = confirmation.result(timeout=120)
