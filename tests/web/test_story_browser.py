@@ -116,6 +116,30 @@ class Story:
         return message.body
 
 
+def choose_representative(story: Story, page, bank, prefix: str = "") -> str:
+    """Who signs for the bank: an institution on the platform signs through one of its accounts (issue 17),
+    picked from the select; otherwise the officer types the person in. Returns the phone the link goes to."""
+    choice = page.locator(f"#{prefix}rep_{bank.id}_choice")
+    if choice.count():
+        from mediation_svc.accounts.models import User
+        from mediation_svc.complaints.models import InstitutionAccount
+
+        with story.db() as session:
+            user = session.exec(select(User).join(InstitutionAccount, InstitutionAccount.user_id == User.id)
+                                .where(InstitutionAccount.institution_id == bank.institution_id)
+                                .order_by(User.id)).first()
+            phone = user.phone
+        choice.select_option(value=f"account:{user.id}")
+    else:
+        page.locator(f"#{prefix}rep_{bank.id}_name").fill("吴海峰")
+        phone = "13600136000"
+        page.locator(f"#{prefix}rep_{bank.id}_phone").fill(phone)
+    from tests.factories import resident_id
+
+    page.locator(f"#{prefix}rep_{bank.id}_id").fill(resident_id(birth="19800115", sequence=77))
+    return phone
+
+
 def wait_until(page, expression: str, timeout: float = 30.0) -> None:
     """Poll a JavaScript expression (page.wait_for_function would need 'unsafe-eval', which our CSP forbids)."""
     deadline = time.monotonic() + timeout
@@ -424,9 +448,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     med.locator("#finalise").press("Enter")
     confirm_step(story, med, "finalise")
     med.wait_for_url(re.compile(r".*ok=finalised.*"), wait_until="domcontentloaded")
-    med.locator(f"#rep_{bank.id}_name").fill("吴海峰")
-    med.locator(f"#rep_{bank.id}_phone").fill("13600136000")
-    med.locator(f"#rep_{bank.id}_id").fill(resident_id(birth="19800115", sequence=77))
+    bank_phone = choose_representative(story, med, bank)
     med.locator("#open-signing button[type=submit]").click()
     med.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
 
@@ -442,7 +464,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     # -- both parties sign on a phone, then the mediator; the officer seals --
     sign_on_phone(story, story.sms("signing.link", "13912345678"), "13912345678", applicant_id[-4:], "applicant",
                   large=True)
-    sign_on_phone(story, story.sms("signing.link", "13600136000"), "13600136000",
+    sign_on_phone(story, story.sms("signing.link", bank_phone), bank_phone,
                   resident_id(birth="19800115", sequence=77)[-4:], "bank")
     with story.db() as session:
         mediator_phone = session.get(User, mediator.id).phone
@@ -511,9 +533,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     # -- judicial confirmation: the joint application is signed like the agreement, filed, shared, ruled --
     rep_id = resident_id(birth="19800115", sequence=77)
     officer.goto(case_url)
-    officer.locator(f"#japp_rep_{bank.id}_name").fill("吴海峰")
-    officer.locator(f"#japp_rep_{bank.id}_phone").fill("13600136000")
-    officer.locator(f"#japp_rep_{bank.id}_id").fill(rep_id)
+    bank_phone = choose_representative(story, officer, bank, prefix="japp_")
     officer.locator("#start-application button[type=submit]").click()
     officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
     officer.locator("form.letter input[type=file]").set_input_files(str(tmp_path / "letter.pdf"))
@@ -522,7 +542,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
     sign_on_phone(story, story.sms("signing.link", "13912345678"), "13912345678", applicant_id[-4:],
                   "applicant-application")
-    sign_on_phone(story, story.sms("signing.link", "13600136000"), "13600136000", rep_id[-4:], "bank-application")
+    sign_on_phone(story, story.sms("signing.link", bank_phone), bank_phone, rep_id[-4:], "bank-application")
     mediator_signs_from_console(story, med, case_url, mediator_phone, "mediator-application")
     officer.goto(case_url)
     officer.locator("#apply-seal").click()
