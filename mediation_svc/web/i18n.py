@@ -387,10 +387,12 @@ EN: dict[str, str] = {
 }
 
 def _merge_domain_texts() -> None:
-    from . import i18n_complaints  # noqa: PLC0415
+    from . import i18n_account, i18n_complaints  # noqa: PLC0415
 
     ZH.update(i18n_complaints.ZH)
     EN.update(i18n_complaints.EN)
+    ZH.update(i18n_account.ZH)
+    EN.update(i18n_account.EN)
 
 
 _merge_domain_texts()
