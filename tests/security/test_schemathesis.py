@@ -135,3 +135,18 @@ def test_the_rule_refuses_server_errors_and_errors_that_are_not_problems(answer,
     else:
         with pytest.raises(AssertionError):
             problem_or_success(answer, "GET /x")
+
+
+# What the run found once, kept as plain cases (each was a 500).
+@pytest.mark.parametrize("start, end", [("0001-01-01", "2026-01-31"), ("2026-01-01", "9999-12-31")])
+def test_fairness_at_the_ends_of_the_calendar_is_a_422(client, make_user, auth, start, end):
+    r = client.get("/api/v1/rosters/fairness", params={"start": start, "end": end},
+                   headers=auth(make_user("admin")))
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM_JSON), r.text
+
+
+def test_a_user_of_an_unknown_institution_is_a_422(client, make_user, auth):
+    r = client.post("/api/v1/users", headers=auth(make_user("admin")),
+                    json={"username": "bank.staff", "display_name": "张三", "role": "institution",
+                          "password": "a-long-enough-phrase-7", "institution_id": 987654})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "institution_id"], r.text
