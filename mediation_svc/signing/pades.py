@@ -190,7 +190,8 @@ def sign(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper, field:
     # A fixed reservation skips pyHanko's size-estimating dry run (a second CMS signature and a second
     # timestamp request per signature): the CMS with our 3-certificate chain and the RFC 3161 token is
     # about 5 KB; an HSM seal embedding its root stays far below the reservation too.
-    out = pdf_signer.sign_pdf(writer, existing_fields_only=False, bytes_reserved=SIGNATURE_BYTES_RESERVED)
+    out = run_sync(pdf_signer.async_sign_pdf(writer, existing_fields_only=False,
+                                             bytes_reserved=SIGNATURE_BYTES_RESERVED))
     if validation_context is None:
         return out.getvalue()
     return add_validation_data(out.getvalue(), context=validation_context(), last_only=True)
@@ -244,16 +245,17 @@ def close_lta(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContex
     with_data = add_validation_data(pdf, context=context)
     writer = IncrementalPdfFileWriter(io.BytesIO(with_data), strict=False)
     # The TSA's own validation data goes in the same revision as the document timestamp, before it.
-    stamped = signers.PdfTimeStamper(timestamper).timestamp_pdf(
+    stamped = run_sync(signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
         writer, MD, validation_context=context,
-        dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
+        dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False)))
     return stamped.getvalue()
 
 
 def retimestamp(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContext) -> bytes:
     """Validate the last document timestamp, store its validation data, add a fresh one (archive renewal)."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    out = signers.PdfTimeStamper(timestamper).update_archival_timestamp_chain(reader, context, in_place=False)
+    out = run_sync(signers.PdfTimeStamper(timestamper).async_update_archival_timestamp_chain(reader, context,
+                                                                                      in_place=False))
     return out.getvalue()
 
 
@@ -312,7 +314,8 @@ def finish_external(prepared: PreparedExternal, *, cms_der: bytes, timestamper: 
                                    reserved_region_start=prepared.reserved_region_start,
                                    reserved_region_end=prepared.reserved_region_end)
     output = io.BytesIO(prepared.pdf_with_placeholder)
-    PdfTBSDocument.finish_signing(output, prep, content)
+    # The async form, through run_sync: finish_signing's own asyncio.run fails beside a running loop.
+    run_sync(PdfTBSDocument.async_finish_signing(output, prep, content))
     if validation_context is None:
         return output.getvalue()
     try:

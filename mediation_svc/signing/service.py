@@ -1283,7 +1283,9 @@ def finish_external(session: Session, settings: Settings, tokens: TokenService, 
     """Embed the institution's CMS if it is by the certificate on record and verifies over the prepared bytes."""
     from asn1crypto import cms
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
+
+    from ..coroutines import run_sync
 
     request, participant = signer_session(session, tokens, session_token=session_token, lock=True)
     if participant.prepared_pdf is None or participant.mode != SigningMode.EXTERNAL.value:
@@ -1312,7 +1314,7 @@ def finish_external(session: Session, settings: Settings, tokens: TokenService, 
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"the signature could not be embedded: {exc}") from None
     embedded = PdfFileReader(__import__("io").BytesIO(signed), strict=False).embedded_regular_signatures[-1]
-    status = validate_pdf_signature(embedded)
+    status = run_sync(async_validate_pdf_signature(embedded))
     if not (status.intact and status.valid):
         raise InvalidInput("the signature does not verify over the prepared document")
     evidence = _evidence(session, request, participant, sha_before=sha_before, client=client)
