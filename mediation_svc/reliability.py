@@ -126,6 +126,11 @@ def install(app: FastAPI) -> None:
     async def database_failure(request: Request, exc: Exception):
         kind = transient_failure(exc)
         if kind is None:
+            from .security.integers import refused_by_database
+
+            refused = refused_by_database(exc)
+            if refused is not None:
+                return await app.exception_handlers[DomainError](request, refused)
             return await app.exception_handlers[Exception](request, exc)
         state = request.scope.get(ATTEMPT)
         if kind == CONTENTION and state is not None:
