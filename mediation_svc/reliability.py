@@ -233,14 +233,16 @@ def install(app: FastAPI) -> None:
 
     async def database_failure(request: Request, exc: Exception):
         kind = transient_failure(exc)
-        if kind is None and isinstance(exc, sa.exc.DataError):
-            # A value the column cannot hold (a number beyond its range, a string too long): the input's
-            # fault, nothing was written; not a 500.
-            from .errors import InvalidInput
-
-            error = InvalidInput("a value is outside what the database can store for it; nothing was changed")
-            return await app.exception_handlers[DomainError](request, error)
         if kind is None:
+            from .errors import InvalidInput
+            from .security.integers import refused_by_database
+
+            refused = refused_by_database(exc)
+            if refused is None and isinstance(exc, sa.exc.DataError):
+                # Another value the column cannot hold (a string too long...): the input's fault, not a 500.
+                refused = InvalidInput("a value is outside what the database can store for it; nothing was changed")
+            if refused is not None:
+                return await app.exception_handlers[DomainError](request, refused)
             return await app.exception_handlers[Exception](request, exc)
         state = request.scope.get(ATTEMPT)
         if kind == CONTENTION and state is not None:

@@ -383,8 +383,12 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) in Shanghai time, as UTC."""
     if end < start:
         raise InvalidInput("the period ends before it starts", errors=[{"loc": ["end"], "msg": "before start"}])
-    lo = datetime.combine(start, time(0), SHANGHAI).astimezone(timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time(0), SHANGHAI).astimezone(timezone.utc)
+    try:
+        lo = datetime.combine(start, time(0), SHANGHAI).astimezone(timezone.utc)
+        hi = datetime.combine(end + timedelta(days=1), time(0), SHANGHAI).astimezone(timezone.utc)
+    except OverflowError:  # the first or last day of the calendar (0001-01-01, 9999-12-31)
+        raise InvalidInput("the period is outside the calendar's range",
+                           errors=[{"loc": ["start"], "msg": "between 0001-01-02 and 9999-12-30"}]) from None
     return lo, hi
 
 

@@ -111,3 +111,15 @@ async def refuse_out_of_range_integers(request: Request) -> None:
                     for value in form.getlist(name):
                         if isinstance(value, str) and _out_of_range(value):
                             _refuse(["body", name], value)
+
+
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"  # SQLSTATE
+
+
+def refused_by_database(exc: BaseException) -> IntegerOutOfRange | None:
+    """The same 422 when the database is the one to refuse a number: PostgreSQL's INTEGER columns (most ids)
+    hold 32 bits, so an id between 2^31 and 2^63 passes the check above and fails at the query's cast."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) != NUMERIC_VALUE_OUT_OF_RANGE:
+        return None
+    return IntegerOutOfRange("a number in the request is larger than the database column for it holds",
+                             errors=[{"loc": ["request"], "msg": "integer out of range for the stored column"}])

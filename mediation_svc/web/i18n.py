@@ -387,9 +387,9 @@ EN: dict[str, str] = {
 }
 
 def _merge_domain_texts() -> None:
-    from . import i18n_complaints, i18n_report  # noqa: PLC0415
+    from . import i18n_account, i18n_complaints, i18n_report  # noqa: PLC0415
 
-    for texts in (i18n_complaints, i18n_report):
+    for texts in (i18n_complaints, i18n_report, i18n_account):
         ZH.update(texts.ZH)
         EN.update(texts.EN)
 

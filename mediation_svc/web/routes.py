@@ -560,9 +560,10 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
 def _include_pages() -> None:
-    from . import (amount_pages, audit_pages, calendar_pages, complaint_pages, court_pages, dev_pages, officer_pages,
-                   signing_pages, statistics_pages, verification_pages)
+    from . import (account_pages, amount_pages, audit_pages, calendar_pages, complaint_pages, court_pages, dev_pages,
+                   officer_pages, signing_pages, statistics_pages, verification_pages)
 
+    public_router.include_router(account_pages.router)
     public_router.include_router(amount_pages.router)
     public_router.include_router(audit_pages.router)
     public_router.include_router(calendar_pages.router)
