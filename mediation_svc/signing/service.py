@@ -138,6 +138,11 @@ class RepresentativeSpec:
     nomination_id: int | None = None
     user_id: int | None = None  # set when resolved: the account that signs
 
+    @property
+    def chosen_on_platform(self) -> bool:
+        """An account or a nomination: its phone is the one given there, not one typed for this request."""
+        return self.account_user_id is not None or self.nomination_id is not None
+
 
 @dataclass(frozen=True)
 class Client:
@@ -1028,7 +1033,7 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
     try:
         signed = credentials.timestamped(lambda: pades.sign(
             pdf, signer=credential.pyhanko_signer(), timestamper=timestamper,
-            field=pades.FieldPlacement(participant.field_name, -1, _box_for(session, request, participant)),
+            field=_field_of(participant),
             appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
             location=settings.center_name if participant.mode == SigningMode.ONSITE.value else None,
             validation_context=lambda: credentials.lta_context(session, keystore), stamp_style=mark))
@@ -1051,11 +1056,11 @@ def _signer_mark(session: Session, request: SigningRequest, participant: Signing
         language=document.language)
 
 
-def _box_for(session: Session, request: SigningRequest, participant: SigningParticipant) -> None:
-    """No box of our own: a document rendered from a template has an empty field in each signer's block (from
-    its layout) and the signature fills it; a PDF without one (made elsewhere) gets an invisible signature,
-    never a mark over its text or page footer."""
-    return None
+def _field_of(participant: SigningParticipant) -> pades.FieldPlacement:
+    """The signer's field, with no box of our own: a document rendered from a template has an empty field in
+    each signer's block (from its layout) and the signature fills it; a PDF without one (made elsewhere) gets an
+    invisible signature, never a mark over its text or page footer."""
+    return pades.FieldPlacement(participant.field_name, -1, None)
 
 
 def _signed(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
@@ -1124,8 +1129,7 @@ def prepare_browser_key(session: Session, settings: Settings, tokens: TokenServi
         identity=pades.SignerIdentity(participant.name, participant.id_masked, case.number, participant.role_label),
         evidence_sha256=hashlib.sha256(evidence.encode()).digest())
     prepared = remote_key.prepare(pdf, cert=cert, chain=chain,
-                                  field=pades.FieldPlacement(participant.field_name, -1,
-                                                             _box_for(session, request, participant)),
+                                  field=_field_of(participant),
                                   appearance_png=participant.drawing_png, reason=f"{participant.role_label}签署",
                                   stamp_style=_signer_mark(session, request, participant))
     from cryptography.hazmat.primitives.serialization import Encoding
@@ -1197,7 +1201,7 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     signer = credentials.seal_signer(keystore, settings)
     sealed = credentials.validated(lambda: credentials.timestamped(lambda: pades.sign(
         pdf, signer=signer, timestamper=timestamper,
-        field=pades.FieldPlacement(seal.field_name, -1, _box_for(session, request, seal)),
+        field=_field_of(seal),
         appearance_png=None, reason="调解组织盖章", location=settings.center_name,
         validation_context=lambda: credentials.lta_context(session, keystore),
         stamp_style=appearance.seal_mark(center_name=settings.center_name, purpose=settings.seal_purpose,
@@ -1287,8 +1291,7 @@ def prepare_external(session: Session, tokens: TokenService, *, session_token: s
     cert = x509.load_der_x509_certificate(participant.external_cert_der)
     pdf = current_pdf(session, request)
     prepared = pades.prepare_external(pdf, signer_cert=cert, chain=(),
-                                      field=pades.FieldPlacement(participant.field_name, -1,
-                                                                 _box_for(session, request, participant)),
+                                      field=_field_of(participant),
                                       appearance_png=participant.drawing_png,
                                       reason=f"{participant.role_label}签署",
                                       stamp_style=_signer_mark(session, request, participant))

@@ -204,7 +204,7 @@ def _phone_errors(representatives: list, language: str) -> dict[str, str]:
 
     found = {}
     for rep in representatives:
-        if rep.account_user_id is not None or rep.nomination_id is not None:
+        if rep.chosen_on_platform:
             continue  # the account's or the nomination's own phone, checked where it was given
         try:
             normalise_mobile(rep.phone)
