@@ -80,7 +80,12 @@ test-postgresql: setup
 	MEDIATION_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -m "db or postgresql_only" $(PYTEST_ARGS)
 
 bench: setup
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@rm -f var/bench-summary.tsv; mkdir -p var
+	@for script in bench/[!_]*.py; do echo "== $$script"; \
+	  $(BIN)/python $$script > var/bench-out.txt 2>&1; rc=$$?; cat var/bench-out.txt; \
+	  cat var/bench-out.txt >> var/bench-summary.tsv; [ $$rc -eq 0 ] || exit 1; done
+	@echo "== summary (every target, with the load average when it was measured) =="
+	@$(BIN)/python bench/_table.py < var/bench-summary.tsv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
