@@ -163,6 +163,35 @@ class SessionNoticeInputs(Strict):
         return self
 
 
+class Attendee(Strict):
+    """One person at a session, as the record lists them: who, in what capacity, and how they attended."""
+
+    name: Text
+    capacity: Text  # 申请人 / 被申请人委托代理人 / 调解员 / 专家 / 翻译 ...
+    attendance: Literal["present", "remote", "absent"]
+
+
+class SessionRecordInputs(Strict):
+    """调解笔录: what happened at one session (who attended, the minutes, the outcome), as the mediator confirmed it;
+    read and signed by the parties and the mediator, sealed by the center (one signing flow)."""
+
+    case_number: Text
+    center_name: Text
+    organisation_kind: OrganisationKind = "mediation_organisation"
+    parties: Parties
+    session_number: int = Field(ge=1, le=999)  # the case's first, second ... session
+    starts_at: datetime
+    ends_at: datetime
+    mode: Literal["onsite", "online", "hybrid"]
+    venue: OptText = None
+    mediators: list[Person] = Field(min_length=1, max_length=5)
+    recorder: Text  # 记录人: who wrote the record
+    attendees: list[Attendee] = Field(min_length=1, max_length=30)
+    minutes: Annotated[str, Field(min_length=1, max_length=50000)]
+    outcome: Literal["settled", "partially_settled", "not_settled", "adjourned", "no_show"]
+    confirmed_at: datetime  # when the mediator fixed the record
+
+
 class NeutralEvaluationInputs(Strict):
     """中立评估意见书: a non-binding view of the likely outcome, by a mediator or expert."""
 

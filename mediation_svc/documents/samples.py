@@ -131,6 +131,26 @@ def session_notice_en(**overrides: Any) -> dict[str, Any]:
         **overrides})
 
 
+def session_record(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "case_number": CASE_NUMBER, "center_name": CENTER, "parties": [CONSUMER, INSURER], "session_number": 1,
+        "starts_at": "2026-11-25T09:30:00", "ends_at": "2026-11-25T11:40:00", "mode": "hybrid",
+        "venue": "广州市天河区珠江新城华夏路8号合景国际金融广场12楼 第二调解室",
+        "mediators": [{"name": "张立新", "title": "调解员"}], "recorder": "李文静",
+        "attendees": [{"name": "张立新", "capacity": "调解员", "attendance": "present"},
+                      {"name": "陈秀兰", "capacity": "申请人", "attendance": "present"},
+                      {"name": "王晓明", "capacity": "被申请人委托代理人", "attendance": "remote"}],
+        "minutes": ("申请人陈述：2025年8月确诊后申请理赔，被申请人以未如实告知为由拒赔；投保时业务员未询问肝炎病史，"
+                    "请求支付重大疾病保险金人民币肆拾万元。\n"
+                    "被申请人委托代理人陈述：健康告知书第7项明确询问肝脏疾病，申请人勾选“否”；愿在核实病历后考虑协商方案。\n"
+                    "调解员归纳争议焦点，释明如实告知义务与因果关系的法律规定，建议双方补充2018年以来的门诊病历后再行协商。\n"
+                    "双方同意于十个工作日内提交补充材料，由调解员另行安排第二次调解。"),
+        "outcome": "adjourned", "confirmed_at": "2026-11-25T12:05:00",
+    }
+    data.update(overrides)
+    return data
+
+
 def neutral_evaluation(**overrides: Any) -> dict[str, Any]:
     data = {
         "case_number": CASE_NUMBER, "center_name": CENTER, "parties": [CONSUMER, INSURER],
@@ -211,6 +231,7 @@ SAMPLES = {
     ("mediation_agreement", "en"): agreement_en,
     ("session_notice", "zh-CN"): session_notice,
     ("session_notice", "en"): session_notice_en,
+    ("session_record", "zh-CN"): session_record,
     ("neutral_evaluation", "zh-CN"): neutral_evaluation,
     ("judicial_application", "zh-CN"): judicial_application,
     ("service_address", "zh-CN"): service_address,

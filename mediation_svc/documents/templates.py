@@ -16,7 +16,7 @@ from ..config import PROJECT_ROOT
 from ..errors import NotFound
 from .inputs import (AgreementInputs, AgreementInputsV2, EvidenceReportInputs, JudicialApplicationInputs,
                      JudicialApplicationInputsV2, JudicialApplicationInputsV3, NeutralEvaluationInputs, ServiceAddressInputs,
-                     SessionNoticeInputs)
+                     SessionNoticeInputs, SessionRecordInputs)
 
 TEMPLATE_DIR = PROJECT_ROOT / "document_templates"
 
@@ -51,6 +51,7 @@ _SPECS = (
                  JudicialApplicationInputsV2),
     TemplateSpec("judicial_application", "zh-CN", 3, "judicial_application", "司法确认申请书",
                  JudicialApplicationInputsV3),
+    TemplateSpec("session_record", "zh-CN", 1, "session_record", "调解笔录", SessionRecordInputs),
     TemplateSpec("service_address", "zh-CN", 1, "service_address", "送达地址确认书", ServiceAddressInputs),
     TemplateSpec("signing_evidence_report", "zh-CN", 1, "evidence_report", "签署证据报告", EvidenceReportInputs),
 )

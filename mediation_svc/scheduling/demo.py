@@ -20,6 +20,7 @@ from ..cases.service import parties_of, workday_calendar
 from ..config import Settings
 from ..db import utcnow
 from ..timeutil import SHANGHAI, today_in_shanghai
+from . import record_document
 from .models import (MediationSession, ParticipantRole, SessionChange, SessionMode, SessionParticipant,
                      SessionRecord, SessionStatus)
 from .schemas import HoursIn, RoomIn, SessionCreate, TimeOffIn, VenueIn
@@ -90,12 +91,13 @@ def seed(session: Session, settings: Settings, context) -> None:
         day = today - timedelta(days=7)
         while not calendar.is_workday(day):
             day -= timedelta(days=1)
-        _held_session(session, case=held_case, mediator=session.get(type(officer), held_case.mediator_user_id),
+        _held_session(session, settings, case=held_case, mediator=session.get(type(officer), held_case.mediator_user_id),
                       day=day, room_id=rooms[0].id)
 
 
-def _held_session(session: Session, *, case: Case, mediator, day, room_id: int) -> None:
-    """A first session that took place last week, with its confirmed record (调解笔录)."""
+def _held_session(session: Session, settings: Settings, *, case: Case, mediator, day, room_id: int) -> None:
+    """A first session that took place last week, with its confirmed record (调解笔录) and the record's PDF,
+    ready for the parties and the mediator to sign from the case page."""
     starts = datetime.combine(day, time(10, 0), SHANGHAI)
     ends = starts + timedelta(hours=2)
     ms = MediationSession(case_id=case.id, uid=f"{uuid.uuid4()}@mediation-svc", mode=SessionMode.ONSITE,
@@ -114,9 +116,10 @@ def _held_session(session: Session, *, case: Case, mediator, day, room_id: int) 
     minutes = ("申请人陈述：投保时业务员未询问肝炎病史，健康告知书系业务员代为勾选。\n"
                "被申请人陈述：健康告知书第5项已明确询问，申请人签字确认。\n"
                "调解员释明《保险法》第十六条关于如实告知义务的规定，双方同意在保险金额九成以上协商。")
-    session.add(SessionRecord(session_id=ms.id, minutes=minutes, outcome="partially_settled",
-                              drafted_by_user_id=mediator.id, updated_at=ends, confirmed_by_user_id=mediator.id,
-                              confirmed_at=ends + timedelta(hours=1)))
+    rec = SessionRecord(session_id=ms.id, minutes=minutes, outcome="partially_settled",
+                        drafted_by_user_id=mediator.id, updated_at=ends, confirmed_by_user_id=mediator.id,
+                        confirmed_at=ends + timedelta(hours=1))
+    session.add(rec)
     session.add(SessionChange(session_id=ms.id, at=starts - timedelta(days=7), actor=ACTOR, kind="created",
                               to_starts_at=starts, to_ends_at=ends))
     session.add(SessionChange(session_id=ms.id, at=ends + timedelta(hours=1), actor=f"user:{mediator.id}:"
@@ -125,3 +128,4 @@ def _held_session(session: Session, *, case: Case, mediator, day, room_id: int) 
     record(session, actor=ACTOR, action="session.held_imported", subject=f"session:{ms.id}", case_id=case.id,
            payload={"starts_at": starts, "ends_at": ends, "outcome": "partially_settled",
                     "minutes_sha256": hashlib.sha256(minutes.encode()).hexdigest(), "imported_at": utcnow()})
+    record_document.issue(session, settings, ms=ms, case=case, rec=rec, actor=mediator)

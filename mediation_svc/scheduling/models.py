@@ -188,6 +188,9 @@ class SessionRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     confirmed_by_user_id: int | None = Field(default=None, foreign_key="users.id")
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the record as a PDF (template session_record), issued when it is confirmed; the parties and the mediator
+    # sign it through the signing flow
+    document_id: str | None = Field(default=None, foreign_key="documents.id", max_length=36)
 
 
 class CalendarFeedToken(SQLModel, table=True):

@@ -13,7 +13,7 @@ from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, re
 from ..errors import Forbidden, NotFound
 from ..security.roles import Role
 from ..timeutil import format_shanghai
-from . import service
+from . import record_document, service
 from .calendar import invitation, make_calendar
 from .models import MediationSession, Room, SessionMode, Venue
 from .notice import notice_document
@@ -222,7 +222,8 @@ def record_read(session, ms: MediationSession, rec) -> RecordRead:
                       attendance=[ParticipantRead.model_validate(p, from_attributes=True)
                                   for p in service.participants_of(session, ms.id)],
                       drafted_by_user_id=rec.drafted_by_user_id, updated_at=rec.updated_at,
-                      confirmed_by_user_id=rec.confirmed_by_user_id, confirmed_at=rec.confirmed_at)
+                      confirmed_by_user_id=rec.confirmed_by_user_id, confirmed_at=rec.confirmed_at,
+                      document_id=rec.document_id)
 
 
 @router.put("/sessions/{session_id}/record", response_model=RecordRead)
@@ -233,9 +234,12 @@ def save_record(session_id: int, data: RecordIn, session: SessionDep, user: User
 
 
 @router.post("/sessions/{session_id}/record/confirm", response_model=RecordRead)
-def confirm_record(session_id: int, session: SessionDep, user: User = require(Role.MEDIATOR)) -> RecordRead:
+def confirm_record(session_id: int, session: SessionDep, settings: SettingsDep,
+                   user: User = require(Role.MEDIATOR)) -> RecordRead:
+    """The mediator fixes the record; in the same transaction it becomes the 调解笔录 PDF that the parties sign."""
     ms, case = visible_session(session, user, session_id)
     rec = service.confirm_record(session, ms=ms, case=case, actor=user)
+    record_document.issue(session, settings, ms=ms, case=case, rec=rec, actor=user)
     return record_read(session, ms, rec)
 
 

@@ -218,6 +218,8 @@ class RecordRead(BaseModel):
     updated_at: datetime
     confirmed_by_user_id: int | None
     confirmed_at: datetime | None
+    document_id: str | None = Field(default=None, description="the confirmed record as a PDF (调解笔录), to be signed "
+                                    "by the parties and the mediator through a signing request on this document")
 
 
 class FeedRead(BaseModel):

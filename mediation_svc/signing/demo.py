@@ -155,7 +155,8 @@ def _sign_as(session: Session, settings: Settings, tokens, keystore, timestamper
                                          code=_last_code(session, participant), id_last4=id_last4,
                                          client=DEMO_CLIENT)["session_token"]
     service.signer_document(session, tokens, session_token=signer)
-    service.accept_consent(session, tokens, session_token=signer, consent_text=service.CONSENT_TEXT["zh-CN"])
+    consent = service.signer_view(session, tokens, session_token=signer)["consent_text"]
+    service.accept_consent(session, tokens, session_token=signer, consent_text=consent)
     service.save_drawing(session, tokens, session_token=signer, png=_drawn_signature(participant.name))
     phone = PhoneKey()
     challenge = service.signer_challenge(session, tokens, session_token=signer)

@@ -80,7 +80,7 @@ SESSION_PURPOSE = "signing-session"
 SESSION_LIFETIME = timedelta(minutes=30)
 SMS_LIMIT = 134  # two concatenated UCS-2 segments (2 x 67 characters), the center's signature included
 LINK_LOOKUP_LIMIT, LINK_LOOKUP_WINDOW = 20, timedelta(minutes=15)  # unknown link codes per address
-SIGNABLE_KINDS = {"agreement", "judicial_application"}
+SIGNABLE_KINDS = {"agreement", "judicial_application", "session_record"}
 ACTIVE = (RequestStatus.AWAITING_AUTHORISATION.value, RequestStatus.OPEN.value)
 REMINDER_GAP = timedelta(hours=12)
 # Two plain sentences, true for the way the key is made (the page links to the full legal text).
@@ -103,6 +103,24 @@ CONSENT_TEXTS = {
     },
 }
 CONSENT_TEXT = CONSENT_TEXTS[KEY_SIGNER_DEVICE]
+# The first sentence names what is signed: CONSENT_TEXTS say it of an agreement; the other signed documents.
+_READ = {"zh-CN": "我已读完这份协议，同意按协议内容签署。", "en": "I have read this agreement and agree to sign it as it stands."}
+READ_SENTENCES = {
+    "agreement": _READ,
+    "judicial_application": {"zh-CN": "我已读完这份司法确认申请书，同意按申请书内容签署。",
+                             "en": "I have read this application for judicial confirmation and agree to sign it "
+                                   "as it stands."},
+    "session_record": {"zh-CN": "我已读完这份调解笔录，确认笔录内容与调解情况一致，同意签署。",
+                       "en": "I have read this session record, confirm that it is what happened at the session, "
+                             "and agree to sign it."},
+}
+
+
+def consent_texts(key_origin: str, document_kind: str) -> dict[str, str]:
+    """The consent a signer reads, per language: what they sign (the document's kind) and how their key is made."""
+    read = READ_SENTENCES.get(document_kind, _READ)
+    return {language: text.replace(_READ[language], read[language], 1)
+            for language, text in CONSENT_TEXTS[key_origin].items()}
 ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人"}
 
 
@@ -675,7 +693,7 @@ def _page_facts(session: Session, request: SigningRequest, participant: SigningP
     return {"state": state, "request_id": request.id, "participant_id": participant.id, "name": participant.name,
             "role": participant.role_label, "on_behalf_of": participant.on_behalf_of, "mode": participant.mode,
             "kind": participant.kind, "case_number": case.number, "document_id": document.id,
-            "document_title": document.title, "document_sha256": document.sha256,
+            "document_title": document.title, "document_kind": document.kind, "document_sha256": document.sha256,
             "deadline_at": request.deadline_at, "deadline_cn": chinese_deadline(request.deadline_at),
             "phone": identity.mask_phone(participant.phone),
             "signed_at": participant.signed_at, "completed_at": request.completed_at,
@@ -874,7 +892,8 @@ def signer_view(session: Session, tokens: TokenService, *, session_token: str,
                 language: str = "zh-CN") -> dict[str, Any]:
     request, participant = signer_session(session, tokens, session_token=session_token)
     origins = allowed_key_origins(participant)
-    texts = {origin: CONSENT_TEXTS[origin].get(language, CONSENT_TEXTS[origin]["zh-CN"]) for origin in origins}
+    kind = session.get(Document, request.document_id).kind
+    texts = {origin: (words := consent_texts(origin, kind)).get(language, words["zh-CN"]) for origin in origins}
     return {**_page_facts(session, request, participant, "open"), "key_origin": origins[0],
             "consent_text": texts[origins[0]], "consent_texts": texts,
             "document_viewed": participant.document_viewed_at is not None,
@@ -914,7 +933,7 @@ def accept_consent(session: Session, tokens: TokenService, *, session_token: str
     key_origin = key_origin or origins[0]
     if key_origin not in origins:
         raise InvalidInput(f"this signer's key is not made by '{key_origin}'")
-    if consent_text.strip() not in CONSENT_TEXTS[key_origin].values():
+    if consent_text.strip() not in consent_texts(key_origin, session.get(Document, request.document_id).kind).values():
         raise InvalidInput("the consent text does not match the one shown to the signer")
     participant.key_origin = key_origin
     participant.consent_sha256 = hashlib.sha256(consent_text.strip().encode()).hexdigest()

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ..timeutil import format_shanghai
 from . import auth
+from .document_words import translator_for
 from .i18n import pick_language, translator
 from .labels import has_label, labeller
 
@@ -73,7 +74,9 @@ def large_text(request: Request) -> bool:
 
 def render(request: Request, template: str, *, user=None, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request)
-    t = translator(language)
+    # a signer's page speaks of the document they sign (facts / view: signing.service._page_facts)
+    about = context.get("facts") or context.get("view") or {}
+    t = translator_for(translator(language), kind=about.get("document_kind"), language=language)
     flash = request.query_params.get("ok")
     values = {k[4:]: v for k, v in request.query_params.items() if k.startswith("okv_")}
     html = env.get_template(template).render(

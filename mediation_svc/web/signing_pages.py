@@ -77,12 +77,16 @@ def progress(session, case: Case, user, language: str) -> dict:
                             "timeline": timeline.get(p.id, []) if staff or user.role == Role.MEDIATOR else [],
                             "has_letter": p.authorisation_doc is not None,
                             "declined_reason": p.declined_reason if staff or user.role == Role.MEDIATOR else None})
-    finals = session.exec(select(Document).where(Document.case_id == case.id, Document.kind == "agreement",
-                                                 Document.status == DocumentStatus.FINAL)).all()
+    # signed from the case page: the agreement and the session records (the joint application has its own page)
+    finals = session.exec(select(Document).where(Document.case_id == case.id,
+                                                 Document.kind.in_(("agreement", "session_record")),
+                                                 Document.status == DocumentStatus.FINAL)
+                          .order_by(Document.kind, Document.created_at)).all()
     institutions = [p for p in cases.parties_of(session, case.id) if p.kind == "institution"]
     seal = next((s for s in signers if s["kind"] == "seal"), None)
     return {
         "request": request, "request_status": t(f"sign.request.{request.status}") if request else None,
+        "request_title": session.get(Document, request.document_id).title if request else None,
         "signers": signers, "may_open": may_open and bool(finals) and (request is None or request.status not in signing.ACTIVE),
         "documents": finals, "institutions": institutions, "staff": staff,
         "rep_choices": representative_choices(session, case, institutions),
