@@ -83,7 +83,7 @@ def issue(session: Session, settings: Settings, *, ms: MediationSession, case: C
         raise Conflict("the record becomes a document once the mediator has confirmed it")
     inputs = record_inputs(session, settings, ms=ms, case=case, rec=rec)
     draft, version = documents.create_draft(session, settings, case=case, template_id=TEMPLATE, language="zh-CN",
-                                            inputs=inputs, note=f"session {ms.id} record", actor=actor)
+                                            inputs=inputs, note=f"调解会议 {ms.id} 的调解笔录", actor=actor)
     document = documents.finalise(session, settings, case=case, draft=draft, version=version.version, actor=actor)
     rec.document_id = document.id
     session.add(rec)

@@ -30,8 +30,11 @@ URLS = hierarchy.PkiUrls("http://testserver")
 
 
 def context(keystore):
+    # CRLs issued now (not when the module was imported): the revocation data must be fresh for the signatures
+    # made now, however long the suite ran before this module
     root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
-    crls = [build_crl(issuer_cert=ca, issuer_key=keystore.private_key(name), revoked=[], now=NOW,
+    crls = [build_crl(issuer_cert=ca, issuer_key=keystore.private_key(name), revoked=[],
+                      now=dt.datetime.now(dt.timezone.utc),
                       validity=dt.timedelta(days=7)) for ca, name in ((root, hierarchy.ROOT),
                                                                       (issuing, hierarchy.ISSUING))]
     return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
@@ -51,7 +54,7 @@ def lta_pdf(agreement_pdf, keystore, stamper) -> bytes:
         identity=pades.SignerIdentity("陈秀兰", "440***********1234", "粤正和调〔2026〕第0001号", "申请人"),
         evidence_sha256=hashlib.sha256(b"evidence").digest(), issuing_cert=keystore.certificate(hierarchy.ISSUING),
         issuing_key=keystore.private_key(hierarchy.ISSUING), chain=(keystore.certificate(hierarchy.ROOT),),
-        urls=URLS, now=NOW, lifetime=dt.timedelta(hours=1))
+        urls=URLS, now=dt.datetime.now(dt.timezone.utc), lifetime=dt.timedelta(hours=1))
     pdf = pades.sign(agreement_pdf, signer=credential.pyhanko_signer(), timestamper=stamper,
                      field=pades.FieldPlacement("signer-0", -1, (40, 60, 200, 120)),
                      appearance_png=drawn_signature(), reason="申请人签署")
