@@ -107,7 +107,7 @@ def renew_document(session: Session, keystore, timestamper, *, document_id: str,
                    actor: str, now: dt.datetime | None = None) -> SignedRevision | None:
     """Add a fresh document timestamp to one document if it is (still) due; None when it no longer is."""
     from .credentials import lta_context
-    from .service import latest_revision, lock_request
+    from .store import latest_revision, lock_request
 
     now = now or utcnow()
     current = latest_revision(session, document_id)

@@ -21,7 +21,7 @@ def _engine():
 def expire() -> None:
     """Expire open signing requests whose deadline has passed (their links and codes stop working)."""
     from ..db import unit_of_work
-    from .service import expire_due
+    from .requests import expire_due
 
     with unit_of_work(_engine()) as session:
         expired = expire_due(session, get_settings())
@@ -37,7 +37,8 @@ def run_reminders(engine, settings, *, within, now=None) -> dict[int, list[int]]
     """
     from ..db import unit_of_work
     from ..errors import Conflict
-    from .service import due_for_reminder, lock_request, remind
+    from .messages import due_for_reminder, remind
+    from .store import lock_request
 
     with unit_of_work(engine) as session:
         ids = due_for_reminder(session, within=within, now=now)

@@ -74,7 +74,7 @@ def large_text(request: Request) -> bool:
 
 def render(request: Request, template: str, *, user=None, status_code: int = 200, **context: Any) -> HTMLResponse:
     language = language_of(request)
-    # a signer's page speaks of the document they sign (facts / view: signing.service._page_facts)
+    # a signer's page speaks of the document they sign (facts / view: signing.service.page_facts)
     about = context.get("facts") or context.get("view") or {}
     t = translator_for(translator(language), kind=about.get("document_kind"), language=language)
     flash = request.query_params.get("ok")

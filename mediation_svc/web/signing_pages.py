@@ -243,7 +243,7 @@ def resend_link(request: Request, case_id: int, request_id: int, participant_id:
     if case.id != case_id:
         raise NotFound("signing request not found on this case")
     participant = signing.get_participant_or_404(session, request=req, participant_id=participant_id)
-    signing._check_open(req)
+    signing.check_open(req)
     if participant.status != signing.SignerStatus.PENDING.value or participant.kind == "seal":
         raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
     signing.issue_link(session, settings, tokens, request=req, participant=participant,

@@ -256,18 +256,20 @@ def test_crash_after_the_pdf_is_made_leaves_the_previous_revision(world, monkeyp
     signer = world.consumer().identify().prepare()
     before = world.request().current_sha256
     produced = []
-    real_store = service._store_revision
+    from mediation_svc.signing import signatures
+
+    real_store = signatures.store_revision
 
     def crash(session, **kwargs):
         produced.append(kwargs["pdf"])  # the signed PDF exists at this point
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(service, "_store_revision", crash)
+    monkeypatch.setattr(signatures, "store_revision", crash)
     r = signer.confirm()
     assert r.status_code == 500 and produced and produced[0].startswith(b"%PDF")
     assert world.request().current_sha256 == before and world.revisions() == []
     assert world.participant("person").status == "pending"
-    monkeypatch.setattr(service, "_store_revision", real_store)
+    monkeypatch.setattr(signatures, "store_revision", real_store)
     r = signer.confirm()
     assert r.status_code == 200 and r.json()["sha256_before"] == before
 

@@ -1,0 +1,212 @@
+"""What the signing flow tells people, and when: the short links and their SMS, the mediator's notice, opening
+the next stage (``activate_next_stage``, a consequence of a stage's last signature or of the last letter
+approved), reminders before the deadline, and the announcement that a document took effect (with its download
+link). SMS texts are fitted to two concatenated segments (``fit_sms``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from ..accounts.models import User
+from ..cases.models import Case
+from ..config import Settings
+from ..db import utcnow
+from ..documents.models import Document
+from ..errors import Conflict, Forbidden
+from ..notifications.models import Channel
+from ..notifications.outbox import enqueue
+from ..pki.keystore import KeyStore
+from ..security.tokens import TokenService
+from . import identity
+from .models import RequestStatus, SignerKind, SignerStatus, SigningLink, SigningParticipant, SigningRequest
+from .policy import (REMINDER_GAP, SMS_LIMIT, SigningRequestExpired, check_open, chinese_deadline,
+                     may_manage_request, may_open_request, next_stage)
+from .store import audit_request, lock_request, participants_of, user_actor
+
+
+def activate_next_stage(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
+                        *, actor: str) -> int | None:
+    """Move the first unfinished stage from waiting to pending and send its links; returns that stage."""
+    participants = participants_of(session, request.id)
+    stage = next_stage((p.stage, p.status) for p in participants)
+    if stage is None:
+        return None
+    for p in participants:
+        if p.stage == stage and p.status == SignerStatus.WAITING.value:
+            p.status = SignerStatus.PENDING.value
+            session.add(p)
+            if p.kind == SignerKind.MEDIATOR.value:
+                _notify_mediator(session, settings, request, p)
+            elif p.kind != SignerKind.SEAL.value:
+                issue_link(session, settings, tokens, request=request, participant=p, actor=actor, send=True)
+    session.flush()
+    audit_request(session, request, actor=actor, action="signing.stage_started", payload={"stage": stage})
+    return stage
+
+
+def sms_text(settings: Settings, text: str) -> str:
+    hotline = f"咨询电话{settings.center_phone}" if settings.center_phone else ""
+    return f"【{settings.center_name}】{text}{hotline}"
+
+
+def fit_sms(settings: Settings, *texts: str) -> str:
+    """The first wording (longest first) whose SMS fits two segments, the center's signature included."""
+    for text in texts:
+        if len(sms_text(settings, text)) <= SMS_LIMIT:
+            return sms_text(settings, text)
+    return sms_text(settings, texts[-1])
+
+
+def link_url(settings: Settings, code: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/s/{code}"
+
+
+def new_link(session: Session, keystore_or_tokens, participant: SigningParticipant, purpose: str) -> str:
+    """A fresh short link for the signer; earlier links of the same purpose only say they were replaced."""
+    secret = link_secret(keystore_or_tokens)
+    now = utcnow()
+    for old in session.exec(select(SigningLink).where(SigningLink.participant_id == participant.id,
+                                                      SigningLink.purpose == purpose,
+                                                      SigningLink.replaced_at.is_(None))).all():
+        old.replaced_at = now
+        session.add(old)
+    code = identity.new_link_code()
+    session.add(SigningLink(code_hash=identity.hash_link_code(secret, code), participant_id=participant.id,
+                            purpose=purpose, created_at=now))
+    session.flush()
+    return code
+
+
+def link_secret(keystore_or_tokens) -> bytes:
+    keystore = getattr(keystore_or_tokens, "keystore", keystore_or_tokens)
+    return identity.secret_from_keystore(keystore)
+
+
+def issue_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
+               participant: SigningParticipant, actor: str, send: bool) -> str:
+    """A fresh short link for one signer, valid until the request's deadline; returns its code.
+
+    Earlier links of this signer stop working (they say so), the code count and the lock start afresh."""
+    document = session.get(Document, request.document_id)
+    if request.deadline_at <= utcnow():
+        raise SigningRequestExpired("the signing deadline has passed")
+    code = new_link(session, tokens, participant, "sign")
+    participant.link_jti = None
+    participant.session_jti = None
+    participant.otp_hash, participant.otp_expires_at, participant.otp_sent_at = None, None, None
+    participant.otp_failures, participant.otp_locked, participant.otp_sends = 0, False, 0
+    session.add(participant)
+    if send:
+        due, url = chinese_deadline(request.deadline_at), link_url(settings, code)
+        enqueue(session, kind="signing.link", channel=Channel.SMS, recipient=participant.phone,
+                recipient_name=participant.name, recipient_user_id=participant.user_id,
+                body=fit_sms(settings, f"{participant.name}您好，请于{due}前签署《{document.title}》：{url} ",
+                             f"请于{due}前签署《{document.title}》：{url} ", f"请于{due}前签署：{url} "),
+                case_id=request.case_id, ref=f"signing_request:{request.id}",
+                expires_at=request.deadline_at, confidential=True)
+    session.flush()
+    audit_request(session, request, actor=actor, action="signing.link_issued",
+                  payload={"participant_id": participant.id, "sent_by_sms": send, "expires_at": request.deadline_at})
+    return code
+
+
+def _notify_mediator(session: Session, settings: Settings, request: SigningRequest, p: SigningParticipant) -> None:
+    """The mediator signs from their console (logged in, then an SMS code): the SMS only says it is their turn."""
+    document = session.get(Document, request.document_id)
+    case = session.get(Case, request.case_id)
+    due = chinese_deadline(request.deadline_at)
+    enqueue(session, kind="signing.mediator_turn", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+            recipient_user_id=p.user_id,
+            body=fit_sms(settings, f"{case.number}《{document.title}》各方已签署，请于{due}前登录调解平台，"
+                                   f"在案件页点“签署”完成调解员签名。",
+                         f"各方已签署，请于{due}前登录调解平台，在案件页点“签署”完成调解员签名。"),
+            case_id=request.case_id, ref=f"signing_request:{request.id}", expires_at=request.deadline_at)
+    audit_request(session, request, actor="system:signing", action="signing.link_issued",
+                  payload={"participant_id": p.id, "sent_by_sms": True, "console": True, "expires_at": request.deadline_at})
+
+
+def resend_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
+                participant: SigningParticipant, actor: User) -> str:
+    """An officer sends a signer a fresh link (a lost SMS, a locked code); the old link stops working."""
+    if not may_manage_request(actor.role):
+        raise Forbidden("a new signing link is sent by a case officer")
+    request = lock_request(session, request.id)
+    check_open(request)
+    if participant.status != SignerStatus.PENDING.value or participant.kind in (SignerKind.SEAL.value,
+                                                                                 SignerKind.MEDIATOR.value):
+        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    return issue_link(session, settings, tokens, request=request, participant=participant, actor=user_actor(actor),
+                      send=True)
+
+
+def announce_effect(session: Session, settings: Settings, keystore: KeyStore, request: SigningRequest) -> None:
+    """Every signer is told the agreement took effect, with a link to download the final signed PDF (after an
+    SMS code, for the life of the case); the mediator downloads it from the case page."""
+    document = session.get(Document, request.document_id)
+    told = []
+    for p in participants_of(session, request.id):
+        if p.kind == SignerKind.SEAL.value or not p.phone:
+            continue
+        effect = "已生效" if document.kind == "agreement" else "已签署完成"
+        if p.kind == SignerKind.MEDIATOR.value:
+            text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。请登录调解平台在案件页下载。"
+        else:
+            url = link_url(settings, new_link(session, keystore, p, "download"))
+            p.otp_sends, p.otp_failures, p.otp_locked = 0, 0, False  # the download starts with fresh codes
+            text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。下载签署文件：{url} "
+        enqueue(session, kind="signing.completed", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+                recipient_user_id=p.user_id, body=fit_sms(settings, text), case_id=request.case_id,
+                ref=f"signing_completed:{request.id}")
+        told.append(p.id)
+    session.flush()
+    audit_request(session, request, actor="system:signing", action="signing.effect_announced", payload={"told": told})
+CLOSED_SMS = {
+    RequestStatus.DECLINED: "{who}拒绝签署，《{title}》的本次签署已结束，您的签署链接不再可用。调解中心会与您联系。",
+    RequestStatus.VOIDED: "《{title}》的本次签署已取消（{reason}），您的签署链接不再可用。调解中心会与您联系。",
+    RequestStatus.EXPIRED: "《{title}》的签署已过截止时间，您的签署链接不再可用。如仍需签署，调解中心会重新发送。",
+}
+
+
+def check_may_remind(session: Session, *, request: SigningRequest, user: User) -> None:
+    case = session.get(Case, request.case_id)
+    if not may_open_request(user.role, is_case_mediator=case.mediator_user_id == user.id):
+        raise Forbidden("reminders are sent by a case officer or the case's mediator")
+
+
+def remind(session: Session, settings: Settings, *, request: SigningRequest, actor: str,
+           now: datetime | None = None) -> list[int]:
+    """An SMS reminder to each pending signer not reminded in the last 12 hours (their link stays valid)."""
+    now = now or utcnow()
+    check_open(request)
+    document = session.get(Document, request.document_id)
+    reminded = []
+    for p in participants_of(session, request.id):
+        if p.status != SignerStatus.PENDING.value or p.kind == SignerKind.SEAL.value or not p.phone:
+            continue
+        if p.last_reminded_at is not None and now - p.last_reminded_at < REMINDER_GAP:
+            continue
+        due = chinese_deadline(request.deadline_at)
+        where = "登录调解平台在案件页签署" if p.kind == SignerKind.MEDIATOR.value else "请用此前短信中的链接签署"
+        enqueue(session, kind="signing.reminder", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+                recipient_user_id=p.user_id,
+                body=fit_sms(settings, f"提醒：《{document.title}》尚待您签署，请于{due}前{where}。"),
+                case_id=request.case_id, ref=f"signing_request:{request.id}")
+        p.last_reminded_at = now
+        session.add(p)
+        reminded.append(p.id)
+    session.flush()
+    if reminded:
+        audit_request(session, request, actor=actor, action="signing.reminded", payload={"participant_ids": reminded})
+    return reminded
+
+
+def due_for_reminder(session: Session, *, within: timedelta = timedelta(hours=48),
+                     now: datetime | None = None) -> list[int]:
+    """Open requests whose deadline is within ``within``, in id order (the reminder job's lock order)."""
+    now = now or utcnow()
+    return list(session.exec(select(SigningRequest.id).where(SigningRequest.status == RequestStatus.OPEN.value,
+                                                             SigningRequest.deadline_at > now,
+                                                             SigningRequest.deadline_at <= now + within)
+                             .order_by(SigningRequest.id)).all())
