@@ -114,7 +114,7 @@ def main() -> None:
                                                                  "id_last4": _last4(engine, link)},
                                   follow_redirects=False)
             assert verified.status_code == 303, verified.text
-            from mediation_svc.web.signing_pages import _page_images
+            from mediation_svc.web.signer_pages import _page_images
 
             def first_view():
                 _page_images.cache_clear()

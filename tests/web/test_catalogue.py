@@ -13,7 +13,8 @@ from mediation_svc.scheduling.models import SessionMode
 from mediation_svc.security.roles import Role
 from mediation_svc.signing.models import RequestStatus, SignerStatus
 from mediation_svc.web.i18n import EN, ZH, translator
-from mediation_svc.web.signing_pages import PAGE_STATES, TIMELINE_EVENTS
+from mediation_svc.web.signer_pages import PAGE_STATES
+from mediation_svc.web.signing_pages import TIMELINE_EVENTS
 
 WEB = Path(__file__).resolve().parents[2] / "mediation_svc" / "web"
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
