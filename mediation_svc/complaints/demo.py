@@ -19,6 +19,7 @@ from ..cases.service import workday_calendar
 from ..config import Settings
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import service
+from .institutions import make_institution_account
 from .policy import Outcome, Status
 from .schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
 
@@ -75,8 +76,8 @@ def seed(session: Session, settings: Settings, context) -> None:
     insurers = session.exec(select(Institution).where(Institution.kind == "insurer").order_by(Institution.id)).all()
     if bank is None or not insurers or not institutions:
         return
-    service.make_institution_account(session, user=context.users["party.bank"], institution_id=bank.id, branch=None,
-                                     actor="seed-demo")
+    make_institution_account(session, user=context.users["party.bank"], institution_id=bank.id, branch=None,
+                             actor="seed-demo")
     calendar = workday_calendar(session)
     today = today_in_shanghai()
     day = today - timedelta(days=DAYS)

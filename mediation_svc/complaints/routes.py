@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from ..accounts.models import User
 from ..deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..security.roles import Role
-from . import attachments, service, statistics
+from . import attachments, institutions, service, statistics
 from .schemas import (AttachmentRead, ConsumerAnswerIn, ContactIn, ContactRead, ConvertIn, ExtensionIn, ExtensionRead,
                       ForwardIn, InstitutionAccountIn, MessageIn, MessageRead, ReasonIn, ReplyIn)
 
@@ -179,6 +179,6 @@ def monthly_report(month: str, fmt: str, session: SessionDep, settings: Settings
 
 @router.post("/institution-accounts", status_code=201)
 def create_institution_account(data: InstitutionAccountIn, session: SessionDep, user: AdminUser) -> dict:
-    account_user, account = service.create_institution_account(session, data=data, actor=actor_of(user))
+    account_user, account = institutions.create_institution_account(session, data=data, actor=actor_of(user))
     return {"user_id": account_user.id, "username": account_user.username, "role": account_user.role,
             "institution_id": account.institution_id, "branch": account.branch}

@@ -107,7 +107,7 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
 def _institution_representative(session: Session, case: Case, party: CaseParty,
                                 rep: RepresentativeSpec) -> RepresentativeSpec:
     """The representative as the institution chose them: its account, or the person an account named."""
-    from ..complaints.service import institution_signer  # noqa: PLC0415 (complaints imports signing's callers)
+    from ..complaints.institutions import institution_signer  # noqa: PLC0415 (complaints imports signing's callers)
 
     chosen = institution_signer(session, case=case, institution_id=party.institution_id,
                                 account_user_id=rep.account_user_id, nomination_id=rep.nomination_id)

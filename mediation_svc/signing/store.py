@@ -33,7 +33,7 @@ class RepresentativeSpec:
     mode: SigningMode = SigningMode.REMOTE
     certificate_der: bytes | None = None
     # An institution on the platform signs through one of its accounts, or a person one of them named
-    # (complaints.service.institution_signer); the name and phone then come from there.
+    # (complaints.institutions.institution_signer); the name and phone then come from there.
     account_user_id: int | None = None
     nomination_id: int | None = None
     user_id: int | None = None  # set when resolved: the account that signs

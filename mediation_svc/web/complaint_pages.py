@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from ..accounts.models import User
 from ..cases.models import CaseCategory, Institution
 from ..cases.service import workday_calendar
-from ..complaints import attachments, risk, service
+from ..complaints import attachments, institutions, risk, service
 from ..complaints.policy import Status
 from ..complaints.schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
 from ..deps import SessionDep, SettingsDep
@@ -127,7 +127,7 @@ def complaint_page(request: Request, contact_id: int, session: SessionDep, setti
                   staff=user.role in (Role.ADMIN, Role.CASE_OFFICER), institution=user.role == Role.INSTITUTION,
                   thread=service.messages(session, contact), files=attachments.list_for(session, contact),
                   extensions=service.extensions(session, contact), signal_names=risk.SIGNAL_ZH,
-                  nominations=service.nominations_for(session, case_id=contact.case_id,
+                  nominations=institutions.nominations_for(session, case_id=contact.case_id,
                                                       institution_id=contact.institution_id)
                   if contact.case_id and user.role == Role.INSTITUTION else [],
                   max_mb=settings.complaint_attachment_max_bytes // (1024 * 1024))
@@ -153,7 +153,7 @@ def nominate(request: Request, contact_id: int, session: SessionDep, user: Insti
              name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
              id_number: Annotated[str, Form()] = "") -> Response:
     def act(contact):
-        service.nominate_representative(session, contact=contact, user=user, name=name, phone=phone,
+        institutions.nominate_representative(session, contact=contact, user=user, name=name, phone=phone,
                                         id_number=id_number)
         return "representative_named", {}
     return _act(request, session, user, contact_id, act)

@@ -165,7 +165,7 @@ def representatives_from(form, session, case: Case) -> list:
 
 def representative_choices(session, case: Case, institutions: list) -> dict:
     """For each institution party: its accounts and the people they named for this case (the form's select)."""
-    from ..complaints.service import signer_choices  # noqa: PLC0415
+    from ..complaints.institutions import signer_choices  # noqa: PLC0415
 
     return {p.id: signer_choices(session, case=case, institution_id=p.institution_id) for p in institutions}
 

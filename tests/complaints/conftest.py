@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from mediation_svc.cases.models import Institution
 from mediation_svc.complaints.schemas import InstitutionAccountIn
-from mediation_svc.complaints.service import create_institution_account
+from mediation_svc.complaints.institutions import create_institution_account
 from mediation_svc.db import unit_of_work
 
 from ..factories import credit_code

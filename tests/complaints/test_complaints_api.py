@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from mediation_svc.audit.models import AuditEntry
-from mediation_svc.complaints import service
+from mediation_svc.complaints import institutions, service
 from mediation_svc.db import unit_of_work
 
 from ..factories import resident_id
@@ -93,7 +93,7 @@ def test_a_branch_scoped_account_sees_only_its_branch(client, auth, world, engin
     from mediation_svc.complaints.schemas import InstitutionAccountIn
 
     with unit_of_work(engine) as session:
-        branch_user, _ = service.create_institution_account(session, actor="test", data=InstitutionAccountIn(
+        branch_user, _ = institutions.create_institution_account(session, actor="test", data=InstitutionAccountIn(
             username="icbc.yuexiu", display_name="越秀支行", password="correct-horse-42", institution_id=world.icbc,
             branch="越秀支行"))
     tianhe = _file(client, auth, world.officer, world.icbc)

@@ -34,7 +34,7 @@ def complaint_server(tmp_path_factory):
     from mediation_svc.accounts.schemas import UserCreate
     from mediation_svc.accounts.service import create_user
     from mediation_svc.cases.models import Institution
-    from mediation_svc.complaints.service import make_institution_account
+    from mediation_svc.complaints.institutions import make_institution_account
 
     from ..factories import credit_code
 
