@@ -39,19 +39,7 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
     """Open a request on a finalised document: the parties, then the mediator, then the center's seal."""
     if not may_open_request(actor.role, is_case_mediator=case.mediator_user_id == actor.id):
         raise Forbidden("only a case officer or the case's mediator may open a signing request")
-    document = session.get(Document, document_id)
-    if document is None or document.case_id != case.id:
-        raise NotFound(f"document {document_id} not found on this case")
-    if document.kind not in SIGNABLE_KINDS:
-        raise InvalidInput(f"documents of kind '{document.kind}' are not signed")
-    if document.status not in (DocumentStatus.FINAL, DocumentStatus.SIGNING):
-        raise Conflict(f"document {document.id} is '{document.status}'; only a finalised document is signed",
-                       document_status=str(document.status))
-    expire_due(session, settings, document_id=document.id)  # a request past its deadline no longer blocks
-    active = session.exec(select(SigningRequest).where(SigningRequest.document_id == document.id,
-                                                       SigningRequest.status.in_(ACTIVE))).first()
-    if active is not None:
-        raise Conflict(f"signing request {active.id} is already open on this document", request_id=active.id)
+    document = _signable_document(session, settings, case=case, document_id=document_id)
     if deadline_at.tzinfo is None or deadline_at <= utcnow() + timedelta(minutes=10):
         raise InvalidInput("the deadline must be a time (with its UTC offset) in the future",
                            errors=[{"loc": ["deadline_at"], "msg": "in the past or without offset"}])
@@ -81,13 +69,7 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
                                       phone=mediator_phone, field_name="mediator"))
     signers.append(SigningParticipant(request_id=request.id, stage=STAGE_SEAL, kind=SignerKind.SEAL.value,
                                       role_label="调解组织", name=settings.center_name, field_name="seal"))
-    listed = json.loads(document.inputs_json or "{}")
-    for index, signer in enumerate(signers):
-        if signer.kind != SignerKind.MEDIATOR.value and signer.kind != SignerKind.SEAL.value:
-            party = session.get(CaseParty, signer.party_id)
-            signer.field_name = appearance.party_field_name(listed, role=party.role, name=party.name,
-                                                            position=index + 1)
-        session.add(signer)
+    _place_in_fields(session, document, signers)
     needs_letter = any(s.kind == SignerKind.REPRESENTATIVE.value for s in signers)
     request.status = (RequestStatus.AWAITING_AUTHORISATION if needs_letter else RequestStatus.OPEN).value
     session.add(request)
@@ -102,6 +84,35 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
     if request.status == RequestStatus.OPEN:
         activate_next_stage(session, settings, tokens, request, actor=user_actor(actor))
     return request
+
+
+def _signable_document(session: Session, settings: Settings, *, case: Case, document_id: str) -> Document:
+    """The case's finalised document of a signed kind, with no other request open on it."""
+    document = session.get(Document, document_id)
+    if document is None or document.case_id != case.id:
+        raise NotFound(f"document {document_id} not found on this case")
+    if document.kind not in SIGNABLE_KINDS:
+        raise InvalidInput(f"documents of kind '{document.kind}' are not signed")
+    if document.status not in (DocumentStatus.FINAL, DocumentStatus.SIGNING):
+        raise Conflict(f"document {document.id} is '{document.status}'; only a finalised document is signed",
+                       document_status=str(document.status))
+    expire_due(session, settings, document_id=document.id)  # a request past its deadline no longer blocks
+    active = session.exec(select(SigningRequest).where(SigningRequest.document_id == document.id,
+                                                       SigningRequest.status.in_(ACTIVE))).first()
+    if active is not None:
+        raise Conflict(f"signing request {active.id} is already open on this document", request_id=active.id)
+    return document
+
+
+def _place_in_fields(session: Session, document: Document, signers: list[SigningParticipant]) -> None:
+    """Each party's signer gets the field of its block in the document (party-1, party-2 ...); add them all."""
+    listed = json.loads(document.inputs_json or "{}")
+    for index, signer in enumerate(signers):
+        if signer.kind not in (SignerKind.MEDIATOR.value, SignerKind.SEAL.value):
+            party = session.get(CaseParty, signer.party_id)
+            signer.field_name = appearance.party_field_name(listed, role=party.role, name=party.name,
+                                                            position=index + 1)
+        session.add(signer)
 
 
 def _institution_representative(session: Session, case: Case, party: CaseParty,

@@ -19,7 +19,6 @@ from ..accounts.models import User
 from ..audit.chain import case_trail, verify_chain
 from ..cases import service as cases
 from ..deps import SessionDep
-from ..security.roles import Role
 from ..timeutil import SHANGHAI, format_shanghai
 from .auth import PageUser
 from .i18n import translator
@@ -36,6 +35,21 @@ CODES = {"sha256", "document_id"}  # shown as <code>: hashes and identifiers a t
 TIMES = {"starts_at", "ends_at", "expires_at", "deadline_at"}
 USERS = {"mediator_user_id", "previous_mediator_user_id", "court_user_id"}
 GROUPS = ("case", "session", "document", "signing", "judicial", "rosters")
+
+
+# payload keys whose value is a code with words in the catalogue (labels.py): key -> catalogue kind
+LABELLED = {"role": "role", "outcome": "session_outcome", "mode": "session_mode", "channel": "channel"}
+
+
+def _amount(value: Any) -> str | None:
+    from decimal import Decimal, InvalidOperation
+
+    from ..amounts import format_amount
+
+    try:
+        return format_amount(Decimal(str(value)))
+    except InvalidOperation:
+        return None
 
 
 @dataclass
@@ -137,33 +151,24 @@ class Describer:
                 return format_shanghai(datetime.fromisoformat(str(value)))
             except ValueError:
                 return None
-        if key == "role":
-            return self.text("role", value) if has_label("role", value) else None
-        if key == "outcome":
-            return self.text("session_outcome", value) if has_label("session_outcome", value) else None
-        if key == "mode":
-            return self.text("session_mode", value) if has_label("session_mode", value) else None
+        if key in LABELLED:
+            kind = LABELLED[key]
+            return self.text(kind, value) if has_label(kind, value) else None
         if key == "language":
             return {"zh-CN": "中文", "en": "English"}.get(str(value))
         if key == "category_code":
-            from ..cases.models import CaseCategory
-
-            category = self.session.get(CaseCategory, str(value))
-            return (category.name_en if self.language == "en" else category.name_zh) if category else None
-        if key == "channel":
-            return self.text("channel", value) if has_label("channel", value) else None
+            return self.category(value)
         if key == "claim_amount":
-            from decimal import Decimal, InvalidOperation
-
-            from ..amounts import format_amount
-
-            try:
-                return format_amount(Decimal(str(value)))
-            except InvalidOperation:
-                return None
+            return _amount(value)
         if key in FREE_TEXT or key in CODES or key in ("draft_version", "version", "pages"):
             return str(value)
         return None
+
+    def category(self, code: Any) -> str | None:
+        from ..cases.models import CaseCategory
+
+        category = self.session.get(CaseCategory, str(code))
+        return (category.name_en if self.language == "en" else category.name_zh) if category else None
 
     def row(self, entry) -> Row:
         payload = json.loads(entry.payload) if isinstance(entry.payload, str) else dict(entry.payload or {})
