@@ -106,6 +106,10 @@ def _shortlist(session: Session, *, case: Case, profile: policy.CaseProfile, poo
     ctx, window, (busy, leave) = ranking_context(session, now, None)
     query = shortlist_query(session, case=case, profile=profile, pool_id=pool_id, ctx=ctx, busy=busy,
                             on_leave=list(leave), pol=pol, limit=max(limit, 1), excluded_limit=excluded_limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # The planner's cost for this statement passes jit_above_cost, and compiling it takes ten times as
+        # long as running it (2 s against 0.2 s on 100,000 mediators): no JIT for the rest of this transaction.
+        session.connection().execute(sa.text("SET LOCAL jit = off"))
     picked = session.connection().execute(query).all()
     count_ok, count_out = picked[0][0], picked[0][1]
     ids = [mediator_id for _ok, _out, mediator_id in picked if mediator_id is not None]
