@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import func, or_
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Session, select
 
 from ..cases.models import Case, CaseCategory, Institution
@@ -79,6 +79,14 @@ def candidate_filter(category_code: str, pool_id: int | None):
                ~sa.exists(serving))
 
 
+def id_in(session: Session, column, ids: list[int]):
+    """SQL truth of 'column is one of ids': one array parameter on PostgreSQL (hundreds of placeholders cost
+    more to render and parse than the lookup itself), an IN list elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", list(ids), type_=ARRAY(sa.Integer)))
+    return column.in_(list(ids))
+
+
 def names_the_respondent(profile: policy.CaseProfile):
     """SQL truth of 'this affiliation names the case's respondent' (its id or credit code); None: nothing can."""
     conditions = []
@@ -99,7 +107,7 @@ def ties_with_respondent(session: Session, profile: policy.CaseProfile,
                    MediatorAffiliation.relation, MediatorAffiliation.started_on,
                    MediatorAffiliation.ended_on).where(names_respondent)
     if mediator_ids is not None:
-        query = query.where(MediatorAffiliation.mediator_id.in_(mediator_ids))
+        query = query.where(id_in(session, MediatorAffiliation.mediator_id, mediator_ids))
     ties: dict[int, list[policy.Tie]] = defaultdict(list)
     for mediator_id, name, relation, started, ended in session.exec(query).all():
         ties[mediator_id].append(policy.Tie(name, relation, started, ended))
@@ -112,7 +120,7 @@ def expired_names(session: Session, mediator_ids: list[int], today: date) -> dic
         return {}
     query = select(MediatorCertification.mediator_id, MediatorCertification.name, MediatorCertification.expires_on)
     if len(mediator_ids) <= BIND_AT_MOST:
-        query = query.where(MediatorCertification.mediator_id.in_(mediator_ids))
+        query = query.where(id_in(session, MediatorCertification.mediator_id, mediator_ids))
     else:  # many: every lapsed mediator's certificates, rather than binding hundreds of ids
         query = query.join(Mediator, Mediator.id == MediatorCertification.mediator_id).where(
             Mediator.certification_valid_until < today)

@@ -23,7 +23,8 @@ from sqlmodel import Session
 from ..cases.models import Case
 from ..db import utcnow
 from . import availability, policy, prescore
-from .candidates import build_candidates, candidate_columns, candidate_filter, case_profile, ranking_context
+from .candidates import (build_candidates, candidate_columns, candidate_filter, case_profile, id_in,
+                         ranking_context)
 from .models import Mediator
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def _shortlist(session: Session, *, case: Case, profile: policy.CaseProfile, poo
     ids = [mediator_id for _ok, _out, mediator_id in picked if mediator_id is not None]
     # Their rows by primary key: a second statement, as the planner cannot know how few they are.
     rows = session.connection().execute(
-        sa.select(*candidate_columns(session, profile)).where(Mediator.id.in_(ids))).all() if ids else []
+        sa.select(*candidate_columns(session, profile)).where(id_in(session, Mediator.id, ids))).all() if ids else []
     candidates = build_candidates(session, rows, profile=profile,
                                   current_user_id=case.mediator_user_id, today=ctx.today, busy=busy, leave=leave)
     ranked, rejected = pol.rank(profile, candidates, ctx)
