@@ -634,13 +634,13 @@ def find_case_slots(session: Session, settings: Settings, *, case: Case, mode: S
                                   not_before=now or utcnow(), limit=limit)
     more_rooms = ()
     if mode != SessionMode.REMOTE:
-        rooms = slot_search.hostable_rooms(session, mode=mode, people=len(planned), min_capacity=min_capacity,
+        rooms = slot_search.hostable_rooms(mode=mode, people=len(planned), min_capacity=min_capacity,
                                            wheelchair=wheelchair, hybrid=mode == SessionMode.HYBRID,
                                            venue_id=venue_id, elderly_first=case.needs_elderly_support)
         # Rooms only where everyone is free, and only as many as the search needs (slot_search).
-        windows = slot_policy.usable_windows(query) if rooms else []
         query = replace(query, rooms=[])
-        more_rooms = slot_search.room_batches(session, rooms, start=start, end=end, windows=windows)
+        more_rooms = slot_search.room_batches(session, rooms, start=start, end=end,
+                                              windows=slot_policy.usable_windows(query))
     found = slot_policy.find_slots(query, more_rooms)
     labels = _labels(list(keys.values()), None)
     rooms_found, venues_found = slot_search.slot_places(session, found)

@@ -1,17 +1,17 @@
 """The database side of a slot search, in small steps: the days searched, the rooms that can host the
-session (in order of preference, read as plain rows), their bookings a batch of rooms at a time, and the
-rooms and venues of the slots found. ``service.find_case_slots`` composes them around ``slots.find_slots``.
+session (in order of preference) with their bookings a batch of rooms at a time, and the rooms and venues
+of the slots found. ``service.find_case_slots`` composes them around ``slots.find_slots``.
 
 Rooms are read in batches (``ROOM_BATCH``, then four times as many each time) because the pure search
 asks for further rooms only while none read so far is free at a moment: with 2,000 rooms, a search whose
-preferred rooms are free reads the bookings of a few dozen of them, not of all.
+preferred rooms are free reads a few dozen rooms and their bookings, not all of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -26,9 +26,8 @@ ROOM_BATCH = 48
 MAX_SEARCH_DAYS = 92
 
 
-@dataclass(frozen=True)
-class HostableRoom:
-    """A room that can host the session, with its venue's opening hours."""
+class HostableRoom(NamedTuple):
+    """A room that can host the session, with its venue's opening hours (a tuple: a search may read thousands)."""
 
     room_id: int
     venue_id: int
@@ -56,14 +55,13 @@ def search_days(calendar: WorkdayCalendar, date_from: date, date_to: date) -> tu
     return working, [d for d in working if not calendar.is_known(d)]
 
 
-def hostable_rooms(session: Session, *, mode: SessionMode, people: int, min_capacity: int | None,
-                   wheelchair: bool, hybrid: bool, venue_id: int | None,
-                   elderly_first: bool) -> list[HostableRoom]:
-    """Active rooms of active venues big (and equipped) enough, in order of preference: elderly-friendly
+def hostable_rooms(*, mode: SessionMode, people: int, min_capacity: int | None, wheelchair: bool,
+                   hybrid: bool, venue_id: int | None, elderly_first: bool) -> sa.Select | None:
+    """The active rooms of active venues big (and equipped) enough, in order of preference: elderly-friendly
     venues first when the case asks for it, then the smallest room that fits (large rooms stay free for
-    large meetings), then the id. Plain rows: a search may consider thousands."""
+    large meetings), then the id. None for a remote session."""
     if mode == SessionMode.REMOTE:
-        return []
+        return None
     query = (sa.select(Room.id, Room.venue_id, Venue.opens_at, Venue.closes_at)
              .join(Venue, Venue.id == Room.venue_id)
              .where(Room.active.is_(True), Venue.active.is_(True), Room.capacity >= max(min_capacity or 0, people)))
@@ -74,24 +72,28 @@ def hostable_rooms(session: Session, *, mode: SessionMode, people: int, min_capa
     if venue_id is not None:
         query = query.where(Room.venue_id == venue_id)
     order = [Venue.elderly_friendly.desc()] if elderly_first else []
-    rows = session.connection().execute(query.order_by(*order, Room.capacity, Room.id)).all()
-    return [HostableRoom(*row) for row in rows]
+    return query.order_by(*order, Room.capacity, Room.id)
 
 
-def room_batches(session: Session, rooms: Sequence[HostableRoom], *, start: datetime, end: datetime,
+def room_batches(session: Session, rooms: sa.Select, *, start: datetime, end: datetime,
                  windows: Sequence[slot_policy.Interval]) -> Iterator[list[slot_policy.Resource]]:
-    """The rooms as ``slots.Resource`` values, in order, a growing batch at a time; each batch's bookings
-    are read (within ``windows``, where the people are all free) only when the search asks for it."""
+    """The rooms of ``rooms`` (a query in order of preference) as ``slots.Resource`` values, a growing batch
+    at a time; each batch and its bookings (within ``windows``, where the people are all free) are read only
+    when the search asks for it."""
     hours: dict[tuple[time, time], dict] = {}
-    size, index = ROOM_BATCH, 0
-    while index < len(rooms):
-        batch = rooms[index:index + size]
-        index, size = index + size, size * 4
+    size, offset = ROOM_BATCH, 0
+    while True:
+        batch = [HostableRoom(*row) for row in session.connection().execute(rooms.limit(size).offset(offset))]
+        if not batch:
+            return
         busy = busy_intervals(session, resources=[r.key for r in batch], start=start, end=end, windows=windows)
         yield [slot_policy.Resource(key=r.key, busy=busy[r.key],
                                     hours=hours.setdefault((r.opens_at, r.closes_at), slot_policy.every_weekday(
                                         [(r.opens_at, r.closes_at)])))
                for r in batch]
+        if len(batch) < size:
+            return
+        offset, size = offset + size, size * 4
 
 
 def slot_places(session: Session, found: Sequence[slot_policy.Slot]) -> tuple[dict[str, Room], dict[int, Venue]]:
