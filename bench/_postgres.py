@@ -21,6 +21,12 @@ def recreate_database(url: str, name: str) -> str:
     return make_url(url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
 
 
+def database_exists(url: str, name: str) -> bool:
+    """Whether the server of ``url`` has database ``name`` (a ``--keep`` run's, for ``--reuse``)."""
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
 def drop_database(url: str, name: str) -> None:
     with psycopg.connect(admin_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,12 +1,8 @@
 """Explained mediator assignment: loading candidates, storing the choice, recusal (回避) and fairness.
 
-The ranking itself lives in ``policy`` (pure functions); this module loads plain values for it and stores
-what it decided. Candidates are the members of the active pools serving the case's category (every
-mediator when no pool serves it). Ranking reads only the aggregates kept on ``mediators`` and the few
-affiliation rows naming the respondent, never the assignment history. Of a mediator's specialties,
-languages and cities it loads only what the policy asks of them (does the list hold this case's category,
-its language, 普通话, its city?), answered in SQL, so that ranking thousands of candidates does not decode
-thousands of JSON lists.
+The ranking itself lives in ``policy`` (pure functions); ``candidates`` loads plain values for it,
+``ranking`` ranks a case's candidates (the first few with the database's help), and this module stores what
+was decided.
 
 Concurrency: an assignment locks the case row (the route loads it FOR UPDATE) and then the mediator row
 (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), recounts the
@@ -16,187 +12,38 @@ last free slot at the same moment, the second sees the first's case and gets a 4
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
-from sqlalchemy import func, or_, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from ..accounts.models import User
 from ..audit.chain import record
-from ..cases.models import Case, CaseCategory, Institution
-from ..cases.service import assign_mediator_user, transition, workday_calendar
+from ..cases.models import Case
+from ..cases.service import assign_mediator_user, transition
 from ..cases.states import OPEN_STATES, CaseStatus
 from ..db import utcnow
 from ..errors import Conflict, InvalidInput, NotFound
-from ..timeutil import SHANGHAI, today_in_shanghai
-from . import availability, policy
+from ..timeutil import SHANGHAI
+from . import policy
+from .candidates import build_candidates, candidate_columns, case_profile, ranking_context
 from .errors import MediatorExcluded, NoEligibleMediator
-from .models import (Mediator, MediatorAffiliation, MediatorAssignment, MediatorCertification, Pool,
-                     PoolCategory, PoolMember, RecusalRequest, RecusalStatus)
+from .models import Mediator, MediatorAssignment, Pool, PoolMember, RecusalRequest, RecusalStatus
+from .ranking import rank_candidates
 
 ASSIGNABLE_STATES = (CaseStatus.ACCEPTED, CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION)
 _OPEN = [s.value for s in OPEN_STATES]
-PUTONGHUA = "普通话"
-
-
-@dataclass
-class RankingResult:
-    case: policy.CaseProfile
-    context: policy.RankingContext
-    window: availability.Window
-    ranked: list[policy.Ranked]
-    rejected: list[policy.Rejected]
-
-
-# --- loading plain values -----------------------------------------------------------------------------
-
-def case_profile(session: Session, case: Case) -> policy.CaseProfile:
-    institution = session.get(Institution, case.institution_id)
-    category = session.get(CaseCategory, case.category_code)
-    return policy.CaseProfile(case_id=case.id, category_code=case.category_code,
-                              language=case.preferred_language or "普通话", city=case.city,
-                              respondent_institution_id=case.institution_id,
-                              respondent_credit_code=institution.credit_code if institution else None,
-                              respondent_name=institution.name if institution else None,
-                              category_name=category.name_zh if category else None,
-                              category_name_en=category.name_en if category else None)
-
-
-def json_list_has(session: Session, column, value: str | None):
-    """SQL truth of 'the JSON list in ``column`` holds ``value``' (PostgreSQL jsonb @>, SQLite json_each)."""
-    if value is None:
-        return sa.false()
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.cast(column, JSONB).op("@>")(sa.cast(sa.literal(json.dumps([value]), sa.String), JSONB))
-    each = func.json_each(column).table_valued("value")
-    return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == value))
-
-
-def _candidate_columns(session: Session, profile: policy.CaseProfile) -> tuple:
-    return (Mediator.id, Mediator.user_id, Mediator.name, Mediator.background, Mediator.years_of_practice,
-            json_list_has(session, Mediator.specialties, profile.category_code),
-            json_list_has(session, Mediator.languages, profile.language),
-            json_list_has(session, Mediator.languages, PUTONGHUA),
-            json_list_has(session, Mediator.cities, profile.city),
-            Mediator.id.in_(select(RecusalRequest.mediator_id).where(  # granted recusals from this case
-                RecusalRequest.case_id == profile.case_id, RecusalRequest.status == RecusalStatus.GRANTED)),
-            Mediator.remote_capable, Mediator.max_active_cases, Mediator.active_cases, Mediator.status,
-            Mediator.last_assigned_at, Mediator.certification_valid_until)
-
-
-def _candidate_filter(category_code: str, pool_id: int | None):
-    if pool_id is not None:
-        return Mediator.id.in_(select(PoolMember.mediator_id).where(PoolMember.pool_id == pool_id))
-    serving = (select(PoolCategory.pool_id).join(Pool, Pool.id == PoolCategory.pool_id)
-               .where(PoolCategory.category_code == category_code, Pool.active))
-    # The members of the active pools serving the category; every mediator when no pool serves it. In the
-    # same statement (the EXISTS is evaluated once), to save a round trip to the database.
-    return or_(Mediator.id.in_(select(PoolMember.mediator_id).where(PoolMember.pool_id.in_(serving))),
-               ~sa.exists(serving))
-
-
-def _ties(session: Session, profile: policy.CaseProfile, mediator_ids=None) -> dict[int, list[policy.Tie]]:
-    conditions = []
-    if profile.respondent_institution_id is not None:
-        conditions.append(MediatorAffiliation.institution_id == profile.respondent_institution_id)
-    if profile.respondent_credit_code:
-        conditions.append(MediatorAffiliation.credit_code == profile.respondent_credit_code)
-    if not conditions:
-        return {}
-    query = select(MediatorAffiliation.mediator_id, MediatorAffiliation.institution_name,
-                   MediatorAffiliation.relation, MediatorAffiliation.started_on,
-                   MediatorAffiliation.ended_on).where(or_(*conditions))
-    if mediator_ids is not None:
-        query = query.where(MediatorAffiliation.mediator_id.in_(mediator_ids))
-    ties: dict[int, list[policy.Tie]] = defaultdict(list)
-    for mediator_id, name, relation, started, ended in session.exec(query).all():
-        ties[mediator_id].append(policy.Tie(name, relation, started, ended))
-    return ties
-
-
-def _expired_names(session: Session, mediator_ids: list[int], today: date) -> dict[int, tuple[str, ...]]:
-    if not mediator_ids:
-        return {}
-    query = select(MediatorCertification.mediator_id, MediatorCertification.name, MediatorCertification.expires_on)
-    if len(mediator_ids) <= 20:
-        query = query.where(MediatorCertification.mediator_id.in_(mediator_ids))
-    else:  # many: every lapsed mediator's certificates, rather than binding hundreds of ids
-        query = query.join(Mediator, Mediator.id == MediatorCertification.mediator_id).where(
-            Mediator.certification_valid_until < today)
-    wanted = set(mediator_ids)
-    certs: dict[int, list] = defaultdict(list)
-    for mid, name, expires in session.exec(query).all():
-        if mid not in wanted:
-            continue
-        certs[mid].append((name, expires))
-    return {mid: tuple(policy.expired_certifications(rows, today)) for mid, rows in certs.items()}
-
-
-def _candidates(session: Session, rows, *, profile: policy.CaseProfile, current_user_id: int | None,
-                today: date, busy: dict[int, int], leave: dict | None = None) -> list[policy.Candidate]:
-    leave = leave or {}
-    ids = [r[0] for r in rows]
-    ties = _ties(session, profile, ids if len(ids) <= 1 else None)
-    lapsed = [r[0] for r in rows if r[-1] is not None and r[-1] < today]  # certification_valid_until
-    expired = _expired_names(session, lapsed, today)
-    # The lists as far as the policy reads them (see the module docstring).
-    nothing = frozenset()
-    specialties = {True: frozenset((profile.category_code,)), False: nothing}
-    cities = {True: frozenset((profile.city,)) if profile.city else nothing, False: nothing}
-    languages = {(wanted, putonghua): frozenset(name for name, has in ((profile.language, wanted),
-                                                                       (PUTONGHUA, putonghua)) if has)
-                 for wanted in (True, False) for putonghua in (True, False)}
-    make = policy.Candidate
-    # Positional, in the order of policy.Candidate's fields: this loop runs once per candidate.
-    return [make(mid, uid, name, background, years, specialties[bool(has_category)],
-                 languages[bool(speaks_wanted), bool(speaks_putonghua)], cities[bool(serves_city)], bool(remote),
-                 maximum, active, status, last, valid_until, expired.get(mid, ()), tuple(ties.get(mid, ())),
-                 bool(recused), uid == current_user_id, busy.get(uid, 0), leave.get(uid))
-            for (mid, uid, name, background, years, has_category, speaks_wanted, speaks_putonghua, serves_city,
-                 recused, remote, maximum, active, status, last, valid_until) in rows]
-
-
-def _context(session: Session, now: datetime, user_ids: list[int]):
-    today = today_in_shanghai(now)
-    window = availability.next_working_days(workday_calendar(session), today)
-    busy, source = availability.busy_minutes(session, user_ids=user_ids, start=window.start, end=window.end)
-    capacity = len(window.days) * availability.DEFAULT_DAY_MINUTES
-    # Leave counts as busy time; leave over the whole window excludes the mediator (policy.exclude_on_leave).
-    on_leave, whole = availability.leave_in_window(session, user_ids=user_ids, window=window)
-    for uid, minutes in on_leave.items():
-        busy[uid] = min(capacity, busy.get(uid, 0) + minutes)
-    ctx = policy.RankingContext(now=now, today=today, capacity_minutes=capacity,
-                                availability_source=source, window_label=window.label,
-                                window_label_en=window.label_en)
-    return ctx, window, (busy, whole)
-
-
-def rank_candidates(session: Session, *, case: Case, pool_id: int | None = None,
-                    now: datetime | None = None, pol: policy.RankingPolicy = policy.DEFAULT_POLICY) -> RankingResult:
-    """Every candidate for the case, ranked, and those excluded with their reasons."""
-    now = now or utcnow()
-    profile = case_profile(session, case)
-    query = sa.select(*_candidate_columns(session, profile)).where(_candidate_filter(case.category_code, pool_id))
-    rows = session.connection().execute(query).all()
-    ctx, window, (busy, leave) = _context(session, now, [r[1] for r in rows])
-    candidates = _candidates(session, rows, profile=profile, current_user_id=case.mediator_user_id,
-                             today=ctx.today, busy=busy, leave=leave)
-    ranked, rejected = pol.rank(profile, candidates, ctx)
-    return RankingResult(profile, ctx, window, ranked, rejected)
 
 
 def _one_candidate(session: Session, mediator: Mediator, *, case: Case, now: datetime):
     profile = case_profile(session, case)
     row = session.connection().execute(
-        sa.select(*_candidate_columns(session, profile)).where(Mediator.id == mediator.id)).one()
-    ctx, _window, (busy, leave) = _context(session, now, [mediator.user_id])
-    [candidate] = _candidates(session, [row], profile=profile, current_user_id=case.mediator_user_id,
-                              today=ctx.today, busy=busy, leave=leave)
+        sa.select(*candidate_columns(session, profile)).where(Mediator.id == mediator.id)).one()
+    ctx, _window, (busy, leave) = ranking_context(session, now, [mediator.user_id])
+    [candidate] = build_candidates(session, [row], profile=profile, current_user_id=case.mediator_user_id,
+                                   today=ctx.today, busy=busy, leave=leave)
     return profile, candidate, ctx
 
 

@@ -60,9 +60,11 @@ def _overlap_minutes(intervals, hours) -> int:
     return int(sum(max((min(b, hb) - max(a, ha)).total_seconds(), 0) for a, b in intervals for ha, hb in hours) // 60)
 
 
-def leave_in_window(session: Session, *, user_ids: Iterable[int], window: Window) -> tuple[dict[int, int], dict]:
+def leave_in_window(session: Session, *, user_ids: Iterable[int] | None,
+                    window: Window) -> tuple[dict[int, int], dict]:
     """Working minutes of the window each user is on leave, and the leave of those it covers entirely
-    (as ``policy.Leave``). Without the scheduling domain nobody has leave."""
+    (as ``policy.Leave``); of ``user_ids``, or of everyone when None. Without the scheduling domain nobody
+    has leave."""
     from .policy import Leave
 
     scheduling = _scheduling()
@@ -70,14 +72,14 @@ def leave_in_window(session: Session, *, user_ids: Iterable[int], window: Window
         return {}, {}
     _availability, models = scheduling
     time_off = models.TimeOff
-    ids = set(user_ids)
+    ids = None if user_ids is None else set(user_ids)
     # Few people are on leave on any day: read the window's leave and keep the candidates' (see busy_minutes).
     rows = session.exec(select(time_off.user_id, time_off.starts_at, time_off.ends_at, time_off.reason)
                         .where(time_off.user_id.is_not(None), time_off.starts_at < window.end,
                                time_off.ends_at > window.start)).all()
     by_user: dict[int, list] = {}
     for user_id, starts, ends, reason in rows:
-        if user_id in ids:
+        if ids is None or user_id in ids:
             by_user.setdefault(user_id, []).append((starts, ends, reason))
     hours = working_intervals(window.days)
     capacity = _overlap_minutes(hours, hours)
@@ -106,13 +108,14 @@ def _scheduling():
     return availability, models
 
 
-def busy_minutes(session: Session, *, user_ids: Iterable[int], start: datetime,
+def busy_minutes(session: Session, *, user_ids: Iterable[int] | None, start: datetime,
                  end: datetime) -> tuple[dict[int, int], str]:
-    """Busy minutes per user in [start, end), and where the figure comes from (scheduling | workdays_only)."""
-    ids = set(user_ids)
+    """Busy minutes per user in [start, end), and where the figure comes from (scheduling | workdays_only).
+    With ``user_ids`` None: of everyone taking part in a session in the period (nobody else is busy)."""
+    ids = None if user_ids is None else set(user_ids)
     scheduling = _scheduling()
     if scheduling is None:
-        return dict.fromkeys(ids, 0), "workdays_only"
+        return dict.fromkeys(ids or (), 0), "workdays_only"
     availability, models = scheduling
     # Ranking asks about thousands of mediators, of whom few have sessions in the next days: binding
     # thousands of ids costs more than the answer. Find who takes part in any session overlapping the
@@ -122,6 +125,6 @@ def busy_minutes(session: Session, *, user_ids: Iterable[int], start: datetime,
                            .join(session_table, session_table.id == participant.session_id)
                            .where(session_table.starts_at < end, session_table.ends_at > start,
                                   participant.user_id.is_not(None))).all()
-    wanted = ids.intersection(present)
+    wanted = set(present) if ids is None else ids.intersection(present)
     busy = availability.busy_minutes(session, user_ids=wanted, start=start, end=end) if wanted else {}
-    return {uid: busy.get(uid, 0) for uid in ids}, "scheduling"
+    return {uid: busy.get(uid, 0) for uid in (wanted if ids is None else ids)}, "scheduling"

@@ -170,7 +170,9 @@ def _ranked_row(rank: int, r) -> dict:
 def mediator_candidates(case_id: int, session: SessionDep, user: StaffUser, pool_id: int | None = None,
                         limit: int = Query(20, ge=1, le=500), include_excluded: bool = True) -> dict:
     case = get_visible_case_or_404(session, user=user, case_id=case_id)
-    result = assignment.rank_candidates(session, case=case, pool_id=pool_id)
+    # Only the rows shown are ranked in Python (rosters.ranking); the counts cover every candidate.
+    result = assignment.rank_candidates(session, case=case, pool_id=pool_id, limit=limit,
+                                        excluded_limit=200 if include_excluded else 0)
     weights = {fn.__name__: w for fn, w in assignment.policy.DEFAULT_POLICY.criteria}
     return {
         "case_id": case.id, "category_code": case.category_code, "language": result.case.language,
@@ -178,11 +180,11 @@ def mediator_candidates(case_id: int, session: SessionDep, user: StaffUser, pool
         "availability": {"source": result.context.availability_source, "window_start": result.window.start,
                          "window_end": result.window.end, "working_days": result.window.days},
         "policy": {"weights": weights, "tie_break": "rotation: longest since last assignment first"},
-        "total_candidates": len(result.ranked), "excluded_count": len(result.rejected),
-        "candidates": [_ranked_row(i, r) for i, r in enumerate(result.ranked[:limit], start=1)],
+        "total_candidates": result.ranked_total, "excluded_count": result.rejected_total,
+        "candidates": [_ranked_row(i, r) for i, r in enumerate(result.ranked, start=1)],
         "excluded": [{"mediator_id": r.candidate.mediator_id, "name": r.candidate.name,
                       "reasons": [e.as_dict() for e in r.reasons]}
-                     for r in result.rejected[:200]] if include_excluded else [],
+                     for r in result.rejected] if include_excluded else [],
     }
 
 

@@ -63,6 +63,9 @@ class Venue(SQLModel, table=True):
 
 class Room(SQLModel, table=True):
     __tablename__ = "rooms"
+    # The slot search reads the rooms that can host a session (0044_search_indexes).
+    __table_args__ = (Index("ix_rooms_hostable", "active", "wheelchair_accessible", "video_equipped", "capacity",
+                            "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     venue_id: int = Field(foreign_key="venues.id", index=True)
@@ -95,7 +98,7 @@ class TimeOff(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     room_id: int | None = Field(default=None, foreign_key="rooms.id", index=True)
-    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     ends_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     reason: str | None = Field(default=None, max_length=300)
 

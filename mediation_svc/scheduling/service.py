@@ -25,6 +25,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFo
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, format_shanghai
 from ..workdays import WorkdayCalendar
+from . import slot_search
 from . import slots as slot_policy
 from .availability import busy_intervals, party_key, room_key, user_key
 from .meetings import check_manual_link, provider_from_settings
@@ -589,15 +590,8 @@ class SlotSearch:
     venues: dict[int, Venue]
 
 
-def find_case_slots(session: Session, settings: Settings, *, case: Case, mode: SessionMode, duration_minutes: int,
-                    date_from: date, date_to: date, extra_user_ids: Sequence[int] = (), min_capacity: int | None = None,
-                    wheelchair: bool = False, venue_id: int | None = None, limit: int = 10,
-                    now: datetime | None = None) -> SlotSearch:
-    """Earliest free slots for the case's mediator, its parties, the extra users and (on-site) a room."""
-    if date_to < date_from:
-        raise InvalidInput("date_to is before date_from", errors=[{"loc": ["date_to"], "msg": "before date_from"}])
-    if (date_to - date_from).days > 92:
-        raise InvalidInput("search at most three months at a time", errors=[{"loc": ["date_to"], "msg": "range too long"}])
+def _search_participants(session: Session, *, case: Case, extra_user_ids: Sequence[int]) -> list[Planned]:
+    """The case's mediator and parties, and the experts or interpreters asked for."""
     planned = plan_participants(session, case=case, wanted=None)
     for uid in extra_user_ids:
         user = session.get(User, uid)
@@ -605,57 +599,53 @@ def find_case_slots(session: Session, settings: Settings, *, case: Case, mode: S
             raise InvalidInput("no such user", errors=[{"loc": ["user_ids"], "msg": f"user {uid} not found"}])
         planned.append(Planned(ParticipantRole.EXPERT if user.role == Role.EXPERT else ParticipantRole.INTERPRETER,
                                user.display_name, user_id=user.id))
-    calendar = workday_calendar(session)
-    days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
-    working = [d for d in days if calendar.is_workday(d)]
-    provisional = [d for d in working if not calendar.is_known(d)]
-    start = datetime.combine(date_from, time(0), SHANGHAI)
-    end = datetime.combine(date_to + timedelta(days=1), time(0), SHANGHAI)
+    return planned
 
-    keys = {p.resource: p for p in planned if p.resource}
-    staff_ids = [p.user_id for p in planned if p.user_id is not None
+
+def _people_resources(session: Session, settings: Settings, *, keys: dict[str, Planned], start: datetime,
+                      end: datetime, buffer: timedelta) -> list[slot_policy.Resource]:
+    """Everyone who must be free, with their hours (staff's own, else the centre's) and bookings; the
+    mediator keeps the buffer free before each booking."""
+    staff_ids = [p.user_id for p in keys.values() if p.user_id is not None
                  and p.role in (ParticipantRole.MEDIATOR, ParticipantRole.EXPERT, ParticipantRole.INTERPRETER)]
     hours = hours_of(session, settings, staff_ids)
     centre = default_hours(settings)
-    buffer = timedelta(minutes=settings.scheduling_buffer_minutes)
-
-    rooms: dict[str, Room] = {}
-    venues: dict[int, Venue] = {}
-    if mode != SessionMode.REMOTE:
-        query = select(Room, Venue).join(Venue, Venue.id == Room.venue_id).where(
-            Room.active.is_(True), Venue.active.is_(True), Room.capacity >= max(min_capacity or 0, len(planned)))
-        if wheelchair:
-            query = query.where(Room.wheelchair_accessible.is_(True))
-        if mode == SessionMode.HYBRID:
-            query = query.where(Room.video_equipped.is_(True))
-        if venue_id is not None:
-            query = query.where(Room.venue_id == venue_id)
-        # Elderly-friendly venues first when the case asks for it; then the smallest room that fits, so that
-        # large rooms stay free for large meetings.
-        order = [Venue.elderly_friendly.desc()] if case.needs_elderly_support else []
-        for room, venue in session.exec(query.order_by(*order, Room.capacity, Room.id)).all():
-            rooms[room_key(room.id)] = room
-            venues[venue.id] = venue
-
     busy = busy_intervals(session, resources=list(keys), start=start - buffer, end=end + buffer)
-    people = [slot_policy.Resource(key=key, busy=busy[key],
-                                   hours=hours[p.user_id] if p.user_id in hours else centre,
-                                   buffer=buffer if p.role == ParticipantRole.MEDIATOR else timedelta(0))
-              for key, p in keys.items()]
+    return [slot_policy.Resource(key=key, busy=busy[key], hours=hours[p.user_id] if p.user_id in hours else centre,
+                                 buffer=buffer if p.role == ParticipantRole.MEDIATOR else timedelta(0))
+            for key, p in keys.items()]
+
+
+def find_case_slots(session: Session, settings: Settings, *, case: Case, mode: SessionMode, duration_minutes: int,
+                    date_from: date, date_to: date, extra_user_ids: Sequence[int] = (), min_capacity: int | None = None,
+                    wheelchair: bool = False, venue_id: int | None = None, limit: int = 10,
+                    now: datetime | None = None) -> SlotSearch:
+    """Earliest free slots for the case's mediator, its parties, the extra users and (on-site) a room."""
+    slot_search.check_search_range(date_from, date_to)
+    planned = _search_participants(session, case=case, extra_user_ids=extra_user_ids)
+    working, provisional = slot_search.search_days(workday_calendar(session), date_from, date_to)
+    start = datetime.combine(date_from, time(0), SHANGHAI)
+    end = datetime.combine(date_to + timedelta(days=1), time(0), SHANGHAI)
+    keys = {p.resource: p for p in planned if p.resource}
+    people = _people_resources(session, settings, keys=keys, start=start, end=end,
+                               buffer=timedelta(minutes=settings.scheduling_buffer_minutes))
     query = slot_policy.SlotQuery(days=working, duration=timedelta(minutes=duration_minutes), people=people,
                                   rooms=None, step=timedelta(minutes=settings.scheduling_slot_step_minutes),
                                   not_before=now or utcnow(), limit=limit)
+    more_rooms = ()
     if mode != SessionMode.REMOTE:
-        # Rooms second, and only where everyone is free: with 200 rooms that is most of the rows otherwise.
-        room_busy = busy_intervals(session, resources=list(rooms), start=start, end=end,
-                                   windows=slot_policy.usable_windows(query)) if rooms else {}
-        per_venue = {venue.id: venue_hours(venue) for venue in venues.values()}
-        query = replace(query, rooms=[slot_policy.Resource(key=key, busy=room_busy[key],
-                                                           hours=per_venue[room.venue_id])
-                                      for key, room in rooms.items()])
+        rooms = slot_search.hostable_rooms(mode=mode, people=len(planned), min_capacity=min_capacity,
+                                           wheelchair=wheelchair, hybrid=mode == SessionMode.HYBRID,
+                                           venue_id=venue_id, elderly_first=case.needs_elderly_support)
+        # Rooms only where everyone is free, and only as many as the search needs (slot_search).
+        query = replace(query, rooms=[])
+        more_rooms = slot_search.room_batches(session, rooms, start=start, end=end,
+                                              windows=slot_policy.usable_windows(query))
+    found = slot_policy.find_slots(query, more_rooms)
     labels = _labels(list(keys.values()), None)
-    return SlotSearch(slots=slot_policy.find_slots(query), working_days=working, provisional_days=provisional,
-                      required=[labels[k] for k in keys], rooms=rooms, venues=venues)
+    rooms_found, venues_found = slot_search.slot_places(session, found)
+    return SlotSearch(slots=found, working_days=working, provisional_days=provisional,
+                      required=[labels[k] for k in keys], rooms=rooms_found, venues=venues_found)
 
 
 # --- calendar feeds --------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ the caller, who passes the list of days.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -188,46 +189,94 @@ def usable_windows(query: SlotQuery) -> list[Interval]:
     return [(start, end + query.duration) for start, end in start_ranges(common_time(query), query.duration)]
 
 
-def find_slots(query: SlotQuery) -> list[Slot]:
+def _hours_key(hours: WeeklyHours) -> tuple:
+    return tuple(sorted((day, tuple(ranges)) for day, ranges in hours.items()))
+
+
+@dataclass
+class _RoomFinder:
+    """The rooms' free start ranges, computed a batch of rooms at a time and only when a moment needs them:
+    ``first_free`` reads further batches only while no room read so far is free at that moment, so a search
+    where the first rooms (in order of preference) are free never looks at the others."""
+
+    usable: Sequence[Interval]
+    days: Sequence[date]
+    query: SlotQuery
+    batches: Iterator[Sequence[Resource]]
+    ranges: list[tuple[str, list[Interval], list[datetime]]] = field(default_factory=list)
+    open_and_common: dict[tuple, list[Interval]] = field(default_factory=dict)
+    exhausted: bool = False
+
+    def _read_next_batch(self) -> None:
+        batch = next(self.batches, None)
+        if batch is None:
+            self.exhausted = True
+            return
+        for room in batch:
+            self._add(room)
+
+    def _add(self, room: Resource) -> None:
+        # (opening hours ∩ people's usable time) − bookings: the first part is the same for every room with
+        # the same opening hours (a venue's rooms), so it is computed once per set of hours, not once per room.
+        key = _hours_key(room.hours)
+        if key not in self.open_and_common:
+            self.open_and_common[key] = intersect(self.usable, day_windows(self.days, room.hours, self.query.tz))
+        busy = room.busy
+        if room.buffer:
+            busy = merge((start - room.buffer, end) for start, end in busy)
+        ranges = start_ranges(subtract(self.open_and_common[key], busy), self.query.duration)
+        if ranges:
+            self.ranges.append((room.key, ranges, [r[0] for r in ranges]))
+
+    def first_free(self, moment: datetime) -> str | None:
+        """The first room (in order) free for the whole session from ``moment``; None when none is."""
+        checked = 0
+        while True:
+            for key, ranges, starts in self.ranges[checked:]:
+                if _contains(ranges, starts, moment):
+                    return key
+            checked = len(self.ranges)
+            if self.exhausted:
+                return None
+            self._read_next_batch()
+
+    def none_at_all(self) -> bool:
+        """Whether no room is free at any usable moment (every batch read)."""
+        while not self.ranges and not self.exhausted:
+            self._read_next_batch()
+        return not self.ranges
+
+
+def grid_moments(people_starts: Sequence[Interval], step: timedelta, tz: tzinfo) -> Iterator[datetime]:
+    """The step grid's start times (UTC) inside the people's start ranges, earliest first."""
+    for low, high in people_starts:
+        moment = _aligned(low, step, tz).astimezone(timezone.utc)
+        while moment <= high:
+            yield moment
+            moment += step
+
+
+def find_slots(query: SlotQuery, more_rooms: Iterable[Sequence[Resource]] = ()) -> list[Slot]:
     """The earliest start times on the step grid where every person is free for the whole duration and, for
-    on-site sessions, a room is free too (the first room in the given order that is)."""
+    on-site sessions, a room is free too: the first room in order that is, of ``query.rooms`` followed by
+    the batches of ``more_rooms`` (read lazily, only when no room before them is free at a moment)."""
     if query.duration <= timedelta(0) or query.limit <= 0:
         return []
-    days = sorted(set(query.days))
-    common = common_time(query)
-    if not common:
+    people_starts = start_ranges(common_time(query), query.duration)
+    if not people_starts:
         return []
-    people_starts = start_ranges(common, query.duration)
-    usable = [(start, end + query.duration) for start, end in people_starts]
-
-    room_ranges: list[tuple[str, list[Interval], list[datetime]]] = []
+    rooms = None
     if query.rooms is not None:
-        # (opening hours ∩ people's usable time) − bookings: the first part is the same for every room with the
-        # same opening hours (a venue's rooms), so it is computed once per set of hours, not once per room.
-        open_and_common: dict[tuple, list[Interval]] = {}
-        for room in query.rooms:
-            hours_key = tuple(sorted((day, tuple(ranges)) for day, ranges in room.hours.items()))
-            if hours_key not in open_and_common:
-                open_and_common[hours_key] = intersect(usable, day_windows(days, room.hours, query.tz))
-            busy = room.busy
-            if room.buffer:
-                busy = merge((start - room.buffer, end) for start, end in busy)
-            ranges = start_ranges(subtract(open_and_common[hours_key], busy), query.duration)
-            if ranges:
-                room_ranges.append((room.key, ranges, [r[0] for r in ranges]))
-        if not room_ranges:
+        usable = [(start, end + query.duration) for start, end in people_starts]
+        batches = itertools.chain([query.rooms], more_rooms)
+        rooms = _RoomFinder(usable, sorted(set(query.days)), query, iter(batches))
+        if rooms.none_at_all():
             return []
-
     slots: list[Slot] = []
-    for low, high in people_starts:
-        moment = _aligned(low, query.step, query.tz).astimezone(timezone.utc)
-        while moment <= high:
-            room = None
-            if query.rooms is not None:
-                room = next((key for key, ranges, starts in room_ranges if _contains(ranges, starts, moment)), None)
-            if query.rooms is None or room is not None:
-                slots.append(Slot(moment, moment + query.duration, room))
-                if len(slots) >= query.limit:
-                    return slots
-            moment += query.step
+    for moment in grid_moments(people_starts, query.step, query.tz):
+        room = rooms.first_free(moment) if rooms is not None else None
+        if rooms is None or room is not None:
+            slots.append(Slot(moment, moment + query.duration, room))
+            if len(slots) >= query.limit:
+                break
     return slots

@@ -252,7 +252,7 @@ def _candidates_context(session, case: Case) -> dict:
 
     if CaseStatus(case.status) not in assignment.ASSIGNABLE_STATES:
         return {"candidates": None, "excluded": []}
-    result = assignment.rank_candidates(session, case=case)
+    result = assignment.rank_candidates(session, case=case, limit=10, excluded_limit=50)
     candidates = [{"mediator_id": r.candidate.mediator_id, "name": r.candidate.name, "score": r.total,
                    "active_cases": r.candidate.active_cases, "max_active_cases": r.candidate.max_active_cases,
                    "criteria": r.criteria, "current": r.candidate.user_id == case.mediator_user_id}
