@@ -2,14 +2,14 @@
 search, and leave by its start, for ranking's read of everyone's leave in the next working days.
 
 Revision ID: 0044_search_indexes
-Revises: 0042_representative_nominations
+Revises: 0043_session_record_documents
 Create Date: 2026-12-02
 """
 from alembic import op
 
 
 revision = '0044_search_indexes'
-down_revision = '0042_representative_nominations'
+down_revision = '0043_session_record_documents'
 branch_labels = None
 depends_on = '0015_outbox_confidential'  # the scheduling branch's head: rooms and time_off exist
 
