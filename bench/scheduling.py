@@ -48,7 +48,8 @@ from mediation_svc.db import make_engine, unit_of_work  # noqa: E402
 from mediation_svc.migrations_check import upgrade  # noqa: E402
 from mediation_svc.scheduling.models import MediationSession, SessionBooking, SessionMode  # noqa: E402
 from mediation_svc.scheduling.schemas import RoomIn, VenueIn  # noqa: E402
-from mediation_svc.scheduling.service import create_room, create_venue, find_case_slots  # noqa: E402
+from mediation_svc.scheduling.resources import create_room, create_venue  # noqa: E402
+from mediation_svc.scheduling.service import find_case_slots  # noqa: E402
 from mediation_svc.security.passwords import use_profile  # noqa: E402
 from mediation_svc.timeutil import SHANGHAI, today_in_shanghai  # noqa: E402
 from tests.factories import intake_payload  # noqa: E402

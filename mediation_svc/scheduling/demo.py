@@ -24,7 +24,8 @@ from . import record_document
 from .models import (MediationSession, ParticipantRole, SessionChange, SessionMode, SessionParticipant,
                      SessionRecord, SessionStatus)
 from .schemas import HoursIn, RoomIn, SessionCreate, TimeOffIn, VenueIn
-from .service import add_time_off, create_room, create_venue, find_case_slots, schedule_session, set_working_hours
+from .resources import add_time_off, create_room, create_venue, set_working_hours
+from .service import find_case_slots, schedule_session
 
 ACTOR = "seed-demo"
 FULL_DAY = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))

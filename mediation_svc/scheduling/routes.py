@@ -13,7 +13,7 @@ from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, re
 from ..errors import Forbidden, NotFound
 from ..security.roles import Role
 from ..timeutil import format_shanghai
-from . import record_document, service
+from . import feeds, record_document, records, resources, service
 from .calendar import invitation, make_calendar
 from .models import MediationSession, Room, SessionMode, Venue
 from .notice import notice_document
@@ -72,7 +72,7 @@ def _scheduler(user: User) -> None:
 
 @router.post("/venues", status_code=201, response_model=VenueRead)
 def create_venue(data: VenueIn, session: SessionDep, user: StaffUser) -> VenueRead:
-    return venue_read(service.create_venue(session, data=data, actor=actor_of(user)), [])
+    return venue_read(resources.create_venue(session, data=data, actor=actor_of(user)), [])
 
 
 @router.get("/venues", response_model=list[VenueRead])
@@ -84,14 +84,14 @@ def list_venues(session: SessionDep, user: CurrentUser) -> list[VenueRead]:
 
 @router.post("/venues/{venue_id}/rooms", status_code=201, response_model=RoomRead)
 def create_room(venue_id: int, data: RoomIn, session: SessionDep, user: StaffUser) -> RoomRead:
-    venue = service.get_or_404(session, Venue, venue_id, "venue")
-    return room_read(service.create_room(session, venue=venue, data=data, actor=actor_of(user)))
+    venue = resources.get_or_404(session, Venue, venue_id, "venue")
+    return room_read(resources.create_room(session, venue=venue, data=data, actor=actor_of(user)))
 
 
 @router.post("/rooms/{room_id}/closures", status_code=201)
 def close_room(room_id: int, data: TimeOffIn, session: SessionDep, user: StaffUser) -> dict:
-    room = service.get_or_404(session, Room, room_id, "room")
-    off = service.close_room(session, room=room, data=data, actor=actor_of(user))
+    room = resources.get_or_404(session, Room, room_id, "room")
+    off = resources.close_room(session, room=room, data=data, actor=actor_of(user))
     return {"id": off.id, "room_id": room.id, "starts_at": off.starts_at, "ends_at": off.ends_at,
             "reason": off.reason}
 
@@ -110,14 +110,14 @@ def _self_or_staff(session, user: User, user_id: int) -> User:
 @router.put("/users/{user_id}/working-hours", response_model=list[HoursIn])
 def set_hours(user_id: int, hours: list[HoursIn], session: SessionDep, user: CurrentUser) -> list[HoursIn]:
     target = _self_or_staff(session, user, user_id)
-    rows = service.set_working_hours(session, user=target, hours=hours, actor=actor_of(user))
+    rows = resources.set_working_hours(session, user=target, hours=hours, actor=actor_of(user))
     return [HoursIn(weekday=r.weekday, starts=r.starts, ends=r.ends) for r in rows]
 
 
 @router.post("/users/{user_id}/time-off", status_code=201)
 def add_time_off(user_id: int, data: TimeOffIn, session: SessionDep, user: CurrentUser) -> dict:
     target = _self_or_staff(session, user, user_id)
-    off = service.add_time_off(session, user=target, data=data, actor=actor_of(user))
+    off = resources.add_time_off(session, user=target, data=data, actor=actor_of(user))
     return {"id": off.id, "user_id": target.id, "starts_at": off.starts_at, "ends_at": off.ends_at,
             "reason": off.reason}
 
@@ -229,7 +229,7 @@ def record_read(session, ms: MediationSession, rec) -> RecordRead:
 @router.put("/sessions/{session_id}/record", response_model=RecordRead)
 def save_record(session_id: int, data: RecordIn, session: SessionDep, user: User = SchedulerUser) -> RecordRead:
     ms, _ = visible_session(session, user, session_id)
-    rec = service.save_record(session, ms=ms, data=data, actor=user)
+    rec = records.save_record(session, ms=ms, data=data, actor=user)
     return record_read(session, ms, rec)
 
 
@@ -238,7 +238,7 @@ def confirm_record(session_id: int, session: SessionDep, settings: SettingsDep,
                    user: User = require(Role.MEDIATOR)) -> RecordRead:
     """The mediator fixes the record; in the same transaction it becomes the 调解笔录 PDF that the parties sign."""
     ms, case = visible_session(session, user, session_id)
-    rec = service.confirm_record(session, ms=ms, case=case, actor=user)
+    rec = records.confirm_record(session, ms=ms, case=case, actor=user)
     record_document.issue(session, settings, ms=ms, case=case, rec=rec, actor=user)
     return record_read(session, ms, rec)
 
@@ -246,20 +246,20 @@ def confirm_record(session_id: int, session: SessionDep, settings: SettingsDep,
 @router.get("/sessions/{session_id}/record", response_model=RecordRead)
 def get_record(session_id: int, session: SessionDep, user: CurrentUser) -> RecordRead:
     ms, _ = visible_session(session, user, session_id)
-    return record_read(session, ms, service.record_of(session, session_id=ms.id))
+    return record_read(session, ms, records.record_of(session, session_id=ms.id))
 
 
 # --- calendar feeds ---------------------------------------------------------------------------------------------
 
 @router.post("/me/calendar-feed", status_code=201, response_model=FeedRead)
 def issue_feed(session: SessionDep, settings: SettingsDep, user: CurrentUser) -> FeedRead:
-    token = service.issue_feed_token(session, user=user)
+    token = feeds.issue_feed_token(session, user=user)
     return FeedRead(url=f"{settings.public_base_url.rstrip('/')}/api/v1/calendar-feeds/{token}.ics")
 
 
 @router.delete("/me/calendar-feed", status_code=204)
 def revoke_feed(session: SessionDep, user: CurrentUser) -> Response:
-    if not service.revoke_feed_token(session, user=user):
+    if not feeds.revoke_feed_token(session, user=user):
         raise NotFound("you have no calendar feed")
     return Response(status_code=204)
 
@@ -267,9 +267,9 @@ def revoke_feed(session: SessionDep, user: CurrentUser) -> Response:
 @public_router.get("/calendar-feeds/{token}.ics")
 def calendar_feed(token: str, session: SessionDep, settings: SettingsDep) -> Response:
     """A user's sessions as an iCalendar feed; the secret token in the address is the only credential."""
-    user = service.user_for_feed_token(session, token=token)
+    user = feeds.user_for_feed_token(session, token=token)
     events = []
-    for ms in service.sessions_of_user(session, user_id=user.id, since=utcnow() - timedelta(days=90)):
+    for ms in feeds.sessions_of_user(session, user_id=user.id, since=utcnow() - timedelta(days=90)):
         events.append(event_of(session, settings, ms, session.get(Case, ms.case_id)))
     body = make_calendar(events, method="PUBLISH", name=f"{settings.center_name} · {user.display_name}")
     return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=300"})

@@ -3,8 +3,6 @@ slot finding (loading data for the pure ``slots`` module), the session record an
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,11 +15,11 @@ from sqlmodel import Session, select
 from ..accounts.models import User
 from ..audit.chain import record
 from ..cases.models import Case, CaseParty
-from ..cases.service import parties_of, transition, workday_calendar
+from ..cases.service import parties_of, workday_calendar
 from ..cases.states import CaseStatus
 from ..config import Settings
 from ..db import is_postgresql, utcnow
-from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from ..errors import Conflict, InvalidInput, InvalidTransition
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, format_shanghai
 from ..workdays import WorkdayCalendar
@@ -29,10 +27,10 @@ from . import slot_search
 from . import slots as slot_policy
 from .availability import busy_intervals, party_key, room_key, user_key
 from .meetings import check_manual_link, provider_from_settings
-from .models import (ACTIVE_STATUSES, CalendarFeedToken, MediationSession, ParticipantRole, Room, SessionBooking,
-                     SessionChange, SessionMode, SessionParticipant, SessionRecord, SessionStatus, TimeOff, Venue,
-                     WorkingHours)
-from .schemas import (HoursIn, ParticipantIn, RecordIn, RescheduleIn, RoomIn, SessionCreate, TimeOffIn, VenueIn)
+from .models import (ACTIVE_STATUSES, MediationSession, ParticipantRole, Room, SessionBooking, SessionChange,
+                     SessionMode, SessionParticipant, SessionStatus, TimeOff, Venue)
+from .resources import default_hours, get_or_404, hours_of, venue_hours
+from .schemas import ParticipantIn, RescheduleIn, SessionCreate
 
 BOOKING_LOCK_SPACE = 0x5343  # first key of the advisory locks that queue bookings (PostgreSQL)
 SCHEDULABLE_CASE_STATES = frozenset({CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION,
@@ -45,82 +43,6 @@ class SchedulingConflict(Conflict):
     """Someone or something is already booked: ``conflicts`` names the sessions in the way."""
 
     slug, title = "scheduling-conflict", "The time is already booked"
-
-
-# --- venues, rooms, hours, leave ------------------------------------------------------------------------------
-
-
-def create_venue(session: Session, *, data: VenueIn, actor: str) -> Venue:
-    venue = Venue(**data.model_dump())
-    session.add(venue)
-    session.flush()
-    record(session, actor=actor, action="venue.created", subject=f"venue:{venue.id}", payload=data.model_dump())
-    return venue
-
-
-def create_room(session: Session, *, venue: Venue, data: RoomIn, actor: str) -> Room:
-    room = Room(venue_id=venue.id, name=data.name, capacity=data.capacity, equipment=",".join(data.equipment),
-                video_equipped=data.video_equipped, wheelchair_accessible=data.wheelchair_accessible)
-    session.add(room)
-    session.flush()
-    record(session, actor=actor, action="room.created", subject=f"room:{room.id}",
-           payload={"venue_id": venue.id, **data.model_dump()})
-    return room
-
-
-def get_or_404(session: Session, model, ident: int, label: str):
-    obj = session.get(model, ident)
-    if obj is None:
-        raise NotFound(f"{label} {ident} not found")
-    return obj
-
-
-def set_working_hours(session: Session, *, user: User, hours: Sequence[HoursIn], actor: str) -> list[WorkingHours]:
-    session.execute(delete(WorkingHours).where(WorkingHours.user_id == user.id))
-    rows = [WorkingHours(user_id=user.id, weekday=h.weekday, starts=h.starts, ends=h.ends) for h in hours]
-    session.add_all(rows)
-    session.flush()
-    record(session, actor=actor, action="working_hours.set", subject=f"user:{user.id}",
-           payload={"hours": [h.model_dump() for h in hours]})
-    return rows
-
-
-def _unavailable(session: Session, *, off: TimeOff, data: TimeOffIn, actor: str, action: str,
-                 subject: str) -> TimeOff:
-    session.add(off)
-    session.flush()
-    record(session, actor=actor, action=action, subject=subject,
-           payload={"starts_at": data.starts_at, "ends_at": data.ends_at, "reason": data.reason})
-    return off
-
-
-def add_time_off(session: Session, *, user: User, data: TimeOffIn, actor: str) -> TimeOff:
-    off = TimeOff(user_id=user.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
-    return _unavailable(session, off=off, data=data, actor=actor, action="time_off.added", subject=f"user:{user.id}")
-
-
-def close_room(session: Session, *, room: Room, data: TimeOffIn, actor: str) -> TimeOff:
-    """A room out of use for a while (works, an exam); sessions already booked there are left to the officer."""
-    off = TimeOff(room_id=room.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
-    return _unavailable(session, off=off, data=data, actor=actor, action="room.closed", subject=f"room:{room.id}")
-
-
-def default_hours(settings: Settings) -> dict[int, list[tuple[time, time]]]:
-    return slot_policy.every_weekday(slot_policy.parse_hours(settings.scheduling_default_hours))
-
-
-def hours_of(session: Session, settings: Settings, user_ids: Sequence[int]) -> dict[int, dict[int, list]]:
-    """Weekly hours per user: their own rows, or the centre's default."""
-    own: dict[int, dict[int, list]] = {}
-    if user_ids:
-        for row in session.exec(select(WorkingHours).where(WorkingHours.user_id.in_(list(user_ids)))).all():
-            own.setdefault(row.user_id, {}).setdefault(row.weekday, []).append((row.starts, row.ends))
-    fallback = default_hours(settings)
-    return {uid: {wd: sorted(r) for wd, r in own[uid].items()} if uid in own else fallback for uid in user_ids}
-
-
-def venue_hours(venue: Venue) -> dict[int, list[tuple[time, time]]]:
-    return slot_policy.every_weekday([(venue.opens_at, venue.closes_at)])
 
 
 # --- participants and bookings ---------------------------------------------------------------------------------
@@ -501,82 +423,6 @@ def sessions_of_case(session: Session, *, case_id: int) -> list[MediationSession
                              .order_by(MediationSession.starts_at)).all())
 
 
-# --- the session record (调解笔录) --------------------------------------------------------------------------------
-
-
-def _mediator_ids(rows: Sequence[SessionParticipant]) -> set[int]:
-    return {r.user_id for r in rows if r.role == ParticipantRole.MEDIATOR and r.user_id is not None}
-
-
-def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor: User) -> SessionRecord:
-    rows = participants_of(session, ms.id)
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER) and actor.id not in _mediator_ids(rows):
-        raise Forbidden("only the session's mediator or an officer may write the record")
-    if SessionStatus(ms.status) not in ACTIVE_STATUSES:
-        raise InvalidTransition(f"session {ms.id} is '{ms.status}'; its record can no longer change")
-    if ms.starts_at > utcnow():
-        raise Conflict("the session has not started yet; its record is written during or after it")
-    existing = session.exec(select(SessionRecord).where(SessionRecord.session_id == ms.id)).first()
-    if existing is not None and existing.confirmed_at is not None:
-        raise Conflict("the record has been confirmed by the mediator and no longer changes")
-    by_id = {r.id: r for r in rows}
-    unknown = [a.participant_id for a in data.attendance if a.participant_id not in by_id]
-    if unknown:
-        raise InvalidInput("unknown participants in attendance",
-                           errors=[{"loc": ["attendance"], "msg": f"not participants of this session: {unknown}"}])
-    for item in data.attendance:
-        by_id[item.participant_id].attendance = item.attendance
-        session.add(by_id[item.participant_id])
-    rec = existing or SessionRecord(session_id=ms.id, minutes=data.minutes, outcome=data.outcome)
-    rec.minutes, rec.outcome, rec.drafted_by_user_id, rec.updated_at = data.minutes, data.outcome, actor.id, utcnow()
-    session.add(rec)
-    session.flush()
-    record(session, actor=f"user:{actor.id}:{actor.username}", action="session.record_saved",
-           subject=f"session:{ms.id}", case_id=ms.case_id,
-           payload={"outcome": data.outcome, "attendance": [a.model_dump() for a in data.attendance],
-                    "minutes_sha256": hashlib.sha256(data.minutes.encode()).hexdigest()})
-    return rec
-
-
-def confirm_record(session: Session, *, ms: MediationSession, case: Case, actor: User) -> SessionRecord:
-    """The mediator's confirmation: the record is fixed and the session becomes held (or no-show)."""
-    rows = participants_of(session, ms.id)
-    if actor.id not in _mediator_ids(rows):
-        raise Forbidden("only the session's mediator confirms its record")
-    rec = session.exec(select(SessionRecord).where(SessionRecord.session_id == ms.id)).first()
-    if rec is None:
-        raise Conflict("there is no record to confirm yet")
-    if rec.confirmed_at is not None:
-        raise Conflict("the record is already confirmed")
-    missing = [r.name for r in rows if r.attendance is None]
-    if missing:
-        raise InvalidInput(f"attendance is not recorded for: {'、'.join(missing)}",
-                           errors=[{"loc": ["attendance"], "msg": "every participant's attendance is needed"}])
-    rec.confirmed_by_user_id, rec.confirmed_at = actor.id, utcnow()
-    ms.status = SessionStatus.NO_SHOW if rec.outcome == "no_show" else SessionStatus.HELD
-    ms.updated_at = utcnow()
-    session.add_all([rec, ms])
-    actor_ref = f"user:{actor.id}:{actor.username}"
-    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind=str(ms.status)))
-    session.flush()
-    record(session, actor=actor_ref, action="session.record_confirmed", subject=f"session:{ms.id}",
-           case_id=ms.case_id, payload={"outcome": rec.outcome, "status": ms.status})
-    if ms.status == SessionStatus.HELD and CaseStatus(case.status) == CaseStatus.MEDIATOR_ASSIGNED:
-        transition(session, case=case, target=CaseStatus.IN_MEDIATION, actor=actor_ref,
-                   payload={"session_id": ms.id})
-    from ..notifications.outbox import cancel_pending  # noqa: PLC0415
-
-    cancel_pending(session, ref=f"session:{ms.id}")
-    return rec
-
-
-def record_of(session: Session, *, session_id: int) -> SessionRecord:
-    rec = session.exec(select(SessionRecord).where(SessionRecord.session_id == session_id)).first()
-    if rec is None:
-        raise NotFound("this session has no record yet")
-    return rec
-
-
 # --- slot finding ----------------------------------------------------------------------------------------------
 
 
@@ -646,54 +492,3 @@ def find_case_slots(session: Session, settings: Settings, *, case: Case, mode: S
     rooms_found, venues_found = slot_search.slot_places(session, found)
     return SlotSearch(slots=found, working_days=working, provisional_days=provisional,
                       required=[labels[k] for k in keys], rooms=rooms_found, venues=venues_found)
-
-
-# --- calendar feeds --------------------------------------------------------------------------------------------
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def issue_feed_token(session: Session, *, user: User) -> str:
-    """A new secret feed token for the user (the previous one stops working); only its hash is stored."""
-    token = secrets.token_urlsafe(32)
-    row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id)).first()
-    if row is None:
-        row = CalendarFeedToken(user_id=user.id, token_hash=hash_token(token))
-    else:
-        row.token_hash, row.created_at = hash_token(token), utcnow()
-    session.add(row)
-    session.flush()
-    record(session, actor=f"user:{user.id}:{user.username}", action="calendar_feed.issued", subject=f"user:{user.id}")
-    return token
-
-
-def revoke_feed_token(session: Session, *, user: User) -> bool:
-    """Stop the user's feed address from working; False when there was none."""
-    row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id)).first()
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    record(session, actor=f"user:{user.id}:{user.username}", action="calendar_feed.revoked", subject=f"user:{user.id}")
-    return True
-
-
-def user_for_feed_token(session: Session, *, token: str) -> User:
-    try:
-        digest = hash_token(token)
-    except UnicodeEncodeError as exc:
-        raise NotFound("calendar feed not found") from exc
-    row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.token_hash == digest)).first()
-    user = session.get(User, row.user_id) if row else None
-    if user is None or not user.active:
-        raise NotFound("calendar feed not found")
-    return user
-
-
-def sessions_of_user(session: Session, *, user_id: int, since: datetime) -> list[MediationSession]:
-    return list(session.exec(
-        select(MediationSession).join(SessionParticipant, SessionParticipant.session_id == MediationSession.id)
-        .where(SessionParticipant.user_id == user_id, MediationSession.ends_at >= since)
-        .order_by(MediationSession.starts_at).distinct()).all())

@@ -11,7 +11,7 @@ from mediation_svc.cases.service import assign_mediator_user, transition
 from mediation_svc.cases.states import CaseStatus
 from mediation_svc.db import unit_of_work
 from mediation_svc.scheduling.schemas import RoomIn, VenueIn
-from mediation_svc.scheduling.service import create_room, create_venue
+from mediation_svc.scheduling.resources import create_room, create_venue
 from mediation_svc.timeutil import SHANGHAI, today_in_shanghai
 from mediation_svc.workdays import WorkdayCalendar
 
