@@ -27,12 +27,9 @@ class AmountError(ValueError):
 
 def parse_amount(text: str | int | Decimal) -> Decimal:
     """The amount in yuan, exact to the fen: ``parse_amount("8.65万") == Decimal("86500.00")``."""
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         raise AmountError("金额须为文字或整数，不能是浮点数")
-    if isinstance(text, (int, Decimal)):
-        value = Decimal(text)
-    else:
-        value = _read(str(text))
+    value = Decimal(text) if isinstance(text, (int, Decimal)) else _read(str(text))
     if not value.is_finite() or value < 0:
         raise AmountError("金额不能为负数")
     if value != value.quantize(FEN):

@@ -9,6 +9,7 @@ whole request, body replayed, can run again from the start; nothing of the faile
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from concurrent.futures import ThreadPoolExecutor
@@ -169,10 +170,10 @@ async def abandon_if_client_gone(request: Request) -> None:
     message from the server can only be the disconnect. A client that leaves during the work is not stopped:
     a signature half made is rolled back by its transaction anyway, and the work is bounded by its timeouts.
     """
-    try:
-        await request.body()  # an endpoint without a body parameter: drain the (empty) body first
-    except RuntimeError:  # the form was parsed from the stream: the body has been read already
-        pass
+    # an endpoint without a body parameter: drain the (empty) body first; RuntimeError: the form was parsed from
+    # the stream, the body has been read already
+    with contextlib.suppress(RuntimeError):
+        await request.body()
     if await _client_gone(request):
         route = getattr(request.scope.get("route"), "path", "unmatched")
         request.app.state.metrics.abandoned.labels(route).inc()
@@ -273,13 +274,12 @@ def database_takes_a_write(engine: Engine, *, within: float = 1.0) -> str:
     """"ok" when the database commits a one-row write within ``within`` seconds, else why not."""
 
     def probe() -> None:
-        with engine.connect() as conn:
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    ms = int(within * 1000)
-                    conn.execute(sa.text(f"SET LOCAL lock_timeout = {ms}"))
-                    conn.execute(sa.text(f"SET LOCAL statement_timeout = {ms}"))
-                conn.execute(sa.text("UPDATE readiness_probe SET writes = writes + 1 WHERE id = 1"))
+        with engine.connect() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                ms = int(within * 1000)
+                conn.execute(sa.text(f"SET LOCAL lock_timeout = {ms}"))
+                conn.execute(sa.text(f"SET LOCAL statement_timeout = {ms}"))
+            conn.execute(sa.text("UPDATE readiness_probe SET writes = writes + 1 WHERE id = 1"))
 
     try:
         _probes.submit(probe).result(timeout=within)

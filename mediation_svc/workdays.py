@@ -81,7 +81,7 @@ def library_arrangement(year: int) -> YearArrangement:
     for day, name in chinese_calendar.holidays.items():
         if day.year == year:
             days[day] = DayRule(day, False, _CHINESE_NAMES.get(name, name))
-    for day, name in chinese_calendar.workdays.items():
+    for day in chinese_calendar.workdays:
         if day.year == year:
             days[day] = DayRule(day, True, WORKED_WEEKEND)
     return YearArrangement(year, OFFICIAL, SOURCE_LIBRARY, days)

@@ -26,10 +26,9 @@ def create_user(session: Session, *, data: UserCreate, actor: str) -> User:
     check_new_password(data.password, username=data.username)
     if session.exec(select(User).where(User.username == data.username)).first():
         raise Conflict(f"username '{data.username}' is taken")
-    if data.institution_id is not None:
-        if session.get(Institution, data.institution_id) is None:
-            raise InvalidInput(f"no institution {data.institution_id}",
-                               errors=[{"loc": ["body", "institution_id"], "msg": "no such institution"}])
+    if data.institution_id is not None and session.get(Institution, data.institution_id) is None:
+        raise InvalidInput(f"no institution {data.institution_id}",
+                           errors=[{"loc": ["body", "institution_id"], "msg": "no such institution"}])
     user = User(username=data.username, display_name=data.display_name, role=data.role,
                 password_hash=hash_password(data.password), phone=data.phone, email=data.email,
                 institution_id=data.institution_id, organisation=data.organisation)

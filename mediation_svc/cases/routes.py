@@ -9,7 +9,6 @@ from ..errors import NotFound
 from ..idempotency import IdempotencyDep
 from ..reliability import intake_bulkhead
 from ..security import access
-from ..security.roles import Role
 from . import service
 from .models import CaseCategory
 from .schemas import CaseIntake, CaseRead, CategoryIn, ShareIn, TransitionIn

@@ -27,7 +27,7 @@ MAX_AMOUNT = Decimal("999999999999.99")
 
 def to_amount(value: Decimal | int | str) -> Decimal:
     """Parse an amount of yuan exactly; at most two decimal places, not negative, no floats."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError("amounts must be Decimal, int or str, not float")
     if isinstance(value, str):
         value = value.strip().replace(",", "").replace("¥", "").replace("￥", "")

@@ -94,7 +94,7 @@ def materials(*, parties: list[dict[str, Any]], letters: dict[str, str],
     for institution, representative in letters.items():
         items.append({"name": f"{institution}的授权委托书（受托人：{representative}，已随本申请提交）"})
     annex = 0
-    for p, address in zip(parties, addresses or [None] * len(parties)):
+    for p, address in zip(parties, addresses or [None] * len(parties), strict=False):
         if address is None:
             items.append({"name": f"{p['name']}的送达地址确认书（待提交）"})
         else:
@@ -143,7 +143,7 @@ def service_addresses(session: Session, *, case: Case, parties: list[dict[str, A
 
 def _letters(session: Session, agreement: Document) -> list:
     """The checked 授权委托书 of the agreement's completed signing request, one per representative."""
-    from ..signing.models import SignerKind, SigningParticipant
+    from ..signing.models import SignerKind
 
     request = session.exec(select(SigningRequest).where(SigningRequest.document_id == agreement.id,
                                                         SigningRequest.status == RequestStatus.COMPLETED.value)).first()
@@ -330,7 +330,7 @@ def _dss_files(pdf: bytes, prefix: str) -> dict[str, bytes]:
     dss = root["/DSS"]
     for key, folder, ext in (("/Certs", "certificates", "cer"), ("/CRLs", "revocation", "crl"),
                              ("/OCSPs", "revocation", "ocsp")):
-        for ref in (dss[key] if key in dss else []):
+        for ref in (dss[key] if key in dss else []):  # noqa: SIM401 - [] resolves indirect objects, .get() not
             data = ref.get_object().data
             out[f"{folder}/{prefix}-{hashlib.sha256(data).hexdigest()[:16]}.{ext}"] = data
     return out

@@ -117,12 +117,12 @@ def dispatch_due(engine: Engine, settings: Settings, *, transports: Transports, 
     for position, message in enumerate(claimed):
         rest = [m.id for m in claimed[position:]]
         if stop is not None and stop.is_set():
-            _with_database(lambda: _release(engine, rest), stop=None)
+            _with_database(lambda rest=rest: _release(engine, rest), stop=None)
             log.info("dispatcher stopping: gave back %d leased message(s)", len(rest))
             break
         if time.monotonic() - renewed > RENEW_AFTER:
             elapsed = timedelta(seconds=time.monotonic() - started)
-            _with_database(lambda: _renew(engine, rest, until=now + elapsed + LEASE), stop=stop)
+            _with_database(lambda rest=rest, until=now + elapsed + LEASE: _renew(engine, rest, until=until), stop=stop)
             renewed = time.monotonic()
         try:
             deliver(message, transports)

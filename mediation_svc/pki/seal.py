@@ -13,6 +13,7 @@ Settings (``MEDIATION_SEAL_PKCS11_*``, see ``pki.settings``): the module path, t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -128,10 +129,8 @@ def close_hsm_sessions() -> None:
     """Close the cached PKCS#11 sessions (shutdown, or after the token was re-initialised)."""
     with _slots_lock:
         for slot in _slots.values():
-            try:
+            with contextlib.suppress(Exception):  # closing a dead session is not an error worth reporting
                 slot.session.close()
-            except Exception:  # noqa: BLE001 - closing a dead session is not an error worth reporting
-                pass
         _slots.clear()
 
 

@@ -132,7 +132,7 @@ class TimeStampAuthority:
         """DER TimeStampReq in, DER TimeStampResp out; a malformed request gets a rejection, not an error."""
         try:
             req = tsp.TimeStampReq.load(request_der)
-            req.native  # force a full parse so garbage is caught here
+            _ = req.native  # force a full parse so garbage is caught here
         except (ValueError, TypeError, OverflowError):
             return _rejection("bad_data_format", "the request is not a DER TimeStampReq").dump()
         return run_sync(self.async_respond_to(req)).dump()

@@ -457,7 +457,7 @@ def _people_resources(session: Session, settings: Settings, *, keys: dict[str, P
     hours = hours_of(session, settings, staff_ids)
     centre = default_hours(settings)
     busy = busy_intervals(session, resources=list(keys), start=start - buffer, end=end + buffer)
-    return [slot_policy.Resource(key=key, busy=busy[key], hours=hours[p.user_id] if p.user_id in hours else centre,
+    return [slot_policy.Resource(key=key, busy=busy[key], hours=hours.get(p.user_id, centre),
                                  buffer=buffer if p.role == ParticipantRole.MEDIATOR else timedelta(0))
             for key, p in keys.items()]
 

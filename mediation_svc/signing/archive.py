@@ -31,7 +31,7 @@ from ..audit.chain import record
 from ..db import unit_of_work, utcnow
 from ..errors import Conflict
 from . import pades
-from .models import SignedRevision, SigningRequest
+from .models import SignedRevision
 
 LTA_KINDS = ("lta", "archive_timestamp")
 ARCHIVE_KIND = "archive_timestamp"

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from ..phones import MobilePhone, OptionalMobilePhone
+from ..phones import OptionalMobilePhone
 from ..security.pipl import mask_id_number
 
 

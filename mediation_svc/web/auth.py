@@ -12,6 +12,7 @@ browser sends an Origin header, it must be our own origin. Both are checked befo
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 import time
@@ -159,7 +160,5 @@ def revoke_cookie_token(request: Request, session: Session) -> None:
 
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        try:
+        with contextlib.suppress(Unauthenticated):
             revoke_access_token(session, request.app.state.tokens, request.app.state.settings, token)
-        except Unauthenticated:
-            pass

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from ..cases import service as cases
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
-from ..errors import InvalidInput, NotFound
+from ..errors import NotFound
 from ..security.roles import Role
 from ..timeutil import today_in_shanghai
 from .auth import CsrfChecked, PageUser, StaffPageUser

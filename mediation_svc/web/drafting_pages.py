@@ -38,7 +38,7 @@ def _draft_inputs(form: FormData) -> tuple[dict, dict]:
     payments = []
     for payer, payee, amount, due, method in zip(form.getlist("pay_payer"), form.getlist("pay_payee"),
                                                  form.getlist("pay_amount"), form.getlist("pay_due"),
-                                                 form.getlist("pay_method")):
+                                                 form.getlist("pay_method"), strict=False):
         if any(str(v).strip() for v in (payer, payee, amount, due, method)):
             payments.append({"payer": payer, "payee": payee, "amount": str(amount).strip(), "due_date": due,
                              "method": method})

@@ -7,6 +7,7 @@ the services; a domain error on a page is shown as an HTML page with the error's
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -144,10 +145,8 @@ def intake(request: Request, form_data: FormDep, session: SessionDep, settings: 
     t = translator(language)
     parsed = None
     if str(form.get("claim_amount", "")).strip():
-        try:
+        with contextlib.suppress(AmountError):
             parsed = format_amount(parse_amount(str(form["claim_amount"])))
-        except AmountError:
-            pass
     try:
         data = CaseIntake(
             channel=form.get("channel", "hotline"), category_code=form.get("category_code", ""),
