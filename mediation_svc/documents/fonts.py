@@ -188,6 +188,7 @@ def _write_cached(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(hashlib.sha256(data).digest() + data)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; other workers' users may read it
         os.replace(temporary, path)
     except OSError as exc:
         log.info("prepared font not cached in %s: %s", path.parent, exc)
