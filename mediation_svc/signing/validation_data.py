@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from dataclasses import field as data_field
 
 from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.general import extract_certificate_info
@@ -139,12 +140,26 @@ async def _validated(signed_data: cms.SignedData, context: ValidationContext, pa
     if key in paths.containers_seen:
         return
     paths.containers_seen.add(key)
-    info = extract_certificate_info(signed_data)
-    signer = _fingerprint(info.signer_cert.dump())
+    signer_cert, other_certs = signer_and_others(signed_data)
+    signer = _fingerprint(signer_cert.dump())
     if signer not in paths.by_signer:
-        validator = CertificateValidator(info.signer_cert, intermediate_certs=info.other_certs,
-                                         validation_context=context)
+        validator = CertificateValidator(signer_cert, intermediate_certs=other_certs, validation_context=context)
         paths.by_signer[signer] = await validator.async_validate_usage(key_usage=set())
+
+
+def signer_and_others(signed_data: cms.SignedData) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
+    """The signer's certificate and the others carried. The signer is found by its issuer's DER and serial
+    (what our signers and TSA write; equal DER is an equal name); any other identifier goes through pyHanko's
+    matching, which compares names the RFC 5280 way (string preparation: slow, hence this first step)."""
+    sid = signed_data["signer_infos"][0]["sid"]
+    certs = [c.chosen.untag() for c in signed_data["certificates"] if c.name == "certificate"]
+    if sid.name == "issuer_and_serial_number":
+        issuer, serial = sid.chosen["issuer"].dump(), sid.chosen["serial_number"].native
+        for index, cert in enumerate(certs):
+            if cert.serial_number == serial and cert.issuer.dump() == issuer:
+                return cert, certs[:index] + certs[index + 1:]
+    info = extract_certificate_info(signed_data)
+    return info.signer_cert, list(info.other_certs)
 
 
 def _fingerprint(*parts: bytes) -> bytes:

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.general import extract_certificate_info
 from pyhanko_certvalidator import CertificateValidator
 
 from mediation_svc.pki import hierarchy
@@ -69,3 +70,8 @@ def test_the_containers_cut_from_the_file_are_the_ones_pyhanko_reads(four_signed
     assert [c.field_name for c in cut] == [s.field_name for s in expected]
     assert [c.signed_data.dump() for c in cut] == [s.signed_data.dump() for s in expected]
     assert not any(c.is_document_timestamp for c in cut)
+    for container in cut:  # the signer found by DER is the one pyHanko's name matching finds
+        signer, others = validation_data.signer_and_others(container.signed_data)
+        info = extract_certificate_info(container.signed_data)
+        assert signer.dump() == info.signer_cert.dump()
+        assert sorted(c.dump() for c in others) == sorted(c.dump() for c in info.other_certs)
