@@ -131,6 +131,12 @@ async def certification_paths(containers: list[EmbeddedContainer], context: Vali
 class _Paths:
     by_signer: dict[bytes, ValidationPath] = data_field(default_factory=dict)  # signer certificate -> its path
     containers_seen: set[bytes] = data_field(default_factory=set)
+    # Every CMS carries its own copy of the CA certificates; handing the validator one object per certificate
+    # lets asn1crypto's cached name forms (RFC 5280 string preparation, half of path building) be reused.
+    certificates: dict[bytes, asn1_x509.Certificate] = data_field(default_factory=dict)
+
+    def one_of_each(self, certs: list[asn1_x509.Certificate]) -> list[asn1_x509.Certificate]:
+        return [self.certificates.setdefault(_fingerprint(cert.dump()), cert) for cert in certs]
 
 
 async def _validated(signed_data: cms.SignedData, context: ValidationContext, paths: _Paths) -> None:
@@ -143,7 +149,8 @@ async def _validated(signed_data: cms.SignedData, context: ValidationContext, pa
     signer_cert, other_certs = signer_and_others(signed_data)
     signer = _fingerprint(signer_cert.dump())
     if signer not in paths.by_signer:
-        validator = CertificateValidator(signer_cert, intermediate_certs=other_certs, validation_context=context)
+        validator = CertificateValidator(signer_cert, intermediate_certs=paths.one_of_each(other_certs),
+                                         validation_context=context)
         paths.by_signer[signer] = await validator.async_validate_usage(key_usage=set())
 
 
