@@ -6,9 +6,13 @@ the CRL is not empty) and SoftHSM2 token.
 1. ``tsa``: ``POST /tsa``, one RFC 3161 request and its signed token.
 2. ``ocsp``: ``POST /pki/ocsp`` for a signer certificate: database lookup and a signed OCSP answer.
 3. ``crl``: ``GET /pki/issuing.crl``: a freshly signed CRL with 100 entries.
-4. ``seal_file`` / ``seal_hsm``: one PAdES B-T seal signature on a one-page agreement (key file vs the key
-   inside a SoftHSM2 token through PKCS#11), timestamp included.
-5. ``retimestamp``: archive renewal of a B-LTA agreement (DSS update and a new document timestamp).
+4. ``seal_file`` / ``seal_hsm``: one PAdES B-T seal signature on the real 3-page agreement (rendered from
+   ``documents/samples.py``, with its signature fields), key file vs the key inside a SoftHSM2 token through
+   PKCS#11, timestamp included; the two interleaved (A B B A).
+5. ``retimestamp``: archive renewal of that agreement closed to B-LTA (DSS update and a new document timestamp).
+
+The certificates point at ``http://testserver``, the in-process app the benchmark talks to. Wall and CPU
+medians, the load average, and one SUMMARY line per measurement (``make bench``).
 
     .venv/bin/python bench/pki.py [--runs 30]
 """
@@ -20,30 +24,18 @@ import datetime as dt
 import hashlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def summary(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"runs": len(samples), "median_ms": round(statistics.median(samples), 1), "p95_ms": round(p95, 1)}
+from _common import Samples, interleave, load_text, summary_line  # noqa: E402
 
 
-def measure(fn, runs: int) -> dict:
-    fn()  # warm-up (imports, caches)
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return summary(samples)
+def measure(fn, runs: int) -> Samples:
+    return interleave({"one": fn}, runs=runs, warmup=1)["one"]
 
 
 def softhsm_token(directory: Path) -> dict:
@@ -62,7 +54,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    import weasyprint
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509 import ocsp
     from fastapi.testclient import TestClient
@@ -129,9 +120,14 @@ def main() -> None:
     def crl():
         assert client.get("/pki/issuing.crl").status_code == 200
 
-    pdf = weasyprint.HTML(string="<h1>调解协议书</h1><p>粤正和调〔2026〕第0001号</p>").write_pdf()
+    from mediation_svc.documents import samples
+    from mediation_svc.documents.rendering import render_document
+
+    pdf = render_document("mediation_agreement", samples.agreement(), language="zh-CN",
+                          document_id="3f2b6c1e-0000-4000-8000-0000000b3c1a", verification_code="BENCHPKI0000SEAL",
+                          base_url=settings.public_base_url).pdf
     in_process = make_timestamper(store)
-    box = pades.FieldPlacement("seal", -1, (400, 60, 540, 180))
+    box = pades.FieldPlacement("seal", -1, None)  # the template's own seal field
 
     def sealer(signer):
         return lambda: pades.sign(pdf, signer=signer, timestamper=in_process, field=box, appearance_png=None,
@@ -148,16 +144,20 @@ def main() -> None:
             context = lta_context(session, store)
         pades.retimestamp(lta, timestamper=in_process, context=context)
 
-    results = {
-        "tsa": measure(tsa, args.runs),
-        "ocsp": measure(ocsp_post, args.runs),
-        "crl_100_entries": measure(crl, args.runs),
-        "seal_file": measure(sealer(seal_signer(store, PkiSettings(_env_file=None))), args.runs),
-        "seal_hsm": measure(sealer(seal_signer(store, hsm)), args.runs),
-        "retimestamp": measure(retimestamp, args.runs),
-    }
-    load = os.getloadavg()
-    print(json.dumps({"results": results, "load_average": [round(x, 2) for x in load]}, indent=2))
+    results = {"tsa": measure(tsa, args.runs), "ocsp": measure(ocsp_post, args.runs),
+               "crl_100_entries": measure(crl, args.runs)}
+    results.update(interleave({"seal_file": sealer(seal_signer(store, PkiSettings(_env_file=None))),
+                               "seal_hsm": sealer(seal_signer(store, hsm))}, runs=args.runs))
+    results["retimestamp"] = measure(retimestamp, args.runs)
+    print(json.dumps({"pdf_bytes": len(pdf), "results": {k: v.as_dict() for k, v in results.items()},
+                      "load_average": load_text()}, indent=2))
+    labels = {"tsa": "POST /tsa, one RFC 3161 token", "ocsp": "POST /pki/ocsp, one answer",
+              "crl_100_entries": "GET /pki/issuing.crl, 100 entries"}
+    for key, label in labels.items():
+        print(summary_line(label, results[key]))
+    print(summary_line("seal the 3-page agreement, key in SoftHSM2 vs key file", results["seal_hsm"],
+                       peer=results["seal_file"]))
+    print(summary_line("archive renewal (retimestamp) of the B-LTA agreement", results["retimestamp"]))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,15 @@ and the center's in-process RFC 3161 TSA (no network hop; an external TSA adds i
    non-extractable P-256 key, export its public key, sign the possession challenge and the signed attributes.
 3. ``close_lta``: the center's CRLs, DSS with every chain and revocation answer, the document timestamp,
    on an agreement carrying two parties', the mediator's and the seal's signatures.
+5. ``close_vs_timestamp`` (issue 19): ``close_lta`` interleaved (A B B A) with a bare pyHanko document
+   timestamp on the same file (``PdfTimeStamper.timestamp_pdf`` with the same validation context, so that it
+   embeds the TSA's chain and the context's CRLs: the revocation data a close must embed), on agreements
+   with 1, 2, 4 and 8 signatures. Both build their context from the same CRLs inside the timer.
 
-    .venv/bin/python bench/sign.py [--runs 30]
+    .venv/bin/python bench/sign.py [--runs 30] [--signatures 1,2,4,8] [--close-only]
 
-Targets: signature median under 150 ms; close_lta median under 400 ms.
+Targets: signature median under 150 ms; close_lta median under 400 ms; close_lta at most 2x the bare
+document timestamp (issue 19).
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ def cpu_median(label: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--signatures", default="1,2,4,8", help="signature counts of the close comparison")
+    parser.add_argument("--close-only", action="store_true", help="only the close against the bare timestamp")
     args = parser.parse_args()
     import logging
 
@@ -128,6 +135,10 @@ def main() -> None:
         finally:
             cred.destroy()
 
+    if args.close_only:
+        bench_close_vs_timestamp(engine, keystore, stamper, pdf, one_signature, runs=args.runs,
+                                 counts=[int(n) for n in args.signatures.split(",")])
+        return
     for look in ("mark", "png", "invisible"):
         one_signature(pdf, "party-1", 0, look)  # warm-up: imports, font, glyph and key caches
     # Interleaved, so that the machine's other load falls on the three alike.
@@ -195,6 +206,57 @@ def main() -> None:
                       "confirm_with_db": {**summary(confirm), "cpu_median_ms": cpu_median("confirm")},
                       "close_lta_4_signatures": {**summary(lta), "cpu_median_ms": cpu_median("close_lta")},
                       "lta_bytes": len(close())}, indent=2))
+    bench_close_vs_timestamp(engine, keystore, stamper, pdf, one_signature, runs=args.runs,
+                             counts=[int(n) for n in args.signatures.split(",")])
+
+
+def bench_close_vs_timestamp(engine, keystore, stamper, pdf: bytes, one_signature, *, runs: int,
+                             counts: list[int]) -> None:
+    """Issue 19: close_lta against a bare pyHanko document timestamp with the same revocation data,
+    interleaved, for each signature count; one SUMMARY line per count (goal: at most 2x)."""
+    from _common import interleave, load_text, summary_line
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
+
+    from mediation_svc.db import unit_of_work
+    from mediation_svc.pki import hierarchy
+    from mediation_svc.pki import service as pki_service
+    from mediation_svc.pki.settings import get_pki_settings
+    from mediation_svc.signing import pades
+
+    with unit_of_work(engine) as session:
+        crls = [pki_service.current_crl(session, keystore, get_pki_settings(), ca_name=name)
+                for name in (hierarchy.ROOT, hierarchy.ISSUING)]
+    root, issuing = keystore.certificate(hierarchy.ROOT), keystore.certificate(hierarchy.ISSUING)
+
+    def context():
+        return pades.validation_context(trust_roots=[root], other_certs=[issuing], crls=crls)
+
+    fields = ["party-1", "party-2", "mediator"] + [f"extra-{i}" for i in range(max(counts))]
+    signed, done = pdf, 0
+    for count in sorted(counts):
+        while done < count:
+            signed = one_signature(signed, fields[done], done)
+            done += 1
+        source = signed
+
+        def ours(source=source) -> bytes:
+            return pades.close_lta(source, timestamper=stamper, context=context())
+
+        def bare(source=source) -> bytes:
+            writer = IncrementalPdfFileWriter(io.BytesIO(source), strict=False)
+            return signers.PdfTimeStamper(stamper).timestamp_pdf(
+                writer, "sha256", validation_context=context(),
+                dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False)).getvalue()
+
+        results = interleave({"close_lta": ours, "bare_timestamp": bare}, runs=runs, warmup=2)
+        a, b = results["close_lta"], results["bare_timestamp"]
+        print(f"close to B-LTA, {count} signatures ({len(source):,} bytes): close_lta {a.as_dict()}, "
+              f"bare document timestamp {b.as_dict()}, ratio {a.median / b.median:.2f}x wall, "
+              f"{a.cpu_median / b.cpu_median:.2f}x CPU ({load_text()})")
+        print(summary_line(f"close to B-LTA, {count} signatures, vs bare pyHanko document timestamp", a, peer=b,
+                           goal="<= 2x", met=a.median <= 2 * b.median))
 
 
 def bench_remote_key(settings, engine, keystore, stamper, pdf: bytes, *, runs: int) -> list[float]:

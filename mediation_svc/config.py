@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     database_retry_attempts: int = 3
 
     key_dir: Path = PROJECT_ROOT / "keys"
+    # The CJK fonts cut to the documents' characters, kept between processes (documents/fonts.py); a directory
+    # that cannot be written only means each process cuts them again (about 0.5 s on its first render).
+    font_cache_dir: Path = PROJECT_ROOT / "var" / "font-cache"
     # The passphrase that encrypts private keys at rest. Either given directly or read from a file
     # (a Docker/Kubernetes secret); the file wins when both are set.
     key_passphrase: str = "development-only-passphrase"

@@ -10,16 +10,32 @@ served to WeasyPrint from memory through ``@font-face`` and the rendering URL fe
 
 Nothing is lost for rarer characters (a name with 堃 or 𬌗): the CSS font stack falls back per
 character to the full system "Noto Serif CJK SC", which WeasyPrint then subsets as usual.
+
+The cut faces are kept on disk (``MEDIATION_FONT_CACHE_DIR``, default ``var/font-cache``), so that a fresh
+process (the CLI, a new worker) reads 4.7 MB instead of cutting them again. A cached file is named by a
+digest of everything its bytes depend on: the font file (its size and its OpenType table directories, whose
+per-table checksums cover the font's data, so a changed font file gives another name without hashing 26 MB),
+the face, the character set, HarfBuzz's version and ``CACHE_FORMAT``. Files are written whole (temporary file,
+then rename) and carry their own SHA-256, checked on reading; a directory that cannot be written (a
+read-only image) only means the faces are cut in memory again, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import struct
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import uharfbuzz as hb
+
+log = logging.getLogger("mediation_svc.documents.fonts")
+CACHE_FORMAT = 1  # bump when the cut (subset flags, character set rules) changes
 
 NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 FONT_SCHEME = "mediation-font"  # URLs the fetcher serves from memory: mediation-font:<name>
@@ -92,15 +108,91 @@ def subset_face(face: PreparedFace, characters: set[int]) -> bytes:
     return result.blob.data
 
 
-def prepared_font(name: str, template_dir: Path) -> bytes:
-    """The prepared font file called ``name`` (made on first use, then kept for the process)."""
+def prepared_font(name: str, template_dir: Path, cache_dir: Path | None = None) -> bytes:
+    """The prepared font file called ``name``: from the process, else from the disk cache, else cut now (and
+    stored in the cache when its directory can be written)."""
     with _lock:
         if name not in _prepared:
             face = next((f for f in FACES if f.name == name), None)
             if face is None:
                 raise LookupError(f"no prepared font {name!r}")
-            _prepared[name] = subset_face(face, _characters(template_dir))
+            _prepared[name] = cached_subset(face, _characters(template_dir), cache_dir or default_cache_dir())
         return _prepared[name]
+
+
+def default_cache_dir() -> Path:
+    from ..config import get_settings
+
+    return get_settings().font_cache_dir
+
+
+def cache_key(face: PreparedFace, characters: frozenset[int]) -> str:
+    """Digest of everything the cut face's bytes depend on (see the module docstring)."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{hb.__version__}|{face.face_name}|".encode())
+    digest.update(font_fingerprint(face.source))
+    digest.update(hashlib.sha256(",".join(map(str, sorted(characters))).encode()).digest())
+    return digest.hexdigest()[:32]
+
+
+def font_fingerprint(path: Path) -> bytes:
+    """SHA-256 of a font file's size and its table directories (every face's, for a collection): the tables'
+    checksums there change with any change to the font data."""
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        head = file.read(12)
+        offsets = [0]
+        if head[:4] == b"ttcf":
+            (count,) = struct.unpack(">I", head[8:12])
+            offsets = list(struct.unpack(f">{count}I", file.read(4 * count)))
+        digest = hashlib.sha256(size.to_bytes(8, "big"))
+        for offset in offsets:
+            file.seek(offset)
+            header = file.read(12)
+            (tables,) = struct.unpack(">H", header[4:6])
+            digest.update(header + file.read(16 * tables))
+    return digest.digest()
+
+
+def cached_subset(face: PreparedFace, characters: frozenset[int], cache_dir: Path) -> bytes:
+    """The face cut to ``characters``: from ``cache_dir`` when a sound copy is there, else cut now and stored
+    (when the directory can be written)."""
+    path = cache_dir / f"{face.name.rsplit('.', 1)[0]}-{cache_key(face, characters)}.otf"
+    cached = _read_cached(path)
+    if cached is not None:
+        return cached
+    data = subset_face(face, set(characters))
+    _write_cached(path, data)
+    return data
+
+
+def _read_cached(path: Path) -> bytes | None:
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    digest, data = raw[:32], raw[32:]
+    if hashlib.sha256(data).digest() != digest:
+        log.warning("prepared font %s in the cache is damaged; cutting it again", path.name)
+        return None
+    return data
+
+
+def _write_cached(path: Path, data: bytes) -> None:
+    """Whole or not at all: a reader in another process never sees half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError as exc:  # a read-only directory: the face stays in memory for this process
+        log.info("prepared font not cached in %s: %s", path.parent, exc)
+        return
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(hashlib.sha256(data).digest() + data)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; other workers' users may read it
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.info("prepared font not cached in %s: %s", path.parent, exc)
+        Path(temporary).unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=4)

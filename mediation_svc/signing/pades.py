@@ -32,18 +32,19 @@ from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.signers.pdf_signer import PdfTBSDocument, TimestampDSSContentSettings
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import ExpiredError, PathBuildingError, PathValidationError
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..coroutines import run_sync
 from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
 from ..pki.tsa import other_certificates, to_asn1_cert, to_asn1_key
 from ..security.pipl import mask_id_number
+from . import validation_data
 
 # Private, non-critical extension: SHA-256 of the signing event's evidence record (UUID arc, X.667).
 EVIDENCE_DIGEST_OID = x509.ObjectIdentifier("2.25.196034452727342396522519436651744300167")
@@ -221,42 +222,47 @@ def validation_context(*, trust_roots: Sequence[x509.Certificate], other_certs: 
 
 def add_validation_data(pdf: bytes, *, context: ValidationContext, last_only: bool = False) -> bytes:
     """One incremental update adding to the DSS what a later verifier needs for the signatures: the
-    signer's chain, its signature timestamp's chain, and the CRLs/OCSP answers of ``context``. Signatures whose chain cannot be validated at the context's moment (an expired one-time
-    certificate) are skipped: their data went in right after they were made."""
-    return _run(_add_validation_data(pdf, context=context, last_only=last_only))
-
-
-async def _add_validation_data(pdf: bytes, *, context: ValidationContext, last_only: bool) -> bytes:
+    signer's chain, its signature timestamp's chain, and the CRLs/OCSP answers of ``context``. Signatures whose
+    chain cannot be validated at the context's moment (an expired one-time certificate) are skipped: their data
+    went in right after they were made. With ``last_only``, only the newest signature's (an expired one then
+    raises ``ExpiredError``)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    signatures = writer.prev.embedded_regular_signatures
-    for sig in signatures[-1:] if last_only else signatures:
-        try:
-            paths = await collect_validation_info(sig, context)
-        except ExpiredError:
-            # a one-time certificate that ran out after signing: its data went in with its signature
-            if last_only:
-                raise
-            continue
-        # No VRI: it is optional (ISO 32000-2 §12.8.4.4), pyHanko and Adobe do not need it, and rewriting
-        # the VRI dictionary in a later update is a change that difference analysis rightly refuses.
-        DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context,
-                                                   embed_roots=False)
+    paths = _run(_paths_of(pdf, writer.prev, context, last_only=last_only))
+    # No VRI: it is optional (ISO 32000-2 §12.8.4.4), pyHanko and Adobe do not need it, and rewriting
+    # the VRI dictionary in a later update is a change that difference analysis rightly refuses.
+    DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context,
+                                               embed_roots=False)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+async def _paths_of(pdf: bytes, reader: PdfFileReader, context: ValidationContext, *, last_only: bool,
+                    also: tuple[cms.SignedData, ...] = ()) -> list:
+    containers = [c for c in validation_data.signature_containers(pdf, reader) if not c.is_document_timestamp]
+    return await validation_data.certification_paths(containers[-1:] if last_only else containers, context,
+                                                     skip_expired=not last_only, also=also)
 
 
 def close_lta(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContext) -> bytes:
     """DSS with the validation data of every signature and timestamp, then a document timestamp (B-LTA).
 
     Everything goes in *before* the document timestamp, so that the timestamp is the proof of existence
-    (ETSI EN 319 102-1 §5.6.3) of every certificate, CRL and OCSP answer a verifier needs later."""
-    with_data = add_validation_data(pdf, context=context)
-    writer = IncrementalPdfFileWriter(io.BytesIO(with_data), strict=False)
-    # The TSA's own validation data goes in the same revision as the document timestamp, before it.
-    stamped = _run(signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
-        writer, MD, validation_context=context,
-        dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False)))
+    (ETSI EN 319 102-1 §5.6.3) of every certificate, CRL and OCSP answer a verifier needs later. One pass:
+    the paths of every signer and TSA (the document timestamp's too, from the token pyHanko sizes the
+    timestamp with) are collected with the one ``context``, each certificate validated once, and go into a
+    single DSS update in the revision of the document timestamp (one incremental update, the file read once).
+    """
+    return _run(_close_lta(pdf, timestamper=timestamper, context=context))
+
+
+async def _close_lta(pdf: bytes, *, timestamper: TimeStamper, context: ValidationContext) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    # The TSA's own certificate; pyHanko caches this token per TimeStamper to size the document timestamp.
+    tsa_token = (await timestamper.async_dummy_response(MD))["content"]
+    paths = await _paths_of(pdf, writer.prev, context, last_only=False, also=(tsa_token,))
+    DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context)
+    stamped = await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(writer, MD, in_place=True)
     return stamped.getvalue()
 
 
