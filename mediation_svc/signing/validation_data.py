@@ -78,7 +78,7 @@ def _filled_sig_fields(reader: PdfFileReader) -> Iterator[tuple[str, generic.Ind
 
 def _get(dictionary: generic.DictionaryObject, key: str, default=None):
     """A value with its reference resolved (``DictionaryObject.get`` is ``dict.get``: it does not resolve)."""
-    return dictionary[key] if key in dictionary else default
+    return dictionary[key] if key in dictionary else default  # noqa: SIM401 - [] resolves, .get() does not
 
 
 def _cut_container(pdf: bytes, reader: PdfFileReader, name: str,
