@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Institution
 from ..config import Settings
 from ..db import utcnow
@@ -143,7 +143,7 @@ def change_password(session: Session, settings: Settings, *, user: User, current
     user.password_changed_at = utcnow()
     session.add(user)
     session.flush()
-    record(session, actor=f"user:{user.id}:{user.username}", action="user.password_changed",
+    record(session, actor=actor_of(user), action="user.password_changed",
            subject=f"user:{user.id}", payload={"address": address})
 
 

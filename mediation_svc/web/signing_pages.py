@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import select
 
+from ..audit.chain import actor_of
 from ..cases import service as cases
 from ..cases.models import Case
 from ..db import utcnow
@@ -237,7 +238,7 @@ def resend_link(request: Request, case_id: int, request_id: int, participant_id:
     if participant.status != signing.SignerStatus.PENDING.value or participant.kind == "seal":
         raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
     signing.issue_link(session, settings, tokens, request=req, participant=participant,
-                       actor=f"user:{user.id}:{user.username}", send=True)
+                       actor=actor_of(user), send=True)
     return redirect(request, f"/cases/{case.id}#h-docs", ok="link_sent")
 
 
