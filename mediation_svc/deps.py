@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from pyhanko.sign.timestamps import TimeStamper
 from starlette.datastructures import FormData
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -112,3 +113,11 @@ def client_address(request: Request) -> str:
     trusted = parse_trusted(request.app.state.settings.trusted_proxies)
     return resolve(request.client.host if request.client else None, request.headers.get("x-forwarded-for"),
                    trusted)
+
+
+def get_timestamper(request: Request) -> TimeStamper:
+    """The RFC 3161 TimeStamper that create_app built (our TSA, or MEDIATION_TSA_URL's)."""
+    return request.app.state.timestamper
+
+
+TimestamperDep = Annotated[TimeStamper, Depends(get_timestamper)]

@@ -245,7 +245,7 @@ def resend_link(request: Request, case_id: int, request_id: int, participant_id:
 @router.post("/cases/{case_id}/signing/{request_id}/seal", dependencies=[CsrfChecked])
 def seal(request: Request, case_id: int, request_id: int, session: SessionDep, settings: SettingsDep,
          keystore: KeyStoreDep, user: StaffPageUser) -> Response:
-    from ..signing.routes import get_timestamper
+    from ..deps import get_timestamper
 
     signing = _signing()
     req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
