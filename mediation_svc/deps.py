@@ -19,7 +19,7 @@ from .config import Settings
 from .db import unit_of_work
 from .errors import Forbidden
 from .pki.keystore import KeyStore
-from .security.roles import Role
+from .security.roles import STAFF, Role
 from .security.tokens import TokenService
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -100,7 +100,7 @@ def require(*roles: Role):
     return Depends(checker)
 
 
-StaffUser = Annotated[User, require(Role.ADMIN, Role.CASE_OFFICER)]
+StaffUser = Annotated[User, require(*STAFF)]
 AdminUser = Annotated[User, require(Role.ADMIN)]
 
 

@@ -13,7 +13,6 @@ from ..db import utcnow
 from ..errors import Conflict, DomainError, InvalidInput, TooManyRequests, Unauthenticated
 from ..security import password_policy, throttle
 from ..security.passwords import hash_password, needs_rehash, verify_password
-from ..security.roles import Role
 from ..security.tokens import TokenService
 from . import second_factor
 from .models import RevokedToken, User
@@ -192,5 +191,3 @@ def revoke_access_token(session: Session, tokens: TokenService, settings: Settin
         session.merge(RevokedToken(jti=_sid_key(claims["sid"]), expires_at=max(end, expires)))
 
 
-def is_staff(user: User) -> bool:
-    return user.role in (Role.ADMIN, Role.CASE_OFFICER)

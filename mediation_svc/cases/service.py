@@ -12,7 +12,7 @@ from ..audit.chain import actor_of, record
 from ..config import Settings
 from ..db import utcnow
 from ..errors import Conflict, InvalidInput, NotFound
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from ..timeutil import today_in_shanghai
 from ..workdays import WorkdayCalendar
 from ..security.pipl import mask_id_number
@@ -150,7 +150,7 @@ def assign_mediator_user(session: Session, *, case: Case, mediator: User, actor:
 
 def visibility_clause(user: User):
     """The SQL condition selecting the cases a user may see (least privilege per role)."""
-    if user.role in (Role.ADMIN, Role.CASE_OFFICER):
+    if is_staff(user.role):
         return True
     if user.role == Role.MEDIATOR:
         return Case.mediator_user_id == user.id

@@ -16,7 +16,7 @@ from ..cases.service import transition
 from ..cases.states import CaseStatus
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from ..security.roles import Role
+from ..security.roles import is_staff
 from .models import (ACTIVE_STATUSES, MediationSession, ParticipantRole, SessionChange, SessionParticipant,
                      SessionRecord, SessionStatus)
 from .schemas import RecordIn
@@ -29,7 +29,7 @@ def _mediator_ids(rows: Sequence[SessionParticipant]) -> set[int]:
 
 def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor: User) -> SessionRecord:
     rows = participants_of(session, ms.id)
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER) and actor.id not in _mediator_ids(rows):
+    if not is_staff(actor.role) and actor.id not in _mediator_ids(rows):
         raise Forbidden("only the session's mediator or an officer may write the record")
     if SessionStatus(ms.status) not in ACTIVE_STATUSES:
         raise InvalidTransition(f"session {ms.id} is '{ms.status}'; its record can no longer change")

@@ -21,7 +21,7 @@ from ..db import utcnow
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
 from ..documents.models import Document
 from ..errors import Conflict, InvalidInput, NotFound
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from . import auth
 from .auth import CsrfChecked, PageUser, SchedulerPageUser, StaffPageUser
 from .i18n import translator
@@ -52,7 +52,7 @@ def progress(session, case: Case, user, language: str) -> dict:
     signing = _signing()
     t = translator(language)
     request = _latest_request(session, case)
-    staff = user.role in (Role.ADMIN, Role.CASE_OFFICER)
+    staff = is_staff(user.role)
     may_open = staff or (user.role == Role.MEDIATOR and case.mediator_user_id == user.id)
     signers = []
     timeline = signer_timeline(session, request, t) if request is not None else {}
