@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import shutil
 import subprocess
@@ -21,6 +20,8 @@ from .errors import PROBLEM_JSON, DomainError, problem
 from .migrations_check import ensure_migrated
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .pki.keystore import KeyStore
+from .pki.settings import get_pki_settings
+from .pki.tsa import TimeStampAuthority, timestamper_from_settings
 from .security.integers import refuse_out_of_range_integers
 from .security.transport import HstsMiddleware, require_metrics_reader
 from .web.api_docs import install as install_api_docs
@@ -29,9 +30,27 @@ from .security.tokens import TokenService
 
 log = logging.getLogger("mediation_svc.app")
 
-# Each domain package may have a ``routes`` module with a ``router``; they are mounted in this order.
-DOMAINS = ("accounts", "cases", "rosters", "scheduling", "notifications", "documents", "pki", "signing",
-           "verification", "judicial", "statistics", "workcalendar", "complaints", "web")
+
+
+def route_modules() -> tuple:
+    """Every domain's routes, mounted in this order (the API first, the pages last: their catch-alls)."""
+    from .accounts import routes as accounts
+    from .cases import routes as cases
+    from .complaints import routes as complaints
+    from .documents import routes as documents
+    from .judicial import routes as judicial
+    from .notifications import routes as notifications
+    from .pki import routes as pki
+    from .rosters import routes as rosters
+    from .scheduling import routes as scheduling
+    from .signing import routes as signing
+    from .statistics import routes as statistics
+    from .verification import routes as verification
+    from .web import routes as web
+    from .workcalendar import routes as workcalendar
+
+    return (accounts, cases, rosters, scheduling, notifications, documents, pki, signing, verification, judicial,
+            statistics, workcalendar, complaints, web)
 
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",
@@ -152,6 +171,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
     app.state.keystore = keystore
     app.state.tokens = TokenService(keystore=keystore, audience=settings.token_audience,
                                     issuer=settings.public_base_url)
+    # the center's own TSA (POST /tsa) and the TimeStamper every signature uses (ours, or MEDIATION_TSA_URL's)
+    app.state.tsa = TimeStampAuthority.from_keystore(keystore)
+    app.state.timestamper = timestamper_from_settings(keystore, get_pki_settings())
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)
@@ -188,16 +210,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, *
 
     install_api_docs(app)
 
-    for domain in DOMAINS:
-        try:
-            module = importlib.import_module(f"mediation_svc.{domain}.routes")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mediation_svc.{domain}.routes" and exc.name != f"mediation_svc.{domain}":
-                raise
-            continue
+    modules = route_modules()
+    for module in modules:
         for attr in ("router", "public_router"):
             if hasattr(module, attr):
                 app.include_router(getattr(module, attr))
-        if hasattr(module, "install"):
-            module.install(app)
+    modules[-1].install(app)  # the pages: static files and HTML error pages
     return app

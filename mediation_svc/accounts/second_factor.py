@@ -14,7 +14,7 @@ import time
 import pyotp
 from sqlmodel import Session, select
 
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..db import utcnow
 from ..errors import Conflict, DomainError
 from ..security.passwords import hash_password, verify_password
@@ -128,7 +128,7 @@ def check(session: Session, *, user: User, code: str | None) -> None:
             if verify_password(row.code_hash, cleaned):
                 row.used_at = utcnow()
                 session.add(row)
-                record(session, actor=f"user:{user.id}:{user.username}", action="user.recovery_code_used",
+                record(session, actor=actor_of(user), action="user.recovery_code_used",
                        subject=f"user:{user.id}")
                 return
     raise SecondFactorRejected("the authenticator code is not valid (or was already used)")

@@ -6,14 +6,13 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Institution
 from ..config import Settings
 from ..db import utcnow
 from ..errors import Conflict, DomainError, InvalidInput, TooManyRequests, Unauthenticated
 from ..security import password_policy, throttle
 from ..security.passwords import hash_password, needs_rehash, verify_password
-from ..security.roles import Role
 from ..security.tokens import TokenService
 from . import second_factor
 from .models import RevokedToken, User
@@ -143,7 +142,7 @@ def change_password(session: Session, settings: Settings, *, user: User, current
     user.password_changed_at = utcnow()
     session.add(user)
     session.flush()
-    record(session, actor=f"user:{user.id}:{user.username}", action="user.password_changed",
+    record(session, actor=actor_of(user), action="user.password_changed",
            subject=f"user:{user.id}", payload={"address": address})
 
 
@@ -192,5 +191,3 @@ def revoke_access_token(session: Session, tokens: TokenService, settings: Settin
         session.merge(RevokedToken(jti=_sid_key(claims["sid"]), expires_at=max(end, expires)))
 
 
-def is_staff(user: User) -> bool:
-    return user.role in (Role.ADMIN, Role.CASE_OFFICER)

@@ -73,6 +73,11 @@ def hash_of(entry: AuditEntry) -> str:
 PENDING = "audit_pending"
 
 
+def actor_of(user) -> str:
+    """How the audit log names a person who acted: ``user:<id>:<username>``, spelled here only."""
+    return f"user:{user.id}:{user.username}"
+
+
 def record(session: Session, *, actor: str, action: str, subject: str,
            payload: dict[str, Any] | None = None, case_id: int | None = None) -> AuditEntry:
     """Record an entry in the caller's transaction; it commits or rolls back with the change it records.

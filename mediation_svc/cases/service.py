@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, exists, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -8,17 +8,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..config import Settings
 from ..db import utcnow
 from ..errors import Conflict, InvalidInput, NotFound
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from ..timeutil import today_in_shanghai
 from ..workdays import WorkdayCalendar
 from ..security.pipl import mask_id_number
 from .models import Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
 from .schemas import CaseIntake, CaseRead, PartyRead
 from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_manual_transition, check_transition
+from .deadlines import due_on, is_fast_track
 
 
 def workday_calendar(session: Session) -> WorkdayCalendar:
@@ -77,14 +78,13 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
     if category is None or not category.active:
         raise InvalidInput("unknown case category", errors=[
             {"loc": ["category_code"], "msg": f"'{data.category_code}' is not an active category"}])
-    actor_ref = f"user:{actor.id}:{actor.username}"
+    actor_ref = actor_of(actor)
     institution = find_or_create_institution(session, data.respondent, actor_ref)
     received_on = data.received_on or today_in_shanghai()
-    fast_track = data.claim_amount is not None and data.claim_amount <= settings.fast_track_threshold
-    limit = settings.due_working_days_fast_track if fast_track else settings.due_working_days
+    fast_track = is_fast_track(data.claim_amount, settings)
     # Everything that does not need the number comes first: the counter's row lock, taken below, is held
     # until commit and every other intake waits for it (issue 16).
-    due_on = workday_calendar(session).add_workdays(received_on, limit)
+    due = due_on(workday_calendar(session), settings, received_on=received_on, fast_track=fast_track)
     case = Case(
         number=next_case_number(session, prefix=settings.case_number_prefix, year=received_on.year),
         channel=data.channel.value, category_code=category.code, institution_id=institution.id,
@@ -92,7 +92,7 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
         requests=data.requests, preferred_language=data.preferred_language, city=data.city,
         needs_elderly_support=data.needs_elderly_support, needs_interpreter=data.needs_interpreter,
         needs_note=data.needs_note, fast_track=fast_track, received_on=received_on,
-        due_on=due_on,
+        due_on=due,
         created_by_user_id=actor.id, officer_user_id=actor.id if actor.role == Role.CASE_OFFICER else None,
     )
     session.add(case)
@@ -150,7 +150,7 @@ def assign_mediator_user(session: Session, *, case: Case, mediator: User, actor:
 
 def visibility_clause(user: User):
     """The SQL condition selecting the cases a user may see (least privilege per role)."""
-    if user.role in (Role.ADMIN, Role.CASE_OFFICER):
+    if is_staff(user.role):
         return True
     if user.role == Role.MEDIATOR:
         return Case.mediator_user_id == user.id
@@ -263,6 +263,3 @@ def share_with_court(session: Session, *, case: Case, court_user: User, days: in
     return share
 
 
-def due_date_for(session: Session, settings: Settings, *, received_on: date, fast_track: bool) -> date:
-    limit = settings.due_working_days_fast_track if fast_track else settings.due_working_days
-    return workday_calendar(session).add_workdays(received_on, limit)

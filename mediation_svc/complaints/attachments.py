@@ -10,7 +10,7 @@ import re
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..config import Settings
 from ..errors import InvalidInput, NotFound, PayloadTooLarge
 from .models import Attachment, Contact
@@ -60,7 +60,7 @@ def add(session: Session, settings: Settings, *, contact: Contact, actor: User, 
                             media_type=media_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data)
     session.add(attachment)
     session.flush()
-    record(session, actor=f"user:{actor.id}:{actor.username}", action="complaint.attachment_added",
+    record(session, actor=actor_of(actor), action="complaint.attachment_added",
            subject=f"complaint:{contact.id}", payload={"attachment_id": attachment.id, "filename": attachment.filename,
                                                        "size": attachment.size, "sha256": attachment.sha256})
     return attachment

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from ..accounts.models import User
 from ..accounts.schemas import UserCreate
 from ..accounts.service import create_user
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Case, Institution
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..phones import normalise_mobile
@@ -69,7 +69,7 @@ def nominate_representative(session: Session, *, contact: Contact, user: User, n
     session.add(nomination)
     session.flush()
     # the phone and ID number stay out of the log: who named whom is what the history needs
-    record(session, actor=f"user:{user.id}:{user.username}", action="institution.representative_nominated",
+    record(session, actor=actor_of(user), action="institution.representative_nominated",
            subject=f"case:{contact.case_id}", case_id=contact.case_id,
            payload={"nomination_id": nomination.id, "institution_id": account.institution_id, "name": name})
     return nomination

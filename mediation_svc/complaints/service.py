@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.service import next_case_number, workday_calendar
 from ..config import Settings
@@ -35,8 +35,7 @@ from .schemas import ContactIn, ContactRead, ConvertIn, ExtensionIn, ReplyIn
 OUTCOME_ZH = {Outcome.SETTLED: "已和解", Outcome.REJECTED: "不予支持", Outcome.MEDIATION_REQUESTED: "建议调解"}
 
 
-def actor_ref(user: User) -> str:
-    return f"user:{user.id}:{user.username}"
+actor_ref = actor_of  # the audit log's name for a person (audit.chain.actor_of)
 
 
 def limits_of(settings: Settings) -> policy.Limits:

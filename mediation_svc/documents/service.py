@@ -45,7 +45,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import canonical_json, record
+from ..audit.chain import actor_of, canonical_json, record
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404, parties_of, transition
 from ..cases.states import CaseStatus
@@ -83,8 +83,7 @@ class StaleVersion(Conflict):
     slug, title = "stale-draft-version", "The draft has a newer version"
 
 
-def actor_ref(user: User) -> str:
-    return f"user:{user.id}:{user.username}"
+actor_ref = actor_of  # the audit log's name for a person (audit.chain.actor_of)
 
 
 def generate_verification_code() -> str:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import case_trail, record
+from ..audit.chain import actor_of, case_trail, record
 from ..cases.models import Case
 from ..cases.service import share_with_court as _share_case, transition
 from ..cases.states import CaseStatus
@@ -153,8 +153,7 @@ def _letters(session: Session, agreement: Document) -> list:
             if p.kind == SignerKind.REPRESENTATIVE.value and p.authorisation_doc is not None]
 
 
-def _actor(user: User) -> str:
-    return f"user:{user.id}:{user.username}"
+_actor = actor_of  # the audit log's name for a person (audit.chain.actor_of)
 
 
 def _audit(session: Session, application: JudicialApplication, *, actor: str, action: str,

@@ -14,7 +14,7 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from ..accounts.service import reauthenticate
 from ..deps import AdminUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, actor_of, client_address
@@ -22,7 +22,7 @@ from ..errors import DomainError, NotFound
 from . import hierarchy, service
 from .schemas import CertificateRead, RevokeIn
 from .settings import get_pki_settings
-from .tsa import CONTENT_TYPE_QUERY, CONTENT_TYPE_REPLY, TimeStampAuthority, timestamper_from_settings
+from .tsa import CONTENT_TYPE_QUERY, CONTENT_TYPE_REPLY
 
 public_router = APIRouter(tags=["pki"])
 router = APIRouter(prefix="/api/v1/pki", tags=["pki"])
@@ -33,13 +33,6 @@ OCSP_REQUEST, OCSP_RESPONSE = "application/ocsp-request", "application/ocsp-resp
 
 class UnsupportedMediaType(DomainError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-def install(app: FastAPI) -> None:
-    """Attach the TSA and the signing TimeStamper (the one signing uses) to the app."""
-    pki = get_pki_settings()
-    app.state.tsa = TimeStampAuthority.from_keystore(app.state.keystore)
-    app.state.timestamper = timestamper_from_settings(app.state.keystore, pki)
 
 
 @public_router.post("/tsa", response_class=Response, summary="RFC 3161 time-stamp request",

@@ -13,7 +13,7 @@ from ..accounts.models import User
 from ..cases.service import get_visible_case_or_404
 from ..deps import CurrentUser, SessionDep, StaffUser, actor_of, require
 from ..errors import Forbidden, NotFound, PayloadTooLarge
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from . import assignment, csvio, invitations, service
 from .models import Mediator, MediatorStatus, RecusalRequest
 from .schemas import (AssignmentIn, AssignmentRead, ExpertIn, ExpertRead, InvitationIn, InvitationRead,
@@ -45,7 +45,7 @@ def list_mediators(session: SessionDep, user: StaffUser, status: MediatorStatus 
 @router.get("/mediators/{mediator_id}", response_model=MediatorRead)
 def get_mediator(mediator_id: int, session: SessionDep, user: CurrentUser) -> MediatorRead:
     mediator = service.get_mediator_or_404(session, mediator_id)
-    if user.role not in (Role.ADMIN, Role.CASE_OFFICER) and mediator.user_id != user.id:
+    if not is_staff(user.role) and mediator.user_id != user.id:
         raise NotFound(f"mediator {mediator_id} not found")
     return service.mediator_read(session, mediator)
 

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session
 
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import parties_of, workday_calendar
 from ..config import Settings
@@ -123,8 +123,7 @@ def _held_session(session: Session, settings: Settings, *, case: Case, mediator,
     session.add(rec)
     session.add(SessionChange(session_id=ms.id, at=starts - timedelta(days=7), actor=ACTOR, kind="created",
                               to_starts_at=starts, to_ends_at=ends))
-    session.add(SessionChange(session_id=ms.id, at=ends + timedelta(hours=1), actor=f"user:{mediator.id}:"
-                              f"{mediator.username}", kind="held"))
+    session.add(SessionChange(session_id=ms.id, at=ends + timedelta(hours=1), actor=actor_of(mediator), kind="held"))
     session.flush()
     record(session, actor=ACTOR, action="session.held_imported", subject=f"session:{ms.id}", case_id=case.id,
            payload={"starts_at": starts, "ends_at": ends, "outcome": "partially_settled",

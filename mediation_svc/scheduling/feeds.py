@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..db import utcnow
 from ..errors import NotFound
 from .models import CalendarFeedToken, MediationSession, SessionParticipant
@@ -29,7 +29,7 @@ def issue_feed_token(session: Session, *, user: User) -> str:
         row.token_hash, row.created_at = hash_token(token), utcnow()
     session.add(row)
     session.flush()
-    record(session, actor=f"user:{user.id}:{user.username}", action="calendar_feed.issued", subject=f"user:{user.id}")
+    record(session, actor=actor_of(user), action="calendar_feed.issued", subject=f"user:{user.id}")
     return token
 
 
@@ -40,7 +40,7 @@ def revoke_feed_token(session: Session, *, user: User) -> bool:
         return False
     session.delete(row)
     session.flush()
-    record(session, actor=f"user:{user.id}:{user.username}", action="calendar_feed.revoked", subject=f"user:{user.id}")
+    record(session, actor=actor_of(user), action="calendar_feed.revoked", subject=f"user:{user.id}")
     return True
 
 

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import transition
 from ..cases.states import CaseStatus
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from ..security.roles import Role
+from ..security.roles import is_staff
 from .models import (ACTIVE_STATUSES, MediationSession, ParticipantRole, SessionChange, SessionParticipant,
                      SessionRecord, SessionStatus)
 from .schemas import RecordIn
@@ -29,7 +29,7 @@ def _mediator_ids(rows: Sequence[SessionParticipant]) -> set[int]:
 
 def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor: User) -> SessionRecord:
     rows = participants_of(session, ms.id)
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER) and actor.id not in _mediator_ids(rows):
+    if not is_staff(actor.role) and actor.id not in _mediator_ids(rows):
         raise Forbidden("only the session's mediator or an officer may write the record")
     if SessionStatus(ms.status) not in ACTIVE_STATUSES:
         raise InvalidTransition(f"session {ms.id} is '{ms.status}'; its record can no longer change")
@@ -50,7 +50,7 @@ def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor
     rec.minutes, rec.outcome, rec.drafted_by_user_id, rec.updated_at = data.minutes, data.outcome, actor.id, utcnow()
     session.add(rec)
     session.flush()
-    record(session, actor=f"user:{actor.id}:{actor.username}", action="session.record_saved",
+    record(session, actor=actor_of(actor), action="session.record_saved",
            subject=f"session:{ms.id}", case_id=ms.case_id,
            payload={"outcome": data.outcome, "attendance": [a.model_dump() for a in data.attendance],
                     "minutes_sha256": hashlib.sha256(data.minutes.encode()).hexdigest()})
@@ -75,7 +75,7 @@ def confirm_record(session: Session, *, ms: MediationSession, case: Case, actor:
     ms.status = SessionStatus.NO_SHOW if rec.outcome == "no_show" else SessionStatus.HELD
     ms.updated_at = utcnow()
     session.add_all([rec, ms])
-    actor_ref = f"user:{actor.id}:{actor.username}"
+    actor_ref = actor_of(actor)
     session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind=str(ms.status)))
     session.flush()
     record(session, actor=actor_ref, action="session.record_confirmed", subject=f"session:{ms.id}",

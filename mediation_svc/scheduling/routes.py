@@ -11,7 +11,7 @@ from ..cases.service import get_visible_case_or_404
 from ..db import utcnow
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..errors import Forbidden, NotFound
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from ..timeutil import format_shanghai
 from . import feeds, record_document, records, resources, service
 from .calendar import invitation, make_calendar
@@ -99,7 +99,7 @@ def close_room(room_id: int, data: TimeOffIn, session: SessionDep, user: StaffUs
 # --- working hours and leave ----------------------------------------------------------------------------------------
 
 def _self_or_staff(session, user: User, user_id: int) -> User:
-    if user.id != user_id and user.role not in (Role.ADMIN, Role.CASE_OFFICER):
+    if user.id != user_id and not is_staff(user.role):
         raise Forbidden("you can only change your own working hours and leave")
     target = session.get(User, user_id)
     if target is None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Case, CaseParty
 from ..cases.service import parties_of, workday_calendar
 from ..cases.states import CaseStatus
@@ -321,7 +321,7 @@ def schedule_session(session: Session, settings: Settings, *, case: Case, data: 
                      for p in planned])
     book(session, ms=ms, planned=planned, buffer=timedelta(minutes=settings.scheduling_buffer_minutes),
          labels=_labels(planned, room))
-    actor_ref = f"user:{actor.id}:{actor.username}"
+    actor_ref = actor_of(actor)
     session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="created", to_starts_at=ms.starts_at,
                               to_ends_at=ms.ends_at, to_room_id=ms.room_id))
     session.flush()
@@ -377,7 +377,7 @@ def reschedule_session(session: Session, settings: Settings, *, ms: MediationSes
     session.flush()
     book(session, ms=ms, planned=planned, buffer=timedelta(minutes=settings.scheduling_buffer_minutes),
          labels=_labels(planned, room))
-    actor_ref = f"user:{actor.id}:{actor.username}"
+    actor_ref = actor_of(actor)
     session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="rescheduled", from_starts_at=previous[0],
                               from_ends_at=previous[1], from_room_id=previous[2], to_starts_at=ms.starts_at,
                               to_ends_at=ms.ends_at, to_room_id=ms.room_id, reason=data.reason))
@@ -401,7 +401,7 @@ def cancel_session(session: Session, settings: Settings, *, ms: MediationSession
     ms.sequence += 1
     ms.updated_at = utcnow()
     session.add(ms)
-    actor_ref = f"user:{actor.id}:{actor.username}"
+    actor_ref = actor_of(actor)
     session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="cancelled", from_starts_at=ms.starts_at,
                               from_ends_at=ms.ends_at, from_room_id=ms.room_id, reason=reason))
     session.flush()

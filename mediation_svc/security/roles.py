@@ -13,4 +13,11 @@ class Role(StrEnum):
     INSTITUTION = "institution"  # an institution's complaint staff, scoped to it (and a branch): complaints/
 
 
+# The center's staff: they see every case and act on it (intake, assignment, letters, the seal). Every "is this
+# an officer" question in routes, pages and services asks is_staff, so the rule has one home.
 STAFF = (Role.ADMIN, Role.CASE_OFFICER)
+
+
+def is_staff(role: Role | str) -> bool:
+    """An administrator or a case officer (the center's staff)."""
+    return role in STAFF

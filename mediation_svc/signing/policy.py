@@ -18,7 +18,7 @@ from decimal import Decimal
 from ..db import utcnow
 from ..documents.models import Document
 from ..errors import Conflict, DomainError, NotFound
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from .models import RequestStatus, SignerStatus, SigningLink, SigningMode, SigningParticipant, SigningRequest
 
 SESSION_PURPOSE = "signing-session"
@@ -181,17 +181,14 @@ def agreed_amount(document: Document) -> Decimal | None:
 
 # -- who may act, whose turn ----------------------------------------------------------------------------------
 
-STAFF = (Role.ADMIN, Role.CASE_OFFICER)
-
-
 def may_open_request(role: Role | str, *, is_case_mediator: bool) -> bool:
     """An officer, or the case's own mediator, opens (and reminds signers of) a signing request."""
-    return role in STAFF or (role == Role.MEDIATOR and is_case_mediator)
+    return is_staff(role) or (role == Role.MEDIATOR and is_case_mediator)
 
 
 def may_manage_request(role: Role | str) -> bool:
     """Letters of authority, resent links, voiding and the center's seal are the officers' (not the mediator's)."""
-    return role in STAFF
+    return is_staff(role)
 
 
 def may_host_onsite(role: Role | str, *, is_case_mediator: bool) -> bool:

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of,
-                    client_address)
+from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, StaffUser, TimestamperDep, TokensDep,
+                    actor_of, client_address)
 from ..errors import InvalidInput, Unauthenticated
 from ..idempotency import IdempotencyDep
 from ..reliability import ClientPresent
@@ -24,17 +24,6 @@ from .schemas import (CodeIn, ConsentIn, DeclineIn, ExternalFinishIn, KeyFinishI
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 
 
-def get_timestamper(request: Request):
-    """The RFC 3161 TimeStamper set up by the pki domain (our TSA or MEDIATION_TSA_URL)."""
-    stamper = getattr(request.app.state, "timestamper", None)
-    if stamper is None:
-        from ..pki.tsa import make_timestamper
-
-        stamper = request.app.state.timestamper = make_timestamper(request.app.state.keystore)
-    return stamper
-
-
-TimestamperDep = Annotated[object, Depends(get_timestamper)]
 
 
 def signer_token(authorization: Annotated[str | None, Header()] = None) -> str:

@@ -13,7 +13,7 @@ import hashlib
 
 from sqlmodel import Session
 
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..security.roles import Role
 from .models import RequestStatus, SignerKind, SigningParticipant, SigningRequest
@@ -39,7 +39,7 @@ def upload_institution_seal(session: Session, *, request: SigningRequest, partic
     participant.authorisation_checked_by, participant.authorisation_checked_at = None, None
     session.add(participant)
     session.flush()
-    record(session, actor=f"user:{actor.id}:{actor.username}", action="signing.institution_seal_uploaded",
+    record(session, actor=actor_of(actor), action="signing.institution_seal_uploaded",
            subject=f"signing_request:{request.id}", case_id=request.case_id,
            payload={"request_id": request.id, "participant_id": participant.id,
                     "sha256": participant.institution_seal_sha256, "size": len(image), "stored_size": len(png)})

@@ -59,7 +59,7 @@ from .messages import (CLOSED_SMS, activate_next_stage, announce_effect, check_m
 from .policy import (ACTIVE, CONSENT_TEXT, CONSENT_TEXTS, CodeLocked, DocumentChanged, KEY_CENTER_SERVER,
                      KEY_INSTITUTION, KEY_SIGNER_DEVICE, LINK_LOOKUP_LIMIT, LINK_LOOKUP_WINDOW, LinkUnknown,
                      NotYourTurn, READ_SENTENCES, REMINDER_GAP, ROLE_LABELS, SESSION_LIFETIME,
-                     SESSION_PURPOSE, SIGNABLE_KINDS, SIGNER_STATES, SMS_LIMIT, STAFF, SignerStateError,
+                     SESSION_PURPOSE, SIGNABLE_KINDS, SIGNER_STATES, SMS_LIMIT, SignerStateError,
                      SigningRequestExpired, agreed_amount, allowed_key_origins, check_open, chinese_deadline,
                      consent_texts, may_host_onsite, may_manage_request, may_open_request, next_stage,
                      require_state, signer_state, stage_done)

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..accounts.models import User
-from ..audit.chain import record
+from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
 from ..db import is_postgresql, utcnow
@@ -50,8 +50,7 @@ class Client:
     user_agent: str
 
 
-def user_actor(user: User) -> str:
-    return f"user:{user.id}:{user.username}"
+user_actor = actor_of  # the audit log's name for a person (audit.chain.actor_of)
 
 
 def signer_actor(p: SigningParticipant) -> str:

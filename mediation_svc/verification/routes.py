@@ -16,7 +16,7 @@ from ..reliability import ClientPresent
 from ..documents.service import find_by_code
 from ..errors import NotFound, Unauthenticated
 from ..security import pipl
-from ..signing.routes import TimestamperDep
+from ..deps import TimestamperDep
 from ..web.i18n import pick_language
 from . import attestation, limits, service
 from .pdf import signed_report_pdf

@@ -27,7 +27,7 @@ from ..accounts.models import User
 from ..accounts.service import issue_access_token, user_from_access_token
 from ..deps import SessionDep
 from ..errors import DomainError, Forbidden, Unauthenticated
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 
 SESSION_COOKIE = "msvc_session"
 CSRF_COOKIE = "msvc_csrf"
@@ -140,7 +140,7 @@ MaybeUser = Annotated[User | None, Depends(optional_page_user)]
 
 
 def staff_page_user(user: PageUser) -> User:
-    if user.role not in (Role.ADMIN, Role.CASE_OFFICER):
+    if not is_staff(user.role):
         raise Forbidden("this page is for case officers")
     return user
 

@@ -19,7 +19,7 @@ from ..complaints.schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
 from ..deps import SessionDep, SettingsDep
 from ..db import utcnow
 from ..errors import Forbidden, InvalidInput
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from .auth import CsrfChecked, PageUser, StaffPageUser
 from .forms import field_errors
 from .labels import label
@@ -124,7 +124,7 @@ def complaint_page(request: Request, contact_id: int, session: SessionDep, setti
                            institution_names=service.institution_names(session))
     category = session.get(CaseCategory, contact.category_code) if contact.category_code else None
     return render(request, "complaint.html", user=user, c=read, category=category,
-                  staff=user.role in (Role.ADMIN, Role.CASE_OFFICER), institution=user.role == Role.INSTITUTION,
+                  staff=is_staff(user.role), institution=user.role == Role.INSTITUTION,
                   thread=service.messages(session, contact), files=attachments.list_for(session, contact),
                   extensions=service.extensions(session, contact), signal_names=risk.SIGNAL_ZH,
                   nominations=institutions.nominations_for(session, case_id=contact.case_id,

@@ -14,7 +14,7 @@ from sqlmodel import select
 from ..cases import service as cases
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
 from ..errors import NotFound
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from ..timeutil import today_in_shanghai
 from .auth import CsrfChecked, PageUser, StaffPageUser
 from .forms import FormProblem
@@ -88,7 +88,7 @@ def ruling(request: Request, case_id: int, session: SessionDep, user: PageUser,
 def staff_context(session, case, user) -> dict | None:
     """The officer's judicial steps open on this case (application, package, share), or None."""
     judicial = _judicial()
-    if judicial is None or user.role not in (Role.ADMIN, Role.CASE_OFFICER):
+    if judicial is None or not is_staff(user.role):
         return None
     from ..accounts.models import User
     from ..cases.models import CaseShare

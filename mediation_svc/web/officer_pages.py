@@ -24,7 +24,7 @@ from ..deps import SessionDep, SettingsDep, actor_of
 from ..errors import NotFound
 from ..notifications.models import Channel
 from ..notifications.outbox import Attachment, enqueue
-from ..security.roles import Role
+from ..security.roles import is_staff
 from .auth import CsrfChecked, SchedulerPageUser, StaffPageUser
 from .forms import FormProblem
 from .i18n import translator
@@ -194,5 +194,5 @@ def may_void(document, user) -> bool:
     # Only before signing starts: a document out for signing is withdrawn through its signing request.
     from ..documents.service import AGREEMENT
 
-    return (user.role in (Role.ADMIN, Role.CASE_OFFICER) and str(document.status) == "final"
+    return (is_staff(user.role) and str(document.status) == "final"
             and document.kind == AGREEMENT)

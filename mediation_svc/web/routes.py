@@ -29,7 +29,7 @@ from ..reliability import intake_bulkhead
 from ..errors import (DatabaseBusy, DatabaseUnavailable, DomainError, InvalidInput, NotFound, Overloaded,
                       Unauthenticated)
 from ..security import access
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth
 from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPageUser, StaffPageUser
@@ -296,7 +296,7 @@ def show_case_page(request: Request, session, settings, user, *, case_id: int, w
 
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     read = cases.to_read(session, case)
-    staff = user.role in (Role.ADMIN, Role.CASE_OFFICER)
+    staff = is_staff(user.role)
     scheduler = staff or user.role == Role.MEDIATOR
     language = language_of(request)
     context: dict = {"candidates": None, "excluded": [], "transitions": [], "slots": None, "slot_error": None,

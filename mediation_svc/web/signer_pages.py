@@ -354,7 +354,7 @@ def sign_finish(request: Request, session: SessionDep, settings: SettingsDep, to
     """Step 2: the browser's signature over the signed attributes; the page then shows "signed"."""
     from fastapi.responses import JSONResponse
 
-    from ..signing.routes import get_timestamper
+    from ..deps import get_timestamper
 
     signing = _signing()
     try:
@@ -375,7 +375,7 @@ def sign_confirm(request: Request, session: SessionDep, settings: SettingsDep, t
                  drawing: Annotated[str, Form()] = "") -> Response:
     """On site only, a tablet that cannot make a key itself: the center's one-time key, and the consent says so.
     Anywhere else this is where a browser without WebCrypto lands: the page says what to do instead."""
-    from ..signing.routes import get_timestamper
+    from ..deps import get_timestamper
 
     signing = _signing()
     t = translator(language_of(request))

@@ -14,13 +14,14 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import select
 
+from ..audit.chain import actor_of
 from ..cases import service as cases
 from ..cases.models import Case
 from ..db import utcnow
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
 from ..documents.models import Document
 from ..errors import Conflict, InvalidInput, NotFound
-from ..security.roles import Role
+from ..security.roles import Role, is_staff
 from . import auth
 from .auth import CsrfChecked, PageUser, SchedulerPageUser, StaffPageUser
 from .i18n import translator
@@ -51,7 +52,7 @@ def progress(session, case: Case, user, language: str) -> dict:
     signing = _signing()
     t = translator(language)
     request = _latest_request(session, case)
-    staff = user.role in (Role.ADMIN, Role.CASE_OFFICER)
+    staff = is_staff(user.role)
     may_open = staff or (user.role == Role.MEDIATOR and case.mediator_user_id == user.id)
     signers = []
     timeline = signer_timeline(session, request, t) if request is not None else {}
@@ -237,14 +238,14 @@ def resend_link(request: Request, case_id: int, request_id: int, participant_id:
     if participant.status != signing.SignerStatus.PENDING.value or participant.kind == "seal":
         raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
     signing.issue_link(session, settings, tokens, request=req, participant=participant,
-                       actor=f"user:{user.id}:{user.username}", send=True)
+                       actor=actor_of(user), send=True)
     return redirect(request, f"/cases/{case.id}#h-docs", ok="link_sent")
 
 
 @router.post("/cases/{case_id}/signing/{request_id}/seal", dependencies=[CsrfChecked])
 def seal(request: Request, case_id: int, request_id: int, session: SessionDep, settings: SettingsDep,
          keystore: KeyStoreDep, user: StaffPageUser) -> Response:
-    from ..signing.routes import get_timestamper
+    from ..deps import get_timestamper
 
     signing = _signing()
     req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from ..audit.chain import record
+from ..cases.deadlines import due_on
 from ..db import utcnow
 from ..errors import InvalidInput
 from ..workdays import (OFFICIAL, PROVISIONAL, SOURCE_LIBRARY, SOURCE_RULE, SOURCE_STATE_COUNCIL, DayRule,
@@ -143,8 +144,7 @@ def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str
     query = select(Case).where(Case.status.in_([s.value for s in OPEN_STATES]),
                                Case.due_on >= date(min(years), 1, 1), Case.received_on <= date(max(years), 12, 31))
     for case in session.exec(query).all():
-        limit = settings.due_working_days_fast_track if case.fast_track else settings.due_working_days
-        due = calendar.add_workdays(case.received_on, limit)
+        due = due_on(calendar, settings, received_on=case.received_on, fast_track=case.fast_track)
         if due != case.due_on:
             record(session, actor=actor, action="case.due_date_recomputed", subject=f"case:{case.id}",
                    case_id=case.id, payload={"from": case.due_on, "to": due, "reason": "calendar changed"})
