@@ -179,7 +179,8 @@ def _revocation_key(caches: FileCaches, cert, context, path, proc_state):
     """Everything ``_check_revocation`` reads (see the module text), or None when the moment is the wall
     clock (outside ``ltv.validating_at``: no reuse)."""
     moment = ltv.current_moment()
-    if moment is None:
+    trust_manager = context.path_builder.trust_manager
+    if moment is None or not hasattr(trust_manager, "iter_certs"):  # no anchors to name: no reuse
         return None
     manager = context.revinfo_manager
     poe_manager = manager.poe_manager
@@ -197,7 +198,7 @@ def _revocation_key(caches: FileCaches, cert, context, path, proc_state):
         path_part = _path_up_to(path, cert)
     stack = tuple(ee.sha256 for ee in (p.get_ee_cert_safe() for p in proc_state.cert_path_stack)
                   if ee is not None and caches.digest(ee) in candidates)
-    roots = tuple(sorted(c.sha256 for c in context.path_builder.trust_manager.iter_certs()))
+    roots = tuple(sorted(c.sha256 for c in trust_manager.iter_certs()))
     return (cert.sha256, path_part, proc_state.index, proc_state.path_len, proc_state.ee_name_override,
             proc_state.is_side_validation, stack, context.timing_params, repr(context.revinfo_policy),
             context.retroactive_revinfo, context.fetching_allowed, _policy_key(context.algorithm_policy),
