@@ -1,59 +1,116 @@
-"""The ``mediation-svc`` command: serve, database, keys, demo data, audit, users."""
+"""The ``mediation-svc`` command: serve, database, keys, demo data, audit, users.
+
+Start-up is lazy: ``main`` (the console entry) adds only the domain commands the command line names (a
+court clerk's ``mediation-svc verify`` imports the verifier, not the signing service or the database),
+and every command imports its domain when it runs. ``app`` (as tests and other code import it) has every
+command.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Optional
 
 import typer
 
-from .config import get_settings
-
-app = typer.Typer(help="mediation-svc: banking and insurance dispute mediation service.", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False)
+_app = typer.Typer(help="mediation-svc: banking and insurance dispute mediation service.", no_args_is_help=True,
+                   pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 keys_app = typer.Typer(help="Keys and certificates in the key directory.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log: per-subject hash chains and signed Merkle tree heads.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(keys_app, name="keys")
-app.add_typer(audit_app, name="audit")
+_app.add_typer(db_app, name="db")
+_app.add_typer(keys_app, name="keys")
+_app.add_typer(audit_app, name="audit")
 
 
-def _add_domain_commands() -> None:
+def _settings():
+    from .config import get_settings
+
+    return get_settings()
+
+
+def _notifications() -> None:
     from .notifications.cli import app as notifications_app
+
+    _app.add_typer(notifications_app, name="notifications")
+
+
+def _keys() -> None:
     from .pki.cli import generate_seal_in_hsm, renew_tsa
     from .pki.cli import revoke as revoke_certificate
-    from .signing.cli import app as signing_app
-    from .signing.archive import cli as archive_app
-    from .verification.cli import verify
-    from .complaints.cli import app as complaints_app
-    from .workcalendar.cli import app as calendar_app
 
-    app.add_typer(notifications_app, name="notifications")
     keys_app.command("generate-seal-in-hsm")(generate_seal_in_hsm)
     keys_app.command("renew-tsa")(renew_tsa)
     keys_app.command("revoke")(revoke_certificate)
-    app.add_typer(signing_app, name="signing")
-    app.add_typer(archive_app, name="archive")
-    app.command("verify")(verify)
-    app.add_typer(calendar_app, name="calendar")
-    app.add_typer(complaints_app, name="complaints")
 
 
-_add_domain_commands()
+def _signing() -> None:
+    from .signing.cli import app as signing_app
+
+    _app.add_typer(signing_app, name="signing")
+
+
+def _archive() -> None:
+    from .signing.archive import cli as archive_app
+
+    _app.add_typer(archive_app, name="archive")
+
+
+def _verify() -> None:
+    from .verification.cli import verify
+
+    _app.command("verify")(verify)
+
+
+def _calendar() -> None:
+    from .workcalendar.cli import app as calendar_app
+
+    _app.add_typer(calendar_app, name="calendar")
+
+
+def _complaints() -> None:
+    from .complaints.cli import app as complaints_app
+
+    _app.add_typer(complaints_app, name="complaints")
+
+
+# command name -> what adds it (in the order ``--help`` lists them)
+DOMAIN_COMMANDS: dict[str, Callable[[], None]] = {
+    "notifications": _notifications, "keys": _keys, "signing": _signing, "archive": _archive, "verify": _verify,
+    "calendar": _calendar, "complaints": _complaints}
+_added: set[str] = set()
+
+
+def add_domain_commands(only: str | None = None) -> typer.Typer:
+    """Add the domain commands (``only``: just that one, when it is one) to the app; returns the app."""
+    for name, add in DOMAIN_COMMANDS.items():
+        if name not in _added and (only is None or name == only):
+            add()
+            _added.add(name)
+    return _app
+
+
+def __getattr__(name: str):
+    if name == "app":
+        return add_domain_commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+CORE_COMMANDS = {"serve", "db", "seed-demo", "audit", "create-user"}
 
 
 def _engine():
     from .db import make_engine
     from .security.passwords import use_profile
 
-    settings = get_settings()
+    settings = _settings()
     use_profile(settings.password_hash_profile)
     return make_engine(settings)
 
 
-@app.command()
+@_app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
           port: int = typer.Option(8000, envvar="PORT", help="Port to listen on (PORT overrides)."),
           workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
@@ -61,7 +118,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     """Serve the API and the web pages."""
     import uvicorn
 
-    if workers > 1 and get_settings().sqlite_path is not None:
+    if workers > 1 and _settings().sqlite_path is not None:
         # SQLite has one writer at a time per file; several worker processes answer "database is locked".
         typer.echo(f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time. Set "
                    "MEDIATION_DATABASE_URL=postgresql://... (see docs/operations.md) or serve with --workers 1.",
@@ -102,17 +159,17 @@ def keys_init() -> None:
     """Create missing keys and certificates (encrypted with MEDIATION_KEY_PASSPHRASE)."""
     from .pki.keystore import KeyStore, init_keys
 
-    settings = get_settings()
+    settings = _settings()
     created = init_keys(KeyStore.from_settings(settings))
     typer.echo(f"created: {', '.join(created)}" if created else f"keys present in {settings.key_dir}")
 
 
-@app.command("seed-demo")
+@_app.command("seed-demo")
 def seed_demo(force: bool = typer.Option(False, help="Seed even if demo data is already there.")) -> None:
     """Load realistic, fictitious demo data (once)."""
     from .demo import seed
 
-    result = seed(_engine(), get_settings(), force=force)
+    result = seed(_engine(), _settings(), force=force)
     typer.echo(result.message)
     for line in result.logins:
         typer.echo(line)
@@ -126,7 +183,7 @@ def audit_verify() -> None:
     from .audit.transparency import verify_log
     from .pki.keystore import KeyStore
 
-    settings = get_settings()
+    settings = _settings()
     with Session(_engine()) as session:
         report = verify_log(session, KeyStore.from_settings(settings))
     typer.echo(json.dumps(report, ensure_ascii=False))
@@ -143,7 +200,7 @@ def audit_publish() -> None:
     from .pki.settings import get_pki_settings
     from .pki.tsa import timestamper_from_settings
 
-    settings = get_settings()
+    settings = _settings()
     keystore = KeyStore.from_settings(settings)
     with unit_of_work(_engine()) as session:
         head = fold(session, keystore, timestamper_from_settings(keystore, get_pki_settings()))
@@ -151,7 +208,7 @@ def audit_publish() -> None:
                            "root_hash": head.root_hash if head else None}))
 
 
-@app.command("create-user")
+@_app.command("create-user")
 def create_user(username: str, role: str = typer.Option(..., help="admin, case_officer, mediator, expert, party, court"),
                 display_name: str = typer.Option(..., help="Name shown in the UI and documents."),
                 password: Optional[str] = typer.Option(None, help="Prompted for when omitted."),
@@ -180,4 +237,10 @@ def create_user(username: str, role: str = typer.Option(..., help="admin, case_o
 
 
 def main() -> None:  # pragma: no cover - console entry
-    sys.exit(app())
+    """The console entry: only the command named on the command line is loaded (all of them for help)."""
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    if command in CORE_COMMANDS:
+        app_ = _app
+    else:
+        app_ = add_domain_commands(only=command if command in DOMAIN_COMMANDS else None)
+    sys.exit(app_())

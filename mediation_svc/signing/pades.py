@@ -45,9 +45,8 @@ from ..pki.hierarchy import PkiUrls, random_serial, revocation_pointers
 from ..pki.tsa import other_certificates, to_asn1_cert, to_asn1_key
 from ..security.pipl import mask_id_number
 from . import validation_data
+from .oids import EVIDENCE_DIGEST_OID
 
-# Private, non-critical extension: SHA-256 of the signing event's evidence record (UUID arc, X.667).
-EVIDENCE_DIGEST_OID = x509.ObjectIdentifier("2.25.196034452727342396522519436651744300167")
 MD = "sha256"
 SIGNATURE_BYTES_RESERVED = 16384  # DER bytes of the CMS placeholder (twice that in hex in the file)
 
@@ -374,7 +373,7 @@ def validate_lta(pdf: bytes, *, trust_roots: Sequence[x509.Certificate],
     from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
     from pyhanko.sign.validation.ades import ades_lta_validation
 
-    from ..verification import ltv
+    from ..verification import caches, ltv
 
     spec = ltv.signature_spec([to_asn1_cert(c) for c in trust_roots])
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -382,10 +381,12 @@ def validate_lta(pdf: bytes, *, trust_roots: Sequence[x509.Certificate],
     stamps = [(s.signed_revision, s.signed_data["encap_content_info"]["content"].parsed["gen_time"].native)
               for s in reader.embedded_timestamp_signatures]
     checks = []
+    file_caches = caches.FileCaches()
     for sig in reader.embedded_regular_signatures:
         sig.compute_integrity_info(DEFAULT_DIFF_POLICY)
         archived_at = ltv.archive_poe(sig.signed_revision, stamps, now)
-        with ltv.validating_at(archived_at):
+        # one file's shared checks (``verification.caches``): each chain once, not once per signature
+        with ltv.validating_at(archived_at), caches.per_file(file_caches):
             result = _run(ades_lta_validation(sig, spec, timing_info=ltv.timing(archived_at)))
         status = result.api_status
         checks.append(SignatureCheck(

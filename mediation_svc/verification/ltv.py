@@ -74,6 +74,11 @@ for _module in (ades, ades_past, poe):
     _module.datetime = _MomentClock  # type: ignore[attr-defined,misc]
 
 
+def current_moment() -> dt.datetime | None:
+    """The moment of the validation running in this context (None: the wall clock)."""
+    return _MOMENT.get()
+
+
 @contextlib.contextmanager
 def validating_at(moment: dt.datetime) -> Iterator[None]:
     token = _MOMENT.set(moment)
@@ -105,8 +110,11 @@ def revinfo_policy(freshness: dt.timedelta = SIGNER_REVINFO_FRESHNESS) -> CertRe
 
 
 def _policy(trust_roots: Sequence[asn1_x509.Certificate], freshness: dt.timedelta) -> CertValidationPolicySpec:
+    from .caches import SIGNATURE_VALIDATOR
+
     return CertValidationPolicySpec(trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),
-                                    revinfo_policy=revinfo_policy(freshness), time_tolerance=TIME_TOLERANCE)
+                                    revinfo_policy=revinfo_policy(freshness), time_tolerance=TIME_TOLERANCE,
+                                    signature_validator=SIGNATURE_VALIDATOR)
 
 
 def signature_spec(trust_roots: Sequence[asn1_x509.Certificate]) -> PdfSignatureValidationSpec:
@@ -126,10 +134,12 @@ def timing(now: dt.datetime) -> ValidationTimingInfo:
 def timestamp_context(trust_roots: Sequence[asn1_x509.Certificate], *, certs, crls, ocsps,
                       moment: dt.datetime) -> ValidationContext:
     """A document timestamp is judged at its POE: the next document timestamp, or the validation time."""
+    from .caches import SIGNATURE_VALIDATOR
+
     return ValidationContext(trust_roots=list(trust_roots), other_certs=list(certs), crls=list(crls),
                              ocsps=list(ocsps), allow_fetching=False, revocation_mode="hard-fail",
                              revinfo_policy=revinfo_policy(TIMESTAMP_REVINFO_FRESHNESS), moment=moment,
-                             time_tolerance=TIME_TOLERANCE)
+                             time_tolerance=TIME_TOLERANCE, signature_validator=SIGNATURE_VALIDATOR)
 
 
 def archive_moments(doc_timestamp_times: Sequence[dt.datetime | None], now: dt.datetime) -> list[dt.datetime]:

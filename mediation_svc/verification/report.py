@@ -47,8 +47,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from ..coroutines import run_sync
 from ..security.pipl import mask_id_number
-from ..signing.pades import EVIDENCE_DIGEST_OID
-from . import ltv, structure
+from ..signing.oids import EVIDENCE_DIGEST_OID
+from . import caches, ltv, structure
 from .basis import describe_basis
 from .revinfo import revocation_of
 from .schemas import (
@@ -539,7 +539,7 @@ def verify_pdf(pdf: bytes, *, trust_roots: Sequence[x509.Certificate], file_name
                                 validation_time=now,
                                 trust_anchor="; ".join(c.subject.human_friendly for c in anchors_asn1) or None)
     try:
-        with ltv.validating_at(now):
+        with ltv.validating_at(now), caches.per_file():
             return run_sync(_verify(pdf, anchors_asn1, report, now))
     except RecursionError as exc:
         report.errors.append(f"the PDF structure cannot be read: {type(exc).__name__}")
