@@ -14,6 +14,7 @@ the signature value, and bytes that are not part of any revision (truncation, da
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -29,36 +30,21 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
-    DiffResult,
-    ModificationLevel,
-    SuspiciousModification,
-)
+from pyhanko.sign.diff_analysis import (DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel,
+                                        SuspiciousModification)
 from pyhanko.sign.validation import ades
-from pyhanko.sign.validation.generic_cms import (
-    extract_tst_data_iter,
-    message_imprint_checker,
-    validate_tst_signed_data,
-)
+from pyhanko.sign.validation.generic_cms import (extract_tst_data_iter, message_imprint_checker,
+                                                 validate_tst_signed_data)
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from ..coroutines import run_sync
-from ..security.pipl import mask_id_number
-from ..signing.oids import EVIDENCE_DIGEST_OID
 from . import caches, ltv, structure
 from .basis import describe_basis
 from .revinfo import revocation_of
-from .schemas import (
-    CertificateInfo,
-    Indication,
-    Modification,
-    SignatureResult,
-    SignerInfo,
-    VerificationReport,
-)
+from .schemas import Indication, Modification, SignatureResult, VerificationReport
+from .verdicts import chain_of, expired_without_poe, fail, revocation_after_use, signer_info, time_verdict
 
 # pyHanko logs every suspicious modification and failed path with a traceback; the report carries them.
 for _name in ("pyhanko.sign.diff_analysis", "pyhanko.sign.validation", "pyhanko_certvalidator",
@@ -100,7 +86,7 @@ class _FileFacts:
 
 def _read_dss(reader: PdfFileReader, facts: _FileFacts) -> None:
     try:
-        dss = reader.root["/DSS"] if "/DSS" in reader.root else None
+        dss = reader.root["/DSS"] if "/DSS" in reader.root else None  # noqa: SIM401 - [] resolves, .get() not
     except Exception:  # noqa: BLE001 - a broken DSS is reported through the signatures' revocation status
         return
     if dss is None:
@@ -109,9 +95,9 @@ def _read_dss(reader: PdfFileReader, facts: _FileFacts) -> None:
                ("/OCSPs", asn1_ocsp.OCSPResponse, facts.dss_ocsps))
     for key, cls, into in loaders:
         try:
-            for ref in (dss[key] if key in dss else []):
+            for ref in (dss[key] if key in dss else []):  # noqa: SIM401 - [] resolves indirect objects
                 obj = cls.load(ref.get_object().data)
-                obj.native  # parse fully now: a broken entry is skipped, not a crash later
+                _ = obj.native  # parse fully now: a broken entry is skipped, not a crash later
                 into.append(obj)
         except Exception:  # noqa: BLE001
             continue
@@ -132,81 +118,7 @@ def _tail_problem(pdf: bytes, covered_end: int) -> str | None:
     return None
 
 
-# ---- describing certificates -----------------------------------------------------------------------------
-
-def _attr(name: asn1_x509.Name, key: str) -> str | None:
-    value = name.native.get(key)
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    return str(value) if value is not None else None
-
-
-def _signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
-    subject = cert.subject
-    role = _attr(subject, "title") or _attr(subject, "organizational_unit_name")
-    evidence = None
-    try:
-        crypto_cert = x509.load_der_x509_certificate(cert.dump())
-        ext = crypto_cert.extensions.get_extension_for_oid(EVIDENCE_DIGEST_OID)
-        from asn1crypto import core
-
-        evidence = core.OctetString.load(ext.value.value).native.hex()
-    except Exception:  # noqa: BLE001 - not one of our signer certificates
-        pass
-    case_number = _attr(subject, "organizational_unit_name") if _attr(subject, "title") else None
-    return SignerInfo(name=_attr(subject, "common_name"), role=role, masked_id=mask_id_number(_attr(subject, "serial_number")),
-                      organisation=_attr(subject, "organization_name"), case_number=case_number,
-                      evidence_sha256=evidence)
-
-
-def _cert_info(cert: asn1_x509.Certificate, anchors: set[bytes]) -> CertificateInfo:
-    validity = cert["tbs_certificate"]["validity"]
-    try:
-        is_ca = bool(cert.ca)
-    except Exception:  # noqa: BLE001 - a malformed extension: say nothing rather than guess
-        is_ca = None
-    return CertificateInfo(subject=cert.subject.human_friendly, issuer=cert.issuer.human_friendly,
-                           serial_hex=format(cert.serial_number, "x"),
-                           not_before=validity["not_before"].native, not_after=validity["not_after"].native,
-                           sha256=hashlib.sha256(cert.dump()).hexdigest(), trust_anchor=cert.dump() in anchors,
-                           organisation=_attr(cert.subject, "organization_name"), is_ca=is_ca)
-
-
-def _chain(status, signer_cert: asn1_x509.Certificate, anchors: set[bytes]) -> tuple[list[CertificateInfo], bool]:
-    """The path pyHanko built, leaf first, and whether it ends at one of our anchors (by key and bytes)."""
-    path = getattr(status, "validation_path", None) if status is not None else None
-    if path is not None:
-        try:
-            certs = list(path.iter_certs(include_root=True))
-        except Exception:  # noqa: BLE001
-            certs = []
-        if certs:
-            infos = [_cert_info(c, anchors) for c in reversed(certs)]
-            return infos, infos[-1].trust_anchor
-    return [_cert_info(signer_cert, anchors)], False
-
-
-def _time_verdict(out: SignatureResult, poe: dt.datetime | None, cert: asn1_x509.Certificate) -> None:
-    """ETSI EN 319 102-1 §5.6.2.4: judge revocation and validity against the proof of existence.
-
-    pyHanko's LTA process sometimes reports only that no past path could be built; with a trusted
-    signature timestamp the specific answer is known, and the file's own revocation data is checked
-    here too, so that no gap in a library's past validation lets a revoked signer through: revoked at
-    or before the POE is REVOKED, a POE after notAfter is EXPIRED, before notBefore NOT_YET_VALID."""
-    if poe is None or not out.chain_trusted:
-        return
-    revocation = out.revocation
-    if revocation is not None and revocation.status == "revoked" and revocation.revoked_at is not None \
-            and revocation.revoked_at <= poe:
-        _fail(out, "REVOKED", f"the signer's certificate was revoked at {revocation.revoked_at.isoformat()}, "
-                              f"before the signature was timestamped ({poe.isoformat()})")
-    validity = cert["tbs_certificate"]["validity"]
-    if poe > validity["not_after"].native:
-        _fail(out, "EXPIRED", f"the signature was timestamped at {poe.isoformat()}, after the signer's "
-                              f"certificate expired ({validity['not_after'].native.isoformat()})")
-    elif poe < validity["not_before"].native:
-        _fail(out, "NOT_YET_VALID", f"the signature was timestamped at {poe.isoformat()}, before the signer's "
-                                    f"certificate became valid ({validity['not_before'].native.isoformat()})")
+# ---- describing certificates (verdicts.py) -----------------------------------------------------------------------------
 
 
 async def _signature_poe(sig: EmbeddedPdfSignature, anchors_asn1, facts: _FileFacts,
@@ -307,13 +219,6 @@ def _indication_from_ades(subindic) -> tuple[Indication, str | None]:
     return Indication.INDETERMINATE, subindic.name
 
 
-def _fail(result: SignatureResult, sub: str, message: str) -> None:
-    """Downgrade a result to TOTAL_FAILED (a failure found later overrides a pass or an indeterminate)."""
-    if result.indication != Indication.TOTAL_FAILED:
-        result.indication, result.sub_indication = Indication.TOTAL_FAILED, sub
-    result.errors.append(message)
-
-
 async def _validate_signature(sig: EmbeddedPdfSignature, spec, facts: _FileFacts, anchors_asn1,
                               doc_stamps: list[tuple[int, dt.datetime | None]], dss_revisions: list[int],
                               timing) -> SignatureResult:
@@ -325,11 +230,11 @@ async def _validate_signature(sig: EmbeddedPdfSignature, spec, facts: _FileFacts
     status = result.api_status
     indication, sub = _indication_from_ades(result.ades_subindic)
     coverage = getattr(status, "coverage", None) or sig.evaluate_signature_coverage()
-    chain, trusted = _chain(status, sig.signer_cert, anchors)
+    chain, trusted = chain_of(status, sig.signer_cert, anchors)
     ts_status = getattr(status, "timestamp_validity", None)
     out = SignatureResult(
         kind="signature", field_name=sig.field_name, indication=indication, sub_indication=sub,
-        signer=_signer_info(sig.signer_cert), chain=chain, chain_trusted=trusted,
+        signer=signer_info(sig.signer_cert), chain=chain, chain_trusted=trusted,
         claimed_signing_time=sig.self_reported_timestamp,
         timestamp_time=ts_status.timestamp if ts_status is not None else None,
         best_signature_time=result.best_signature_time if indication == Indication.TOTAL_PASSED else None,
@@ -347,9 +252,9 @@ async def _validate_signature(sig: EmbeddedPdfSignature, spec, facts: _FileFacts
     elif poe_time is None:
         out.warnings.append("the signature timestamp did not validate against the trust anchor: it proves "
                             "nothing about when the signature was made")
-    _time_verdict(out, poe_time, sig.signer_cert)
-    _expired_without_poe(out, sig.signer_cert, poe_time, timing.validation_time)
-    _revocation_after_use(out, poe_time or timing.validation_time)
+    time_verdict(out, poe_time, sig.signer_cert)
+    expired_without_poe(out, sig.signer_cert, poe_time, timing.validation_time)
+    revocation_after_use(out, poe_time or timing.validation_time)
     _apply_structure_checks(out, coverage, sig)
     if out.revocation and out.revocation.status == "revoked" and out.indication == Indication.TOTAL_PASSED:
         out.warnings.append("the signer's certificate was revoked after the signature was timestamped "
@@ -363,38 +268,12 @@ async def _validate_signature(sig: EmbeddedPdfSignature, spec, facts: _FileFacts
     return out
 
 
-def _expired_without_poe(out: SignatureResult, cert: asn1_x509.Certificate, poe_time, now: dt.datetime) -> None:
-    """No trusted timestamp and a certificate outside its validity now: EXPIRED / NOT_YET_VALID, not a
-    generic chain failure (ETSI EN 319 102-1 §5.2.6)."""
-    if poe_time is not None or out.indication == Indication.TOTAL_FAILED or not out.chain_trusted:
-        return
-    validity = cert["tbs_certificate"]["validity"]
-    if now > validity["not_after"].native:
-        out.indication, out.sub_indication = Indication.INDETERMINATE, "EXPIRED"
-        out.errors.append(f"the signer's certificate expired {validity['not_after'].native.isoformat()} and no "
-                          f"valid timestamp proves the signature existed before that")
-    elif now < validity["not_before"].native:
-        out.indication, out.sub_indication = Indication.INDETERMINATE, "NOT_YET_VALID"
-        out.errors.append(f"the signer's certificate is valid only from {validity['not_before'].native.isoformat()}")
-
-
-def _revocation_after_use(out: SignatureResult, used_at: dt.datetime) -> None:
-    """A "good" answer issued before the signature cannot clear it (ETSI EN 319 102-1 §5.2.5.4)."""
-    revocation = out.revocation
-    if out.indication != Indication.TOTAL_PASSED or revocation is None or revocation.status != "good":
-        return
-    if not ltv.revinfo_speaks_for_use(revocation.issued_at, used_at):
-        out.indication, out.sub_indication = Indication.INDETERMINATE, "TRY_LATER"
-        out.errors.append("the only revocation data for the signer's certificate in the file was issued before "
-                          "the signature was made, so it cannot show the certificate was not revoked then")
-
-
 def _apply_structure_checks(out: SignatureResult, coverage: SignatureCoverageLevel,
                             sig: EmbeddedPdfSignature) -> None:
     if coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        _fail(out, "FORMAT_FAILURE", "the signed byte range does not cover the whole revision it belongs to")
+        fail(out, "FORMAT_FAILURE", "the signed byte range does not cover the whole revision it belongs to")
     if out.modifications is not None and not out.modifications.permitted:
-        _fail(out, "FORMAT_FAILURE", out.modifications.description)
+        fail(out, "FORMAT_FAILURE", out.modifications.description)
     try:
         found = structure.problems_after(sig.reader, sig.signed_revision,
                                          out.modifications.changed_fields if out.modifications else [])
@@ -404,14 +283,14 @@ def _apply_structure_checks(out: SignatureResult, coverage: SignatureCoverageLev
         if out.modifications is not None and out.modifications.permitted:
             out.modifications = Modification(level=ModificationLevel.OTHER.name, permitted=False,
                                              description=problem, changed_fields=out.modifications.changed_fields)
-        _fail(out, "FORMAT_FAILURE", problem)
+        fail(out, "FORMAT_FAILURE", problem)
 
 
 async def _validate_doc_timestamp(sig: EmbeddedPdfSignature, context: ValidationContext, facts: _FileFacts,
                                   anchors: set[bytes], *, poe: str) -> SignatureResult:
     status = await async_validate_pdf_timestamp(sig, validation_context=context, skip_diff=True)
     coverage = status.coverage or sig.evaluate_signature_coverage()
-    chain, trusted = _chain(status, sig.signer_cert, anchors)
+    chain, trusted = chain_of(status, sig.signer_cert, anchors)
     if not status.intact:
         indication, sub = Indication.TOTAL_FAILED, "HASH_FAILURE"
     elif not status.valid:
@@ -422,7 +301,7 @@ async def _validate_doc_timestamp(sig: EmbeddedPdfSignature, context: Validation
         indication, sub = Indication.TOTAL_PASSED, None
     out = SignatureResult(
         kind="document_timestamp", field_name=sig.field_name, indication=indication, sub_indication=sub,
-        signer=_signer_info(sig.signer_cert), chain=chain, chain_trusted=trusted,
+        signer=signer_info(sig.signer_cert), chain=chain, chain_trusted=trusted,
         timestamp_time=status.timestamp, integrity=bool(status.intact and status.valid), coverage=coverage.name,
         coverage_description=_coverage_text(sig, coverage, facts.total_revisions),
         signed_revision=sig.signed_revision + 1, total_revisions=facts.total_revisions,
@@ -445,10 +324,8 @@ def _text(value) -> str | None:
 
 def _broken(sig: EmbeddedPdfSignature | None, index: int, exc: Exception, kind: str = "signature") -> SignatureResult:
     name = None
-    try:
+    with contextlib.suppress(Exception):  # the field's name may itself be what is broken
         name = sig.field_name if sig is not None else None
-    except Exception:  # noqa: BLE001
-        pass
     return SignatureResult(kind=kind, field_name=name or f"#{index + 1}", indication=Indication.TOTAL_FAILED,
                            sub_indication="FORMAT_FAILURE", integrity=False, coverage="UNCLEAR",
                            coverage_description="the signature could not be read",
@@ -511,7 +388,7 @@ def _archive_moments(signatures: list[EmbeddedPdfSignature], now: dt.datetime) -
             continue
     moments = ltv.archive_moments([t for _, t in stamps], now)
     return {index: (moment, "document_timestamp" if moment != now else "validation_time")
-            for (index, _), moment in zip(stamps, moments)}
+            for (index, _), moment in zip(stamps, moments, strict=True)}
 
 
 def _gen_time(sig: EmbeddedPdfSignature) -> dt.datetime | None:
@@ -604,6 +481,6 @@ async def _verify(pdf: bytes, anchors_asn1, report: VerificationReport, now: dt.
         report.errors.append(problem)
         last = report.signatures[-1] if report.signatures else None
         if last is not None:
-            _fail(last, "FORMAT_FAILURE", problem)
+            fail(last, "FORMAT_FAILURE", problem)
     _overall(report)
     return report
