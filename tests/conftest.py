@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -160,7 +161,10 @@ def demo_database(keys_dir, tmp_path_factory) -> Path:
     settings = demo_settings(path, keys_dir)
     engine = make_engine(settings)
     upgrade(engine)
-    seed(engine, settings)
+    # In a thread of its own: the demo signs documents (pyHanko runs asyncio.run), which cannot happen in a
+    # thread where Playwright's sync API already runs its event loop (the browser story asks for it too).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(seed, engine, settings).result()
     engine.dispose()  # closing the last connection checkpoints the WAL into the file the tests copy
     return path
 
