@@ -19,7 +19,7 @@ APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig 
 
 help:
 	@echo "make run    install what is missing, create dev keys, migrate, seed demo data, serve on :$(PORT)"
-	@echo "make test   the whole suite on SQLite, and on PostgreSQL when it answers on 127.0.0.1:5432"
+	@echo "make test   the whole suite on SQLite, and at the same time the database tests on PostgreSQL when it answers on 127.0.0.1:5432"
 	@echo "make bench  the performance scripts in bench/"
 
 system-packages:
@@ -63,21 +63,16 @@ run: seed
 serve:
 	$(BIN)/mediation-svc serve --port $(PORT)
 
+# The SQLite and the PostgreSQL runs side by side, each into var/test-logs/, both printed at the end.
 test: setup
-	@echo "== test suite on SQLite =="
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
-	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.replace('+psycopg',''), connect_timeout=3).close()" 2>/dev/null; then \
-	  echo "== database tests again on PostgreSQL ($(PG_TEST_URL)) =="; \
-	  MEDIATION_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -m "db or postgresql_only" $(PYTEST_ARGS); \
-	else \
-	  echo "== PostgreSQL does not answer on $(PG_TEST_URL): SKIPPED the PostgreSQL run =="; \
-	fi
+	@BIN=$(BIN) PG_TEST_URL='$(PG_TEST_URL)' bash scripts/test-suites.sh $(PYTEST_ARGS)
 
 test-sqlite: setup
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	env -u MEDIATION_TEST_DATABASE_URL $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-postgresql: setup
-	MEDIATION_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -m "db or postgresql_only" $(PYTEST_ARGS)
+	MEDIATION_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -m "db or postgresql_only" \
+	  -o cache_dir=.pytest_cache/postgresql $(PYTEST_ARGS)
 
 bench: setup
 	@rm -f var/bench-summary.tsv; mkdir -p var

@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,40 @@ def database_template(tmp_path_factory) -> Iterator[object]:
         upgrade(engine)
         engine.dispose()  # closing the last connection checkpoints the WAL into the file we copy
         yield str(path)
+
+
+def demo_settings(path: Path, keys_dir: Path) -> Settings:
+    """Settings for a SQLite file holding the demo, signed with the run's keys."""
+    return Settings(database_url=f"sqlite:///{path}", key_dir=keys_dir, key_passphrase=TEST_PASSPHRASE,
+                    public_base_url="http://testserver", log_json=False, log_level="WARNING",
+                    password_hash_profile="cheapest", sms_gateway="log", _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def demo_database(keys_dir, tmp_path_factory) -> Path:
+    """A migrated SQLite file with the whole demo seeded (``make run``'s data), made once per run.
+
+    Seeding signs several agreements (B-LTA) and costs some 20 s of CPU, so the tests that read the demo
+    share it: each takes its own copy with ``demo_copy``."""
+    from mediation_svc.demo import seed
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    settings = demo_settings(path, keys_dir)
+    engine = make_engine(settings)
+    upgrade(engine)
+    # In a thread of its own: the demo signs documents (pyHanko runs asyncio.run), which cannot happen in a
+    # thread where Playwright's sync API already runs its event loop (the browser story asks for it too).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(seed, engine, settings).result()
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file the tests copy
+    return path
+
+
+def demo_copy(demo_database: Path, keys_dir: Path, directory: Path) -> Settings:
+    """A copy of the seeded demo in ``directory``, and the settings that open it."""
+    path = directory / "demo.db"
+    shutil.copyfile(demo_database, path)
+    return demo_settings(path, keys_dir)
 
 
 @pytest.fixture

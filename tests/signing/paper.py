@@ -15,6 +15,7 @@ Used by the judicial flow test and the browser story (on what the browser downlo
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -62,12 +63,17 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def keep_pages(pdf: bytes, name: str) -> list[Path]:
-    """The pages as PNG files in test-artifacts/ (git-ignored), for a person to look at."""
+    """The pages as PNG files in test-artifacts/ (git-ignored), for a person to look at.
+
+    Each file is written beside its place and renamed into it: `make test` runs the SQLite and the PostgreSQL
+    suites at once, and both keep the pages of the same documents under the same names."""
     ARTIFACTS.mkdir(exist_ok=True)
     paths = []
     for number, image in enumerate(page_images(pdf), start=1):
         path = ARTIFACTS / f"{name}-page{number}.png"
-        image.save(path)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        image.save(partial, format="PNG")
+        os.replace(partial, path)
         paths.append(path)
     return paths
 

@@ -25,8 +25,16 @@ from mediation_svc.signing.models import SignedRevision, SigningRequest
 from ..conftest import TEST_PASSPHRASE
 from .conftest import drawn_signature
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.timezone.utc)  # set again when this module's first test starts (below)
 URLS = hierarchy.PkiUrls("http://testserver")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def now_is_when_the_module_runs():
+    """The certificates, CRLs and timestamps here are made at NOW: when this module runs, not when the suite
+    was collected. Made 40 minutes before signing (a long run), the renewed file's signer-0 is INDETERMINATE."""
+    global NOW
+    NOW = dt.datetime.now(dt.timezone.utc)
 
 
 def context(keystore):

@@ -20,6 +20,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlmodel import Session, select
 
 from mediation_svc.cases.models import Case
+from mediation_svc.db import make_engine
 from mediation_svc.documents.models import Document
 from mediation_svc.pki import hierarchy
 from mediation_svc.pki.keystore import KeyStore
@@ -29,8 +30,7 @@ from mediation_svc.signing import pades
 from mediation_svc.signing.models import SignedRevision
 from mediation_svc.verification.report import verify_pdf
 
-from ..conftest import TEST_PASSPHRASE
-from ..signing.flow import module_app
+from ..conftest import TEST_PASSPHRASE, demo_copy
 
 HOUR, DAY, YEAR = dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=365)
 MOMENTS = {"right after signing": dt.timedelta(minutes=1), "+2 hours": 2 * HOUR, "+8 days": 8 * DAY,
@@ -38,12 +38,9 @@ MOMENTS = {"right after signing": dt.timedelta(minutes=1), "+2 hours": 2 * HOUR,
 
 
 @pytest.fixture(scope="module")
-def demo_signed(database_template, keys_dir, tmp_path_factory):
+def demo_signed(demo_database, keys_dir, tmp_path_factory):
     """(signed agreement bytes, when it was closed) from the demo's fully signed case."""
-    from mediation_svc import demo
-
-    settings, engine, _app = module_app(database_template, keys_dir, tmp_path_factory, "longterm")
-    demo.seed(engine, settings)
+    engine = make_engine(demo_copy(demo_database, keys_dir, tmp_path_factory.mktemp("longterm")))
     with Session(engine) as session:
         case = next(c for c in session.exec(select(Case)).all() if c.number.endswith("第0006号"))
         document = session.exec(select(Document).where(Document.case_id == case.id,

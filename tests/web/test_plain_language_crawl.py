@@ -16,12 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mediation_svc.app import create_app
-from mediation_svc.config import Settings
 from mediation_svc.db import make_engine
-from mediation_svc.demo import DEMO_PASSWORD, seed
-from mediation_svc.migrations_check import upgrade
-from mediation_svc.pki.keystore import KeyStore, init_keys
+from mediation_svc.demo import DEMO_PASSWORD
 
+from ..conftest import demo_copy
 from .conftest import csrf_of
 from .plain_language import findings
 
@@ -35,16 +33,9 @@ HREF = re.compile(r'href="([^"#]*)')
 
 
 @pytest.fixture(scope="module")
-def demo_client(tmp_path_factory):
-    root = tmp_path_factory.mktemp("crawl")
-    passphrase = "crawl-test-passphrase"
-    init_keys(KeyStore(root / "keys", passphrase.encode()))
-    settings = Settings(database_url=f"sqlite:///{root / 'demo.db'}", key_dir=root / "keys",
-                        key_passphrase=passphrase, public_base_url="http://testserver", log_json=False,
-                        log_level="WARNING", password_hash_profile="cheapest", sms_gateway="log", _env_file=None)
+def demo_client(demo_database, keys_dir, tmp_path_factory):
+    settings = demo_copy(demo_database, keys_dir, tmp_path_factory.mktemp("crawl"))
     engine = make_engine(settings)
-    upgrade(engine)
-    seed(engine, settings)
     with TestClient(create_app(settings, engine)) as client:
         yield client
     engine.dispose()

@@ -16,17 +16,14 @@ import shutil
 import socket
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-from mediation_svc.config import Settings
 from mediation_svc.db import make_engine
-from mediation_svc.migrations_check import upgrade
-from mediation_svc.pki.keystore import KeyStore, init_keys
 
+from ..conftest import demo_copy
 from .conftest import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # the whole story, demo seeding included
@@ -35,7 +32,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-PASSPHRASE = "browser-test-passphrase"
 
 
 def _free_port() -> int:
@@ -45,22 +41,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """A migrated SQLite database with keys and the demo data, served by uvicorn on a free port."""
-    from mediation_svc.demo import seed
-
+def live_server(demo_database, keys_dir, tmp_path_factory):
+    """A copy of the run's seeded demo, served by uvicorn on a free port."""
     root = tmp_path_factory.mktemp("live")
     port = _free_port()
-    init_keys(KeyStore(root / "keys", PASSPHRASE.encode()))
-    settings = Settings(database_url=f"sqlite:///{root / 'story.db'}", key_dir=root / "keys",
-                        key_passphrase=PASSPHRASE, public_base_url=f"http://127.0.0.1:{port}", log_json=False,
-                        log_level="WARNING", password_hash_profile="cheapest", sms_gateway="log", _env_file=None)
+    settings = demo_copy(demo_database, keys_dir, root).model_copy(
+        update={"public_base_url": f"http://127.0.0.1:{port}"})
     engine = make_engine(settings)
-    upgrade(engine)
-    # In a thread of its own: the demo signs documents (pyHanko runs asyncio.run), which cannot happen in a
-    # thread where Playwright's sync API already runs its event loop.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(seed, engine, settings).result()
     with running_server(settings, engine):
         yield {"url": settings.public_base_url, "engine": engine, "settings": settings, "root": root}
     engine.dispose()
