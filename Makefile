@@ -65,7 +65,9 @@ serve:
 
 # The SQLite and the PostgreSQL runs side by side, each into var/test-logs/, both printed at the end.
 test: setup
-	@BIN=$(BIN) PG_TEST_URL='$(PG_TEST_URL)' bash scripts/test-suites.sh $(PYTEST_ARGS)
+	@echo "== lint: ruff check mediation_svc (rules in pyproject.toml) =="
+	$(BIN)/ruff check mediation_svc
+	@BIN=$(BIN) PG_TEST_URL='$(PG_TEST_URL)' bash tests/run-suites.sh $(PYTEST_ARGS)
 
 test-sqlite: setup
 	env -u MEDIATION_TEST_DATABASE_URL $(BIN)/python -m pytest -q $(PYTEST_ARGS)

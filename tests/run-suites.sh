@@ -4,7 +4,7 @@
 # servers bind free ports, files go to each run's own pytest temporary directories, and the PostgreSQL run
 # creates a database of its own). Each run writes its own log; both are printed at the end under a header
 # saying how it ended, how long it took and the load average. Fails when either run fails.
-# Usage: BIN=.venv/bin PG_TEST_URL=postgresql+psycopg://... scripts/test-suites.sh [pytest arguments...]
+# Usage: BIN=.venv/bin PG_TEST_URL=postgresql+psycopg://... tests/run-suites.sh [pytest arguments...]
 set -uo pipefail
 
 BIN=${BIN:-.venv/bin}
