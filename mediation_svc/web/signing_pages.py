@@ -38,53 +38,67 @@ def _signing():
 
 # --- the case page: progress and the officer's steps --------------------------------------------------------
 
-def _latest_request(session, case: Case):
+def _requests_shown(session, case: Case) -> list:
+    """The requests the case page shows: every active one (the agreement's first; a session record's may run beside
+    it), or else the latest, so that a finished or stopped signing still says how it ended."""
     from ..signing.models import SigningRequest
 
-    return session.exec(select(SigningRequest).where(SigningRequest.case_id == case.id)
-                        .order_by(SigningRequest.id.desc())).first()
+    requests = session.exec(select(SigningRequest).where(SigningRequest.case_id == case.id)
+                            .order_by(SigningRequest.id.desc())).all()
+    active = [r for r in requests if r.status in _signing().ACTIVE]
+    if not active:
+        return requests[:1]
+    kinds = {r.id: session.get(Document, r.document_id).kind for r in active}
+    return sorted(active, key=lambda r: (kinds[r.id] != "agreement", -r.id))
+
+
+def _panel(session, request, user, t, *, staff: bool, number: int) -> dict:
+    """One request's panel: its document, state and signers, and the steps open to this user on it."""
+    signers = []
+    timeline = signer_timeline(session, request, t)
+    for p in _signing().participants_of(session, request.id):
+        signers.append({"id": p.id, "name": p.name, "role": p.role_label, "on_behalf_of": p.on_behalf_of,
+                        "kind": p.kind, "status": p.status, "status_label": t(f"sign.status.{p.status}"),
+                        "needs_letter": p.kind == "representative" and p.authorisation_checked_at is None,
+                        "can_resend": staff and request.status == "open" and p.status == "pending"
+                        and p.kind not in ("seal", "mediator"),
+                        "console_sign": request.status == "open" and p.status == "pending"
+                        and p.kind == "mediator" and p.user_id == user.id,
+                        "timeline": timeline.get(p.id, []) if staff or user.role == Role.MEDIATOR else [],
+                        "has_letter": p.authorisation_doc is not None,
+                        "declined_reason": p.declined_reason if staff or user.role == Role.MEDIATOR else None})
+    seal = next((s for s in signers if s["kind"] == "seal"), None)
+    return {"request": request, "request_status": t(f"sign.request.{request.status}"),
+            "request_title": session.get(Document, request.document_id).title, "signers": signers,
+            "id_suffix": "" if number == 0 else f"-{number + 1}",  # the first panel keeps the plain ids
+            "awaiting_letters": request.status == "awaiting_authorisation",
+            "seal_ready": staff and request.status == "open" and seal is not None and seal["status"] == "pending"}
 
 
 def progress(session, case: Case, user, language: str) -> dict:
-    """What the case page shows about signing: the request and its signers, and the steps open to this user."""
+    """What the case page shows about signing: a panel per request shown (``_requests_shown``), and the form to
+    open signing on a finalised document that has no active request."""
     from ..documents.models import DocumentStatus
 
     signing = _signing()
     t = translator(language)
-    request = _latest_request(session, case)
     staff = is_staff(user.role)
     may_open = staff or (user.role == Role.MEDIATOR and case.mediator_user_id == user.id)
-    signers = []
-    timeline = signer_timeline(session, request, t) if request is not None else {}
-    if request is not None:
-        for p in signing.participants_of(session, request.id):
-            signers.append({"id": p.id, "name": p.name, "role": p.role_label, "on_behalf_of": p.on_behalf_of,
-                            "kind": p.kind, "status": p.status, "status_label": t(f"sign.status.{p.status}"),
-                            "needs_letter": p.kind == "representative" and p.authorisation_checked_at is None,
-                            "can_resend": staff and request.status == "open" and p.status == "pending"
-                            and p.kind not in ("seal", "mediator"),
-                            "console_sign": request.status == "open" and p.status == "pending"
-                            and p.kind == "mediator" and p.user_id == user.id,
-                            "timeline": timeline.get(p.id, []) if staff or user.role == Role.MEDIATOR else [],
-                            "has_letter": p.authorisation_doc is not None,
-                            "declined_reason": p.declined_reason if staff or user.role == Role.MEDIATOR else None})
+    panels = [_panel(session, r, user, t, staff=staff, number=i)
+              for i, r in enumerate(_requests_shown(session, case))]
+    busy = set(session.exec(select(signing.SigningRequest.document_id).where(
+        signing.SigningRequest.case_id == case.id, signing.SigningRequest.status.in_(signing.ACTIVE))).all())
     # signed from the case page: the agreement and the session records (the joint application has its own page)
-    finals = session.exec(select(Document).where(Document.case_id == case.id,
-                                                 Document.kind.in_(("agreement", "session_record")),
-                                                 Document.status == DocumentStatus.FINAL)
-                          .order_by(Document.kind, Document.created_at)).all()
+    finals = [d for d in session.exec(select(Document).where(Document.case_id == case.id,
+                                                             Document.kind.in_(("agreement", "session_record")),
+                                                             Document.status == DocumentStatus.FINAL)
+                                      .order_by(Document.kind, Document.created_at)).all() if d.id not in busy]
     institutions = [p for p in cases.parties_of(session, case.id) if p.kind == "institution"]
-    seal = next((s for s in signers if s["kind"] == "seal"), None)
-    return {
-        "request": request, "request_status": t(f"sign.request.{request.status}") if request else None,
-        "request_title": session.get(Document, request.document_id).title if request else None,
-        "signers": signers, "may_open": may_open and bool(finals) and (request is None or request.status not in signing.ACTIVE),
-        "documents": finals, "institutions": institutions, "staff": staff,
-        "rep_choices": representative_choices(session, case, institutions),
-        "awaiting_letters": request is not None and request.status == "awaiting_authorisation",
-        "seal_ready": staff and request is not None and request.status == "open" and seal is not None
-        and seal["status"] == "pending",
-    }
+    first = panels[0] if panels else {"request": None, "request_status": None, "request_title": None, "signers": [],
+                                      "id_suffix": "", "awaiting_letters": False, "seal_ready": False}
+    return {**first, "others": panels[1:], "may_open": may_open and bool(finals), "documents": finals,
+            "institutions": institutions, "staff": staff,
+            "rep_choices": representative_choices(session, case, institutions)}
 
 
 # audit action -> timeline label (sign.event.*); a failed check that locked is shown as "locked"
