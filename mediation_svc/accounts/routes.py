@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..audit.chain import record
 from ..deps import (AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser, TokensDep, actor_of,
@@ -88,7 +88,7 @@ def create_user(data: UserCreate, session: SessionDep, user: StaffUser) -> User:
 
 @router.get("/users", response_model=list[UserRead])
 def list_users(session: SessionDep, user: StaffUser, role: Role | None = None) -> list[User]:
-    query = select(User).order_by(User.id)
+    query = select(User).order_by(col(User.id))
     if role is not None:
         query = query.where(User.role == role)
     return list(session.exec(query).all())

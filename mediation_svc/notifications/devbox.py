@@ -23,7 +23,7 @@ _lock = threading.Lock()
 def path_for(settings: Settings) -> Path:
     if settings.dev_outbox_path is not None:
         return settings.dev_outbox_path
-    database = settings.sqlite_path()
+    database = settings.sqlite_path
     return (database.parent if database else PROJECT_ROOT / "var") / "dev-outbox.jsonl"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..audit.chain import record
 from ..db import utcnow
@@ -19,7 +19,7 @@ def list_messages(session: Session, *, status: OutboxStatus | None = None, case_
         query = query.where(OutboxMessage.case_id == case_id)
     if ref is not None:
         query = query.where(OutboxMessage.ref == ref)
-    return list(session.exec(query.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)).all())
+    return list(session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(limit).offset(offset)).all())
 
 
 def retry_message(session: Session, *, message_id: int, actor: str, recipient: str | None = None) -> OutboxMessage:

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 
 from cryptography import x509
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..audit.chain import record
 from ..db import utcnow
@@ -148,7 +148,7 @@ def list_certificates(session: Session, *, revoked: bool | None = None, case_id:
                             else IssuedCertificate.revoked_at.is_(None))  # type: ignore[union-attr]
     if case_id is not None:
         query = query.where(IssuedCertificate.case_id == case_id)
-    return list(session.exec(query.order_by(IssuedCertificate.id).offset(offset).limit(limit)))
+    return list(session.exec(query.order_by(col(IssuedCertificate.id)).offset(offset).limit(limit)))
 
 
 def _status(row: IssuedCertificate) -> CertStatus:

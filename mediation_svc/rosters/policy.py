@@ -353,6 +353,7 @@ class Ranked:
     """A candidate's total; ``criteria`` (each criterion's score and explanation) is built on first use."""
 
     __slots__ = ("candidate", "total", "_explain", "_criteria")
+    _criteria: list[dict] | None
 
     def __init__(self, candidate: Candidate, total: float, explain: Callable[[], list[dict]]) -> None:
         self.candidate, self.total, self._explain, self._criteria = candidate, total, explain, None

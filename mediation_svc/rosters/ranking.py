@@ -18,7 +18,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import func
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..cases.models import Case
 from ..db import utcnow
@@ -86,7 +86,7 @@ def shortlist_query(session: Session, *, case: Case, profile: policy.CaseProfile
     eligible = prescore.eligible_sql(case=profile, today=ctx.today, current_user_id=case.mediator_user_id,
                                      on_leave_user_ids=on_leave)
     total = prescore.total_sql(session, case=profile, ctx=ctx, busy=busy, pol=pol)
-    scored = (sa.select(Mediator.id.label("id"), eligible.label("ok"), total.label("pre"))
+    scored = (sa.select(col(Mediator.id).label("id"), eligible.label("ok"), total.label("pre"))
               .where(candidate_filter(case.category_code, pool_id)).cte("scored"))
     kth = (sa.select(scored.c.pre).where(scored.c.ok).order_by(scored.c.pre.desc())
            .limit(1).offset(limit - 1).scalar_subquery())

@@ -69,7 +69,7 @@ def make_event(data: EventData) -> Event:
         address.params["cn"] = vText(attendee.name)
         address.params["role"] = vText(attendee.role)
         address.params["partstat"] = vText("NEEDS-ACTION")
-        event.add("attendee", address, encode=0)
+        event.add("attendee", address, encode=False)
     return event
 
 

@@ -7,6 +7,7 @@ Meet or anything that opens a room by path); an officer may instead type a link 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -42,8 +43,10 @@ class ManualLinkProvider:
                            errors=[{"loc": ["meeting_url"], "msg": "required: no meeting provider is configured"}])
 
 
-PROVIDERS = {"builtin": lambda settings: BuiltinRoomProvider(settings.meeting_base_url),
-             "manual": lambda settings: ManualLinkProvider()}
+PROVIDERS: dict[str, Callable[[Settings], MeetingLinkProvider]] = {
+    "builtin": lambda settings: BuiltinRoomProvider(settings.meeting_base_url),
+    "manual": lambda settings: ManualLinkProvider(),
+}
 
 
 def provider_from_settings(settings: Settings) -> MeetingLinkProvider:

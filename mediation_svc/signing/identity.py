@@ -65,7 +65,8 @@ def new_link_code() -> str:
 def normalise_link_code(typed: str) -> str | None:
     """The code as typed or tapped (case, spaces, dashes, Crockford's look-alikes forgiven), or None."""
     code = (typed or "").strip().upper().replace("-", "").replace(" ", "")
-    code = code.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    look_alikes: dict[str, str | int | None] = {"O": "0", "I": "1", "L": "1"}
+    code = code.translate(str.maketrans(look_alikes))
     if len(code) != LINK_CODE_LENGTH or any(c not in LINK_ALPHABET for c in code):
         return None
     return code

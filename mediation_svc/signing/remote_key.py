@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from asn1crypto import cms, core
 from cryptography import x509
@@ -110,7 +111,7 @@ def key_origin_of(cert: x509.Certificate) -> str | None:
         ext = cert.extensions.get_extension_for_oid(KEY_ORIGIN_OID)
     except x509.ExtensionNotFound:
         return None
-    return core.UTF8String.load(ext.value.value).native
+    return core.UTF8String.load(cast(x509.UnrecognizedExtension, ext.value).value).native
 
 
 def _external(cert: x509.Certificate, chain: Sequence[x509.Certificate], signature: bytes | None = None):

@@ -8,6 +8,7 @@ dimensions and not be blank; the PDF must start with the PDF magic and parse.
 from __future__ import annotations
 
 import io
+from typing import cast
 
 from PIL import Image, UnidentifiedImageError
 
@@ -58,7 +59,7 @@ def _is_blank(image: Image.Image) -> bool:
     if alpha_extrema[1] == 0:
         return True  # fully transparent
     grey = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("L")
-    low, _high = grey.getextrema()
+    low, _high = cast(tuple[int, int], grey.getextrema())
     return low > 235  # nothing darker than near-white
 
 

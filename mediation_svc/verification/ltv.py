@@ -63,7 +63,7 @@ _MOMENT: ContextVar[dt.datetime | None] = ContextVar("validation_moment", defaul
 
 class _MomentClock(dt.datetime):
     @classmethod
-    def now(cls, tz=None):  # type: ignore[override]
+    def now(cls, tz=None):
         moment = _MOMENT.get()
         if moment is None:
             return dt.datetime.now(tz)
@@ -71,7 +71,7 @@ class _MomentClock(dt.datetime):
 
 
 for _module in (ades, ades_past, poe):
-    _module.datetime = _MomentClock  # type: ignore[attr-defined,misc]
+    _module.datetime = _MomentClock  # type: ignore[attr-defined]
 
 
 def current_moment() -> dt.datetime | None:

@@ -80,7 +80,7 @@ def _info(resolver) -> dict[str, str]:
 
 def problems_after(reader: PdfFileReader, signed_revision: int, changed_fields: list[str]) -> list[str]:
     """What changed after the revision a signature covers that the file must fail for (see module text)."""
-    problems = []
+    problems: list[str] = []
     last = reader.xrefs.total_revisions - 1
     if signed_revision >= last:
         return problems

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import cast
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -32,7 +33,7 @@ def signer_info(cert: asn1_x509.Certificate) -> SignerInfo:
         ext = crypto_cert.extensions.get_extension_for_oid(EVIDENCE_DIGEST_OID)
         from asn1crypto import core
 
-        evidence = core.OctetString.load(ext.value.value).native.hex()
+        evidence = core.OctetString.load(cast(x509.UnrecognizedExtension, ext.value).value).native.hex()
     except Exception:  # noqa: BLE001 - not one of our signer certificates
         pass
     case_number = name_attribute(subject, "organizational_unit_name") if name_attribute(subject, "title") else None

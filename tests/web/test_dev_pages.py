@@ -56,3 +56,10 @@ def test_the_public_base_url_follows_port_unless_set(monkeypatch):
     monkeypatch.delenv("PORT")
     monkeypatch.delenv("MEDIATION_PUBLIC_BASE_URL")
     assert Settings(_env_file=None).public_base_url == "http://127.0.0.1:8000"
+
+
+def test_without_a_set_path_the_development_outbox_lies_beside_the_sqlite_database(tmp_path):
+    from mediation_svc.notifications.devbox import path_for
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/demo.db", dev_outbox_path=None)
+    assert path_for(settings) == tmp_path / "dev-outbox.jsonl"
