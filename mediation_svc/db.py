@@ -11,13 +11,16 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+from sqlmodel.sql.expression import SelectOfScalar
 
 from .config import PROJECT_ROOT, Settings
+from .errors import NotFound
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -197,3 +200,35 @@ def transient_failure(exc: BaseException) -> str | None:
         if state is None:  # raised by the client library: the connection could not be made or was lost
             return UNAVAILABLE
     return None
+
+
+# Reading rows: one home for "this row or a 404" and for "the id of a row that has been saved", so that a
+# missing row is a typed NotFound (a problem+json 404), never an AttributeError on None (a 500).
+
+RowT = TypeVar("RowT")
+
+
+def one_or_404(session: Session, query: SelectOfScalar[RowT], *, missing: str, for_update: bool = False) -> RowT:
+    """The single row ``query`` selects (locked with ``for_update``), or NotFound(``missing``)."""
+    if for_update:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
+def get_or_404(session: Session, model: type[RowT], ident: object, *, missing: str | None = None) -> RowT:
+    """``session.get(model, ident)``, or NotFound when there is no such row."""
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(missing or f"{getattr(model, '__tablename__', model.__name__)} {ident} not found")
+    return row
+
+
+def id_of(row: object) -> int:
+    """The primary key of a row that has been flushed; a row without one is a programming error, said so."""
+    ident = getattr(row, "id", None)
+    if not isinstance(ident, int):
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush it before using its id")
+    return ident
