@@ -43,6 +43,7 @@ def route_modules() -> tuple:
     from .pki import routes as pki
     from .rosters import routes as rosters
     from .scheduling import routes as scheduling
+    from .selfservice import routes as selfservice
     from .signing import routes as signing
     from .statistics import routes as statistics
     from .verification import routes as verification
@@ -50,7 +51,7 @@ def route_modules() -> tuple:
     from .workcalendar import routes as workcalendar
 
     return (accounts, cases, rosters, scheduling, notifications, documents, pki, signing, verification, judicial,
-            statistics, workcalendar, complaints, web)
+            statistics, workcalendar, complaints, selfservice, web)
 
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",

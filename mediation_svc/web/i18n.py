@@ -1,7 +1,7 @@
 """The pages' message catalogue: one table per language (zh-CN, the default, and en), kept as data.
 
 The texts live in ``locales/*.toml`` (one file per group of pages: ``pages``, ``complaints``, ``report``,
-``account``, ``signer``; each with a ``[zh-CN]`` and an ``[en]`` table), so that a translator edits words, not
+``account``, ``selfservice``, ``signer``; each with a ``[zh-CN]`` and an ``[en]`` table), so that a translator edits words, not
 Python. They are merged in that order, the signer's pages last (a key there replaces the staff pages' text).
 Templates call ``t("key", name=...)``; a key missing from English falls back to Chinese, and a key missing
 everywhere shows as the key itself (so a typo is visible on the page rather than an empty label).
@@ -17,7 +17,7 @@ LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 
 LOCALES = Path(__file__).resolve().parent / "locales"
-PAGE_GROUPS = ("pages", "complaints", "report", "account", "signer")  # merge order: the signer's pages last
+PAGE_GROUPS = ("pages", "complaints", "report", "account", "selfservice", "signer")  # merge order: the signer's pages last
 
 
 def load_catalogue(directory: Path = LOCALES) -> dict[str, dict[str, str]]:

@@ -1,0 +1,25 @@
+"""A phone proved by a one-time SMS code: the row behind a consumer's short-lived self-service token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from ..db import UTCDateTime, utcnow
+
+
+class PhoneProof(SQLModel, table=True):
+    """One code sent to one phone. The code is kept only as ``nonce$HMAC-SHA256`` under a key the database does
+    not hold; ``proved_at`` is set when the right code came back, and the token names this row (never the
+    phone), so a token read off a screen reveals nothing personal and logging out revokes it."""
+
+    __tablename__ = "phone_proofs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=32, index=True)  # E.164 (phones.normalise_mobile)
+    code_mac: str = Field(max_length=100)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    proved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,101 @@
+"""The consumer's API (``/api/v1/self``): prove a phone by SMS code, then read one's cases and complaints.
+
+A consumer token is its own audience (``policy.TOKEN_PURPOSE``): a staff token is not one, nor the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from ..db import id_of
+from ..deps import KeyStoreDep, SessionDep, TokensDep, client_address
+from ..errors import NotFound, Unauthenticated
+from ..signing.identity import mask_phone
+from ..web.i18n import pick_language, translator
+from ..web.labels import label
+from ..workcalendar.service import load_calendar
+from . import service
+from .schemas import (CaseDetail, CaseSummary, CodeRequest, CodeSent, ComplaintSummary, DocumentFacts, MyMatters,
+                      ProofIssued, ProofRequest, SessionFacts)
+
+router = APIRouter(prefix="/api/v1/self", tags=["self-service"])
+
+
+def consumer(session: SessionDep, tokens: TokensDep,
+             authorization: Annotated[str | None, Header()] = None) -> service.ProvedPhone:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthenticated("请先验证手机号 (prove your phone first: Authorization: Bearer <token>)")
+    return service.proved_phone(session, tokens=tokens, token=authorization.split(" ", 1)[1].strip())
+
+
+Consumer = Annotated[service.ProvedPhone, Depends(consumer)]
+
+
+def language_of(request: Request) -> str:
+    return pick_language(request.query_params.get("lang") or request.headers.get("accept-language"))
+
+
+Language = Annotated[str, Depends(language_of)]
+
+
+@router.post("/codes", response_model=CodeSent, status_code=202)
+def send_code(body: CodeRequest, request: Request, session: SessionDep, keystore: KeyStoreDep) -> CodeSent:
+    sent = service.send_code(session, keystore=keystore, phone=body.phone, client=client_address(request))
+    return CodeSent(phone_masked=sent.phone_masked, expires_at=sent.expires_at,
+                    resend_after_seconds=sent.resend_after_seconds)
+
+
+@router.post("/proofs", response_model=ProofIssued, status_code=201)
+def prove(body: ProofRequest, request: Request, session: SessionDep, keystore: KeyStoreDep,
+          tokens: TokensDep) -> ProofIssued:
+    proof = service.prove(session, keystore=keystore, tokens=tokens, phone=body.phone, code=body.code,
+                          client=client_address(request))
+    return ProofIssued(access_token=proof.token, expires_at=proof.expires_at)
+
+
+@router.delete("/proofs/current", status_code=204)
+def end_proof(session: SessionDep, proved: Consumer) -> Response:
+    service.end_proof(session, proved=proved)
+    return Response(status_code=204)
+
+
+def _summary(facts: service.CaseFacts, language: str) -> CaseSummary:
+    t = translator(language)
+    return CaseSummary(number=facts.number, status=facts.status.value, status_text=label("case_status", facts.status,
+                       language), received_on=facts.received_on, due_on=facts.due_on, open=facts.open,
+                       working_days_left=facts.working_days_left, next_step=t(facts.next_step_key))
+
+
+@router.get("/matters", response_model=MyMatters)
+def my_matters(session: SessionDep, proved: Consumer, language: Language) -> MyMatters:
+    """Every case and complaint of the proved phone."""
+    service.count_lookup(session, proved=proved)
+    calendar = load_calendar(session)
+    cases = [_summary(service.facts_of(session, case=c, calendar=calendar), language)
+             for c in service.cases_of(session, phone=proved.phone)]
+    t = translator(language)
+    complaints = [ComplaintSummary(number=c.number, status=c.status, status_text=t(f"cmp.status.{c.status}"),
+                                   received_at=c.received_at, institution_id=c.institution_id,
+                                   deadline_on=c.deadline_on)
+                  for c in service.complaints_of(session, phone=proved.phone)]
+    return MyMatters(phone_masked=mask_phone(proved.phone) or "", cases=cases, complaints=complaints)
+
+
+@router.get("/cases/{number}", response_model=CaseDetail)
+def my_case(number: str, session: SessionDep, proved: Consumer, language: Language) -> CaseDetail:
+    """One case by its number, if the proved phone is one of its parties'; otherwise 404, as for no such case."""
+    service.count_lookup(session, proved=proved)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        raise NotFound("没有找到与您的手机号对应的这个案号 (no case of yours has this number)")
+    facts = service.facts_of(session, case=case, calendar=load_calendar(session))
+    sessions = [SessionFacts(starts_at=s.starts_at, ends_at=s.ends_at, mode=s.mode,
+                             mode_text=label("session_mode", s.mode, language), status=s.status,
+                             status_text=label("session_status", s.status, language), meeting_url=s.meeting_url)
+                for s in facts.sessions]
+    documents = [DocumentFacts(id=id_of(d), kind=d.kind, title=d.title, status=d.status,
+                               status_text=label("document_status", d.status, language)) for d in facts.documents]
+    return CaseDetail(**_summary(facts, language).model_dump(), mediator_name=facts.mediator_name,
+                      sessions=sessions, documents=documents)

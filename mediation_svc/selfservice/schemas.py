@@ -1,0 +1,80 @@
+"""What the consumer's API takes and answers: typed, with the status in words as well as the code."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from ..phones import MobilePhone
+
+
+class CodeRequest(BaseModel):
+    phone: MobilePhone
+
+
+class CodeSent(BaseModel):
+    phone_masked: str
+    expires_at: datetime
+    resend_after_seconds: int
+
+
+class ProofRequest(BaseModel):
+    phone: MobilePhone
+    code: str = Field(min_length=1, max_length=12)
+
+
+class ProofIssued(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class SessionFacts(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
+    mode: str
+    mode_text: str
+    status: str
+    status_text: str
+    meeting_url: str | None = None
+
+
+class DocumentFacts(BaseModel):
+    id: int
+    kind: str
+    title: str
+    status: str
+    status_text: str
+
+
+class CaseSummary(BaseModel):
+    number: str
+    status: str
+    status_text: str
+    received_on: date
+    due_on: date
+    open: bool
+    working_days_left: int | None = None
+    next_step: str
+
+
+class CaseDetail(CaseSummary):
+    mediator_name: str | None = None
+    sessions: list[SessionFacts]
+    documents: list[DocumentFacts]
+
+
+class ComplaintSummary(BaseModel):
+    number: str
+    status: str
+    status_text: str
+    received_at: datetime
+    institution_id: int | None = None
+    deadline_on: date | None = None
+
+
+class MyMatters(BaseModel):
+    phone_masked: str
+    cases: list[CaseSummary]
+    complaints: list[ComplaintSummary]

@@ -1,0 +1,232 @@
+"""Proving a consumer's phone and reading what that phone may see. Keyword-only; never commits.
+
+The rules (limits, lifetimes, what a status means next) are ``policy``'s; this module applies them to rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, or_, select
+
+from ..accounts.models import User
+from ..audit.chain import record
+from ..cases.models import Case, CaseParty
+from ..cases.states import OPEN_STATES, CaseStatus
+from ..complaints.models import Contact
+from ..db import utcnow
+from ..documents.models import Document, DocumentStatus
+from ..errors import InvalidInput, TooManyRequests, Unauthenticated
+from ..notifications.models import Channel
+from ..notifications.outbox import enqueue
+from ..pki.keystore import KeyStore
+from ..scheduling.models import MediationSession, SessionStatus
+from ..security import throttle
+from ..signing.identity import mask_phone, secret_from_keystore
+from ..security.tokens import TokenService
+from ..timeutil import today_in_shanghai
+from ..workdays import WorkdayCalendar
+from . import policy
+from .models import PhoneProof
+
+SEND_PHONE, SEND_CLIENT = "self.code.phone", "self.code.client"
+FAIL_PHONE, FAIL_CLIENT = "self.fail.phone", "self.fail.client"
+LOOKUP = "self.lookup"
+SHOWN_DOCUMENTS = (DocumentStatus.FINAL, DocumentStatus.SIGNING, DocumentStatus.SIGNED, DocumentStatus.CONFIRMED)
+
+
+class CodeRejected(InvalidInput):
+    slug, title = "code-rejected", "The code is wrong, used or expired"
+
+
+@dataclass(frozen=True)
+class SentCode:
+    phone_masked: str
+    expires_at: datetime
+    resend_after_seconds: int
+
+
+@dataclass(frozen=True)
+class Proof:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ProvedPhone:
+    proof_id: int
+    phone: str
+
+
+def _mac(secret: bytes, proof_id: int, nonce: str, code: str) -> str:
+    message = "\x1f".join(("consumer-phone-proof", str(proof_id), nonce, code)).encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _state(proof: PhoneProof) -> policy.CodeState:
+    return policy.CodeState(expires_at=proof.expires_at, proved_at=proof.proved_at, revoked_at=proof.revoked_at)
+
+
+def send_code(session: Session, *, keystore: KeyStore, phone: str, client: str,
+              now: datetime | None = None) -> SentCode:
+    """Text a new code to ``phone`` (E.164), replacing any earlier code not yet used; bounded per phone and client."""
+    now = now or utcnow()
+    latest = session.exec(select(PhoneProof).where(PhoneProof.phone == phone)
+                          .order_by(col(PhoneProof.id).desc())).first()
+    wait = policy.resend_wait(latest.sent_at if latest else None, now=now)
+    if wait:
+        raise TooManyRequests(f"验证码已发送，请 {wait} 秒后再试 (a code was just sent; try again in {wait} s)",
+                              retry_after_seconds=wait)
+    throttle.ensure_allowed(session, bucket=SEND_PHONE, key=phone, limit=policy.SENDS_PER_PHONE,
+                            window=policy.SEND_WINDOW, message="这个手机号本小时收到的验证码已达上限，请一小时后再试。"
+                            " (too many codes to this phone this hour)")
+    throttle.ensure_allowed(session, bucket=SEND_CLIENT, key=client, limit=policy.SENDS_PER_CLIENT,
+                            window=policy.SEND_WINDOW, message="请求过于频繁，请稍后再试。 (too many codes requested)")
+    session.execute(update(PhoneProof)
+                    .where(col(PhoneProof.phone) == phone, col(PhoneProof.proved_at).is_(None),
+                           col(PhoneProof.revoked_at).is_(None))
+                    .values(revoked_at=now))
+    code = f"{secrets.randbelow(10 ** 6):06d}"
+    proof = PhoneProof(phone=phone, code_mac="", sent_at=now, expires_at=now + policy.CODE_LIFETIME)
+    session.add(proof)
+    session.flush()
+    nonce = secrets.token_hex(8)
+    proof.code_mac = f"{nonce}${_mac(secret_from_keystore(keystore), _id(proof), nonce, code)}"
+    throttle.remember(session, bucket=SEND_PHONE, key=phone)
+    throttle.remember(session, bucket=SEND_CLIENT, key=client)
+    enqueue(session, kind="selfservice.code", channel=Channel.SMS, recipient=phone, confidential=True,
+            body=f"您的验证码是 {code}，5 分钟内有效，用于查询和办理您在调解中心的事项。请勿告诉他人，"
+                 f"调解中心工作人员不会向您索要验证码。",
+            expires_at=proof.expires_at, ref=f"phone-proof:{_id(proof)}")
+    return SentCode(phone_masked=mask_phone(phone) or "", expires_at=proof.expires_at,
+                    resend_after_seconds=int(policy.RESEND_GAP.total_seconds()))
+
+
+def _id(proof: PhoneProof) -> int:
+    if proof.id is None:
+        raise RuntimeError("phone proof not flushed")
+    return proof.id
+
+
+def prove(session: Session, *, keystore: KeyStore, tokens: TokenService, phone: str, code: str, client: str,
+          now: datetime | None = None) -> Proof:
+    """Check the code last sent to ``phone``; the right one proves the phone for ``policy.PROOF_LIFETIME``."""
+    now = now or utcnow()
+    locked = "错误次数过多，请 15 分钟后重新获取验证码。 (too many wrong codes; ask for a new code in 15 minutes)"
+    throttle.ensure_allowed(session, bucket=FAIL_PHONE, key=phone, limit=policy.FAILURES_PER_PHONE,
+                            window=policy.CHECK_WINDOW, message=locked)
+    throttle.ensure_allowed(session, bucket=FAIL_CLIENT, key=client, limit=policy.FAILURES_PER_CLIENT,
+                            window=policy.CHECK_WINDOW, message=locked)
+    proof = session.exec(select(PhoneProof).where(PhoneProof.phone == phone)
+                         .order_by(col(PhoneProof.id).desc())).first()
+    refusal = "none" if proof is None else policy.code_refusal(_state(proof), now=now)
+    if proof is None or refusal is not None or not _matches(keystore, proof, code):
+        throttle.count_attempt(session, bucket=FAIL_PHONE, key=phone)
+        throttle.count_attempt(session, bucket=FAIL_CLIENT, key=client)
+        reason = {"expired": "验证码已过期，请重新获取。 (the code has expired)",
+                  "used": "这个验证码已经用过，请重新获取。 (the code was used)"}.get(
+            refusal or "", "验证码不正确，请核对短信后重新输入。 (the code is wrong)")
+        raise CodeRejected(reason, errors=[{"loc": ["body", "code"], "msg": refusal or "wrong", "type": "code"}])
+    proof.proved_at = now
+    session.add(proof)
+    throttle.clear(session, bucket=FAIL_PHONE, key=phone)
+    token, claims = tokens.issue(subject=f"phone-proof:{_id(proof)}", purpose=policy.TOKEN_PURPOSE,
+                                 lifetime=policy.PROOF_LIFETIME, now=now)
+    record(session, actor=f"consumer:{mask_phone(phone)}", action="consumer.phone_proved",
+           subject=f"phone-proof:{_id(proof)}", payload={"phone": mask_phone(phone)})
+    return Proof(token=token, expires_at=datetime.fromtimestamp(claims["exp"], tz=now.tzinfo))
+
+
+def _matches(keystore: KeyStore, proof: PhoneProof, code: str) -> bool:
+    if "$" not in proof.code_mac:
+        return False
+    nonce, mac = proof.code_mac.split("$", 1)
+    typed = (code or "").strip()
+    return hmac.compare_digest(mac, _mac(secret_from_keystore(keystore), _id(proof), nonce, typed))
+
+
+def proved_phone(session: Session, *, tokens: TokenService, token: str, now: datetime | None = None) -> ProvedPhone:
+    """The phone a consumer token proves, or Unauthenticated (expired, revoked, not a consumer token)."""
+    claims = tokens.decode(token, purpose=policy.TOKEN_PURPOSE)
+    kind, _, ident = str(claims.get("sub", "")).partition(":")
+    proof = session.get(PhoneProof, int(ident)) if kind == "phone-proof" and ident.isdigit() else None
+    if proof is None or policy.proof_refusal(_state(proof), now=now or utcnow()) is not None:
+        raise Unauthenticated("请重新验证手机号。 (prove the phone again)")
+    return ProvedPhone(proof_id=_id(proof), phone=proof.phone)
+
+
+def end_proof(session: Session, *, proved: ProvedPhone, now: datetime | None = None) -> None:
+    """Log out: the token stops working at once."""
+    proof = session.get(PhoneProof, proved.proof_id)
+    if proof is not None and proof.revoked_at is None:
+        proof.revoked_at = now or utcnow()
+        session.add(proof)
+
+
+def count_lookup(session: Session, *, proved: ProvedPhone) -> None:
+    throttle.ensure_allowed(session, bucket=LOOKUP, key=proved.phone, limit=policy.LOOKUPS_PER_PHONE,
+                            window=policy.LOOKUP_WINDOW, message="查询过于频繁，请稍后再试。 (too many lookups)")
+    throttle.count_attempt(session, bucket=LOOKUP, key=proved.phone)
+
+
+# --- what the phone may see -------------------------------------------------------------------------------------
+
+
+def cases_of(session: Session, *, phone: str) -> list[Case]:
+    """The cases one of whose parties has ``phone`` on record, newest first."""
+    ids = select(CaseParty.case_id).where(CaseParty.phone == phone)
+    return list(session.exec(select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.id).desc())).all())
+
+
+def case_of(session: Session, *, phone: str, number: str) -> Case | None:
+    """The case numbered ``number`` if ``phone`` is a party's; None otherwise (the same for "no such case")."""
+    ids = select(CaseParty.case_id).where(CaseParty.phone == phone)
+    return session.exec(select(Case).where(Case.number == number.strip(), col(Case.id).in_(ids))).first()
+
+
+def complaints_of(session: Session, *, phone: str) -> list[Contact]:
+    query = (select(Contact).where(Contact.kind == "complaint",
+                                   or_(col(Contact.consumer_phone) == phone, col(Contact.contact_phone) == phone))
+             .order_by(col(Contact.id).desc()))
+    return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What a consumer reads of one case: no other party's personal data, no internal notes."""
+
+    number: str
+    status: CaseStatus
+    received_on: date
+    due_on: date
+    open: bool
+    working_days_left: int | None
+    next_step_key: str
+    mediator_name: str | None
+    sessions: list[MediationSession]
+    documents: list[Document]
+
+
+def facts_of(session: Session, *, case: Case, calendar: WorkdayCalendar) -> CaseFacts:
+    status = CaseStatus(case.status)
+    is_open = status in OPEN_STATES
+    today = today_in_shanghai()
+    left: int | None = None
+    if is_open:
+        left = (calendar.workdays_between(today, case.due_on) if case.due_on > today
+                else -calendar.workdays_between(case.due_on, today))
+    mediator = session.get(User, case.mediator_user_id) if case.mediator_user_id else None
+    sessions = list(session.exec(select(MediationSession).where(MediationSession.case_id == case.id,
+                                                                col(MediationSession.status) != SessionStatus.CANCELLED)
+                                 .order_by(col(MediationSession.starts_at))).all())
+    documents = list(session.exec(select(Document).where(Document.case_id == case.id,
+                                                         col(Document.status).in_([s.value for s in SHOWN_DOCUMENTS]))
+                                  .order_by(col(Document.id))).all())
+    return CaseFacts(number=case.number, status=status, received_on=case.received_on, due_on=case.due_on,
+                     open=is_open, working_days_left=left, next_step_key=policy.next_step_key(status),
+                     mediator_name=mediator.display_name if mediator else None, sessions=sessions, documents=documents)
