@@ -397,7 +397,8 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 
 def _include_pages() -> None:
     from . import (account_pages, amount_pages, audit_pages, calendar_pages, complaint_pages, court_pages, dev_pages,
-                   drafting_pages, officer_pages, signer_pages, signing_pages, statistics_pages, verification_pages)
+                   drafting_pages, officer_pages, selfservice_pages, signer_pages, signing_pages, statistics_pages,
+                   verification_pages)
 
     public_router.include_router(account_pages.router)
     public_router.include_router(amount_pages.router)
@@ -412,6 +413,7 @@ def _include_pages() -> None:
     public_router.include_router(signing_pages.router)
     public_router.include_router(signer_pages.router)  # its catch-all for /s/ and /sign/ comes last there
     public_router.include_router(verification_pages.router)
+    public_router.include_router(selfservice_pages.router)
 
 
 _include_pages()
