@@ -7,11 +7,12 @@ import hashlib
 import io
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, record
 from ..config import Settings
+from ..db import id_of
 from ..errors import InvalidInput, NotFound, PayloadTooLarge
 from .models import Attachment, Contact
 
@@ -56,7 +57,8 @@ def add(session: Session, settings: Settings, *, contact: Contact, actor: User, 
         raise UnsupportedType("只接受 PDF、PNG 或 JPEG 文件 (only PDF, PNG and JPEG files are accepted)")
     if media_type.startswith("image/"):
         _check_pixels(data, settings.complaint_attachment_max_pixels)
-    attachment = Attachment(contact_id=contact.id, side=side, user_id=actor.id, filename=safe_filename(filename, media_type),
+    attachment = Attachment(contact_id=id_of(contact), side=side, user_id=id_of(actor),
+                            filename=safe_filename(filename, media_type),
                             media_type=media_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data)
     session.add(attachment)
     session.flush()
@@ -67,7 +69,8 @@ def add(session: Session, settings: Settings, *, contact: Contact, actor: User, 
 
 
 def list_for(session: Session, contact: Contact) -> list[Attachment]:
-    return list(session.exec(select(Attachment).where(Attachment.contact_id == contact.id).order_by(Attachment.id)).all())
+    return list(session.exec(select(Attachment).where(col(Attachment.contact_id) == contact.id)
+                             .order_by(col(Attachment.id))).all())
 
 
 def get_or_404(session: Session, *, contact: Contact, attachment_id: int) -> Attachment:

@@ -12,11 +12,13 @@ import random
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..cases.models import Institution
+from ..cases.schemas import Channel
 from ..cases.service import workday_calendar
 from ..config import Settings
+from ..db import id_of
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import service
 from .institutions import make_institution_account
@@ -30,7 +32,7 @@ SEED = 17
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁宋郑谢韩唐冯"
 GIVEN = ["秀兰", "志伟", "淑华", "建华", "桂英", "永强", "玉珍", "国平", "海燕", "晓东", "丽娟", "文杰", "美玲", "建军", "慧敏"]
-CHANNELS = ["hotline"] * 12 + ["web"] * 3 + ["wechat"] * 4 + ["letter"] * 2 + ["visit"]
+CHANNELS = [Channel.HOTLINE] * 12 + [Channel.WEB] * 3 + [Channel.WECHAT] * 4 + [Channel.LETTER] * 2 + [Channel.VISIT]
 BANK_ISSUES = [
     ("bank_card", "信用卡逾期后被收取违约金和利息，消费者认为计收过高且未提前告知。", "减免违约金并协商分期还款", (2000, 40000)),
     ("loan", "个人消费贷款提前还款被收取高额违约金，合同条款未作提示说明。", "退还提前还款违约金", (1000, 20000)),
@@ -71,12 +73,14 @@ def _answer_days(rng: random.Random) -> int:
 def seed(session: Session, settings: Settings, context) -> None:
     rng = random.Random(SEED)
     officer = context.users["officer.li"]
-    institutions = {i.kind: i for i in session.exec(select(Institution).order_by(Institution.id)).all()}
-    bank = session.exec(select(Institution).where(Institution.kind == "bank").order_by(Institution.id)).first()
-    insurers = session.exec(select(Institution).where(Institution.kind == "insurer").order_by(Institution.id)).all()
+    institutions = {i.kind: i for i in session.exec(select(Institution).order_by(col(Institution.id))).all()}
+    bank = session.exec(select(Institution).where(col(Institution.kind) == "bank")
+                        .order_by(col(Institution.id))).first()
+    insurers = session.exec(select(Institution).where(col(Institution.kind) == "insurer")
+                            .order_by(col(Institution.id))).all()
     if bank is None or not insurers or not institutions:
         return
-    make_institution_account(session, user=context.users["party.bank"], institution_id=bank.id, branch=None,
+    make_institution_account(session, user=context.users["party.bank"], institution_id=id_of(bank), branch=None,
                              actor="seed-demo")
     calendar = workday_calendar(session)
     today = today_in_shanghai()
@@ -122,6 +126,8 @@ def _complaint(session, settings, rng, officer, calendar, day, today, bank, insu
             contact.first_response_at = received_at + timedelta(hours=2)
         return
     outcome = rng.choices([Outcome.SETTLED, Outcome.REJECTED, Outcome.MEDIATION_REQUESTED], [62, 30, 8])[0]
+    if contact.amount is None:  # every demo complaint is recorded with an amount (above)
+        raise RuntimeError(f"demo complaint {contact.number} has no amount")
     amount = (contact.amount * Decimal(rng.choice(["0.3", "0.5", "0.8", "1"]))).quantize(Decimal("1"))
     text = {Outcome.SETTLED: "经与消费者协商，同意按上述金额解决。", Outcome.REJECTED: "经核实，收费及处理符合合同约定，不予支持。",
             Outcome.MEDIATION_REQUESTED: "双方分歧较大，建议申请调解中心调解。"}[outcome]
@@ -150,7 +156,7 @@ def _surrender_ring(session, settings, rng, officer, calendar, today, insurer) -
     for index in range(8):
         day = calendar.next_workday_on_or_after(start + timedelta(days=index + index // 3))
         contact = service.record_contact(session, settings, actor=officer, calendar=calendar, data=ContactIn(
-            kind="complaint", channel="web", consumer_name=_name(rng), consumer_phone=_phone(rng),
+            kind="complaint", channel=Channel.WEB, consumer_name=_name(rng), consumer_phone=_phone(rng),
             representative_name="刘某（某某法务咨询公司）", contact_phone="13912345678",
             contact_address="广州市白云区某某大厦1208室", refund_account="6222020200112233445" if index % 2 else None,
             institution_id=insurer.id, institution_branch="佛山中心支公司", category_code="surrender", facts=SCRIPT,

@@ -6,13 +6,14 @@ officer's form)."""
 from __future__ import annotations
 
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..accounts.schemas import UserCreate
 from ..accounts.service import create_user
 from ..audit.chain import actor_of, record
 from ..cases.models import Case, Institution
+from ..db import id_of
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..phones import normalise_mobile
 from ..security.roles import Role
@@ -37,7 +38,8 @@ def make_institution_account(session: Session, *, user: User, institution_id: in
     """Scope an existing account to an institution (and branch) as its complaint staff."""
     user.role = Role.INSTITUTION
     user.institution_id = institution_id
-    account = session.get(InstitutionAccount, user.id) or InstitutionAccount(user_id=user.id, institution_id=institution_id)
+    account = (session.get(InstitutionAccount, user.id)
+               or InstitutionAccount(user_id=id_of(user), institution_id=institution_id))
     account.institution_id, account.branch = institution_id, branch
     session.add_all([user, account])
     session.flush()
@@ -64,7 +66,7 @@ def nominate_representative(session: Session, *, contact: Contact, user: User, n
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[{"loc": ["phone"], "msg": str(exc), "type": "mobile_number"}]) from None
     nomination = RepresentativeNomination(case_id=contact.case_id, institution_id=account.institution_id,
-                                          nominated_by_user_id=user.id, name=name, phone=phone,
+                                          nominated_by_user_id=id_of(user), name=name, phone=phone,
                                           id_number=(id_number or "").strip() or None)
     session.add(nomination)
     session.flush()
@@ -75,11 +77,12 @@ def nominate_representative(session: Session, *, contact: Contact, user: User, n
     return nomination
 
 
-def nominations_for(session: Session, *, case_id: int, institution_id: int | None = None) -> list:
-    query = select(RepresentativeNomination).where(RepresentativeNomination.case_id == case_id)
+def nominations_for(session: Session, *, case_id: int,
+                    institution_id: int | None = None) -> list[RepresentativeNomination]:
+    query = select(RepresentativeNomination).where(col(RepresentativeNomination.case_id) == case_id)
     if institution_id is not None:
-        query = query.where(RepresentativeNomination.institution_id == institution_id)
-    return list(session.exec(query.order_by(RepresentativeNomination.id)).all())
+        query = query.where(col(RepresentativeNomination.institution_id) == institution_id)
+    return list(session.exec(query.order_by(col(RepresentativeNomination.id))).all())
 
 
 def institution_signer(session: Session, *, case: Case, institution_id: int | None, account_user_id: int | None,
@@ -104,8 +107,8 @@ def institution_signer(session: Session, *, case: Case, institution_id: int | No
             raise InvalidInput("no such representative named by the institution on this case",
                                errors=[{"loc": ["representatives", "nomination_id"], "msg": "not found"}])
         return nomination.name, nomination.phone, nomination.id_number, None
-    online = session.exec(select(InstitutionAccount.user_id)
-                          .where(InstitutionAccount.institution_id == institution_id).limit(1)).first()
+    online = session.exec(select(col(InstitutionAccount.user_id))
+                          .where(col(InstitutionAccount.institution_id) == institution_id).limit(1)).first()
     if online is not None:
         raise InvalidInput("this institution works on the platform: its representative is one of its accounts "
                            "or a person one of them named for this case",
@@ -116,11 +119,12 @@ def institution_signer(session: Session, *, case: Case, institution_id: int | No
 def signer_choices(session: Session, *, case: Case, institution_id: int | None) -> list[tuple[str, str, str]]:
     """The representatives an officer may choose for an institution party: (form value, name, kind), its
     active accounts (for the case's branch where an account names one) and the people they named."""
-    accounts = session.exec(select(User, InstitutionAccount).join(InstitutionAccount, InstitutionAccount.user_id == User.id)
-                            .where(InstitutionAccount.institution_id == institution_id, User.active.is_(True))
-                            .order_by(User.id)).all()
+    accounts = session.exec(select(User, InstitutionAccount)
+                            .join(InstitutionAccount, col(InstitutionAccount.user_id) == col(User.id))
+                            .where(col(InstitutionAccount.institution_id) == institution_id, col(User.active).is_(True))
+                            .order_by(col(User.id))).all()
     choices = [(f"account:{u.id}", u.display_name, "account") for u, a in accounts
                if a.branch is None or a.branch == case.institution_branch]
     choices += [(f"nomination:{n.id}", n.name, "nomination")
-                for n in nominations_for(session, case_id=case.id, institution_id=institution_id)]
+                for n in nominations_for(session, case_id=id_of(case), institution_id=institution_id)]
     return choices

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..cases.models import Institution
 from ..cases.service import workday_calendar
@@ -30,17 +30,20 @@ def send_reminders(session: Session, settings: Settings, *, now: datetime | None
     calendar = workday_calendar(session)
     horizon = calendar.add_workdays(today, settings.complaint_soon_working_days)
     start_of_day = datetime.combine(today, time(0), SHANGHAI)
-    already = set(session.exec(select(OutboxMessage.ref).where(OutboxMessage.kind == KIND,
-                                                               OutboxMessage.created_at >= start_of_day)).all())
-    due = session.exec(select(Contact).where(Contact.status == Status.FORWARDED.value, Contact.deadline_on <= horizon)
-                       .order_by(Contact.deadline_on)).all()
+    already = set(session.exec(select(col(OutboxMessage.ref)).where(col(OutboxMessage.kind) == KIND,
+                                                                    col(OutboxMessage.created_at) >= start_of_day))
+                  .all())
+    due = session.exec(select(Contact).where(col(Contact.status) == Status.FORWARDED.value,
+                                             col(Contact.deadline_on) <= horizon)
+                       .order_by(col(Contact.deadline_on))).all()
     names = dict(session.exec(select(Institution.id, Institution.name)).all())
     sent = 0
     for contact in due:
         ref = f"complaint:{contact.id}"
-        if ref in already:
+        deadline_on = contact.deadline_on
+        if ref in already or deadline_on is None:  # (never None: the query asks for deadlines up to the horizon)
             continue
-        state = policy.deadline_state(calendar, today=today, deadline_on=contact.deadline_on,
+        state = policy.deadline_state(calendar, today=today, deadline_on=deadline_on,
                                       soon_days=settings.complaint_soon_working_days)
         what = "已超过答复期限" if state == "overdue" else "即将到期"
         for staff in institution_accounts(session, contact):
@@ -49,7 +52,7 @@ def send_reminders(session: Session, settings: Settings, *, now: datetime | None
             enqueue(session, kind=KIND, channel=Channel.SMS, recipient=staff.phone, recipient_name=staff.display_name,
                     recipient_user_id=staff.id, ref=ref, expires_at=start_of_day + timedelta(days=1),
                     body=f"【{settings.center_name}】转办投诉{contact.number}（{names.get(contact.institution_id, '')}）"
-                         f"{what}（期限{contact.deadline_on.isoformat()}），请尽快处理并在平台反馈。")
+                         f"{what}（期限{deadline_on.isoformat()}），请尽快处理并在平台反馈。")
             sent += 1
     session.flush()
     return sent

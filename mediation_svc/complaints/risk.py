@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import Contact
 
@@ -116,12 +116,13 @@ def flag(session: Session, *, contact: Contact) -> list[str]:
     if contact.kind != "complaint" or not is_surrender(contact.category_code, contact.facts, contact.request):
         return []
     since = contact.received_at - timedelta(days=WINDOW_DAYS)
-    surrender = sa.or_(Contact.category_code == "surrender", Contact.facts.contains("退保"),
-                       Contact.request.contains("退保"))
+    surrender = sa.or_(col(Contact.category_code) == "surrender", col(Contact.facts).contains("退保"),
+                       col(Contact.request).contains("退保"))
     others = list(session.exec(select(Contact).where(
-        Contact.kind == "complaint", Contact.id != contact.id, Contact.institution_id == contact.institution_id,
-        Contact.received_at >= since, Contact.received_at <= contact.received_at, surrender)
-        .order_by(Contact.received_at.desc()).limit(MAX_COMPARED)).all())
+        col(Contact.kind) == "complaint", col(Contact.id) != contact.id,
+        col(Contact.institution_id) == contact.institution_id,
+        col(Contact.received_at) >= since, col(Contact.received_at) <= contact.received_at, surrender)
+        .order_by(col(Contact.received_at).desc()).limit(MAX_COMPARED)).all())
     by_id = {o.id: o for o in others}
     found = signals(_filing(contact), [_filing(o) for o in others])
     for contact_id, codes in found.items():

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from ..accounts.models import User
+from ..db import id_of
 from ..deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..security.roles import Role
 from . import attachments, institutions, service, statistics
@@ -77,7 +78,7 @@ def reply(contact_id: ContactId, data: ReplyIn, session: SessionDep, settings: S
 @router.get("/complaints/{contact_id}/messages", response_model=list[MessageRead])
 def list_messages(contact_id: ContactId, session: SessionDep, user: HandlerUser) -> list[MessageRead]:
     contact = service.get_visible_or_404(session, user=user, contact_id=contact_id)
-    return [MessageRead(id=m.id, side=m.side, author=u.display_name, body=m.body, created_at=m.created_at)
+    return [MessageRead(id=id_of(m), side=m.side, author=u.display_name, body=m.body, created_at=m.created_at)
             for m, u in service.messages(session, contact)]
 
 
@@ -85,7 +86,7 @@ def list_messages(contact_id: ContactId, session: SessionDep, user: HandlerUser)
 def add_message(contact_id: ContactId, data: MessageIn, session: SessionDep, user: HandlerUser) -> MessageRead:
     contact = service.get_visible_or_404(session, user=user, contact_id=contact_id, for_update=True)
     m = service.add_message(session, contact=contact, actor=user, body=data.body)
-    return MessageRead(id=m.id, side=m.side, author=user.display_name, body=m.body, created_at=m.created_at)
+    return MessageRead(id=id_of(m), side=m.side, author=user.display_name, body=m.body, created_at=m.created_at)
 
 
 async def request_body(request: Request) -> bytes:

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, record
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.service import next_case_number, workday_calendar
 from ..config import Settings
-from ..db import utcnow
-from ..errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from ..db import id_of, one_or_404, utcnow
+from ..errors import Conflict, InvalidInput, InvalidTransition
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..security.roles import STAFF, Role
@@ -54,27 +55,23 @@ def account_of(session: Session, user: User) -> InstitutionAccount | None:
     return session.get(InstitutionAccount, user.id) if user.role == Role.INSTITUTION else None
 
 
-def visibility_clause(session: Session, user: User):
+def visibility_clause(session: Session, user: User) -> sa.ColumnElement[bool]:
     if user.role in STAFF:
         return sa.true()
     account = account_of(session, user)
     if account is None:
         return sa.false()
-    clause = sa.and_(Contact.kind == "complaint", Contact.institution_id == account.institution_id,
-                     Contact.status.in_([s.value for s in policy.INSTITUTION_VISIBLE]))
+    clause = sa.and_(col(Contact.kind) == "complaint", col(Contact.institution_id) == account.institution_id,
+                     col(Contact.status).in_([s.value for s in policy.INSTITUTION_VISIBLE]))
     if account.branch:
-        clause = sa.and_(clause, Contact.institution_branch == account.branch)
+        clause = sa.and_(clause, col(Contact.institution_branch) == account.branch)
     return clause
 
 
 def get_visible_or_404(session: Session, *, user: User, contact_id: int, for_update: bool = False) -> Contact:
-    query = select(Contact).where(Contact.id == contact_id, visibility_clause(session, user))
-    if for_update:
-        query = query.with_for_update()
-    contact = session.exec(query).first()
-    if contact is None:
-        raise NotFound(f"投诉不存在或无权查看 (complaint {contact_id} not found)")
-    return contact
+    query = select(Contact).where(col(Contact.id) == contact_id, visibility_clause(session, user))
+    return one_or_404(session, query, missing=f"投诉不存在或无权查看 (complaint {contact_id} not found)",
+                      for_update=for_update)
 
 
 def side_of(user: User) -> str:
@@ -135,10 +132,26 @@ def _move(session: Session, contact: Contact, target: Status, *, actor: str, rea
 
 
 def institution_accounts(session: Session, contact: Contact) -> list[User]:
-    query = (select(User).join(InstitutionAccount, InstitutionAccount.user_id == User.id)
-             .where(InstitutionAccount.institution_id == contact.institution_id, User.active.is_(True),
-                    sa.or_(InstitutionAccount.branch.is_(None), InstitutionAccount.branch == contact.institution_branch)))
+    query = (select(User).join(InstitutionAccount, col(InstitutionAccount.user_id) == col(User.id))
+             .where(col(InstitutionAccount.institution_id) == contact.institution_id, col(User.active).is_(True),
+                    sa.or_(col(InstitutionAccount.branch).is_(None),
+                           col(InstitutionAccount.branch) == contact.institution_branch)))
     return list(session.exec(query).all())
+
+
+def _institution_of(session: Session, contact: Contact) -> Institution:
+    """A complaint's institution: every complaint names one (``record_contact`` checks that it exists)."""
+    institution = None if contact.institution_id is None else session.get(Institution, contact.institution_id)
+    if institution is None:
+        raise RuntimeError(f"complaint {contact.id} has no institution (institution_id={contact.institution_id})")
+    return institution
+
+
+def _time_limit(contact: Contact) -> tuple[date, int, date]:
+    """A forwarded complaint's forwarding day, time limit (days) and deadline, all set by ``forward``."""
+    if contact.forwarded_on is None or contact.limit_days is None or contact.deadline_on is None:
+        raise RuntimeError(f"complaint {contact.id} is {contact.status} but has no time limit")
+    return contact.forwarded_on, contact.limit_days, contact.deadline_on
 
 
 def forward(session: Session, settings: Settings, *, contact: Contact, actor: User, note: str | None = None,
@@ -150,16 +163,16 @@ def forward(session: Session, settings: Settings, *, contact: Contact, actor: Us
     contact.forwarded_at = now or utcnow()
     contact.forwarded_on = today_in_shanghai(contact.forwarded_at)
     contact.limit_days = settings.complaint_answer_days
-    contact.deadline_on = policy.deadline(calendar, contact.forwarded_on, contact.limit_days)
+    deadline_on = contact.deadline_on = policy.deadline(calendar, contact.forwarded_on, contact.limit_days)
     _move(session, contact, Status.FORWARDED, actor=actor_ref(actor), reason=note,
           payload={"deadline_on": contact.deadline_on, "limit_days": contact.limit_days})
-    institution = session.get(Institution, contact.institution_id)
     for staff in institution_accounts(session, contact) if notify else ():
         if staff.phone:
+            institution = _institution_of(session, contact)
             enqueue(session, kind="complaint_forwarded", channel=Channel.SMS, recipient=staff.phone,
                     recipient_name=staff.display_name, recipient_user_id=staff.id, ref=f"complaint:{contact.id}",
                     body=f"【{settings.center_name}】转办投诉{contact.number}（{institution.name}"
-                         f"{contact.institution_branch or ''}），请于{contact.deadline_on.isoformat()}前处理并在平台反馈。")
+                         f"{contact.institution_branch or ''}），请于{deadline_on.isoformat()}前处理并在平台反馈。")
     return contact
 
 
@@ -171,17 +184,17 @@ def extend(session: Session, settings: Settings, *, contact: Contact, data: Exte
         raise Conflict("只有机构处理中的投诉可以延期 (only a complaint with the institution can have its time limit extended)")
     if data.kind == "approved" and not data.approved_by:
         raise InvalidInput("请填写批准人 (name who approved the extension)", errors=[{"loc": ["approved_by"], "msg": "required"}])
+    forwarded_on, limit_days, before = _time_limit(contact)
     try:
-        new_limit = policy.limit_after(limits_of(settings), current_days=contact.limit_days, kind=data.kind,
+        new_limit = policy.limit_after(limits_of(settings), current_days=limit_days, kind=data.kind,
                                        days=data.days)
     except ValueError as exc:
         raise InvalidInput(str(exc), errors=[{"loc": ["kind"], "msg": str(exc)}]) from exc
-    before = contact.deadline_on
     contact.limit_days = new_limit
-    contact.deadline_on = policy.deadline(calendar, contact.forwarded_on, new_limit)
-    extension = Extension(contact_id=contact.id, kind=data.kind, days=new_limit, reason=data.reason,
-                          approved_by=data.approved_by, deadline_before=before, deadline_after=contact.deadline_on,
-                          user_id=actor.id)
+    after = contact.deadline_on = policy.deadline(calendar, forwarded_on, new_limit)
+    extension = Extension(contact_id=id_of(contact), kind=data.kind, days=new_limit, reason=data.reason,
+                          approved_by=data.approved_by, deadline_before=before, deadline_after=after,
+                          user_id=id_of(actor))
     session.add_all([contact, extension])
     session.flush()
     record(session, actor=actor_ref(actor), action="complaint.extended", subject=f"complaint:{contact.id}",
@@ -192,7 +205,7 @@ def extend(session: Session, settings: Settings, *, contact: Contact, data: Exte
 
 def _new_link(session: Session, settings: Settings, contact: Contact) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(ConsumerLink(token_hash=hashlib.sha256(token.encode()).hexdigest(), contact_id=contact.id,
+    session.add(ConsumerLink(token_hash=hashlib.sha256(token.encode()).hexdigest(), contact_id=id_of(contact),
                              expires_at=utcnow() + timedelta(days=settings.complaint_link_days)))
     return f"{settings.public_base_url.rstrip('/')}/c/{token}"
 
@@ -209,7 +222,7 @@ def reply(session: Session, settings: Settings, *, contact: Contact, data: Reply
           payload={"outcome": data.outcome.value, "settled_amount": contact.settled_amount,
                    "late": contact.deadline_on is not None and today_in_shanghai(contact.answered_at) > contact.deadline_on})
     if contact.consumer_phone and notify:
-        institution = session.get(Institution, contact.institution_id)
+        institution = _institution_of(session, contact)
         amount = f"，金额¥{contact.settled_amount:,.2f}" if contact.settled_amount else ""
         enqueue(session, kind="complaint_answered", channel=Channel.SMS, recipient=contact.consumer_phone,
                 recipient_name=contact.consumer_name, ref=f"complaint:{contact.id}", confidential=True,
@@ -220,11 +233,12 @@ def reply(session: Session, settings: Settings, *, contact: Contact, data: Reply
 
 
 def link_or_404(session: Session, *, token: str, for_update: bool = False) -> tuple[ConsumerLink, Contact]:
-    query = select(ConsumerLink).where(ConsumerLink.token_hash == hashlib.sha256(token.encode()).hexdigest())
-    link = session.exec(query.with_for_update() if for_update else query).first()
-    if link is None:
-        raise NotFound("链接无效 (this link is not valid)")
-    return link, session.get(Contact, link.contact_id)
+    query = select(ConsumerLink).where(col(ConsumerLink.token_hash) == hashlib.sha256(token.encode()).hexdigest())
+    link = one_or_404(session, query, missing="链接无效 (this link is not valid)", for_update=for_update)
+    contact = session.get(Contact, link.contact_id)
+    if contact is None:  # the foreign key keeps a link's complaint
+        raise RuntimeError(f"consumer link for complaint {link.contact_id}, which does not exist")
+    return link, contact
 
 
 class LinkExpired(Conflict):
@@ -265,12 +279,13 @@ def offer_mediation(session: Session, *, contact: Contact, actor: User, note: st
 
 
 def history_text(session: Session, contact: Contact) -> str:
-    institution = session.get(Institution, contact.institution_id)
     lines = [f"投诉编号：{contact.number}（{format_shanghai(contact.received_at)} 经{policy.CHANNEL_ZH.get(contact.channel, contact.channel)}登记）"]
     if contact.forwarded_on:
-        lines.append(f"{contact.forwarded_on.isoformat()} 转办{institution.name}{contact.institution_branch or ''}，"
-                     f"处理期限{contact.deadline_on.isoformat()}（{contact.limit_days}日）")
-    if contact.answered_at:
+        forwarded_on, limit_days, deadline_on = _time_limit(contact)
+        institution = _institution_of(session, contact)
+        lines.append(f"{forwarded_on.isoformat()} 转办{institution.name}{contact.institution_branch or ''}，"
+                     f"处理期限{deadline_on.isoformat()}（{limit_days}日）")
+    if contact.answered_at and contact.outcome:  # reply() sets both
         amount = f"，金额¥{contact.settled_amount:,.2f}" if contact.settled_amount else ""
         lines.append(f"{format_shanghai(contact.answered_at)} 机构答复：{OUTCOME_ZH[Outcome(contact.outcome)]}{amount}；"
                      f"{contact.outcome_text}")
@@ -294,13 +309,14 @@ def convert_to_case(session: Session, settings: Settings, *, contact: Contact, d
     if missing:
         raise InvalidInput("转为调解案件还需要：" + "、".join(missing) + " (the case needs " + ", ".join(missing) + ")", errors=[{"loc": [m], "msg": "required"} for m in missing])
     try:
-        intake = CaseIntake(
+        # Validated from plain values, as the API validates an intake (the stored channel is a string).
+        intake = CaseIntake.model_validate(dict(
             channel=contact.channel, category_code=category,
             applicant={"name": contact.consumer_name, "id_type": "resident_id", "id_number": id_number,
                        "phone": contact.consumer_phone, "address": contact.contact_address},
             respondent={"institution_id": contact.institution_id, "branch": contact.institution_branch},
             claim_amount=contact.amount, facts=f"{contact.facts}\n\n【投诉处理经过】\n{history_text(session, contact)}",
-            requests=contact.request, received_on=today_in_shanghai())
+            requests=contact.request, received_on=today_in_shanghai()))
     except ValueError as exc:
         raise InvalidInput(str(exc).splitlines()[0], errors=[{"loc": ["consumer_id_number"], "msg": str(exc)[:200]}]) from exc
     case = intake_case(session, settings, data=intake, actor=actor)
@@ -325,7 +341,7 @@ def close(session: Session, *, contact: Contact, actor: User, reason: str) -> Co
 
 
 def add_message(session: Session, *, contact: Contact, actor: User, body: str) -> Message:
-    message = Message(contact_id=contact.id, side=side_of(actor), user_id=actor.id, body=body)
+    message = Message(contact_id=id_of(contact), side=side_of(actor), user_id=id_of(actor), body=body)
     if actor.role == Role.INSTITUTION and contact.first_response_at is None:
         contact.first_response_at = utcnow()
         session.add(contact)
@@ -337,12 +353,13 @@ def add_message(session: Session, *, contact: Contact, actor: User, body: str) -
 
 
 def messages(session: Session, contact: Contact) -> list[tuple[Message, User]]:
-    return list(session.exec(select(Message, User).join(User, User.id == Message.user_id)
-                             .where(Message.contact_id == contact.id).order_by(Message.id)).all())
+    return list(session.exec(select(Message, User).join(User, col(User.id) == col(Message.user_id))
+                             .where(col(Message.contact_id) == contact.id).order_by(col(Message.id))).all())
 
 
 def extensions(session: Session, contact: Contact) -> list[Extension]:
-    return list(session.exec(select(Extension).where(Extension.contact_id == contact.id).order_by(Extension.id)).all())
+    return list(session.exec(select(Extension).where(col(Extension.contact_id) == contact.id)
+                             .order_by(col(Extension.id))).all())
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
@@ -367,18 +384,19 @@ def to_read(contact: Contact, *, calendar: WorkdayCalendar, settings: Settings, 
                                       "outcome", "settled_amount", "outcome_text", "consumer_accepted",
                                       "consumer_comment", "closed_at", "status_reason", "case_id"}),
         status=Status(contact.status), consumer_phone_masked=mask_phone(contact.consumer_phone),
-        institution_name=institution_names.get(contact.institution_id),
+        institution_name=None if contact.institution_id is None else institution_names.get(contact.institution_id),
         urgent_minutes_left=policy.minutes_left(contact.urgent_due_at, now) if urgent_open else None,
         deadline_state=policy.deadline_state(calendar, today=today, deadline_on=contact.deadline_on,
                                              soon_days=settings.complaint_soon_working_days) if waiting else "none",
-        deadline_provisional=bool(contact.deadline_on) and calendar.is_provisional(contact.deadline_on),
+        deadline_provisional=contact.deadline_on is not None and calendar.is_provisional(contact.deadline_on),
         deadline_warning=calendar.provisional_warning(contact.deadline_on),
         risk_flags=[f for f in (contact.risk_flags or "").split(",") if f],
         allowed=policy.allowed(Status(contact.status)))
 
 
 def institution_names(session: Session) -> dict[int, str]:
-    return dict(session.exec(select(Institution.id, Institution.name)).all())
+    rows = session.exec(select(col(Institution.id), col(Institution.name))).all()
+    return {ident: name for ident, name in rows if ident is not None}  # a stored row always has its id
 
 
 def board(session: Session, *, user: User, status: str | None = None, institution_id: int | None = None,
@@ -386,31 +404,33 @@ def board(session: Session, *, user: User, status: str | None = None, institutio
     """Open complaints, those needing attention first: urgent and not yet responded to (soonest first), then
     those waiting to be forwarded (oldest first), then the rest by deadline. Each part is one indexed,
     limited query (``ix_contacts_open_deadline``), so the board never sorts every open complaint."""
-    base = select(Contact).where(visibility_clause(session, user), Contact.kind == "complaint")
+    base = select(Contact).where(visibility_clause(session, user), col(Contact.kind) == "complaint")
     if institution_id:
-        base = base.where(Contact.institution_id == institution_id)
+        base = base.where(col(Contact.institution_id) == institution_id)
     today = today_in_shanghai()
     if attention == "overdue":
-        base = base.where(Contact.status == Status.FORWARDED.value, Contact.deadline_on < today)
+        base = base.where(col(Contact.status) == Status.FORWARDED.value, col(Contact.deadline_on) < today)
     elif attention == "urgent":
-        base = base.where(Contact.urgent.is_(True), Contact.first_response_at.is_(None),
-                          Contact.status.in_([s.value for s in OPEN]))
+        base = base.where(col(Contact.urgent).is_(True), col(Contact.first_response_at).is_(None),
+                          col(Contact.status).in_([s.value for s in OPEN]))
     if status or attention:
         if status:
-            base = base.where(Contact.status == status)
-        ordered = base.order_by(Contact.deadline_on.is_(None), Contact.deadline_on, Contact.id)
+            base = base.where(col(Contact.status) == status)
+        ordered = base.order_by(col(Contact.deadline_on).is_(None), col(Contact.deadline_on), col(Contact.id))
         return list(session.exec(ordered.limit(limit).offset(offset)).all())
     wanted = limit + offset
-    urgent = list(session.exec(base.where(Contact.urgent.is_(True), Contact.first_response_at.is_(None),
-                                          Contact.status.in_([s.value for s in OPEN]))
-                               .order_by(Contact.urgent_due_at, Contact.id).limit(wanted)).all())
+    urgent = list(session.exec(base.where(col(Contact.urgent).is_(True), col(Contact.first_response_at).is_(None),
+                                          col(Contact.status).in_([s.value for s in OPEN]))
+                               .order_by(col(Contact.urgent_due_at), col(Contact.id)).limit(wanted)).all())
     rows = list(urgent)
     skip = [c.id for c in urgent]
-    for part, order in ((Contact.status == Status.RECEIVED.value, (Contact.received_at, Contact.id)),
-                        (Contact.status.in_(OPEN_WITH_DEADLINE), (Contact.deadline_on, Contact.id))):
+    parts: list[tuple[sa.ColumnElement[bool], tuple[Mapped[object], ...]]] = [
+        (col(Contact.status) == Status.RECEIVED.value, (col(Contact.received_at), col(Contact.id))),
+        (col(Contact.status).in_(OPEN_WITH_DEADLINE), (col(Contact.deadline_on), col(Contact.id)))]
+    for part, order in parts:
         if len(rows) >= wanted:
             break
-        query = base.where(part, Contact.id.not_in(skip)) if skip else base.where(part)
+        query = base.where(part, col(Contact.id).not_in(skip)) if skip else base.where(part)
         rows += session.exec(query.order_by(*order).limit(wanted - len(rows))).all()
     return rows[offset:offset + limit]
 
@@ -423,23 +443,25 @@ def board_counts(session: Session, *, user: User) -> dict[str, int]:
     today = today_in_shanghai()
     count = sa.func.count
     # Consultations are never in an open status: the status list alone selects complaints.
-    open_ = sa.and_(visibility_clause(session, user), Contact.status.in_([s.value for s in OPEN]))
+    open_ = sa.and_(visibility_clause(session, user), col(Contact.status).in_([s.value for s in OPEN]))
     total, waiting, overdue = session.execute(select(
-        count(), count().filter(Contact.status == Status.RECEIVED.value),
-        count().filter(Contact.status == Status.FORWARDED.value, Contact.deadline_on < today)).where(open_)).one()
-    urgent = session.execute(select(count()).where(open_, Contact.urgent.is_(True),
-                                                   Contact.first_response_at.is_(None))).scalar_one()
+        count(), count().filter(col(Contact.status) == Status.RECEIVED.value),
+        count().filter(col(Contact.status) == Status.FORWARDED.value, col(Contact.deadline_on) < today))
+        .where(open_)).one()
+    urgent = session.execute(select(count()).where(open_, col(Contact.urgent).is_(True),
+                                                   col(Contact.first_response_at).is_(None))).scalar_one()
     return {"open": total, "waiting": waiting, "overdue": overdue, "urgent": urgent}
 
 
 def refresh_deadlines(session: Session, *, calendar: WorkdayCalendar, years: set[int], actor: str, settings) -> int:
     """When a year's arrangement changes, recompute the deadlines of complaints still with the institution."""
     moved = 0
-    query = select(Contact).where(Contact.status == Status.FORWARDED.value,
-                                  Contact.deadline_on >= datetime(min(years), 1, 1).date(),
-                                  Contact.forwarded_on <= datetime(max(years), 12, 31).date())
+    query = select(Contact).where(col(Contact.status) == Status.FORWARDED.value,
+                                  col(Contact.deadline_on) >= datetime(min(years), 1, 1).date(),
+                                  col(Contact.forwarded_on) <= datetime(max(years), 12, 31).date())
     for contact in session.exec(query).all():
-        new = policy.deadline(calendar, contact.forwarded_on, contact.limit_days)
+        forwarded_on, limit_days, _deadline = _time_limit(contact)
+        new = policy.deadline(calendar, forwarded_on, limit_days)
         if new != contact.deadline_on:
             record(session, actor=actor, action="complaint.deadline_recomputed", subject=f"complaint:{contact.id}",
                    payload={"from": contact.deadline_on, "to": new, "reason": "calendar changed"})

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..cases.models import Case, Institution
 from ..cases.service import workday_calendar
@@ -97,23 +97,24 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 def build(session: Session, *, start: date, end: date) -> Report:
     low, high = _utc_bounds(start, end)
-    in_period = sa.and_(Contact.received_at >= low, Contact.received_at < high)
+    in_period = sa.and_(col(Contact.received_at) >= low, col(Contact.received_at) < high)
     by_channel: dict[str, dict[str, int]] = defaultdict(dict)
-    for channel, kind, count in session.exec(select(Contact.channel, Contact.kind, sa.func.count()).where(in_period)
-                                             .group_by(Contact.channel, Contact.kind)).all():
+    for channel, kind, count in session.exec(select(col(Contact.channel), col(Contact.kind), sa.func.count())
+                                             .where(in_period).group_by(col(Contact.channel), col(Contact.kind))).all():
         by_channel[channel][kind] = count
     applications = session.exec(select(sa.func.count()).select_from(Case).where(
-        Case.received_on >= start, Case.received_on <= end)).one()
+        col(Case.received_on) >= start, col(Case.received_on) <= end)).one()
     names = dict(session.exec(select(Institution.id, Institution.name)).all())
     rows: dict[int, InstitutionRow] = {}
     calendar = workday_calendar(session)
     today = today_in_shanghai()
-    columns = (Contact.institution_id, Contact.status, Contact.forwarded_on, Contact.deadline_on, Contact.answered_at,
-               Contact.outcome, Contact.settled_amount)
+    columns = (col(Contact.institution_id), col(Contact.status), col(Contact.forwarded_on), col(Contact.deadline_on),
+               col(Contact.answered_at), col(Contact.outcome), col(Contact.settled_amount))
     distribution = Counter({label: 0 for *_, label in BUCKETS})
-    # One pass over the period's complaints, reading only the columns the figures need.
-    for iid, status, forwarded_on, deadline_on, answered_at, outcome, settled in session.exec(
-            select(*columns).where(in_period, Contact.kind == "complaint")).all():
+    # One pass over the period's complaints, reading only the columns the figures need (seven columns:
+    # sqlmodel's select() is typed for at most four, SQLAlchemy's for more; the statement is the same).
+    for iid, status, forwarded_on, deadline_on, answered_at, outcome, settled in session.execute(
+            sa.select(*columns).where(in_period, col(Contact.kind) == "complaint")).all():
         row = rows.setdefault(iid, InstitutionRow(iid, names.get(iid, str(iid))))
         row.complaints += 1
         if forwarded_on is None:
@@ -130,13 +131,13 @@ def build(session: Session, *, start: date, end: date) -> Report:
         if outcome == "settled":
             row.settled_count += 1
             row.settled_amount += settled or Decimal("0.00")
-    steered = session.exec(select(Case.status, sa.func.count()).join(Contact, Contact.case_id == Case.id)
-                           .where(in_period).group_by(Case.status)).all()
+    steered = session.exec(select(col(Case.status), sa.func.count()).join(Contact, col(Contact.case_id) == col(Case.id))
+                           .where(in_period).group_by(col(Case.status))).all()
     risk: dict[str, dict[str, int]] = defaultdict(lambda: {s: 0 for s in SIGNALS})
-    for received_at, flags in session.exec(select(Contact.received_at, Contact.risk_flags)
-                                           .where(in_period, Contact.risk_flags.is_not(None))).all():
+    for received_at, flags in session.exec(select(col(Contact.received_at), col(Contact.risk_flags))
+                                           .where(in_period, col(Contact.risk_flags).is_not(None))).all():
         month = received_at.astimezone(SHANGHAI).strftime("%Y-%m")
-        for flag in flags.split(","):
+        for flag in (flags or "").split(","):  # never None here (the query's condition)
             if flag in SIGNALS:
                 risk[month][flag] += 1
     return Report(start, end, dict(by_channel), applications, sorted(rows.values(), key=lambda r: r.institution_id),
@@ -164,7 +165,7 @@ def summary_table(report: Report) -> list[list]:
 
 
 def channel_table(report: Report) -> list[list]:
-    rows = [["渠道", "咨询", "投诉", "合计"]]
+    rows: list[list[str | int]] = [["渠道", "咨询", "投诉", "合计"]]
     for channel in CHANNEL_ZH:
         counts = report.by_channel.get(channel, {})
         rows.append([CHANNEL_ZH[channel], counts.get("consultation", 0), counts.get("complaint", 0), sum(counts.values())])

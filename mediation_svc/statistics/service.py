@@ -43,8 +43,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..cases.models import Case, CaseCategory
@@ -156,7 +157,7 @@ def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _received_in(start: date, end: date):
-    return (Case.received_on >= start) & (Case.received_on <= end)
+    return (col(Case.received_on) >= start) & (col(Case.received_on) <= end)
 
 
 def _months(start: date, end: date) -> list[str]:
@@ -186,10 +187,12 @@ _AGREED = [CaseStatus.SIGNED.value, CaseStatus.CONFIRMATION_REQUESTED.value, Cas
 
 def cases_by_category(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
     lang, w = _lang(lang), WORDS[_lang(lang)]
-    is_open = func.sum(case((Case.status.in_(_OPEN), 1), else_=0))
-    settled = func.sum(case((Case.settled_amount.is_not(None), 1), else_=0))
-    rows = session.exec(select(Case.category_code, func.count(), is_open, settled, func.sum(Case.claim_amount))
-                        .where(_received_in(start, end)).group_by(Case.category_code)).all()
+    is_open = func.sum(case((col(Case.status).in_(_OPEN), 1), else_=0))
+    settled = func.sum(case((col(Case.settled_amount).is_not(None), 1), else_=0))
+    # Five columns: sqlmodel's select() is typed for at most four, SQLAlchemy's for more (same statement).
+    rows = session.execute(sa.select(col(Case.category_code), func.count(), is_open, settled,
+                                     func.sum(col(Case.claim_amount)))
+                           .where(_received_in(start, end)).group_by(col(Case.category_code))).all()
     names = _category_names(session, lang)
     table = sorted(({"category_code": code, "category": names.get(code, code), "received": n, "open": int(o or 0),
                      "settled": int(s or 0), "claim_total": _money(total)} for code, n, o, s, total in rows),
@@ -202,8 +205,10 @@ def cases_by_category(session: Session, *, start: date, end: date, lang: str = "
 
 def cases_by_status(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
     lang, w = _lang(lang), WORDS[_lang(lang)]
-    counts = dict(session.exec(select(Case.status, func.count()).where(_received_in(start, end))
-                               .group_by(Case.status)).all())
+    # The column is a plain string column: the keys are the status values (str() of a CaseStatus is its value).
+    counts = {str(status): n for status, n in session.exec(select(col(Case.status), func.count())
+                                                           .where(_received_in(start, end))
+                                                           .group_by(col(Case.status))).all()}
     labels = STATUS_LABELS[lang]
     table = [{"status_code": s.value, "status": labels[s.value], "cases": counts.get(s.value, 0)}
              for s in CaseStatus if counts.get(s.value)]
@@ -225,17 +230,17 @@ def _as_date(value) -> date:
 
 def _closed_in(start: date, end: date):
     lo, hi = _utc_bounds(start, end)
-    return Case.closed_at.is_not(None) & (Case.closed_at >= lo) & (Case.closed_at < hi)
+    return col(Case.closed_at).is_not(None) & (col(Case.closed_at) >= lo) & (col(Case.closed_at) < hi)
 
 
 def cases_by_month(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
     lang, w = _lang(lang), WORDS[_lang(lang)]
     received: Counter[str] = Counter()
-    for day, n in session.exec(select(Case.received_on, func.count()).where(_received_in(start, end))
-                               .group_by(Case.received_on)).all():
-        received[f"{day.year:04d}-{day.month:02d}"] += n
+    for received_on, n in session.exec(select(col(Case.received_on), func.count())
+                                       .where(_received_in(start, end)).group_by(col(Case.received_on))).all():
+        received[f"{received_on.year:04d}-{received_on.month:02d}"] += n
     closed: Counter[str] = Counter()
-    day = shanghai_day(session, Case.closed_at)
+    day = shanghai_day(session, col(Case.closed_at))
     for value, n in session.exec(select(day, func.count()).where(_closed_in(start, end)).group_by(day)).all():
         closed[_as_date(value).strftime("%Y-%m")] += n
     table = [{"month": m, "month_label": _month_label(m, lang), "received": received[m], "closed": closed[m]}
@@ -265,13 +270,14 @@ class _WorkdayCounter:
 
 def time_to_close(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
     lang, w = _lang(lang), WORDS[_lang(lang)]
-    closed_day = shanghai_day(session, Case.closed_at)
-    closings = session.exec(select(Case.category_code, closed_day, func.count()).where(_closed_in(start, end))
-                            .group_by(Case.category_code, closed_day)).all()
-    receipts = session.exec(select(Case.category_code, Case.received_on, func.count()).where(_closed_in(start, end))
-                            .group_by(Case.category_code, Case.received_on)).all()
-    closings = [(code, _as_date(day), n) for code, day, n in closings]
-    receipts = [(code, _as_date(day), n) for code, day, n in receipts]
+    closed_day = shanghai_day(session, col(Case.closed_at))
+    closing_rows = session.exec(select(col(Case.category_code), closed_day, func.count())
+                                .where(_closed_in(start, end)).group_by(col(Case.category_code), closed_day)).all()
+    receipt_rows = session.exec(select(col(Case.category_code), col(Case.received_on), func.count())
+                                .where(_closed_in(start, end))
+                                .group_by(col(Case.category_code), col(Case.received_on))).all()
+    closings = [(code, _as_date(day), n) for code, day, n in closing_rows]
+    receipts = [(code, _as_date(day), n) for code, day, n in receipt_rows]
     count: Counter[str] = Counter()
     total: Counter[str] = Counter()  # working days summed over the category's cases
     if closings:
@@ -302,17 +308,18 @@ def time_to_close(session: Session, *, start: date, end: date, lang: str = "zh")
 
 def settled_amounts(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
     lang, w = _lang(lang), WORDS[_lang(lang)]
-    rows = session.exec(select(Case.category_code, func.count(), func.sum(Case.settled_amount))
-                        .where(_received_in(start, end), Case.settled_amount.is_not(None))
-                        .group_by(Case.category_code)).all()
+    rows = session.exec(select(col(Case.category_code), func.count(), func.sum(col(Case.settled_amount)))
+                        .where(_received_in(start, end), col(Case.settled_amount).is_not(None))
+                        .group_by(col(Case.category_code))).all()
     names = _category_names(session, lang)
-    table = []
-    for code, n, total in sorted(rows, key=lambda r: (-(r[2] or 0), r[0])):
-        total = _money(total)
+    table: list[dict] = []
+    count, grand = 0, Decimal("0.00")
+    for code, n, amount in sorted(rows, key=lambda r: (-(r[2] or 0), r[0])):
+        total = _money(amount)
         table.append({"category_code": code, "category": names.get(code, code), "settled": n,
                       "settled_total": total, "settled_average": (total / n).quantize(FEN)})
-    count = sum(r["settled"] for r in table)
-    grand = sum((r["settled_total"] for r in table), Decimal("0.00"))
+        count += n
+        grand += total
     if table:
         table.append({"category_code": "all", "category": w["all"], "settled": count, "settled_total": grand,
                       "settled_average": (grand / count).quantize(FEN)})
@@ -325,24 +332,30 @@ def settled_amounts(session: Session, *, start: date, end: date, lang: str = "zh
 
 def mediator_load(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
     lang, w = _lang(lang), WORDS[_lang(lang)]
-    open_now = dict(session.exec(select(Case.mediator_user_id, func.count())
-                                 .where(Case.mediator_user_id.is_not(None), Case.status.in_(_OPEN))
-                                 .group_by(Case.mediator_user_id)).all())
-    received = dict(session.exec(select(Case.mediator_user_id, func.count())
-                                 .where(Case.mediator_user_id.is_not(None), _received_in(start, end))
-                                 .group_by(Case.mediator_user_id)).all())
-    closed = dict(session.exec(select(Case.mediator_user_id, func.count())
-                               .where(Case.mediator_user_id.is_not(None), _closed_in(start, end))
-                               .group_by(Case.mediator_user_id)).all())
+    mediator = col(Case.mediator_user_id)
+    open_now = dict(session.exec(select(mediator, func.count())
+                                 .where(mediator.is_not(None), col(Case.status).in_(_OPEN))
+                                 .group_by(mediator)).all())
+    received = dict(session.exec(select(mediator, func.count())
+                                 .where(mediator.is_not(None), _received_in(start, end))
+                                 .group_by(mediator)).all())
+    closed = dict(session.exec(select(mediator, func.count())
+                               .where(mediator.is_not(None), _closed_in(start, end))
+                               .group_by(mediator)).all())
     worked = set(open_now) | set(received) | set(closed)
     # Every active mediator (an idle one shows as zero), and anyone else who has cases in the figures.
-    users = session.exec(select(User.id, User.display_name, User.active)
-                         .where((User.role == Role.MEDIATOR) | User.id.in_(worked))).all()
+    users = session.exec(select(col(User.id), col(User.display_name), col(User.active))
+                         .where((col(User.role) == Role.MEDIATOR) | col(User.id).in_(worked))).all()
     maxima = _roster_maxima(session)
-    table = sorted(({"user_id": uid, "mediator": name, "open": open_now.get(uid, 0),
-                     "received": received.get(uid, 0), "closed": closed.get(uid, 0), "max_active": maxima.get(uid)}
-                    for uid, name, active in users if active or uid in worked),
-                   key=lambda r: (-r["open"], -r["received"], r["mediator"], r["user_id"]))
+    loads: list[tuple[int, str, int, int, int]] = []
+    for uid, name, active in users:
+        if uid is None:  # read back from the table: a primary key is never NULL
+            raise RuntimeError("a user row without an id")
+        if active or uid in worked:
+            loads.append((uid, name, open_now.get(uid, 0), received.get(uid, 0), closed.get(uid, 0)))
+    loads.sort(key=lambda u: (-u[2], -u[3], u[1], u[0]))
+    table = [{"user_id": uid, "mediator": name, "open": n_open, "received": n_received, "closed": n_closed,
+              "max_active": maxima.get(uid)} for uid, name, n_open, n_received, n_closed in loads]
     return Figure("mediator_load", w["t.mediator_load"], (start, end), lang,
                   [("user_id", "user_id"), ("mediator", w["mediator"]), ("open", w["open"]),
                    ("received", w["received"]), ("closed", w["closed"]), ("max_active", w["max_active"])],
