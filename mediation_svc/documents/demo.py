@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from ..accounts.models import User
 from ..cases.states import CaseStatus
 from ..config import Settings
 from ..timeutil import today_in_shanghai
@@ -95,13 +96,19 @@ def _draft_two_versions(session: Session, settings: Settings, case, mediator, fi
     return draft, version
 
 
-def seed(session: Session, settings: Settings, context) -> None:
-    from ..accounts.models import User
+def _mediator(session: Session, case) -> User:
+    """The demo case's mediator, who drafts and finalises its agreement."""
+    mediator = session.get(User, case.mediator_user_id) if case.mediator_user_id is not None else None
+    if mediator is None:
+        raise RuntimeError(f"demo case {case.number} has no mediator to draft its agreement")
+    return mediator
 
+
+def seed(session: Session, settings: Settings, context) -> None:
     finalised: list[Document] = []
     illness = context.cases.get("critical_illness")
     if illness is not None and CaseStatus(illness.status) in service.DRAFTING_STATES:
-        mediator = session.get(User, illness.mediator_user_id)
+        mediator = _mediator(session, illness)
         draft, version = _draft_two_versions(
             session, settings, illness, mediator, _critical_illness_terms("350000.00", charges=False),
             _critical_illness_terms("380000.00", charges=True), ("保险公司首次方案", "双方确认的方案：提高赔付金额"))
@@ -109,14 +116,14 @@ def seed(session: Session, settings: Settings, context) -> None:
                                           actor=mediator))
     card = context.cases.get("credit_card_penalty")
     if card is not None and CaseStatus(card.status) in service.DRAFTING_STATES:
-        mediator = session.get(User, card.mediator_user_id)
+        mediator = _mediator(session, card)
         _draft_two_versions(session, settings, card, mediator, _credit_card_terms("5000.00", "人民币肆仟元整"),
                             _credit_card_terms("8000.00", "人民币陆仟陆佰伍拾元整"),
                             ("初步方案", "申请人提高首期还款，银行全额减免违约金及利息"))
     motor = context.cases.get("motor_claim")
     motor_document = None
     if motor is not None and CaseStatus(motor.status) in service.DRAFTING_STATES:
-        mediator = session.get(User, motor.mediator_user_id)
+        mediator = _mediator(session, motor)
         draft, version = service.create_draft(session, settings, case=motor, template_id=TEMPLATE,
                                               language="zh-CN", inputs=_motor_claim_terms(), note="双方确认的方案",
                                               actor=mediator)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from ..accounts.models import User
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
+from ..db import id_of
 from ..security import access
 from ..deps import SessionDep, SettingsDep, require
 from ..reliability import ClientPresent
@@ -46,7 +47,7 @@ def version_read(version: DraftVersion, *, with_inputs: bool = False) -> DraftVe
 
 def draft_read(session: Session, draft: Draft, *, with_versions: bool = True) -> DraftRead:
     versions = [version_read(v) for v in service.list_versions(session, draft=draft)] if with_versions else []
-    return DraftRead(id=draft.id, case_id=draft.case_id, kind=draft.kind, template_id=draft.template_id,
+    return DraftRead(id=id_of(draft), case_id=draft.case_id, kind=draft.kind, template_id=draft.template_id,
                      language=draft.language, latest_version=draft.latest_version, document_id=draft.document_id,
                      created_at=draft.created_at, updated_at=draft.updated_at, versions=versions)
 
@@ -186,7 +187,7 @@ def download_pdf(document_id: str, session: SessionDep, user: Reader) -> Respons
 def supersede(document_id: str, data: SupersedeIn, session: SessionDep, settings: SettingsDep,
               user: Drafter) -> SupersedeRead:
     document, case = service.get_visible_document_or_404(session, user=user, document_id=document_id)
-    case = _case(session, user, case.id, for_update=True)
+    case = _case(session, user, id_of(case), for_update=True)
     session.refresh(document, with_for_update=True)  # signing may be moving its status at the same time
     draft, _ = service.supersede(session, settings, case=case, document=document, reason=data.reason,
                                  inputs=data.inputs, note=data.note, actor=user)

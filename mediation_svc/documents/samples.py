@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-CONSUMER = {
+CONSUMER: dict[str, Any] = {
     "role": "applicant", "kind": "person", "name": "陈秀兰", "id_type": "resident_id",
     "id_number": "440106195803121237", "address": "广东省广州市越秀区东风中路100号3栋502房",
     "phone": "13800138000",

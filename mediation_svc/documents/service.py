@@ -42,7 +42,7 @@ import json
 import secrets
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, canonical_json, record
@@ -50,7 +50,7 @@ from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404, parties_of, transition
 from ..cases.states import CaseStatus
 from ..config import Settings
-from ..db import utcnow
+from ..db import id_of, one_or_404, utcnow
 from ..errors import Conflict, NotFound
 from ..security import access
 from ..security.pipl import mask_id_number
@@ -93,7 +93,7 @@ def generate_verification_code() -> str:
 def normalise_code(code: str) -> str:
     """What a person typed (grouped, lower case, O for 0...) -> the stored code."""
     plain = code.strip().upper().replace("-", "").replace(" ", "")
-    return plain.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return plain.translate(str.maketrans("OIL", "011"))  # O -> 0, I and L -> 1
 
 
 def group_code(code: str) -> str:
@@ -105,8 +105,8 @@ def group_code(code: str) -> str:
 def case_defaults(session: Session, settings: Settings, *, case: Case, language: str) -> dict[str, Any]:
     """What the case already knows: number, centre, parties, mediator, today's date."""
     parties = []
-    for p in parties_of(session, case.id):
-        party = {"role": p.role, "kind": p.kind, "name": p.name}
+    for p in parties_of(session, id_of(case)):
+        party: dict[str, str | None] = {"role": p.role, "kind": p.kind, "name": p.name}
         for key in ("id_type", "id_number", "credit_code", "address", "phone", "representative_name",
                     "representative_title"):
             value = getattr(p, key)
@@ -145,7 +145,7 @@ def _add_version(session: Session, settings: Settings, *, case: Case, draft: Dra
     spec, canonical, inputs_hash = validate_inputs(draft.template_id, full, language=draft.language)
     draft.latest_version += 1
     draft.updated_at = utcnow()
-    version = DraftVersion(draft_id=draft.id, version=draft.latest_version, template_version=spec.version,
+    version = DraftVersion(draft_id=id_of(draft), version=draft.latest_version, template_version=spec.version,
                            inputs_json=canonical_json(canonical), inputs_hash=inputs_hash, note=note,
                            created_by_user_id=actor.id)
     session.add(draft)
@@ -170,7 +170,7 @@ def create_draft(session: Session, settings: Settings, *, case: Case, template_i
                  inputs: dict[str, Any], note: str | None, actor: User) -> tuple[Draft, DraftVersion]:
     spec = get_template(template_id, language=language)
     _check_case_open_for_drafting(case, spec.kind)
-    draft = Draft(case_id=case.id, kind=spec.kind, template_id=template_id, language=language,
+    draft = Draft(case_id=id_of(case), kind=spec.kind, template_id=template_id, language=language,
                   created_by_user_id=actor.id)
     session.add(draft)
     session.flush()
@@ -181,22 +181,17 @@ def create_draft(session: Session, settings: Settings, *, case: Case, template_i
 
 
 def get_draft_or_404(session: Session, *, case: Case, draft_id: int, for_update: bool = False) -> Draft:
-    query = select(Draft).where(Draft.id == draft_id, Draft.case_id == case.id)
-    if for_update:
-        query = query.with_for_update()
-    draft = session.exec(query).first()
-    if draft is None:
-        raise NotFound(f"draft {draft_id} not found on this case")
-    return draft
+    return one_or_404(session, select(Draft).where(Draft.id == draft_id, Draft.case_id == case.id),
+                      missing=f"draft {draft_id} not found on this case", for_update=for_update)
 
 
 def list_drafts(session: Session, *, case: Case) -> list[Draft]:
-    return list(session.exec(select(Draft).where(Draft.case_id == case.id).order_by(Draft.id)).all())
+    return list(session.exec(select(Draft).where(Draft.case_id == case.id).order_by(col(Draft.id))).all())
 
 
 def list_versions(session: Session, *, draft: Draft) -> list[DraftVersion]:
     return list(session.exec(select(DraftVersion).where(DraftVersion.draft_id == draft.id)
-                             .order_by(DraftVersion.version)).all())
+                             .order_by(col(DraftVersion.version))).all())
 
 
 def get_version_or_404(session: Session, *, draft: Draft, version: int) -> DraftVersion:
@@ -262,7 +257,7 @@ def finalise(session: Session, settings: Settings, *, case: Case, draft: Draft, 
         raise Conflict(f"the case is '{case.status}'; an agreement is finalised from 'agreement_drafted'",
                        case_status=case.status)
     previous_id = draft.document_id  # a voided predecessor, if this is a re-finalisation
-    document = Document(case_id=case.id, kind=draft.kind, title="", template_id=draft.template_id,
+    document = Document(case_id=id_of(case), kind=draft.kind, title="", template_id=draft.template_id,
                         template_version=row.template_version, language=draft.language, inputs_json=row.inputs_json,
                         inputs_hash=row.inputs_hash, pdf=b"", sha256="", size=0, page_count=0,
                         verification_code=generate_verification_code(), supersedes_id=previous_id,
@@ -334,7 +329,7 @@ def get_visible_document_or_404(session: Session, *, user: User, document_id: st
 
 def list_documents(session: Session, *, case: Case) -> list[Document]:
     return list(session.exec(select(Document).where(Document.case_id == case.id)
-                             .order_by(Document.created_at, Document.id)).all())
+                             .order_by(col(Document.created_at), col(Document.id))).all())
 
 
 def find_by_code(session: Session, code: str) -> Document | None:
@@ -346,7 +341,7 @@ def find_by_sha256(session: Session, sha256: str) -> list[Document]:
     """For verification: the finalised documents whose stored PDF has exactly this SHA-256 (hex)."""
     digest = sha256.strip().lower()
     return list(session.exec(select(Document).where(Document.sha256 == digest)
-                             .order_by(Document.created_at)).all())
+                             .order_by(col(Document.created_at))).all())
 
 
 def mark_status(session: Session, *, document: Document, status: DocumentStatus, actor: str,

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from ..config import Settings
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..pki.keystore import KeyStore
 from ..security.tokens import TokenService
 from ..signing import demo as signing_demo
@@ -38,8 +38,11 @@ def seed(session: Session, settings: Settings, context) -> None:
     application = service.start_application(session, settings, tokens, keystore, case=case, court_name=COURT_NAME,
                                             deadline_at=utcnow() + timedelta(days=10), actor=officer,
                                             representatives=[rep])
-    request = session.get(signing.SigningRequest, application.signing_request_id)
-    for participant in signing.participants_of(session, request.id):
+    request = (session.get(signing.SigningRequest, application.signing_request_id)
+               if application.signing_request_id is not None else None)
+    if request is None:
+        raise RuntimeError(f"judicial application {application.id} has no signing request")
+    for participant in signing.participants_of(session, id_of(request)):
         if participant.kind == "representative" and participant.authorisation_sha256 is None:
             signing_demo.file_demo_letter(session, settings, tokens, request=request, participant=participant,
                                           case=case, officer=officer, id_number=rep.id_number)

@@ -83,7 +83,7 @@ def verify_package(keystore: KeyStoreDep, user: CurrentUser,
     if len(data) > MAX_PACKAGE_BYTES:
         raise PayloadTooLarge(f"an evidence package is at most {MAX_PACKAGE_BYTES // (1024 * 1024)} MiB")
     check = check_package(data, attestation.jwks(keystore))
-    documents = {}
+    documents: dict[str, dict[str, str | None]] = {}
     for name, body in sorted(check.files.items()):
         if name.endswith(".pdf") and check.ok:
             try:

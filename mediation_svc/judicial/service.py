@@ -23,15 +23,15 @@ from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, case_trail, record
-from ..cases.models import Case
+from ..cases.models import Case, CaseParty
 from ..cases.service import share_with_court as _share_case, transition
 from ..cases.states import CaseStatus
 from ..config import Settings
-from ..db import utcnow
+from ..db import id_of, one_or_404, utcnow
 from ..documents.models import Document, DocumentStatus
 from ..documents.numerals import rmb_capitals, rmb_figures
 from ..documents.rendering import render_document
@@ -118,7 +118,9 @@ def service_addresses(session: Session, *, case: Case, parties: list[dict[str, A
     ``signer_phones`` by party id), without consent to electronic service (which only the party can give)."""
     from ..cases.service import parties_of  # noqa: PLC0415
 
-    on_file = {(cp.role, cp.name): cp for cp in parties_of(session, case.id)}
+    # looked up by the agreement's (role, name), either of which it may lack
+    on_file: dict[tuple[str | None, str | None], CaseParty] = {(cp.role, cp.name): cp
+                                                               for cp in parties_of(session, id_of(case))}
     unknown = set(given) - {cp.id for cp in on_file.values()}
     if unknown:
         raise InvalidInput(f"service addresses given for parties not on this case: {sorted(unknown)}",
@@ -126,11 +128,11 @@ def service_addresses(session: Session, *, case: Case, parties: list[dict[str, A
     out = []
     for p in parties:
         party = on_file.get((p.get("role"), p.get("name")))
-        entry = given.get(party.id) if party is not None else None
+        entry = given.get(id_of(party)) if party is not None else None
         if entry is None:
             agent = p.get("agent") or {}
             phones = [p.get("phone")] if p.get("kind") == "person" else \
-                [(signer_phones or {}).get(party.id) if party else None, agent.get("phone"), p.get("phone")]
+                [(signer_phones or {}).get(id_of(party)) if party else None, agent.get("phone"), p.get("phone")]
             phone = next((x for x in [*phones, party.phone if party else None] if x), None)
             address = p.get("address") or (party.address if party else None)
             # without an address or a phone on file there is nothing to confirm: that party brings its own
@@ -149,7 +151,7 @@ def _letters(session: Session, agreement: Document) -> list:
                                                         SigningRequest.status == RequestStatus.COMPLETED.value)).first()
     if request is None:
         return []
-    return [p for p in signing.participants_of(session, request.id)
+    return [p for p in signing.participants_of(session, id_of(request))
             if p.kind == SignerKind.REPRESENTATIVE.value and p.authorisation_doc is not None]
 
 
@@ -164,9 +166,9 @@ def _audit(session: Session, application: JudicialApplication, *, actor: str, ac
 
 def signed_agreement(session: Session, case: Case) -> Document:
     document = session.exec(select(Document).where(Document.case_id == case.id, Document.kind == "agreement",
-                                                   Document.status.in_([DocumentStatus.SIGNED.value,
-                                                                        DocumentStatus.CONFIRMED.value]))
-                            .order_by(Document.created_at.desc())).first()
+                                                   col(Document.status).in_([DocumentStatus.SIGNED.value,
+                                                                             DocumentStatus.CONFIRMED.value]))
+                            .order_by(col(Document.created_at).desc())).first()
     if document is None:
         raise NotReadyForConfirmation("the case has no signed agreement", case_status=str(case.status))
     return document
@@ -197,7 +199,7 @@ def effective_date(session: Session, agreement: Document) -> date:
 
     seal = session.exec(select(SignedRevision).where(SignedRevision.document_id == agreement.id,
                                                      SignedRevision.kind == "seal")
-                        .order_by(SignedRevision.sequence.desc())).first()
+                        .order_by(col(SignedRevision.sequence).desc())).first()
     last = seal or signing.latest_revision(session, agreement.id)
     return (last.created_at if last else agreement.created_at).astimezone(SHANGHAI).date()
 
@@ -251,7 +253,7 @@ def start_application(session: Session, settings: Settings, tokens, keystore: Ke
     document = finalise(session, settings, case=case, draft=draft, version=version.version, actor=actor)
     request = signing.open_request(session, settings, tokens, keystore, case=case, document_id=document.id,
                                    deadline_at=deadline_at, representatives=representatives, actor=actor)
-    application = JudicialApplication(case_id=case.id, agreement_document_id=agreement.id,
+    application = JudicialApplication(case_id=id_of(case), agreement_document_id=agreement.id,
                                       application_document_id=document.id, signing_request_id=request.id,
                                       court_name=court_name, created_by_user_id=actor.id)
     session.add(application)
@@ -266,13 +268,16 @@ def start_application(session: Session, settings: Settings, tokens, keystore: Ke
 
 
 def application_for_case_or_404(session: Session, case: Case, *, for_update: bool = False) -> JudicialApplication:
-    query = select(JudicialApplication).where(JudicialApplication.case_id == case.id)
-    if for_update:
-        query = query.with_for_update()
-    application = session.exec(query).first()
-    if application is None:
-        raise NotFound("no application for judicial confirmation on this case")
-    return application
+    return one_or_404(session, select(JudicialApplication).where(JudicialApplication.case_id == case.id),
+                      missing="no application for judicial confirmation on this case", for_update=for_update)
+
+
+def _document(session: Session, application: JudicialApplication, document_id: str) -> Document:
+    """A document the application refers to (a foreign key: missing only in a corrupt database)."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise RuntimeError(f"document {document_id} of judicial application {application.id} is missing")
+    return document
 
 
 def refresh_status(session: Session, application: JudicialApplication) -> JudicialApplication:
@@ -366,8 +371,8 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
     if application.status == ApplicationStatus.SIGNING.value:
         raise NotReadyForConfirmation("the application is still being signed",
                                       signing_request_id=application.signing_request_id)
-    agreement = session.get(Document, application.agreement_document_id)
-    application_doc = session.get(Document, application.application_document_id)
+    agreement = _document(session, application, application.agreement_document_id)
+    application_doc = _document(session, application, application.application_document_id)
     agreement_pdf = signing.signed_pdf(session, document_id=agreement.id)
     application_pdf = signing.signed_pdf(session, document_id=application_doc.id)
     if agreement_pdf is None or application_pdf is None:
@@ -378,8 +383,9 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
     failed = {n: r.summary for n, r in reports.items() if r.indication.value != "TOTAL_PASSED"}
     if failed:
         raise NotReadyForConfirmation("a signed file does not verify", reports=failed)
-    audit_files = _audit_transparency_files(session, keystore, case.id)
-    trail = case_trail(session, case.id)
+    case_id = id_of(case)
+    audit_files = _audit_transparency_files(session, keystore, case_id)
+    trail = case_trail(session, case_id)
     audit_head = trail[-1].hash if trail else None
     evidence_inputs = _evidence_report_inputs(session, settings, case=case, document=agreement,
                                               signed_sha256=hashlib.sha256(agreement_pdf).hexdigest(),
@@ -388,7 +394,7 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
                                verification_code=agreement.verification_code, base_url=settings.public_base_url)
     files: dict[str, bytes] = {
         "agreement-signed.pdf": agreement_pdf, "application-signed.pdf": application_pdf,
-        "evidence-report.pdf": evidence.pdf, "audit-trail.json": _audit_extract(session, case.id),
+        "evidence-report.pdf": evidence.pdf, "audit-trail.json": _audit_extract(session, case_id),
         "signing-events.json": json.dumps(signing.signing_events(session, document_id=agreement.id),
                                           ensure_ascii=False, indent=2, default=str).encode("utf-8"),
         "certificates/center-root.cer": roots[0].public_bytes(Encoding.DER),
@@ -409,7 +415,7 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
             "created_at": utcnow().isoformat(), "center": settings.center_name, "audit_head_hash": audit_head,
             "keys": f"{settings.public_base_url.rstrip('/')}/.well-known/jwks.json"}
     zip_bytes, manifest = build_zip(files, meta=meta, sign=lambda body: _sign_bytes(keystore, body))
-    package = EvidencePackage(application_id=application.id, case_id=case.id, zip_bytes=zip_bytes,
+    package = EvidencePackage(application_id=id_of(application), case_id=case_id, zip_bytes=zip_bytes,
                               sha256=hashlib.sha256(zip_bytes).hexdigest(),
                               manifest_sha256=hashlib.sha256(manifest).hexdigest(), size=len(zip_bytes),
                               created_by_user_id=actor.id)
@@ -436,7 +442,7 @@ def _sign_bytes(keystore: KeyStore, body: bytes) -> str:
 
 def latest_package(session: Session, case: Case) -> EvidencePackage:
     package = session.exec(select(EvidencePackage).where(EvidencePackage.case_id == case.id)
-                           .order_by(EvidencePackage.id.desc())).first()
+                           .order_by(col(EvidencePackage.id).desc())).first()
     if package is None:
         raise NotFound("no evidence package has been built for this case")
     return package
@@ -477,9 +483,9 @@ def record_ruling(session: Session, *, case: Case, confirmed: bool, ruling_numbe
         raise InvalidInput("say why the agreement was not confirmed", errors=[{"loc": ["reason"], "msg": "required"}])
     if ruling_date > utcnow().astimezone(SHANGHAI).date() + timedelta(days=1):
         raise InvalidInput("the ruling date is in the future", errors=[{"loc": ["ruling_date"], "msg": "future"}])
-    ruling = Ruling(application_id=application.id, case_id=case.id, confirmed=confirmed,
+    ruling = Ruling(application_id=id_of(application), case_id=id_of(case), confirmed=confirmed,
                     ruling_number=ruling_number.strip(), ruling_date=ruling_date, court_name=court_name.strip(),
-                    reason=reason, recorded_by_user_id=actor.id)
+                    reason=reason, recorded_by_user_id=id_of(actor))
     session.add(ruling)
     application.status = (ApplicationStatus.CONFIRMED if confirmed else ApplicationStatus.NOT_CONFIRMED).value
     application.updated_at = utcnow()
@@ -490,7 +496,7 @@ def record_ruling(session: Session, *, case: Case, confirmed: bool, ruling_numbe
                payload={"ruling_number": ruling.ruling_number, "ruling_date": ruling_date,
                         "court_name": ruling.court_name})
     if confirmed:
-        agreement = session.get(Document, application.agreement_document_id)
+        agreement = _document(session, application, application.agreement_document_id)
         mark_status(session, document=agreement, status=DocumentStatus.CONFIRMED, actor=_actor(actor),
                     payload={"ruling_number": ruling.ruling_number})
     _audit(session, application, actor=_actor(actor), action="judicial.ruling_recorded",

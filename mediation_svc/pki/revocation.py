@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from asn1crypto import keys as asn1_keys
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509 import ocsp
 
 REASONS = {r.name: r for r in x509.ReasonFlags}
@@ -41,6 +42,8 @@ def build_crl(*, issuer_cert: x509.Certificate, issuer_key, revoked: Iterable[Ce
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
                               critical=False))
     for status in revoked:
+        if status.revoked_at is None:
+            raise ValueError(f"serial {status.serial:x} is not revoked and has no place on a CRL")
         entry = (x509.RevokedCertificateBuilder().serial_number(status.serial)
                  .revocation_date(status.revoked_at))
         if status.reason and status.reason in REASONS and status.reason != "unspecified":
@@ -55,7 +58,7 @@ class OcspIssuer:
 
     ca_cert: x509.Certificate
     responder_cert: x509.Certificate
-    responder_key: object
+    responder_key: CertificateIssuerPrivateKeyTypes
 
     def matches(self, request: ocsp.OCSPRequest) -> bool:
         own = _issuer_hashes(self.ca_cert, request.hash_algorithm)

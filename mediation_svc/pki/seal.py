@@ -19,6 +19,7 @@ import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
@@ -29,6 +30,9 @@ from ..errors import ServiceUnavailable
 from . import hierarchy
 from .settings import PkiSettings, get_pki_settings
 from .tsa import other_certificates, to_asn1_cert, to_asn1_key
+
+if TYPE_CHECKING:
+    from pkcs11 import Session as TokenSession  # the ``hsm`` extra: only needed when a token is configured
 
 
 class SealUnavailable(ServiceUnavailable):
@@ -108,7 +112,7 @@ def _serialised_pkcs11_signer_class():
 
 @dataclass
 class _Slot:
-    session: object
+    session: TokenSession
     lock: threading.Lock
 
 

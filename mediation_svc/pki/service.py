@@ -144,8 +144,8 @@ def list_certificates(session: Session, *, revoked: bool | None = None, case_id:
                       limit: int = 100, offset: int = 0) -> list[IssuedCertificate]:
     query = select(IssuedCertificate)
     if revoked is not None:
-        query = query.where(IssuedCertificate.revoked_at.is_not(None) if revoked  # type: ignore[union-attr]
-                            else IssuedCertificate.revoked_at.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(IssuedCertificate.revoked_at).is_not(None) if revoked
+                            else col(IssuedCertificate.revoked_at).is_(None))
     if case_id is not None:
         query = query.where(IssuedCertificate.case_id == case_id)
     return list(session.exec(query.order_by(col(IssuedCertificate.id)).offset(offset).limit(limit)))
@@ -165,7 +165,7 @@ def status_of(session: Session, keystore, *, ca_name: str, serial: int) -> CertS
 
 
 def _revoked_statuses(session: Session, ca_name: str) -> list[CertStatus]:
-    revoked = IssuedCertificate.revoked_at.is_not(None)  # type: ignore[union-attr]
+    revoked = col(IssuedCertificate.revoked_at).is_not(None)
     rows = session.exec(select(IssuedCertificate).where(IssuedCertificate.issuer == ca_name, revoked))
     return sorted((_status(r) for r in rows), key=lambda s: s.serial)
 

@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass, field
 import typer
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..audit.chain import record
-from ..db import unit_of_work, utcnow
+from ..db import id_of, unit_of_work, utcnow
 from ..errors import Conflict
 from . import pades
 from .models import SignedRevision
@@ -83,8 +83,8 @@ def _latest_revisions(session: Session):
     newest = (select(SignedRevision.document_id, func.max(SignedRevision.sequence).label("sequence"))
               .group_by(SignedRevision.document_id).subquery())
     return session.exec(select(SignedRevision).join(
-        newest, (SignedRevision.document_id == newest.c.document_id)
-        & (SignedRevision.sequence == newest.c.sequence)).where(SignedRevision.kind.in_(LTA_KINDS)))
+        newest, (col(SignedRevision.document_id) == newest.c.document_id)
+        & (col(SignedRevision.sequence) == newest.c.sequence)).where(col(SignedRevision.kind).in_(LTA_KINDS)))
 
 
 def _expiry(revision: SignedRevision) -> dt.datetime | None:
@@ -115,7 +115,9 @@ def renew_document(session: Session, keystore, timestamper, *, document_id: str,
         return None
     request = lock_request(session, current.request_id)  # serialises with other writers of this document
     current = latest_revision(session, document_id)  # re-read under the lock: another run may have renewed
-    expiry = _expiry(current) if current is not None and current.kind in LTA_KINDS else None
+    if current is None or current.kind not in LTA_KINDS:
+        return None
+    expiry = _expiry(current)
     if expiry is None or expiry > now + dt.timedelta(days=within_days):
         return None
     renewed = pades.retimestamp(current.pdf, timestamper=timestamper, context=lta_context(session, keystore))
@@ -124,7 +126,7 @@ def renew_document(session: Session, keystore, timestamper, *, document_id: str,
         raise RenewalTooShort(f"the new timestamp's TSA certificate expires {new_expiry:%Y-%m-%d}, within "
                               f"{within_days} days as well: renew the TSA certificate, then run this again")
     revision = SignedRevision(
-        document_id=document_id, request_id=request.id, sequence=current.sequence + 1, kind=ARCHIVE_KIND,
+        document_id=document_id, request_id=id_of(request), sequence=current.sequence + 1, kind=ARCHIVE_KIND,
         pdf=renewed, sha256_before=current.sha256_after, sha256_after=hashlib.sha256(renewed).hexdigest(),
         timestamp_expires_at=new_expiry)
     session.add(revision)
@@ -166,7 +168,8 @@ def run(engine: Engine, keystore, timestamper, *, within_days: int, dry_run: boo
             outcome.status = "skipped"
         else:
             outcome.status, outcome.sequence = "renewed", revision.sequence
-            outcome.new_expiry = revision.timestamp_expires_at.isoformat()
+            outcome.new_expiry = (revision.timestamp_expires_at.isoformat()
+                                  if revision.timestamp_expires_at is not None else None)
     return report
 
 

@@ -17,12 +17,12 @@ from datetime import timedelta
 import base64
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..cases.models import CaseParty
 from ..config import Settings
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..notifications.models import OutboxMessage
 from ..pki.keystore import KeyStore, KeyStoreError
 from ..security.tokens import TokenService
@@ -75,11 +75,12 @@ def seed(session: Session, settings: Settings, context) -> None:
 
         timestamper = timestamper_from_settings(keystore, get_pki_settings())
         case = context.cases["motor_claim"]
-        rep = _representative(session, case, MOTOR_REP[0], MOTOR_REP[1], _with_check_digit(MOTOR_REP[2]))
+        rep_id = _with_check_digit(MOTOR_REP[2])
+        rep = _representative(session, case, MOTOR_REP[0], MOTOR_REP[1], rep_id)
         request = _open_with_checked_letter(session, settings, tokens, keystore, case=case,
                                             document_id=documents["motor_claim"].id, officer=officer, rep=rep)
         sign_for_everyone(session, settings, tokens, keystore, timestamper, request=request, officer=officer,
-                          id_numbers=party_id_numbers(session, case.id, rep.id_number))
+                          id_numbers=party_id_numbers(session, case.id, rep_id))
         # the judicial demo has the same representative sign the joint application
         context.representatives = {"motor_claim": rep}
 
@@ -87,7 +88,7 @@ def seed(session: Session, settings: Settings, context) -> None:
 def _representative(session: Session, case, name: str, phone: str, id_number: str) -> service.RepresentativeSpec:
     institution = session.exec(select(CaseParty).where(CaseParty.case_id == case.id,
                                                        CaseParty.kind == "institution")).one()
-    return service.RepresentativeSpec(party_id=institution.id, name=name, phone=phone, id_number=id_number)
+    return service.RepresentativeSpec(party_id=id_of(institution), name=name, phone=phone, id_number=id_number)
 
 
 def party_id_numbers(session: Session, case_id: int, rep_id: str) -> dict[str, str]:
@@ -100,7 +101,9 @@ def _open_with_checked_letter(session: Session, settings: Settings, tokens, keys
                               officer, rep: service.RepresentativeSpec):
     request = service.open_request(session, settings, tokens, keystore, case=case, document_id=document_id,
                                    deadline_at=utcnow() + timedelta(days=10), actor=officer, representatives=[rep])
-    participant = next(p for p in service.participants_of(session, request.id) if p.kind == "representative")
+    participant = next(p for p in service.participants_of(session, id_of(request)) if p.kind == "representative")
+    if rep.id_number is None:
+        raise ValueError("the demo representative's authorisation letter names their ID number: give one")
     file_demo_letter(session, settings, tokens, request=request, participant=participant, case=case, officer=officer,
                      id_number=rep.id_number)
     return request
@@ -114,6 +117,8 @@ def file_demo_letter(session: Session, settings: Settings, tokens, *, request, p
     from ..security.pipl import mask_id_number
 
     institution = session.get(CaseParty, participant.party_id)
+    if institution is None:
+        raise RuntimeError(f"the party {participant.party_id} the representative signs for is not on file")
     letter = weasyprint.HTML(string=LETTER_HTML.format(institution=institution.name, case_number=case.number,
                                                        name=participant.name,
                                                        id_masked=mask_id_number(id_number))).write_pdf()
@@ -126,7 +131,7 @@ def sign_for_everyone(session: Session, settings: Settings, tokens, keystore, ti
     """Each signer in turn goes through the signer's steps (the code read from the SMS outbox, as from their
     phone); then the officer applies the seal. ``id_numbers``: by signer name, and "representative"."""
     while True:
-        pending = [p for p in service.participants_of(session, request.id)
+        pending = [p for p in service.participants_of(session, id_of(request))
                    if p.status == SignerStatus.PENDING.value and p.kind != SignerKind.SEAL.value]
         if not pending:
             break
@@ -143,7 +148,9 @@ def _sign_as(session: Session, settings: Settings, tokens, keystore, timestamper
     """The signer's steps as their phone takes them; the demo plays the phone's browser, whose WebCrypto key
     (here: an in-memory P-256 key of the seeding process) never reaches the service's functions."""
     if participant.kind == SignerKind.MEDIATOR.value:
-        mediator = session.get(User, participant.user_id)
+        mediator = session.get(User, participant.user_id) if participant.user_id is not None else None
+        if mediator is None:
+            raise RuntimeError(f"the mediator who signs as {participant.name} has no account on file")
         service.console_code(session, settings, keystore, request=request, user=mediator)
         signer = service.console_verify(session, settings, tokens, keystore, request=request, user=mediator,
                                         code=_last_code(session, participant), client=DEMO_CLIENT)["session_token"]
@@ -171,8 +178,11 @@ def _sign_as(session: Session, settings: Settings, tokens, keystore, timestamper
 def _last_code(session: Session, participant) -> str:
     sms = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "signing.otp",
                                                    OutboxMessage.ref == f"signing_participant:{participant.id}")
-                       .order_by(OutboxMessage.id.desc())).first()
-    return re.search(r"\d{6}", sms.body).group(0)
+                       .order_by(col(OutboxMessage.id).desc())).first()
+    code = re.search(r"\d{6}", sms.body) if sms is not None else None
+    if code is None:
+        raise RuntimeError(f"no one-time code was sent to signer {participant.id}")
+    return code.group(0)
 
 
 class PhoneKey:

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
-from ..cases.models import Case
 from ..config import Settings
-from ..db import utcnow
-from ..documents.models import Document
+from ..db import id_of, utcnow
 from ..errors import Conflict, Forbidden
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
@@ -23,13 +21,13 @@ from . import identity
 from .models import RequestStatus, SignerKind, SignerStatus, SigningLink, SigningParticipant, SigningRequest
 from .policy import (REMINDER_GAP, SMS_LIMIT, SigningRequestExpired, check_open, chinese_deadline,
                      may_manage_request, may_open_request, next_stage)
-from .store import audit_request, lock_request, participants_of, user_actor
+from .store import audit_request, case_of, document_of, lock_request, participants_of, selected_ids, user_actor
 
 
 def activate_next_stage(session: Session, settings: Settings, tokens: TokenService, request: SigningRequest,
                         *, actor: str) -> int | None:
     """Move the first unfinished stage from waiting to pending and send its links; returns that stage."""
-    participants = participants_of(session, request.id)
+    participants = participants_of(session, id_of(request))
     stage = next_stage((p.stage, p.status) for p in participants)
     if stage is None:
         return None
@@ -69,14 +67,22 @@ def new_link(session: Session, keystore_or_tokens, participant: SigningParticipa
     now = utcnow()
     for old in session.exec(select(SigningLink).where(SigningLink.participant_id == participant.id,
                                                       SigningLink.purpose == purpose,
-                                                      SigningLink.replaced_at.is_(None))).all():
+                                                      col(SigningLink.replaced_at).is_(None))).all():
         old.replaced_at = now
         session.add(old)
     code = identity.new_link_code()
-    session.add(SigningLink(code_hash=identity.hash_link_code(secret, code), participant_id=participant.id,
+    session.add(SigningLink(code_hash=identity.hash_link_code(secret, code), participant_id=id_of(participant),
                             purpose=purpose, created_at=now))
     session.flush()
     return code
+
+
+def phone_of(participant: SigningParticipant) -> str:
+    """The phone a signer's texts go to. Every signer but the seal has one (checked when the request opened),
+    and the seal is never texted."""
+    if not participant.phone:
+        raise RuntimeError(f"signer {participant.id} ({participant.name}) has no phone on record to text")
+    return participant.phone
 
 
 def link_secret(keystore_or_tokens) -> bytes:
@@ -89,7 +95,7 @@ def issue_link(session: Session, settings: Settings, tokens: TokenService, *, re
     """A fresh short link for one signer, valid until the request's deadline; returns its code.
 
     Earlier links of this signer stop working (they say so), the code count and the lock start afresh."""
-    document = session.get(Document, request.document_id)
+    document = document_of(session, request)
     if request.deadline_at <= utcnow():
         raise SigningRequestExpired("the signing deadline has passed")
     code = new_link(session, tokens, participant, "sign")
@@ -100,7 +106,7 @@ def issue_link(session: Session, settings: Settings, tokens: TokenService, *, re
     session.add(participant)
     if send:
         due, url = chinese_deadline(request.deadline_at), link_url(settings, code)
-        enqueue(session, kind="signing.link", channel=Channel.SMS, recipient=participant.phone,
+        enqueue(session, kind="signing.link", channel=Channel.SMS, recipient=phone_of(participant),
                 recipient_name=participant.name, recipient_user_id=participant.user_id,
                 body=fit_sms(settings, f"{participant.name}您好，请于{due}前签署《{document.title}》：{url} ",
                              f"请于{due}前签署《{document.title}》：{url} ", f"请于{due}前签署：{url} "),
@@ -114,10 +120,10 @@ def issue_link(session: Session, settings: Settings, tokens: TokenService, *, re
 
 def _notify_mediator(session: Session, settings: Settings, request: SigningRequest, p: SigningParticipant) -> None:
     """The mediator signs from their console (logged in, then an SMS code): the SMS only says it is their turn."""
-    document = session.get(Document, request.document_id)
-    case = session.get(Case, request.case_id)
+    document = document_of(session, request)
+    case = case_of(session, request)
     due = chinese_deadline(request.deadline_at)
-    enqueue(session, kind="signing.mediator_turn", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
+    enqueue(session, kind="signing.mediator_turn", channel=Channel.SMS, recipient=phone_of(p), recipient_name=p.name,
             recipient_user_id=p.user_id,
             body=fit_sms(settings, f"{case.number}《{document.title}》各方已签署，请于{due}前登录调解平台，"
                                    f"在案件页点“签署”完成调解员签名。",
@@ -132,7 +138,7 @@ def resend_link(session: Session, settings: Settings, tokens: TokenService, *, r
     """An officer sends a signer a fresh link (a lost SMS, a locked code); the old link stops working."""
     if not may_manage_request(actor.role):
         raise Forbidden("a new signing link is sent by a case officer")
-    request = lock_request(session, request.id)
+    request = lock_request(session, id_of(request))
     check_open(request)
     if participant.status != SignerStatus.PENDING.value or participant.kind in (SignerKind.SEAL.value,
                                                                                  SignerKind.MEDIATOR.value):
@@ -144,9 +150,9 @@ def resend_link(session: Session, settings: Settings, tokens: TokenService, *, r
 def announce_effect(session: Session, settings: Settings, keystore: KeyStore, request: SigningRequest) -> None:
     """Every signer is told the agreement took effect, with a link to download the final signed PDF (after an
     SMS code, for the life of the case); the mediator downloads it from the case page."""
-    document = session.get(Document, request.document_id)
-    told = []
-    for p in participants_of(session, request.id):
+    document = document_of(session, request)
+    told: list[int] = []
+    for p in participants_of(session, id_of(request)):
         if p.kind == SignerKind.SEAL.value or not p.phone:
             continue
         effect = "已生效" if document.kind == "agreement" else "已签署完成"
@@ -159,7 +165,7 @@ def announce_effect(session: Session, settings: Settings, keystore: KeyStore, re
         enqueue(session, kind="signing.completed", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
                 recipient_user_id=p.user_id, body=fit_sms(settings, text), case_id=request.case_id,
                 ref=f"signing_completed:{request.id}")
-        told.append(p.id)
+        told.append(id_of(p))
     session.flush()
     audit_request(session, request, actor="system:signing", action="signing.effect_announced", payload={"told": told})
 CLOSED_SMS = {
@@ -170,7 +176,7 @@ CLOSED_SMS = {
 
 
 def check_may_remind(session: Session, *, request: SigningRequest, user: User) -> None:
-    case = session.get(Case, request.case_id)
+    case = case_of(session, request)
     if not may_open_request(user.role, is_case_mediator=case.mediator_user_id == user.id):
         raise Forbidden("reminders are sent by a case officer or the case's mediator")
 
@@ -180,9 +186,9 @@ def remind(session: Session, settings: Settings, *, request: SigningRequest, act
     """An SMS reminder to each pending signer not reminded in the last 12 hours (their link stays valid)."""
     now = now or utcnow()
     check_open(request)
-    document = session.get(Document, request.document_id)
-    reminded = []
-    for p in participants_of(session, request.id):
+    document = document_of(session, request)
+    reminded: list[int] = []
+    for p in participants_of(session, id_of(request)):
         if p.status != SignerStatus.PENDING.value or p.kind == SignerKind.SEAL.value or not p.phone:
             continue
         if p.last_reminded_at is not None and now - p.last_reminded_at < REMINDER_GAP:
@@ -195,7 +201,7 @@ def remind(session: Session, settings: Settings, *, request: SigningRequest, act
                 case_id=request.case_id, ref=f"signing_request:{request.id}")
         p.last_reminded_at = now
         session.add(p)
-        reminded.append(p.id)
+        reminded.append(id_of(p))
     session.flush()
     if reminded:
         audit_request(session, request, actor=actor, action="signing.reminded", payload={"participant_ids": reminded})
@@ -206,7 +212,8 @@ def due_for_reminder(session: Session, *, within: timedelta = timedelta(hours=48
                      now: datetime | None = None) -> list[int]:
     """Open requests whose deadline is within ``within``, in id order (the reminder job's lock order)."""
     now = now or utcnow()
-    return list(session.exec(select(SigningRequest.id).where(SigningRequest.status == RequestStatus.OPEN.value,
-                                                             SigningRequest.deadline_at > now,
-                                                             SigningRequest.deadline_at <= now + within)
-                             .order_by(SigningRequest.id)).all())
+    ids = session.exec(select(col(SigningRequest.id)).where(SigningRequest.status == RequestStatus.OPEN.value,
+                                                            col(SigningRequest.deadline_at) > now,
+                                                            col(SigningRequest.deadline_at) <= now + within)
+                       .order_by(col(SigningRequest.id))).all()
+    return selected_ids(ids)

@@ -86,10 +86,10 @@ def signer_subject(identity: SignerIdentity) -> list[x509.NameAttribute]:
     attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
              x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _fit(identity.case_number)),
              x509.NameAttribute(NameOID.TITLE, _fit(identity.role))]
-    if identity.masked_id:
+    masked_id = mask_id_number(identity.masked_id)
+    if masked_id:  # empty exactly when the identity has no ID
         # masked IDs contain '*', which PrintableString (the default for serialNumber) does not allow
-        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, mask_id_number(identity.masked_id),
-                                        _type=_ASN1Type.UTF8String))
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, masked_id, _type=_ASN1Type.UTF8String))
     attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(identity.name)))
     return attrs
 
@@ -124,6 +124,8 @@ def evidence_digest_of(cert: x509.Certificate) -> bytes | None:
         ext = cert.extensions.get_extension_for_oid(EVIDENCE_DIGEST_OID)
     except x509.ExtensionNotFound:
         return None
+    if not isinstance(ext.value, x509.UnrecognizedExtension):  # a private OID: cryptography never parses it
+        raise TypeError(f"the evidence digest extension was read as {type(ext.value).__name__}")
     return core.OctetString.load(ext.value.value).native
 
 
@@ -150,7 +152,7 @@ def _run(coro):
 def _appearance(png: bytes | None) -> StaticStampStyle | None:
     if not png:
         return None
-    image = Image.open(io.BytesIO(png))
+    image: Image.Image = Image.open(io.BytesIO(png))
     image.load()
     if image.mode not in ("RGB", "L"):
         # flatten onto white: PDF image XObjects here carry no alpha channel

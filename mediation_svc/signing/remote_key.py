@@ -140,7 +140,11 @@ def finish(prepared: PreparedForBrowser, *, cert: x509.Certificate, chain: Seque
     """Embed the browser's signature over the signed attributes (checked first) with a signature timestamp;
     with ``validation_context`` its validation data too, while the one-time certificate is valid (as
     ``pades.sign`` does for the other signatures)."""
-    verify(cert.public_key(), raw_signature, prepared.signed_attrs_der)
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        # the one-time certificate was issued for the browser's P-256 key (load_public_key): never reached
+        raise TypeError(f"the one-time certificate carries a {type(key).__name__}, not the browser's EC key")
+    verify(key, raw_signature, prepared.signed_attrs_der)
     attrs = cms.CMSAttributes.load(prepared.signed_attrs_der)
     content = run_sync(_external(cert, chain, der_signature(raw_signature)).async_sign_prescribed_attributes(
         pades.MD, attrs))

@@ -9,13 +9,13 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..cases.models import Case, CaseParty
 from ..cases.service import parties_of
 from ..config import Settings
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..documents.models import Document, DocumentStatus
 from ..documents.service import mark_status
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -30,7 +30,8 @@ from .messages import CLOSED_SMS, activate_next_stage, fit_sms
 from .models import (STAGE_MEDIATOR, STAGE_PARTIES, STAGE_SEAL, RequestStatus, SignerKind, SignerStatus,
                      SigningMode, SigningParticipant, SigningRequest)
 from .policy import ACTIVE, ROLE_LABELS, SIGNABLE_KINDS, may_manage_request, may_open_request
-from .store import RepresentativeSpec, audit_request, lock_request, participants_of, user_actor
+from .store import (RepresentativeSpec, audit_request, document_of, lock_request, participants_of, selected_ids,
+                    user_actor)
 
 
 def open_request(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *, case: Case,
@@ -48,26 +49,27 @@ def open_request(session: Session, settings: Settings, tokens: TokenService, key
         raise InvalidInput("the case needs a mediator with a phone number on record before signing")
     mediator_phone = _mobile(mediator.phone, loc=["mediator", "phone"], who=f"the mediator {mediator.display_name}")
     secret = identity.secret_from_keystore(keystore)
-    for rep in representatives:
-        if rep.mode == SigningMode.EXTERNAL and rep.certificate_der:
-            credentials.check_institution_certificate(settings, keystore, rep.certificate_der)
+    for given in representatives:
+        if given.mode == SigningMode.EXTERNAL and given.certificate_der:
+            credentials.check_institution_certificate(settings, keystore, given.certificate_der)
     by_party = {r.party_id: r for r in representatives}
-    request = SigningRequest(case_id=case.id, document_id=document.id, deadline_at=deadline_at,
+    case_id = id_of(case)
+    request = SigningRequest(case_id=case_id, document_id=document.id, deadline_at=deadline_at,
                              current_sha256=document.sha256, created_by_user_id=actor.id)
     session.add(request)
     session.flush()
     signers: list[SigningParticipant] = []
-    for party in parties_of(session, case.id):
-        rep = by_party.pop(party.id, None)
+    for party in parties_of(session, case_id):
+        rep = by_party.pop(id_of(party), None)
         if rep is not None and party.kind == "institution":
             rep = _institution_representative(session, case, party, rep)
         signers.append(_party_signer(request, party, rep, secret))
     if by_party:
         raise InvalidInput(f"representatives given for parties not on this case: {sorted(by_party)}")
-    signers.append(SigningParticipant(request_id=request.id, stage=STAGE_MEDIATOR, kind=SignerKind.MEDIATOR.value,
+    signers.append(SigningParticipant(request_id=id_of(request), stage=STAGE_MEDIATOR, kind=SignerKind.MEDIATOR.value,
                                       role_label="调解员", name=mediator.display_name, user_id=mediator.id,
                                       phone=mediator_phone, field_name="mediator"))
-    signers.append(SigningParticipant(request_id=request.id, stage=STAGE_SEAL, kind=SignerKind.SEAL.value,
+    signers.append(SigningParticipant(request_id=id_of(request), stage=STAGE_SEAL, kind=SignerKind.SEAL.value,
                                       role_label="调解组织", name=settings.center_name, field_name="seal"))
     _place_in_fields(session, document, signers)
     needs_letter = any(s.kind == SignerKind.REPRESENTATIVE.value for s in signers)
@@ -98,7 +100,7 @@ def _signable_document(session: Session, settings: Settings, *, case: Case, docu
                        document_status=str(document.status))
     expire_due(session, settings, document_id=document.id)  # a request past its deadline no longer blocks
     active = session.exec(select(SigningRequest).where(SigningRequest.document_id == document.id,
-                                                       SigningRequest.status.in_(ACTIVE))).first()
+                                                       col(SigningRequest.status).in_(ACTIVE))).first()
     if active is not None:
         raise Conflict(f"signing request {active.id} is already open on this document", request_id=active.id)
     return document
@@ -110,6 +112,8 @@ def _place_in_fields(session: Session, document: Document, signers: list[Signing
     for index, signer in enumerate(signers):
         if signer.kind not in (SignerKind.MEDIATOR.value, SignerKind.SEAL.value):
             party = session.get(CaseParty, signer.party_id)
+            if party is None:
+                raise RuntimeError(f"party {signer.party_id} of signer {signer.name} is not on file")
             signer.field_name = appearance.party_field_name(listed, role=party.role, name=party.name,
                                                             position=index + 1)
         session.add(signer)
@@ -140,7 +144,7 @@ def _party_signer(request: SigningRequest, party: CaseParty, rep: Representative
         if not party.phone:
             raise InvalidInput(f"party {party.name} has no phone on record to receive the signing code")
         last4 = _id_on_file(party.id_number, loc=["parties", party.id, "id_number"], who=party.name)
-        return SigningParticipant(request_id=request.id, stage=STAGE_PARTIES, kind=SignerKind.PERSON.value,
+        return SigningParticipant(request_id=id_of(request), stage=STAGE_PARTIES, kind=SignerKind.PERSON.value,
                                   role_label=role, name=party.name, party_id=party.id, user_id=party.user_id,
                                   phone=_mobile(party.phone, loc=["parties", party.id, "phone"], who=party.name),
                                   id_masked=mask_id_number(party.id_number),
@@ -152,8 +156,11 @@ def _party_signer(request: SigningRequest, party: CaseParty, rep: Representative
         raise InvalidInput("an institution signing with its own certificate must give that certificate")
     if rep.mode == SigningMode.ONSITE:
         raise InvalidInput("on-site signing is chosen at the center (start_onsite), not when opening")
+    if not rep.name:
+        raise InvalidInput(f"name the representative who signs for {party.name}",
+                           errors=[{"loc": ["representatives", party.id], "msg": "name required"}])
     last4 = _id_on_file(rep.id_number, loc=["representatives", party.id, "id_number"], who=rep.name)
-    return SigningParticipant(request_id=request.id, stage=STAGE_PARTIES, kind=SignerKind.REPRESENTATIVE.value,
+    return SigningParticipant(request_id=id_of(request), stage=STAGE_PARTIES, kind=SignerKind.REPRESENTATIVE.value,
                               role_label=f"{role}代理人", name=rep.name, on_behalf_of=party.name,
                               party_id=party.id, user_id=rep.user_id,
                               phone=_mobile(rep.phone, loc=["representatives", party.id, "phone"], who=rep.name),
@@ -185,7 +192,10 @@ def _id_on_file(id_number: str | None, *, loc: list, who: str) -> str:
         except ValueError as exc:
             raise InvalidInput(f"the ID number of {who} is not valid: {exc}",
                                errors=[{"loc": loc, "msg": str(exc)}]) from None
-    return identity.id_last4(value)
+    last4 = identity.id_last4(value)
+    if last4 is None:  # not reached: the value has at least 8 characters
+        raise InvalidInput(f"{who} has no ID number on file", errors=[{"loc": loc, "msg": "required"}])
+    return last4
 
 
 def upload_authorisation(session: Session, *, request: SigningRequest, participant: SigningParticipant,
@@ -218,7 +228,7 @@ def approve_authorisation(session: Session, settings: Settings, tokens: TokenSer
     session.flush()
     audit_request(session, request, actor=user_actor(actor), action="signing.authorisation_approved",
                   payload={"participant_id": participant.id, "sha256": participant.authorisation_sha256})
-    pending = [p for p in participants_of(session, request.id)
+    pending = [p for p in participants_of(session, id_of(request))
                if p.kind == SignerKind.REPRESENTATIVE.value and p.authorisation_checked_at is None]
     if not pending:
         request.status = RequestStatus.OPEN.value
@@ -231,7 +241,7 @@ def approve_authorisation(session: Session, settings: Settings, tokens: TokenSer
 
 
 def close_request(session: Session, settings: Settings, request: SigningRequest, status: RequestStatus, reason: str, *,
-                  who: str = "", skip: int | None = None) -> None:
+                  who: str = "", skip: int | None = None) -> list[int]:
     """Close the request: codes and sessions stop, unsent texts are withdrawn, and every signer who was sent
     a link (or has signed) is told by SMS, except ``skip`` (the signer who declined)."""
     request.status = status.value
@@ -239,9 +249,9 @@ def close_request(session: Session, settings: Settings, request: SigningRequest,
     request.updated_at = utcnow()
     session.add(request)
     cancel_pending(session, ref=f"signing_request:{request.id}")
-    document = session.get(Document, request.document_id)
-    told = []
-    for p in participants_of(session, request.id):
+    document = document_of(session, request)
+    told: list[int] = []
+    for p in participants_of(session, id_of(request)):
         p.link_jti, p.otp_hash = None, None
         if p.id != skip:  # the decliner's page keeps saying what they did on a refresh
             p.session_jti = None
@@ -253,7 +263,7 @@ def close_request(session: Session, settings: Settings, request: SigningRequest,
             enqueue(session, kind="signing.closed", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,
                     recipient_user_id=p.user_id, body=fit_sms(settings, text), case_id=request.case_id,
                     ref=f"signing_closed:{request.id}")
-            told.append(p.id)
+            told.append(id_of(p))
     session.flush()
     return told
 
@@ -264,7 +274,7 @@ def void(session: Session, settings: Settings, *, request: SigningRequest, reaso
         raise Forbidden("a signing request is voided by a case officer")
     if not reason or not reason.strip():
         raise InvalidInput("give a reason for voiding", errors=[{"loc": ["reason"], "msg": "required"}])
-    request = lock_request(session, request.id)
+    request = lock_request(session, id_of(request))
     if request.status not in ACTIVE:
         raise Conflict(f"the request is '{request.status}' and cannot be voided")
     told = close_request(session, settings, request, RequestStatus.VOIDED, reason.strip())
@@ -275,16 +285,16 @@ def void(session: Session, settings: Settings, *, request: SigningRequest, reaso
 
 def close_for_document(session: Session, settings: Settings, *, document_id: str, reason: str, actor: str) -> list[int]:
     """The document was superseded or voided: its active request closes (voided) and its signers are told."""
-    closed = []
-    for request_id in session.exec(select(SigningRequest.id).where(SigningRequest.document_id == document_id,
-                                                                   SigningRequest.status.in_(ACTIVE))).all():
+    closed: list[int] = []
+    for request_id in selected_ids(session.exec(select(col(SigningRequest.id)).where(
+            SigningRequest.document_id == document_id, col(SigningRequest.status).in_(ACTIVE))).all()):
         request = lock_request(session, request_id)
         if request.status not in ACTIVE:
             continue
         told = close_request(session, settings, request, RequestStatus.VOIDED, f"document superseded: {reason}"[:1000])
         audit_request(session, request, actor=actor, action="signing.voided",
                       payload={"reason": reason, "document_superseded": True, "told": told})
-        closed.append(request.id)
+        closed.append(request_id)
     return closed
 
 
@@ -292,16 +302,17 @@ def expire_due(session: Session, settings: Settings, *, now: datetime | None = N
                document_id: str | None = None) -> list[int]:
     """Requests past their deadline expire (the job; also on the spot before a new request is opened)."""
     now = now or utcnow()
-    query = select(SigningRequest.id).where(SigningRequest.status.in_(ACTIVE), SigningRequest.deadline_at <= now)
+    query = select(col(SigningRequest.id)).where(col(SigningRequest.status).in_(ACTIVE),
+                                                 col(SigningRequest.deadline_at) <= now)
     if document_id is not None:
         query = query.where(SigningRequest.document_id == document_id)
-    expired = []
-    for request_id in session.exec(query).all():
+    expired: list[int] = []
+    for request_id in selected_ids(session.exec(query).all()):
         request = lock_request(session, request_id)
         if request.status not in ACTIVE:
             continue
         told = close_request(session, settings, request, RequestStatus.EXPIRED, "deadline passed")
         audit_request(session, request, actor="system:signing", action="signing.expired",
                       payload={"deadline_at": request.deadline_at, "told": told})
-        expired.append(request.id)
+        expired.append(request_id)
     return expired

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 
 from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, StaffUser, TimestamperDep, TokensDep,
                     actor_of, client_address)
+from ..db import id_of
 from ..errors import InvalidInput, Unauthenticated
 from ..idempotency import IdempotencyDep
 from ..reliability import ClientPresent
@@ -20,6 +21,7 @@ from . import seal_images, service
 from .models import SigningRequest
 from .schemas import (CodeIn, ConsentIn, DeclineIn, ExternalFinishIn, KeyFinishIn, KeyPrepareIn, LinkIn, ParticipantRead,
                       ReasonIn, RequestOpen, RequestRead, RevisionRead, VerifyIn)
+from .store import request_of
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 
@@ -40,7 +42,7 @@ def client_of(request: Request) -> service.Client:
 
 
 def to_read(session, request: SigningRequest) -> RequestRead:
-    participants = [ParticipantRead(**p.model_dump()) for p in service.participants_of(session, request.id)]
+    participants = [ParticipantRead(**p.model_dump()) for p in service.participants_of(session, id_of(request))]
     return RequestRead(**request.model_dump(), participants=participants)
 
 
@@ -241,7 +243,7 @@ def confirm(http: Request, session: SessionDep, settings: SettingsDep, tokens: T
             timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
     revision = service.confirm(session, settings, tokens, keystore, timestamper, session_token=token,
                                client=client_of(http))
-    request = session.get(SigningRequest, revision.request_id)
+    request = request_of(session, revision.request_id)
     return RevisionRead(**revision.model_dump(), request_status=request.status)
 
 
@@ -262,7 +264,7 @@ def key_finish(body: KeyFinishIn, session: SessionDep, settings: SettingsDep, to
                timestamper: TimestamperDep, token: SignerToken) -> RevisionRead:
     revision = service.finish_browser_key(session, settings, tokens, timestamper, session_token=token,
                                           signature=_b64(body.signature_b64, "signature_b64"))
-    request = session.get(SigningRequest, revision.request_id)
+    request = request_of(session, revision.request_id)
     return RevisionRead(**revision.model_dump(), request_status=request.status)
 
 
@@ -293,5 +295,5 @@ def external_finish(body: ExternalFinishIn, http: Request, session: SessionDep, 
         raise InvalidInput("cms_b64 is not base64") from None
     revision = service.finish_external(session, settings, tokens, timestamper, session_token=token,
                                        cms_der=cms_der, client=client_of(http))
-    request = session.get(SigningRequest, revision.request_id)
+    request = request_of(session, revision.request_id)
     return RevisionRead(**revision.model_dump(), request_status=request.status)

@@ -13,13 +13,12 @@ from sqlmodel import Session
 
 from ..accounts.models import User
 from ..audit.chain import canonical_json
-from ..cases.models import Case
 from ..cases.service import transition
 from ..cases.states import CaseStatus
 from ..config import Settings
 from ..coroutines import run_sync
-from ..db import utcnow
-from ..documents.models import Document, DocumentStatus
+from ..db import id_of, utcnow
+from ..documents.models import DocumentStatus
 from ..documents.service import mark_status
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..pki.keystore import KeyStore
@@ -31,14 +30,14 @@ from .models import (RequestStatus, SignedRevision, SignerKind, SignerStatus, Si
 from .policy import (KEY_CENTER_SERVER, KEY_SIGNER_DEVICE, DocumentChanged, NotYourTurn, agreed_amount,
                      check_open, may_manage_request, stage_done)
 from .signers import signer_session
-from .store import (Client, audit_request, current_pdf, lock_request, participants_of, signer_actor,
-                    store_revision, user_actor)
+from .store import (Client, audit_request, case_of, current_pdf, document_of, lock_request, participants_of,
+                    signer_actor, store_revision, user_actor)
 
 
 def _check_ready(session: Session, request: SigningRequest, participant: SigningParticipant) -> None:
     if participant.kind == SignerKind.SEAL.value:
         raise Conflict("the center's seal is applied by an officer")
-    earlier = [p for p in participants_of(session, request.id)
+    earlier = [p for p in participants_of(session, id_of(request))
                if p.stage < participant.stage and p.status != SignerStatus.SIGNED.value]
     if earlier:
         raise NotYourTurn("signers of an earlier stage have not signed yet", waiting_for=[p.id for p in earlier])
@@ -53,8 +52,8 @@ def _check_ready(session: Session, request: SigningRequest, participant: Signing
 
 def _evidence(session: Session, request: SigningRequest, participant: SigningParticipant, *, sha_before: str,
               client: Client) -> dict[str, Any]:
-    case = session.get(Case, request.case_id)
-    document = session.get(Document, request.document_id)
+    case = case_of(session, request)
+    document = document_of(session, request)
     host = session.get(User, participant.onsite_host_user_id) if participant.onsite_host_user_id else None
     checked_by = session.get(User, participant.authorisation_checked_by) if participant.authorisation_checked_by else None
     return {
@@ -93,7 +92,7 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
         raise Conflict("this signer signs with a key made in their own browser (session/key/prepare, then "
                        "session/key/finish); the center's key is only the on-site fallback", key_origin="signer_device")
     _check_ready(session, request, participant)
-    case = session.get(Case, request.case_id)
+    case = case_of(session, request)
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
     record_ = _evidence(session, request, participant, sha_before=sha_before, client=client)
@@ -101,7 +100,7 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
                       "generated": "by the center's system for this one signature, on site, destroyed after use"}
     evidence = canonical_json(record_)
     credential = credentials.issue_for(
-        session, settings, keystore, case_id=case.id,
+        session, settings, keystore, case_id=id_of(case),
         identity=pades.SignerIdentity(participant.name, participant.id_masked, case.number, participant.role_label),
         evidence_sha256=hashlib.sha256(evidence.encode()).digest())
     mark = _signer_mark(session, request, participant)
@@ -120,9 +119,19 @@ def confirm(session: Session, settings: Settings, tokens: TokenService, keystore
     return _signed(session, settings, tokens, request, participant, revision)
 
 
+def _prepared_external(participant: SigningParticipant, *, missing: str) -> pades.PreparedExternal:
+    """The document as prepared for this signer's signature (placeholder, digest, reserved region), or
+    Conflict(``missing``) when it was not prepared (or was discarded since)."""
+    pdf, digest, region = participant.prepared_pdf, participant.prepared_digest, participant.prepared_region
+    if pdf is None or digest is None or region is None:
+        raise Conflict(missing)
+    start, end = (int(x) for x in region.split("-"))
+    return pades.PreparedExternal(pdf, bytes.fromhex(digest), start, end)
+
+
 def _signer_mark(session: Session, request: SigningRequest, participant: SigningParticipant):
     """The visible mark in the signer's block: drawn signature, name (授权代表 for a representative), time."""
-    document = session.get(Document, request.document_id)
+    document = document_of(session, request)
     representative = participant.kind == SignerKind.REPRESENTATIVE.value
     return appearance.signer_mark(
         drawing_png=participant.drawing_png, name=participant.name, signed_at=utcnow(),
@@ -150,7 +159,7 @@ def _signed(session: Session, settings: Settings, tokens: TokenService, request:
                   payload={"participant_id": participant.id, "sequence": revision.sequence, "kind": revision.kind,
                            "sha256_before": revision.sha256_before, "sha256_after": revision.sha256_after,
                            "cert_serial": revision.cert_serial, "evidence_sha256": revision.evidence_sha256})
-    if stage_done(((p.stage, p.status) for p in participants_of(session, request.id)), participant.stage):
+    if stage_done(((p.stage, p.status) for p in participants_of(session, id_of(request))), participant.stage):
         activate_next_stage(session, settings, tokens, request, actor="system:signing")
     return revision
 
@@ -186,7 +195,7 @@ def prepare_browser_key(session: Session, settings: Settings, tokens: TokenServi
                                                   raw_signature=possession_signature)
     except remote_key.KeyRefused as exc:
         raise InvalidInput(f"the browser's key was refused: {exc}") from None
-    case = session.get(Case, request.case_id)
+    case = case_of(session, request)
     pdf = current_pdf(session, request)
     sha_before = hashlib.sha256(pdf).hexdigest()
     record_ = _evidence(session, request, participant, sha_before=sha_before, client=client)
@@ -196,7 +205,7 @@ def prepare_browser_key(session: Session, settings: Settings, tokens: TokenServi
                       "possession_verified_at": utcnow()}
     evidence = canonical_json(record_)
     cert, chain = credentials.issue_for_public_key(
-        session, settings, keystore, case_id=case.id, public_key=public_key,
+        session, settings, keystore, case_id=id_of(case), public_key=public_key,
         identity=pades.SignerIdentity(participant.name, participant.id_masked, case.number, participant.role_label),
         evidence_sha256=hashlib.sha256(evidence.encode()).digest())
     prepared = remote_key.prepare(pdf, cert=cert, chain=chain,
@@ -238,9 +247,8 @@ def finish_browser_key(session: Session, settings: Settings, tokens: TokenServic
     if sha_before != participant.prepared_base_sha256:
         raise DocumentChanged("another signature was added since this was prepared; prepare again")
     cert = x509.load_der_x509_certificate(participant.prepared_cert_der)
-    start, end = (int(x) for x in participant.prepared_region.split("-"))
     prepared = remote_key.PreparedForBrowser(
-        pades.PreparedExternal(participant.prepared_pdf, bytes.fromhex(participant.prepared_digest), start, end),
+        _prepared_external(participant, missing="prepare the signature with the browser's key first"),
         participant.prepared_attrs)
     try:
         signed = credentials.timestamped(lambda: remote_key.finish(
@@ -260,9 +268,9 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     """The center's seal (last signer), then DSS + document timestamp (B-LTA); completes the request."""
     if not may_manage_request(actor.role):
         raise Forbidden("the center's seal is applied by a case officer")
-    request = lock_request(session, request.id)
+    request = lock_request(session, id_of(request))
     check_open(request)
-    seal = next(p for p in participants_of(session, request.id) if p.kind == SignerKind.SEAL.value)
+    seal = next(p for p in participants_of(session, id_of(request)) if p.kind == SignerKind.SEAL.value)
     if seal.status != SignerStatus.PENDING.value:
         raise NotYourTurn("the parties and the mediator sign before the seal is applied")
     pdf = current_pdf(session, request)
@@ -274,7 +282,7 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
         appearance_png=None, reason="调解组织盖章", location=settings.center_name,
         validation_context=lambda: credentials.lta_context(session, keystore),
         stamp_style=appearance.seal_mark(center_name=settings.center_name, purpose=settings.seal_purpose,
-                                         signed_at=utcnow(), language=session.get(Document, request.document_id).language))))
+                                         signed_at=utcnow(), language=document_of(session, request).language))))
     evidence = canonical_json({"version": 1, "kind": "seal", "request_id": request.id,
                                "sha256_before": sha_before, "applied_by": user_actor(actor), "at": utcnow()})
     seal_serial = f"{signer.signing_cert.serial_number:x}"
@@ -314,13 +322,13 @@ def close_to_lta(session: Session, keystore: KeyStore, timestamper, *, request: 
 def document_signed(session: Session, *, request: SigningRequest, revision: SignedRevision, actor: str) -> None:
     """The consequences of a completed request: its document is signed; an agreement also moves its case to
     signed, with what the parties agreed to pay as the case's settled amount (the statistics report it)."""
-    document = session.get(Document, request.document_id)
+    document = document_of(session, request)
     if document.status == DocumentStatus.SIGNING:
         mark_status(session, document=document, status=DocumentStatus.SIGNED, actor=actor,
                     payload={"signing_request_id": request.id, "signed_sha256": revision.sha256_after})
     if document.kind != "agreement":
         return
-    case = session.get(Case, request.case_id)
+    case = case_of(session, request)
     if CaseStatus(case.status) == CaseStatus.SIGNING:
         case.settled_amount = agreed_amount(document)
         transition(session, case=case, target=CaseStatus.SIGNED, actor=actor,
@@ -381,8 +389,7 @@ def finish_external(session: Session, settings: Settings, tokens: TokenService, 
         raise InvalidInput("the signature is not a CMS SignedData carrying its signer's certificate") from None
     if signer_cert.dump() != participant.external_cert_der:
         raise InvalidInput("the CMS is signed with a certificate other than the one on record for this signer")
-    start, end = (int(x) for x in participant.prepared_region.split("-"))
-    prepared = pades.PreparedExternal(participant.prepared_pdf, bytes.fromhex(participant.prepared_digest), start, end)
+    prepared = _prepared_external(participant, missing="prepare the document first")
     try:
         signed = credentials.timestamped(lambda: pades.finish_external(
             prepared, cms_der=cms_der, timestamper=timestamper,

@@ -8,28 +8,28 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..accounts.models import User
 from ..audit.chain import record
-from ..cases.models import Case
 from ..config import Settings
-from ..db import after_transaction, unit_of_work, utcnow
-from ..documents.models import Document
+from ..db import after_transaction, id_of, unit_of_work, utcnow
 from ..errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthenticated
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..pki.keystore import KeyStore
 from ..security.tokens import TokenService
 from . import identity, uploads
-from .messages import issue_link, link_secret
+from .messages import issue_link, link_secret, phone_of
 from .models import (RequestStatus, SignerKind, SignerStatus, SigningLink, SigningMode, SigningParticipant,
                      SigningRequest)
 from .policy import (LINK_LOOKUP_LIMIT, LINK_LOOKUP_WINDOW, SESSION_LIFETIME, SESSION_PURPOSE, CodeLocked,
                      LinkUnknown, SignerStateError, allowed_key_origins, check_open, chinese_deadline,
                      consent_texts, may_host_onsite, require_state, signer_state)
 from .requests import close_request
-from .store import Client, audit_request, current_pdf, lock_request, participants_of, signer_actor, user_actor
+from .store import (Client, audit_request, case_of, current_pdf, document_of, lock_request, participants_of,
+                    signer_actor, user_actor)
 
 
 def find_link(session: Session, keystore, *, code: str) -> tuple[SigningRequest, SigningParticipant, SigningLink]:
@@ -42,7 +42,11 @@ def find_link(session: Session, keystore, *, code: str) -> tuple[SigningRequest,
     if link is None:
         raise LinkUnknown("this signing link does not exist; check the address in the text message")
     participant = session.get(SigningParticipant, link.participant_id, populate_existing=True)
+    if participant is None:
+        raise RuntimeError(f"signer {link.participant_id} of a signing link is missing")
     request = session.get(SigningRequest, participant.request_id, populate_existing=True)
+    if request is None:
+        raise RuntimeError(f"signing request {participant.request_id} of signer {participant.id} is missing")
     return request, participant, link
 
 
@@ -76,8 +80,8 @@ def open_link(session: Session, keystore, *, code: str, address: str) -> dict[st
 
 def page_facts(session: Session, request: SigningRequest, participant: SigningParticipant,
                state: str) -> dict[str, Any]:
-    document = session.get(Document, request.document_id)
-    case = session.get(Case, request.case_id)
+    document = document_of(session, request)
+    case = case_of(session, request)
     return {"state": state, "request_id": request.id, "participant_id": participant.id, "name": participant.name,
             "role": participant.role_label, "on_behalf_of": participant.on_behalf_of, "mode": participant.mode,
             "kind": participant.kind, "case_number": case.number, "document_id": document.id,
@@ -101,13 +105,13 @@ def _send_code(session: Session, settings: Settings, keystore: KeyStore, request
         raise TooManyRequests("no more codes for this link; ask the center for a new signing link",
                               retry_after_seconds=3600)
     code = identity.new_code()
-    participant.otp_hash = identity.hash_code(identity.secret_from_keystore(keystore), participant_id=participant.id,
-                                              code=code)
+    participant.otp_hash = identity.hash_code(identity.secret_from_keystore(keystore),
+                                              participant_id=id_of(participant), code=code)
     participant.otp_expires_at = now + identity.OTP_LIFETIME
     participant.otp_sent_at = now
     participant.otp_sends += 1  # wrong tries are not reset by a new code: 5 per link, whatever was resent
     session.add(participant)
-    enqueue(session, kind="signing.otp", channel=Channel.SMS, recipient=participant.phone,
+    enqueue(session, kind="signing.otp", channel=Channel.SMS, recipient=phone_of(participant),
             recipient_name=participant.name, recipient_user_id=participant.user_id,
             body=f"【{settings.center_name}】签署验证码 {code}，5分钟内有效。请勿告诉他人，包括调解中心工作人员。",
             case_id=request.case_id, ref=f"signing_participant:{participant.id}",
@@ -123,7 +127,7 @@ def request_code(session: Session, settings: Settings, tokens: TokenService, key
                  link_code: str, address: str = "") -> dict[str, Any]:
     """Send a one-time code to the signer's phone on record: to sign, or (after the seal) to download."""
     request, participant, link = lookup_link(session, keystore, code=link_code, address=address)
-    request = lock_request(session, request.id)
+    request = lock_request(session, id_of(request))
     require_state(signer_state(request, participant, link), "open", "completed")
     if participant.kind == SignerKind.MEDIATOR.value:
         raise SignerStateError("the mediator signs from the case page, logged in", signer_state="console")
@@ -132,10 +136,14 @@ def request_code(session: Session, settings: Settings, tokens: TokenService, key
 
 def _count_failure(session: Session, participant_id: int, request_id: int, case_id: int, reason: str) -> None:
     engine = session.get_bind()
+    if not isinstance(engine, Engine):
+        raise TypeError("a signer's failed attempt is counted on its own connection: the session needs an Engine")
 
     def write() -> None:
         with unit_of_work(engine) as s:
             row = s.get(SigningParticipant, participant_id)
+            if row is None:
+                raise RuntimeError(f"signer {participant_id} is missing: its failed attempt cannot be counted")
             row.otp_failures += 1
             row.otp_locked = row.otp_failures >= identity.OTP_MAX_FAILURES
             s.add(row)
@@ -157,10 +165,11 @@ def _check_code(session: Session, keystore: KeyStore, request: SigningRequest, p
     if participant.otp_hash is None or participant.otp_expires_at is None or participant.otp_expires_at <= now:
         raise Unauthenticated("the code has expired or was never sent; ask for a new code", code_expired=True)
     secret = identity.secret_from_keystore(keystore)
-    code_ok = identity.code_matches(secret, participant_id=participant.id, code=code, stored=participant.otp_hash)
+    code_ok = identity.code_matches(secret, participant_id=id_of(participant), code=code,
+                                    stored=participant.otp_hash)
     id_ok = not check_id or identity.id_last4_matches(secret, typed=id_last4, stored=participant.id_last4_hash)
     if not (code_ok and id_ok):
-        _count_failure(session, participant.id, request.id, request.case_id,
+        _count_failure(session, id_of(participant), id_of(request), request.case_id,
                        "wrong code" if not code_ok else "wrong ID number")
         left = identity.OTP_MAX_FAILURES - participant.otp_failures - 1
         if left <= 0:
@@ -199,7 +208,7 @@ def verify_identity(session: Session, settings: Settings, tokens: TokenService, 
 
     The link stays valid until the deadline: proving again (in another browser) continues where they stopped."""
     request, participant, link = lookup_link(session, keystore, code=link_code, address=client.address)
-    request = lock_request(session, request.id)
+    request = lock_request(session, id_of(request))
     state = signer_state(request, participant, link)
     require_state(state, "open", "completed")
     if participant.kind == SignerKind.MEDIATOR.value:
@@ -210,7 +219,7 @@ def verify_identity(session: Session, settings: Settings, tokens: TokenService, 
 
 
 def _console_signer(session: Session, request: SigningRequest, user: User) -> SigningParticipant:
-    participant = next((p for p in participants_of(session, request.id)
+    participant = next((p for p in participants_of(session, id_of(request))
                         if p.kind == SignerKind.MEDIATOR.value and p.user_id == user.id), None)
     if participant is None:
         raise Forbidden("only the case's mediator signs here, logged in with their own account")
@@ -220,7 +229,7 @@ def _console_signer(session: Session, request: SigningRequest, user: User) -> Si
 def console_code(session: Session, settings: Settings, keystore: KeyStore, *, request: SigningRequest,
                  user: User) -> dict[str, Any]:
     """The mediator, logged in, asks for the SMS code to sign from their console."""
-    request = lock_request(session, request.id)
+    request = lock_request(session, id_of(request))
     participant = _console_signer(session, request, user)
     require_state(signer_state(request, participant), "open")
     return _send_code(session, settings, keystore, request, participant)
@@ -229,7 +238,7 @@ def console_code(session: Session, settings: Settings, keystore: KeyStore, *, re
 def console_verify(session: Session, settings: Settings, tokens: TokenService, keystore: KeyStore, *,
                    request: SigningRequest, user: User, code: str, client: Client) -> dict[str, Any]:
     """Logged in (the account) + the SMS code to the phone on record: a signer session for the mediator."""
-    request = lock_request(session, request.id)
+    request = lock_request(session, id_of(request))
     participant = _console_signer(session, request, user)
     state = signer_state(request, participant)
     require_state(state, "open")
@@ -239,7 +248,7 @@ def console_verify(session: Session, settings: Settings, tokens: TokenService, k
 
 
 def claims_doc(session: Session, request: SigningRequest) -> str:
-    return session.get(Document, request.document_id).sha256
+    return document_of(session, request).sha256
 
 
 def _from_session(session: Session, tokens: TokenService, token: str, *,
@@ -280,7 +289,7 @@ def signer_view(session: Session, tokens: TokenService, *, session_token: str,
                 language: str = "zh-CN") -> dict[str, Any]:
     request, participant = signer_session(session, tokens, session_token=session_token)
     origins = allowed_key_origins(participant)
-    kind = session.get(Document, request.document_id).kind
+    kind = document_of(session, request).kind
     texts = {origin: (words := consent_texts(origin, kind)).get(language, words["zh-CN"]) for origin in origins}
     return {**page_facts(session, request, participant, "open"), "key_origin": origins[0],
             "consent_text": texts[origins[0]], "consent_texts": texts,
@@ -311,7 +320,7 @@ def accept_consent(session: Session, tokens: TokenService, *, session_token: str
     key_origin = key_origin or origins[0]
     if key_origin not in origins:
         raise InvalidInput(f"this signer's key is not made by '{key_origin}'")
-    if consent_text.strip() not in consent_texts(key_origin, session.get(Document, request.document_id).kind).values():
+    if consent_text.strip() not in consent_texts(key_origin, document_of(session, request).kind).values():
         raise InvalidInput("the consent text does not match the one shown to the signer")
     participant.key_origin = key_origin
     participant.consent_sha256 = hashlib.sha256(consent_text.strip().encode()).hexdigest()
@@ -339,7 +348,7 @@ def save_drawing(session: Session, tokens: TokenService, *, session_token: str, 
 def start_onsite(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
                  participant: SigningParticipant, host: User) -> str:
     """A link for the mediator's tablet (not sent by SMS); the code still goes to the signer's own phone."""
-    case = session.get(Case, request.case_id)
+    case = case_of(session, request)
     if not may_host_onsite(host.role, is_case_mediator=case.mediator_user_id == host.id):
         raise Forbidden("on-site signing is hosted by the case's mediator")
     check_open(request)

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
-from ..db import is_postgresql, utcnow
+from ..db import id_of, is_postgresql, one_or_404, utcnow
 from ..documents.models import Document
 from ..errors import NotFound
 from . import pades
@@ -65,13 +66,38 @@ def audit_request(session: Session, request: SigningRequest, *, actor: str, acti
 
 def lock_request(session: Session, request_id: int) -> SigningRequest:
     """The request row, locked until commit (PostgreSQL FOR UPDATE; SQLite holds the write lock already)."""
-    query = select(SigningRequest).where(SigningRequest.id == request_id)
-    if is_postgresql(session):
-        query = query.with_for_update()
-    request = session.exec(query.execution_options(populate_existing=True)).first()
+    query = select(SigningRequest).where(col(SigningRequest.id) == request_id)
+    return one_or_404(session, query.execution_options(populate_existing=True),
+                      missing=f"signing request {request_id} not found", for_update=is_postgresql(session))
+
+
+def selected_ids(values: Iterable[int | None]) -> list[int]:
+    """Primary keys as ``select(col(Model.id))`` types them; a stored row's key is never None."""
+    return [ident for ident in values if ident is not None]
+
+
+def request_of(session: Session, request_id: int) -> SigningRequest:
+    """The request a signer or a revision belongs to (a foreign key: missing only in a corrupt database)."""
+    request = session.get(SigningRequest, request_id)
     if request is None:
-        raise NotFound(f"signing request {request_id} not found")
+        raise RuntimeError(f"signing request {request_id} is missing although rows refer to it")
     return request
+
+
+def document_of(session: Session, request: SigningRequest) -> Document:
+    """The document a request signs (a foreign key: missing only in a corrupt database)."""
+    document = session.get(Document, request.document_id)
+    if document is None:
+        raise RuntimeError(f"document {request.document_id} of signing request {request.id} is missing")
+    return document
+
+
+def case_of(session: Session, request: SigningRequest) -> Case:
+    """The case a request belongs to (a foreign key: missing only in a corrupt database)."""
+    case = session.get(Case, request.case_id)
+    if case is None:
+        raise RuntimeError(f"case {request.case_id} of signing request {request.id} is missing")
+    return case
 
 
 def get_visible_request_or_404(session: Session, *, user: User, request_id: int,
@@ -90,7 +116,7 @@ def get_visible_request_or_404(session: Session, *, user: User, request_id: int,
 
 def participants_of(session: Session, request_id: int) -> list[SigningParticipant]:
     return list(session.exec(select(SigningParticipant).where(SigningParticipant.request_id == request_id)
-                             .order_by(SigningParticipant.stage, SigningParticipant.id)
+                             .order_by(col(SigningParticipant.stage), col(SigningParticipant.id))
                              .execution_options(populate_existing=True)).all())
 
 
@@ -103,14 +129,14 @@ def get_participant_or_404(session: Session, *, request: SigningRequest, partici
 
 def latest_revision(session: Session, document_id: str) -> SignedRevision | None:
     return session.exec(select(SignedRevision).where(SignedRevision.document_id == document_id)
-                        .order_by(SignedRevision.sequence.desc()).limit(1)).first()
+                        .order_by(col(SignedRevision.sequence).desc()).limit(1)).first()
 
 
 def current_pdf(session: Session, request: SigningRequest) -> bytes:
     revision = latest_revision(session, request.document_id)
     if revision is not None and revision.request_id == request.id:
         return revision.pdf
-    return session.get(Document, request.document_id).pdf
+    return document_of(session, request).pdf
 
 
 def signed_pdf(session: Session, *, document_id: str) -> bytes | None:
@@ -119,20 +145,20 @@ def signed_pdf(session: Session, *, document_id: str) -> bytes | None:
     Revisions of a request that was declined, voided or expired part-way are kept as evidence but are not
     "the signed agreement"."""
     revision = session.exec(
-        select(SignedRevision).join(SigningRequest, SigningRequest.id == SignedRevision.request_id)
+        select(SignedRevision).join(SigningRequest, col(SigningRequest.id) == col(SignedRevision.request_id))
         .where(SignedRevision.document_id == document_id, SigningRequest.status == RequestStatus.COMPLETED.value)
-        .order_by(SignedRevision.sequence.desc()).limit(1)).first()
+        .order_by(col(SignedRevision.sequence).desc()).limit(1)).first()
     return revision.pdf if revision is not None else None
 
 
 def signing_events(session: Session, *, document_id: str) -> list[dict[str, Any]]:
     """Every signed revision of a document, oldest first, with its evidence (as stored, and its hash)."""
     rows = session.exec(select(SignedRevision).where(SignedRevision.document_id == document_id)
-                        .order_by(SignedRevision.sequence)).all()
+                        .order_by(col(SignedRevision.sequence))).all()
     events = []
     for row in rows:
         participant = session.get(SigningParticipant, row.participant_id) if row.participant_id else None
-        request = session.get(SigningRequest, row.request_id)
+        request = request_of(session, row.request_id)
         events.append({
             "sequence": row.sequence, "kind": row.kind, "request_id": row.request_id,
             "request_status": request.status,
@@ -150,7 +176,7 @@ def store_revision(session: Session, *, request: SigningRequest, kind: str, pdf:
     """Add the new revision and move the request's pointer to it (the last step before commit)."""
     sequence = (session.execute(select(func.max(SignedRevision.sequence))
                                 .where(SignedRevision.document_id == request.document_id)).scalar() or 0) + 1
-    revision = SignedRevision(document_id=request.document_id, request_id=request.id, sequence=sequence, kind=kind,
+    revision = SignedRevision(document_id=request.document_id, request_id=id_of(request), sequence=sequence, kind=kind,
                               participant_id=participant.id if participant else None, pdf=pdf,
                               sha256_before=sha_before, sha256_after=hashlib.sha256(pdf).hexdigest(),
                               cert_serial=cert_serial, evidence=evidence,

@@ -123,6 +123,8 @@ def _settle(store: dict, key, outcome: tuple[str, object]):
     store[key] = outcome
     how, value = outcome
     if how == "raised":
+        if not isinstance(value, BaseException):
+            raise TypeError(f"a stored failure is an exception, not a {type(value).__name__}")
         raise value
     return value
 
@@ -246,7 +248,7 @@ def _spec_key(spec, caches: FileCaches) -> tuple:
     anew for each signature: the local knowledge (keyed by content) and the fetcher backend of the
     gathering policy (keyed by its fetching rule; offline, no backend is ever used)."""
     caches.keep.append(spec)
-    parts = []
+    parts: list[tuple[str, str | int]] = []
     for item in dataclasses.fields(spec):
         value = getattr(spec, item.name)
         if item.name == "local_knowledge":

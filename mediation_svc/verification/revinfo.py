@@ -27,7 +27,9 @@ def revocation_of(cert: asn1_x509.Certificate, facts, status, trusted: bool,
     revoked = [a for a in answers if a.status == "revoked"]
     if revoked:
         return min(revoked, key=lambda a: a.revoked_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc))
-    dated = sorted((a for a in answers if a.issued_at is not None), key=lambda a: a.issued_at)
+    # each of these has its issued_at: the fallback is only there for the sort key's type
+    dated = sorted((a for a in answers if a.issued_at is not None),
+                   key=lambda a: a.issued_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
     if dated:
         after = [a for a in dated if ltv.revinfo_speaks_for_use(a.issued_at, poe)] if poe else []
         return after[0] if after else dated[-1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..cases.models import Case
 from ..documents.models import Document
@@ -102,7 +102,7 @@ def verify_upload(session: Session, keystore: KeyStore, *, data: bytes, file_nam
 
 def _history(session: Session, document_id: str) -> list[SigningEvent]:
     rows = session.exec(select(SignedRevision).where(SignedRevision.document_id == document_id)
-                        .order_by(SignedRevision.sequence)).all()
+                        .order_by(col(SignedRevision.sequence))).all()
     events = []
     for row in rows:
         participant = session.get(SigningParticipant, row.participant_id) if row.participant_id else None
@@ -126,11 +126,11 @@ def registry_for(session: Session, sha256: str) -> RegistryMatch:
     """Match a file's SHA-256 against the documents and signed revisions this service produced."""
     digest = sha256.strip().lower()
     document = session.exec(select(Document).where(Document.sha256 == digest)
-                            .order_by(Document.created_at)).first()
+                            .order_by(col(Document.created_at))).first()
     if document is not None:
         return _describe(session, document, match="document", sha256=digest)
     revision = session.exec(select(SignedRevision).where(SignedRevision.sha256_after == digest)
-                            .order_by(SignedRevision.sequence)).first()
+                            .order_by(col(SignedRevision.sequence))).first()
     if revision is not None:
         document = session.get(Document, revision.document_id)
         if document is not None:
@@ -155,7 +155,7 @@ def _document_by_code(session: Session, *, code: str, address: str) -> Document:
 def registered_file(session: Session, document: Document) -> tuple[bytes, str]:
     """The newest signed revision of the document, or the finalised PDF before the first signature."""
     revision = session.exec(select(SignedRevision).where(SignedRevision.document_id == document.id)
-                            .order_by(SignedRevision.sequence.desc()).limit(1)).first()
+                            .order_by(col(SignedRevision.sequence).desc()).limit(1)).first()
     if revision is not None:
         return revision.pdf, revision.sha256_after
     return document.pdf, document.sha256

@@ -97,8 +97,8 @@ def problems_after(reader: PdfFileReader, signed_revision: int, changed_fields: 
                 problems.append(f"a document timestamp ({name}) with a visible appearance was added after this "
                                 f"signature: it can lay text over the document under a trusted name")
     for name in changed_fields:
-        field = now.get(name)
-        if field is not None and _field_type(field) != "/Sig":
+        changed = now.get(name)
+        if changed is not None and _field_type(changed) != "/Sig":
             problems.append(f"the form field {name} was filled, emptied or changed after this signature: what "
                             f"it shows now is not what was signed")
     if _info(reader.get_historical_resolver(signed_revision)) != _info(reader.get_historical_resolver(last)):
