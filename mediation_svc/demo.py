@@ -17,11 +17,12 @@ from sqlmodel import Session, select
 from .accounts.models import User
 from .accounts.schemas import UserCreate
 from .accounts.service import create_user
-from .cases.schemas import CaseIntake
+from .cases.schemas import CaseIntake, Channel, ConsumerIn, InstitutionIn
 from .cases.service import assign_mediator_user, intake_case, transition
 from .cases.states import CaseStatus
 from .config import Settings
-from .db import unit_of_work
+from .db import id_of, unit_of_work
+from .security.roles import Role
 from .timeutil import today_in_shanghai
 
 DEMO_PASSWORD = "Demo-2026-mediation"
@@ -47,10 +48,10 @@ def _check_char(body: str, kind: str) -> str:
 
 
 STAFF = [
-    ("admin", "admin", "系统管理员"),
-    ("officer.li", "case_officer", "李文静"),
-    ("officer.zhou", "case_officer", "周志明"),
-    ("officer.he", "case_officer", "何嘉欣"),
+    ("admin", Role.ADMIN, "系统管理员"),
+    ("officer.li", Role.CASE_OFFICER, "李文静"),
+    ("officer.zhou", Role.CASE_OFFICER, "周志明"),
+    ("officer.he", Role.CASE_OFFICER, "何嘉欣"),
 ]
 MEDIATORS = [
     ("mediator.chen", "陈国栋"), ("mediator.lin", "林晓燕"), ("mediator.huang", "黄伟强"),
@@ -142,7 +143,7 @@ def _login_lines() -> list[str]:
     ]
 
 
-def _add_user(session: Session, context: DemoContext, username: str, role: str, name: str, **extra) -> User:
+def _add_user(session: Session, context: DemoContext, username: str, role: Role, name: str, **extra) -> User:
     user = create_user(session, data=UserCreate(username=username, role=role, display_name=name,
                                                 password=DEMO_PASSWORD, **extra), actor="seed-demo")
     context.users[username] = user
@@ -153,13 +154,13 @@ def _seed_users(session: Session, context: DemoContext) -> None:
     for username, role, name in STAFF:
         _add_user(session, context, username, role, name, email=f"{username}@zhenghe-mediation.example")
     for index, (username, name) in enumerate(MEDIATORS):
-        _add_user(session, context, username, "mediator", name, phone=f"1390200{index:04d}",
+        _add_user(session, context, username, Role.MEDIATOR, name, phone=f"1390200{index:04d}",
                   email=f"{username}@zhenghe-mediation.example")
     for index, (username, name) in enumerate(EXPERTS):
-        _add_user(session, context, username, "expert", name, phone=f"1371100{index:04d}")
-    _add_user(session, context, "party.chen", "party", "陈秀兰", phone="13800138000")
-    _add_user(session, context, "party.bank", "party", "吴海峰（中国工商银行广州分行授权代表）", phone="13600136000")
-    _add_user(session, context, "court.tianhe", "court", "广州市天河区人民法院立案庭",
+        _add_user(session, context, username, Role.EXPERT, name, phone=f"1371100{index:04d}")
+    _add_user(session, context, "party.chen", Role.PARTY, "陈秀兰", phone="13800138000")
+    _add_user(session, context, "party.bank", Role.PARTY, "吴海峰（中国工商银行广州分行授权代表）", phone="13600136000")
+    _add_user(session, context, "court.tianhe", Role.COURT, "广州市天河区人民法院立案庭",
               organisation="广州市天河区人民法院")
 
 
@@ -172,18 +173,18 @@ def _seed_cases(session: Session, settings: Settings, context: DemoContext) -> N
         institution = INSTITUTIONS[inst]
         consumer = CONSUMERS[index]
         intake = CaseIntake(
-            channel=("hotline", "web", "wechat", "letter", "visit")[index % 5], category_code=category,
-            applicant={"name": consumer, "id_type": "resident_id",
-                       "id_number": _demo_id_number(index),
-                       "phone": f"1380013{index:04d}", "address": f"{city}市示例路{index + 10}号"},
-            respondent={k: v for k, v in institution.items()},
+            channel=(Channel.HOTLINE, Channel.WEB, Channel.WECHAT, Channel.LETTER, Channel.VISIT)[index % 5],
+            category_code=category,
+            applicant=ConsumerIn(name=consumer, id_type="resident_id", id_number=_demo_id_number(index),
+                                 phone=f"1380013{index:04d}", address=f"{city}市示例路{index + 10}号"),
+            respondent=InstitutionIn.model_validate(institution),
             claim_amount=Decimal(amount), facts=facts, preferred_language=language, city=city,
             needs_elderly_support=elderly, received_on=today - timedelta(days=3 + index * 6),
         )
         case = intake_case(session, settings, data=intake, actor=officer)
         context.cases[key] = case
         if index == 0:
-            applicant = next(p for p in _parties(session, case.id) if p.role == "applicant")
+            applicant = next(p for p in _parties(session, id_of(case)) if p.role == "applicant")
             link_party_user(session, case=case, party_id=applicant.id, user=context.users["party.chen"],
                             actor="seed-demo")
         _advance(session, case, target, context, index)

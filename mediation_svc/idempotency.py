@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from .db import UTCDateTime, utcnow
 from .deps import SessionDep
@@ -68,23 +68,25 @@ class Idempotency:
         claimed = self.session.execute(
             insert(IdempotencyRecord).values(owner=owner, key=self.key, request=what, fingerprint=fingerprint,
                                              created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["owner", "key"]).returning(IdempotencyRecord.key)
+            .on_conflict_do_nothing(index_elements=["owner", "key"]).returning(col(IdempotencyRecord.key))
         ).scalar_one_or_none()
         if claimed is None:
             return self._replay(owner, what, fingerprint)
         result = produce()
         self.session.execute(update(IdempotencyRecord)
-                             .where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == self.key)
+                             .where(col(IdempotencyRecord.owner) == owner, col(IdempotencyRecord.key) == self.key)
                              .values(status_code=status_code,
                                      response_json=json.dumps(jsonable_encoder(result), ensure_ascii=False)))
         return result
 
     def _replay(self, owner: str, what: str, fingerprint: str) -> JSONResponse:
-        row = self.session.exec(select(IdempotencyRecord).where(IdempotencyRecord.owner == owner,
-                                                                IdempotencyRecord.key == self.key)).one()
+        row = self.session.exec(select(IdempotencyRecord).where(col(IdempotencyRecord.owner) == owner,
+                                                                col(IdempotencyRecord.key) == self.key)).one()
         if (row.request, row.fingerprint) != (what, fingerprint) or row.status_code is None:
             raise IdempotencyKeyReused(f"the key was first used for {row.request} with another body; "
                                        "use a new key for a new request")
+        if row.response_json is None:  # written together with status_code, in the same UPDATE
+            raise RuntimeError(f"idempotency record {owner}/{self.key} has a status but no response")
         return JSONResponse(json.loads(row.response_json), status_code=row.status_code,
                             headers={"Idempotent-Replayed": "true"})
 

@@ -17,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import anyio
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy.engine import Engine
 
 from .db import CONTENTION, SATURATED, TIMEOUT, UNAVAILABLE, transient_failure
@@ -228,6 +228,14 @@ def _database_error(kind: str, exc: BaseException) -> DomainError:
     return DatabaseBusy(f"{what}; nothing was changed, try again shortly", retry_after_seconds=seconds)
 
 
+async def _handled(app: FastAPI, handler_for: type[Exception], request: Request, exc: Exception) -> Response:
+    """The response of the exception handler registered for ``handler_for`` (Starlette's may be sync or async)."""
+    response = app.exception_handlers[handler_for](request, exc)
+    if isinstance(response, Response):
+        return response
+    return await response
+
+
 def install(app: FastAPI) -> None:
     """The database-failure handler (before the catch-all 500) and the retry and shedding middleware."""
     settings = app.state.settings
@@ -238,13 +246,13 @@ def install(app: FastAPI) -> None:
             from .errors import InvalidInput
             from .security.integers import refused_by_database
 
-            refused = refused_by_database(exc)
+            refused: InvalidInput | None = refused_by_database(exc)
             if refused is None and isinstance(exc, sa.exc.DataError):
                 # Another value the column cannot hold (a string too long...): the input's fault, not a 500.
                 refused = InvalidInput("a value is outside what the database can store for it; nothing was changed")
             if refused is not None:
-                return await app.exception_handlers[DomainError](request, refused)
-            return await app.exception_handlers[Exception](request, exc)
+                return await _handled(app, DomainError, request, refused)
+            return await _handled(app, Exception, request, exc)
         state = request.scope.get(ATTEMPT)
         if kind == CONTENTION and state is not None:
             state["retryable"] = True
@@ -252,7 +260,7 @@ def install(app: FastAPI) -> None:
                     attempt_number(request) + 1, str(exc).splitlines()[0][:200])
         error = _database_error(kind, exc)
         # The DomainError handler in force (web/routes.py's) renders a page for people, problem+json for the API.
-        response = await app.exception_handlers[DomainError](request, error)
+        response = await _handled(app, DomainError, request, error)
         response.headers["Retry-After"] = str(error.extensions["retry_after_seconds"])
         return response
 

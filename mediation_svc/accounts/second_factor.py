@@ -12,10 +12,10 @@ import secrets
 import time
 
 import pyotp
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..audit.chain import actor_of, record
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..errors import Conflict, DomainError
 from ..security.passwords import hash_password, verify_password
 from ..security.roles import Role
@@ -95,17 +95,17 @@ def confirm(session: Session, *, user: User, code: str, actor: str) -> list[str]
 
 
 def _new_recovery_codes(session: Session, user: User) -> list[str]:
-    for old in session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all():
+    for old in session.exec(select(RecoveryCode).where(col(RecoveryCode.user_id) == user.id)).all():
         session.delete(old)
     codes = ["-".join(secrets.token_hex(3) for _ in range(3)) for _ in range(RECOVERY_CODES)]
     for code in codes:
-        session.add(RecoveryCode(user_id=user.id, code_hash=hash_password(code)))
+        session.add(RecoveryCode(user_id=id_of(user), code_hash=hash_password(code)))
     return codes
 
 
 def disable(session: Session, *, user: User, actor: str) -> None:
     user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
-    for old in session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user.id)).all():
+    for old in session.exec(select(RecoveryCode).where(col(RecoveryCode.user_id) == user.id)).all():
         session.delete(old)
     session.add(user)
     session.flush()
@@ -123,8 +123,8 @@ def check(session: Session, *, user: User, code: str | None) -> None:
         return
     cleaned = code.strip().lower()
     if len(cleaned) == 20:  # a recovery code: xxxxxx-xxxxxx-xxxxxx
-        for row in session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
-                                                           RecoveryCode.used_at.is_(None))).all():
+        for row in session.exec(select(RecoveryCode).where(col(RecoveryCode.user_id) == user.id,
+                                                           col(RecoveryCode.used_at).is_(None))).all():
             if verify_password(row.code_hash, cleaned):
                 row.used_at = utcnow()
                 session.add(row)

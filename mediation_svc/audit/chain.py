@@ -12,7 +12,7 @@ import rfc8785
 from sqlalchemy import event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..db import utcnow
 from .models import GENESIS_HASH, AuditChain, AuditEntry
@@ -114,9 +114,9 @@ def _append(session: Session, entries: list[AuditEntry]) -> None:
                         .on_conflict_do_nothing(index_elements=["chain"]))
         # The UPDATE locks this chain's head until commit; writers of other chains do not wait.
         last_seq, prev_hash, prev_seq = session.execute(
-            update(AuditChain).where(AuditChain.chain == chain)
-            .values(last_seq=AuditChain.last_seq + len(batch))
-            .returning(AuditChain.last_seq, AuditChain.last_hash, AuditChain.last_entry)
+            update(AuditChain).where(col(AuditChain.chain) == chain)
+            .values(last_seq=col(AuditChain.last_seq) + len(batch))
+            .returning(col(AuditChain.last_seq), col(AuditChain.last_hash), col(AuditChain.last_entry))
         ).one()
         position = last_seq - len(batch)
         for entry in batch:
@@ -126,7 +126,7 @@ def _append(session: Session, entries: list[AuditEntry]) -> None:
             session.add(entry)
             session.flush()
             prev_hash, prev_seq = entry.hash, entry.seq
-        session.execute(update(AuditChain).where(AuditChain.chain == chain)
+        session.execute(update(AuditChain).where(col(AuditChain.chain) == chain)
                         .values(last_hash=prev_hash, last_entry=prev_seq))
 
 
@@ -176,11 +176,14 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
     last_seq = 0
     while True:
         batch = session.exec(
-            select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch_size)
+            select(AuditEntry).where(col(AuditEntry.seq) > last_seq)
+            .order_by(col(AuditEntry.seq)).limit(batch_size)
         ).all()
         if not batch:
             break
         for entry in batch:
+            if entry.seq is None:  # read from the table, so its primary key is set
+                raise RuntimeError(f"audit entry of chain {entry.chain} read without its seq")
             position, expected_prev, previous_seq = heads.get(entry.chain, (0, GENESIS_HASH, None))
             if entry.chain_seq != position + 1 or entry.prev_seq != previous_seq:
                 if entry.chain_seq > position + 1 and entry.prev_seq is not None:
@@ -194,7 +197,7 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
             heads[entry.chain] = (entry.chain_seq, entry.hash, entry.seq)
             checked += 1
             last_seq = entry.seq
-    for head in session.exec(select(AuditChain).order_by(AuditChain.chain)).all():
+    for head in session.exec(select(AuditChain).order_by(col(AuditChain.chain))).all():
         position, digest, seq = heads.pop(head.chain, (0, GENESIS_HASH, None))
         if (head.last_seq, head.last_hash) != (position, digest):
             broken = head.last_entry if head.last_seq > position else seq
@@ -209,5 +212,5 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
 
 def case_trail(session: Session, case_id: int) -> list[AuditEntry]:
     """The case's chain, in order."""
-    return list(session.exec(select(AuditEntry).where(AuditEntry.chain == chain_of("", case_id))
-                             .order_by(AuditEntry.chain_seq)).all())
+    return list(session.exec(select(AuditEntry).where(col(AuditEntry.chain) == chain_of("", case_id))
+                             .order_by(col(AuditEntry.chain_seq))).all())

@@ -10,7 +10,6 @@ case's history, as it is in the package, existed by the token's time.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 import rfc8785
 from asn1crypto import cms
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..coroutines import run_sync
 from ..db import is_postgresql, utcnow
@@ -42,7 +41,7 @@ def head_payload(head: AuditTreeHead) -> dict[str, Any]:
 
 
 def latest_head(session: Session) -> AuditTreeHead | None:
-    return session.exec(select(AuditTreeHead).order_by(AuditTreeHead.tree_size.desc())).first()
+    return session.exec(select(AuditTreeHead).order_by(col(AuditTreeHead.tree_size).desc())).first()
 
 
 def fold(session: Session, keystore, timestamper) -> AuditTreeHead | None:
@@ -57,8 +56,8 @@ def fold(session: Session, keystore, timestamper) -> AuditTreeHead | None:
         session.execute(select(func.pg_advisory_xact_lock(FOLD_LOCK)))
     previous = latest_head(session)
     folded = dict(session.exec(select(AuditTreeLeaf.chain, func.max(AuditTreeLeaf.chain_seq))
-                               .group_by(AuditTreeLeaf.chain)).all())
-    grown = [c for c in session.exec(select(AuditChain).order_by(AuditChain.chain)).all()
+                               .group_by(col(AuditTreeLeaf.chain))).all())
+    grown = [c for c in session.exec(select(AuditChain).order_by(col(AuditChain.chain))).all()
              if c.last_seq > folded.get(c.chain, 0)]
     if not grown:
         return None
@@ -111,10 +110,9 @@ def check_timestamp(token_der: bytes, signed_head: str, trust_roots) -> str | No
     try:
         token = cms.ContentInfo.load(token_der)
         digest = hashlib.sha256(signed_head.encode("ascii")).digest()
-        status = validate_tst_signed_data(token["content"], ValidationContext(trust_roots=trust_roots),
-                                          lambda _algorithm: digest)
-        if asyncio.iscoroutine(status):
-            status = run_sync(status)
+        # pyHanko's validator is a coroutine (since before the 0.25 we require): run it to its result.
+        status = run_sync(validate_tst_signed_data(token["content"], ValidationContext(trust_roots=trust_roots),
+                                                   lambda _algorithm: digest))
     except Exception as exc:  # noqa: BLE001 - any failure to parse or validate is a finding
         return f"timestamp token does not verify: {type(exc).__name__}: {exc}"
     if not (status["intact"] and status["valid"] and status.get("trusted", True)):
@@ -129,10 +127,10 @@ def verify_tree(session: Session, jwk_set: dict[str, Any], trust_roots) -> TreeR
     report = TreeReport(ok=True)
     heads = {h.tree_size: h for h in session.exec(select(AuditTreeHead)).all()}
     frontier = merkle.Frontier()
-    leaves = session.exec(select(AuditTreeLeaf).order_by(AuditTreeLeaf.index)).all()
+    leaves = session.exec(select(AuditTreeLeaf).order_by(col(AuditTreeLeaf.index))).all()
     for leaf in leaves:
-        entry = session.exec(select(AuditEntry).where(AuditEntry.chain == leaf.chain,
-                                                      AuditEntry.chain_seq == leaf.chain_seq)).first()
+        entry = session.exec(select(AuditEntry).where(col(AuditEntry.chain) == leaf.chain,
+                                                      col(AuditEntry.chain_seq) == leaf.chain_seq)).first()
         expected = merkle.leaf_hash(leaf_data(leaf.chain, leaf.chain_seq, leaf.entry_hash))
         if leaf.index != frontier.size or expected.hex() != leaf.leaf_hash:
             return _broken(report, None, f"leaf {leaf.index} is not the leaf that was folded in")
@@ -179,16 +177,16 @@ def case_evidence(session: Session, case_id: int) -> dict[str, Any] | None:
     latest tree head, for the evidence package; None when the case's chain was never folded."""
     chain = chain_of("", case_id)
     head = latest_head(session)
-    leaf = session.exec(select(AuditTreeLeaf).where(AuditTreeLeaf.chain == chain)
-                        .order_by(AuditTreeLeaf.index.desc())).first()
+    leaf = session.exec(select(AuditTreeLeaf).where(col(AuditTreeLeaf.chain) == chain)
+                        .order_by(col(AuditTreeLeaf.index).desc())).first()
     if head is None or leaf is None:
         return None
     hashed = [bytes.fromhex(h) for h in session.exec(
-        select(AuditTreeLeaf.leaf_hash).where(AuditTreeLeaf.index < head.tree_size)
-        .order_by(AuditTreeLeaf.index)).all()]
-    entries = session.exec(select(AuditEntry).where(AuditEntry.chain == chain,
-                                                    AuditEntry.chain_seq <= leaf.chain_seq)
-                           .order_by(AuditEntry.chain_seq)).all()
+        select(AuditTreeLeaf.leaf_hash).where(col(AuditTreeLeaf.index) < head.tree_size)
+        .order_by(col(AuditTreeLeaf.index))).all()]
+    entries = session.exec(select(AuditEntry).where(col(AuditEntry.chain) == chain,
+                                                    col(AuditEntry.chain_seq) <= leaf.chain_seq)
+                           .order_by(col(AuditEntry.chain_seq))).all()
     return {
         "chain": chain,
         "entries": [entry_json(e) for e in entries],

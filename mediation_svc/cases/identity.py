@@ -31,4 +31,4 @@ def normalise_credit_code(value: str) -> str:
     try:
         return uscc.validate(value.strip().upper())
     except ValidationError as exc:
-        raise ValueError(f"not a valid unified social credit code: {exc.message}") from exc
+        raise ValueError(f"not a valid unified social credit code: {exc}") from exc

@@ -5,12 +5,12 @@ from datetime import timedelta
 from sqlalchemy import and_, exists, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, record
 from ..config import Settings
-from ..db import utcnow
+from ..db import get_or_404, id_of, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..security.roles import Role, is_staff
 from ..timeutil import today_in_shanghai
@@ -40,9 +40,9 @@ def next_case_number(session: Session, *, prefix: str, year: int) -> str:
     # The UPDATE holds the counter row's lock until commit: concurrent intakes queue, none skips a number.
     sequence = session.execute(
         update(CaseNumberCounter)
-        .where(CaseNumberCounter.prefix == prefix, CaseNumberCounter.year == year)
-        .values(last_value=CaseNumberCounter.last_value + 1)
-        .returning(CaseNumberCounter.last_value)
+        .where(col(CaseNumberCounter.prefix) == prefix, col(CaseNumberCounter.year) == year)
+        .values(last_value=col(CaseNumberCounter.last_value) + 1)
+        .returning(col(CaseNumberCounter.last_value))
     ).scalar_one()
     return format_case_number(prefix, year, sequence)
 
@@ -60,9 +60,9 @@ def find_or_create_institution(session: Session, data, actor: str) -> Institutio
         .values(name=data.name, kind=data.kind, credit_code=data.credit_code, address=data.address,
                 legal_representative=data.legal_representative)
         .on_conflict_do_nothing(index_elements=["credit_code"])
-        .returning(Institution.id)
+        .returning(col(Institution.id))
     ).scalar_one_or_none()
-    institution = session.exec(select(Institution).where(Institution.credit_code == data.credit_code)).one()
+    institution = session.exec(select(Institution).where(col(Institution.credit_code) == data.credit_code)).one()
     if inserted_id is not None:
         record(session, actor=actor, action="institution.created", subject=f"institution:{institution.id}",
                payload={"name": institution.name, "credit_code": institution.credit_code})
@@ -87,7 +87,7 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
     due = due_on(workday_calendar(session), settings, received_on=received_on, fast_track=fast_track)
     case = Case(
         number=next_case_number(session, prefix=settings.case_number_prefix, year=received_on.year),
-        channel=data.channel.value, category_code=category.code, institution_id=institution.id,
+        channel=data.channel.value, category_code=category.code, institution_id=id_of(institution),
         institution_branch=data.respondent.branch, claim_amount=data.claim_amount, facts=data.facts,
         requests=data.requests, preferred_language=data.preferred_language, city=data.city,
         needs_elderly_support=data.needs_elderly_support, needs_interpreter=data.needs_interpreter,
@@ -98,10 +98,11 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
     session.add(case)
     session.flush()
     applicant = data.applicant
-    session.add(CaseParty(case_id=case.id, role="applicant", kind="person", name=applicant.name,
+    case_id = id_of(case)
+    session.add(CaseParty(case_id=case_id, role="applicant", kind="person", name=applicant.name,
                           id_type=applicant.id_type, id_number=applicant.id_number, phone=applicant.phone,
                           address=applicant.address))
-    session.add(CaseParty(case_id=case.id, role="respondent", kind="institution", name=institution.name,
+    session.add(CaseParty(case_id=case_id, role="respondent", kind="institution", name=institution.name,
                           credit_code=institution.credit_code, address=institution.address,
                           representative_name=institution.legal_representative, institution_id=institution.id))
     session.flush()
@@ -153,12 +154,12 @@ def visibility_clause(user: User):
     if is_staff(user.role):
         return True
     if user.role == Role.MEDIATOR:
-        return Case.mediator_user_id == user.id
+        return col(Case.mediator_user_id) == user.id
     if user.role == Role.PARTY:
-        return exists().where(and_(CaseParty.case_id == Case.id, CaseParty.user_id == user.id))
+        return exists().where(and_(col(CaseParty.case_id) == Case.id, col(CaseParty.user_id) == user.id))
     if user.role == Role.COURT:
-        return exists().where(and_(CaseShare.case_id == Case.id, CaseShare.court_user_id == user.id,
-                                   CaseShare.revoked.is_(False), CaseShare.expires_at > utcnow()))
+        return exists().where(and_(col(CaseShare.case_id) == Case.id, col(CaseShare.court_user_id) == user.id,
+                                   col(CaseShare.revoked).is_(False), col(CaseShare.expires_at) > utcnow()))
     if user.role == Role.EXPERT:
         return expert_visibility_clause(user)
     if user.role == Role.INSTITUTION:
@@ -171,9 +172,10 @@ def institution_visibility_clause(user: User):
     # account names one); the scope is the complaints domain's institution account.
     from ..complaints.models import InstitutionAccount  # noqa: PLC0415
 
-    return exists().where(and_(InstitutionAccount.user_id == user.id,
-                               InstitutionAccount.institution_id == Case.institution_id,
-                               (InstitutionAccount.branch.is_(None)) | (InstitutionAccount.branch == Case.institution_branch)))
+    return exists().where(and_(col(InstitutionAccount.user_id) == user.id,
+                               col(InstitutionAccount.institution_id) == Case.institution_id,
+                               col(InstitutionAccount.branch).is_(None)
+                               | (col(InstitutionAccount.branch) == Case.institution_branch)))
 
 
 def expert_visibility_clause(user: User):
@@ -183,44 +185,36 @@ def expert_visibility_clause(user: User):
         from ..rosters.models import ExpertInvitation, InvitationStatus  # noqa: PLC0415
     except ImportError:
         return False
-    return exists().where(and_(ExpertInvitation.case_id == Case.id,
-                               ExpertInvitation.expert_user_id == user.id,
-                               ExpertInvitation.status.in_([InvitationStatus.ACCEPTED.value,
+    return exists().where(and_(col(ExpertInvitation.case_id) == Case.id,
+                               col(ExpertInvitation.expert_user_id) == user.id,
+                               col(ExpertInvitation.status).in_([InvitationStatus.ACCEPTED.value,
                                                             InvitationStatus.OPINION_SUBMITTED.value])))
 
 
 def get_case_or_404(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} not found")
-    return case
+    return get_or_404(session, Case, case_id, missing=f"case {case_id} not found")
 
 
 def get_visible_case_or_404(session: Session, *, user: User, case_id: int, for_update: bool = False) -> Case:
     """The case, if this user may see it; otherwise 404, so that others' case ids reveal nothing."""
-    query = select(Case).where(Case.id == case_id).where(visibility_clause(user))
-    if for_update:
-        query = query.with_for_update()
-    case = session.exec(query).first()
-    if case is None:
-        raise NotFound(f"case {case_id} not found")
-    return case
+    return one_or_404(session, select(Case).where(col(Case.id) == case_id).where(visibility_clause(user)),
+                      missing=f"case {case_id} not found", for_update=for_update)
 
 
 def list_cases(session: Session, *, user: User, status: CaseStatus | None = None, overdue_only: bool = False,
                limit: int = 100, offset: int = 0) -> list[Case]:
     query = select(Case).where(visibility_clause(user))
     if status is not None:
-        query = query.where(Case.status == status)
+        query = query.where(col(Case.status) == status)
     if overdue_only:
-        query = query.where(Case.due_on < today_in_shanghai(),
-                            Case.status.in_([s.value for s in OPEN_STATES]))
-    query = query.order_by(Case.due_on, Case.id).limit(limit).offset(offset)
+        query = query.where(col(Case.due_on) < today_in_shanghai(),
+                            col(Case.status).in_([s.value for s in OPEN_STATES]))
+    query = query.order_by(col(Case.due_on), col(Case.id)).limit(limit).offset(offset)
     return list(session.exec(query).all())
 
 
 def parties_of(session: Session, case_id: int) -> list[CaseParty]:
-    return list(session.exec(select(CaseParty).where(CaseParty.case_id == case_id).order_by(CaseParty.id)).all())
+    return list(session.exec(select(CaseParty).where(col(CaseParty.case_id) == case_id).order_by(col(CaseParty.id))).all())
 
 
 def to_read(session: Session, case: Case, calendar: WorkdayCalendar | None = None) -> CaseRead:
@@ -229,10 +223,10 @@ def to_read(session: Session, case: Case, calendar: WorkdayCalendar | None = Non
     is_open = CaseStatus(case.status) in OPEN_STATES
     left = calendar.workdays_between(today, case.due_on) if case.due_on > today else -calendar.workdays_between(
         case.due_on, today)
-    parties = [PartyRead(id=p.id, role=p.role, kind=p.kind, name=p.name, id_type=p.id_type,
+    parties = [PartyRead(id=id_of(p), role=p.role, kind=p.kind, name=p.name, id_type=p.id_type,
                          id_number_masked=mask_id_number(p.id_number), credit_code=p.credit_code,
                          phone=p.phone, address=p.address, representative_name=p.representative_name)
-               for p in parties_of(session, case.id)]
+               for p in parties_of(session, id_of(case))]
     return CaseRead(**case.model_dump(exclude={"parties"}, warnings=False), overdue=is_open and case.due_on < today,
                     working_days_left=left, parties=parties, due_on_provisional=calendar.is_provisional(case.due_on),
                     due_warning=calendar.provisional_warning(case.due_on))
@@ -255,7 +249,7 @@ def link_party_user(session: Session, *, case: Case, party_id: int, user: User, 
 def share_with_court(session: Session, *, case: Case, court_user: User, days: int, actor: str) -> CaseShare:
     if court_user.role != Role.COURT:
         raise InvalidInput("cases can only be shared with court accounts")
-    share = CaseShare(case_id=case.id, court_user_id=court_user.id, expires_at=utcnow() + timedelta(days=days))
+    share = CaseShare(case_id=id_of(case), court_user_id=id_of(court_user), expires_at=utcnow() + timedelta(days=days))
     session.add(share)
     session.flush()
     record(session, actor=actor, action="case.shared_with_court", subject=f"case:{case.id}", case_id=case.id,

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..audit.chain import record
 from ..config import Settings
-from ..db import is_postgresql, transient_failure, unit_of_work, utcnow
+from ..db import id_of, is_postgresql, transient_failure, unit_of_work, utcnow
 from .email import EmailTransport, mailer_from_settings
 from .models import Channel, OutboxMessage, OutboxStatus
 from .sms import SmsGateway, gateway_from_settings
@@ -69,8 +69,10 @@ def claim_due(session: Session, *, now: datetime, limit: int,
               expired: list[int] | None = None) -> list[OutboxMessage]:
     """Lease up to ``limit`` due messages; due ones past their ``expires_at`` are withdrawn (ids to ``expired``)."""
     query = (select(OutboxMessage)
-             .where(OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.next_attempt_at <= now)
-             .order_by(OutboxMessage.confidential.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
+             .where(col(OutboxMessage.status) == OutboxStatus.PENDING.value,
+                    col(OutboxMessage.next_attempt_at) <= now)
+             .order_by(col(OutboxMessage.confidential).desc(), col(OutboxMessage.next_attempt_at),
+                       col(OutboxMessage.id))
              .limit(limit))
     if is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
@@ -80,7 +82,7 @@ def claim_due(session: Session, *, now: datetime, limit: int,
             message.settle(OutboxStatus.CANCELLED, error="expired before it could be sent")
             session.add(message)
             if expired is not None:
-                expired.append(message.id)
+                expired.append(id_of(message))
             continue
         messages.append(message)
     for message in messages:
@@ -144,7 +146,7 @@ def dispatch_due(engine: Engine, settings: Settings, *, transports: Transports, 
 def _renew(engine: Engine, ids: list[int], *, until: datetime) -> None:
     with unit_of_work(engine) as session:
         session.execute(sa.update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING.value)
+                        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == OutboxStatus.PENDING.value)
                         .values(next_attempt_at=until))
 
 
@@ -152,8 +154,8 @@ def _release(engine: Engine, ids: list[int]) -> None:
     """Give leased messages back: due now, the attempt not counted (it was never made)."""
     with unit_of_work(engine) as session:
         session.execute(sa.update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING.value)
-                        .values(next_attempt_at=utcnow(), attempts=OutboxMessage.attempts - 1))
+                        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == OutboxStatus.PENDING.value)
+                        .values(next_attempt_at=utcnow(), attempts=col(OutboxMessage.attempts) - 1))
 
 
 def _with_database(work, *, stop: threading.Event | None, max_delay: float = 30.0):
@@ -184,19 +186,19 @@ def _store_result(session: Session, settings: Settings, *, message_id: int, erro
     if error is None:
         message.settle(OutboxStatus.SENT)
         message.sent_at = utcnow()
-        report.sent.append(message.id)
+        report.sent.append(message_id)
         record(session, actor=ACTOR, action="notification.sent", subject=f"notification:{message.id}",
                case_id=message.case_id, payload=payload)
     elif message.attempts >= message.max_attempts:
         message.settle(OutboxStatus.FAILED, error=error)
-        report.failed.append(message.id)
+        report.failed.append(message_id)
         record(session, actor=ACTOR, action="notification.failed", subject=f"notification:{message.id}",
                case_id=message.case_id, payload={**payload, "error": error})
     else:
         message.last_error = error
         message.next_attempt_at = now + backoff(message.attempts, base_seconds=settings.notification_backoff_seconds,
                                                      max_seconds=settings.notification_backoff_max_seconds)
-        report.retrying.append(message.id)
+        report.retrying.append(message_id)
     session.add(message)
     session.flush()
 

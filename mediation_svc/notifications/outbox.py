@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, case, update
+from sqlmodel import Session, col
 
 from ..db import utcnow
 from .models import REDACTED_BODY, Channel, OutboxMessage, OutboxStatus
@@ -57,10 +57,13 @@ def enqueue(session: Session, *, kind: str, channel: Channel, recipient: str, bo
 def cancel_pending(session: Session, *, ref: str, kinds: Iterable[str] | None = None) -> int:
     """Withdraw messages not yet sent about ``ref`` (e.g. reminders for a session that moved)."""
     statement = (update(OutboxMessage)
-                 .where(OutboxMessage.ref == ref, OutboxMessage.status == OutboxStatus.PENDING.value)
+                 .where(col(OutboxMessage.ref) == ref, col(OutboxMessage.status) == OutboxStatus.PENDING.value)
                  .values(status=OutboxStatus.CANCELLED.value, last_error="superseded",
-                         body=case((OutboxMessage.confidential, REDACTED_BODY), else_=OutboxMessage.body)))
+                         body=case((col(OutboxMessage.confidential), REDACTED_BODY),
+                                   else_=col(OutboxMessage.body))))
     if kinds is not None:
-        statement = statement.where(OutboxMessage.kind.in_(list(kinds)))
+        statement = statement.where(col(OutboxMessage.kind).in_(list(kinds)))
     result = session.execute(statement)
+    if not isinstance(result, CursorResult):  # Session.execute is typed Result; an UPDATE's is a CursorResult
+        raise RuntimeError("an UPDATE did not return a cursor result")
     return result.rowcount or 0

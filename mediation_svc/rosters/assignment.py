@@ -17,14 +17,14 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import record
 from ..cases.models import Case
 from ..cases.service import assign_mediator_user, transition
 from ..cases.states import OPEN_STATES, CaseStatus
-from ..db import utcnow
+from ..db import id_of, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..timeutil import SHANGHAI
 from . import policy
@@ -32,6 +32,7 @@ from .candidates import build_candidates, candidate_columns, case_profile, ranki
 from .errors import MediatorExcluded, NoEligibleMediator
 from .models import Mediator, MediatorAssignment, Pool, PoolMember, RecusalRequest, RecusalStatus
 from .ranking import rank_candidates
+from .service import account_of
 
 ASSIGNABLE_STATES = (CaseStatus.ACCEPTED, CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION)
 _OPEN = [s.value for s in OPEN_STATES]
@@ -40,7 +41,7 @@ _OPEN = [s.value for s in OPEN_STATES]
 def _one_candidate(session: Session, mediator: Mediator, *, case: Case, now: datetime):
     profile = case_profile(session, case)
     row = session.connection().execute(
-        sa.select(*candidate_columns(session, profile)).where(Mediator.id == mediator.id)).one()
+        sa.select(*candidate_columns(session, profile)).where(col(Mediator.id) == mediator.id)).one()
     ctx, _window, (busy, leave) = ranking_context(session, now, [mediator.user_id])
     [candidate] = build_candidates(session, [row], profile=profile, current_user_id=case.mediator_user_id,
                                    today=ctx.today, busy=busy, leave=leave)
@@ -51,35 +52,35 @@ def _one_candidate(session: Session, mediator: Mediator, *, case: Case, now: dat
 
 def _lock_mediators(session: Session, ids: set[int]) -> dict[int, Mediator]:
     # One statement in id order, so that two transactions locking the same pair cannot deadlock.
-    rows = session.exec(select(Mediator).where(Mediator.id.in_(sorted(ids))).order_by(Mediator.id)
+    rows = session.exec(select(Mediator).where(col(Mediator.id).in_(sorted(ids))).order_by(col(Mediator.id))
                         .with_for_update().execution_options(populate_existing=True)).all()
-    return {m.id: m for m in rows}
+    return {id_of(m): m for m in rows}
 
 
 def count_open_cases(session: Session, *, user_id: int, exclude_case_id: int | None = None) -> int:
-    query = select(func.count()).select_from(Case).where(Case.mediator_user_id == user_id,
-                                                           Case.status.in_(_OPEN))
+    query = select(func.count()).select_from(Case).where(col(Case.mediator_user_id) == user_id,
+                                                           col(Case.status).in_(_OPEN))
     if exclude_case_id is not None:
-        query = query.where(Case.id != exclude_case_id)
+        query = query.where(col(Case.id) != exclude_case_id)
     return session.exec(query).one()
 
 
 def _current_mediator(session: Session, case: Case) -> Mediator | None:
     if case.mediator_user_id is None:
         return None
-    return session.exec(select(Mediator).where(Mediator.user_id == case.mediator_user_id)).first()
+    return session.exec(select(Mediator).where(col(Mediator.user_id) == case.mediator_user_id)).first()
 
 
 def _end_open_assignments(session: Session, *, case: Case, end_reason: str, now: datetime) -> None:
     session.execute(update(MediatorAssignment)
-                    .where(MediatorAssignment.case_id == case.id, MediatorAssignment.ended_at.is_(None))
+                    .where(col(MediatorAssignment.case_id) == case.id, col(MediatorAssignment.ended_at).is_(None))
                     .values(ended_at=now, end_reason=end_reason))
 
 
 def _try_take(session: Session, *, case: Case, mediator_id: int, previous: Mediator | None,
               now: datetime, pol: policy.RankingPolicy):
     """Lock the mediator (and the one leaving), recount their load, and check every hard exclusion."""
-    locked = _lock_mediators(session, {mediator_id} | ({previous.id} if previous else set()))
+    locked = _lock_mediators(session, {mediator_id} | ({id_of(previous)} if previous else set()))
     mediator = locked.get(mediator_id)
     if mediator is None:
         raise NotFound(f"mediator {mediator_id} not found")
@@ -127,8 +128,7 @@ def assign(session: Session, *, case: Case, actor: User, actor_ref: str, mode: s
         reason = reason or "自动指派：综合评分最高（同分者按轮换顺序）"
 
     _end_open_assignments(session, case=case, end_reason="reassigned", now=now)
-    user = session.get(User, mediator.user_id)
-    assign_mediator_user(session, case=case, mediator=user, actor=actor_ref, reason=reason)
+    assign_mediator_user(session, case=case, mediator=account_of(session, mediator.user_id), actor=actor_ref, reason=reason)
     if previous is not None and previous.id != mediator.id:
         previous.active_cases = count_open_cases(session, user_id=previous.user_id)
         session.add(previous)
@@ -136,7 +136,7 @@ def assign(session: Session, *, case: Case, actor: User, actor_ref: str, mode: s
     mediator.last_assigned_at = now
     mediator.assignments_total += 1
     session.add(mediator)
-    assignment = MediatorAssignment(case_id=case.id, mediator_id=mediator.id, assigned_at=now, mode=mode,
+    assignment = MediatorAssignment(case_id=id_of(case), mediator_id=mediator.id, assigned_at=now, mode=mode,
                                     reason=reason, assigned_by_user_id=actor.id, score=scored.total,
                                     explanation=scored.criteria)
     session.add(assignment)
@@ -152,9 +152,9 @@ def assign(session: Session, *, case: Case, actor: User, actor_ref: str, mode: s
 
 def assignment_history(session: Session, case_id: int) -> list[tuple[MediatorAssignment, Mediator]]:
     return list(session.exec(select(MediatorAssignment, Mediator)
-                             .join(Mediator, Mediator.id == MediatorAssignment.mediator_id)
-                             .where(MediatorAssignment.case_id == case_id)
-                             .order_by(MediatorAssignment.id)).all())
+                             .join(Mediator, col(Mediator.id) == MediatorAssignment.mediator_id)
+                             .where(col(MediatorAssignment.case_id) == case_id)
+                             .order_by(col(MediatorAssignment.id))).all())
 
 
 # --- recusal (回避) ------------------------------------------------------------------------------------
@@ -164,11 +164,11 @@ def request_recusal(session: Session, *, case: Case, requester: User, actor_ref:
     if mediator is None:
         raise Conflict("the case has no mediator to recuse")
     pending = session.exec(select(RecusalRequest.id).where(
-        RecusalRequest.case_id == case.id, RecusalRequest.mediator_id == mediator.id,
-        RecusalRequest.status == RecusalStatus.PENDING)).first()
+        col(RecusalRequest.case_id) == case.id, col(RecusalRequest.mediator_id) == mediator.id,
+        col(RecusalRequest.status) == RecusalStatus.PENDING)).first()
     if pending is not None:
         raise Conflict("a recusal request for this mediator is already pending", recusal_request_id=pending)
-    req = RecusalRequest(case_id=case.id, mediator_id=mediator.id, requested_by_user_id=requester.id,
+    req = RecusalRequest(case_id=id_of(case), mediator_id=id_of(mediator), requested_by_user_id=id_of(requester),
                          reason=reason.strip())
     session.add(req)
     session.flush()
@@ -179,10 +179,8 @@ def request_recusal(session: Session, *, case: Case, requester: User, actor_ref:
 
 
 def get_recusal_for_update(session: Session, request_id: int) -> RecusalRequest:
-    req = session.exec(select(RecusalRequest).where(RecusalRequest.id == request_id).with_for_update()).first()
-    if req is None:
-        raise NotFound(f"recusal request {request_id} not found")
-    return req
+    return one_or_404(session, select(RecusalRequest).where(col(RecusalRequest.id) == request_id),
+                      missing=f"recusal request {request_id} not found", for_update=True)
 
 
 def decide_recusal(session: Session, *, req: RecusalRequest, case: Case, decision: str, reason: str,
@@ -198,6 +196,8 @@ def decide_recusal(session: Session, *, req: RecusalRequest, case: Case, decisio
     session.add(req)
     if decision == RecusalStatus.GRANTED:
         recused = session.get(Mediator, req.mediator_id)
+        if recused is None:  # a foreign key: a request without its mediator is corrupt data
+            raise RuntimeError(f"recusal request {req.id} names mediator {req.mediator_id}, which does not exist")
         if case.mediator_user_id != recused.user_id:
             raise Conflict("the mediator named in the request is no longer on this case")
         _end_open_assignments(session, case=case, end_reason="recused", now=now)
@@ -213,7 +213,7 @@ def decide_recusal(session: Session, *, req: RecusalRequest, case: Case, decisio
             replacement = assign(session, case=case, actor=actor, actor_ref=actor_ref, mode=reassign,
                                  mediator_id=mediator_id, reason=f"回避后重新指派：{req.decision_reason}", now=now)
             req.replacement_mediator_id = replacement.mediator_id
-        locked = _lock_mediators(session, {recused.id})[recused.id]
+        locked = _lock_mediators(session, {id_of(recused)})[id_of(recused)]
         locked.active_cases = count_open_cases(session, user_id=locked.user_id)
         session.add(locked)
     session.flush()
@@ -244,30 +244,31 @@ def fairness_report(session: Session, *, start: date, end: date, pool_id: int | 
     least assigned and the spread between them."""
     lo, hi = period_bounds(start, end)
     counts = dict(session.exec(select(MediatorAssignment.mediator_id, func.count())
-                               .where(MediatorAssignment.assigned_at >= lo, MediatorAssignment.assigned_at < hi)
-                               .group_by(MediatorAssignment.mediator_id)).all())
+                               .where(col(MediatorAssignment.assigned_at) >= lo,
+                                      col(MediatorAssignment.assigned_at) < hi)
+                               .group_by(col(MediatorAssignment.mediator_id))).all())
     recusals = dict(session.exec(select(RecusalRequest.mediator_id, func.count())
-                                 .where(RecusalRequest.status == RecusalStatus.GRANTED,
-                                        RecusalRequest.decided_at >= lo, RecusalRequest.decided_at < hi)
-                                 .group_by(RecusalRequest.mediator_id)).all())
-    pools_query = select(Pool).where(Pool.active)
+                                 .where(col(RecusalRequest.status) == RecusalStatus.GRANTED,
+                                        col(RecusalRequest.decided_at) >= lo, col(RecusalRequest.decided_at) < hi)
+                                 .group_by(col(RecusalRequest.mediator_id))).all())
+    pools_query = select(Pool).where(col(Pool.active))
     if pool_id is not None:
-        pools_query = select(Pool).where(Pool.id == pool_id)
-    pools = session.exec(pools_query.order_by(Pool.id)).all()
+        pools_query = select(Pool).where(col(Pool.id) == pool_id)
+    pools = session.exec(pools_query.order_by(col(Pool.id))).all()
     if pool_id is not None and not pools:
         raise NotFound(f"pool {pool_id} not found")
-    active = {m.id: m for m in session.exec(select(Mediator).where(Mediator.status == "active")).all()}
+    active = {id_of(m): m for m in session.exec(select(Mediator).where(col(Mediator.status) == "active")).all()}
     members: dict[int, list[int]] = defaultdict(list)
     for pid, mid in session.exec(select(PoolMember.pool_id, PoolMember.mediator_id)
-                                 .where(PoolMember.pool_id.in_([p.id for p in pools]))).all():
+                                 .where(col(PoolMember.pool_id).in_([p.id for p in pools]))).all():
         if mid in active:
             members[pid].append(mid)
-    groups = {str(p.id): members.get(p.id, []) for p in pools}
+    groups = {str(p.id): members.get(id_of(p), []) for p in pools}
     if pool_id is None:
         groups["all"] = list(active)
     names = {str(p.id): p.name for p in pools} | {"all": "全部在册调解员"}
     involved = set(counts) | set(active)
-    everyone = {m.id: m for m in session.exec(select(Mediator).where(Mediator.id.in_(involved))).all()}
+    everyone = {id_of(m): m for m in session.exec(select(Mediator).where(col(Mediator.id).in_(involved))).all()}
 
     def who(pair):
         if pair is None:
@@ -278,10 +279,11 @@ def fairness_report(session: Session, *, start: date, end: date, pool_id: int | 
                    "members": g.members, "assignments": g.total, "mean": g.mean, "most_assigned": who(g.most),
                    "least_assigned": who(g.least), "spread": g.spread}
                   for g in policy.fairness(groups, counts)]
-    per_mediator = sorted(({"mediator_id": m.id, "name": m.name, "status": m.status,
-                            "assignments": counts.get(m.id, 0), "recusals_granted": recusals.get(m.id, 0),
-                            "active_cases": m.active_cases, "max_active_cases": m.max_active_cases}
-                           for m in everyone.values() if pool_id is None or any(m.id in v for v in groups.values())),
-                          key=lambda r: (-r["assignments"], r["mediator_id"]))
+    shown = sorted((mid for mid in everyone if pool_id is None or any(mid in v for v in groups.values())),
+                   key=lambda mid: (-counts.get(mid, 0), mid))
+    per_mediator = [{"mediator_id": mid, "name": everyone[mid].name, "status": everyone[mid].status,
+                     "assignments": counts.get(mid, 0), "recusals_granted": recusals.get(mid, 0),
+                     "active_cases": everyone[mid].active_cases, "max_active_cases": everyone[mid].max_active_cases}
+                    for mid in shown]
     return {"period": {"start": start, "end": end, "timezone": "Asia/Shanghai"},
             "total_assignments": sum(counts.values()), "groups": group_rows, "mediators": per_mediator}

@@ -16,10 +16,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.service import workday_calendar
+from ..db import id_of
 from ..timeutil import today_in_shanghai
 from . import availability, policy
 from .models import (Mediator, MediatorAffiliation, MediatorCertification, Pool, PoolCategory, PoolMember,
@@ -35,7 +36,7 @@ def case_profile(session: Session, case: Case) -> policy.CaseProfile:
     """The case as the policy reads it (category, language, city, respondent)."""
     institution = session.get(Institution, case.institution_id)
     category = session.get(CaseCategory, case.category_code)
-    return policy.CaseProfile(case_id=case.id, category_code=case.category_code,
+    return policy.CaseProfile(case_id=id_of(case), category_code=case.category_code,
                               language=case.preferred_language or "普通话", city=case.city,
                               respondent_institution_id=case.institution_id,
                               respondent_credit_code=institution.credit_code if institution else None,
@@ -56,26 +57,28 @@ def json_list_has(session: Session, column, value: str | None):
 
 def candidate_columns(session: Session, profile: policy.CaseProfile) -> tuple:
     """The columns ``build_candidates`` reads, in its order (the JSON lists answered in SQL)."""
-    return (Mediator.id, Mediator.user_id, Mediator.name, Mediator.background, Mediator.years_of_practice,
-            json_list_has(session, Mediator.specialties, profile.category_code),
-            json_list_has(session, Mediator.languages, profile.language),
-            json_list_has(session, Mediator.languages, PUTONGHUA),
-            json_list_has(session, Mediator.cities, profile.city),
-            Mediator.id.in_(select(RecusalRequest.mediator_id).where(  # granted recusals from this case
-                RecusalRequest.case_id == profile.case_id, RecusalRequest.status == RecusalStatus.GRANTED)),
-            Mediator.remote_capable, Mediator.max_active_cases, Mediator.active_cases, Mediator.status,
-            Mediator.last_assigned_at, Mediator.certification_valid_until)
+    return (col(Mediator.id), col(Mediator.user_id), col(Mediator.name), col(Mediator.background),
+            col(Mediator.years_of_practice),
+            json_list_has(session, col(Mediator.specialties), profile.category_code),
+            json_list_has(session, col(Mediator.languages), profile.language),
+            json_list_has(session, col(Mediator.languages), PUTONGHUA),
+            json_list_has(session, col(Mediator.cities), profile.city),
+            col(Mediator.id).in_(select(RecusalRequest.mediator_id).where(  # granted recusals from this case
+                col(RecusalRequest.case_id) == profile.case_id,
+                col(RecusalRequest.status) == RecusalStatus.GRANTED)),
+            col(Mediator.remote_capable), col(Mediator.max_active_cases), col(Mediator.active_cases),
+            col(Mediator.status), col(Mediator.last_assigned_at), col(Mediator.certification_valid_until))
 
 
 def candidate_filter(category_code: str, pool_id: int | None):
     """SQL truth of 'this mediator is a candidate': the pool's members, or the serving pools' (see the module)."""
     if pool_id is not None:
-        return Mediator.id.in_(select(PoolMember.mediator_id).where(PoolMember.pool_id == pool_id))
-    serving = (select(PoolCategory.pool_id).join(Pool, Pool.id == PoolCategory.pool_id)
-               .where(PoolCategory.category_code == category_code, Pool.active))
+        return col(Mediator.id).in_(select(PoolMember.mediator_id).where(col(PoolMember.pool_id) == pool_id))
+    serving = (select(PoolCategory.pool_id).join(Pool, col(Pool.id) == PoolCategory.pool_id)
+               .where(col(PoolCategory.category_code) == category_code, col(Pool.active)))
     # The members of the active pools serving the category; every mediator when no pool serves it. In the
     # same statement (the EXISTS is evaluated once), to save a round trip to the database.
-    return or_(Mediator.id.in_(select(PoolMember.mediator_id).where(PoolMember.pool_id.in_(serving))),
+    return or_(col(Mediator.id).in_(select(PoolMember.mediator_id).where(col(PoolMember.pool_id).in_(serving))),
                ~sa.exists(serving))
 
 
@@ -91,9 +94,9 @@ def names_the_respondent(profile: policy.CaseProfile):
     """SQL truth of 'this affiliation names the case's respondent' (its id or credit code); None: nothing can."""
     conditions = []
     if profile.respondent_institution_id is not None:
-        conditions.append(MediatorAffiliation.institution_id == profile.respondent_institution_id)
+        conditions.append(col(MediatorAffiliation.institution_id) == profile.respondent_institution_id)
     if profile.respondent_credit_code:
-        conditions.append(MediatorAffiliation.credit_code == profile.respondent_credit_code)
+        conditions.append(col(MediatorAffiliation.credit_code) == profile.respondent_credit_code)
     return or_(*conditions) if conditions else None
 
 
@@ -103,13 +106,14 @@ def ties_with_respondent(session: Session, profile: policy.CaseProfile,
     names_respondent = names_the_respondent(profile)
     if names_respondent is None:
         return {}
-    query = select(MediatorAffiliation.mediator_id, MediatorAffiliation.institution_name,
-                   MediatorAffiliation.relation, MediatorAffiliation.started_on,
-                   MediatorAffiliation.ended_on).where(names_respondent)
+    # Five columns: SQLAlchemy's select (SQLModel's is typed for at most four).
+    query = sa.select(col(MediatorAffiliation.mediator_id), col(MediatorAffiliation.institution_name),
+                      col(MediatorAffiliation.relation), col(MediatorAffiliation.started_on),
+                      col(MediatorAffiliation.ended_on)).where(names_respondent)
     if mediator_ids is not None:
-        query = query.where(id_in(session, MediatorAffiliation.mediator_id, mediator_ids))
+        query = query.where(id_in(session, col(MediatorAffiliation.mediator_id), mediator_ids))
     ties: dict[int, list[policy.Tie]] = defaultdict(list)
-    for mediator_id, name, relation, started, ended in session.exec(query).all():
+    for mediator_id, name, relation, started, ended in session.execute(query).all():
         ties[mediator_id].append(policy.Tie(name, relation, started, ended))
     return ties
 
@@ -118,12 +122,13 @@ def expired_names(session: Session, mediator_ids: list[int], today: date) -> dic
     """The names of the lapsed certificates of each of ``mediator_ids`` (those lapsed by ``today``)."""
     if not mediator_ids:
         return {}
-    query = select(MediatorCertification.mediator_id, MediatorCertification.name, MediatorCertification.expires_on)
+    query = select(col(MediatorCertification.mediator_id), col(MediatorCertification.name),
+                   col(MediatorCertification.expires_on))
     if len(mediator_ids) <= BIND_AT_MOST:
-        query = query.where(id_in(session, MediatorCertification.mediator_id, mediator_ids))
+        query = query.where(id_in(session, col(MediatorCertification.mediator_id), mediator_ids))
     else:  # many: every lapsed mediator's certificates, rather than binding hundreds of ids
-        query = query.join(Mediator, Mediator.id == MediatorCertification.mediator_id).where(
-            Mediator.certification_valid_until < today)
+        query = query.join(Mediator, col(Mediator.id) == MediatorCertification.mediator_id).where(
+            col(Mediator.certification_valid_until) < today)
     wanted = set(mediator_ids)
     certs: dict[int, list] = defaultdict(list)
     for mid, name, expires in session.exec(query).all():
@@ -142,7 +147,7 @@ def build_candidates(session: Session, rows, *, profile: policy.CaseProfile, cur
     lapsed = [r[0] for r in rows if r[-1] is not None and r[-1] < today]  # certification_valid_until
     expired = expired_names(session, lapsed, today)
     # The lists as far as the policy reads them (see the module docstring).
-    nothing = frozenset()
+    nothing: frozenset[str] = frozenset()
     specialties = {True: frozenset((profile.category_code,)), False: nothing}
     cities = {True: frozenset((profile.city,)) if profile.city else nothing, False: nothing}
     languages = {(wanted, putonghua): frozenset(name for name, has in ((profile.language, wanted),

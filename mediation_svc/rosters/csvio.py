@@ -16,9 +16,10 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..errors import DomainError, InvalidInput
@@ -119,8 +120,13 @@ def _errors_of(exc: Exception, line: int) -> list[dict]:
     return [{"line": line, "column": None, "msg": str(exc)}]
 
 
-def _import(session: Session, *, data: bytes, kind: str, build: Callable[[dict, list[str]], object],
-            save: Callable[[object], object]) -> dict:
+RowIn = TypeVar("RowIn", MediatorIn, ExpertIn)
+Entry = TypeVar("Entry", Mediator, Expert)
+
+
+def _import(session: Session, *, data: bytes, kind: str, model: type[Entry],
+            build: Callable[[dict, list[str]], RowIn], save: Callable[[RowIn, Entry | None], object]) -> dict:
+    """Validate every row with ``build`` and ``save`` it over the entry (of ``model``) with its username, if any."""
     text = decode(data)
     errors: list[dict] = []
     seen: dict[str, int] = {}
@@ -137,7 +143,9 @@ def _import(session: Session, *, data: bytes, kind: str, build: Callable[[dict, 
         seen[username] = line
         try:
             data_in = build(row, header)
-            was_new = save(data_in)
+            existing = _entry_of(session, model, data_in.username)
+            save(data_in, existing)
+            was_new = existing is None
         except (ValidationError, DomainError, ValueError) as exc:
             errors.extend(_errors_of(exc, line))
             continue
@@ -147,6 +155,12 @@ def _import(session: Session, *, data: bytes, kind: str, build: Callable[[dict, 
         raise InvalidInput(f"{len(bad_lines)} row(s) are invalid (lines {', '.join(map(str, bad_lines))}); "
                            "nothing was imported", errors=errors)
     return {"created": created, "updated": updated}
+
+
+def _entry_of(session: Session, model: type[Entry], username: str | None) -> Entry | None:
+    """The roster entry (mediator or expert) whose account has this username, if any."""
+    return session.exec(select(model).join(User, col(User.id) == col(model.user_id))
+                        .where(col(User.username) == username)).first()
 
 
 def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:
@@ -172,13 +186,10 @@ def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:
             fields["pool_ids"] = [pools[n] for n in split_list(row.get("pools"))]
         return MediatorIn.model_validate(fields)
 
-    def save(data_in: MediatorIn) -> bool:
-        existing = session.exec(select(Mediator).join(User, User.id == Mediator.user_id)
-                                .where(User.username == data_in.username)).first()
+    def save(data_in: MediatorIn, existing: Mediator | None) -> None:
         service.save_mediator(session, data=data_in, actor=actor, mediator=existing)
-        return existing is None
 
-    return _import(session, data=data, kind="mediators", build=build, save=save)
+    return _import(session, data=data, kind="mediators", model=Mediator, build=build, save=save)
 
 
 def import_experts(session: Session, *, data: bytes, actor: str) -> dict:
@@ -195,13 +206,10 @@ def import_experts(session: Session, *, data: bytes, actor: str) -> dict:
             fields["active"] = active
         return ExpertIn.model_validate(fields)
 
-    def save(data_in: ExpertIn) -> bool:
-        existing = session.exec(select(Expert).join(User, User.id == Expert.user_id)
-                                .where(User.username == data_in.username)).first()
+    def save(data_in: ExpertIn, existing: Expert | None) -> None:
         service.save_expert(session, data=data_in, actor=actor, expert=existing)
-        return existing is None
 
-    return _import(session, data=data, kind="experts", build=build, save=save)
+    return _import(session, data=data, kind="experts", model=Expert, build=build, save=save)
 
 
 def _affiliation_cell(rows) -> str:
@@ -222,8 +230,9 @@ def _write(columns: list[str], rows) -> str:
 def export_mediators(session: Session) -> str:
     pool_names = {p.id: p.name for p in session.exec(select(Pool)).all()}
     rows = []
-    for mediator, username in session.exec(select(Mediator, User.username).join(User, User.id == Mediator.user_id)
-                                           .order_by(Mediator.id)).all():
+    for mediator, username in session.exec(select(Mediator, User.username)
+                                           .join(User, col(User.id) == Mediator.user_id)
+                                           .order_by(col(Mediator.id))).all():
         certs, ties, pools = service.mediator_details(session, mediator)
         rows.append([username, mediator.name, mediator.background, mediator.years_of_practice,
                      ";".join(mediator.specialties), ";".join(mediator.languages), ";".join(mediator.cities),
@@ -236,10 +245,10 @@ def export_mediators(session: Session) -> str:
 
 def export_experts(session: Session) -> str:
     rows = []
-    for expert, username in session.exec(select(Expert, User.username).join(User, User.id == Expert.user_id)
-                                         .order_by(Expert.id)).all():
-        ties = session.exec(select(ExpertAffiliation).where(ExpertAffiliation.expert_id == expert.id)
-                            .order_by(ExpertAffiliation.id)).all()
+    for expert, username in session.exec(select(Expert, User.username).join(User, col(User.id) == Expert.user_id)
+                                         .order_by(col(Expert.id))).all():
+        ties = session.exec(select(ExpertAffiliation).where(col(ExpertAffiliation.expert_id) == expert.id)
+                            .order_by(col(ExpertAffiliation.id))).all()
         rows.append([username, expert.name, expert.field, expert.title or "", expert.organisation or "",
                      ";".join(expert.qualifications), ";".join(expert.cities), expert.availability,
                      expert.availability_note or "", "是" if expert.active else "否", _affiliation_cell(ties)])

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from ..audit.chain import record
 from ..cases.models import Case
+from ..db import id_of
 from ..timeutil import SHANGHAI, today_in_shanghai
 from .assignment import count_open_cases
 from .models import Mediator, MediatorAssignment
@@ -155,7 +156,7 @@ def seed(session: Session, settings, context) -> None:
                                                                      **profile), actor=ACTOR)
     for name, description, categories, members in POOLS:
         save_pool(session, actor=ACTOR, data=PoolIn(name=name, description=description, categories=categories,
-                                                    mediator_ids=[mediators[m].id for m in members]))
+                                                    mediator_ids=[id_of(mediators[m]) for m in members]))
     for username, profile in _experts(INSTITUTIONS[1]).items():
         save_expert(session, data=ExpertIn(user_id=users[username].id, **profile), actor=ACTOR)
     _backfill_assignments(session, context, mediators)
@@ -169,7 +170,7 @@ def _backfill_assignments(session: Session, context, mediators: dict[str, Mediat
         mediator = by_user[case.mediator_user_id]
         at = _assigned_at(case)
         reason = "受理时由办案员指定（演示数据）"
-        session.add(MediatorAssignment(case_id=case.id, mediator_id=mediator.id, assigned_at=at, mode="manual",
+        session.add(MediatorAssignment(case_id=case.id, mediator_id=id_of(mediator), assigned_at=at, mode="manual",
                                        reason=reason, assigned_by_user_id=case.officer_user_id))
         mediator.last_assigned_at = max(filter(None, (mediator.last_assigned_at, at)))
         mediator.assignments_total += 1

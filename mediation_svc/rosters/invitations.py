@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import record
 from ..cases.models import Case
 from ..cases.states import OPEN_STATES, CaseStatus
-from ..db import utcnow
-from ..errors import Conflict, NotFound
+from ..db import id_of, one_or_404, utcnow
+from ..errors import Conflict
 from ..timeutil import today_in_shanghai
 from . import policy
 from .assignment import case_profile
@@ -28,7 +28,7 @@ LIVE = (InvitationStatus.INVITED, InvitationStatus.ACCEPTED)
 
 def expert_ties(session: Session, *, expert: Expert, case: Case) -> list[policy.Tie]:
     profile = case_profile(session, case)
-    rows = session.exec(select(ExpertAffiliation).where(ExpertAffiliation.expert_id == expert.id)).all()
+    rows = session.exec(select(ExpertAffiliation).where(col(ExpertAffiliation.expert_id) == expert.id)).all()
     return [policy.Tie(a.institution_name, a.relation, a.started_on, a.ended_on) for a in rows
             if (a.institution_id is not None and a.institution_id == profile.respondent_institution_id)
             or (a.credit_code and a.credit_code == profile.respondent_credit_code)]
@@ -49,11 +49,11 @@ def invite_expert(session: Session, *, case: Case, expert: Expert, purpose: str,
                              reasons=[{"code": "conflict_of_interest", "institution_name": tie.institution_name,
                                        "relation": tie.relation}])
     live = session.exec(select(ExpertInvitation.id).where(
-        ExpertInvitation.case_id == case.id, ExpertInvitation.expert_id == expert.id,
-        ExpertInvitation.status.in_([s.value for s in LIVE]))).first()
+        col(ExpertInvitation.case_id) == case.id, col(ExpertInvitation.expert_id) == expert.id,
+        col(ExpertInvitation.status).in_([s.value for s in LIVE]))).first()
     if live is not None:
         raise Conflict("this expert already has an open invitation on the case", invitation_id=live)
-    invitation = ExpertInvitation(case_id=case.id, expert_id=expert.id, expert_user_id=expert.user_id,
+    invitation = ExpertInvitation(case_id=id_of(case), expert_id=id_of(expert), expert_user_id=expert.user_id,
                                   purpose=purpose, question=question.strip(), invited_by_user_id=actor.id)
     session.add(invitation)
     session.flush()
@@ -64,12 +64,9 @@ def invite_expert(session: Session, *, case: Case, expert: Expert, purpose: str,
 
 def get_own_invitation_for_update(session: Session, *, invitation_id: int, user: User) -> ExpertInvitation:
     """The invitation, if it is addressed to this expert; 404 otherwise."""
-    invitation = session.exec(select(ExpertInvitation).where(ExpertInvitation.id == invitation_id,
-                                                             ExpertInvitation.expert_user_id == user.id)
-                              .with_for_update()).first()
-    if invitation is None:
-        raise NotFound(f"invitation {invitation_id} not found")
-    return invitation
+    return one_or_404(session, select(ExpertInvitation).where(col(ExpertInvitation.id) == invitation_id,
+                                                              col(ExpertInvitation.expert_user_id) == user.id),
+                      missing=f"invitation {invitation_id} not found", for_update=True)
 
 
 def respond(session: Session, *, invitation: ExpertInvitation, accept: bool, note: str | None, actor_ref: str,
@@ -104,7 +101,7 @@ def submit_opinion(session: Session, *, invitation: ExpertInvitation, opinion: s
 
 
 def invitations_for_case(session: Session, case_id: int, *, expert_user_id: int | None = None) -> list[ExpertInvitation]:
-    query = select(ExpertInvitation).where(ExpertInvitation.case_id == case_id)
+    query = select(ExpertInvitation).where(col(ExpertInvitation.case_id) == case_id)
     if expert_user_id is not None:
-        query = query.where(ExpertInvitation.expert_user_id == expert_user_id)
-    return list(session.exec(query.order_by(ExpertInvitation.id)).all())
+        query = query.where(col(ExpertInvitation.expert_user_id) == expert_user_id)
+    return list(session.exec(query.order_by(col(ExpertInvitation.id))).all())

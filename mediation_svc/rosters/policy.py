@@ -16,7 +16,7 @@ them as a 409 when someone assigns an excluded mediator anyway.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -205,9 +205,14 @@ def location(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionR
                            f"does not serve {case.city} and cannot mediate remotely")
 
 
+def free_share(used: int, limit: int) -> float:
+    """The share of ``limit`` (taken as at least 1) that ``used`` leaves free: 1.0 none used, 0.0 full or over."""
+    limit = max(limit, 1)
+    return max(limit - used, 0) / limit
+
+
 def load_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
-    maximum = max(c.max_active_cases, 1)
-    return max(maximum - c.active_cases, 0) / maximum
+    return free_share(c.active_cases, c.max_active_cases)
 
 
 @scored_by(load_score)
@@ -234,8 +239,7 @@ def rotation(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionR
 
 
 def availability_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
-    capacity = max(ctx.capacity_minutes, 1)
-    return max(capacity - c.busy_minutes, 0) / capacity
+    return free_share(c.busy_minutes, ctx.capacity_minutes)
 
 
 @scored_by(availability_score)
@@ -425,26 +429,26 @@ DEFAULT_POLICY = RankingPolicy()
 
 # --- certifications and fairness -----------------------------------------------------------------------
 
-def certification_valid_until(certs: Iterable[tuple[str, date | None]]) -> date | None:
-    """The first day a kind of certificate lapses: for each name the latest expiry counts (a renewal
-    replaces the old card); None when nothing expires."""
+def _latest_expiry(certs: Iterable[tuple[str, date | None]]) -> dict[str, date | None]:
+    """Per kind of certificate (its name), the expiry that counts: the latest; None once one never expires."""
     latest: dict[str, date | None] = {}
     for name, expires in certs:
         key = name.strip()
         if key in latest and latest[key] is None:
             continue
         latest[key] = None if expires is None else max(expires, latest.get(key) or expires)
-    dates = [d for d in latest.values() if d is not None]
+    return latest
+
+
+def certification_valid_until(certs: Iterable[tuple[str, date | None]]) -> date | None:
+    """The first day a kind of certificate lapses: for each name the latest expiry counts (a renewal
+    replaces the old card); None when nothing expires."""
+    dates = [d for d in _latest_expiry(certs).values() if d is not None]
     return min(dates) if dates else None
 
 
 def expired_certifications(certs: Iterable[tuple[str, date | None]], today: date) -> list[str]:
-    latest: dict[str, date | None] = {}
-    for name, expires in certs:
-        key = name.strip()
-        if key in latest and latest[key] is None:
-            continue
-        latest[key] = None if expires is None else max(expires, latest.get(key) or expires)
+    latest = _latest_expiry(certs)
     return sorted(name for name, d in latest.items() if d is not None and d < today)
 
 
@@ -459,7 +463,7 @@ class GroupFairness:
     mean: float
 
 
-def fairness(groups: dict[str, Sequence[int]], counts: dict[int, int]) -> list[GroupFairness]:
+def fairness(groups: Mapping[str, Sequence[int]], counts: Mapping[int, int]) -> list[GroupFairness]:
     """Per group of comparable mediators: the most and least assigned and the spread between them.
     Members without assignments count as zero; ties are broken by the lower mediator id."""
     result = []

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import and_, func, or_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from . import policy
 from .candidates import PUTONGHUA, json_list_has, names_the_respondent
@@ -58,19 +58,19 @@ Mirror = Callable[[Session, policy.CaseProfile, policy.RankingContext, dict[int,
 def specialty_sql(session: Session, case: policy.CaseProfile, ctx: policy.RankingContext,
                   busy: dict[int, int]) -> ColumnElement:
     """policy.specialty_score in SQL."""
-    whens = [(json_list_has(session, Mediator.specialties, case.category_code), _float(1.0))]
+    whens = [(json_list_has(session, col(Mediator.specialties), case.category_code), _float(1.0))]
     field_needed = policy.CATEGORY_FIELD.get(case.category_code)
     if field_needed:
-        whens.append((Mediator.background == field_needed, _float(0.6)))
-    whens.append((Mediator.background == "law", _float(0.4)))
+        whens.append((col(Mediator.background) == field_needed, _float(0.6)))
+    whens.append((col(Mediator.background) == "law", _float(0.4)))
     return sa.case(*whens, else_=_float(0.0))
 
 
 def language_sql(session: Session, case: policy.CaseProfile, ctx: policy.RankingContext,
                  busy: dict[int, int]) -> ColumnElement:
     """policy.language_score in SQL."""
-    return sa.case((json_list_has(session, Mediator.languages, case.language), _float(1.0)),
-                   (json_list_has(session, Mediator.languages, PUTONGHUA), _float(0.3)), else_=_float(0.0))
+    return sa.case((json_list_has(session, col(Mediator.languages), case.language), _float(1.0)),
+                   (json_list_has(session, col(Mediator.languages), PUTONGHUA), _float(0.3)), else_=_float(0.0))
 
 
 def location_sql(session: Session, case: policy.CaseProfile, ctx: policy.RankingContext,
@@ -78,21 +78,21 @@ def location_sql(session: Session, case: policy.CaseProfile, ctx: policy.Ranking
     """policy.location_score in SQL."""
     if not case.city:
         return _float(1.0)
-    return sa.case((json_list_has(session, Mediator.cities, case.city), _float(1.0)),
-                   (Mediator.remote_capable, _float(0.6)), else_=_float(0.0))
+    return sa.case((json_list_has(session, col(Mediator.cities), case.city), _float(1.0)),
+                   (col(Mediator.remote_capable), _float(0.6)), else_=_float(0.0))
 
 
 def load_sql(session: Session, case: policy.CaseProfile, ctx: policy.RankingContext,
              busy: dict[int, int]) -> ColumnElement:
     """policy.load_score in SQL."""
-    maximum = sa.case((Mediator.max_active_cases > 1, Mediator.max_active_cases), else_=1)
-    return _clamp_ratio(maximum - Mediator.active_cases, maximum)
+    maximum = sa.case((col(Mediator.max_active_cases) > 1, col(Mediator.max_active_cases)), else_=1)
+    return _clamp_ratio(maximum - col(Mediator.active_cases), maximum)
 
 
 def rotation_sql(session: Session, case: policy.CaseProfile, ctx: policy.RankingContext,
                  busy: dict[int, int]) -> ColumnElement:
     """policy.rotation_score in SQL."""
-    last = Mediator.last_assigned_at
+    last = col(Mediator.last_assigned_at)
     days = (_float(ctx.now.timestamp()) - _epoch_seconds(session, last)) / 86400.0
     # Most rows answer on a comparison of timestamps: only the last 30 days need the fraction.
     return sa.case((last.is_(None), _float(1.0)),
@@ -105,9 +105,9 @@ def _busy_of_user(session: Session, busy: dict[int, int]) -> ColumnElement:
     """The user's busy minutes from a JSON object {user id: minutes} bound once (few users are busy)."""
     mapping = json.dumps({str(uid): minutes for uid, minutes in busy.items() if minutes})
     if _postgresql(session):
-        looked_up = sa.cast(sa.literal(mapping, sa.String), JSONB).op("->>")(sa.cast(Mediator.user_id, sa.String))
+        looked_up = sa.cast(sa.literal(mapping, sa.String), JSONB).op("->>")(sa.cast(col(Mediator.user_id), sa.String))
         return func.coalesce(sa.cast(looked_up, sa.Integer), 0)
-    path = sa.literal('$."') + sa.cast(Mediator.user_id, sa.String) + sa.literal('"')
+    path = sa.literal('$."') + sa.cast(col(Mediator.user_id), sa.String) + sa.literal('"')
     return func.coalesce(func.json_extract(sa.literal(mapping), path), 0)
 
 
@@ -161,10 +161,10 @@ def _current_tie(case: policy.CaseProfile, today: date) -> ColumnElement | None:
     if names_respondent is None:
         return None
     tie = MediatorAffiliation
-    return sa.exists(select(tie.id).where(
-        tie.mediator_id == Mediator.id, names_respondent,
-        or_(tie.started_on.is_(None), tie.started_on <= today),
-        or_(tie.ended_on.is_(None), tie.ended_on >= first_current_end(today))))
+    return sa.exists(select(col(tie.id)).where(
+        col(tie.mediator_id) == col(Mediator.id), names_respondent,
+        or_(col(tie.started_on).is_(None), col(tie.started_on) <= today),
+        or_(col(tie.ended_on).is_(None), col(tie.ended_on) >= first_current_end(today))))
 
 
 def eligible_sql(*, case: policy.CaseProfile, today: date, current_user_id: int | None,
@@ -174,13 +174,13 @@ def eligible_sql(*, case: policy.CaseProfile, today: date, current_user_id: int 
     tie = _current_tie(case, today)
     if tie is not None:
         conditions.append(~tie)
-    conditions += [Mediator.status == "active",
-                   or_(Mediator.certification_valid_until.is_(None), Mediator.certification_valid_until >= today),
-                   Mediator.active_cases < Mediator.max_active_cases]
+    conditions += [col(Mediator.status) == "active",
+                   or_(col(Mediator.certification_valid_until).is_(None), col(Mediator.certification_valid_until) >= today),
+                   col(Mediator.active_cases) < col(Mediator.max_active_cases)]
     if on_leave_user_ids:
-        conditions.append(Mediator.user_id.not_in(sorted(on_leave_user_ids)))
-    conditions.append(Mediator.id.not_in(select(RecusalRequest.mediator_id).where(
-        RecusalRequest.case_id == case.case_id, RecusalRequest.status == RecusalStatus.GRANTED)))
+        conditions.append(col(Mediator.user_id).not_in(sorted(on_leave_user_ids)))
+    conditions.append(col(Mediator.id).not_in(select(col(RecusalRequest.mediator_id)).where(
+        col(RecusalRequest.case_id) == case.case_id, col(RecusalRequest.status) == RecusalStatus.GRANTED)))
     if current_user_id is not None:
-        conditions.append(Mediator.user_id != current_user_id)
+        conditions.append(col(Mediator.user_id) != current_user_id)
     return and_(*conditions)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..accounts.models import User
 from ..cases.service import get_visible_case_or_404
@@ -68,7 +68,7 @@ def create_pool(data: PoolIn, session: SessionDep, user: StaffUser) -> PoolRead:
 def list_pools(session: SessionDep, user: StaffUser) -> list[PoolRead]:
     from .models import Pool
 
-    return [service.pool_read(session, p) for p in session.exec(select(Pool).order_by(Pool.id)).all()]
+    return [service.pool_read(session, p) for p in session.exec(select(Pool).order_by(col(Pool.id))).all()]
 
 
 @router.get("/pools/{pool_id}", response_model=PoolRead)
@@ -198,7 +198,10 @@ def assign_mediator(case_id: int, data: AssignmentIn, session: SessionDep, user:
     case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     made = assignment.assign(session, case=case, actor=user, actor_ref=actor_of(user), mode=data.mode,
                              mediator_id=data.mediator_id, reason=data.reason)
-    return _assignment_read(made, session.get(Mediator, made.mediator_id))
+    mediator = session.get(Mediator, made.mediator_id)
+    if mediator is None:  # just assigned under its lock: it exists
+        raise RuntimeError(f"assigned mediator {made.mediator_id} does not exist")
+    return _assignment_read(made, mediator)
 
 
 @router.get("/cases/{case_id}/mediator-assignments", response_model=list[AssignmentRead])
@@ -221,8 +224,8 @@ def list_recusals(case_id: int, session: SessionDep, user: CurrentUser) -> list[
     if user.role in (Role.COURT, Role.EXPERT):
         raise Forbidden("recusal requests are for the case's parties, mediator and staff")
     get_visible_case_or_404(session, user=user, case_id=case_id)
-    return list(session.exec(select(RecusalRequest).where(RecusalRequest.case_id == case_id)
-                             .order_by(RecusalRequest.id)).all())
+    return list(session.exec(select(RecusalRequest).where(col(RecusalRequest.case_id) == case_id)
+                             .order_by(col(RecusalRequest.id))).all())
 
 
 @router.post("/recusal-requests/{request_id}/decision", response_model=RecusalRead)

@@ -108,9 +108,9 @@ async def refuse_out_of_range_integers(request: Request) -> None:
             if form_ints:
                 form = await request.form()
                 for name in form_ints:
-                    for value in form.getlist(name):
-                        if isinstance(value, str) and _out_of_range(value):
-                            _refuse(["body", name], value)
+                    for item in form.getlist(name):
+                        if isinstance(item, str) and _out_of_range(item):
+                            _refuse(["body", name], item)
 
 
 NUMERIC_VALUE_OUT_OF_RANGE = "22003"  # SQLSTATE

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from ..db import UTCDateTime, after_transaction, utcnow
 from ..errors import TooManyRequests
@@ -28,7 +28,7 @@ def recent_count(session: Session, *, bucket: str, key: str, window: timedelta) 
     since = utcnow() - window
     return session.execute(
         select(func.count()).select_from(ThrottleEvent)
-        .where(ThrottleEvent.bucket == bucket, ThrottleEvent.key == key, ThrottleEvent.at >= since)
+        .where(col(ThrottleEvent.bucket) == bucket, col(ThrottleEvent.key) == key, col(ThrottleEvent.at) >= since)
     ).scalar_one()
 
 
@@ -37,7 +37,7 @@ def last_at(session: Session, *, bucket: str, key: str, window: timedelta) -> tu
     since = utcnow() - window
     count, latest = session.execute(
         select(func.count(), func.max(ThrottleEvent.at)).select_from(ThrottleEvent)
-        .where(ThrottleEvent.bucket == bucket, ThrottleEvent.key == key, ThrottleEvent.at >= since)
+        .where(col(ThrottleEvent.bucket) == bucket, col(ThrottleEvent.key) == key, col(ThrottleEvent.at) >= since)
     ).one()
     return count, latest
 
@@ -57,7 +57,7 @@ def ensure_allowed(session: Session, *, bucket: str, key: str, limit: int, windo
 
 def count_attempt(session: Session, *, bucket: str, key: str) -> None:
     """Count an attempt durably: written once the current transaction ends, whatever its outcome."""
-    engine = session.get_bind()
+    engine = session.get_bind().engine
 
     def write() -> None:
         with engine.begin() as conn:
@@ -72,4 +72,5 @@ def remember(session: Session, *, bucket: str, key: str) -> None:
 
 
 def clear(session: Session, *, bucket: str, key: str) -> None:
-    session.execute(delete(ThrottleEvent).where(ThrottleEvent.bucket == bucket, ThrottleEvent.key == key))
+    session.execute(delete(ThrottleEvent).where(col(ThrottleEvent.bucket) == bucket,
+                                                   col(ThrottleEvent.key) == key))

@@ -26,7 +26,8 @@ class ArrangementError(ValueError):
         self.line_no = line_no
 
 
-def _date(y: str, m: str, d: str, line_no: int, line: str) -> date:
+def _date(parts: tuple[str, ...], line_no: int, line: str) -> date:
+    y, m, d = parts
     try:
         return date(int(y), int(m), int(d))
     except ValueError as exc:
@@ -41,8 +42,8 @@ def parse_lines(text: str, *, year: int, is_workday: bool) -> list[DayRule]:
         match = _LINE.match(line)
         if match is None:
             raise ArrangementError(line_no, line, "应为「日期 名称」或「日期 至 日期 名称」")
-        first = _date(*match.group(1, 2, 3), line_no, line)
-        last = _date(*match.group(4, 5, 6), line_no, line) if match.group(4) else first
+        first = _date(match.group(1, 2, 3), line_no, line)
+        last = _date(match.group(4, 5, 6), line_no, line) if match.group(4) else first
         name = (match.group(7) or "").strip()[:60] or (WORKED_WEEKEND if is_workday else None)
         if last < first:
             raise ArrangementError(line_no, line, "结束日期早于开始日期")
@@ -73,13 +74,14 @@ def format_lines(rules: list[DayRule], *, is_workday: bool) -> str:
     """The inverse of ``parse_lines``: consecutive days with the same name become one period."""
     picked = sorted((r for r in rules if r.is_workday == is_workday), key=lambda r: r.day)
     lines: list[str] = []
-    start = prev = None
+    start: date | None = None
+    prev: date | None = None
     name = None
     for rule in picked + [None]:
         if rule is not None and prev is not None and rule.day == prev + timedelta(days=1) and rule.name == name:
             prev = rule.day
             continue
-        if start is not None:
+        if start is not None and prev is not None:  # set together
             span = start.isoformat() if start == prev else f"{start.isoformat()} 至 {prev.isoformat()}"
             lines.append(f"{span} {name or ''}".rstrip())
         if rule is not None:

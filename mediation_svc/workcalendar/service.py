@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..audit.chain import record
 from ..cases.deadlines import due_on
@@ -43,7 +43,7 @@ def load_calendar(session: Session) -> WorkdayCalendar:
     database says a year changed (its ``updated_at``), which every worker sees on its next request."""
     from ..cases.models import CalendarOverride  # noqa: PLC0415 (cases imports this module)
 
-    version = (str(session.get_bind().url), *session.exec(select(func.count(), func.max(CalendarYear.updated_at))).one())
+    version = (str(session.get_bind().engine.url), *session.exec(select(func.count(), func.max(CalendarYear.updated_at))).one())
     arrangements = _cache.get(version)
     if arrangements is None:
         arrangements = load_arrangements(session)
@@ -60,7 +60,7 @@ def check_year(year: int) -> None:
 
 
 def _store(session: Session, arrangement: YearArrangement) -> CalendarYear:
-    session.execute(delete(CalendarDay).where(CalendarDay.year == arrangement.year))
+    session.execute(delete(CalendarDay).where(col(CalendarDay.year) == arrangement.year))
     row = session.get(CalendarYear, arrangement.year) or CalendarYear(year=arrangement.year, status="", source="")
     row.status, row.source, row.note, row.updated_at = (arrangement.status, arrangement.source,
                                                         arrangement.note, utcnow())
@@ -141,8 +141,9 @@ def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str
     calendar = load_calendar(session)
     moved = 0
     # A period is moved by a year's arrangement only if it overlaps that year.
-    query = select(Case).where(Case.status.in_([s.value for s in OPEN_STATES]),
-                               Case.due_on >= date(min(years), 1, 1), Case.received_on <= date(max(years), 12, 31))
+    query = select(Case).where(col(Case.status).in_([s.value for s in OPEN_STATES]),
+                               col(Case.due_on) >= date(min(years), 1, 1),
+                               col(Case.received_on) <= date(max(years), 12, 31))
     for case in session.exec(query).all():
         due = due_on(calendar, settings, received_on=case.received_on, fast_track=case.fast_track)
         if due != case.due_on:
@@ -159,10 +160,10 @@ def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str
 
 
 def year_summary(session: Session) -> list[dict]:
-    counts = dict(session.exec(select(CalendarDay.year, func.count()).group_by(CalendarDay.year)).all())
+    counts = dict(session.exec(select(CalendarDay.year, func.count()).group_by(col(CalendarDay.year))).all())
     return [{"year": y.year, "status": y.status, "source": y.source, "note": y.note, "updated_at": y.updated_at,
              "days": counts.get(y.year, 0)}
-            for y in session.exec(select(CalendarYear).order_by(CalendarYear.year)).all()]
+            for y in session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all()]
 
 
 def year_detail(session: Session, *, year: int) -> YearArrangement:
