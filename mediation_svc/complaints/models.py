@@ -68,6 +68,12 @@ class Contact(SQLModel, table=True):
     status_reason: str | None = Field(default=None, max_length=1000)
     case_id: int | None = Field(default=None, foreign_key="cases.id")
     risk_flags: str | None = Field(default=None, max_length=300)  # comma-separated signal codes, for the officer
+    # Filed by the consumer themself (/my, a proved phone), not recorded by an officer: an officer checks it first.
+    filed_by_consumer: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    wants_mediation: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    preferred_language: str | None = Field(default=None, max_length=40)  # 普通话, 粤语, 客家话, English...
+    needs_elderly_support: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    needs_interpreter: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_by_user_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -34,6 +34,10 @@ class ContactIn(BaseModel):
     amount: AmountCNY | None = None
     urgent: bool = False
     urgent_reason: str | None = Field(default=None, max_length=500)
+    wants_mediation: bool = False
+    preferred_language: str | None = Field(default=None, max_length=40)
+    needs_elderly_support: bool = False
+    needs_interpreter: bool = False
 
     @field_validator("consumer_id_number")
     @classmethod
@@ -145,6 +149,11 @@ class ContactRead(BaseModel):
     status_reason: str | None
     case_id: int | None
     risk_flags: list[str]
+    filed_by_consumer: bool
+    wants_mediation: bool
+    preferred_language: str | None
+    needs_elderly_support: bool
+    needs_interpreter: bool
     allowed: list[str]
 
 

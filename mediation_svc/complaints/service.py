@@ -83,6 +83,13 @@ def side_of(user: User) -> str:
 def record_contact(session: Session, settings: Settings, *, data: ContactIn, actor: User,
                    calendar: WorkdayCalendar | None = None) -> Contact:
     """Record a contact: a consultation is answered and done; a complaint waits to be forwarded."""
+    return file_contact(session, settings, data=data, actor=actor_ref(actor), user_id=actor.id, calendar=calendar)
+
+
+def file_contact(session: Session, settings: Settings, *, data: ContactIn, actor: str, user_id: int | None,
+                 by_consumer: bool = False, calendar: WorkdayCalendar | None = None) -> Contact:
+    """The one way a contact is recorded, by an officer (``record_contact``) or by the consumer themself
+    (``selfservice``: ``by_consumer``, marked for an officer's check); ``actor`` is the audit log's name."""
     calendar = calendar or workday_calendar(session)
     received_at = data.received_at or utcnow()
     if received_at.tzinfo is None:
@@ -96,7 +103,7 @@ def record_contact(session: Session, settings: Settings, *, data: ContactIn, act
     contact = Contact(
         number=next_case_number(session, prefix=settings.complaint_number_prefix, year=local_year),
         **data.model_dump(exclude={"received_at", "urgent"}), urgent=data.kind == "complaint" and data.urgent,
-        received_at=received_at, created_by_user_id=actor.id,
+        received_at=received_at, created_by_user_id=user_id, filed_by_consumer=by_consumer,
         status=(Status.CONSULTED if data.kind == "consultation" else Status.RECEIVED).value)
     if data.kind == "consultation":
         contact.closed_at = received_at
@@ -107,9 +114,10 @@ def record_contact(session: Session, settings: Settings, *, data: ContactIn, act
     from . import risk  # noqa: PLC0415
 
     risk.flag(session, contact=contact)
-    record(session, actor=actor_ref(actor), action=f"contact.{data.kind}_recorded", subject=f"complaint:{contact.id}",
+    record(session, actor=actor, action=f"contact.{data.kind}_recorded", subject=f"complaint:{contact.id}",
            payload={"number": contact.number, "channel": contact.channel, "institution_id": contact.institution_id,
-                    "urgent": contact.urgent, "amount": contact.amount, "risk_flags": contact.risk_flags})
+                    "urgent": contact.urgent, "amount": contact.amount, "risk_flags": contact.risk_flags,
+                    "by_consumer": by_consumer})
     return contact
 
 
@@ -382,7 +390,9 @@ def to_read(contact: Contact, *, calendar: WorkdayCalendar, settings: Settings, 
                                       "category_code", "facts", "request", "amount", "urgent", "urgent_reason",
                                       "urgent_due_at", "forwarded_on", "limit_days", "deadline_on", "answered_at",
                                       "outcome", "settled_amount", "outcome_text", "consumer_accepted",
-                                      "consumer_comment", "closed_at", "status_reason", "case_id"}),
+                                      "consumer_comment", "closed_at", "status_reason", "case_id",
+                                      "filed_by_consumer", "wants_mediation", "preferred_language",
+                                      "needs_elderly_support", "needs_interpreter"}),
         status=Status(contact.status), consumer_phone_masked=mask_phone(contact.consumer_phone),
         institution_name=None if contact.institution_id is None else institution_names.get(contact.institution_id),
         urgent_minutes_left=policy.minutes_left(contact.urgent_due_at, now) if urgent_open else None,

@@ -4,6 +4,8 @@
 - Sending: at most one code a minute and 5 an hour to a phone, 20 an hour from one client address.
 - Checking: 5 wrong codes in 15 minutes lock the phone (and 20 the client address) for the rest of the window.
 - A proved phone holds for 30 minutes (the token's lifetime); looking cases up is bounded per phone too.
+- Applying needs the consent to the processing of personal information, given to the current notice; 5
+  applications a day from one phone.
 - A consumer sees a case when one of its parties has the proved phone on record, and a complaint when it was
   filed with that phone; nothing else, and nothing personal before the phone is proved.
 """
@@ -28,6 +30,12 @@ LOOKUP_WINDOW = timedelta(hours=1)
 LOOKUPS_PER_PHONE = 240
 
 TOKEN_PURPOSE = "consumer"
+
+# The personal information notice a consumer accepts before applying (locales/selfservice.toml self.consent.text);
+# a new wording is a new version, and the consent records the version and the SHA-256 of the words shown.
+CONSENT_VERSION = "2026-12-v1"
+APPLICATION_WINDOW = timedelta(days=1)
+APPLICATIONS_PER_PHONE = 5
 
 
 @dataclass(frozen=True)

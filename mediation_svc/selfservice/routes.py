@@ -10,15 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from ..db import id_of
-from ..deps import KeyStoreDep, SessionDep, TokensDep, client_address
+from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import NotFound, Unauthenticated
 from ..signing.identity import mask_phone
 from ..web.i18n import pick_language, translator
 from ..web.labels import label
 from ..workcalendar.service import load_calendar
-from . import service
-from .schemas import (CaseDetail, CaseSummary, CodeRequest, CodeSent, ComplaintSummary, DocumentFacts, MyMatters,
-                      ProofIssued, ProofRequest, SessionFacts)
+from . import applications, policy, service
+from .applications import ApplicationIn
+from .schemas import (ApplicationFiled, ApplicationForm, CaseDetail, CaseSummary, Choice, CodeRequest, CodeSent,
+                      ComplaintSummary, DocumentFacts, MyMatters, ProofIssued, ProofRequest, SessionFacts)
 
 router = APIRouter(prefix="/api/v1/self", tags=["self-service"])
 
@@ -99,3 +100,24 @@ def my_case(number: str, session: SessionDep, proved: Consumer, language: Langua
                                status_text=label("document_status", d.status, language)) for d in facts.documents]
     return CaseDetail(**_summary(facts, language).model_dump(), mediator_name=facts.mediator_name,
                       sessions=sessions, documents=documents)
+
+
+@router.get("/applications/form", response_model=ApplicationForm)
+def application_form(session: SessionDep, settings: SettingsDep, language: Language) -> ApplicationForm:
+    """What to pick from and the notice to accept; public (nothing personal)."""
+    institutions, categories = applications.choices(session)
+    return ApplicationForm(
+        institutions=[Choice(id=str(id_of(i)), name=i.name) for i in institutions],
+        categories=[Choice(id=c.code, name=c.name_zh if language == "zh-CN" else c.name_en) for c in categories],
+        consent_version=policy.CONSENT_VERSION, consent_text=applications.consent_text(settings, language))
+
+
+@router.post("/applications", response_model=ApplicationFiled, status_code=201)
+def apply(body: ApplicationIn, request: Request, session: SessionDep, settings: SettingsDep, proved: Consumer,
+          language: Language) -> ApplicationFiled:
+    """A complaint or a request for mediation from the proved phone; an officer checks it before it goes on."""
+    contact = applications.apply(session, settings, proved=proved, data=body, client=client_address(request),
+                                 language=language)
+    return ApplicationFiled(number=contact.number, status=contact.status,
+                            status_text=translator(language)(f"cmp.status.{contact.status}"),
+                            wants_mediation=contact.wants_mediation)

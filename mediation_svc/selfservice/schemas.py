@@ -78,3 +78,24 @@ class MyMatters(BaseModel):
     phone_masked: str
     cases: list[CaseSummary]
     complaints: list[ComplaintSummary]
+
+
+class Choice(BaseModel):
+    id: str
+    name: str
+
+
+class ApplicationForm(BaseModel):
+    """What the application form offers: the institutions, the categories and the notice to accept."""
+
+    institutions: list[Choice]
+    categories: list[Choice]
+    consent_version: str
+    consent_text: str
+
+
+class ApplicationFiled(BaseModel):
+    number: str
+    status: str
+    status_text: str
+    wants_mediation: bool

@@ -11,17 +11,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
-from ..deps import KeyStoreDep, SessionDep, TokensDep, client_address
+from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import DomainError, Unauthenticated
 from ..phones import normalise_mobile
-from ..selfservice import policy, service
+from ..selfservice import applications, policy, service
+from ..selfservice.applications import ApplicationIn
 from ..signing.identity import mask_phone
 from ..workcalendar.service import load_calendar
 from . import auth
 from .auth import CsrfChecked
+from .forms import field_errors
 from .i18n import translator
-from .render import language_of, redirect, render
+from .render import language_of, redirect, render, safe_next
 
 CONSUMER_COOKIE = "msvc_consumer"
 router = APIRouter(include_in_schema=False)
@@ -37,37 +40,48 @@ def _proved(request: Request, session: SessionDep, tokens: TokensDep) -> service
         return None
 
 
-def _phone_page(request: Request, *, error: str | None = None, phone: str = "", status: int = 200) -> Response:
-    return render(request, "my_phone.html", status_code=status, error=error, phone=phone)
+def _next(value: str | None) -> str:
+    """Where to go once the phone is proved: a page of /my only."""
+    url = safe_next(value)
+    return url if url.startswith("/my/") else "/my/matters"
+
+
+def _phone_page(request: Request, *, error: str | None = None, phone: str = "", status: int = 200,
+                next_url: str = "/my/matters") -> Response:
+    return render(request, "my_phone.html", status_code=status, error=error, phone=phone, next_url=next_url)
 
 
 @router.get("/my")
 def phone_page(request: Request, session: SessionDep, tokens: TokensDep) -> Response:
+    next_url = _next(request.query_params.get("next"))
     if _proved(request, session, tokens):
-        return redirect(request, "/my/matters")
-    return _phone_page(request)
+        return redirect(request, next_url)
+    return _phone_page(request, next_url=next_url)
 
 
 @router.post("/my/code", dependencies=[CsrfChecked])
 def send_code(request: Request, session: SessionDep, keystore: KeyStoreDep,
-              phone: Annotated[str, Form(max_length=40)] = "") -> Response:
+              phone: Annotated[str, Form(max_length=40)] = "", next: Annotated[str, Form(max_length=200)] = "") -> Response:
     t = translator(language_of(request))
+    next_url = _next(next)
     try:
         mobile = normalise_mobile(phone)
     except ValueError:
-        return _phone_page(request, error=t("self.bad_phone"), phone=phone, status=422)
+        return _phone_page(request, error=t("self.bad_phone"), phone=phone, status=422, next_url=next_url)
     try:
         sent = service.send_code(session, keystore=keystore, phone=mobile, client=client_address(request))
     except DomainError as exc:
-        return _phone_page(request, error=t("self.too_many"), phone=phone, status=exc.status)
+        return _phone_page(request, error=t("self.too_many"), phone=phone, status=exc.status, next_url=next_url)
     return render(request, "my_code.html", phone=mobile, phone_masked=sent.phone_masked, error=None,
-                  minutes=int(policy.CODE_LIFETIME.total_seconds() // 60))
+                  minutes=int(policy.CODE_LIFETIME.total_seconds() // 60), next_url=next_url)
 
 
 @router.post("/my/proof", dependencies=[CsrfChecked])
 def prove(request: Request, session: SessionDep, keystore: KeyStoreDep, tokens: TokensDep,
-          phone: Annotated[str, Form(max_length=40)] = "", code: Annotated[str, Form(max_length=12)] = "") -> Response:
+          phone: Annotated[str, Form(max_length=40)] = "", code: Annotated[str, Form(max_length=12)] = "",
+          next: Annotated[str, Form(max_length=200)] = "") -> Response:
     t = translator(language_of(request))
+    next_url = _next(next)
     try:
         mobile = normalise_mobile(phone)
     except ValueError:
@@ -81,15 +95,16 @@ def prove(request: Request, session: SessionDep, keystore: KeyStoreDep, tokens: 
                                                               else "self.wrong_code")
         return render(request, "my_code.html", status_code=exc.status, phone=mobile,
                       phone_masked=mask_phone(mobile), error=error,
-                      minutes=int(policy.CODE_LIFETIME.total_seconds() // 60))
-    response = redirect(request, "/my/matters")
+                      minutes=int(policy.CODE_LIFETIME.total_seconds() // 60), next_url=next_url)
+    response = redirect(request, next_url)
     response.set_cookie(CONSUMER_COOKIE, proof.token, max_age=int(policy.PROOF_LIFETIME.total_seconds()),
                         httponly=True, samesite="strict", secure=auth.secure_cookies(request), path="/my")
     return response
 
 
 def _ask_again(request: Request) -> Response:
-    return _phone_page(request, error=translator(language_of(request))("self.prove_again"), status=401)
+    return _phone_page(request, error=translator(language_of(request))("self.prove_again"), status=401,
+                       next_url=_next(request.url.path))
 
 
 @router.get("/my/matters")
@@ -128,3 +143,60 @@ def logout(request: Request, session: SessionDep, tokens: TokensDep) -> Response
     response.delete_cookie(CONSUMER_COOKIE, path="/my", httponly=True, samesite="strict",
                            secure=auth.secure_cookies(request))
     return response
+
+
+# --- applying --------------------------------------------------------------------------------------------------
+
+APPLY_FIELDS = ("consumer_name", "consumer_id_number", "contact_address", "institution_id", "institution_branch",
+                "category_code", "facts", "request", "amount", "preferred_language")
+APPLY_FLAGS = ("wants_mediation", "needs_elderly_support", "needs_interpreter", "consent")
+
+
+def _apply_page(request: Request, session: SessionDep, settings: SettingsDep, *, form: dict,
+                errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    institutions, categories = applications.choices(session)
+    language = language_of(request)
+    return render(request, "my_apply.html", status_code=status, form=form, field_errors=errors or {},
+                  institutions=institutions, categories=categories, consent_version=policy.CONSENT_VERSION,
+                  consent_text=applications.consent_text(settings, language))
+
+
+@router.get("/my/apply")
+def apply_page(request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep) -> Response:
+    if _proved(request, session, tokens) is None:
+        return _ask_again(request)
+    return _apply_page(request, session, settings, form={"wants_mediation": False})
+
+
+@router.post("/my/apply", dependencies=[CsrfChecked])
+def apply(request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep, form: FormDep) -> Response:
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    language = language_of(request)
+    typed = {name: str(form.get(name) or "").strip() for name in APPLY_FIELDS}
+    flags = {name: form.get(name) in ("on", "true", "1") for name in APPLY_FLAGS}
+    flags["wants_mediation"] = form.get("what") == "mediation"
+    values = {k: v for k, v in typed.items() if v} | flags | {"consent_version": str(form.get("consent_version") or ""),
+                                                             "channel": "wechat" if form.get("channel") == "wechat"
+                                                             else "web"}
+    try:
+        data = ApplicationIn.model_validate(values)
+        with session.begin_nested():  # a refusal below leaves nothing behind, and the page still answers
+            contact = applications.apply(session, settings, proved=proved, data=data,
+                                         client=client_address(request), language=language)
+    except ValidationError as exc:
+        problems = [dict(e) for e in exc.errors()]
+    except DomainError as exc:
+        problems = list(exc.extensions.get("errors") or [{"loc": [], "msg": exc.detail, "type": "value_error"}])
+    else:
+        return redirect(request, "/my/matters", ok="self_applied", number=contact.number)
+    errors = field_errors(problems, _apply_field, language)
+    if "consent" in errors:
+        errors["consent"] = translator(language)("self.consent.needed")
+    return _apply_page(request, session, settings, form=typed | flags, errors=errors, status=422)
+
+
+def _apply_field(loc: tuple) -> str | None:
+    field = loc[-1] if loc else None
+    return field if field in APPLY_FIELDS + APPLY_FLAGS else None

@@ -78,3 +78,45 @@ def test_logging_out_ends_it(client, engine, cases):
     out = _post(client, "/my/matters", "/my/logout", {})
     assert out.status_code == 303
     assert client.get("/my/matters").status_code == 401
+
+
+def test_a_consumer_applies_from_the_phone_and_a_mistake_keeps_what_they_typed(client, engine, cases):
+    from sqlmodel import Session, select
+
+    from mediation_svc.complaints.models import Contact
+    from mediation_svc.db import unit_of_work
+
+    from ..complaints.conftest import make_institution
+    from ..factories import resident_id
+
+    with unit_of_work(engine) as s:
+        icbc = make_institution(s, "中国工商银行股份有限公司广州分行", "91440101190471234")
+    assert client.get("/my/apply").status_code == 401  # the phone first, then back here
+    _prove(client, engine)
+    form = client.get("/my/apply")
+    assert form.status_code == 200 and "个人信息处理说明" in form.text and "中国工商银行" in form.text
+    fields = {"what": "mediation", "consumer_name": "陈秀兰", "consumer_id_number": resident_id()[:-1] + "X",
+              "institution_id": str(icbc), "facts": "理财产品到期未兑付。", "request": "兑付本金", "amount": "8.65万",
+              "consent": "on", "consent_version": csrf_of_version(form.text)}
+    wrong = client.post("/my/apply", data={**fields, "csrf_token": csrf_of(form.text)}, follow_redirects=False)
+    if resident_id()[-1] != "X":
+        assert wrong.status_code == 422 and "理财产品到期未兑付。" in wrong.text and "身份证" in wrong.text
+    no_consent = client.post("/my/apply", data={**fields, "consumer_id_number": resident_id(), "consent": "",
+                                                "csrf_token": csrf_of(form.text)}, follow_redirects=False)
+    assert no_consent.status_code == 422 and "勾选" in no_consent.text
+    done = client.post("/my/apply", data={**fields, "consumer_id_number": resident_id(),
+                                          "csrf_token": csrf_of(form.text)}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    matters = client.get(done.headers["location"])
+    with Session(engine) as s:
+        contact = s.exec(select(Contact)).one()
+    assert contact.filed_by_consumer and contact.wants_mediation
+    assert f"您的编号是 {contact.number}" in matters.text and contact.number in matters.text
+
+
+def csrf_of_version(html: str) -> str:
+    import re
+
+    match = re.search(r'name="consent_version" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
