@@ -17,7 +17,8 @@ from mediation_svc.db import make_engine, unit_of_work
 from mediation_svc.migrations_check import upgrade
 from mediation_svc.pki.keystore import KeyStore, init_keys
 
-from ..factories import intake_payload
+from ..complaints.conftest import make_institution
+from ..factories import intake_payload, resident_id
 from ..web.conftest import browser, running_server  # noqa: F401 - the module-scoped browser fixture
 from ..web.test_story_browser import _free_port
 from .test_api import MINE, OTHER, _applicant, _sms_code
@@ -45,6 +46,7 @@ def server(tmp_path_factory):
         other = intake_case(session, settings, data=CaseIntake(**intake_payload(
             applicant=_applicant(OTHER, "王建国"))), actor=officer)
         numbers = (mine.number, other.number)
+        make_institution(session, "中国工商银行股份有限公司广州分行", "91440101190471234")
     with running_server(settings, engine) as base:
         yield base, engine, numbers
 
@@ -73,6 +75,27 @@ def test_a_consumer_follows_their_case_on_a_phone(server, browser):  # noqa: F81
     assert "large-text" in (page.get_attribute("body", "class") or "")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(ARTIFACTS / "case-360-large.png"), full_page=True)
+    page.click("text=我的案件和投诉")
+    page.click("#self-apply")  # a new application, from the same proved phone
+    page.check("#what-mediation")
+    page.fill("#consumer_name", "陈秀兰")
+    page.fill("#consumer_id_number", resident_id())
+    page.select_option("#institution_id", label="中国工商银行股份有限公司广州分行")
+    page.fill("#facts", "理财产品到期未按约定兑付，多次到网点询问没有结果。")
+    page.fill("#request", "兑付本金及约定收益")
+    page.fill("#amount", "8.65万")
+    page.click("#apply-submit")
+    assert "勾选" in page.inner_text("#err-consent")  # the notice must be accepted; what was typed is kept
+    assert page.input_value("#facts").startswith("理财产品到期")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(ARTIFACTS / "apply-360-consent.png"), full_page=True)
+    page.check("#consent")
+    page.click("#apply-submit")
+    page.wait_for_url(f"{base}/my/matters*")
+    flash = page.inner_text("main")
+    number = flash.split("您的编号是")[1].split("，")[0].strip()
+    assert number and number in page.inner_text(".self-list:last-of-type")
+    page.screenshot(path=str(ARTIFACTS / "applied-360.png"), full_page=True)
     page.click("#self-logout")
     assert "已退出查询" in page.inner_text("main")
     page.close()
