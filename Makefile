@@ -67,7 +67,7 @@ serve:
 test: setup
 	@echo "== lint: ruff check mediation_svc (rules in pyproject.toml) =="
 	$(BIN)/ruff check mediation_svc
-	@echo "== types: mypy mediation_svc (strictness and the modules not yet clean in pyproject.toml) =="
+	@echo "== types: mypy mediation_svc (every module; the strictness in pyproject.toml) =="
 	$(BIN)/mypy mediation_svc
 	@BIN=$(BIN) PG_TEST_URL='$(PG_TEST_URL)' bash tests/run-suites.sh $(PYTEST_ARGS)
 

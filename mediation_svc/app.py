@@ -107,7 +107,7 @@ class BodySizeLimitMiddleware:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._reject(scope, send)
+            return await self._reject(scope, receive, send)
         received = 0
 
         async def limited_receive():
@@ -122,13 +122,13 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await self._reject(scope, send)
+            await self._reject(scope, receive, send)
 
-    async def _reject(self, scope, send) -> None:
+    async def _reject(self, scope, receive, send) -> None:
         body = problem(413, "payload-too-large", "Upload too large",
                        f"the request body exceeds {self.max_bytes} bytes", scope.get("path"))
         response = problem_response(body)
-        await response(scope, None, send)
+        await response(scope, receive, send)
 
 
 class _BodyTooLarge(StarletteHTTPException):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Optional
 
 import typer
@@ -29,6 +30,22 @@ def _settings():
     from .config import get_settings
 
     return get_settings()
+
+
+@contextmanager
+def command_errors(invalid: type[Exception], describe: Callable[[Exception], str] = str) -> Iterator[None]:
+    """A command's failures as its exit status: input that is not valid (``invalid``, told as ``describe`` says)
+    exits 2, a change the service refuses (a DomainError) exits 1; each says why on stderr."""
+    from .errors import DomainError
+
+    try:
+        yield
+    except invalid as exc:
+        typer.echo(f"invalid: {describe(exc)}", err=True)
+        raise typer.Exit(2) from exc
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def _notifications() -> None:
@@ -219,21 +236,31 @@ def create_user(username: str, role: str = typer.Option(..., help="admin, case_o
     from .accounts.schemas import UserCreate
     from .accounts.service import create_user as create
     from .db import unit_of_work
-    from .errors import DomainError
+    from .security.roles import Role
 
+    try:
+        chosen_role = Role(role)
+    except ValueError as exc:  # the same words as the schema's own check
+        known = [f"'{r.value}'" for r in Role]
+        typer.echo(f"invalid: role: Input should be {', '.join(known[:-1])} or {known[-1]}", err=True)
+        raise typer.Exit(2) from exc
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        data = UserCreate(username=username, role=role, display_name=display_name, password=password, phone=phone)
+    with command_errors(ValidationError, _first_problem):
+        data = UserCreate(username=username, role=chosen_role, display_name=display_name, password=password, phone=phone)
         with unit_of_work(_engine()) as session:
             user = create(session, data=data, actor="cli")
-    except ValidationError as exc:
-        typer.echo(f"invalid: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
-        raise typer.Exit(2) from exc
-    except DomainError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+
+
+def _first_problem(exc: Exception) -> str:
+    """A pydantic ValidationError's first problem, as ``field: message``."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    first = exc.errors()[0]
+    return f"{first['loc'][0]}: {first['msg']}"
 
 
 def main() -> None:  # pragma: no cover - console entry

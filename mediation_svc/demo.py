@@ -140,6 +140,8 @@ def _login_lines() -> list[str]:
         "staff and court accounts can switch on two-step login (TOTP): POST /api/v1/users/me/second-factor,",
         "  scan the otpauth:// URI with an authenticator app, then POST .../second-factor/confirm {\"code\": \"123456\"};",
         "  the demo accounts start without it, so the demo logins above work as printed",
+        "consumers need no account: /my on a phone, with a demo applicant's mobile (13800130000, 13800130001 ...);",
+        "  the one-time code is the newest text message at /dev/outbox",
     ]
 
 

@@ -33,8 +33,9 @@ def pending_heads(engine: Engine) -> set[str]:
     script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as conn:
         current = tuple(MigrationContext.configure(conn).get_current_heads())
-    steps = script._upgrade_revs("heads", current)  # what `alembic upgrade heads --sql` would run
-    return {step.revision.revision for step in steps}
+    # the revisions `alembic upgrade heads --sql` would run (ScriptDirectory._upgrade_revs walks the same ones)
+    steps = script.iterate_revisions("heads", current, implicit_base=True)
+    return {step.revision for step in steps}
 
 
 def ensure_migrated(engine: Engine) -> None:

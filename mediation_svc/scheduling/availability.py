@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import ACTIVE_STATUSES, MediationSession, SessionBooking, SessionParticipant, SessionStatus, TimeOff
 from .slots import Interval, merge
@@ -39,13 +39,15 @@ def busy_minutes(session: Session, *, user_ids: Iterable[int], start: datetime, 
         return result
     rows = session.exec(
         select(SessionParticipant.user_id, MediationSession.starts_at, MediationSession.ends_at)
-        .join(MediationSession, MediationSession.id == SessionParticipant.session_id)
-        .where(SessionParticipant.user_id.in_(ids),
-               MediationSession.status.in_([s.value for s in BOOKED_STATUSES]),
-               MediationSession.starts_at < end, MediationSession.ends_at > start)
+        .join(MediationSession, col(MediationSession.id) == col(SessionParticipant.session_id))
+        .where(col(SessionParticipant.user_id).in_(ids),
+               col(MediationSession.status).in_([s.value for s in BOOKED_STATUSES]),
+               col(MediationSession.starts_at) < end, col(MediationSession.ends_at) > start)
     ).all()
     seen: dict[int, list[Interval]] = defaultdict(list)
     for user_id, s_start, s_end in rows:
+        if user_id is None:  # not selected: the query asks for these users only
+            continue
         seen[user_id].append((max(s_start, start), min(s_end, end)))
     for user_id, intervals in seen.items():
         # A user listed twice on one session, or on two overlapping sessions, is not busy twice over.
@@ -67,8 +69,9 @@ def busy_intervals(session: Session, *, resources: Sequence[str], start: datetim
     result: dict[str, list[Interval]] = {key: [] for key in resources}
     if not resources:
         return result
-    table = SessionBooking.__table__
-    starts_col, ends_col = table.c.starts_at, table.c.ends_at
+    table = sa.inspect(SessionBooking).local_table  # the Core table: plain tuples, no ORM per-row work
+    starts_col: sa.ColumnElement[datetime] = table.c.starts_at
+    ends_col: sa.ColumnElement[datetime] = table.c.ends_at
     if session.get_bind().dialect.name == "postgresql":
         # timestamptz already comes back aware: skip the per-value conversion of UTCDateTime, which is most of
         # the cost when a slot search reads thousands of room bookings (see docs/benchmarks.md).
@@ -91,10 +94,14 @@ def busy_intervals(session: Session, *, resources: Sequence[str], start: datetim
     user_ids = {int(k.split(":")[1]): k for k in resources if k.startswith("user:")}
     room_ids = {int(k.split(":")[1]): k for k in resources if k.startswith("room:")}
     if user_ids or room_ids:
-        leave = select(TimeOff).where(TimeOff.starts_at < end, TimeOff.ends_at > start,
-                                      or_(TimeOff.user_id.in_(list(user_ids)), TimeOff.room_id.in_(list(room_ids))))
+        leave = select(TimeOff).where(col(TimeOff.starts_at) < end, col(TimeOff.ends_at) > start,
+                                      or_(col(TimeOff.user_id).in_(list(user_ids)),
+                                          col(TimeOff.room_id).in_(list(room_ids))))
         for off in session.exec(leave).all():
-            key = user_ids.get(off.user_id) if off.user_id is not None else room_ids.get(off.room_id)
+            if off.user_id is not None:
+                key = user_ids.get(off.user_id)
+            else:
+                key = room_ids.get(off.room_id) if off.room_id is not None else None
             if key is not None:
                 result[key].append((off.starts_at, off.ends_at))
     return {key: merge(intervals) for key, intervals in result.items()}

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session
 
+from ..accounts.models import User
 from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import parties_of, workday_calendar
 from ..config import Settings
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import record_document
 from .models import (MediationSession, ParticipantRole, SessionChange, SessionMode, SessionParticipant,
@@ -92,38 +93,42 @@ def seed(session: Session, settings: Settings, context) -> None:
         day = today - timedelta(days=7)
         while not calendar.is_workday(day):
             day -= timedelta(days=1)
-        _held_session(session, settings, case=held_case, mediator=session.get(type(officer), held_case.mediator_user_id),
-                      day=day, room_id=rooms[0].id)
+        mediator = session.get(User, held_case.mediator_user_id)
+        if mediator is None:
+            raise RuntimeError(f"demo case {held_case.number}: mediator user {held_case.mediator_user_id} is missing")
+        _held_session(session, settings, case=held_case, mediator=mediator, day=day, room_id=id_of(rooms[0]))
 
 
-def _held_session(session: Session, settings: Settings, *, case: Case, mediator, day, room_id: int) -> None:
+def _held_session(session: Session, settings: Settings, *, case: Case, mediator: User, day: date,
+                  room_id: int) -> None:
     """A first session that took place last week, with its confirmed record (调解笔录) and the record's PDF,
     ready for the parties and the mediator to sign from the case page."""
     starts = datetime.combine(day, time(10, 0), SHANGHAI)
     ends = starts + timedelta(hours=2)
-    ms = MediationSession(case_id=case.id, uid=f"{uuid.uuid4()}@mediation-svc", mode=SessionMode.ONSITE,
+    ms = MediationSession(case_id=id_of(case), uid=f"{uuid.uuid4()}@mediation-svc", mode=SessionMode.ONSITE,
                           status=SessionStatus.HELD, starts_at=starts, ends_at=ends, room_id=room_id,
                           agenda="听取双方陈述，核实投保告知及理赔材料", created_by_user_id=None,
                           created_at=starts - timedelta(days=7), updated_at=ends)
     session.add(ms)
     session.flush()
-    people = [SessionParticipant(session_id=ms.id, role=ParticipantRole.MEDIATOR, user_id=mediator.id,
+    session_id = id_of(ms)
+    people = [SessionParticipant(session_id=session_id, role=ParticipantRole.MEDIATOR, user_id=mediator.id,
                                  name=mediator.display_name, email=mediator.email, attendance="present")]
-    for party in parties_of(session, case.id):
+    for party in parties_of(session, id_of(case)):
         role = ParticipantRole.APPLICANT if party.role == "applicant" else ParticipantRole.RESPONDENT
-        people.append(SessionParticipant(session_id=ms.id, role=role, user_id=party.user_id, party_id=party.id,
+        people.append(SessionParticipant(session_id=session_id, role=role, user_id=party.user_id, party_id=party.id,
                                          name=party.name, phone=party.phone, attendance="present"))
     session.add_all(people)
     minutes = ("申请人陈述：投保时业务员未询问肝炎病史，健康告知书系业务员代为勾选。\n"
                "被申请人陈述：健康告知书第5项已明确询问，申请人签字确认。\n"
                "调解员释明《保险法》第十六条关于如实告知义务的规定，双方同意在保险金额九成以上协商。")
-    rec = SessionRecord(session_id=ms.id, minutes=minutes, outcome="partially_settled",
+    rec = SessionRecord(session_id=session_id, minutes=minutes, outcome="partially_settled",
                         drafted_by_user_id=mediator.id, updated_at=ends, confirmed_by_user_id=mediator.id,
                         confirmed_at=ends + timedelta(hours=1))
     session.add(rec)
-    session.add(SessionChange(session_id=ms.id, at=starts - timedelta(days=7), actor=ACTOR, kind="created",
+    session.add(SessionChange(session_id=session_id, at=starts - timedelta(days=7), actor=ACTOR, kind="created",
                               to_starts_at=starts, to_ends_at=ends))
-    session.add(SessionChange(session_id=ms.id, at=ends + timedelta(hours=1), actor=actor_of(mediator), kind="held"))
+    session.add(SessionChange(session_id=session_id, at=ends + timedelta(hours=1), actor=actor_of(mediator), kind="held"))
     session.flush()
     record(session, actor=ACTOR, action="session.held_imported", subject=f"session:{ms.id}", case_id=case.id,
            payload={"starts_at": starts, "ends_at": ends, "outcome": "partially_settled",

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, record
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..errors import NotFound
 from .models import CalendarFeedToken, MediationSession, SessionParticipant
 
@@ -24,7 +24,7 @@ def issue_feed_token(session: Session, *, user: User) -> str:
     token = secrets.token_urlsafe(32)
     row = session.exec(select(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id)).first()
     if row is None:
-        row = CalendarFeedToken(user_id=user.id, token_hash=hash_token(token))
+        row = CalendarFeedToken(user_id=id_of(user), token_hash=hash_token(token))
     else:
         row.token_hash, row.created_at = hash_token(token), utcnow()
     session.add(row)
@@ -58,6 +58,7 @@ def user_for_feed_token(session: Session, *, token: str) -> User:
 
 def sessions_of_user(session: Session, *, user_id: int, since: datetime) -> list[MediationSession]:
     return list(session.exec(
-        select(MediationSession).join(SessionParticipant, SessionParticipant.session_id == MediationSession.id)
-        .where(SessionParticipant.user_id == user_id, MediationSession.ends_at >= since)
-        .order_by(MediationSession.starts_at).distinct()).all())
+        select(MediationSession).join(SessionParticipant,
+                                      col(SessionParticipant.session_id) == col(MediationSession.id))
+        .where(col(SessionParticipant.user_id) == user_id, col(MediationSession.ends_at) >= since)
+        .order_by(col(MediationSession.starts_at)).distinct()).all())

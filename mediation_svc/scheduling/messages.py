@@ -43,25 +43,18 @@ def when_en(start: datetime, end: datetime) -> str:
     return f"{s:%A} {s.day} {s:%B %Y}, {s:%H:%M}–{e:%H:%M}"
 
 
-def _details(f: SessionFacts) -> str:
-    lines = [f"时间：{when(f.starts_at, f.ends_at)}（北京时间）", f"方式：{MODES.get(f.mode, f.mode)}"]
-    if f.place:
-        lines.append(f"地点：{f.place}")
-    if f.meeting_url:
-        lines.append(f"视频会议链接：{f.meeting_url}")
-    if f.agenda:
-        lines.append(f"议程：{f.agenda}")
-    return "\n".join(lines)
+# The lines of a notice's details, per language: time and mode, then place, link and agenda when there are any.
+DETAIL_LINES = {"zh-CN": ("时间：{}（北京时间）", "方式：{}", "地点：{}", "视频会议链接：{}", "议程：{}"),
+                "en": ("Time: {} (Beijing time, UTC+8)", "Mode: {}", "Place: {}", "Video meeting link: {}", "Agenda: {}")}
 
 
-def _details_en(f: SessionFacts) -> str:
-    lines = [f"Time: {when_en(f.starts_at, f.ends_at)} (Beijing time, UTC+8)", f"Mode: {MODES_EN.get(f.mode, f.mode)}"]
-    if f.place:
-        lines.append(f"Place: {f.place}")
-    if f.meeting_url:
-        lines.append(f"Video meeting link: {f.meeting_url}")
-    if f.agenda:
-        lines.append(f"Agenda: {f.agenda}")
+def _details(f: SessionFacts, language: str = "zh-CN") -> str:
+    english = language == "en"
+    time_line, mode_line, *optional = DETAIL_LINES[language]
+    lines = [time_line.format((when_en if english else when)(f.starts_at, f.ends_at)),
+             mode_line.format((MODES_EN if english else MODES).get(f.mode, f.mode))]
+    lines += [line.format(value) for line, value in zip(optional, (f.place, f.meeting_url, f.agenda), strict=True)
+              if value]
     return "\n".join(lines)
 
 
@@ -70,7 +63,7 @@ def _letter(name: str, opening: str, f: SessionFacts, closing: str) -> str:
 
 
 def _letter_en(name: str, opening: str, f: SessionFacts, closing: str) -> str:
-    return f"Dear {name},\n\n{opening}\n\n{_details_en(f)}\n\n{closing}\n\n{f.center_name_en or f.center_name}\n"
+    return f"Dear {name},\n\n{opening}\n\n{_details(f, 'en')}\n\n{closing}\n\n{f.center_name_en or f.center_name}\n"
 
 
 def _en_sms(f: SessionFacts, text: str) -> str:

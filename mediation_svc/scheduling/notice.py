@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from ..accounts.models import User
 from ..cases.models import Case, CaseParty
 from ..config import Settings
+from ..db import id_of
 from ..documents import service as documents
 from ..documents.models import Document
 from ..errors import InvalidTransition
@@ -47,7 +48,7 @@ def recipient_for(session: Session, *, case: Case, user: User, ms: MediationSess
     if ms is not None:
         from .service import participants_of  # noqa: PLC0415
 
-        language = next((p.language for p in participants_of(session, ms.id) if p.party_id == party.id), "zh-CN")
+        language = next((p.language for p in participants_of(session, id_of(ms)) if p.party_id == party.id), "zh-CN")
     return party.name, language
 
 
@@ -57,7 +58,7 @@ def notice_inputs(session: Session, settings: Settings, *, ms: MediationSession,
 
     mode = SessionMode(ms.mode)
     place, _, _ = place_of(session, ms)
-    mediators = [{"name": p.name, "title": MEDIATOR_TITLE[language]} for p in participants_of(session, ms.id)
+    mediators = [{"name": p.name, "title": MEDIATOR_TITLE[language]} for p in participants_of(session, id_of(ms))
                  if p.role == ParticipantRole.MEDIATOR]
     return {
         "recipient": recipient, "starts_at": ms.starts_at.isoformat(), "ends_at": ms.ends_at.isoformat(),
@@ -91,7 +92,7 @@ def notice_document(session: Session, settings: Settings, *, ms: MediationSessio
                                                     note=f"session {ms.id}, arrangement {ms.sequence}", actor=user)
             document = documents.finalise(session, settings, case=case, draft=draft, version=version.version,
                                           actor=user)
-            session.add(SessionNotice(session_id=ms.id, sequence=ms.sequence, recipient=recipient,
+            session.add(SessionNotice(session_id=id_of(ms), sequence=ms.sequence, recipient=recipient,
                                       document_id=document.id))
             session.flush()
     except IntegrityError:

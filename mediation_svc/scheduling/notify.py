@@ -8,12 +8,13 @@ from sqlmodel import Session
 
 from ..cases.models import Case
 from ..config import Settings
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..notifications.models import Channel
 from ..notifications.outbox import Attachment, cancel_pending, enqueue
 from . import messages
 from .calendar import Attendee, EventData, invitation
 from .models import MediationSession, ParticipantRole, Room, SessionParticipant, SessionStatus, Venue
+from .resources import venue_of
 
 REMINDER_HOURS = (24, 1)
 
@@ -22,7 +23,9 @@ def place_of(session: Session, ms: MediationSession) -> tuple[str | None, Room |
     if ms.room_id is None:
         return None, None, None
     room = session.get(Room, ms.room_id)
-    venue = session.get(Venue, room.venue_id)
+    if room is None:
+        raise RuntimeError(f"session {ms.id} refers to room {ms.room_id}, which does not exist")
+    venue = venue_of(session, room)
     return f"{venue.name} {room.name}（{venue.address}）", room, venue
 
 
@@ -38,7 +41,7 @@ def event_of(session: Session, settings: Settings, ms: MediationSession, case: C
     from .service import participants_of  # noqa: PLC0415
 
     place, _, _ = place_of(session, ms)
-    rows = participants if participants is not None else participants_of(session, ms.id)
+    rows = participants if participants is not None else participants_of(session, id_of(ms))
     description = [f"案件：{case.number}", f"方式：{messages.MODES.get(str(ms.mode), ms.mode)}"]
     if ms.meeting_url:
         description.append(f"视频会议链接：{ms.meeting_url}")
@@ -63,7 +66,8 @@ def notify_session(session: Session, settings: Settings, *, ms: MediationSession
 
     ref = f"session:{ms.id}"
     cancel_pending(session, ref=ref)  # anything unsent about the old arrangement is now wrong
-    rows = participants_of(session, ms.id)
+    rows = participants_of(session, id_of(ms))
+    case_id = id_of(case)
     facts = facts_of(session, settings, ms, case)
     ics = invitation(event_of(session, settings, ms, case, rows))
     method = "CANCEL" if ms.status == SessionStatus.CANCELLED else "REQUEST"
@@ -74,13 +78,15 @@ def notify_session(session: Session, settings: Settings, *, ms: MediationSession
         if kind == "scheduled":
             subject, body, sms = messages.scheduled(row.name, facts, language)
         elif kind == "rescheduled":
+            if previous is None:
+                raise ValueError("a rescheduled notice needs the previous time of the session")
             subject, body, sms = messages.rescheduled(row.name, facts, previous_start=previous[0],
                                                       previous_end=previous[1], reason=reason or "",
                                                       language=language)
         else:
             subject, body, sms = messages.cancelled(row.name, facts, reason=reason or "", language=language)
         queued += _send(session, row, kind=f"session.{kind}", subject=subject, body=body, sms=sms,
-                        attachments=[attachment], case_id=case.id, ref=ref,
+                        attachments=[attachment], case_id=case_id, ref=ref,
                         max_attempts=settings.notification_max_attempts)
         if ms.status != SessionStatus.CANCELLED:
             queued += _plan_reminders(session, settings, row, facts=facts, ms=ms, case=case, ref=ref)
@@ -99,7 +105,7 @@ def _plan_reminders(session: Session, settings: Settings, row: SessionParticipan
                                                language=messages.language_of(row.language))
         # A reminder still unsent when the session starts is useless: it expires then.
         queued += _send(session, row, kind=f"session.reminder_{hours}h", subject=subject, body=body, sms=sms,
-                        attachments=[], case_id=case.id, ref=ref, send_at=send_at, expires_at=ms.starts_at,
+                        attachments=[], case_id=id_of(case), ref=ref, send_at=send_at, expires_at=ms.starts_at,
                         max_attempts=settings.notification_max_attempts)
     return queued
 

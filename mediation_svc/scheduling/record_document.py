@@ -17,6 +17,7 @@ from ..cases.models import Case, CaseParty
 from ..cases.service import parties_of
 from ..config import Settings
 from ..documents import service as documents
+from ..db import id_of
 from ..documents.models import Document
 from ..errors import Conflict
 from .models import (MediationSession, ParticipantRole, SessionMode, SessionParticipant, SessionRecord,
@@ -50,8 +51,10 @@ def record_inputs(session: Session, settings: Settings, *, ms: MediationSession,
     """The template's inputs, from the session, its attendance and the confirmed record."""
     from .service import participants_of  # noqa: PLC0415 (service imports this module's caller)
 
-    rows = participants_of(session, ms.id)
-    parties = {p.id: p for p in parties_of(session, case.id)}
+    if rec.confirmed_at is None:
+        raise Conflict("the record becomes a document once the mediator has confirmed it")
+    rows = participants_of(session, id_of(ms))
+    parties = {id_of(p): p for p in parties_of(session, id_of(case))}
     recorder = session.get(User, rec.drafted_by_user_id) if rec.drafted_by_user_id else None
     place, _, _ = place_of(session, ms)
     defaults = documents.case_defaults(session, settings, case=case, language="zh-CN")
@@ -78,7 +81,10 @@ def issue(session: Session, settings: Settings, *, ms: MediationSession, case: C
           actor: User) -> Document:
     """The confirmed record's document, finalised now if it was not yet (one per record)."""
     if rec.document_id is not None:
-        return session.get(Document, rec.document_id)
+        document = session.get(Document, rec.document_id)
+        if document is None:
+            raise RuntimeError(f"session record {rec.id} refers to document {rec.document_id}, which does not exist")
+        return document
     if rec.confirmed_at is None:
         raise Conflict("the record becomes a document once the mediator has confirmed it")
     inputs = record_inputs(session, settings, ms=ms, case=case, rec=rec)

@@ -14,7 +14,7 @@ from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import transition
 from ..cases.states import CaseStatus
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from ..security.roles import is_staff
 from .models import (ACTIVE_STATUSES, MediationSession, ParticipantRole, SessionChange, SessionParticipant,
@@ -28,7 +28,7 @@ def _mediator_ids(rows: Sequence[SessionParticipant]) -> set[int]:
 
 
 def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor: User) -> SessionRecord:
-    rows = participants_of(session, ms.id)
+    rows = participants_of(session, id_of(ms))
     if not is_staff(actor.role) and actor.id not in _mediator_ids(rows):
         raise Forbidden("only the session's mediator or an officer may write the record")
     if SessionStatus(ms.status) not in ACTIVE_STATUSES:
@@ -46,7 +46,7 @@ def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor
     for item in data.attendance:
         by_id[item.participant_id].attendance = item.attendance
         session.add(by_id[item.participant_id])
-    rec = existing or SessionRecord(session_id=ms.id, minutes=data.minutes, outcome=data.outcome)
+    rec = existing or SessionRecord(session_id=id_of(ms), minutes=data.minutes, outcome=data.outcome)
     rec.minutes, rec.outcome, rec.drafted_by_user_id, rec.updated_at = data.minutes, data.outcome, actor.id, utcnow()
     session.add(rec)
     session.flush()
@@ -59,7 +59,7 @@ def save_record(session: Session, *, ms: MediationSession, data: RecordIn, actor
 
 def confirm_record(session: Session, *, ms: MediationSession, case: Case, actor: User) -> SessionRecord:
     """The mediator's confirmation: the record is fixed and the session becomes held (or no-show)."""
-    rows = participants_of(session, ms.id)
+    rows = participants_of(session, id_of(ms))
     if actor.id not in _mediator_ids(rows):
         raise Forbidden("only the session's mediator confirms its record")
     rec = session.exec(select(SessionRecord).where(SessionRecord.session_id == ms.id)).first()
@@ -76,7 +76,7 @@ def confirm_record(session: Session, *, ms: MediationSession, case: Case, actor:
     ms.updated_at = utcnow()
     session.add_all([rec, ms])
     actor_ref = actor_of(actor)
-    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind=str(ms.status)))
+    session.add(SessionChange(session_id=id_of(ms), actor=actor_ref, kind=str(ms.status)))
     session.flush()
     record(session, actor=actor_ref, action="session.record_confirmed", subject=f"session:{ms.id}",
            case_id=ms.case_id, payload={"outcome": rec.outcome, "status": ms.status})

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import time
+from typing import TypeVar
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import record
 from ..config import Settings
-from ..errors import NotFound
+from ..db import get_or_404 as _get_or_404
+from ..db import id_of
 from . import slots as slot_policy
 from .models import Room, TimeOff, Venue, WorkingHours
 from .schemas import HoursIn, RoomIn, TimeOffIn, VenueIn
@@ -27,7 +29,7 @@ def create_venue(session: Session, *, data: VenueIn, actor: str) -> Venue:
 
 
 def create_room(session: Session, *, venue: Venue, data: RoomIn, actor: str) -> Room:
-    room = Room(venue_id=venue.id, name=data.name, capacity=data.capacity, equipment=",".join(data.equipment),
+    room = Room(venue_id=id_of(venue), name=data.name, capacity=data.capacity, equipment=",".join(data.equipment),
                 video_equipped=data.video_equipped, wheelchair_accessible=data.wheelchair_accessible)
     session.add(room)
     session.flush()
@@ -36,16 +38,25 @@ def create_room(session: Session, *, venue: Venue, data: RoomIn, actor: str) -> 
     return room
 
 
-def get_or_404(session: Session, model, ident: int, label: str):
-    obj = session.get(model, ident)
-    if obj is None:
-        raise NotFound(f"{label} {ident} not found")
-    return obj
+RowT = TypeVar("RowT")
+
+
+def get_or_404(session: Session, model: type[RowT], ident: int, label: str) -> RowT:
+    return _get_or_404(session, model, ident, missing=f"{label} {ident} not found")
+
+
+def venue_of(session: Session, room: Room) -> Venue:
+    """The room's venue; a room always has one (a foreign key), so a missing venue is corrupt data."""
+    venue = session.get(Venue, room.venue_id)
+    if venue is None:
+        raise RuntimeError(f"room {room.id} refers to venue {room.venue_id}, which does not exist")
+    return venue
 
 
 def set_working_hours(session: Session, *, user: User, hours: Sequence[HoursIn], actor: str) -> list[WorkingHours]:
-    session.execute(delete(WorkingHours).where(WorkingHours.user_id == user.id))
-    rows = [WorkingHours(user_id=user.id, weekday=h.weekday, starts=h.starts, ends=h.ends) for h in hours]
+    user_id = id_of(user)
+    session.execute(delete(WorkingHours).where(col(WorkingHours.user_id) == user_id))
+    rows = [WorkingHours(user_id=user_id, weekday=h.weekday, starts=h.starts, ends=h.ends) for h in hours]
     session.add_all(rows)
     session.flush()
     record(session, actor=actor, action="working_hours.set", subject=f"user:{user.id}",
@@ -81,7 +92,7 @@ def hours_of(session: Session, settings: Settings, user_ids: Sequence[int]) -> d
     """Weekly hours per user: their own rows, or the centre's default."""
     own: dict[int, dict[int, list]] = {}
     if user_ids:
-        for row in session.exec(select(WorkingHours).where(WorkingHours.user_id.in_(list(user_ids)))).all():
+        for row in session.exec(select(WorkingHours).where(col(WorkingHours.user_id).in_(list(user_ids)))).all():
             own.setdefault(row.user_id, {}).setdefault(row.weekday, []).append((row.starts, row.ends))
     fallback = default_hours(settings)
     return {uid: {wd: sorted(r) for wd, r in own[uid].items()} if uid in own else fallback for uid in user_ids}

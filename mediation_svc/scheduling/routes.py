@@ -3,19 +3,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
-from ..db import utcnow
+from ..db import get_or_404, id_of, utcnow
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..errors import Forbidden, NotFound
 from ..security.roles import Role, is_staff
 from ..timeutil import format_shanghai
 from . import feeds, record_document, records, resources, service
 from .calendar import invitation, make_calendar
-from .models import MediationSession, Room, SessionMode, Venue
+from .models import MediationSession, Room, SessionMode, SessionRecord, Venue
 from .notice import notice_document
 from .notify import event_of, place_of
 from .schemas import (CancelIn, ChangeRead, FeedRead, HoursIn, ParticipantRead, RecordIn, RecordRead, RescheduleIn,
@@ -30,7 +30,7 @@ ICS = "text/calendar; charset=utf-8"
 
 
 def room_read(room: Room) -> RoomRead:
-    return RoomRead(id=room.id, venue_id=room.venue_id, name=room.name, capacity=room.capacity,
+    return RoomRead(id=id_of(room), venue_id=room.venue_id, name=room.name, capacity=room.capacity,
                     equipment=[e for e in (room.equipment or "").split(",") if e], video_equipped=room.video_equipped,
                     wheelchair_accessible=room.wheelchair_accessible, active=room.active)
 
@@ -39,23 +39,22 @@ def venue_read(venue: Venue, rooms: list[Room]) -> VenueRead:
     return VenueRead(**venue.model_dump(), rooms=[room_read(r) for r in rooms])
 
 
-def session_read(session, ms: MediationSession, case: Case) -> SessionRead:
+def session_read(session: Session, ms: MediationSession, case: Case) -> SessionRead:
     _, room, venue = place_of(session, ms)
+    session_id = id_of(ms)
     return SessionRead(
-        id=ms.id, case_id=ms.case_id, case_number=case.number, uid=ms.uid, sequence=ms.sequence, mode=ms.mode,
+        id=session_id, case_id=ms.case_id, case_number=case.number, uid=ms.uid, sequence=ms.sequence, mode=ms.mode,
         status=ms.status, starts_at=ms.starts_at, ends_at=ms.ends_at, starts_at_local=format_shanghai(ms.starts_at),
         ends_at_local=format_shanghai(ms.ends_at), room_id=ms.room_id, room_name=room.name if room else None,
         venue_name=venue.name if venue else None, venue_address=venue.address if venue else None,
         meeting_provider=ms.meeting_provider, meeting_url=ms.meeting_url, agenda=ms.agenda,
         cancel_reason=ms.cancel_reason,
         participants=[ParticipantRead.model_validate(p, from_attributes=True)
-                      for p in service.participants_of(session, ms.id)])
+                      for p in service.participants_of(session, session_id)])
 
 
-def visible_session(session, user: User, session_id: int) -> tuple[MediationSession, Case]:
-    ms = session.get(MediationSession, session_id)
-    if ms is None:
-        raise NotFound(f"session {session_id} not found")
+def visible_session(session: Session, user: User, session_id: int) -> tuple[MediationSession, Case]:
+    ms = get_or_404(session, MediationSession, session_id, missing=f"session {session_id} not found")
     try:
         case = get_visible_case_or_404(session, user=user, case_id=ms.case_id)
     except NotFound as exc:
@@ -77,8 +76,8 @@ def create_venue(data: VenueIn, session: SessionDep, user: StaffUser) -> VenueRe
 
 @router.get("/venues", response_model=list[VenueRead])
 def list_venues(session: SessionDep, user: CurrentUser) -> list[VenueRead]:
-    venues = session.exec(select(Venue).order_by(Venue.id)).all()
-    rooms = session.exec(select(Room).order_by(Room.id)).all()
+    venues = session.exec(select(Venue).order_by(col(Venue.id))).all()
+    rooms = session.exec(select(Room).order_by(col(Room.id))).all()
     return [venue_read(v, [r for r in rooms if r.venue_id == v.id]) for v in venues]
 
 
@@ -98,7 +97,7 @@ def close_room(room_id: int, data: TimeOffIn, session: SessionDep, user: StaffUs
 
 # --- working hours and leave ----------------------------------------------------------------------------------------
 
-def _self_or_staff(session, user: User, user_id: int) -> User:
+def _self_or_staff(session: Session, user: User, user_id: int) -> User:
     if user.id != user_id and not is_staff(user.role):
         raise Forbidden("you can only change your own working hours and leave")
     target = session.get(User, user_id)
@@ -145,7 +144,7 @@ def session_slots(case_id: int, session: SessionDep, settings: SettingsDep, user
         slots.append(SlotRead(starts_at=slot.start, ends_at=slot.end, starts_at_local=format_shanghai(slot.start),
                               room_id=room.id if room else None, room_name=room.name if room else None,
                               venue_name=venue.name if venue else None))
-    return SlotsRead(case_id=case.id, duration_minutes=duration, mode=mode, working_days=found.working_days,
+    return SlotsRead(case_id=id_of(case), duration_minutes=duration, mode=mode, working_days=found.working_days,
                      provisional_days=found.provisional_days, required=found.required, slots=slots)
 
 
@@ -166,7 +165,7 @@ def schedule(case_id: int, data: SessionCreate, session: SessionDep, settings: S
 @router.get("/cases/{case_id}/sessions", response_model=list[SessionRead])
 def list_sessions(case_id: int, session: SessionDep, user: CurrentUser) -> list[SessionRead]:
     case = get_visible_case_or_404(session, user=user, case_id=case_id)
-    return [session_read(session, ms, case) for ms in service.sessions_of_case(session, case_id=case.id)]
+    return [session_read(session, ms, case) for ms in service.sessions_of_case(session, case_id=id_of(case))]
 
 
 @router.get("/sessions/{session_id}", response_model=SessionRead)
@@ -194,7 +193,7 @@ def cancel(session_id: int, data: CancelIn, session: SessionDep, settings: Setti
 @router.get("/sessions/{session_id}/history", response_model=list[ChangeRead])
 def session_history(session_id: int, session: SessionDep, user: CurrentUser) -> list:
     ms, _ = visible_session(session, user, session_id)
-    return service.history(session, session_id=ms.id)
+    return service.history(session, session_id=id_of(ms))
 
 
 @router.get("/sessions/{session_id}/calendar.ics")
@@ -217,10 +216,11 @@ def session_notice(session_id: int, session: SessionDep, settings: SettingsDep, 
 
 # --- the session record (调解笔录) ----------------------------------------------------------------------------------
 
-def record_read(session, ms: MediationSession, rec) -> RecordRead:
-    return RecordRead(session_id=ms.id, minutes=rec.minutes, outcome=rec.outcome,
+def record_read(session: Session, ms: MediationSession, rec: SessionRecord) -> RecordRead:
+    session_id = id_of(ms)
+    return RecordRead(session_id=session_id, minutes=rec.minutes, outcome=rec.outcome,
                       attendance=[ParticipantRead.model_validate(p, from_attributes=True)
-                                  for p in service.participants_of(session, ms.id)],
+                                  for p in service.participants_of(session, session_id)],
                       drafted_by_user_id=rec.drafted_by_user_id, updated_at=rec.updated_at,
                       confirmed_by_user_id=rec.confirmed_by_user_id, confirmed_at=rec.confirmed_at,
                       document_id=rec.document_id)
@@ -246,7 +246,7 @@ def confirm_record(session_id: int, session: SessionDep, settings: SettingsDep,
 @router.get("/sessions/{session_id}/record", response_model=RecordRead)
 def get_record(session_id: int, session: SessionDep, user: CurrentUser) -> RecordRead:
     ms, _ = visible_session(session, user, session_id)
-    return record_read(session, ms, records.record_of(session, session_id=ms.id))
+    return record_read(session, ms, records.record_of(session, session_id=id_of(ms)))
 
 
 # --- calendar feeds ---------------------------------------------------------------------------------------------
@@ -269,7 +269,10 @@ def calendar_feed(token: str, session: SessionDep, settings: SettingsDep) -> Res
     """A user's sessions as an iCalendar feed; the secret token in the address is the only credential."""
     user = feeds.user_for_feed_token(session, token=token)
     events = []
-    for ms in feeds.sessions_of_user(session, user_id=user.id, since=utcnow() - timedelta(days=90)):
-        events.append(event_of(session, settings, ms, session.get(Case, ms.case_id)))
+    for ms in feeds.sessions_of_user(session, user_id=id_of(user), since=utcnow() - timedelta(days=90)):
+        case = session.get(Case, ms.case_id)
+        if case is None:
+            raise RuntimeError(f"session {ms.id} refers to case {ms.case_id}, which does not exist")
+        events.append(event_of(session, settings, ms, case))
     body = make_calendar(events, method="PUBLISH", name=f"{settings.center_name} · {user.display_name}")
     return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=300"})

@@ -1,36 +1,38 @@
 """Scheduling rules: venues and rooms, working hours and leave, sessions, double-booking checks, history,
-slot finding (loading data for the pure ``slots`` module), the session record and calendar feeds."""
+slot finding (loading data for the pure ``slots`` module), the session record and calendar feeds. Who attends
+is resolved in ``participants``."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import ColumnElement, delete, func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..audit.chain import actor_of, record
-from ..cases.models import Case, CaseParty
-from ..cases.service import parties_of, workday_calendar
+from ..cases.models import Case
+from ..cases.service import workday_calendar
 from ..cases.states import CaseStatus
 from ..config import Settings
-from ..db import is_postgresql, utcnow
+from ..db import id_of, is_postgresql, utcnow
 from ..errors import Conflict, InvalidInput, InvalidTransition
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, format_shanghai
 from ..workdays import WorkdayCalendar
 from . import slot_search
 from . import slots as slot_policy
-from .availability import busy_intervals, party_key, room_key, user_key
+from .availability import busy_intervals, room_key
 from .meetings import check_manual_link, provider_from_settings
 from .models import (ACTIVE_STATUSES, MediationSession, ParticipantRole, Room, SessionBooking, SessionChange,
                      SessionMode, SessionParticipant, SessionStatus, TimeOff, Venue)
-from .resources import default_hours, get_or_404, hours_of, venue_hours
-from .schemas import ParticipantIn, RescheduleIn, SessionCreate
+from .participants import Planned, plan_participants
+from .resources import default_hours, get_or_404, hours_of, venue_hours, venue_of
+from .schemas import RescheduleIn, SessionCreate
 
 BOOKING_LOCK_SPACE = 0x5343  # first key of the advisory locks that queue bookings (PostgreSQL)
 SCHEDULABLE_CASE_STATES = frozenset({CaseStatus.MEDIATOR_ASSIGNED, CaseStatus.IN_MEDIATION,
@@ -45,103 +47,23 @@ class SchedulingConflict(Conflict):
     slug, title = "scheduling-conflict", "The time is already booked"
 
 
-# --- participants and bookings ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Planned:
-    role: ParticipantRole
-    name: str
-    user_id: int | None = None
-    party_id: int | None = None
-    email: str | None = None
-    phone: str | None = None
-    language: str = "zh-CN"  # of the notices they receive
-
-    @property
-    def resource(self) -> str | None:
-        if self.user_id is not None:
-            return user_key(self.user_id)
-        if self.party_id is not None:
-            return party_key(self.party_id)
-        return None  # a named person without an account cannot be checked against other sessions
-
-
-ENGLISH = frozenset({"english", "英语", "英文", "en"})
-
-
-def _party_planned(party: CaseParty, user: User | None, case: Case) -> Planned:
-    """A party of the case; their notices are in English when the case was taken in English."""
-    role = ParticipantRole.APPLICANT if party.role == "applicant" else ParticipantRole.RESPONDENT
-    language = "en" if (case.preferred_language or "").strip().lower() in ENGLISH else "zh-CN"
-    return Planned(role=role, name=party.name, user_id=party.user_id, party_id=party.id,
-                   email=user.email if user else None, phone=(user.phone if user and user.phone else party.phone),
-                   language=language)
-
-
-def plan_participants(session: Session, *, case: Case, wanted: Sequence[ParticipantIn] | None) -> list[Planned]:
-    """Resolve who attends; the case's mediator is always among them."""
-    if case.mediator_user_id is None:
-        raise InvalidInput("案件尚未指派调解员，不能安排调解会议 (the case has no mediator yet)")
-    mediator = session.get(User, case.mediator_user_id)
-    planned = [Planned(ParticipantRole.MEDIATOR, mediator.display_name, user_id=mediator.id,
-                       email=mediator.email, phone=mediator.phone)]
-    parties = {p.id: p for p in parties_of(session, case.id)}
-    if wanted is None:
-        for party in parties.values():
-            planned.append(_party_planned(party, session.get(User, party.user_id) if party.user_id else None, case))
-        return planned
-    errors = []
-    for index, item in enumerate(wanted):
-        if item.user_id == mediator.id:
-            continue
-        if item.party_id is not None:
-            party = parties.get(item.party_id)
-            if party is None:
-                errors.append({"loc": ["participants", index, "party_id"], "msg": "not a party of this case"})
-                continue
-            p = _party_planned(party, session.get(User, party.user_id) if party.user_id else None, case)
-            p.email, p.phone = item.email or p.email, item.phone or p.phone
-            p.language = item.language or p.language
-            planned.append(p)
-        elif item.user_id is not None:
-            user = session.get(User, item.user_id)
-            if user is None or not user.active:
-                errors.append({"loc": ["participants", index, "user_id"], "msg": "no such active user"})
-                continue
-            if item.role == ParticipantRole.MEDIATOR and user.role != Role.MEDIATOR:
-                errors.append({"loc": ["participants", index, "role"], "msg": "this user is not a mediator"})
-                continue
-            planned.append(Planned(item.role, item.name or user.display_name, user_id=user.id,
-                                   email=item.email or user.email, phone=item.phone or user.phone,
-                                   language=item.language or "zh-CN"))
-        else:
-            planned.append(Planned(item.role, item.name.strip(), email=item.email, phone=item.phone,
-                                   language=item.language or "zh-CN"))
-    if errors:
-        raise InvalidInput("some participants are not valid", errors=errors)
-    seen: set[str] = set()
-    unique = []
-    for p in planned:
-        key = p.resource or f"name:{p.role}:{p.name}"
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+# --- bookings ------------------------------------------------------------------------------------------------
 
 
 def _bookings_for(ms: MediationSession, planned: Sequence[Planned], buffer: timedelta) -> list[SessionBooking]:
     bookings: dict[str, SessionBooking] = {}
+    session_id = id_of(ms)
     for p in planned:
         key = p.resource
         if key is None:
             continue
         ends = ms.ends_at + (buffer if p.role == ParticipantRole.MEDIATOR else timedelta(0))
         if key not in bookings or bookings[key].ends_at < ends:
-            bookings[key] = SessionBooking(session_id=ms.id, resource=key, starts_at=ms.starts_at, ends_at=ends)
+            bookings[key] = SessionBooking(session_id=session_id, resource=key, starts_at=ms.starts_at, ends_at=ends)
     if ms.room_id is not None:
         key = room_key(ms.room_id)
-        bookings[key] = SessionBooking(session_id=ms.id, resource=key, starts_at=ms.starts_at, ends_at=ms.ends_at)
+        bookings[key] = SessionBooking(session_id=session_id, resource=key, starts_at=ms.starts_at,
+                                       ends_at=ms.ends_at)
     return list(bookings.values())
 
 
@@ -154,13 +76,13 @@ def find_conflicts(session: Session, *, bookings: Sequence[SessionBooking], excl
     earliest = min(b.starts_at for b in bookings)
     latest = max(b.ends_at for b in bookings)
     query = (select(SessionBooking, MediationSession, Case.number)
-             .join(MediationSession, MediationSession.id == SessionBooking.session_id)
-             .join(Case, Case.id == MediationSession.case_id)
-             .where(SessionBooking.resource.in_(list(wanted)), SessionBooking.starts_at < latest,
-                    SessionBooking.ends_at > earliest)
-             .order_by(MediationSession.starts_at, SessionBooking.resource))
+             .join(MediationSession, col(MediationSession.id) == col(SessionBooking.session_id))
+             .join(Case, col(Case.id) == col(MediationSession.case_id))
+             .where(col(SessionBooking.resource).in_(list(wanted)), col(SessionBooking.starts_at) < latest,
+                    col(SessionBooking.ends_at) > earliest)
+             .order_by(col(MediationSession.starts_at), col(SessionBooking.resource)))
     if exclude_session_id is not None:
-        query = query.where(SessionBooking.session_id != exclude_session_id)
+        query = query.where(col(SessionBooking.session_id) != exclude_session_id)
     conflicts = []
     for booking, other, case_number in session.exec(query).all():
         mine = wanted[booking.resource]
@@ -215,7 +137,7 @@ def book(session: Session, *, ms: MediationSession, planned: Sequence[Planned], 
 def _labels(planned: Sequence[Planned], room: Room | None) -> dict[str, str]:
     labels = {p.resource: f"{ROLE_LABELS.get(p.role, p.role)} {p.name}" for p in planned if p.resource}
     if room is not None:
-        labels[room_key(room.id)] = f"会议室 {room.name}"
+        labels[room_key(id_of(room))] = f"会议室 {room.name}"
     return labels
 
 
@@ -236,28 +158,31 @@ def check_time(session: Session, settings: Settings, *, starts_at: datetime, end
         holiday = calendar.holiday_name(day)
         reason = f"法定节假日（{holiday}）" if holiday else "休息日"
         errors.append({"loc": ["starts_at"], "msg": f"{day.isoformat()} 不是工作日：{reason}"})
-    staff = [p for p in planned if p.user_id is not None and p.role in (
+    staff = [(p.user_id, p) for p in planned if p.user_id is not None and p.role in (
         ParticipantRole.MEDIATOR, ParticipantRole.EXPERT, ParticipantRole.INTERPRETER)]
-    hours = hours_of(session, settings, [p.user_id for p in staff])
-    for p in staff:
-        if not slot_policy.within_hours(starts_at, ends_at, hours[p.user_id]):
+    hours = hours_of(session, settings, [user_id for user_id, _p in staff])
+    for user_id, p in staff:
+        if not slot_policy.within_hours(starts_at, ends_at, hours[user_id]):
             errors.append({"loc": ["starts_at"], "msg": f"不在{ROLE_LABELS[p.role]} {p.name} 的工作时间内"})
     if room is not None:
-        venue = session.get(Venue, room.venue_id)
+        venue = venue_of(session, room)
         if not slot_policy.within_hours(starts_at, ends_at, venue_hours(venue)):
             errors.append({"loc": ["starts_at"], "msg": f"不在{venue.name}的开放时间内"
                                                         f"（{venue.opens_at:%H:%M}–{venue.closes_at:%H:%M}）"})
-    leave_filters = []
+    leave_filters: list[ColumnElement[bool]] = []
     user_ids = [p.user_id for p in planned if p.user_id is not None]
     if user_ids:
-        leave_filters.append(TimeOff.user_id.in_(user_ids))
+        leave_filters.append(col(TimeOff.user_id).in_(user_ids))
     if room is not None:
-        leave_filters.append(TimeOff.room_id == room.id)
+        leave_filters.append(col(TimeOff.room_id) == room.id)
     if leave_filters:
         names = {p.user_id: p.name for p in planned if p.user_id is not None}
         for off in session.exec(select(TimeOff).where(TimeOff.starts_at < ends_at, TimeOff.ends_at > starts_at,
                                                       or_(*leave_filters))).all():
-            who = names.get(off.user_id) if off.user_id is not None else f"会议室 {room.name}"
+            if off.user_id is not None:
+                who = names.get(off.user_id)
+            else:  # a room closure: only asked for when there is a room
+                who = f"会议室 {room.name}" if room is not None else "会议室"
             errors.append({"loc": ["starts_at"], "msg": f"{who} 在该时段不可用（{off.reason or '请假'}，"
                                                         f"{format_shanghai(off.starts_at)}–{format_shanghai(off.ends_at)}）"})
     if errors:
@@ -311,18 +236,19 @@ def schedule_session(session: Session, settings: Settings, *, case: Case, data: 
     check_time(session, settings, starts_at=starts_at, ends_at=ends_at, planned=planned, room=room)
     uid = f"{uuid.uuid4()}@mediation-svc"
     provider, url = meeting_link(settings, mode=data.mode, typed=data.meeting_url, uid=uid)
-    ms = MediationSession(case_id=case.id, uid=uid, mode=data.mode, starts_at=starts_at, ends_at=ends_at,
+    ms = MediationSession(case_id=id_of(case), uid=uid, mode=data.mode, starts_at=starts_at, ends_at=ends_at,
                           room_id=room.id if room else None, meeting_provider=provider, meeting_url=url,
                           agenda=data.agenda, created_by_user_id=actor.id)
     session.add(ms)
     session.flush()
-    session.add_all([SessionParticipant(session_id=ms.id, role=p.role, user_id=p.user_id, party_id=p.party_id,
+    session_id = id_of(ms)
+    session.add_all([SessionParticipant(session_id=session_id, role=p.role, user_id=p.user_id, party_id=p.party_id,
                                         name=p.name, email=p.email, phone=p.phone, language=p.language)
                      for p in planned])
     book(session, ms=ms, planned=planned, buffer=timedelta(minutes=settings.scheduling_buffer_minutes),
          labels=_labels(planned, room))
     actor_ref = actor_of(actor)
-    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="created", to_starts_at=ms.starts_at,
+    session.add(SessionChange(session_id=session_id, actor=actor_ref, kind="created", to_starts_at=ms.starts_at,
                               to_ends_at=ms.ends_at, to_room_id=ms.room_id))
     session.flush()
     record(session, actor=actor_ref, action="session.scheduled", subject=f"session:{ms.id}", case_id=case.id,
@@ -339,8 +265,8 @@ def get_session_or_404(session: Session, session_id: int) -> MediationSession:
 
 
 def participants_of(session: Session, session_id: int) -> list[SessionParticipant]:
-    return list(session.exec(select(SessionParticipant).where(SessionParticipant.session_id == session_id)
-                             .order_by(SessionParticipant.id)).all())
+    return list(session.exec(select(SessionParticipant).where(col(SessionParticipant.session_id) == session_id)
+                             .order_by(col(SessionParticipant.id))).all())
 
 
 def _planned_from(rows: Sequence[SessionParticipant]) -> list[Planned]:
@@ -357,7 +283,8 @@ def reschedule_session(session: Session, settings: Settings, *, ms: MediationSes
                        data: RescheduleIn, actor: User) -> MediationSession:
     """Move a session; the participants (and so the mediator) stay the same, the history keeps the old time."""
     _require_active(ms)
-    planned = _planned_from(participants_of(session, ms.id))
+    session_id = id_of(ms)
+    planned = _planned_from(participants_of(session, session_id))
     mode = SessionMode(ms.mode)
     room_id = data.room_id if data.room_id is not None else ms.room_id
     room = resolve_room(session, mode=mode, room_id=room_id, people=len(planned))
@@ -366,7 +293,7 @@ def reschedule_session(session: Session, settings: Settings, *, ms: MediationSes
     ends_at = starts_at + duration
     check_time(session, settings, starts_at=starts_at, ends_at=ends_at, planned=planned, room=room)
     previous = (ms.starts_at, ms.ends_at, ms.room_id)
-    session.execute(delete(SessionBooking).where(SessionBooking.session_id == ms.id))
+    session.execute(delete(SessionBooking).where(col(SessionBooking.session_id) == session_id))
     ms.starts_at, ms.ends_at, ms.room_id = starts_at, ends_at, room.id if room else None
     if data.meeting_url:
         ms.meeting_provider, ms.meeting_url = "manual", check_manual_link(data.meeting_url)
@@ -378,7 +305,7 @@ def reschedule_session(session: Session, settings: Settings, *, ms: MediationSes
     book(session, ms=ms, planned=planned, buffer=timedelta(minutes=settings.scheduling_buffer_minutes),
          labels=_labels(planned, room))
     actor_ref = actor_of(actor)
-    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="rescheduled", from_starts_at=previous[0],
+    session.add(SessionChange(session_id=session_id, actor=actor_ref, kind="rescheduled", from_starts_at=previous[0],
                               from_ends_at=previous[1], from_room_id=previous[2], to_starts_at=ms.starts_at,
                               to_ends_at=ms.ends_at, to_room_id=ms.room_id, reason=data.reason))
     session.flush()
@@ -395,14 +322,15 @@ def reschedule_session(session: Session, settings: Settings, *, ms: MediationSes
 def cancel_session(session: Session, settings: Settings, *, ms: MediationSession, case: Case, reason: str,
                    actor: User) -> MediationSession:
     _require_active(ms)
-    session.execute(delete(SessionBooking).where(SessionBooking.session_id == ms.id))
+    session_id = id_of(ms)
+    session.execute(delete(SessionBooking).where(col(SessionBooking.session_id) == session_id))
     ms.status = SessionStatus.CANCELLED
     ms.cancel_reason = reason
     ms.sequence += 1
     ms.updated_at = utcnow()
     session.add(ms)
     actor_ref = actor_of(actor)
-    session.add(SessionChange(session_id=ms.id, actor=actor_ref, kind="cancelled", from_starts_at=ms.starts_at,
+    session.add(SessionChange(session_id=session_id, actor=actor_ref, kind="cancelled", from_starts_at=ms.starts_at,
                               from_ends_at=ms.ends_at, from_room_id=ms.room_id, reason=reason))
     session.flush()
     record(session, actor=actor_ref, action="session.cancelled", subject=f"session:{ms.id}", case_id=ms.case_id,
@@ -414,13 +342,13 @@ def cancel_session(session: Session, settings: Settings, *, ms: MediationSession
 
 
 def history(session: Session, *, session_id: int) -> list[SessionChange]:
-    return list(session.exec(select(SessionChange).where(SessionChange.session_id == session_id)
-                             .order_by(SessionChange.at, SessionChange.id)).all())
+    return list(session.exec(select(SessionChange).where(col(SessionChange.session_id) == session_id)
+                             .order_by(col(SessionChange.at), col(SessionChange.id))).all())
 
 
 def sessions_of_case(session: Session, *, case_id: int) -> list[MediationSession]:
-    return list(session.exec(select(MediationSession).where(MediationSession.case_id == case_id)
-                             .order_by(MediationSession.starts_at)).all())
+    return list(session.exec(select(MediationSession).where(col(MediationSession.case_id) == case_id)
+                             .order_by(col(MediationSession.starts_at))).all())
 
 
 # --- slot finding ----------------------------------------------------------------------------------------------
@@ -457,7 +385,8 @@ def _people_resources(session: Session, settings: Settings, *, keys: dict[str, P
     hours = hours_of(session, settings, staff_ids)
     centre = default_hours(settings)
     busy = busy_intervals(session, resources=list(keys), start=start - buffer, end=end + buffer)
-    return [slot_policy.Resource(key=key, busy=busy[key], hours=hours.get(p.user_id, centre),
+    return [slot_policy.Resource(key=key, busy=busy[key],
+                                 hours=hours.get(p.user_id, centre) if p.user_id is not None else centre,
                                  buffer=buffer if p.role == ParticipantRole.MEDIATOR else timedelta(0))
             for key, p in keys.items()]
 
@@ -478,11 +407,11 @@ def find_case_slots(session: Session, settings: Settings, *, case: Case, mode: S
     query = slot_policy.SlotQuery(days=working, duration=timedelta(minutes=duration_minutes), people=people,
                                   rooms=None, step=timedelta(minutes=settings.scheduling_slot_step_minutes),
                                   not_before=now or utcnow(), limit=limit)
-    more_rooms = ()
-    if mode != SessionMode.REMOTE:
-        rooms = slot_search.hostable_rooms(mode=mode, people=len(planned), min_capacity=min_capacity,
-                                           wheelchair=wheelchair, hybrid=mode == SessionMode.HYBRID,
-                                           venue_id=venue_id, elderly_first=case.needs_elderly_support)
+    more_rooms: Iterable[list[slot_policy.Resource]] = ()
+    rooms = slot_search.hostable_rooms(mode=mode, people=len(planned), min_capacity=min_capacity,
+                                       wheelchair=wheelchair, hybrid=mode == SessionMode.HYBRID,
+                                       venue_id=venue_id, elderly_first=case.needs_elderly_support)
+    if rooms is not None:  # None for a remote session
         # Rooms only where everyone is free, and only as many as the search needs (slot_search).
         query = replace(query, rooms=[])
         more_rooms = slot_search.room_batches(session, rooms, start=start, end=end,

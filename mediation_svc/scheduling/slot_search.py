@@ -14,8 +14,9 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from ..db import id_of
 from ..errors import InvalidInput
 from ..workdays import WorkdayCalendar
 from . import slots as slot_policy
@@ -62,17 +63,18 @@ def hostable_rooms(*, mode: SessionMode, people: int, min_capacity: int | None, 
     large meetings), then the id. None for a remote session."""
     if mode == SessionMode.REMOTE:
         return None
-    query = (sa.select(Room.id, Room.venue_id, Venue.opens_at, Venue.closes_at)
-             .join(Venue, Venue.id == Room.venue_id)
-             .where(Room.active.is_(True), Venue.active.is_(True), Room.capacity >= max(min_capacity or 0, people)))
+    query = (sa.select(col(Room.id), col(Room.venue_id), col(Venue.opens_at), col(Venue.closes_at))
+             .join(Venue, col(Venue.id) == col(Room.venue_id))
+             .where(col(Room.active).is_(True), col(Venue.active).is_(True),
+                    col(Room.capacity) >= max(min_capacity or 0, people)))
     if wheelchair:
-        query = query.where(Room.wheelchair_accessible.is_(True))
+        query = query.where(col(Room.wheelchair_accessible).is_(True))
     if hybrid:
-        query = query.where(Room.video_equipped.is_(True))
+        query = query.where(col(Room.video_equipped).is_(True))
     if venue_id is not None:
-        query = query.where(Room.venue_id == venue_id)
-    order = [Venue.elderly_friendly.desc()] if elderly_first else []
-    return query.order_by(*order, Room.capacity, Room.id)
+        query = query.where(col(Room.venue_id) == venue_id)
+    order = [col(Venue.elderly_friendly).desc()] if elderly_first else []
+    return query.order_by(*order, col(Room.capacity), col(Room.id))
 
 
 def room_batches(session: Session, rooms: sa.Select, *, start: datetime, end: datetime,
@@ -101,5 +103,6 @@ def slot_places(session: Session, found: Sequence[slot_policy.Slot]) -> tuple[di
     ids = sorted({int(s.room.split(":")[1]) for s in found if s.room})
     if not ids:
         return {}, {}
-    rows = session.exec(select(Room, Venue).join(Venue, Venue.id == Room.venue_id).where(Room.id.in_(ids))).all()
-    return {room_key(room.id): room for room, _venue in rows}, {venue.id: venue for _room, venue in rows}
+    rows = session.exec(select(Room, Venue).join(Venue, col(Venue.id) == col(Room.venue_id))
+                        .where(col(Room.id).in_(ids))).all()
+    return {room_key(id_of(room)): room for room, _venue in rows}, {id_of(venue): venue for _room, venue in rows}

@@ -14,6 +14,7 @@ from ..accounts.models import User
 from ..cases.models import CaseCategory, Institution
 from ..cases.service import workday_calendar
 from ..complaints import attachments, institutions, risk, service
+from ..complaints.models import Contact
 from ..complaints.policy import Status
 from ..complaints.schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
 from ..deps import SessionDep, SettingsDep
@@ -77,11 +78,11 @@ def inbox_page(request: Request, session: SessionDep, settings: SettingsDep, use
 
 
 def _intake_context(session) -> dict:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
-    return {"institutions": session.exec(select(Institution).order_by(Institution.id)).all(),
-            "categories": session.exec(select(CaseCategory).where(CaseCategory.active.is_(True))
-                                       .order_by(CaseCategory.code)).all(), "channels": CHANNELS}
+    return {"institutions": session.exec(select(Institution).order_by(col(Institution.id))).all(),
+            "categories": session.exec(select(CaseCategory).where(col(CaseCategory.active).is_(True))
+                                       .order_by(col(CaseCategory.code))).all(), "channels": CHANNELS}
 
 
 def _contact_field(loc: tuple) -> str | None:
@@ -99,9 +100,9 @@ def new_contact_page(request: Request, session: SessionDep, user: StaffPageUser)
 async def new_contact(request: Request, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
     form = {k: v for k, v in (await request.form()).items() if k != "csrf_token" and isinstance(v, str)}
     fields = {k: (v.strip() or None) for k, v in form.items() if k in ContactIn.model_fields}
-    fields["urgent"] = bool(form.get("urgent"))
     try:
-        data = ContactIn(**fields)
+        # Typed text, validated (and converted) by the schema like an API body.
+        data = ContactIn.model_validate({**fields, "urgent": bool(form.get("urgent"))})
         contact = service.record_contact(session, settings, data=data, actor=user)
     except (ValidationError, InvalidInput) as exc:
         session.rollback()
@@ -162,9 +163,12 @@ def nominate(request: Request, contact_id: int, session: SessionDep, user: Insti
 @router.post("/complaints/{contact_id}/forward", dependencies=[CsrfChecked])
 def forward(request: Request, contact_id: int, session: SessionDep, settings: SettingsDep, user: StaffPageUser,
             note: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    return _act(request, session, user, contact_id, lambda c: (
-        "forwarded", {"date": service.forward(session, settings, contact=c, actor=user,
-                                              note=note.strip() or None).deadline_on.isoformat()}))
+    def act(contact: Contact) -> tuple[str, dict]:
+        forwarded = service.forward(session, settings, contact=contact, actor=user, note=note.strip() or None)
+        if forwarded.deadline_on is None:
+            raise RuntimeError(f"complaint {forwarded.id} was forwarded without a deadline")
+        return "forwarded", {"date": forwarded.deadline_on.isoformat()}
+    return _act(request, session, user, contact_id, act)
 
 
 @router.post("/complaints/{contact_id}/reply", dependencies=[CsrfChecked])
@@ -173,8 +177,8 @@ def reply(request: Request, contact_id: int, session: SessionDep, settings: Sett
           settled_amount: Annotated[str, Form(max_length=20)] = "") -> Response:
     amount = settled_amount.replace(",", "").replace("¥", "").strip() or None
     return _act(request, session, user, contact_id, lambda c: (
-        "replied", {"n": service.reply(session, settings, contact=c, actor=user, data=ReplyIn(
-            outcome=outcome, text=text, settled_amount=amount)).number}))
+        "replied", {"n": service.reply(session, settings, contact=c, actor=user, data=ReplyIn.model_validate(
+            {"outcome": outcome, "text": text, "settled_amount": amount})).number}))
 
 
 @router.post("/complaints/{contact_id}/extend", dependencies=[CsrfChecked])

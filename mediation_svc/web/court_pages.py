@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..cases import service as cases
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
@@ -45,7 +45,7 @@ def context(session, case, user) -> dict | None:
     except NotFound:
         return None
     package = session.exec(select(EvidencePackage).where(EvidencePackage.case_id == case.id)
-                           .order_by(EvidencePackage.id.desc())).first()
+                           .order_by(col(EvidencePackage.id).desc())).first()
     ruling = session.exec(select(Ruling).where(Ruling.application_id == application.id)).first()
     return {"application": application, "package": package, "ruling": ruling,
             "can_rule": user.role == Role.COURT and ruling is None
@@ -99,15 +99,15 @@ def staff_context(session, case, user) -> dict | None:
     if application is not None:
         application = judicial.refresh_status(session, application)
     shared = {s.court_user_id for s in session.exec(select(CaseShare).where(CaseShare.case_id == case.id,
-                                                                           CaseShare.revoked.is_(False))).all()}
+                                                                           col(CaseShare.revoked).is_(False))).all()}
     from .signing_pages import representative_choices  # noqa: PLC0415
 
     institutions = [p for p in cases.parties_of(session, case.id) if p.kind == "institution"]
     return {"can_apply": application is None and CaseStatus(case.status) == CaseStatus.SIGNED,
             "can_build": application is not None and application.status == ApplicationStatus.SIGNED.value,
             "can_share": application is not None and application.status == ApplicationStatus.FILED.value,
-            "courts": [u for u in session.exec(select(User).where(User.role == Role.COURT, User.active.is_(True))
-                                               .order_by(User.id)).all() if u.id not in shared],
+            "courts": [u for u in session.exec(select(User).where(User.role == Role.COURT, col(User.active).is_(True))
+                                               .order_by(col(User.id))).all() if u.id not in shared],
             "institutions": institutions, "rep_choices": representative_choices(session, case, institutions)}
 
 

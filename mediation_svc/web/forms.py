@@ -8,7 +8,8 @@ wrong in words from here; the form is shown again with everything the person typ
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ..errors import InvalidInput
 
@@ -49,7 +50,7 @@ BY_FIELD = {
 GENERAL = ("这一项填写有误，请检查。", "This is not valid; check it.")
 
 
-def message(error: dict, field: str, language: str) -> str:
+def message(error: Mapping[str, Any], field: str, language: str) -> str:
     pick = 1 if language == "en" else 0
     text = str(error.get("msg", "")).removeprefix("Value error, ")
     if error.get("type") == "value_error" and CJK.search(text) and language != "en":
@@ -59,7 +60,7 @@ def message(error: dict, field: str, language: str) -> str:
     return BY_FIELD.get(field, GENERAL)[pick]
 
 
-def field_errors(errors: Iterable[dict], field_of: Callable[[tuple], str | None], language: str) -> dict[str, str]:
+def field_errors(errors: Iterable[Mapping[str, Any]], field_of: Callable[[tuple], str | None], language: str) -> dict[str, str]:
     """{form field: message}; problems without a field go under "" (shown above the form)."""
     found: dict[str, str] = {}
     for error in errors:

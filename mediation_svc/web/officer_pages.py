@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..accounts.models import User
 from ..amounts import format_amount
@@ -55,8 +55,8 @@ def notice_recipients(session, case: Case, ms) -> list[dict]:
     for person in people:
         if person["role"] != "respondent" or person["email"] or person["phone"] or institution is None:
             continue
-        contacts = session.exec(select(User).where(User.institution_id == institution.id, User.active.is_(True))
-                                .order_by(User.id)).all()
+        contacts = session.exec(select(User).where(User.institution_id == institution.id, col(User.active).is_(True))
+                                .order_by(col(User.id))).all()
         contact = next((u for u in contacts if u.email or u.phone), None)
         person["phone"] = (contact.phone if contact else None) or institution.phone
         person["email"] = contact.email if contact else None
@@ -78,7 +78,8 @@ def send_notice(request: Request, case_id: int, session_id: int, session: Sessio
     document = notice_document(session, settings, ms=ms, case=case, user=user)
     facts = facts_of(session, settings, ms, case)
     attachment = Attachment(f"调解通知书-{case.id}-{ms.id}.pdf", "application/pdf", document.pdf)
-    sent, unreachable = [], []
+    sent: list[str] = []
+    unreachable: list[str] = []
     for person in notice_recipients(session, case, ms):
         subject, body, sms = scheduled(person["name"], facts)
         common = {"kind": "session.notice", "recipient_name": person["name"], "recipient_user_id": person["user_id"],

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..accounts import service as accounts
 from ..audit.chain import record
@@ -24,6 +24,7 @@ from ..cases import service as cases
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.schemas import CaseIntake
 from ..cases.states import OPEN_STATES, CaseStatus, manual_targets
+from ..db import id_of
 from ..deps import FormDep, SessionDep, SettingsDep, actor_of, client_address
 from ..reliability import intake_bulkhead
 from ..errors import (DatabaseBusy, DatabaseUnavailable, DomainError, InvalidInput, NotFound, Overloaded,
@@ -124,9 +125,9 @@ def dashboard(request: Request, session: SessionDep, user: PageUser) -> Response
 
 
 def _intake_context(session) -> dict:
-    return {"categories": session.exec(select(CaseCategory).where(CaseCategory.active.is_(True))
-                                       .order_by(CaseCategory.code)).all(),
-            "institutions": session.exec(select(Institution).order_by(Institution.id)).all()}
+    return {"categories": session.exec(select(CaseCategory).where(col(CaseCategory.active).is_(True))
+                                       .order_by(col(CaseCategory.code))).all(),
+            "institutions": session.exec(select(Institution).order_by(col(Institution.id))).all()}
 
 
 @public_router.get("/cases/new", response_class=HTMLResponse)
@@ -140,24 +141,30 @@ def intake(request: Request, form_data: FormDep, session: SessionDep, settings: 
     from ..amounts import AmountError, format_amount, parse_amount
     from .forms import field_errors, intake_field
 
-    form = {k: v for k, v in form_data.items() if k != auth.CSRF_FIELD}
+    # The intake form has text fields only: a file sent in one of them is left out (the field counts as empty).
+    form = {k: v for k, v in form_data.items() if k != auth.CSRF_FIELD and isinstance(v, str)}
     language = language_of(request)
     t = translator(language)
     parsed = None
-    if str(form.get("claim_amount", "")).strip():
+    if form.get("claim_amount", "").strip():
         with contextlib.suppress(AmountError):
-            parsed = format_amount(parse_amount(str(form["claim_amount"])))
+            parsed = format_amount(parse_amount(form["claim_amount"]))
+    institution = form.get("institution_id", "")
     try:
-        data = CaseIntake(
-            channel=form.get("channel", "hotline"), category_code=form.get("category_code", ""),
-            applicant={"name": form.get("applicant_name", ""), "id_type": "resident_id",
-                       "id_number": form.get("id_number", ""), "phone": form.get("phone", ""),
-                       "address": form.get("address") or None},
-            respondent={"institution_id": int(form.get("institution_id") or 0) or None,
-                        "branch": form.get("branch") or None},
-            claim_amount=form.get("claim_amount") or None, facts=form.get("facts", ""),
-            requests=form.get("requests") or None, preferred_language=form.get("preferred_language") or "普通话",
-            city=form.get("city") or None, needs_elderly_support=bool(form.get("needs_elderly_support")))
+        # Typed text, validated (and converted) by the schema like an API body.
+        data = CaseIntake.model_validate({
+            "channel": form.get("channel", "hotline"), "category_code": form.get("category_code", ""),
+            "applicant": {"name": form.get("applicant_name", ""), "id_type": "resident_id",
+                          "id_number": form.get("id_number", ""), "phone": form.get("phone", ""),
+                          "address": form.get("address") or None},
+            # "0" or empty: no institution chosen; anything else not a number is the schema's to refuse
+            "respondent": {"institution_id": (int(institution) or None) if institution.isdecimal()
+                           else (institution or None),
+                           "branch": form.get("branch") or None},
+            "claim_amount": form.get("claim_amount") or None, "facts": form.get("facts", ""),
+            "requests": form.get("requests") or None,
+            "preferred_language": form.get("preferred_language") or "普通话",
+            "city": form.get("city") or None, "needs_elderly_support": bool(form.get("needs_elderly_support"))})
         case = cases.intake_case(session, settings, data=data, actor=user)
     except ValidationError as exc:
         errors = field_errors(exc.errors(include_url=False), intake_field, language)
@@ -180,19 +187,21 @@ def _sessions_context(session, case: Case, week: date | None) -> dict:
     from ..scheduling.notify import place_of
 
     rows = []
-    for ms in scheduling.sessions_of_case(session, case_id=case.id):
+    local_days = []  # the day (Beijing time) each row's session starts
+    for ms in scheduling.sessions_of_case(session, case_id=id_of(case)):
         _, room, venue = place_of(session, ms)
         rows.append({"id": ms.id, "mode": ms.mode, "status": ms.status, "starts_at": ms.starts_at,
                      "ends_at": ms.ends_at, "meeting_url": ms.meeting_url,
                      "room": f"{venue.name} {room.name}" if room and venue else None})
+        local_days.append(ms.starts_at.astimezone(SHANGHAI).date())
     if week is None:
-        upcoming = [r for r in rows if r["starts_at"].astimezone(SHANGHAI).date() >= today_in_shanghai()]
-        week = (upcoming[0]["starts_at"].astimezone(SHANGHAI).date() if upcoming else today_in_shanghai())
+        upcoming = [day for day in local_days if day >= today_in_shanghai()]
+        week = upcoming[0] if upcoming else today_in_shanghai()
     start = _week_start(week)
     days = [start + timedelta(days=i) for i in range(7)]
     by_day: dict[date, list] = {}
-    for r in rows:
-        by_day.setdefault(r["starts_at"].astimezone(SHANGHAI).date(), []).append(r)
+    for day, r in zip(local_days, rows, strict=True):
+        by_day.setdefault(day, []).append(r)
     return {"sessions": rows, "week_days": days, "week_sessions": by_day, "week_start": start,
             "prev_week": (start - timedelta(days=7)).isoformat(), "next_week": (start + timedelta(days=7)).isoformat()}
 
@@ -356,7 +365,10 @@ def assign(request: Request, case_id: int, session: SessionDep, user: StaffPageU
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     made = assignment.assign(session, case=case, actor=user, actor_ref=actor_of(user), mode="manual",
                              mediator_id=mediator_id, reason=reason.strip() or "候选人列表中选定")
-    return redirect(request, f"/cases/{case.id}", ok="assigned", name=session.get(Mediator, made.mediator_id).name)
+    mediator = session.get(Mediator, made.mediator_id)
+    if mediator is None:
+        raise RuntimeError(f"assignment {made.id} refers to mediator {made.mediator_id}, which does not exist")
+    return redirect(request, f"/cases/{case.id}", ok="assigned", name=mediator.name)
 
 
 @public_router.post("/cases/{case_id}/sessions", dependencies=[CsrfChecked])
@@ -370,8 +382,9 @@ def schedule(request: Request, case_id: int, session: SessionDep, settings: Sett
     if starts_at.tzinfo is None:
         starts_at = starts_at.replace(tzinfo=SHANGHAI)
     try:
-        data = SessionCreate(mode=mode, starts_at=starts_at, duration_minutes=duration,
-                             room_id=int(room_id) if room_id.strip() else None)
+        # The mode as typed, validated (and converted) by the schema like an API body.
+        data = SessionCreate.model_validate({"mode": mode, "starts_at": starts_at, "duration_minutes": duration,
+                                             "room_id": room_id.strip() or None})
     except ValidationError as exc:
         raise InvalidInput("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
     ms = scheduling.schedule_session(session, settings, case=case, data=data, actor=user)
@@ -387,7 +400,7 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
     from ..rosters.models import Pool
 
     mediators = [rosters.mediator_read(session, m) for m in rosters.list_mediators(session, limit=500)]
-    pools = [rosters.pool_read(session, p) for p in session.exec(select(Pool).order_by(Pool.id)).all()]
+    pools = [rosters.pool_read(session, p) for p in session.exec(select(Pool).order_by(col(Pool.id))).all()]
     experts = [rosters.expert_read(session, e) for e in rosters.list_experts(session, limit=500)]
     return render(request, "rosters.html", user=user, mediators=mediators, pools=pools, experts=experts,
                   categories=_category_names(session, language_of(request)))
@@ -428,6 +441,8 @@ def _error_page(request: Request, status: int, message: str, detail: str | None 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api_domain_handler = app.exception_handlers.get(DomainError)
+    if api_domain_handler is None:
+        raise RuntimeError("install the API's error handlers (app.install_error_handlers) before the pages'")
 
     async def login_required(request: Request, exc: LoginRequired):
         from urllib.parse import quote
@@ -436,7 +451,8 @@ def install(app: FastAPI) -> None:
 
     async def domain_error(request: Request, exc: DomainError):
         if not getattr(request.state, "web_page", False):
-            return await api_domain_handler(request, exc)
+            handled = api_domain_handler(request, exc)
+            return handled if isinstance(handled, Response) else await handled
         t = translator(language_of(request))
         if isinstance(exc, auth.CsrfRejected):
             return _error_page(request, exc.status, t("error.csrf"))
@@ -455,5 +471,6 @@ def install(app: FastAPI) -> None:
         return _error_page(request, exc.status, label("error", slug, language_of(request)),
                            " · ".join(filter(None, (exc.title, exc.detail))))
 
-    app.add_exception_handler(LoginRequired, login_required)
-    app.add_exception_handler(DomainError, domain_error)
+    # The decorator form: Starlette's add_exception_handler types every handler as taking any Exception.
+    app.exception_handler(LoginRequired)(login_required)
+    app.exception_handler(DomainError)(domain_error)

@@ -11,29 +11,30 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import subprocess
-import tempfile
-from functools import lru_cache
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
+from ..accounts.models import User
 from ..db import utcnow
 from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..documents.models import Document
 from ..errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from ..security.tokens import TokenService
 from . import auth
 from .auth import CsrfChecked, PageUser
 from .i18n import translator
+from .pdf_reading import agreement_text, pdf_page_images
 from .render import language_of, redirect, render
-
 from .signing_pages import _signing
 
+if TYPE_CHECKING:
+    from ..cases.models import Case
+    from ..signing.models import SigningRequest
+
 SIGNER_COOKIE = "msvc_signer"
-PAGE_DPI = 110
 router = APIRouter(include_in_schema=False)
 
 
@@ -159,24 +160,6 @@ def sign_verify(request: Request, code: str, session: SessionDep, settings: Sett
     return _with_session(request, result)
 
 
-def pdf_page_images(pdf: bytes, dpi: int = PAGE_DPI) -> list[bytes]:
-    """Each page as a JPEG (poppler's pdftoppm): on a phone an image per page reads better than a PDF viewer.
-    JPEG rather than PNG: about six times faster to make and a third of the size, and text stays sharp."""
-    return list(_page_images(hashlib.sha256(pdf).hexdigest(), pdf, dpi))
-
-
-@lru_cache(maxsize=8)
-def _page_images(digest: str, pdf: bytes, dpi: int) -> tuple[bytes, ...]:
-    # Keyed by the file's hash: a signer reloading the page, or the next signer of the same revision, reuses it.
-    with tempfile.TemporaryDirectory(prefix="msvc-pages-") as tmp:
-        source = Path(tmp) / "doc.pdf"
-        source.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-jpeg", "-jpegopt", "quality=85", "-r", str(dpi), str(source),
-                        str(Path(tmp) / "page")], check=True, capture_output=True, timeout=60)
-        pages = sorted(Path(tmp).glob("page-*.jpg"), key=lambda p: int(p.stem.split("-")[-1]))
-        return tuple(p.read_bytes() for p in pages)
-
-
 def _session_token(request: Request) -> str:
     token = request.cookies.get(SIGNER_COOKIE)
     if not token:
@@ -184,65 +167,28 @@ def _session_token(request: Request) -> str:
     return token
 
 
-def agreement_text(pdf: bytes) -> list[dict]:
-    """The finalised PDF's text as paragraphs that reflow on a phone (poppler's pdftotext word boxes; lines
-    that run to the right margin continue in the next one). The page furniture at the foot of each page (the
-    verification code, "page x of y") is left out: the original layout is one tap away."""
-    return list(_agreement_text(hashlib.sha256(pdf).hexdigest(), pdf))
+def _signer_home(request: Request, session: Session, tokens: TokenService) -> dict | Response:
+    """Where the signer of the session in the cookie stands, or, when there is no such session to go on with (none,
+    expired, replaced ...), the page that says so."""
+    try:
+        return _signing().signer_home(session, tokens, session_token=_session_token(request))
+    except DomainError as exc:
+        return _state_page(request, _state_of(exc))
 
 
-@lru_cache(maxsize=8)
-def _agreement_text(digest: str, pdf: bytes) -> tuple[dict, ...]:
-    import xml.etree.ElementTree as ET
-
-    with tempfile.TemporaryDirectory(prefix="msvc-text-") as tmp:
-        source = Path(tmp) / "doc.pdf"
-        source.write_bytes(pdf)
-        out = subprocess.run(["pdftotext", "-bbox-layout", "-enc", "UTF-8", str(source), "-"], check=True,
-                             capture_output=True, timeout=60).stdout
-    xhtml = "{http://www.w3.org/1999/xhtml}"
-    paragraphs: list[dict] = []
-    for page in ET.fromstring(out).iter(f"{xhtml}page"):
-        lines = []
-        footer = 0.92 * float(page.get("height"))  # the page furniture (verification code, page x of y)
-        for line in page.iter(f"{xhtml}line"):
-            text = _join_words([w.text or "" for w in line.findall(f"{xhtml}word")])
-            if text.strip() and float(line.get("yMin")) < footer:
-                lines.append({"x0": float(line.get("xMin")), "x1": float(line.get("xMax")), "text": text,
-                              "y0": float(line.get("yMin")), "y1": float(line.get("yMax"))})
-        if not lines:
-            continue
-        left, right = min(ln["x0"] for ln in lines), max(ln["x1"] for ln in lines)
-        previous = None
-        for ln in lines:
-            height = ln["y1"] - ln["y0"]
-            # a line continues the one above when that one ran to the right margin from (about) the left one
-            # and no paragraph gap separates them
-            continues = (previous is not None and previous["x1"] >= right - 1.5 * height
-                         and previous["x1"] - previous["x0"] >= 0.6 * (right - left)
-                         and ln["y0"] - previous["y1"] < 0.35 * height and abs(previous["height"] - height) < 2)
-            if continues:
-                paragraphs[-1]["text"] += ln["text"]
-            else:
-                paragraphs.append({"text": ln["text"], "heading": height > 20})
-            previous = {**ln, "height": height}
-    return tuple(paragraphs)
-
-
-def _join_words(words: list[str]) -> str:
-    text = ""
-    for word in words:
-        if text and text[-1].isascii() and word[:1].isascii() and text[-1].isalnum() and word[:1].isalnum():
-            text += " "
-        text += word
-    return text
+def _finalised(session: Session, document_id: str) -> Document:
+    """The finalised document a signing request is for; the request refers to it, so it is there."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise RuntimeError(f"the signing request's document {document_id} does not exist")
+    return document
 
 
 def _document_page(request: Request, session, tokens, token: str, *, error: str | None = None,
                    status_code: int = 200) -> Response:
     signing = _signing()
     view = signing.signer_view(session, tokens, session_token=token, language=language_of(request))
-    finalised = session.get(Document, view["document_id"])
+    finalised = _finalised(session, view["document_id"])
     signing.signer_document(session, tokens, session_token=token)
     return render(request, "sign_document.html", status_code=status_code, view=view,
                   paragraphs=agreement_text(finalised.pdf), error=error,
@@ -252,10 +198,9 @@ def _document_page(request: Request, session, tokens, token: str, *, error: str 
 @router.get("/sign/session/")
 @router.get("/sign/session")
 def sign_session(request: Request, session: SessionDep, tokens: TokensDep) -> Response:
-    signing = _signing()
     try:
         token = _session_token(request)
-        home = signing.signer_home(session, tokens, session_token=token)
+        home = _signing().signer_home(session, tokens, session_token=token)
         if home["state"] != "open":
             return _state_page(request, home["state"], facts=home, status=200, session_open=True)
         return _document_page(request, session, tokens, token)
@@ -266,13 +211,10 @@ def sign_session(request: Request, session: SessionDep, tokens: TokensDep) -> Re
 @router.get("/sign/session/original")
 def sign_original(request: Request, session: SessionDep, tokens: TokensDep) -> Response:
     """The agreement's pages as images (查看原件版式): the layout as printed, for those who want to see it."""
-    signing = _signing()
-    try:
-        token = _session_token(request)
-        home = signing.signer_home(session, tokens, session_token=token)
-    except DomainError as exc:
-        return _state_page(request, _state_of(exc))
-    finalised = session.get(Document, home["document_id"])
+    home = _signer_home(request, session, tokens)
+    if isinstance(home, Response):
+        return home
+    finalised = _finalised(session, home["document_id"])
     pages = [base64.b64encode(jpg).decode() for jpg in pdf_page_images(finalised.pdf)]
     return render(request, "sign_original.html", facts=home, pages=pages)
 
@@ -280,12 +222,10 @@ def sign_original(request: Request, session: SessionDep, tokens: TokensDep) -> R
 @router.get("/sign/session/signed.pdf")
 def sign_download(request: Request, session: SessionDep, tokens: TokensDep) -> Response:
     """The final signed agreement, once it took effect; the signer proved themselves with an SMS code."""
-    signing = _signing()
-    try:
-        home = signing.signer_home(session, tokens, session_token=_session_token(request))
-    except DomainError as exc:
-        return _state_page(request, _state_of(exc))
-    pdf = signing.signed_pdf(session, document_id=home["document_id"]) if home["state"] == "completed" else None
+    home = _signer_home(request, session, tokens)
+    if isinstance(home, Response):
+        return home
+    pdf = _signing().signed_pdf(session, document_id=home["document_id"]) if home["state"] == "completed" else None
     if pdf is None:
         return _state_page(request, home["state"], facts=home, session_open=True)
     from urllib.parse import quote
@@ -444,13 +384,20 @@ def sign_legal(request: Request) -> Response:
 
 # --- the mediator signs from the console --------------------------------------------------------------------
 
+def _console_request(session: Session, user: User, case_id: int,
+                     request_id: int) -> tuple[SigningRequest, Case]:
+    """The signing request (and its case) the mediator's console is about: one this user sees, on this case."""
+    req, case = _signing().get_visible_request_or_404(session, user=user, request_id=request_id)
+    if case.id != case_id:
+        raise NotFound("signing request not found on this case")
+    return req, case
+
+
 @router.post("/cases/{case_id}/signing/{request_id}/mediator/code", dependencies=[CsrfChecked])
 def mediator_code(request: Request, case_id: int, request_id: int, session: SessionDep, settings: SettingsDep,
                   keystore: KeyStoreDep, user: PageUser) -> Response:
     signing = _signing()
-    req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id)
-    if case.id != case_id:
-        raise NotFound("signing request not found on this case")
+    req, case = _console_request(session, user, case_id, request_id)
     t = translator(language_of(request))
     try:
         sent = signing.console_code(session, settings, keystore, request=req, user=user)
@@ -467,9 +414,7 @@ def mediator_verify(request: Request, case_id: int, request_id: int, session: Se
                     tokens: TokensDep, keystore: KeyStoreDep, user: PageUser,
                     code: Annotated[str, Form()] = "") -> Response:
     signing = _signing()
-    req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id)
-    if case.id != case_id:
-        raise NotFound("signing request not found on this case")
+    req, case = _console_request(session, user, case_id, request_id)
     t = translator(language_of(request))
     try:
         result = signing.console_verify(session, settings, tokens, keystore, request=req, user=user,

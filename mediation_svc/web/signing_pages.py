@@ -12,12 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..audit.chain import actor_of
 from ..cases import service as cases
 from ..cases.models import Case
-from ..db import utcnow
+from ..db import id_of, utcnow
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
 from ..documents.models import Document
 from ..errors import Conflict, InvalidInput, NotFound
@@ -44,7 +44,7 @@ def _requests_shown(session, case: Case) -> list:
     from ..signing.models import SigningRequest
 
     requests = session.exec(select(SigningRequest).where(SigningRequest.case_id == case.id)
-                            .order_by(SigningRequest.id.desc())).all()
+                            .order_by(col(SigningRequest.id).desc())).all()
     active = [r for r in requests if r.status in _signing().ACTIVE]
     if not active:
         return requests[:1]
@@ -87,13 +87,13 @@ def progress(session, case: Case, user, language: str) -> dict:
     panels = [_panel(session, r, user, t, staff=staff, number=i)
               for i, r in enumerate(_requests_shown(session, case))]
     busy = set(session.exec(select(signing.SigningRequest.document_id).where(
-        signing.SigningRequest.case_id == case.id, signing.SigningRequest.status.in_(signing.ACTIVE))).all())
+        signing.SigningRequest.case_id == case.id, col(signing.SigningRequest.status).in_(signing.ACTIVE))).all())
     # signed from the case page: the agreement and the session records (the joint application has its own page)
     finals = [d for d in session.exec(select(Document).where(Document.case_id == case.id,
-                                                             Document.kind.in_(("agreement", "session_record")),
+                                                             col(Document.kind).in_(("agreement", "session_record")),
                                                              Document.status == DocumentStatus.FINAL)
-                                      .order_by(Document.kind, Document.created_at)).all() if d.id not in busy]
-    institutions = [p for p in cases.parties_of(session, case.id) if p.kind == "institution"]
+                                      .order_by(col(Document.kind), col(Document.created_at))).all() if d.id not in busy]
+    institutions = [p for p in cases.parties_of(session, id_of(case)) if p.kind == "institution"]
     first = panels[0] if panels else {"request": None, "request_status": None, "request_title": None, "signers": [],
                                       "id_suffix": "", "awaiting_letters": False, "seal_ready": False}
     return {**first, "others": panels[1:], "may_open": may_open and bool(finals), "documents": finals,
@@ -116,7 +116,7 @@ def signer_timeline(session, request, t) -> dict[int, list[dict]]:
     from ..audit.models import AuditEntry
 
     entries = session.exec(select(AuditEntry).where(AuditEntry.subject == f"signing_request:{request.id}")
-                           .order_by(AuditEntry.seq)).all()
+                           .order_by(col(AuditEntry.seq))).all()
     out: dict[int, list[dict]] = {}
     for entry in entries:
         kind = TIMELINE_EVENTS.get(entry.action)
@@ -140,7 +140,8 @@ def signed_pdf_url(session, document) -> str | None:
     from ..signing.models import SignedRevision, SigningRequest
 
     # Only a completed request makes "the signed document" (signing.service.signed_pdf); ask for its id only.
-    has = session.exec(select(SignedRevision.id).join(SigningRequest, SigningRequest.id == SignedRevision.request_id)
+    has = session.exec(select(SignedRevision.id).join(SigningRequest,
+                                                      col(SigningRequest.id) == col(SignedRevision.request_id))
                        .where(SignedRevision.document_id == document.id,
                               SigningRequest.status == "completed")).first()
     return f"/documents/{document.id}/signed.pdf" if has else None
@@ -159,7 +160,7 @@ def representatives_from(form, session, case: Case) -> list:
     not on the platform, the officer's rep_<party>_name / _phone / _id fields."""
     signing = _signing()
     reps = []
-    for party in cases.parties_of(session, case.id):
+    for party in cases.parties_of(session, id_of(case)):
         if party.kind != "institution":
             continue
         choice = str(form.get(f"rep_{party.id}_choice", "")).strip()

@@ -5,13 +5,18 @@ the statistics API is. The chart and CSV are served here too, so that the page's
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from ..deps import SessionDep
 from .auth import StaffPageUser
 from .render import language_of, render
+
+if TYPE_CHECKING:
+    from ..statistics.service import Figure
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,6 +38,13 @@ def _period(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
+def _figure(request: Request, session: Session, name: str, start: date | None,
+            end: date | None) -> tuple[Figure, date, date]:
+    """One figure, in the reader's language, over the period asked for (or the default one), and that period."""
+    start, end = _period(start, end)
+    return _service().figure(session, name, start=start, end=end, lang=_lang(request)), start, end
+
+
 @router.get("/statistics")
 def statistics_page(request: Request, session: SessionDep, user: StaffPageUser, start: date | None = None,
                     end: date | None = None) -> Response:
@@ -46,8 +58,7 @@ def statistics_page(request: Request, session: SessionDep, user: StaffPageUser, 
 @router.get("/statistics/{name}.svg")
 def chart(request: Request, name: str, session: SessionDep, user: StaffPageUser, start: date | None = None,
           end: date | None = None) -> Response:
-    start, end = _period(start, end)
-    fig = _service().figure(session, name, start=start, end=end, lang=_lang(request))
+    fig, _, _ = _figure(request, session, name, start, end)
     return Response(_service().figure_svg(fig), media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                              "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=60"})
@@ -56,7 +67,6 @@ def chart(request: Request, name: str, session: SessionDep, user: StaffPageUser,
 @router.get("/statistics/{name}.csv")
 def numbers(request: Request, name: str, session: SessionDep, user: StaffPageUser, start: date | None = None,
             end: date | None = None) -> Response:
-    start, end = _period(start, end)
-    fig = _service().figure(session, name, start=start, end=end, lang=_lang(request))
+    fig, start, end = _figure(request, session, name, start, end)
     return Response(_service().figure_csv(fig), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}_{start}_{end}.csv"'})

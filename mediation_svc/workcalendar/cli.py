@@ -42,24 +42,18 @@ def set_year(year: int,
                                                           help="Adjusted working days, one date (and label) a line."),
              note: Optional[str] = typer.Option(None, help="The notice, e.g. 国办发明电〔2026〕×号.")) -> None:
     """Enter the State Council's arrangement for a year; open cases' due dates are recomputed."""
+    from ..cli import command_errors  # noqa: PLC0415
     from ..config import get_settings
     from ..db import unit_of_work
-    from ..errors import DomainError
     from . import service
     from .policy import ArrangementError, parse_arrangement
 
-    try:
+    with command_errors(ArrangementError):
         rules = parse_arrangement(year=year, holidays_text=holidays_file.read_text(encoding="utf-8"),
                                   workdays_text=workdays_file.read_text(encoding="utf-8") if workdays_file else "")
         with unit_of_work(_engine()) as session:
             change = service.set_year_arrangement(session, year=year, rules=rules, note=note, actor="cli",
                                                   settings=get_settings())
-    except ArrangementError as exc:
-        typer.echo(f"invalid: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except DomainError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(f"{year}: official, {change.holidays} days off, {change.workdays} adjusted working days; "
                f"{change.due_dates_changed} due date(s) recomputed")
 

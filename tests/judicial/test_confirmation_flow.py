@@ -434,7 +434,7 @@ def test_the_court_comes_from_the_configured_list(flow):
 
 
 def test_the_30_days_run_from_the_effective_date_and_a_late_application_needs_an_acknowledgement():
-    from mediation_svc.judicial.service import ConfirmationLate, check_in_time, confirmation_deadline
+    from mediation_svc.judicial.policy import ConfirmationLate, check_in_time, confirmation_deadline
 
     assert confirmation_deadline(date(2026, 12, 2)) == date(2027, 1, 1)
     assert check_in_time(effective=date(2026, 12, 2), today=date(2027, 1, 1), acknowledged=False) is False
@@ -464,7 +464,7 @@ def test_the_materials_list_is_what_the_package_holds(flow):
 
 def test_a_party_without_an_address_on_file_brings_its_own_confirmation():
     from mediation_svc.documents import samples
-    from mediation_svc.judicial.service import materials
+    from mediation_svc.judicial.policy import materials
 
     parties = [samples.CONSUMER, samples.INSURER]
     names = [m["name"] for m in materials(parties=parties, letters={},
