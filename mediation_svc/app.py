@@ -36,6 +36,7 @@ def route_modules() -> tuple:
     """Every domain's routes, mounted in this order (the API first, the pages last: their catch-alls)."""
     from .accounts import routes as accounts
     from .cases import routes as cases
+    from .complaints import review_routes as complaint_reviews
     from .complaints import routes as complaints
     from .documents import routes as documents
     from .judicial import routes as judicial
@@ -51,7 +52,7 @@ def route_modules() -> tuple:
     from .workcalendar import routes as workcalendar
 
     return (accounts, cases, rosters, scheduling, notifications, documents, pki, signing, verification, judicial,
-            statistics, workcalendar, complaints, selfservice, web)
+            statistics, workcalendar, complaints, complaint_reviews, selfservice, web)
 
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",

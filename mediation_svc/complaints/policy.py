@@ -19,6 +19,7 @@ from ..workdays import WorkdayCalendar
 class Status(StrEnum):
     CONSULTED = "consulted"  # a consultation, answered on the spot
     RECEIVED = "received"
+    NEEDS_INFO = "needs_info"  # the center asked the consumer for more before it goes on (a consumer's own filing)
     FORWARDED = "forwarded"  # 转办: with the institution, its clock running
     ANSWERED = "answered"  # the institution replied; the consumer is asked
     ACCEPTED = "accepted"  # the consumer accepted: closed as settled by the institution
@@ -36,7 +37,11 @@ class Outcome(StrEnum):
 
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.RECEIVED: frozenset({Status.FORWARDED, Status.WITHDRAWN, Status.CLOSED}),
+    # A consumer's own application may also be sent back for more (needs_info) or, when they asked for
+    # mediation, be offered mediation at once (complaints.review).
+    Status.RECEIVED: frozenset({Status.FORWARDED, Status.WITHDRAWN, Status.CLOSED, Status.NEEDS_INFO,
+                                Status.MEDIATION_OFFERED}),
+    Status.NEEDS_INFO: frozenset({Status.RECEIVED, Status.WITHDRAWN, Status.CLOSED}),
     Status.FORWARDED: frozenset({Status.ANSWERED, Status.WITHDRAWN, Status.MEDIATION_OFFERED}),
     Status.ANSWERED: frozenset({Status.ACCEPTED, Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.MEDIATION_OFFERED}),
     Status.NOT_ACCEPTED: frozenset({Status.MEDIATION_OFFERED, Status.CLOSED, Status.WITHDRAWN}),
@@ -45,11 +50,11 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 # How a contact reached the center, in the words of the register and of the texts the service writes.
 CHANNEL_ZH = {"hotline": "热线", "web": "网站", "wechat": "微信小程序", "letter": "信件", "visit": "来访"}
 
-OPEN = frozenset({Status.RECEIVED, Status.FORWARDED, Status.ANSWERED, Status.NOT_ACCEPTED, Status.MEDIATION_OFFERED})
-OPEN_WITH_DEADLINE = OPEN - {Status.RECEIVED}
+OPEN = frozenset({Status.RECEIVED, Status.NEEDS_INFO, Status.FORWARDED, Status.ANSWERED, Status.NOT_ACCEPTED, Status.MEDIATION_OFFERED})
+OPEN_WITH_DEADLINE = OPEN - {Status.RECEIVED, Status.NEEDS_INFO}
 WITH_INSTITUTION = frozenset({Status.FORWARDED})
 # What an institution account may see: from forwarding on (a complaint not yet forwarded is the center's).
-INSTITUTION_VISIBLE = frozenset(Status) - {Status.CONSULTED, Status.RECEIVED}
+INSTITUTION_VISIBLE = frozenset(Status) - {Status.CONSULTED, Status.RECEIVED, Status.NEEDS_INFO}
 
 
 def can_move(current: Status, target: Status) -> bool:

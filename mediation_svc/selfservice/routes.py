@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
+from ..complaints import review
 from ..db import id_of
 from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import NotFound, Unauthenticated
@@ -19,7 +20,7 @@ from ..workcalendar.service import load_calendar
 from . import applications, policy, service
 from .applications import ApplicationIn
 from .schemas import (ApplicationFiled, ApplicationForm, CaseDetail, CaseSummary, Choice, CodeRequest, CodeSent,
-                      ComplaintSummary, DocumentFacts, MyMatters, ProofIssued, ProofRequest, SessionFacts)
+                      ComplaintSummary, DocumentFacts, MyMatters, ProofIssued, ProofRequest, SessionFacts, SupplementIn)
 
 router = APIRouter(prefix="/api/v1/self", tags=["self-service"])
 
@@ -77,9 +78,9 @@ def my_matters(session: SessionDep, proved: Consumer, language: Language) -> MyM
     cases = [_summary(service.facts_of(session, case=c, calendar=calendar), language)
              for c in service.cases_of(session, phone=proved.phone)]
     t = translator(language)
-    complaints = [ComplaintSummary(number=c.number, status=c.status, status_text=t(f"cmp.status.{c.status}"),
+    complaints = [ComplaintSummary(number=c.number, status=c.status, status_text=t(f"self.cstatus.{c.status}"),
                                    received_at=c.received_at, institution_id=c.institution_id,
-                                   deadline_on=c.deadline_on)
+                                   deadline_on=c.deadline_on, reason=service.told_reason(c))
                   for c in service.complaints_of(session, phone=proved.phone)]
     return MyMatters(phone_masked=mask_phone(proved.phone) or "", cases=cases, complaints=complaints)
 
@@ -119,5 +120,19 @@ def apply(body: ApplicationIn, request: Request, session: SessionDep, settings: 
     contact = applications.apply(session, settings, proved=proved, data=body, client=client_address(request),
                                  language=language)
     return ApplicationFiled(number=contact.number, status=contact.status,
-                            status_text=translator(language)(f"cmp.status.{contact.status}"),
+                            status_text=translator(language)(f"self.cstatus.{contact.status}"),
                             wants_mediation=contact.wants_mediation)
+
+
+@router.post("/complaints/{number}/supplement", response_model=ComplaintSummary)
+def supplement(number: str, body: SupplementIn, session: SessionDep, proved: Consumer,
+               language: Language) -> ComplaintSummary:
+    """The consumer's answer to what the center asked; the application goes back to the officers."""
+    contact = service.complaint_of(session, phone=proved.phone, number=number)
+    if contact is None:
+        raise NotFound("没有找到与您的手机号对应的这个编号 (no complaint of yours has this number)")
+    review.supplement(session, contact=contact, actor=f"consumer:{mask_phone(proved.phone)}", text=body.text)
+    return ComplaintSummary(number=contact.number, status=contact.status,
+                            status_text=translator(language)(f"self.cstatus.{contact.status}"),
+                            received_at=contact.received_at, institution_id=contact.institution_id,
+                            deadline_on=contact.deadline_on, reason=service.told_reason(contact))

@@ -72,6 +72,7 @@ class ComplaintSummary(BaseModel):
     received_at: datetime
     institution_id: int | None = None
     deadline_on: date | None = None
+    reason: str | None = None  # the question to answer (needs_info) or why it was declined (closed)
 
 
 class MyMatters(BaseModel):
@@ -99,3 +100,7 @@ class ApplicationFiled(BaseModel):
     status: str
     status_text: str
     wants_mediation: bool
+
+
+class SupplementIn(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)

@@ -196,6 +196,20 @@ def complaints_of(session: Session, *, phone: str) -> list[Contact]:
     return list(session.exec(query).all())
 
 
+def complaint_of(session: Session, *, phone: str, number: str) -> Contact | None:
+    """The complaint numbered ``number`` if it was filed with ``phone``; None otherwise."""
+    return next((c for c in complaints_of(session, phone=phone) if c.number == number.strip()), None)
+
+
+# What the consumer is told of a complaint's reason: the question asked of them, or why their application was
+# declined; any other reason on a complaint is the staff's own note.
+TOLD_REASONS = ("needs_info", "closed")
+
+
+def told_reason(contact: Contact) -> str | None:
+    return contact.status_reason if contact.filed_by_consumer and contact.status in TOLD_REASONS else None
+
+
 @dataclass(frozen=True)
 class CaseFacts:
     """What a consumer reads of one case: no other party's personal data, no internal notes."""

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from ..complaints import review
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import DomainError, Unauthenticated
 from ..phones import normalise_mobile
@@ -117,7 +118,7 @@ def matters(request: Request, session: SessionDep, tokens: TokensDep) -> Respons
     cases = [service.facts_of(session, case=c, calendar=calendar)
              for c in service.cases_of(session, phone=proved.phone)]
     return render(request, "my_matters.html", phone_masked=mask_phone(proved.phone), cases=cases,
-                  complaints=service.complaints_of(session, phone=proved.phone))
+                  complaints=service.complaints_of(session, phone=proved.phone), told_reason=service.told_reason)
 
 
 @router.get("/my/cases/{number}")
@@ -129,7 +130,7 @@ def case_page(number: str, request: Request, session: SessionDep, tokens: Tokens
     case = service.case_of(session, phone=proved.phone, number=number)
     if case is None:
         return render(request, "my_matters.html", status_code=404, phone_masked=mask_phone(proved.phone),
-                      cases=[], complaints=[], not_found=number)
+                      cases=[], complaints=[], not_found=number, told_reason=service.told_reason)
     facts = service.facts_of(session, case=case, calendar=load_calendar(session))
     return render(request, "my_case.html", facts=None, case=facts, phone_masked=mask_phone(proved.phone))
 
@@ -200,3 +201,20 @@ def apply(request: Request, session: SessionDep, settings: SettingsDep, tokens: 
 def _apply_field(loc: tuple) -> str | None:
     field = loc[-1] if loc else None
     return field if field in APPLY_FIELDS + APPLY_FLAGS else None
+
+
+@router.post("/my/complaints/{number}/supplement", dependencies=[CsrfChecked])
+def supplement(number: str, request: Request, session: SessionDep, tokens: TokensDep,
+               text: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    contact = service.complaint_of(session, phone=proved.phone, number=number)
+    if contact is None or not text.strip():
+        return redirect(request, "/my/matters")
+    try:
+        with session.begin_nested():
+            review.supplement(session, contact=contact, actor=f"consumer:{mask_phone(proved.phone)}", text=text)
+    except DomainError:  # answered already (no longer waiting): the list shows where it stands
+        return redirect(request, "/my/matters")
+    return redirect(request, "/my/matters", ok="self_supplemented")

@@ -120,3 +120,34 @@ def csrf_of_version(html: str) -> str:
     match = re.search(r'name="consent_version" value="([^"]+)"', html)
     assert match
     return match.group(1)
+
+
+def test_the_question_asked_is_on_the_page_and_the_answer_goes_back(client, engine, auth, make_user, cases):
+    from sqlmodel import Session
+
+    from mediation_svc.complaints.models import Contact
+    from mediation_svc.db import unit_of_work
+
+    from ..complaints.conftest import make_institution
+    from .test_applications import application
+
+    with unit_of_work(engine) as s:
+        icbc = make_institution(s, "中国工商银行股份有限公司广州分行", "91440101190471234")
+    _prove(client, engine)
+    token = client.cookies.get("msvc_consumer")
+    filed = client.post("/api/v1/self/applications", json=application(icbc),
+                        headers={"Authorization": f"Bearer {token}"})
+    number = filed.json()["number"]
+    officer = auth(make_user("case_officer"))
+    with Session(engine) as s:
+        contact_id = next(c.id for c in s.query(Contact).all() if c.number == number)
+    client.post(f"/api/v1/complaints/{contact_id}/review", headers=officer,
+                json={"decision": "ask", "text": "请补充购买日期"})
+    page = client.get("/my/matters")
+    assert "需要您补充材料" in page.text and "调解中心请您补充：请补充购买日期" in page.text
+    sent = client.post(f"/my/complaints/{number}/supplement", data={"text": "2025年3月在天河支行购买",
+                                                                   "csrf_token": csrf_of(page.text)},
+                       follow_redirects=False)
+    assert sent.status_code == 303
+    after = client.get(sent.headers["location"])
+    assert "已提交补充材料" in after.text and "已收到，工作人员正在审核" in after.text
