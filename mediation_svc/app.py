@@ -35,6 +35,7 @@ log = logging.getLogger("mediation_svc.app")
 def route_modules() -> tuple:
     """Every domain's routes, mounted in this order (the API first, the pages last: their catch-alls)."""
     from .accounts import routes as accounts
+    from .cases import message_routes as case_messages
     from .cases import routes as cases
     from .complaints import review_routes as complaint_reviews
     from .complaints import routes as complaints
@@ -51,7 +52,7 @@ def route_modules() -> tuple:
     from .web import routes as web
     from .workcalendar import routes as workcalendar
 
-    return (accounts, cases, rosters, scheduling, notifications, documents, pki, signing, verification, judicial,
+    return (accounts, cases, case_messages, rosters, scheduling, notifications, documents, pki, signing, verification, judicial,
             statistics, workcalendar, complaints, complaint_reviews, selfservice, web)
 
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",

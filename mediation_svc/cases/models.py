@@ -121,3 +121,19 @@ class CalendarOverride(SQLModel, table=True):
     day: date = Field(primary_key=True)
     is_workday: bool
     note: str | None = Field(default=None, max_length=200)
+
+
+class CaseMessage(SQLModel, table=True):
+    """The thread between a consumer (a proved phone) and the center (officers, the case's mediator) on one case.
+    Part of the case's record: never edited or deleted; each message's SHA-256 is in the case's audit chain."""
+
+    __tablename__ = "case_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    side: str = Field(max_length=10)  # consumer | center
+    author: str = Field(max_length=120)  # the audit log's name of who wrote it
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    phone: str | None = Field(default=None, max_length=32)  # the consumer's proved phone, for the reply's SMS
+    body: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -9,6 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
+from ..cases import messages as case_messages
+from ..cases.message_routes import CaseMessageRead, MessageIn
+from ..cases.message_routes import to_read as message_read
 from ..complaints import review
 from ..db import id_of
 from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
@@ -136,3 +139,27 @@ def supplement(number: str, body: SupplementIn, session: SessionDep, proved: Con
                             status_text=translator(language)(f"self.cstatus.{contact.status}"),
                             received_at=contact.received_at, institution_id=contact.institution_id,
                             deadline_on=contact.deadline_on, reason=service.told_reason(contact))
+
+
+def _my_case(session: SessionDep, proved: service.ProvedPhone, number: str):
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        raise NotFound("没有找到与您的手机号对应的这个案号 (no case of yours has this number)")
+    return case
+
+
+@router.get("/cases/{number}/messages", response_model=list[CaseMessageRead])
+def my_messages(number: str, session: SessionDep, proved: Consumer) -> list[CaseMessageRead]:
+    """The thread with the center on one of the phone's cases."""
+    service.count_lookup(session, proved=proved)
+    return [message_read(m) for m in case_messages.thread(session, case=_my_case(session, proved, number))]
+
+
+@router.post("/cases/{number}/messages", response_model=CaseMessageRead, status_code=201)
+def write(number: str, body: MessageIn, session: SessionDep, settings: SettingsDep,
+          proved: Consumer) -> CaseMessageRead:
+    """Write to the officer or the mediator of one of the phone's cases."""
+    service.count_lookup(session, proved=proved)
+    case = _my_case(session, proved, number)
+    return message_read(case_messages.from_consumer(session, settings, case=case, phone=proved.phone,
+                                                    author=f"consumer:{mask_phone(proved.phone)}", text=body.text))

@@ -8,11 +8,13 @@ to /my, for the token's own 30 minutes; logging out revokes it at once.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from ..cases import messages as case_messages
 from ..complaints import review
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import DomainError, Unauthenticated
@@ -132,7 +134,8 @@ def case_page(number: str, request: Request, session: SessionDep, tokens: Tokens
         return render(request, "my_matters.html", status_code=404, phone_masked=mask_phone(proved.phone),
                       cases=[], complaints=[], not_found=number, told_reason=service.told_reason)
     facts = service.facts_of(session, case=case, calendar=load_calendar(session))
-    return render(request, "my_case.html", facts=None, case=facts, phone_masked=mask_phone(proved.phone))
+    return render(request, "my_case.html", facts=None, case=facts, phone_masked=mask_phone(proved.phone),
+                  thread=case_messages.thread(session, case=case))
 
 
 @router.post("/my/logout", dependencies=[CsrfChecked])
@@ -218,3 +221,23 @@ def supplement(number: str, request: Request, session: SessionDep, tokens: Token
     except DomainError:  # answered already (no longer waiting): the list shows where it stands
         return redirect(request, "/my/matters")
     return redirect(request, "/my/matters", ok="self_supplemented")
+
+
+@router.post("/my/cases/{number}/messages", dependencies=[CsrfChecked])
+def write(number: str, request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+          text: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    service.count_lookup(session, proved=proved)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        return redirect(request, "/my/matters")
+    url = f"/my/cases/{quote(case.number)}"
+    try:
+        with session.begin_nested():
+            case_messages.from_consumer(session, settings, case=case, phone=proved.phone,
+                                        author=f"consumer:{mask_phone(proved.phone)}", text=text)
+    except DomainError:  # empty or too long: the form is there again
+        return redirect(request, url, ok="self_talk_empty")
+    return redirect(request, url + "#thread", ok="self_talk_sent")

@@ -151,3 +151,18 @@ def test_the_question_asked_is_on_the_page_and_the_answer_goes_back(client, engi
     assert sent.status_code == 303
     after = client.get(sent.headers["location"])
     assert "已提交补充材料" in after.text and "已收到，工作人员正在审核" in after.text
+
+
+def test_a_consumer_writes_to_the_center_from_the_case_page(client, engine, auth, cases):
+    mine, _ = cases
+    _prove(client, engine)
+    page = client.get(f"/my/cases/{mine.number}")
+    assert "还没有留言" in page.text
+    sent = client.post(f"/my/cases/{mine.number}/messages", data={"text": "我想改到下午", "csrf_token": csrf_of(page.text)},
+                       follow_redirects=False)
+    assert sent.status_code == 303
+    after = client.get(sent.headers["location"])
+    assert "留言已发送" in after.text and "我想改到下午" in after.text
+    empty = client.post(f"/my/cases/{mine.number}/messages", data={"text": " ", "csrf_token": csrf_of(after.text)},
+                        follow_redirects=False)
+    assert "留言没有发送" in client.get(empty.headers["location"]).text
