@@ -23,7 +23,7 @@ from ..workcalendar.service import load_calendar
 from . import applications, policy, service
 from .applications import ApplicationIn
 from .schemas import (ApplicationFiled, ApplicationForm, CaseDetail, CaseSummary, Choice, CodeRequest, CodeSent,
-                      ComplaintSummary, DocumentFacts, MyMatters, ProofIssued, ProofRequest, SessionFacts, SupplementIn)
+                      ComplaintSummary, DocumentFacts, MyMatters, IdCheck, ProofIssued, ProofRequest, SessionFacts, SupplementIn)
 
 router = APIRouter(prefix="/api/v1/self", tags=["self-service"])
 
@@ -100,7 +100,7 @@ def my_case(number: str, session: SessionDep, proved: Consumer, language: Langua
                              mode_text=label("session_mode", s.mode, language), status=s.status,
                              status_text=label("session_status", s.status, language), meeting_url=s.meeting_url)
                 for s in facts.sessions]
-    documents = [DocumentFacts(id=id_of(d), kind=d.kind, title=d.title, status=d.status,
+    documents = [DocumentFacts(id=d.id, kind=d.kind, title=d.title, status=d.status,
                                status_text=label("document_status", d.status, language)) for d in facts.documents]
     return CaseDetail(**_summary(facts, language).model_dump(), mediator_name=facts.mediator_name,
                       sessions=sessions, documents=documents)
@@ -163,3 +163,13 @@ def write(number: str, body: MessageIn, session: SessionDep, settings: SettingsD
     case = _my_case(session, proved, number)
     return message_read(case_messages.from_consumer(session, settings, case=case, phone=proved.phone,
                                                     author=f"consumer:{mask_phone(proved.phone)}", text=body.text))
+
+
+@router.post("/cases/{number}/documents/{document_id}/download", response_class=Response,
+             responses={200: {"content": {"application/pdf": {}}}})
+def receive(number: str, document_id: str, body: IdCheck, session: SessionDep, proved: Consumer) -> Response:
+    """A document of the phone's case (the signed copy where there is one), after the ID check: the last four
+    characters of the ID number on record for that phone, sent in the body (never in a URL)."""
+    download = service.document_for(session, proved=proved, case=_my_case(session, proved, number),
+                                    document_id=document_id, id_last4=body.id_last4)
+    return Response(download.pdf, media_type="application/pdf", headers=download.headers())

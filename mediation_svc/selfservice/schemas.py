@@ -41,7 +41,7 @@ class SessionFacts(BaseModel):
 
 
 class DocumentFacts(BaseModel):
-    id: int
+    id: str
     kind: str
     title: str
     status: str
@@ -104,3 +104,7 @@ class ApplicationFiled(BaseModel):
 
 class SupplementIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
+
+
+class IdCheck(BaseModel):
+    id_last4: str = Field(min_length=4, max_length=4)

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import quote
 
 from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
@@ -21,13 +22,14 @@ from ..cases.states import OPEN_STATES, CaseStatus
 from ..complaints.models import Contact
 from ..db import utcnow
 from ..documents.models import Document, DocumentStatus
-from ..errors import InvalidInput, TooManyRequests, Unauthenticated
+from ..errors import InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..pki.keystore import KeyStore
 from ..scheduling.models import MediationSession, SessionStatus
 from ..security import throttle
 from ..signing.identity import mask_phone, secret_from_keystore
+from ..signing.service import signed_pdf
 from ..security.tokens import TokenService
 from ..timeutil import today_in_shanghai
 from ..workdays import WorkdayCalendar
@@ -172,6 +174,51 @@ def count_lookup(session: Session, *, proved: ProvedPhone) -> None:
     throttle.ensure_allowed(session, bucket=LOOKUP, key=proved.phone, limit=policy.LOOKUPS_PER_PHONE,
                             window=policy.LOOKUP_WINDOW, message="查询过于频繁，请稍后再试。 (too many lookups)")
     throttle.count_attempt(session, bucket=LOOKUP, key=proved.phone)
+
+
+# --- receiving a case's documents: the phone, and the ID check --------------------------------------------------
+
+ID_FAIL = "self.id.phone"
+
+
+class IdCheckFailed(Unauthenticated):
+    slug, title = "id-check-failed", "The last four characters of the ID number do not match"
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    pdf: bytes
+    signed: bool
+
+    def headers(self) -> dict[str, str]:
+        """An attachment with its Chinese name (RFC 6266 filename*), never cached, never sniffed."""
+        fallback = "signed.pdf" if self.signed else "document.pdf"
+        return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(self.filename)}",
+                "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def document_for(session: Session, *, proved: ProvedPhone, case: Case, document_id: str, id_last4: str) -> Download:
+    """A document of the phone's case, once the ID on record for that phone's party ends in ``id_last4``:
+    the signed copy (the newest revision of a completed signing) where there is one, else the finalised PDF."""
+    throttle.ensure_allowed(session, bucket=ID_FAIL, key=proved.phone, limit=policy.FAILURES_PER_PHONE,
+                            window=policy.CHECK_WINDOW,
+                            message="证件号码错误次数过多，请 15 分钟后再试。 (too many wrong ID checks; wait 15 minutes)")
+    ids = session.exec(select(CaseParty.id_number).where(CaseParty.case_id == case.id,
+                                                         CaseParty.phone == proved.phone)).all()
+    typed = (id_last4 or "").strip().upper()
+    if len(typed) != 4 or not any(n and hmac.compare_digest(n.strip().upper()[-4:], typed) for n in ids):
+        throttle.count_attempt(session, bucket=ID_FAIL, key=proved.phone)
+        raise IdCheckFailed("证件号码后 4 位不正确，请核对后重新输入。 (the last four ID characters do not match)")
+    document = session.exec(select(Document).where(Document.id == document_id, Document.case_id == case.id,
+                                                   col(Document.status).in_([s.value for s in SHOWN_DOCUMENTS]))).first()
+    if document is None:
+        raise NotFound("没有这份文书 (no such document on your case)")
+    signed = signed_pdf(session, document_id=document.id)
+    record(session, actor=f"consumer:{mask_phone(proved.phone)}", action="consumer.document_received",
+           subject=f"document:{document.id}", case_id=case.id, payload={"signed": signed is not None})
+    name = f"{case.number}-{document.title}{'-已签署' if signed else ''}.pdf"
+    return Download(filename=name, pdf=signed or document.pdf, signed=signed is not None)
 
 
 # --- what the phone may see -------------------------------------------------------------------------------------

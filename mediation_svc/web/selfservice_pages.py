@@ -241,3 +241,21 @@ def write(number: str, request: Request, session: SessionDep, settings: Settings
     except DomainError:  # empty or too long: the form is there again
         return redirect(request, url, ok="self_talk_empty")
     return redirect(request, url + "#thread", ok="self_talk_sent")
+
+
+@router.post("/my/cases/{number}/documents/{document_id}", dependencies=[CsrfChecked])
+def receive(number: str, document_id: str, request: Request, session: SessionDep, tokens: TokensDep,
+            id_last4: Annotated[str, Form(max_length=8)] = "") -> Response:
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        return redirect(request, "/my/matters")
+    try:
+        download = service.document_for(session, proved=proved, case=case, document_id=document_id,
+                                        id_last4=id_last4)
+    except DomainError as exc:
+        key = "self_id_locked" if exc.status == 429 else "self_id_wrong"
+        return redirect(request, f"/my/cases/{quote(case.number)}", ok=key)
+    return Response(download.pdf, media_type="application/pdf", headers=download.headers())
