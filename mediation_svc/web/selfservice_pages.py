@@ -19,6 +19,8 @@ from ..complaints import review
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import DomainError, Unauthenticated
 from ..phones import normalise_mobile
+from ..scheduling.calendar import invitation
+from ..scheduling.notify import event_of
 from ..selfservice import applications, policy, service
 from ..selfservice.applications import ApplicationIn
 from ..signing.identity import mask_phone
@@ -259,3 +261,20 @@ def receive(number: str, document_id: str, request: Request, session: SessionDep
         key = "self_id_locked" if exc.status == 429 else "self_id_wrong"
         return redirect(request, f"/my/cases/{quote(case.number)}", ok=key)
     return Response(download.pdf, media_type="application/pdf", headers=download.headers())
+
+
+@router.get("/my/cases/{number}/sessions/{session_id}/calendar.ics")
+def session_calendar(number: str, session_id: int, request: Request, session: SessionDep, settings: SettingsDep,
+                     tokens: TokensDep) -> Response:
+    """The session as a calendar entry (RFC 5545) for the consumer's phone calendar."""
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    facts = service.facts_of(session, case=case, calendar=load_calendar(session)) if case else None
+    ms = next((s for s in facts.sessions if s.id == session_id), None) if facts else None
+    if case is None or ms is None:
+        return redirect(request, "/my/matters")
+    return Response(invitation(event_of(session, settings, ms, case)), media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="session-{session_id}.ics"',
+                             "Cache-Control": "no-store"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timezone
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -101,3 +102,40 @@ def test_the_case_page_hands_over_the_signed_copy_and_says_so_when_the_id_is_wro
     assert "证件号码后 4 位不正确" in wrong.text
     right = client.post(action, data={"id_last4": facts["id_number"][-4:], "csrf_token": csrf_of(case_page.text)})
     assert right.headers["content-type"] == "application/pdf" and right.content == facts["signed"]
+
+
+def test_a_session_of_the_case_goes_into_the_phones_calendar(demo_database, keys_dir, tmp_path):
+    from urllib.parse import quote
+
+    from fastapi.testclient import TestClient
+    from icalendar import Calendar
+
+    from mediation_svc.scheduling.models import MediationSession
+
+    from ..web.conftest import csrf_of
+
+    settings = demo_copy(demo_database, keys_dir, tmp_path)
+    engine = make_engine(settings)
+    with Session(engine) as s:
+        ms = s.exec(select(MediationSession).where(MediationSession.status != "cancelled")).first()
+        case = s.get(Case, ms.case_id)
+        party = s.exec(select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.kind == "person")).first()
+        number, phone, starts = case.number, party.phone, ms.starts_at
+        ms_id = ms.id
+    with TestClient(create_app(settings, engine)) as client:
+        page = client.get("/my")
+        sent = client.post("/my/code", data={"phone": phone, "csrf_token": csrf_of(page.text)})
+        with Session(engine) as s:
+            body = s.exec(select(OutboxMessage.body).where(OutboxMessage.kind == "selfservice.code")
+                          .order_by(OutboxMessage.id.desc())).first()
+        client.post("/my/proof", data={"phone": phone, "code": re.search(r"\d{6}", body).group(0),
+                                       "csrf_token": csrf_of(sent.text)})
+        case_page = client.get(f"/my/cases/{quote(number)}")
+        assert "加入手机日历" in case_page.text
+        ics = client.get(f"/my/cases/{quote(number)}/sessions/{ms_id}/calendar.ics")
+        assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+        event = next(c for c in Calendar.from_ical(ics.content).walk() if c.name == "VEVENT")
+        utc_start = starts if starts.tzinfo else starts.replace(tzinfo=timezone.utc)
+        assert event.decoded("dtstart").timestamp() == utc_start.timestamp()
+        assert number in str(event.get("summary"))
+    engine.dispose()
