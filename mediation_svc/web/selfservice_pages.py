@@ -26,6 +26,7 @@ from ..selfservice.applications import ApplicationIn
 from ..signing.identity import mask_phone
 from ..workcalendar.service import load_calendar
 from . import auth
+from .application_form import blank_form_pdf
 from .auth import CsrfChecked
 from .forms import field_errors
 from .i18n import translator
@@ -54,6 +55,14 @@ def _next(value: str | None) -> str:
 def _phone_page(request: Request, *, error: str | None = None, phone: str = "", status: int = 200,
                 next_url: str = "/my/matters") -> Response:
     return render(request, "my_phone.html", status_code=status, error=error, phone=phone, next_url=next_url)
+
+
+@router.get("/my/application-form.pdf")
+def application_form(settings: SettingsDep) -> Response:
+    """The blank paper form (public: nothing personal), with the QR code that opens the online form."""
+    return Response(blank_form_pdf(settings), media_type="application/pdf",
+                    headers={"Content-Disposition": 'inline; filename="application-form.pdf"',
+                             "Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/my")
