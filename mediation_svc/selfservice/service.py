@@ -20,7 +20,8 @@ from ..audit.chain import record
 from ..cases.models import Case, CaseParty
 from ..cases.states import OPEN_STATES, CaseStatus
 from ..complaints.models import Contact
-from ..db import utcnow
+from ..config import Settings
+from ..db import id_of, utcnow
 from ..documents.models import Document, DocumentStatus
 from ..errors import InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from ..notifications.models import Channel
@@ -29,6 +30,8 @@ from ..pki.keystore import KeyStore
 from ..scheduling.models import MediationSession, SessionStatus
 from ..security import throttle
 from ..signing.identity import mask_phone, secret_from_keystore
+from ..signing import service as signing
+from ..signing.models import RequestStatus, SigningParticipant, SigningRequest
 from ..signing.service import signed_pdf
 from ..security.tokens import TokenService
 from ..timeutil import today_in_shanghai
@@ -219,6 +222,41 @@ def document_for(session: Session, *, proved: ProvedPhone, case: Case, document_
            subject=f"document:{document.id}", case_id=case.id, payload={"signed": signed is not None})
     name = f"{case.number}-{document.title}{'-已签署' if signed else ''}.pdf"
     return Download(filename=name, pdf=signed or document.pdf, signed=signed is not None)
+
+
+# --- signing: what waits for this phone's signature ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToSign:
+    participant_id: int
+    title: str
+    status: str  # the signer's own: pending (their turn or a later stage's) | signed | declined
+    deadline_at: datetime
+
+
+def to_sign(session: Session, *, phone: str, case: Case) -> list[ToSign]:
+    """The open signing requests of the case in which this phone is a signer (the agreement, a session record,
+    the joint application for judicial confirmation...)."""
+    rows = session.exec(select(SigningParticipant, SigningRequest, Document)
+                        .join(SigningRequest, col(SigningRequest.id) == col(SigningParticipant.request_id))
+                        .join(Document, col(Document.id) == col(SigningRequest.document_id))
+                        .where(col(SigningRequest.case_id) == case.id, col(SigningParticipant.phone) == phone,
+                               col(SigningRequest.status) == RequestStatus.OPEN.value)
+                        .order_by(col(SigningRequest.id))).all()
+    return [ToSign(participant_id=id_of(p), title=d.title, status=p.status, deadline_at=r.deadline_at)
+            for p, r, d in rows]
+
+
+def resend_my_link(session: Session, settings: Settings, tokens: TokenService, *, proved: ProvedPhone, case: Case,
+                   participant_id: int) -> None:
+    """Send this phone's signing link again (the SMS was lost or deleted): to the same phone, bounded."""
+    participant = session.get(SigningParticipant, participant_id)
+    request = session.get(SigningRequest, participant.request_id) if participant else None
+    if participant is None or request is None or request.case_id != case.id or participant.phone != proved.phone:
+        raise NotFound("没有需要您签署的这份文书 (nothing of yours to sign here)")
+    signing.resend_own_link(session, settings, tokens, request=request, participant=participant,
+                            phone=proved.phone, actor=f"consumer:{mask_phone(proved.phone)}")
 
 
 # --- what the phone may see -------------------------------------------------------------------------------------

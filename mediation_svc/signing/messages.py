@@ -16,10 +16,11 @@ from ..errors import Conflict, Forbidden
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..pki.keystore import KeyStore
+from ..security import throttle
 from ..security.tokens import TokenService
 from . import identity
 from .models import RequestStatus, SignerKind, SignerStatus, SigningLink, SigningParticipant, SigningRequest
-from .policy import (REMINDER_GAP, SMS_LIMIT, SigningRequestExpired, check_open, chinese_deadline,
+from .policy import (REMINDER_GAP, SMS_LIMIT, CodeLocked, SigningRequestExpired, check_open, chinese_deadline,
                      may_manage_request, may_open_request, next_stage)
 from .store import audit_request, case_of, document_of, lock_request, participants_of, selected_ids, user_actor
 
@@ -145,6 +146,33 @@ def resend_link(session: Session, settings: Settings, tokens: TokenService, *, r
         raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
     return issue_link(session, settings, tokens, request=request, participant=participant, actor=user_actor(actor),
                       send=True)
+
+
+SELF_RESEND = "signing.self_resend"
+SELF_RESENDS_PER_DAY = 3
+
+
+def resend_own_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
+                    participant: SigningParticipant, phone: str, actor: str) -> str:
+    """The signer themself asks for their link again (from /my, the phone proved): it goes to that same phone.
+
+    Never for a locked code (too many wrong codes or ID checks: the center decides, as before), at most
+    ``SELF_RESENDS_PER_DAY`` times a day, and only to the phone on record for this signer."""
+    if participant.request_id != request.id or participant.phone != phone:
+        raise Forbidden("this signer's link goes to another phone")
+    request = lock_request(session, id_of(request))
+    check_open(request)
+    if participant.status != SignerStatus.PENDING.value or participant.kind in (SignerKind.SEAL.value,
+                                                                                SignerKind.MEDIATOR.value):
+        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    if participant.otp_locked:
+        raise CodeLocked("验证码已被锁定，请联系调解中心重新发送签署链接 (the code is locked: the center sends a new link)")
+    key = f"participant:{participant.id}"
+    throttle.ensure_allowed(session, bucket=SELF_RESEND, key=key, limit=SELF_RESENDS_PER_DAY,
+                            window=timedelta(days=1),
+                            message="今天重新发送的次数已达上限，请联系调解中心。 (three resends a day at most)")
+    throttle.remember(session, bucket=SELF_RESEND, key=key)
+    return issue_link(session, settings, tokens, request=request, participant=participant, actor=actor, send=True)
 
 
 def announce_effect(session: Session, settings: Settings, keystore: KeyStore, request: SigningRequest) -> None:

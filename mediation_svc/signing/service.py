@@ -55,7 +55,8 @@ Where each part lives (this module is the domain's public face: callers import `
 from __future__ import annotations
 
 from .messages import (CLOSED_SMS, activate_next_stage, announce_effect, check_may_remind, due_for_reminder,
-                       fit_sms, issue_link, link_secret, link_url, new_link, remind, resend_link, sms_text)
+                       fit_sms, issue_link, link_secret, link_url, new_link, remind, resend_link, resend_own_link,
+                       sms_text)
 from .policy import (ACTIVE, CONSENT_TEXT, CONSENT_TEXTS, CodeLocked, DocumentChanged, KEY_CENTER_SERVER,
                      KEY_INSTITUTION, KEY_SIGNER_DEVICE, LINK_LOOKUP_LIMIT, LINK_LOOKUP_WINDOW, LinkUnknown,
                      NotYourTurn, READ_SENTENCES, REMINDER_GAP, ROLE_LABELS, SESSION_LIFETIME,

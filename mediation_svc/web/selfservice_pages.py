@@ -146,7 +146,8 @@ def case_page(number: str, request: Request, session: SessionDep, tokens: Tokens
                       cases=[], complaints=[], not_found=number, told_reason=service.told_reason)
     facts = service.facts_of(session, case=case, calendar=load_calendar(session))
     return render(request, "my_case.html", facts=None, case=facts, phone_masked=mask_phone(proved.phone),
-                  thread=case_messages.thread(session, case=case))
+                  thread=case_messages.thread(session, case=case),
+                  to_sign=service.to_sign(session, phone=proved.phone, case=case))
 
 
 @router.post("/my/logout", dependencies=[CsrfChecked])
@@ -287,3 +288,22 @@ def session_calendar(number: str, session_id: int, request: Request, session: Se
     return Response(invitation(event_of(session, settings, ms, case)), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="session-{session_id}.ics"',
                              "Cache-Control": "no-store"})
+
+
+@router.post("/my/cases/{number}/sign/{participant_id}/resend", dependencies=[CsrfChecked])
+def resend_signing_link(number: str, participant_id: int, request: Request, session: SessionDep,
+                        settings: SettingsDep, tokens: TokensDep) -> Response:
+    """The signing SMS again, to the same phone (lost or deleted): then sign from that link as before."""
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        return redirect(request, "/my/matters")
+    url = f"/my/cases/{quote(case.number)}"
+    try:
+        with session.begin_nested():
+            service.resend_my_link(session, settings, tokens, proved=proved, case=case, participant_id=participant_id)
+    except DomainError as exc:
+        return redirect(request, url, ok="self_resend_refused" if exc.status != 429 else "self_resend_limit")
+    return redirect(request, url, ok="self_resent")
