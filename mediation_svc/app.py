@@ -40,6 +40,7 @@ def route_modules() -> tuple:
     from .complaints import review_routes as complaint_reviews
     from .complaints import routes as complaints
     from .documents import routes as documents
+    from .evidence import routes as evidence
     from .judicial import routes as judicial
     from .notifications import routes as notifications
     from .pki import routes as pki
@@ -53,7 +54,7 @@ def route_modules() -> tuple:
     from .workcalendar import routes as workcalendar
 
     return (accounts, cases, case_messages, rosters, scheduling, notifications, documents, pki, signing, verification, judicial,
-            statistics, workcalendar, complaints, complaint_reviews, selfservice, web)
+            statistics, workcalendar, complaints, complaint_reviews, selfservice, evidence, web)
 
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",

@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     complaint_link_days: int = 7
     complaint_attachment_max_bytes: int = 5 * 1024 * 1024
     complaint_attachment_max_pixels: int = 40_000_000
+    # A case's evidence (issue 18): photos (JPEG, PNG) and PDFs, at most this size; an image at most this many
+    # pixels, counted from its header before it is decoded.
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    evidence_max_pixels: int = 40_000_000
 
     @model_validator(mode="after")
     def _base_url_follows_port(self) -> "Settings":

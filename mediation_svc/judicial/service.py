@@ -46,6 +46,7 @@ from ..signing.models import RequestStatus, SigningRequest
 from ..timeutil import SHANGHAI
 from ..verification import attestation
 from ..verification.report import verify_pdf
+from .case_evidence import evidence_files as case_evidence_files
 from .models import ApplicationStatus, EvidencePackage, JudicialApplication, Ruling
 from .policy import check_in_time, confirmation_deadline, materials
 from .package import AUDIT_CHAIN, AUDIT_PROOF, AUDIT_TIMESTAMP, AUDIT_TREE_HEAD, build_zip
@@ -348,6 +349,8 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
         "certificates/center-root.cer": roots[0].public_bytes(Encoding.DER),
         **audit_files,
     }
+    evidence_files, evidence_list = case_evidence_files(session, case_id=case_id)
+    files.update(evidence_files)
     for name, report in reports.items():
         files[f"verification/{name.removesuffix('.pdf')}.json"] = report.model_dump_json(indent=2).encode("utf-8")
     for index, letter in enumerate(_letters(session, agreement), start=1):
@@ -361,7 +364,7 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
     meta = {"case_number": case.number, "court_name": application.court_name, "application_id": application.id,
             "agreement_document_id": agreement.id, "application_document_id": application_doc.id,
             "created_at": utcnow().isoformat(), "center": settings.center_name, "audit_head_hash": audit_head,
-            "keys": f"{settings.public_base_url.rstrip('/')}/.well-known/jwks.json"}
+            "keys": f"{settings.public_base_url.rstrip('/')}/.well-known/jwks.json", "evidence": evidence_list}
     zip_bytes, manifest = build_zip(files, meta=meta, sign=lambda body: _sign_bytes(keystore, body))
     package = EvidencePackage(application_id=id_of(application), case_id=case_id, zip_bytes=zip_bytes,
                               sha256=hashlib.sha256(zip_bytes).hexdigest(),
