@@ -16,6 +16,9 @@ from pydantic import ValidationError
 
 from ..cases import messages as case_messages
 from ..complaints import review
+from ..evidence import service as evidence
+from ..evidence.routes import UploadDep
+from ..evidence.routes import download as evidence_download
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import DomainError, Unauthenticated
 from ..phones import normalise_mobile
@@ -30,6 +33,7 @@ from .application_form import blank_form_pdf
 from .auth import CsrfChecked
 from .forms import field_errors
 from .i18n import translator
+from .labels import label
 from .render import language_of, redirect, render, safe_next
 
 CONSUMER_COOKIE = "msvc_consumer"
@@ -147,7 +151,8 @@ def case_page(number: str, request: Request, session: SessionDep, tokens: Tokens
     facts = service.facts_of(session, case=case, calendar=load_calendar(session))
     return render(request, "my_case.html", facts=None, case=facts, phone_masked=mask_phone(proved.phone),
                   thread=case_messages.thread(session, case=case),
-                  to_sign=service.to_sign(session, phone=proved.phone, case=case))
+                  to_sign=service.to_sign(session, phone=proved.phone, case=case),
+                  evidence=evidence.for_consumer(session, case=case))
 
 
 @router.post("/my/logout", dependencies=[CsrfChecked])
@@ -307,3 +312,36 @@ def resend_signing_link(number: str, participant_id: int, request: Request, sess
     except DomainError as exc:
         return redirect(request, url, ok="self_resend_refused" if exc.status != 429 else "self_resend_limit")
     return redirect(request, url, ok="self_resent")
+
+
+@router.post("/my/cases/{number}/evidence", dependencies=[CsrfChecked])
+def upload_evidence(number: str, request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+                    upload: UploadDep) -> Response:
+    """A photo or a PDF for the case, checked as the API checks it; the page says what was wrong, if anything."""
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        return redirect(request, "/my/matters")
+    url = f"/my/cases/{quote(case.number)}"
+    try:
+        with session.begin_nested():
+            item = evidence.add(session, settings=settings, case=case, side="consumer", filename=upload.filename,
+                                uploaded_by=f"consumer:{mask_phone(proved.phone)}", data=upload.data,
+                                description=upload.description)
+    except DomainError as exc:
+        return redirect(request, url + "#evidence", ok="self_evidence_refused",
+                        reason=label("error", exc.slug, language_of(request)))
+    return redirect(request, url + "#evidence", ok="self_evidence_added", name=item.filename, sha256=item.sha256)
+
+
+@router.get("/my/cases/{number}/evidence/{item_id}")
+def evidence_file(number: str, item_id: int, request: Request, session: SessionDep, tokens: TokensDep) -> Response:
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        return redirect(request, "/my/matters")
+    return evidence_download(evidence.item_of(session, case=case, item_id=item_id))

@@ -71,6 +71,17 @@ def test_a_consumer_follows_their_case_on_a_phone(server, browser):  # noqa: F81
     detail = page.inner_text("main")
     assert "下一步" in detail and "尚未指派" in detail and "还没有安排调解会议" in detail
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    photo = ARTIFACTS / "policy-photo.jpg"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (30, 90, 200)).save(photo, "JPEG")
+    page.set_input_files("#evidence-file", str(photo))
+    page.fill("#evidence-description", "保险合同第3页")
+    page.click("#evidence-send")
+    assert "已上传" in page.inner_text("main") and "保险合同第3页" in page.inner_text("main")
+    page.fill("#talk-text", "请问可以视频调解吗？我腿脚不方便。")
+    page.click("#talk-send")
+    assert "留言已发送" in page.inner_text("main") and "请问可以视频调解吗" in page.inner_text("#thread")
     page.click("#text-size")  # 大字模式
     assert "large-text" in (page.get_attribute("body", "class") or "")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

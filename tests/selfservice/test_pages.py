@@ -166,3 +166,26 @@ def test_a_consumer_writes_to_the_center_from_the_case_page(client, engine, auth
     empty = client.post(f"/my/cases/{mine.number}/messages", data={"text": " ", "csrf_token": csrf_of(after.text)},
                         follow_redirects=False)
     assert "留言没有发送" in client.get(empty.headers["location"]).text
+
+
+def test_a_consumer_uploads_a_photo_and_a_renamed_program_is_refused_in_plain_words(client, engine, cases):
+    import io
+
+    from PIL import Image
+
+    mine, _ = cases
+    _prove(client, engine)
+    page = client.get(f"/my/cases/{mine.number}")
+    assert "我的证据材料" in page.text
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(photo, "JPEG")
+    sent = client.post(f"/my/cases/{mine.number}/evidence", data={"csrf_token": csrf_of(page.text), "description": "保单"},
+                       files={"file": ("保单.jpg", photo.getvalue(), "image/jpeg")}, follow_redirects=False)
+    assert sent.status_code == 303
+    after = client.get(sent.headers["location"])
+    assert "已上传" in after.text and "SHA-256" in after.text and "保单" in after.text
+    program = client.post(f"/my/cases/{mine.number}/evidence", data={"csrf_token": csrf_of(after.text)},
+                          files={"file": ("photo.jpg", b"MZ\x90\x00" + b"\x00" * 200, "image/jpeg")},
+                          follow_redirects=False)
+    refused = client.get(program.headers["location"])
+    assert "没有上传" in refused.text and refused.text.count("SHA-256 ") == 1
