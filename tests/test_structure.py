@@ -81,3 +81,76 @@ def test_no_import_cycle_between_modules():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# --- pages are presenters (docs/architecture.md, web/): no SQL, no commit or rollback, imports at the top --------
+
+WEB = PACKAGE / "web"
+# selfservice_pages.py is kept clean by its own owner and checked there; every other page module is checked here.
+NOT_CHECKED_HERE = {"selfservice_pages.py"}
+# What is still allowed, with the reason (empty: every page calls the domains' public functions only).
+ALLOWED: dict[str, set[str]] = {}
+TRANSACTION_CALLS = {"commit", "rollback"}
+SESSION_CALLS = {"exec", "execute", "get", "scalar", "scalars", "query"}
+
+
+def _named_session(node: ast.expr) -> bool:
+    """``session`` or ``<anything>.session`` (``self.session``)."""
+    return (isinstance(node, ast.Name) and node.id == "session") or \
+        (isinstance(node, ast.Attribute) and node.attr == "session")
+
+
+def page_violations(source: str) -> list[str]:
+    """What a page module does that is the domains' to do: ``.commit()``, ``.rollback()``, ``select(...)``,
+    ``session.exec / execute / get / scalar(s) / query(...)``, and an import inside a function that does not say
+    why (``# noqa: PLC0415 - <why>``: an import cycle forces it)."""
+    found = []
+    lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in TRANSACTION_CALLS:
+                found.append(f"line {node.lineno}: .{func.attr}()")
+            elif (isinstance(func, ast.Name) and func.id == "select") or \
+                    (isinstance(func, ast.Attribute) and func.attr == "select"):
+                found.append(f"line {node.lineno}: select()")
+            elif isinstance(func, ast.Attribute) and func.attr in SESSION_CALLS and _named_session(func.value):
+                found.append(f"line {node.lineno}: session.{func.attr}()")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)) and "noqa: PLC0415" not in lines[inner.lineno - 1]:
+                    found.append(f"line {inner.lineno}: import inside {node.name}()")
+    return sorted(set(found), key=lambda f: (int(f.split()[1].rstrip(":")), f))
+
+
+def test_pages_call_public_service_functions_only():
+    found = {}
+    for path in sorted(WEB.glob("*.py")):
+        if path.name in NOT_CHECKED_HERE:
+            continue
+        left = [v for v in page_violations(path.read_text(encoding="utf-8")) if v not in ALLOWED.get(path.name, set())]
+        if left:
+            found[path.name] = left
+    assert not found, ("pages call the domains' public functions (a savepoint, session.begin_nested(), undoes a "
+                       f"refused attempt; imports at the top): {found}")
+
+
+def test_the_page_check_finds_what_it_forbids():
+    source = '''
+from sqlmodel import select
+
+def page(session, self):
+    from ..cases.models import Case
+    from ..x import y  # noqa: PLC0415 - a cycle
+    session.exec(select(Case)).all()
+    session.get(Case, 1)
+    self.session.get(Case, 2)
+    session.commit()
+    session.rollback()
+    form.get("x")
+    with session.begin_nested():
+        pass
+'''
+    assert page_violations(source) == ["line 5: import inside page()", "line 7: select()", "line 7: session.exec()",
+                                       "line 8: session.get()", "line 9: session.get()", "line 10: .commit()",
+                                       "line 11: .rollback()"]

@@ -44,6 +44,7 @@ Where each part lives (this module is the domain's public face: callers import `
 
     policy.py      the rules on plain values: stages and whose turn, who may act, signer page states, consent words
     store.py       loading requests, signers and revisions; storing a signed revision; audit helpers
+    queries.py     read-only look-ups for the case page: a case's requests, documents out for signing, a trail
     requests.py    opening a request, letters of authority, declined / voided / expired / superseded ends
     messages.py    links and SMS, opening the next stage, reminders, the announcement that it took effect
     signers.py     link, code and ID check, the signer's session and pages, consent, drawing, on site, declining
@@ -72,7 +73,9 @@ from .signatures import (apply_seal, close_to_lta, confirm, document_signed, fin
 from .signers import (accept_consent, claims_doc, console_code, console_verify, decline, find_link,
                       lookup_link, open_link, page_facts, request_code, save_drawing, signer_document,
                       signer_home, signer_session, signer_view, start_onsite, verify_identity)
-from .store import (Client, RepresentativeSpec, audit_request, current_pdf, get_participant_or_404,
+from .queries import (documents_in_signing, find_request, has_completed_signature, request_trail,
+                      requests_of_case)
+from .store import (Client, RepresentativeSpec, audit_request, current_pdf, document_of, get_participant_or_404,
                     get_visible_request_or_404, latest_revision, lock_request, participants_of, signed_pdf,
                     signer_actor, signing_events, store_revision, user_actor)
 # the records it works on, as callers have always named them through this module

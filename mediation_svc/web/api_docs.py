@@ -7,13 +7,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = "/docs-assets"
 
 
 def install(app: FastAPI) -> None:
-    from swagger_ui_bundle import swagger_ui_path
-
     app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)

@@ -10,16 +10,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from ..security import access
+
+from ..accounts import queries as account_queries
 from ..accounts.models import User
+from ..amounts import format_amount
 from ..audit.chain import case_trail, verify_chain
+from ..cases import queries as case_queries
 from ..cases import service as cases
 from ..deps import SessionDep
+from ..documents import queries as document_queries
+from ..errors import NotFound
+from ..security import access
 from ..timeutil import SHANGHAI, format_shanghai
+from .audit_pdf import render_timeline_pdf
 from .auth import PageUser
 from .i18n import translator
 from .labels import has_label, label
@@ -42,10 +50,6 @@ LABELLED = {"role": "role", "outcome": "session_outcome", "mode": "session_mode"
 
 
 def _amount(value: Any) -> str | None:
-    from decimal import Decimal, InvalidOperation
-
-    from ..amounts import format_amount
-
     try:
         return format_amount(Decimal(str(value)))
     except InvalidOperation:
@@ -87,7 +91,7 @@ class Describer:
         except (TypeError, ValueError):
             return None
         if key not in self.users:
-            self.users[key] = self.session.get(User, key)
+            self.users[key] = account_queries.user_of(self.session, user_id=key)
         return self.users[key]
 
     def person(self, user: User | None) -> str:
@@ -117,9 +121,7 @@ class Describer:
         if kind == "case":
             return f"{self.text('subject', 'case')} {self.case.number}"
         if kind == "document":
-            from ..documents.models import Document
-
-            document = self.session.get(Document, ident)
+            document = document_queries.document_of(self.session, document_id=ident)
             if document is not None:
                 return f"{self.text('subject', 'document')}《{document.title}》"
         if kind == "user":
@@ -165,10 +167,7 @@ class Describer:
         return None
 
     def category(self, code: Any) -> str | None:
-        from ..cases.models import CaseCategory
-
-        category = self.session.get(CaseCategory, str(code))
-        return (category.name_en if self.language == "en" else category.name_zh) if category else None
+        return case_queries.category_name(self.session, code=str(code), language=self.language)
 
     def row(self, entry) -> Row:
         payload = json.loads(entry.payload) if isinstance(entry.payload, str) else dict(entry.payload or {})
@@ -238,12 +237,8 @@ def audit_page(request: Request, case_id: int, session: SessionDep, user: PageUs
 
 @router.get("/cases/{case_id}/audit.pdf")
 def audit_pdf(request: Request, case_id: int, session: SessionDep, user: PageUser) -> Response:
-    from .audit_pdf import render_timeline_pdf
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     if access.require(user, access.Obj.AUDIT_TRAIL) != access.View.FULL:
-        from ..errors import NotFound
-
         raise NotFound("the audit trail as a PDF is for the center and courts")
     data = timeline(session, case, "zh-CN")
     pdf = render_timeline_pdf(case=case, rows=data["rows"], chain=data["chain"])

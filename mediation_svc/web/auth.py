@@ -24,7 +24,7 @@ from fastapi import Depends, Request, Response
 from sqlmodel import Session
 
 from ..accounts.models import User
-from ..accounts.service import issue_access_token, user_from_access_token
+from ..accounts.service import issue_access_token, revoke_access_token, user_from_access_token
 from ..deps import SessionDep
 from ..errors import DomainError, Forbidden, Unauthenticated
 from ..security.roles import Role, is_staff
@@ -156,8 +156,6 @@ SchedulerPageUser = Annotated[User, Depends(scheduler_page_user)]
 
 
 def revoke_cookie_token(request: Request, session: Session) -> None:
-    from ..accounts.service import revoke_access_token
-
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         with contextlib.suppress(Unauthenticated):

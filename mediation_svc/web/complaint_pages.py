@@ -4,6 +4,7 @@ reply, and the consumer's page behind the SMS link. The same services and the sa
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -11,9 +12,9 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from ..accounts.models import User
-from ..cases.models import CaseCategory, Institution
+from ..cases import queries as case_queries
 from ..cases.service import workday_calendar
-from ..complaints import attachments, institutions, risk, service
+from ..complaints import attachments, institutions, risk, service, statistics
 from ..complaints.models import Contact
 from ..complaints.policy import Status
 from ..complaints.schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
@@ -21,6 +22,8 @@ from ..deps import SessionDep, SettingsDep
 from ..db import utcnow
 from ..errors import Forbidden, InvalidInput
 from ..security.roles import Role, is_staff
+from ..statistics.charts import Series, bar_chart, horizontal_bar_chart
+from ..timeutil import today_in_shanghai
 from .auth import CsrfChecked, PageUser, StaffPageUser
 from .forms import field_errors
 from .labels import label
@@ -78,11 +81,7 @@ def inbox_page(request: Request, session: SessionDep, settings: SettingsDep, use
 
 
 def _intake_context(session) -> dict:
-    from sqlmodel import col, select
-
-    return {"institutions": session.exec(select(Institution).order_by(col(Institution.id))).all(),
-            "categories": session.exec(select(CaseCategory).where(col(CaseCategory.active).is_(True))
-                                       .order_by(col(CaseCategory.code))).all(), "channels": CHANNELS}
+    return {**case_queries.intake_options(session)._asdict(), "channels": CHANNELS}
 
 
 def _contact_field(loc: tuple) -> str | None:
@@ -103,9 +102,9 @@ async def new_contact(request: Request, session: SessionDep, settings: SettingsD
     try:
         # Typed text, validated (and converted) by the schema like an API body.
         data = ContactIn.model_validate({**fields, "urgent": bool(form.get("urgent"))})
-        contact = service.record_contact(session, settings, data=data, actor=user)
+        with session.begin_nested():  # a refused contact leaves nothing behind; the form comes back
+            contact = service.record_contact(session, settings, data=data, actor=user)
     except (ValidationError, InvalidInput) as exc:
-        session.rollback()
         language = language_of(request)
         problems = exc.errors(include_url=False) if isinstance(exc, ValidationError) \
             else exc.extensions.get("errors", [])
@@ -123,7 +122,7 @@ def complaint_page(request: Request, contact_id: int, session: SessionDep, setti
     contact = service.get_visible_or_404(session, user=user, contact_id=contact_id)
     read = service.to_read(contact, calendar=workday_calendar(session), settings=settings,
                            institution_names=service.institution_names(session))
-    category = session.get(CaseCategory, contact.category_code) if contact.category_code else None
+    category = case_queries.category_of(session, code=contact.category_code)
     return render(request, "complaint.html", user=user, c=read, category=category,
                   staff=is_staff(user.role), institution=user.role == Role.INSTITUTION,
                   thread=service.messages(session, contact), files=attachments.list_for(session, contact),
@@ -143,8 +142,7 @@ def _act(request: Request, session, user, contact_id: int, action) -> Response:
     contact = service.get_visible_or_404(session, user=user, contact_id=contact_id, for_update=True)
     try:
         ok, values = action(contact)
-    except ValidationError as exc:
-        session.rollback()
+    except ValidationError as exc:  # raised on, so the request's whole transaction rolls back
         raise InvalidInput("；".join(_errors(exc))) from exc
     return _back(request, contact_id, ok, **values)
 
@@ -263,7 +261,7 @@ def _reason(reason: str) -> str:
 def consumer_page(request: Request, token: str, session: SessionDep) -> Response:
     link, contact = service.link_or_404(session, token=token)
     usable = link.used_at is None and link.expires_at > utcnow() and contact.status == Status.ANSWERED.value
-    institution = session.get(Institution, contact.institution_id)
+    institution = case_queries.institution_of(session, institution_id=contact.institution_id)
     return render(request, "consumer_answer.html", c=contact, institution=institution, usable=usable, token=token,
                   outcome_zh=service.OUTCOME_ZH)
 
@@ -272,10 +270,10 @@ def consumer_page(request: Request, token: str, session: SessionDep) -> Response
 def consumer_answer(request: Request, token: str, session: SessionDep, choice: Annotated[str, Form()],
                     comment: Annotated[str, Form(max_length=1000)] = "") -> Response:
     try:
-        contact = service.consumer_answer(session, token=token, accept=choice == "accept",
-                                          comment=comment.strip() or None)
+        with session.begin_nested():  # an expired link's answer leaves nothing behind
+            contact = service.consumer_answer(session, token=token, accept=choice == "accept",
+                                              comment=comment.strip() or None)
     except service.LinkExpired:
-        session.rollback()
         return render(request, "consumer_answer.html", status_code=410, c=None, usable=False, expired=True)
     return render(request, "consumer_answer.html", c=contact, usable=False, done=True, accepted=contact.consumer_accepted)
 
@@ -286,12 +284,6 @@ def consumer_answer(request: Request, token: str, session: SessionDep, choice: A
 @router.get("/complaint-statistics")
 def statistics_page(request: Request, session: SessionDep, user: StaffPageUser, month: str | None = None) -> Response:
     """The month's figures, as tables and server-drawn SVG charts, with the monthly report to download."""
-    import re
-
-    from ..complaints import statistics
-    from ..statistics.charts import Series, bar_chart, horizontal_bar_chart
-    from ..timeutil import today_in_shanghai
-
     if not month or not re.fullmatch(statistics.MONTH_PATTERN, month):
         month = today_in_shanghai().strftime("%Y-%m")
     start, end = statistics.month_bounds(month)
@@ -315,6 +307,4 @@ def statistics_page(request: Request, session: SessionDep, user: StaffPageUser, 
 
 @router.get("/complaint-statistics/{month}.{fmt}")
 def report_download(month: str, fmt: str, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
-    from ..complaints import statistics
-
     return statistics.report_file(session, month=month, fmt=fmt, center_name=settings.center_name)

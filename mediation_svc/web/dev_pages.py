@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from ..deps import SettingsDep
 from ..errors import NotFound
+from ..notifications.devbox import for_settings
 from .auth import MaybeUser
 from .render import render
 
@@ -34,8 +35,6 @@ def _parts(body: str) -> list[tuple[str, str]]:
 
 @router.get("/dev/outbox")
 def dev_outbox(request: Request, settings: SettingsDep, user: MaybeUser) -> Response:
-    from ..notifications.devbox import for_settings
-
     box = for_settings(settings)
     if box is None:
         raise NotFound("the development outbox is off")

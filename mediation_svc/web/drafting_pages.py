@@ -10,12 +10,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from ..amounts import AmountError, format_amount, parse_amount
 from ..cases import service as cases
 from ..cases.models import Case
 from ..cases.states import CaseStatus
 from ..deps import FormDep, SessionDep, SettingsDep, actor_of
-from ..errors import (InvalidInput)
+from ..documents import service as documents
+from ..documents.rendering import render_document
+from ..documents.templates import get_template
+from ..errors import InvalidInput
 from .auth import CsrfChecked, PageUser, SchedulerPageUser
+from .forms import draft_field, field_errors
 from .i18n import translator
 from .render import language_of, redirect, render
 
@@ -52,8 +57,6 @@ def _draft_inputs(form: FormData) -> tuple[dict, dict]:
 
 def _parsed_amounts(rows: list[dict]) -> list[str | None]:
     """Each payment row's amount as it was read (¥86,500.00), to show back beside what was typed."""
-    from ..amounts import AmountError, format_amount, parse_amount
-
     shown = []
     for row in rows:
         try:
@@ -64,16 +67,12 @@ def _parsed_amounts(rows: list[dict]) -> list[str | None]:
 
 
 def _agreement_draft(session, case: Case):
-    from ..documents import service as documents
-
     drafts = [d for d in documents.list_drafts(session, case=case) if d.template_id == AGREEMENT_TEMPLATE]
     return drafts[-1] if drafts else None
 
 
 def _draft_page(request: Request, session, case: Case, user, *, inputs: dict | None = None, error: str | None = None,
                 errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    from ..documents import service as documents
-
     draft = _agreement_draft(session, case)
     preview_url = None
     if draft is not None and draft.latest_version:
@@ -100,26 +99,23 @@ def draft_page(request: Request, case_id: int, session: SessionDep, user: Schedu
 @router.post("/cases/{case_id}/draft", dependencies=[CsrfChecked])
 def save_draft(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
                user: SchedulerPageUser) -> Response:
-    from ..documents import service as documents
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     inputs, meta = _draft_inputs(form)
     draft = _agreement_draft(session, case)
     try:
-        if CaseStatus(case.status) == CaseStatus.MEDIATOR_ASSIGNED:
-            cases.transition(session, case=case, target=CaseStatus.IN_MEDIATION, actor=actor_of(user),
-                             reason="开始起草调解协议")
-        if draft is None:
-            draft, version = documents.create_draft(session, settings, case=case, template_id=AGREEMENT_TEMPLATE,
-                                                    language=meta["language"], inputs=inputs, note=None, actor=user)
-        else:
-            base = int(meta["base_version"]) if meta["base_version"].isdigit() else None
-            version = documents.save_version(session, settings, case=case, draft=draft, inputs=inputs, note=None,
-                                             base_version=base, actor=user)
+        with session.begin_nested():  # a refused version leaves nothing behind, nor the case's move
+            if CaseStatus(case.status) == CaseStatus.MEDIATOR_ASSIGNED:
+                cases.transition(session, case=case, target=CaseStatus.IN_MEDIATION, actor=actor_of(user),
+                                 reason="开始起草调解协议")
+            if draft is None:
+                draft, version = documents.create_draft(session, settings, case=case, template_id=AGREEMENT_TEMPLATE,
+                                                        language=meta["language"], inputs=inputs, note=None,
+                                                        actor=user)
+            else:
+                base = int(meta["base_version"]) if meta["base_version"].isdigit() else None
+                version = documents.save_version(session, settings, case=case, draft=draft, inputs=inputs,
+                                                 note=None, base_version=base, actor=user)
     except InvalidInput as exc:
-        from .forms import draft_field, field_errors
-
-        session.rollback()
         errors = field_errors(exc.extensions.get("errors", []), draft_field, language_of(request))
         return _draft_page(request, session, case, user, inputs=inputs, error=translator(language_of(request))("form.fix"),
                            errors=errors, status_code=422)
@@ -137,10 +133,6 @@ def _pdf(data: bytes, name: str, *, inline: bool = True) -> Response:
 def live_preview(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
                  user: SchedulerPageUser) -> Response:
     """The form as it stands, rendered (marked draft); nothing is stored."""
-    from ..documents import service as documents
-    from ..documents.rendering import render_document
-    from ..documents.templates import get_template
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     inputs, meta = _draft_inputs(form)
     draft = _agreement_draft(session, case)
@@ -157,8 +149,6 @@ def live_preview(request: Request, case_id: int, form: FormDep, session: Session
 @router.get("/cases/{case_id}/drafts/{draft_id}/versions/{version}/preview.pdf")
 def saved_preview(case_id: int, draft_id: int, version: int, session: SessionDep, settings: SettingsDep,
                   user: SchedulerPageUser) -> Response:
-    from ..documents import service as documents
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     draft = documents.get_draft_or_404(session, case=case, draft_id=draft_id)
     row = documents.get_version_or_404(session, draft=draft, version=version)
@@ -168,8 +158,6 @@ def saved_preview(case_id: int, draft_id: int, version: int, session: SessionDep
 @router.post("/cases/{case_id}/drafts/{draft_id}/finalise", dependencies=[CsrfChecked])
 def finalise(request: Request, case_id: int, draft_id: int, session: SessionDep, settings: SettingsDep,
              user: SchedulerPageUser, version: Annotated[int, Form()]) -> Response:
-    from ..documents import service as documents
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     draft = documents.get_draft_or_404(session, case=case, draft_id=draft_id, for_update=True)
     documents.finalise(session, settings, case=case, draft=draft, version=version, actor=user)
@@ -178,7 +166,5 @@ def finalise(request: Request, case_id: int, draft_id: int, session: SessionDep,
 
 @router.get("/documents/{document_id}.pdf")
 def document_pdf(document_id: str, session: SessionDep, user: PageUser) -> Response:
-    from ..documents import service as documents
-
     document, _case = documents.get_visible_document_or_404(session, user=user, document_id=document_id)
     return _pdf(document.pdf, f"{document.id}.pdf", inline=False)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
-from weasyprint import HTML
-
 from ..db import utcnow
-from ..documents.rendering import TemplateFetcher, get_renderer
+from .audit_pages import timeline
+from .audit_pdf import render_pdf, render_timeline_pdf
 
 INDEX_NAME = "00-目录.pdf"
 TIMELINE_NAME = "audit-trail.pdf"
@@ -39,30 +38,17 @@ def title_of(name: str) -> str:
     return next((title for prefix, title in PREFIXES if name.startswith(prefix)), "其他材料")
 
 
-def _pdf(template: str, **values) -> bytes:
-    renderer = get_renderer()
-    html_text = renderer.env.get_template(template).render(**values)
-    with renderer._lock:  # WeasyPrint's font configuration is shared with document rendering
-        fetcher = TemplateFetcher(renderer.template_dir)
-        document = HTML(string=html_text, base_url=renderer.template_dir.as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(font_config=renderer.font_config,
-                                  stylesheets=[renderer.stylesheet("@fonts"), renderer.stylesheet("base.css")])
-
-
 def index_pdf(files: dict[str, bytes], *, case_number: str, court_name: str, center: str) -> bytes:
     listed = [{"name": n, "title": title_of(n), "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
               for n, d in sorted(files.items())]
     listed += [{"name": n, "title": title_of(n), "size": "—", "sha256": "（见该文件）"}
                for n in ("manifest.json", "manifest.jws")]
-    return _pdf(TEMPLATE, files=listed, case_number=case_number, court_name=court_name, center=center,
+    return render_pdf(TEMPLATE, files=listed, case_number=case_number, court_name=court_name, center=center,
                 generated_at=utcnow())
 
 
 def package_extras(session, case, files: dict[str, bytes], *, court_name: str, center: str) -> dict[str, bytes]:
     """The timeline PDF and the index (which lists the timeline too) to add to the package's files."""
-    from .audit_pages import timeline
-    from .audit_pdf import render_timeline_pdf
-
     data = timeline(session, case, "zh-CN")
     with_timeline = {**files, TIMELINE_NAME: render_timeline_pdf(case=case, rows=data["rows"], chain=data["chain"])}
     return {TIMELINE_NAME: with_timeline[TIMELINE_NAME],

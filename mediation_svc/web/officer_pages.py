@@ -13,17 +13,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
-from ..accounts.models import User
+from ..accounts import queries as account_queries
 from ..amounts import format_amount
 from ..audit.chain import record
+from ..cases import queries as case_queries
 from ..cases import service as cases
-from ..cases.models import Case, Institution
+from ..cases.models import Case
+from ..db import id_of
 from ..deps import SessionDep, SettingsDep, actor_of
+from ..documents import service as documents
+from ..documents.service import AGREEMENT
 from ..errors import NotFound
 from ..notifications.models import Channel
 from ..notifications.outbox import Attachment, enqueue
+from ..scheduling import service as scheduling
+from ..scheduling.messages import scheduled
+from ..scheduling.notice import notice_document
+from ..scheduling.notify import facts_of
+from ..signing import service as signing
 from ..security.roles import is_staff
 from .auth import CsrfChecked, SchedulerPageUser, StaffPageUser
 from .forms import FormProblem
@@ -36,8 +44,6 @@ router = APIRouter(include_in_schema=False)
 # --- the session notice ------------------------------------------------------------------------------------
 
 def _session_of(session, case: Case, session_id: int):
-    from ..scheduling import service as scheduling
-
     ms = scheduling.get_session_or_404(session, session_id)
     if ms.case_id != case.id:
         raise NotFound(f"session {session_id} not found")
@@ -47,16 +53,13 @@ def _session_of(session, case: Case, session_id: int):
 def notice_recipients(session, case: Case, ms) -> list[dict]:
     """Everyone the notice goes to: the session's participants, and for an institution that has no contact
     of its own on the session, its contacts (its phone on record, its active accounts)."""
-    from ..scheduling.service import participants_of
-
     people = [{"name": p.name, "role": p.role, "email": p.email, "phone": p.phone, "user_id": p.user_id}
-              for p in participants_of(session, ms.id)]
-    institution = session.get(Institution, case.institution_id) if case.institution_id else None
+              for p in scheduling.participants_of(session, ms.id)]
+    institution = case_queries.institution_of(session, institution_id=case.institution_id)
     for person in people:
         if person["role"] != "respondent" or person["email"] or person["phone"] or institution is None:
             continue
-        contacts = session.exec(select(User).where(User.institution_id == institution.id, col(User.active).is_(True))
-                                .order_by(col(User.id))).all()
+        contacts = account_queries.institution_accounts(session, institution_id=id_of(institution))
         contact = next((u for u in contacts if u.email or u.phone), None)
         person["phone"] = (contact.phone if contact else None) or institution.phone
         person["email"] = contact.email if contact else None
@@ -69,10 +72,6 @@ def send_notice(request: Request, case_id: int, session_id: int, session: Sessio
                 user: SchedulerPageUser) -> Response:
     """Issue the notice PDF of the session's current arrangement and send it to every participant (e-mail
     with the PDF, SMS with the essentials); those without any contact are named back to the officer."""
-    from ..scheduling.messages import scheduled
-    from ..scheduling.notice import notice_document
-    from ..scheduling.notify import facts_of
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     ms = _session_of(session, case, session_id)
     document = notice_document(session, settings, ms=ms, case=case, user=user)
@@ -102,8 +101,6 @@ def send_notice(request: Request, case_id: int, session_id: int, session: Sessio
 @router.get("/cases/{case_id}/sessions/{session_id}/notice.pdf")
 def notice_pdf(case_id: int, session_id: int, session: SessionDep, settings: SettingsDep,
                user: SchedulerPageUser) -> Response:
-    from ..scheduling.notice import notice_document
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     document = notice_document(session, settings, ms=_session_of(session, case, session_id), case=case, user=user)
     return Response(document.pdf, media_type="application/pdf",
@@ -122,8 +119,6 @@ def _confirm(request: Request, user, case: Case, *, step: str, action: str, summ
 @router.get("/cases/{case_id}/drafts/{draft_id}/finalise")
 def confirm_finalise(request: Request, case_id: int, draft_id: int, session: SessionDep,
                      user: SchedulerPageUser) -> Response:
-    from ..documents import service as documents
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     draft = documents.get_draft_or_404(session, case=case, draft_id=draft_id)
     inputs = documents.version_inputs(documents.get_version_or_404(session, draft=draft,
@@ -143,16 +138,13 @@ def confirm_finalise(request: Request, case_id: int, draft_id: int, session: Ses
 @router.get("/cases/{case_id}/signing/{request_id}/seal")
 def confirm_seal(request: Request, case_id: int, request_id: int, session: SessionDep,
                  user: StaffPageUser) -> Response:
-    from ..documents.models import Document
-    from ..signing.models import SigningRequest
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
-    signing = session.get(SigningRequest, request_id)
-    if signing is None or signing.case_id != case.id:
+    found = signing.find_request(session, request_id=request_id)
+    if found is None or found.case_id != case.id:
         raise NotFound(f"signing request {request_id} not found")
-    document = session.get(Document, signing.document_id)
+    document = signing.document_of(session, found)
     t = translator(language_of(request))
-    summary = [(t("docs.title"), document.title if document else ""), (t("case.number"), case.number),
+    summary = [(t("docs.title"), document.title), (t("case.number"), case.number),
                (t("confirm.after"), t("confirm.seal_after"))]
     return _confirm(request, user, case, step="seal", action=f"/cases/{case.id}/signing/{request_id}/seal",
                     summary=summary, fields={}, back=f"/cases/{case.id}#h-docs")
@@ -161,8 +153,6 @@ def confirm_seal(request: Request, case_id: int, request_id: int, session: Sessi
 @router.get("/cases/{case_id}/documents/{document_id}/void")
 def confirm_void(request: Request, case_id: int, document_id: str, session: SessionDep,
                  user: StaffPageUser) -> Response:
-    from ..documents import service as documents
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     document, _ = documents.get_visible_document_or_404(session, user=user, document_id=document_id)
     if document.case_id != case.id:
@@ -178,8 +168,6 @@ def confirm_void(request: Request, case_id: int, document_id: str, session: Sess
 def void_document(request: Request, case_id: int, document_id: str, session: SessionDep, settings: SettingsDep,
                   user: StaffPageUser, reason: Annotated[str, Form()] = "") -> Response:
     """Void a finalised agreement (not yet signed by everyone) and open a new draft version from its terms."""
-    from ..documents import service as documents
-
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     document, _ = documents.get_visible_document_or_404(session, user=user, document_id=document_id)
     if document.case_id != case.id:
@@ -193,7 +181,5 @@ def void_document(request: Request, case_id: int, document_id: str, session: Ses
 
 def may_void(document, user) -> bool:
     # Only before signing starts: a document out for signing is withdrawn through its signing request.
-    from ..documents.service import AGREEMENT
-
     return (is_staff(user.role) and str(document.status) == "final"
             and document.kind == AGREEMENT)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
-
-if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
+from typing import NamedTuple
+from xml.etree.ElementTree import Element
 
 PAGE_DPI = 110
 
@@ -43,8 +42,6 @@ def agreement_text(pdf: bytes) -> list[dict]:
 
 @lru_cache(maxsize=8)
 def _agreement_text(digest: str, pdf: bytes) -> tuple[dict, ...]:
-    import xml.etree.ElementTree as ET
-
     with tempfile.TemporaryDirectory(prefix="msvc-text-") as tmp:
         source = Path(tmp) / "doc.pdf"
         source.write_bytes(pdf)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from ..accounts.models import User
+from ..cases.models import Case
 from ..db import utcnow
-from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
+from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address, get_timestamper
+from ..documents import queries as document_queries
 from ..documents.models import Document
 from ..errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from ..security.tokens import TokenService
@@ -28,11 +31,8 @@ from .auth import CsrfChecked, PageUser
 from .i18n import translator
 from .pdf_reading import agreement_text, pdf_page_images
 from .render import language_of, redirect, render
-from .signing_pages import _signing
-
-if TYPE_CHECKING:
-    from ..cases.models import Case
-    from ..signing.models import SigningRequest
+from ..signing import service as signing
+from ..signing.models import SigningRequest
 
 SIGNER_COOKIE = "msvc_signer"
 router = APIRouter(include_in_schema=False)
@@ -46,7 +46,7 @@ router = APIRouter(include_in_schema=False)
 # the signer back to where they stand; anything else under /s/ and /sign/ is the "link not valid" page.
 
 def _client(request: Request):
-    return _signing().Client(address=client_address(request), user_agent=request.headers.get("user-agent", ""))
+    return signing.Client(address=client_address(request), user_agent=request.headers.get("user-agent", ""))
 
 
 def _state_page(request: Request, state: str, *, facts: dict | None = None, status: int | None = None,
@@ -68,7 +68,6 @@ STATE_STATUS = {"invalid": 404, "expired": 410, "replaced": 410, "locked": 423, 
 
 def _state_of(exc: DomainError) -> str:
     """The signer-page state a refusal stands for."""
-    signing = _signing()
     state = exc.extensions.get("signer_state")
     if state:
         return state
@@ -90,7 +89,7 @@ def _state_of(exc: DomainError) -> str:
 @router.get("/s/{code}")
 def sign_start(request: Request, code: str, session: SessionDep, keystore: KeyStoreDep) -> Response:
     try:
-        facts = _signing().open_link(session, keystore, code=code, address=client_address(request))
+        facts = signing.open_link(session, keystore, code=code, address=client_address(request))
     except DomainError as exc:
         return _state_page(request, _state_of(exc))
     if facts["state"] not in ("open", "completed") or facts["kind"] == "mediator":
@@ -107,7 +106,6 @@ def sign_back_to_link(request: Request, code: str) -> Response:
 @router.post("/s/{code}/code", dependencies=[CsrfChecked])
 def sign_send_code(request: Request, code: str, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                    keystore: KeyStoreDep) -> Response:
-    signing = _signing()
     t = translator(language_of(request))
     facts = None
     try:
@@ -138,7 +136,6 @@ def _with_session(request: Request, result: dict, to: str = "/sign/session") -> 
 def sign_verify(request: Request, code: str, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                 keystore: KeyStoreDep, otp: Annotated[str, Form(alias="code")] = "",
                 id_last4: Annotated[str, Form()] = "") -> Response:
-    signing = _signing()
     t = translator(language_of(request))
     facts = None
     try:
@@ -146,8 +143,7 @@ def sign_verify(request: Request, code: str, session: SessionDep, settings: Sett
         result = signing.verify_identity(session, settings, tokens, keystore, link_code=code, code=otp.strip(),
                                          id_last4=id_last4.strip() or None, client=_client(request))
     except DomainError as exc:
-        if isinstance(exc, (Unauthenticated, signing.CodeLocked)):
-            session.commit()  # the failed attempt is counted after this transaction (after_transaction)
+        # a failed attempt is already counted durably, after this transaction (signers._count_failure)
         if facts is None:
             return _state_page(request, _state_of(exc))
         if isinstance(exc, Unauthenticated) and "attempts_left" in exc.extensions:
@@ -171,14 +167,14 @@ def _signer_home(request: Request, session: Session, tokens: TokenService) -> di
     """Where the signer of the session in the cookie stands, or, when there is no such session to go on with (none,
     expired, replaced ...), the page that says so."""
     try:
-        return _signing().signer_home(session, tokens, session_token=_session_token(request))
+        return signing.signer_home(session, tokens, session_token=_session_token(request))
     except DomainError as exc:
         return _state_page(request, _state_of(exc))
 
 
 def _finalised(session: Session, document_id: str) -> Document:
     """The finalised document a signing request is for; the request refers to it, so it is there."""
-    document = session.get(Document, document_id)
+    document = document_queries.document_of(session, document_id=document_id)
     if document is None:
         raise RuntimeError(f"the signing request's document {document_id} does not exist")
     return document
@@ -186,7 +182,6 @@ def _finalised(session: Session, document_id: str) -> Document:
 
 def _document_page(request: Request, session, tokens, token: str, *, error: str | None = None,
                    status_code: int = 200) -> Response:
-    signing = _signing()
     view = signing.signer_view(session, tokens, session_token=token, language=language_of(request))
     finalised = _finalised(session, view["document_id"])
     signing.signer_document(session, tokens, session_token=token)
@@ -200,7 +195,7 @@ def _document_page(request: Request, session, tokens, token: str, *, error: str 
 def sign_session(request: Request, session: SessionDep, tokens: TokensDep) -> Response:
     try:
         token = _session_token(request)
-        home = _signing().signer_home(session, tokens, session_token=token)
+        home = signing.signer_home(session, tokens, session_token=token)
         if home["state"] != "open":
             return _state_page(request, home["state"], facts=home, status=200, session_open=True)
         return _document_page(request, session, tokens, token)
@@ -225,11 +220,9 @@ def sign_download(request: Request, session: SessionDep, tokens: TokensDep) -> R
     home = _signer_home(request, session, tokens)
     if isinstance(home, Response):
         return home
-    pdf = _signing().signed_pdf(session, document_id=home["document_id"]) if home["state"] == "completed" else None
+    pdf = signing.signed_pdf(session, document_id=home["document_id"]) if home["state"] == "completed" else None
     if pdf is None:
         return _state_page(request, home["state"], facts=home, session_open=True)
-    from urllib.parse import quote
-
     name = quote(f"{home['case_number']}-signed.pdf")  # RFC 6266 / 5987: the case number is Chinese
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=\"agreement-signed.pdf\"; filename*=UTF-8''{name}",
@@ -238,8 +231,6 @@ def sign_download(request: Request, session: SessionDep, tokens: TokensDep) -> R
 
 def _json_problem(request: Request, exc: DomainError) -> Response:
     """For the page's script: the refusal in the signer's words (the script shows ``message``)."""
-    from fastapi.responses import JSONResponse
-
     t = translator(language_of(request))
     state = _state_of(exc)
     key = {"signing-document-changed": "sign.js.changed", "invalid-input": "sign.js.refused",
@@ -253,9 +244,6 @@ def sign_prepare(request: Request, session: SessionDep, settings: SettingsDep, t
                  keystore: KeyStoreDep, consent: Annotated[str, Form()] = "", drawing: Annotated[str, Form()] = "",
                  public_key: Annotated[str, Form()] = "", possession: Annotated[str, Form()] = "") -> Response:
     """Step 1 of the browser's signature: consent, the drawing, the key's public half and its proof."""
-    from fastapi.responses import JSONResponse
-
-    signing = _signing()
     t = translator(language_of(request))
     if not consent:
         return JSONResponse({"message": t("sign.consent_needed")}, status_code=422)
@@ -268,22 +256,21 @@ def sign_prepare(request: Request, session: SessionDep, settings: SettingsDep, t
     if not png:
         return JSONResponse({"message": t("sign.empty_signature")}, status_code=422)
     try:
-        token = _session_token(request)
-        view = signing.signer_view(session, tokens, session_token=token, language=language_of(request))
-        if not view["document_viewed"]:
-            signing.signer_document(session, tokens, session_token=token)
-        signing.accept_consent(session, tokens, session_token=token, consent_text=view["consent_text"],
-                               key_origin=signing.KEY_SIGNER_DEVICE)
-        signing.save_drawing(session, tokens, session_token=token, png=png)
-        prepared = signing.prepare_browser_key(session, settings, tokens, keystore, session_token=token,
-                                               public_key_der=spki, possession_signature=proof,
-                                               client=_client(request))
+        with session.begin_nested():  # a refused step leaves nothing behind (a savepoint)
+            token = _session_token(request)
+            view = signing.signer_view(session, tokens, session_token=token, language=language_of(request))
+            if not view["document_viewed"]:
+                signing.signer_document(session, tokens, session_token=token)
+            signing.accept_consent(session, tokens, session_token=token, consent_text=view["consent_text"],
+                                   key_origin=signing.KEY_SIGNER_DEVICE)
+            signing.save_drawing(session, tokens, session_token=token, png=png)
+            prepared = signing.prepare_browser_key(session, settings, tokens, keystore, session_token=token,
+                                                   public_key_der=spki, possession_signature=proof,
+                                                   client=_client(request))
     except InvalidInput as exc:
-        session.rollback()
         message = t("sign.empty_signature") if "empty" in exc.detail else t("sign.js.refused")
         return JSONResponse({"message": message}, status_code=422)
     except DomainError as exc:
-        session.rollback()
         return _json_problem(request, exc)
     return JSONResponse({"attributes": prepared["signed_attributes_b64"]})
 
@@ -292,19 +279,14 @@ def sign_prepare(request: Request, session: SessionDep, settings: SettingsDep, t
 def sign_finish(request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                 signature: Annotated[str, Form()] = "") -> Response:
     """Step 2: the browser's signature over the signed attributes; the page then shows "signed"."""
-    from fastapi.responses import JSONResponse
-
-    from ..deps import get_timestamper
-
-    signing = _signing()
     try:
         raw = base64.b64decode(signature, validate=True)
-        signing.finish_browser_key(session, settings, tokens, get_timestamper(request),
-                                   session_token=_session_token(request), signature=raw)
+        with session.begin_nested():  # a refused signature leaves nothing behind (a savepoint)
+            signing.finish_browser_key(session, settings, tokens, get_timestamper(request),
+                                       session_token=_session_token(request), signature=raw)
     except (binascii.Error, ValueError):
         return JSONResponse({"message": translator(language_of(request))("sign.js.refused")}, status_code=422)
     except DomainError as exc:
-        session.rollback()
         return _json_problem(request, exc)
     return JSONResponse({"next": "/sign/session"})
 
@@ -315,9 +297,6 @@ def sign_confirm(request: Request, session: SessionDep, settings: SettingsDep, t
                  drawing: Annotated[str, Form()] = "") -> Response:
     """On site only, a tablet that cannot make a key itself: the center's one-time key, and the consent says so.
     Anywhere else this is where a browser without WebCrypto lands: the page says what to do instead."""
-    from ..deps import get_timestamper
-
-    signing = _signing()
     t = translator(language_of(request))
     try:
         token = _session_token(request)
@@ -335,14 +314,14 @@ def sign_confirm(request: Request, session: SessionDep, settings: SettingsDep, t
     problem = t("sign.consent_needed") if not consent else (t("sign.empty_signature") if not png else None)
     if problem is None:
         try:
-            signing.accept_consent(session, tokens, session_token=token,
-                                   consent_text=view["consent_texts"][signing.KEY_CENTER_SERVER],
-                                   key_origin=signing.KEY_CENTER_SERVER)
-            signing.save_drawing(session, tokens, session_token=token, png=png)
-            signing.confirm(session, settings, tokens, keystore, get_timestamper(request), session_token=token,
-                            client=_client(request))
+            with session.begin_nested():  # a refused confirmation leaves nothing behind (a savepoint)
+                signing.accept_consent(session, tokens, session_token=token,
+                                       consent_text=view["consent_texts"][signing.KEY_CENTER_SERVER],
+                                       key_origin=signing.KEY_CENTER_SERVER)
+                signing.save_drawing(session, tokens, session_token=token, png=png)
+                signing.confirm(session, settings, tokens, keystore, get_timestamper(request), session_token=token,
+                                client=_client(request))
         except InvalidInput:
-            session.rollback()
             problem = t("sign.empty_signature")
         except DomainError as exc:
             return _state_page(request, _state_of(exc))
@@ -356,7 +335,6 @@ def sign_decline(request: Request, session: SessionDep, settings: SettingsDep, t
                  reason: Annotated[str, Form(max_length=1000)] = "", confirmed: Annotated[str, Form()] = "") -> Response:
     """拒绝签署: first a summary of what declining does, with the reason given (if any); then, confirmed, the
     request stops, the others are told by SMS, and the page says what happened and what comes next."""
-    signing = _signing()
     try:
         token = _session_token(request)
         view = signing.signer_view(session, tokens, session_token=token, language=language_of(request))
@@ -387,7 +365,7 @@ def sign_legal(request: Request) -> Response:
 def _console_request(session: Session, user: User, case_id: int,
                      request_id: int) -> tuple[SigningRequest, Case]:
     """The signing request (and its case) the mediator's console is about: one this user sees, on this case."""
-    req, case = _signing().get_visible_request_or_404(session, user=user, request_id=request_id)
+    req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id)
     if case.id != case_id:
         raise NotFound("signing request not found on this case")
     return req, case
@@ -396,7 +374,6 @@ def _console_request(session: Session, user: User, case_id: int,
 @router.post("/cases/{case_id}/signing/{request_id}/mediator/code", dependencies=[CsrfChecked])
 def mediator_code(request: Request, case_id: int, request_id: int, session: SessionDep, settings: SettingsDep,
                   keystore: KeyStoreDep, user: PageUser) -> Response:
-    signing = _signing()
     req, case = _console_request(session, user, case_id, request_id)
     t = translator(language_of(request))
     try:
@@ -413,14 +390,12 @@ def mediator_code(request: Request, case_id: int, request_id: int, session: Sess
 def mediator_verify(request: Request, case_id: int, request_id: int, session: SessionDep, settings: SettingsDep,
                     tokens: TokensDep, keystore: KeyStoreDep, user: PageUser,
                     code: Annotated[str, Form()] = "") -> Response:
-    signing = _signing()
     req, case = _console_request(session, user, case_id, request_id)
     t = translator(language_of(request))
     try:
         result = signing.console_verify(session, settings, tokens, keystore, request=req, user=user,
                                         code=code.strip(), client=_client(request))
-    except Unauthenticated as exc:
-        session.commit()
+    except Unauthenticated as exc:  # the failed attempt is counted after this transaction (_count_failure)
         return render(request, "sign_console.html", status_code=401, user=user, case=case, req=req,
                       sent={"phone": ""}, error=t("sign.wrong_code", left=exc.extensions.get("attempts_left", 0)))
     return _with_session(request, result)

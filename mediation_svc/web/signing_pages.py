@@ -7,33 +7,32 @@ The rules live in ``mediation_svc.signing``; these pages only call it.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from sqlmodel import col, select
+from pydantic_core import PydanticCustomError
 
 from ..audit.chain import actor_of
 from ..cases import service as cases
 from ..cases.models import Case
+from ..complaints.institutions import signer_choices
 from ..db import id_of, utcnow
-from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
-from ..documents.models import Document
+from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, get_timestamper
+from ..documents import queries as document_queries
+from ..documents import service as documents
 from ..errors import Conflict, InvalidInput, NotFound
+from ..phones import normalise_mobile
 from ..security.roles import Role, is_staff
-from . import auth
-from .auth import CsrfChecked, PageUser, SchedulerPageUser, StaffPageUser
+from ..signing import service as signing
+from .auth import CsrfChecked, PageUser, StaffPageUser
+from .forms import message
 from .i18n import translator
-from .render import language_of, redirect
+from .render import redirect
 
 router = APIRouter(include_in_schema=False)
-
-
-def _signing():
-    from ..signing import service
-
-    return service
 
 
 # --- the case page: progress and the officer's steps --------------------------------------------------------
@@ -41,14 +40,11 @@ def _signing():
 def _requests_shown(session, case: Case) -> list:
     """The requests the case page shows: every active one (the agreement's first; a session record's may run beside
     it), or else the latest, so that a finished or stopped signing still says how it ended."""
-    from ..signing.models import SigningRequest
-
-    requests = session.exec(select(SigningRequest).where(SigningRequest.case_id == case.id)
-                            .order_by(col(SigningRequest.id).desc())).all()
-    active = [r for r in requests if r.status in _signing().ACTIVE]
+    requests = signing.requests_of_case(session, case_id=id_of(case))
+    active = [r for r in requests if r.status in signing.ACTIVE]
     if not active:
         return requests[:1]
-    kinds = {r.id: session.get(Document, r.document_id).kind for r in active}
+    kinds = {r.id: signing.document_of(session, r).kind for r in active}
     return sorted(active, key=lambda r: (kinds[r.id] != "agreement", -r.id))
 
 
@@ -56,7 +52,7 @@ def _panel(session, request, user, t, *, staff: bool, number: int) -> dict:
     """One request's panel: its document, state and signers, and the steps open to this user on it."""
     signers = []
     timeline = signer_timeline(session, request, t)
-    for p in _signing().participants_of(session, request.id):
+    for p in signing.participants_of(session, request.id):
         signers.append({"id": p.id, "name": p.name, "role": p.role_label, "on_behalf_of": p.on_behalf_of,
                         "kind": p.kind, "status": p.status, "status_label": t(f"sign.status.{p.status}"),
                         "needs_letter": p.kind == "representative" and p.authorisation_checked_at is None,
@@ -64,12 +60,12 @@ def _panel(session, request, user, t, *, staff: bool, number: int) -> dict:
                         and p.kind not in ("seal", "mediator"),
                         "console_sign": request.status == "open" and p.status == "pending"
                         and p.kind == "mediator" and p.user_id == user.id,
-                        "timeline": timeline.get(p.id, []) if staff or user.role == Role.MEDIATOR else [],
+                        "timeline": timeline.get(id_of(p), []) if staff or user.role == Role.MEDIATOR else [],
                         "has_letter": p.authorisation_doc is not None,
                         "declined_reason": p.declined_reason if staff or user.role == Role.MEDIATOR else None})
     seal = next((s for s in signers if s["kind"] == "seal"), None)
     return {"request": request, "request_status": t(f"sign.request.{request.status}"),
-            "request_title": session.get(Document, request.document_id).title, "signers": signers,
+            "request_title": signing.document_of(session, request).title, "signers": signers,
             "id_suffix": "" if number == 0 else f"-{number + 1}",  # the first panel keeps the plain ids
             "awaiting_letters": request.status == "awaiting_authorisation",
             "seal_ready": staff and request.status == "open" and seal is not None and seal["status"] == "pending"}
@@ -78,21 +74,15 @@ def _panel(session, request, user, t, *, staff: bool, number: int) -> dict:
 def progress(session, case: Case, user, language: str) -> dict:
     """What the case page shows about signing: a panel per request shown (``_requests_shown``), and the form to
     open signing on a finalised document that has no active request."""
-    from ..documents.models import DocumentStatus
-
-    signing = _signing()
     t = translator(language)
     staff = is_staff(user.role)
     may_open = staff or (user.role == Role.MEDIATOR and case.mediator_user_id == user.id)
     panels = [_panel(session, r, user, t, staff=staff, number=i)
               for i, r in enumerate(_requests_shown(session, case))]
-    busy = set(session.exec(select(signing.SigningRequest.document_id).where(
-        signing.SigningRequest.case_id == case.id, col(signing.SigningRequest.status).in_(signing.ACTIVE))).all())
+    busy = signing.documents_in_signing(session, case_id=id_of(case))
     # signed from the case page: the agreement and the session records (the joint application has its own page)
-    finals = [d for d in session.exec(select(Document).where(Document.case_id == case.id,
-                                                             col(Document.kind).in_(("agreement", "session_record")),
-                                                             Document.status == DocumentStatus.FINAL)
-                                      .order_by(col(Document.kind), col(Document.created_at))).all() if d.id not in busy]
+    finals = [d for d in document_queries.final_documents(session, case_id=id_of(case),
+                                                          kinds=("agreement", "session_record")) if d.id not in busy]
     institutions = [p for p in cases.parties_of(session, id_of(case)) if p.kind == "institution"]
     first = panels[0] if panels else {"request": None, "request_status": None, "request_title": None, "signers": [],
                                       "id_suffix": "", "awaiting_letters": False, "seal_ready": False}
@@ -111,12 +101,7 @@ TIMELINE_EVENTS = {"signing.link_issued": "sent", "signing.link_opened": "opened
 
 def signer_timeline(session, request, t) -> dict[int, list[dict]]:
     """Per signer, what happened when (from the request's audit entries), for the officers' case page."""
-    import json
-
-    from ..audit.models import AuditEntry
-
-    entries = session.exec(select(AuditEntry).where(AuditEntry.subject == f"signing_request:{request.id}")
-                           .order_by(col(AuditEntry.seq))).all()
+    entries = signing.request_trail(session, request_id=id_of(request))
     out: dict[int, list[dict]] = {}
     for entry in entries:
         kind = TIMELINE_EVENTS.get(entry.action)
@@ -137,13 +122,8 @@ def signer_timeline(session, request, t) -> dict[int, list[dict]]:
 
 
 def signed_pdf_url(session, document) -> str | None:
-    from ..signing.models import SignedRevision, SigningRequest
-
-    # Only a completed request makes "the signed document" (signing.service.signed_pdf); ask for its id only.
-    has = session.exec(select(SignedRevision.id).join(SigningRequest,
-                                                      col(SigningRequest.id) == col(SignedRevision.request_id))
-                       .where(SignedRevision.document_id == document.id,
-                              SigningRequest.status == "completed")).first()
+    # Only a completed request makes "the signed document" (signing.service.signed_pdf).
+    has = signing.has_completed_signature(session, document_id=document.id)
     return f"/documents/{document.id}/signed.pdf" if has else None
 
 
@@ -158,7 +138,6 @@ def representatives_from(form, session, case: Case) -> list:
     """Who signs for each institution party, from the form: ``rep_<party>_choice`` (one of the institution's
     accounts, ``account:<id>``, or a person an account named, ``nomination:<id>``), or, for an institution
     not on the platform, the officer's rep_<party>_name / _phone / _id fields."""
-    signing = _signing()
     reps = []
     for party in cases.parties_of(session, id_of(case)):
         if party.kind != "institution":
@@ -168,50 +147,24 @@ def representatives_from(form, session, case: Case) -> list:
         id_number = str(form.get(f"rep_{party.id}_id", "")).strip() or None
         if kind in ("account", "nomination") and chosen.isdigit():
             reps.append(signing.RepresentativeSpec(
-                party_id=party.id, id_number=id_number,
+                party_id=id_of(party), id_number=id_number,
                 account_user_id=int(chosen) if kind == "account" else None,
                 nomination_id=int(chosen) if kind == "nomination" else None))
             continue
         name, phone = str(form.get(f"rep_{party.id}_name", "")).strip(), str(form.get(f"rep_{party.id}_phone", "")).strip()
         if not name or not phone:
             raise InvalidInput(f"name the representative who signs for {party.name}, with a phone number")
-        reps.append(signing.RepresentativeSpec(party_id=party.id, name=name, phone=phone, id_number=id_number))
+        reps.append(signing.RepresentativeSpec(party_id=id_of(party), name=name, phone=phone, id_number=id_number))
     return reps
 
 
 def representative_choices(session, case: Case, institutions: list) -> dict:
     """For each institution party: its accounts and the people they named for this case (the form's select)."""
-    from ..complaints.institutions import signer_choices  # noqa: PLC0415
-
     return {p.id: signer_choices(session, case=case, institution_id=p.institution_id) for p in institutions}
 
 
-@router.post("/cases/{case_id}/signing", dependencies=[CsrfChecked])
-def open_signing(request: Request, case_id: int, form: FormDep, session: SessionDep, settings: SettingsDep,
-                 tokens: TokensDep, keystore: KeyStoreDep, user: SchedulerPageUser) -> Response:
-    signing = _signing()
-    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    representatives = representatives_from(form, session, case)
-    refused = _phone_errors(representatives, language_of(request))
-    if refused:
-        from .routes import show_case_page
-
-        session.rollback()
-        typed = {k: str(v) for k, v in form.items() if k != auth.CSRF_FIELD}
-        return show_case_page(request, session, settings, user, case_id=case_id, signing_form=typed,
-                              signing_errors=refused, status_code=422)
-    signing.open_request(session, settings, tokens, keystore, case=case, document_id=str(form.get("document_id", "")),
-                         deadline_at=deadline_from(form), representatives=representatives, actor=user)
-    return redirect(request, f"/cases/{case.id}#h-docs", ok="signing")
-
-
-def _phone_errors(representatives: list, language: str) -> dict[str, str]:
+def phone_errors(representatives: list, language: str) -> dict[str, str]:
     """{form field: the problem in the reader's words} for each representative's phone the one rule refuses."""
-    from pydantic_core import PydanticCustomError
-
-    from ..phones import normalise_mobile
-    from .forms import message
-
     found = {}
     for rep in representatives:
         if rep.chosen_on_platform:
@@ -228,7 +181,6 @@ def file_letter(request: Request, case_id: int, request_id: int, participant_id:
                 settings: SettingsDep, tokens: TokensDep, user: StaffPageUser,
                 letter: Annotated[UploadFile, File()], checked: Annotated[str, Form()] = "") -> Response:
     """File the representative's 授权委托书 and, once the officer has checked it, accept it."""
-    signing = _signing()
     req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     if case.id != case_id:
         raise NotFound("signing request not found on this case")
@@ -244,7 +196,6 @@ def file_letter(request: Request, case_id: int, request_id: int, participant_id:
 def resend_link(request: Request, case_id: int, request_id: int, participant_id: int, session: SessionDep,
                 settings: SettingsDep, tokens: TokensDep, user: StaffPageUser) -> Response:
     """A fresh link by SMS for a signer whose link expired or whose code is locked (as the signing API does)."""
-    signing = _signing()
     req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     if case.id != case_id:
         raise NotFound("signing request not found on this case")
@@ -260,9 +211,6 @@ def resend_link(request: Request, case_id: int, request_id: int, participant_id:
 @router.post("/cases/{case_id}/signing/{request_id}/seal", dependencies=[CsrfChecked])
 def seal(request: Request, case_id: int, request_id: int, session: SessionDep, settings: SettingsDep,
          keystore: KeyStoreDep, user: StaffPageUser) -> Response:
-    from ..deps import get_timestamper
-
-    signing = _signing()
     req, case = signing.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     if case.id != case_id:
         raise NotFound("signing request not found on this case")
@@ -272,10 +220,8 @@ def seal(request: Request, case_id: int, request_id: int, session: SessionDep, s
 
 @router.get("/documents/{document_id}/signed.pdf")
 def signed_document(document_id: str, session: SessionDep, user: PageUser) -> Response:
-    from ..documents import service as documents
-
     document, _case = documents.get_visible_document_or_404(session, user=user, document_id=document_id)
-    pdf = _signing().signed_pdf(session, document_id=document.id)
+    pdf = signing.signed_pdf(session, document_id=document.id)
     if pdf is None:
         raise NotFound("this document has no signature yet")
     return Response(pdf, media_type="application/pdf",

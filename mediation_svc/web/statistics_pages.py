@@ -5,26 +5,18 @@ the statistics API is. The chart and CSV are served here too, so that the page's
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
 from ..deps import SessionDep
+from ..statistics import service
+from ..statistics.service import Figure
 from .auth import StaffPageUser
 from .render import language_of, render
 
-if TYPE_CHECKING:
-    from ..statistics.service import Figure
-
 router = APIRouter(include_in_schema=False)
-
-
-def _service():
-    from ..statistics import service
-
-    return service
 
 
 def _lang(request: Request) -> str:
@@ -32,9 +24,9 @@ def _lang(request: Request) -> str:
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:
-    default_start, default_end = _service().default_period()
+    default_start, default_end = service.default_period()
     start, end = start or default_start, end or default_end
-    _service().check_period(start, end)
+    service.check_period(start, end)
     return start, end
 
 
@@ -42,13 +34,12 @@ def _figure(request: Request, session: Session, name: str, start: date | None,
             end: date | None) -> tuple[Figure, date, date]:
     """One figure, in the reader's language, over the period asked for (or the default one), and that period."""
     start, end = _period(start, end)
-    return _service().figure(session, name, start=start, end=end, lang=_lang(request)), start, end
+    return service.figure(session, name, start=start, end=end, lang=_lang(request)), start, end
 
 
 @router.get("/statistics")
 def statistics_page(request: Request, session: SessionDep, user: StaffPageUser, start: date | None = None,
                     end: date | None = None) -> Response:
-    service = _service()
     start, end = _period(start, end)
     figures = [service.figure(session, name, start=start, end=end, lang=_lang(request)) for name in service.FIGURES]
     return render(request, "statistics.html", user=user, figures=figures, start=start, end=end,
@@ -59,7 +50,7 @@ def statistics_page(request: Request, session: SessionDep, user: StaffPageUser, 
 def chart(request: Request, name: str, session: SessionDep, user: StaffPageUser, start: date | None = None,
           end: date | None = None) -> Response:
     fig, _, _ = _figure(request, session, name, start, end)
-    return Response(_service().figure_svg(fig), media_type="image/svg+xml",
+    return Response(service.figure_svg(fig), media_type="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                              "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=60"})
 
@@ -68,5 +59,5 @@ def chart(request: Request, name: str, session: SessionDep, user: StaffPageUser,
 def numbers(request: Request, name: str, session: SessionDep, user: StaffPageUser, start: date | None = None,
             end: date | None = None) -> Response:
     fig, start, end = _figure(request, session, name, start, end)
-    return Response(_service().figure_csv(fig), media_type="text/csv; charset=utf-8",
+    return Response(service.figure_csv(fig), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}_{start}_{end}.csv"'})

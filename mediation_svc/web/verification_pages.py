@@ -14,6 +14,9 @@ from fastapi.responses import Response
 from ..deps import KeyStoreDep, SessionDep, client_address
 from ..documents.service import normalise_code
 from ..errors import DomainError, NotFound, TooManyRequests
+from ..security import pipl
+from ..verification import limits, service
+from ..verification.routes import may_read_agreement
 from .auth import CsrfChecked, MaybeUser
 from .i18n import translator
 from .labels import has_label, label
@@ -48,12 +51,6 @@ def verdict_of(indication: str, sub_indication: str | None, signatures) -> str:
     return "indeterminate" if indication == "INDETERMINATE" else "failed"
 
 
-def _service():
-    from ..verification import service
-
-    return service
-
-
 @router.get("/verify")
 def verify_page(request: Request, user: MaybeUser, code: str | None = None) -> Response:
     if code and code.strip():
@@ -64,14 +61,13 @@ def verify_page(request: Request, user: MaybeUser, code: str | None = None) -> R
 @router.post("/verify", dependencies=[CsrfChecked])
 def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, user: MaybeUser,
                   file: Annotated[UploadFile, File()]) -> Response:
-    data = file.file.read(_service().MAX_BYTES + 1)
+    data = file.file.read(service.MAX_BYTES + 1)
     try:
-        from ..verification import limits  # bounded like the API: raw scan, worker process, concurrency
-
+        # bounded like the API: raw scan, worker process, concurrency
         report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
                                       address=client_address(request),
                                       bounds=limits.bounds_from(request.app.state.settings),
-                                      now=_service().validation_time(request.app.state))
+                                      now=service.validation_time(request.app.state))
     except DomainError as exc:  # empty, not a PDF, too large: the reader's words, from the catalogue
         return render(request, "verify.html", user=user, status_code=exc.status, report=None,
                       error=label("error", exc.slug if has_label("error", exc.slug) else "bad-request",
@@ -84,18 +80,15 @@ def verify_upload(request: Request, session: SessionDep, keystore: KeyStoreDep, 
 def verify_code(request: Request, code: str, session: SessionDep, keystore: KeyStoreDep, user: MaybeUser) -> Response:
     t = translator(language_of(request))
     try:
-        found = _service().lookup_code(session, keystore, code=code, address=client_address(request),
-                                       now=_service().validation_time(request.app.state))
+        found = service.lookup_code(session, keystore, code=code, address=client_address(request),
+                                       now=service.validation_time(request.app.state))
     except NotFound:
-        session.commit()  # the look-up counts against the address even when nothing was found
+        # the look-up counts against the address even when nothing was found (throttle.count_attempt, durable)
         return render(request, "verify_code.html", user=user, status_code=404, found=None,
                       error=t("verify.unknown_code"))
     except TooManyRequests as exc:
         return render(request, "verify_code.html", user=user, status_code=429, found=None,
                       error=label("error", exc.slug, language_of(request)))
-    from ..security import pipl
-    from ..verification.routes import may_read_agreement
-
     if not may_read_agreement(session, user, found["document_id"]):
         found = pipl.mask_code_lookup(found)  # PIPL: anonymous readers see the signers' names masked
     checked = found["verification"]
