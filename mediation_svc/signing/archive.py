@@ -18,7 +18,6 @@ added over the whole file, after the validation data of the previous one has gon
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -28,13 +27,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..audit.chain import record
-from ..db import id_of, unit_of_work, utcnow
+from ..db import unit_of_work, utcnow
 from ..errors import Conflict
 from . import pades
 from .models import SignedRevision
+from .store import ARCHIVE_KIND, LTA_KINDS
 
-LTA_KINDS = ("lta", "archive_timestamp")
-ARCHIVE_KIND = "archive_timestamp"
 
 
 class RenewalTooShort(Conflict):
@@ -107,7 +105,7 @@ def renew_document(session: Session, keystore, timestamper, *, document_id: str,
                    actor: str, now: dt.datetime | None = None) -> SignedRevision | None:
     """Add a fresh document timestamp to one document if it is (still) due; None when it no longer is."""
     from .credentials import lta_context
-    from .store import latest_revision, lock_request
+    from .store import latest_revision, lock_request, store_revision
 
     now = now or utcnow()
     current = latest_revision(session, document_id)
@@ -125,16 +123,8 @@ def renew_document(session: Session, keystore, timestamper, *, document_id: str,
     if new_expiry is None or new_expiry <= now + dt.timedelta(days=within_days):
         raise RenewalTooShort(f"the new timestamp's TSA certificate expires {new_expiry:%Y-%m-%d}, within "
                               f"{within_days} days as well: renew the TSA certificate, then run this again")
-    revision = SignedRevision(
-        document_id=document_id, request_id=id_of(request), sequence=current.sequence + 1, kind=ARCHIVE_KIND,
-        pdf=renewed, sha256_before=current.sha256_after, sha256_after=hashlib.sha256(renewed).hexdigest(),
-        timestamp_expires_at=new_expiry)
-    session.add(revision)
-    request.current_sha256 = revision.sha256_after
-    request.revision += 1
-    request.updated_at = utcnow()
-    session.add(request)
-    session.flush()
+    revision = store_revision(session, request=request, kind=ARCHIVE_KIND, pdf=renewed,
+                              sha_before=current.sha256_after)
     record(session, actor=actor, action="signing.archive_timestamp_added", subject=f"document:{document_id}",
            case_id=request.case_id,
            payload={"document_id": document_id, "request_id": request.id, "sequence": revision.sequence,

@@ -170,6 +170,11 @@ def signing_events(session: Session, *, document_id: str) -> list[dict[str, Any]
     return events
 
 
+# The revisions that carry long-term validation material, and so an archive timestamp whose expiry is watched.
+LTA_KINDS = ("lta", "archive_timestamp")
+ARCHIVE_KIND = "archive_timestamp"
+
+
 def store_revision(session: Session, *, request: SigningRequest, kind: str, pdf: bytes, sha_before: str,
                    participant: SigningParticipant | None = None, cert_serial: str | None = None,
                    evidence: str | None = None) -> SignedRevision:
@@ -181,7 +186,7 @@ def store_revision(session: Session, *, request: SigningRequest, kind: str, pdf:
                               sha256_before=sha_before, sha256_after=hashlib.sha256(pdf).hexdigest(),
                               cert_serial=cert_serial, evidence=evidence,
                               evidence_sha256=hashlib.sha256(evidence.encode()).hexdigest() if evidence else None,
-                              timestamp_expires_at=pades.last_timestamp_expiry(pdf) if kind == "lta" else None)
+                              timestamp_expires_at=pades.last_timestamp_expiry(pdf) if kind in LTA_KINDS else None)
     session.add(revision)
     request.current_sha256 = revision.sha256_after
     request.revision += 1
