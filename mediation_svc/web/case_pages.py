@@ -31,7 +31,7 @@ from ..security import access
 from ..security.roles import Role, is_staff
 from ..signing import service as signing
 from ..timeutil import SHANGHAI, today_in_shanghai
-from . import auth, court_pages, signing_pages
+from . import auth, case_consumer_pages, court_pages, signing_pages
 from .auth import CsrfChecked, PageUser, SchedulerPageUser
 from .drafting_pages import PAGE_DRAFTING_STATES
 from .i18n import translator
@@ -182,6 +182,7 @@ def show_case_page(request: Request, session, settings, user, *, case_id: int, w
                   if user.role != Role.COURT and access.view_of(user.role, access.Obj.SIGNING_EVIDENCE) else None,
                   judicial=court_pages.context(session, case, user),
                   judicial_staff=court_pages.staff_context(session, case, user),
+                  consumer=case_consumer_pages.context(session, case, user),
                   signing_form=signing_form or {}, signing_errors=signing_errors or {}, status_code=status_code,
                   **context)
 

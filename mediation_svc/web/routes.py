@@ -35,7 +35,7 @@ from ..rosters import service as rosters
 from ..scheduling import service as scheduling
 from ..scheduling.schemas import SessionCreate
 from ..timeutil import SHANGHAI
-from . import (account_pages, amount_pages, audit_pages, auth, calendar_pages, case_pages, complaint_pages, court_pages,
+from . import (account_pages, amount_pages, audit_pages, auth, calendar_pages, case_consumer_pages, case_pages, complaint_pages, court_pages,
                dev_pages, drafting_pages, officer_pages, selfservice_pages, signer_pages, signing_pages,
                statistics_pages, verification_pages)
 from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPageUser, StaffPageUser
@@ -226,6 +226,7 @@ def _include_pages() -> None:
     public_router.include_router(account_pages.router)
     public_router.include_router(amount_pages.router)
     public_router.include_router(case_pages.router)
+    public_router.include_router(case_consumer_pages.router)
     public_router.include_router(audit_pages.router)
     public_router.include_router(calendar_pages.router)
     public_router.include_router(complaint_pages.router)

@@ -1,0 +1,57 @@
+"""The staff side on the case page: the consumer's message is there to answer (and the answer reaches them), the
+evidence they uploaded is there to download and to share with the court; a court account sees neither the
+thread nor unshared evidence."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from ..web.conftest import csrf_of, login  # noqa: F401 - the fixture
+from .test_messages import world  # noqa: F401 - the fixture
+from .test_api import MINE, _prove
+
+pytestmark = pytest.mark.db
+
+
+def test_the_officer_answers_and_shares_from_the_case_page(client, engine, login, make_user, world):  # noqa: F811
+    headers = _prove(client, engine, MINE)
+    number, case_id = world["mine"].number, world["mine"].id
+    assert client.post(f"/api/v1/self/cases/{number}/messages", headers=headers,
+                       json={"text": "合同照片已上传，请查收"}).status_code == 201
+    photo = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 120, 0)).save(photo, "JPEG")
+    uploaded = client.post(f"/api/v1/self/cases/{number}/evidence", headers=headers,
+                           files={"file": ("合同.jpg", photo.getvalue(), "image/jpeg")})
+    assert uploaded.status_code == 201, uploaded.text
+    item = uploaded.json()
+    login(world["officer"])
+    page = client.get(f"/cases/{case_id}")
+    assert "当事人留言" in page.text and "合同照片已上传，请查收" in page.text
+    assert "合同.jpg" in page.text and item["sha256"] in page.text
+    sent = client.post(f"/cases/{case_id}/messages", data={"text": "已收到，谢谢。", "csrf_token": csrf_of(page.text)},
+                       follow_redirects=False)
+    assert sent.status_code == 303
+    thread = client.get(f"/api/v1/self/cases/{number}/messages", headers=headers).json()
+    assert [m["text"] for m in thread] == ["合同照片已上传，请查收", "已收到，谢谢。"]
+    download = client.get(f"/cases/{case_id}/evidence/{item['id']}")
+    assert download.status_code == 200 and download.headers["x-evidence-sha256"] == item["sha256"]
+    page = client.get(f"/cases/{case_id}")
+    shared = client.post(f"/cases/{case_id}/evidence/{item['id']}/share",
+                         data={"shared": "1", "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert shared.status_code == 303 and "已向法院共享" in client.get(shared.headers["location"]).text
+
+
+def test_a_court_sees_neither_the_thread_nor_unshared_evidence(client, engine, auth, login, make_user, world):  # noqa: F811
+    headers = _prove(client, engine, MINE)
+    number, case_id = world["mine"].number, world["mine"].id
+    client.post(f"/api/v1/self/cases/{number}/messages", headers=headers, json={"text": "私下的话"})
+    court = make_user("court")
+    officer = auth(world["officer"])
+    assert client.post(f"/api/v1/cases/{case_id}/shares", headers=officer,
+                       json={"court_user_id": court.id, "days": 7}).status_code in (200, 201)
+    login(court)
+    page = client.get(f"/cases/{case_id}")
+    assert page.status_code == 200 and "私下的话" not in page.text and "当事人留言" not in page.text
