@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ..accounts.models import User
 from ..cases import queries as case_queries
 from ..cases.service import workday_calendar
-from ..complaints import attachments, institutions, risk, service, statistics
+from ..complaints import attachments, institutions, review, risk, service, statistics
 from ..complaints.models import Contact
 from ..complaints.policy import Status
 from ..complaints.schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
@@ -166,6 +166,25 @@ def forward(request: Request, contact_id: int, session: SessionDep, settings: Se
         if forwarded.deadline_on is None:
             raise RuntimeError(f"complaint {forwarded.id} was forwarded without a deadline")
         return "forwarded", {"date": forwarded.deadline_on.isoformat()}
+    return _act(request, session, user, contact_id, act)
+
+
+@router.post("/complaints/{contact_id}/review", dependencies=[CsrfChecked])
+def review_application(request: Request, contact_id: int, session: SessionDep, settings: SettingsDep,
+                       user: StaffPageUser, decision: Annotated[str, Form(max_length=10)] = "",
+                       text: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """An officer's check of the consumer's own application (complaints.review)."""
+    def act(contact: Contact) -> tuple[str, dict]:
+        if decision == "accept":
+            case = review.accept(session, settings, contact=contact, actor=user)
+            return ("review_case", {"number": case.number}) if case else ("review_forwarded", {})
+        if decision in ("ask", "reject") and text.strip():
+            if decision == "ask":
+                review.ask_for_more(session, settings, contact=contact, actor=user, question=text.strip())
+                return "review_asked", {}
+            review.reject(session, settings, contact=contact, actor=user, reason=text.strip())
+            return "review_rejected", {}
+        raise InvalidInput("请写明需要补充的内容或不予受理的原因 (say what is missing, or why it is declined)")
     return _act(request, session, user, contact_id, act)
 
 

@@ -55,3 +55,33 @@ def test_a_court_sees_neither_the_thread_nor_unshared_evidence(client, engine, a
     login(court)
     page = client.get(f"/cases/{case_id}")
     assert page.status_code == 200 and "私下的话" not in page.text and "当事人留言" not in page.text
+
+
+def test_the_officer_checks_a_consumer_application_on_the_complaint_page(client, engine, login, make_user):
+    from sqlmodel import Session, select
+
+    from mediation_svc.complaints.models import Contact
+    from mediation_svc.db import unit_of_work
+
+    from ..complaints.conftest import make_institution
+    from .test_applications import application
+
+    with unit_of_work(engine) as s:
+        icbc = make_institution(s, "中国工商银行股份有限公司广州分行", "91440101190471234")
+    headers = _prove(client, engine, MINE)
+    number = client.post("/api/v1/self/applications", json=application(icbc, category_code="wealth_management"),
+                         headers=headers).json()["number"]
+    with Session(engine) as s:
+        contact_id = s.exec(select(Contact.id).where(Contact.number == number)).one()
+    officer = make_user("case_officer")
+    login(officer)
+    page = client.get(f"/complaints/{contact_id}")
+    assert "消费者在线提交：请先审核" in page.text and "消费者申请调解" in page.text and "粤语" in page.text
+    assert 'id="forward-form"' not in page.text
+    done = client.post(f"/complaints/{contact_id}/review", data={"decision": "accept", "csrf_token": csrf_of(page.text)},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    after = client.get(done.headers["location"])
+    assert "已立案" in after.text
+    with Session(engine) as s:
+        assert s.get(Contact, contact_id).status == "mediation"
