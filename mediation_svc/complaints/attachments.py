@@ -12,7 +12,7 @@ from ..audit.chain import actor_of, record
 from ..config import Settings
 from ..db import id_of
 from ..errors import NotFound
-from ..evidence.policy import UnsupportedType, check_pixels, require_size, require_type, safe_filename
+from ..evidence.policy import UnsupportedType, check_pixels, clean, require_size, require_type, safe_filename
 from .models import Attachment, Contact
 
 __all__ = ["UnsupportedType", "add", "download_response", "get_or_404", "list_for", "safe_filename"]
@@ -32,6 +32,22 @@ def add(session: Session, settings: Settings, *, contact: Contact, actor: User, 
     record(session, actor=actor_of(actor), action="complaint.attachment_added",
            subject=f"complaint:{contact.id}", payload={"attachment_id": attachment.id, "filename": attachment.filename,
                                                        "size": attachment.size, "sha256": attachment.sha256})
+    return attachment
+
+
+def add_from_consumer(session: Session, settings: Settings, *, contact: Contact, actor: str, filename: str | None,
+                      data: bytes) -> Attachment:
+    """The consumer's own evidence for their complaint (from /my): checked and cleaned as a case's evidence is
+    (``evidence.policy.clean``: images re-encoded without metadata, PDFs parsed and never rendered)."""
+    cleaned = clean(data, max_bytes=settings.evidence_max_bytes, max_pixels=settings.evidence_max_pixels)
+    attachment = Attachment(contact_id=id_of(contact), side="consumer", user_id=None,
+                            filename=safe_filename(filename, cleaned.media_type), media_type=cleaned.media_type,
+                            size=len(cleaned.data), sha256=hashlib.sha256(cleaned.data).hexdigest(), data=cleaned.data)
+    session.add(attachment)
+    session.flush()
+    record(session, actor=actor, action="complaint.attachment_added", subject=f"complaint:{contact.id}",
+           payload={"attachment_id": attachment.id, "filename": attachment.filename, "size": attachment.size,
+                    "sha256": attachment.sha256, "side": "consumer", "uploaded_sha256": hashlib.sha256(data).hexdigest()})
     return attachment
 
 

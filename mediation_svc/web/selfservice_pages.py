@@ -13,14 +13,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from ..cases import messages as case_messages
-from ..complaints import review
+from ..complaints import attachments, review
 from ..evidence import service as evidence
 from ..evidence.routes import UploadDep
 from ..evidence.routes import download as evidence_download
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
-from ..errors import DomainError, Unauthenticated
+from ..errors import DomainError, InvalidInput, Unauthenticated
 from ..phones import normalise_mobile
 from ..scheduling.calendar import invitation
 from ..scheduling.notify import event_of
@@ -171,6 +172,7 @@ def logout(request: Request, session: SessionDep, tokens: TokensDep) -> Response
 APPLY_FIELDS = ("consumer_name", "consumer_id_number", "contact_address", "institution_id", "institution_branch",
                 "category_code", "facts", "request", "amount", "preferred_language")
 APPLY_FLAGS = ("wants_mediation", "needs_elderly_support", "needs_interpreter", "consent")
+MAX_APPLICATION_FILES = 5
 
 
 def _apply_page(request: Request, session: SessionDep, settings: SettingsDep, *, form: dict,
@@ -201,15 +203,24 @@ def apply(request: Request, session: SessionDep, settings: SettingsDep, tokens: 
     values = {k: v for k, v in typed.items() if v} | flags | {"consent_version": str(form.get("consent_version") or ""),
                                                              "channel": "wechat" if form.get("channel") == "wechat"
                                                              else "web"}
+    files = [f for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename]
     try:
         data = ApplicationIn.model_validate(values)
+        if len(files) > MAX_APPLICATION_FILES:
+            raise InvalidInput(f"最多上传 {MAX_APPLICATION_FILES} 个文件 (at most {MAX_APPLICATION_FILES} files)",
+                               errors=[{"loc": ["evidence"], "msg": "too many files", "type": "value_error"}])
         with session.begin_nested():  # a refusal below leaves nothing behind, and the page still answers
             contact = applications.apply(session, settings, proved=proved, data=data,
                                          client=client_address(request), language=language)
+            for upload in files:
+                attachments.add_from_consumer(session, settings, contact=contact, filename=upload.filename,
+                                              actor=f"consumer:{mask_phone(proved.phone)}",
+                                              data=upload.file.read(settings.evidence_max_bytes + 1))
     except ValidationError as exc:
         problems = [dict(e) for e in exc.errors()]
     except DomainError as exc:
-        problems = list(exc.extensions.get("errors") or [{"loc": [], "msg": exc.detail, "type": "value_error"}])
+        problems = list(exc.extensions.get("errors") or [{"loc": [], "msg": label("error", exc.slug, language),
+                                                           "type": "value_error"}])
     else:
         return redirect(request, "/my/matters", ok="self_applied", number=contact.number)
     errors = field_errors(problems, _apply_field, language)
@@ -220,7 +231,7 @@ def apply(request: Request, session: SessionDep, settings: SettingsDep, tokens: 
 
 def _apply_field(loc: tuple) -> str | None:
     field = loc[-1] if loc else None
-    return field if field in APPLY_FIELDS + APPLY_FLAGS else None
+    return field if field in APPLY_FIELDS + APPLY_FLAGS + ("evidence",) else None
 
 
 @router.post("/my/complaints/{number}/supplement", dependencies=[CsrfChecked])

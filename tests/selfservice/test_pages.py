@@ -189,3 +189,38 @@ def test_a_consumer_uploads_a_photo_and_a_renamed_program_is_refused_in_plain_wo
                           follow_redirects=False)
     refused = client.get(program.headers["location"])
     assert "没有上传" in refused.text and refused.text.count("SHA-256 ") == 1
+
+
+def test_an_application_carries_its_evidence_and_a_renamed_program_stops_it(client, engine, cases):
+    import io
+
+    from PIL import Image
+    from sqlmodel import Session, select
+
+    from mediation_svc.complaints.models import Attachment, Contact
+    from mediation_svc.db import unit_of_work
+
+    from ..complaints.conftest import make_institution
+    from ..factories import resident_id
+
+    with unit_of_work(engine) as s:
+        icbc = make_institution(s, "中国工商银行股份有限公司广州分行", "91440101190471234")
+    _prove(client, engine)
+    form = client.get("/my/apply")
+    fields = {"what": "complaint", "consumer_name": "陈秀兰", "consumer_id_number": resident_id(),
+              "institution_id": str(icbc), "facts": "信用卡被盗刷。", "request": "退还盗刷款", "consent": "on",
+              "consent_version": csrf_of_version(form.text), "csrf_token": csrf_of(form.text)}
+    photo = io.BytesIO()
+    Image.new("RGB", (30, 30), (10, 10, 10)).save(photo, "JPEG")
+    bad = client.post("/my/apply", data=fields, files=[("evidence", ("账单.jpg", b"MZ\x90\x00" * 50, "image/jpeg"))],
+                      follow_redirects=False)
+    assert bad.status_code == 422 and "信用卡被盗刷。" in bad.text
+    with Session(engine) as s:
+        assert s.exec(select(Contact)).all() == []  # nothing filed: the savepoint took the application back too
+    good = client.post("/my/apply", data=fields, files=[("evidence", ("账单.jpg", photo.getvalue(), "image/jpeg"))],
+                       follow_redirects=False)
+    assert good.status_code == 303, good.text
+    with Session(engine) as s:
+        contact = s.exec(select(Contact)).one()
+        files = s.exec(select(Attachment).where(Attachment.contact_id == contact.id)).all()
+    assert [(f.side, f.user_id, f.media_type) for f in files] == [("consumer", None, "image/jpeg")]
