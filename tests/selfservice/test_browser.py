@@ -95,18 +95,28 @@ def test_a_consumer_follows_their_case_on_a_phone(server, browser):  # noqa: F81
     page.fill("#facts", "理财产品到期未按约定兑付，多次到网点询问没有结果。")
     page.fill("#request", "兑付本金及约定收益")
     page.fill("#amount", "8.65万")
+    page.set_input_files("#evidence", str(photo))  # the application carries its evidence
     page.click("#apply-submit")
     assert "勾选" in page.inner_text("#err-consent")  # the notice must be accepted; what was typed is kept
     assert page.input_value("#facts").startswith("理财产品到期")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(ARTIFACTS / "apply-360-consent.png"), full_page=True)
     page.check("#consent")
+    page.set_input_files("#evidence", str(photo))  # a file input does not keep its file across a refusal
     page.click("#apply-submit")
     page.wait_for_url(f"{base}/my/matters*")
     flash = page.inner_text("main")
     number = flash.split("您的编号是")[1].split("，")[0].strip()
     assert number and number in page.inner_text(".self-list:last-of-type")
     page.screenshot(path=str(ARTIFACTS / "applied-360.png"), full_page=True)
+    from sqlmodel import Session, select
+
+    from mediation_svc.complaints.models import Attachment, Contact
+
+    with Session(engine) as s:
+        filed = s.exec(select(Contact).where(Contact.number == number)).one()
+        assert filed.filed_by_consumer and filed.wants_mediation
+        assert [a.side for a in s.exec(select(Attachment).where(Attachment.contact_id == filed.id))] == ["consumer"]
     page.click("#self-logout")
     assert "已退出查询" in page.inner_text("main")
     page.close()
