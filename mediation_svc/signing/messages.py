@@ -134,16 +134,22 @@ def _notify_mediator(session: Session, settings: Settings, request: SigningReque
                   payload={"participant_id": p.id, "sent_by_sms": True, "console": True, "expires_at": request.deadline_at})
 
 
+def _renewable(session: Session, request: SigningRequest, participant: SigningParticipant) -> SigningRequest:
+    """The request, locked and open, for renewing this signer's link: a pending party or representative."""
+    request = lock_request(session, id_of(request))
+    check_open(request)
+    if participant.status != SignerStatus.PENDING.value or participant.kind in (SignerKind.SEAL.value,
+                                                                                SignerKind.MEDIATOR.value):
+        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    return request
+
+
 def resend_link(session: Session, settings: Settings, tokens: TokenService, *, request: SigningRequest,
                 participant: SigningParticipant, actor: User) -> str:
     """An officer sends a signer a fresh link (a lost SMS, a locked code); the old link stops working."""
     if not may_manage_request(actor.role):
         raise Forbidden("a new signing link is sent by a case officer")
-    request = lock_request(session, id_of(request))
-    check_open(request)
-    if participant.status != SignerStatus.PENDING.value or participant.kind in (SignerKind.SEAL.value,
-                                                                                 SignerKind.MEDIATOR.value):
-        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    request = _renewable(session, request, participant)
     return issue_link(session, settings, tokens, request=request, participant=participant, actor=user_actor(actor),
                       send=True)
 
@@ -160,11 +166,7 @@ def resend_own_link(session: Session, settings: Settings, tokens: TokenService, 
     ``SELF_RESENDS_PER_DAY`` times a day, and only to the phone on record for this signer."""
     if participant.request_id != request.id or participant.phone != phone:
         raise Forbidden("this signer's link goes to another phone")
-    request = lock_request(session, id_of(request))
-    check_open(request)
-    if participant.status != SignerStatus.PENDING.value or participant.kind in (SignerKind.SEAL.value,
-                                                                                SignerKind.MEDIATOR.value):
-        raise Conflict(f"this signer is '{participant.status}' and has no link to renew")
+    request = _renewable(session, request, participant)
     if participant.otp_locked:
         raise CodeLocked("验证码已被锁定，请联系调解中心重新发送签署链接 (the code is locked: the center sends a new link)")
     key = f"participant:{participant.id}"

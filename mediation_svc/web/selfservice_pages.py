@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from ..cases import messages as case_messages
+from ..cases.models import Case
 from ..complaints import attachments, review
 from ..evidence import service as evidence
 from ..evidence.routes import UploadDep
@@ -124,6 +125,19 @@ def prove(request: Request, session: SessionDep, keystore: KeyStoreDep, tokens: 
 def _ask_again(request: Request) -> Response:
     return _phone_page(request, error=translator(language_of(request))("self.prove_again"), status=401,
                        next_url=_next(request.url.path))
+
+
+def _my_case(request: Request, session, tokens, number: str) -> tuple[service.ProvedPhone, Case] | Response:
+    """The proved phone and its case numbered ``number``; else the page to answer instead (prove the phone
+    again, or back to the list: another's number says nothing more). Every look-up counts towards the bound."""
+    proved = _proved(request, session, tokens)
+    if proved is None:
+        return _ask_again(request)
+    service.count_lookup(session, proved=proved)
+    case = service.case_of(session, phone=proved.phone, number=number)
+    if case is None:
+        return redirect(request, "/my/matters")
+    return proved, case
 
 
 @router.get("/my/matters")
@@ -254,13 +268,10 @@ def supplement(number: str, request: Request, session: SessionDep, tokens: Token
 @router.post("/my/cases/{number}/messages", dependencies=[CsrfChecked])
 def write(number: str, request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
           text: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
-    service.count_lookup(session, proved=proved)
-    case = service.case_of(session, phone=proved.phone, number=number)
-    if case is None:
-        return redirect(request, "/my/matters")
+    found = _my_case(request, session, tokens, number)
+    if isinstance(found, Response):
+        return found
+    proved, case = found
     url = f"/my/cases/{quote(case.number)}"
     try:
         with session.begin_nested():
@@ -274,12 +285,10 @@ def write(number: str, request: Request, session: SessionDep, settings: Settings
 @router.post("/my/cases/{number}/documents/{document_id}", dependencies=[CsrfChecked])
 def receive(number: str, document_id: str, request: Request, session: SessionDep, tokens: TokensDep,
             id_last4: Annotated[str, Form(max_length=8)] = "") -> Response:
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
-    case = service.case_of(session, phone=proved.phone, number=number)
-    if case is None:
-        return redirect(request, "/my/matters")
+    found = _my_case(request, session, tokens, number)
+    if isinstance(found, Response):
+        return found
+    proved, case = found
     try:
         download = service.document_for(session, proved=proved, case=case, document_id=document_id,
                                         id_last4=id_last4)
@@ -310,12 +319,10 @@ def session_calendar(number: str, session_id: int, request: Request, session: Se
 def resend_signing_link(number: str, participant_id: int, request: Request, session: SessionDep,
                         settings: SettingsDep, tokens: TokensDep) -> Response:
     """The signing SMS again, to the same phone (lost or deleted): then sign from that link as before."""
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
-    case = service.case_of(session, phone=proved.phone, number=number)
-    if case is None:
-        return redirect(request, "/my/matters")
+    found = _my_case(request, session, tokens, number)
+    if isinstance(found, Response):
+        return found
+    proved, case = found
     url = f"/my/cases/{quote(case.number)}"
     try:
         with session.begin_nested():
@@ -329,12 +336,10 @@ def resend_signing_link(number: str, participant_id: int, request: Request, sess
 def upload_evidence(number: str, request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                     upload: UploadDep) -> Response:
     """A photo or a PDF for the case, checked as the API checks it; the page says what was wrong, if anything."""
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
-    case = service.case_of(session, phone=proved.phone, number=number)
-    if case is None:
-        return redirect(request, "/my/matters")
+    found = _my_case(request, session, tokens, number)
+    if isinstance(found, Response):
+        return found
+    proved, case = found
     url = f"/my/cases/{quote(case.number)}"
     try:
         with session.begin_nested():
@@ -349,10 +354,8 @@ def upload_evidence(number: str, request: Request, session: SessionDep, settings
 
 @router.get("/my/cases/{number}/evidence/{item_id}")
 def evidence_file(number: str, item_id: int, request: Request, session: SessionDep, tokens: TokensDep) -> Response:
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
-    case = service.case_of(session, phone=proved.phone, number=number)
-    if case is None:
-        return redirect(request, "/my/matters")
+    found = _my_case(request, session, tokens, number)
+    if isinstance(found, Response):
+        return found
+    proved, case = found
     return evidence_download(evidence.item_of(session, case=case, item_id=item_id))
