@@ -13,8 +13,8 @@ from ..errors import Forbidden, NotFound
 from ..security.roles import Role
 from . import second_factor, service
 from .models import User
-from .schemas import (PasswordChange, Reauthentication, RecoveryCodes, SecondFactorCode, SecondFactorEnrolment,
-                      TokenResponse, UserCreate, UserRead)
+from .schemas import (AuditVerification, PasswordChange, Reauthentication, RecoveryCodes, SecondFactorCode,
+                      SecondFactorEnrolment, TokenResponse, UserCreate, UserRead)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -94,8 +94,8 @@ def list_users(session: SessionDep, user: StaffUser, role: Role | None = None) -
     return list(session.exec(query).all())
 
 
-@router.get("/admin/audit/verify")
-def verify_audit(request: Request, session: SessionDep, user: AdminUser) -> dict:
+@router.get("/admin/audit/verify", response_model=AuditVerification)
+def verify_audit(request: Request, session: SessionDep, user: AdminUser) -> AuditVerification:
     from ..audit.transparency import verify_log
 
-    return verify_log(session, request.app.state.keystore)
+    return AuditVerification.model_validate(verify_log(session, request.app.state.keystore))

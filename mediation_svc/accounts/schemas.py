@@ -59,3 +59,24 @@ class UserRead(BaseModel):
     organisation: str | None = None
     active: bool
     second_factor_enabled: bool = False
+
+
+class TreeVerification(BaseModel):
+    """The Merkle tree heads' check (audit.transparency.TreeReport)."""
+
+    ok: bool
+    heads_checked: int
+    leaves_checked: int
+    first_broken_seq: int | None
+    broken_tree_size: int | None
+    reason: str | None
+
+
+class AuditVerification(BaseModel):
+    """``GET /admin/audit/verify``: every chain, then (when they hold) the tree heads; the first break named."""
+
+    ok: bool
+    entries_checked: int
+    first_broken_seq: int | None
+    reason: str | None
+    tree: TreeVerification | None

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ..accounts.models import User
 from ..audit.chain import case_trail
+from ..db import id_of
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of
 from ..errors import NotFound
 from ..idempotency import IdempotencyDep
@@ -11,7 +12,8 @@ from ..reliability import intake_bulkhead
 from ..security import access
 from . import service
 from .models import CaseCategory
-from .schemas import CaseIntake, CaseRead, CategoryIn, ShareIn, TransitionIn
+from .schemas import (AuditEntryRead, AuditSummaryRead, CaseIntake, CaseRead, CategoryIn, ShareIn, ShareRead,
+                      TransitionIn)
 from .states import CaseStatus
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -65,34 +67,34 @@ def link_party_account(case_id: int, party_id: int, user_id: int, session: Sessi
     return service.to_read(session, case)
 
 
-@router.post("/cases/{case_id}/shares", status_code=201)
-def share_case(case_id: int, data: ShareIn, session: SessionDep, user: StaffUser) -> dict:
+@router.post("/cases/{case_id}/shares", status_code=201, response_model=ShareRead)
+def share_case(case_id: int, data: ShareIn, session: SessionDep, user: StaffUser) -> ShareRead:
     case = service.get_visible_case_or_404(session, user=user, case_id=case_id)
     court = session.get(User, data.court_user_id)
     if court is None:
         raise NotFound("court account not found")
     share = service.share_with_court(session, case=case, court_user=court, days=data.days, actor=actor_of(user))
-    return {"id": share.id, "case_id": case.id, "court_user_id": court.id, "expires_at": share.expires_at}
+    return ShareRead(id=id_of(share), case_id=id_of(case), court_user_id=id_of(court), expires_at=share.expires_at)
 
 
-@router.get("/cases/{case_id}/audit")
-def case_audit_trail(case_id: int, session: SessionDep, user: CurrentUser) -> list[dict]:
+@router.get("/cases/{case_id}/audit", response_model=list[AuditEntryRead] | list[AuditSummaryRead])
+def case_audit_trail(case_id: int, session: SessionDep,
+                     user: CurrentUser) -> list[AuditEntryRead] | list[AuditSummaryRead]:
     service.get_visible_case_or_404(session, user=user, case_id=case_id)
     if access.require(user, access.Obj.AUDIT_TRAIL) == access.View.SUMMARY:
         # Parties see that their case moved, not staff-internal detail.
-        return [{"seq": e.seq, "at": e.at, "action": e.action} for e in case_trail(session, case_id)]
-    return [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
-             "payload": e.payload, "hash": e.hash} for e in case_trail(session, case_id)]
+        return [AuditSummaryRead.model_validate(e, from_attributes=True) for e in case_trail(session, case_id)]
+    return [AuditEntryRead.model_validate(e, from_attributes=True) for e in case_trail(session, case_id)]
 
 
-@router.get("/case-categories")
+@router.get("/case-categories", response_model=list[CaseCategory])
 def list_categories(session: SessionDep, user: CurrentUser) -> list[CaseCategory]:
     from sqlmodel import select
 
     return list(session.exec(select(CaseCategory).order_by(CaseCategory.code)).all())
 
 
-@router.put("/case-categories/{code}")
+@router.put("/case-categories/{code}", response_model=CaseCategory)
 def upsert_category(code: str, data: CategoryIn, session: SessionDep, user: StaffUser) -> CaseCategory:
     from ..audit.chain import record
 

@@ -141,6 +141,35 @@ class ShareIn(BaseModel):
     days: int = Field(default=90, ge=1, le=365)
 
 
+class ShareRead(BaseModel):
+    """A case shared with a court account until ``expires_at`` (UTC)."""
+
+    id: int
+    case_id: int
+    court_user_id: int
+    expires_at: datetime
+
+
+class AuditSummaryRead(BaseModel):
+    """An entry of the case's audit trail as a party sees it: that the case moved, not the detail."""
+
+    seq: int
+    at: datetime
+    action: str
+
+
+class AuditEntryRead(BaseModel):
+    """An entry of the case's audit trail as staff see it: who, on what, the payload and the entry's hash."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: str
+    hash: str
+
+
 class CategoryIn(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
     name_zh: str = Field(min_length=1, max_length=80)

@@ -11,8 +11,10 @@ from ..db import id_of
 from ..deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..security.roles import Role
 from . import attachments, institutions, service, statistics
-from .schemas import (AttachmentRead, ConsumerAnswerIn, ContactIn, ContactRead, ConvertIn, ExtensionIn, ExtensionRead,
-                      ForwardIn, InstitutionAccountIn, MessageIn, MessageRead, ReasonIn, ReplyIn)
+from .schemas import (AttachmentRead, ComplaintStatistics, ConsumerAnswerIn, ConsumerAnswerRead, ContactIn, ContactRead,
+                      ConversionRead, ConvertIn, ExtensionIn, ExtensionRead, ForwardIn, InstitutionAccountIn,
+                      InstitutionAccountRead, InstitutionFigures, MessageIn, MessageRead, PeriodTotals, ReasonIn,
+                      ReplyIn)
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 HandlerUser = Annotated[User, require(Role.ADMIN, Role.CASE_OFFICER, Role.INSTITUTION)]
@@ -123,11 +125,12 @@ def offer_mediation(contact_id: ContactId, data: ForwardIn, session: SessionDep,
     return read(session, settings, service.offer_mediation(session, contact=contact, actor=user, note=data.note))
 
 
-@router.post("/complaints/{contact_id}/convert", status_code=201)
-def convert(contact_id: ContactId, data: ConvertIn, session: SessionDep, settings: SettingsDep, user: StaffUser) -> dict:
+@router.post("/complaints/{contact_id}/convert", status_code=201, response_model=ConversionRead)
+def convert(contact_id: ContactId, data: ConvertIn, session: SessionDep, settings: SettingsDep,
+            user: StaffUser) -> ConversionRead:
     contact = service.get_visible_or_404(session, user=user, contact_id=contact_id, for_update=True)
     case = service.convert_to_case(session, settings, contact=contact, data=data, actor=user)
-    return {"complaint_id": contact.id, "case_id": case.id, "case_number": case.number}
+    return ConversionRead(complaint_id=id_of(contact), case_id=id_of(case), case_number=case.number)
 
 
 @router.post("/complaints/{contact_id}/withdraw", response_model=ContactRead)
@@ -142,10 +145,10 @@ def close(contact_id: ContactId, data: ReasonIn, session: SessionDep, settings: 
     return read(session, settings, service.close(session, contact=contact, actor=user, reason=data.reason))
 
 
-@router.post("/consumer-answers/{token}")
-def consumer_answer(token: str, data: ConsumerAnswerIn, session: SessionDep) -> dict:
+@router.post("/consumer-answers/{token}", response_model=ConsumerAnswerRead)
+def consumer_answer(token: str, data: ConsumerAnswerIn, session: SessionDep) -> ConsumerAnswerRead:
     contact = service.consumer_answer(session, token=token, accept=data.accept, comment=data.comment)
-    return {"number": contact.number, "status": contact.status}
+    return ConsumerAnswerRead.model_validate(contact, from_attributes=True)
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:
@@ -160,17 +163,16 @@ def _period(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-@router.get("/complaint-statistics", summary="Complaint figures for a period (default: the last 90 days)")
-def complaint_statistics(session: SessionDep, user: StaffUser, start: date | None = None, end: date | None = None) -> dict:
+@router.get("/complaint-statistics", response_model=ComplaintStatistics,
+            summary="Complaint figures for a period (default: the last 90 days)")
+def complaint_statistics(session: SessionDep, user: StaffUser, start: date | None = None,
+                         end: date | None = None) -> ComplaintStatistics:
     start, end = _period(start, end)
     report = statistics.build(session, start=start, end=end)
-    return {"start": start, "end": end, "totals": report.totals, "by_channel": report.by_channel,
-            "institutions": [{"institution_id": r.institution_id, "name": r.name, "complaints": r.complaints,
-                              "forwarded": r.forwarded, "answered": r.answered, "feedback_rate": r.feedback_rate,
-                              "average_days": r.average_days, "overdue": r.overdue, "settled_count": r.settled_count,
-                              "settled_amount": r.settled_amount} for r in report.institutions],
-            "distribution": report.distribution, "steered_outcomes": report.steered_outcomes,
-            "risk_by_month": report.risk_by_month}
+    return ComplaintStatistics(
+        start=start, end=end, totals=PeriodTotals.model_validate(report.totals), by_channel=report.by_channel,
+        institutions=[InstitutionFigures.model_validate(r, from_attributes=True) for r in report.institutions],
+        distribution=report.distribution, steered_outcomes=report.steered_outcomes, risk_by_month=report.risk_by_month)
 
 
 @router.get("/complaint-reports/{month}.{fmt}", summary="The monthly report (XLSX or CSV, in Chinese)")
@@ -178,8 +180,9 @@ def monthly_report(month: str, fmt: str, session: SessionDep, settings: Settings
     return statistics.report_file(session, month=month, fmt=fmt, center_name=settings.center_name)
 
 
-@router.post("/institution-accounts", status_code=201)
-def create_institution_account(data: InstitutionAccountIn, session: SessionDep, user: AdminUser) -> dict:
+@router.post("/institution-accounts", status_code=201, response_model=InstitutionAccountRead)
+def create_institution_account(data: InstitutionAccountIn, session: SessionDep,
+                               user: AdminUser) -> InstitutionAccountRead:
     account_user, account = institutions.create_institution_account(session, data=data, actor=actor_of(user))
-    return {"user_id": account_user.id, "username": account_user.username, "role": account_user.role,
-            "institution_id": account.institution_id, "branch": account.branch}
+    return InstitutionAccountRead(user_id=id_of(account_user), username=account_user.username, role=account_user.role,
+                                  institution_id=account.institution_id, branch=account.branch)

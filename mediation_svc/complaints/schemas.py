@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from ..cases.identity import normalise_resident_id
 from ..cases.schemas import AmountCNY, Channel
 from ..phones import OptionalMobilePhone
+from ..security.roles import Role
 from .policy import Outcome, Status
 
 
@@ -184,3 +185,67 @@ class ExtensionRead(BaseModel):
     deadline_before: date
     deadline_after: date
     created_at: datetime
+
+
+class ConversionRead(BaseModel):
+    """A complaint converted into a mediation case."""
+
+    complaint_id: int
+    case_id: int
+    case_number: str
+
+
+class ConsumerAnswerRead(BaseModel):
+    """The consumer's answer recorded: the complaint's number and where it stands now."""
+
+    number: str
+    status: Status
+
+
+class InstitutionAccountRead(BaseModel):
+    user_id: int
+    username: str
+    role: Role
+    institution_id: int
+    branch: str | None
+
+
+class PeriodTotals(BaseModel):
+    contacts: int
+    consultations: int
+    complaints: int
+    mediation_applications: int
+    forwarded: int
+    answered: int
+    feedback_rate: float
+    average_days: float
+    settled_amount: Decimal
+    overdue: int
+    steered_into_mediation: int
+
+
+class InstitutionFigures(BaseModel):
+    institution_id: int
+    name: str
+    complaints: int
+    forwarded: int
+    answered: int
+    feedback_rate: float
+    average_days: float
+    overdue: int
+    settled_count: int
+    settled_amount: Decimal
+
+
+class ComplaintStatistics(BaseModel):
+    """Complaint figures for a period: totals, per channel (kind -> count), per institution, the distribution,
+    what the steered complaints came to and the surrender-risk signals per month."""
+
+    start: date
+    end: date
+    totals: PeriodTotals
+    by_channel: dict[str, dict[str, int]]
+    institutions: list[InstitutionFigures]
+    distribution: dict[str, int]
+    steered_outcomes: dict[str, int]
+    risk_by_month: dict[str, dict[str, int]]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 
 from ..cases.service import get_visible_case_or_404
+from ..db import id_of
 from ..deps import CurrentUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, TokensDep
 from ..errors import PayloadTooLarge
 from ..signing import service as signing
@@ -17,8 +18,8 @@ from ..verification.report import NotAPdf, verify_pdf
 from ..verification.service import trust_roots
 from . import service
 from .package import check_package
-from .schemas import (ApplicationRead, ApplicationStart, CourtShare, PackageRead, PackageVerification, RulingIn,
-                      RulingRead)
+from .schemas import (ApplicationRead, ApplicationStart, CourtShare, CourtShareRead, PackageRead,
+                      PackageVerification, RulingIn, RulingRead)
 
 router = APIRouter(prefix="/api/v1", tags=["judicial"])
 MAX_PACKAGE_BYTES = 60 * 1024 * 1024
@@ -67,13 +68,13 @@ def download_package(case_id: int, session: SessionDep, user: CurrentUser) -> Re
         "X-Content-SHA256": package.sha256})
 
 
-@router.post("/cases/{case_id}/judicial/court-shares", status_code=201)
-def share(case_id: int, body: CourtShare, session: SessionDep, user: StaffUser) -> dict:
+@router.post("/cases/{case_id}/judicial/court-shares", status_code=201, response_model=CourtShareRead)
+def share(case_id: int, body: CourtShare, session: SessionDep, user: StaffUser) -> CourtShareRead:
     case = get_visible_case_or_404(session, user=user, case_id=case_id)
     share_row = service.share_with_court(session, case=case, court_user_id=body.court_user_id, days=body.days,
                                          actor=user)
-    return {"id": share_row.id, "case_id": case.id, "court_user_id": share_row.court_user_id,
-            "expires_at": share_row.expires_at}
+    return CourtShareRead(id=id_of(share_row), case_id=id_of(case), court_user_id=share_row.court_user_id,
+                          expires_at=share_row.expires_at)
 
 
 @router.post("/judicial/packages/verify", response_model=PackageVerification)

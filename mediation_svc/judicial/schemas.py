@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from ..cases.schemas import ShareRead
 from ..documents.inputs import ServiceAddress
 from ..signing.schemas import RepresentativeIn
 
@@ -52,6 +53,9 @@ class PackageRead(BaseModel):
 class CourtShare(BaseModel):
     court_user_id: int
     days: int = Field(default=30, ge=1, le=90)
+
+
+CourtShareRead = ShareRead  # the same share as the case's own (cases.schemas.ShareRead)
 
 
 class RulingIn(BaseModel):

@@ -11,14 +11,17 @@ from sqlmodel import col, select
 
 from ..accounts.models import User
 from ..cases.service import get_visible_case_or_404
+from ..db import id_of
 from ..deps import CurrentUser, SessionDep, StaffUser, actor_of, require
 from ..errors import Forbidden, NotFound, PayloadTooLarge
 from ..security.roles import Role, is_staff
 from . import assignment, csvio, invitations, service
-from .models import Mediator, MediatorStatus, RecusalRequest
-from .schemas import (AssignmentIn, AssignmentRead, ExpertIn, ExpertRead, InvitationIn, InvitationRead,
-                      InvitationResponseIn, MediatorIn, MediatorRead, OpinionIn, PoolIn, PoolRead,
-                      RecusalDecisionIn, RecusalIn, RecusalRead)
+from . import policy as ranking_policy
+from .models import ExpertInvitation, Mediator, MediatorStatus, RecusalRequest
+from .schemas import (AssignmentIn, AssignmentRead, AvailabilityWindow, CandidateRead, CandidatesRead, CriterionRead,
+                      ExcludedRead, ExclusionRead, ExpertIn, ExpertRead, FairnessRead, ImportRead, InvitationIn,
+                      InvitationRead, InvitationResponseIn, MediatorIn, MediatorRead, OpinionIn, PoolIn, PoolRead,
+                      RankingPolicyRead, RecusalDecisionIn, RecusalIn, RecusalRead)
 
 router = APIRouter(prefix="/api/v1", tags=["rosters"])
 
@@ -135,9 +138,9 @@ def export_mediators(session: SessionDep, user: StaffUser) -> Response:
     return _csv_response(csvio.export_mediators(session), "mediators.csv")
 
 
-@router.post("/rosters/mediators.csv")
-def import_mediators(session: SessionDep, user: StaffUser, file: UploadFile = File(...)) -> dict:
-    return csvio.import_mediators(session, data=_sync_read(file), actor=actor_of(user))
+@router.post("/rosters/mediators.csv", response_model=ImportRead)
+def import_mediators(session: SessionDep, user: StaffUser, file: UploadFile = File(...)) -> ImportRead:
+    return ImportRead.model_validate(csvio.import_mediators(session, data=_sync_read(file), actor=actor_of(user)))
 
 
 @router.get("/rosters/experts.csv")
@@ -145,9 +148,9 @@ def export_experts(session: SessionDep, user: StaffUser) -> Response:
     return _csv_response(csvio.export_experts(session), "experts.csv")
 
 
-@router.post("/rosters/experts.csv")
-def import_experts(session: SessionDep, user: StaffUser, file: UploadFile = File(...)) -> dict:
-    return csvio.import_experts(session, data=_sync_read(file), actor=actor_of(user))
+@router.post("/rosters/experts.csv", response_model=ImportRead)
+def import_experts(session: SessionDep, user: StaffUser, file: UploadFile = File(...)) -> ImportRead:
+    return ImportRead.model_validate(csvio.import_experts(session, data=_sync_read(file), actor=actor_of(user)))
 
 
 def _sync_read(file: UploadFile) -> bytes:
@@ -159,33 +162,36 @@ def _sync_read(file: UploadFile) -> bytes:
 
 # --- assignment ---------------------------------------------------------------------------------------
 
-def _ranked_row(rank: int, r) -> dict:
+def _ranked_row(rank: int, r: ranking_policy.Ranked) -> CandidateRead:
     c = r.candidate
-    return {"rank": rank, "mediator_id": c.mediator_id, "user_id": c.user_id, "name": c.name, "score": r.total,
-            "last_assigned_at": c.last_assigned_at, "active_cases": c.active_cases,
-            "max_active_cases": c.max_active_cases, "criteria": r.criteria}
+    return CandidateRead(rank=rank, mediator_id=c.mediator_id, user_id=c.user_id, name=c.name, score=r.total,
+                         last_assigned_at=c.last_assigned_at, active_cases=c.active_cases,
+                         max_active_cases=c.max_active_cases,
+                         criteria=[CriterionRead.model_validate(row) for row in r.criteria])
 
 
-@router.get("/cases/{case_id}/mediator-candidates")
+@router.get("/cases/{case_id}/mediator-candidates", response_model=CandidatesRead)
 def mediator_candidates(case_id: int, session: SessionDep, user: StaffUser, pool_id: int | None = None,
-                        limit: int = Query(20, ge=1, le=500), include_excluded: bool = True) -> dict:
+                        limit: int = Query(20, ge=1, le=500), include_excluded: bool = True) -> CandidatesRead:
     case = get_visible_case_or_404(session, user=user, case_id=case_id)
     # Only the rows shown are ranked in Python (rosters.ranking); the counts cover every candidate.
     result = assignment.rank_candidates(session, case=case, pool_id=pool_id, limit=limit,
                                         excluded_limit=200 if include_excluded else 0)
     weights = {fn.__name__: w for fn, w in assignment.policy.DEFAULT_POLICY.criteria}
-    return {
-        "case_id": case.id, "category_code": case.category_code, "language": result.case.language,
-        "city": result.case.city, "respondent": result.case.respondent_name,
-        "availability": {"source": result.context.availability_source, "window_start": result.window.start,
-                         "window_end": result.window.end, "working_days": result.window.days},
-        "policy": {"weights": weights, "tie_break": "rotation: longest since last assignment first"},
-        "total_candidates": result.ranked_total, "excluded_count": result.rejected_total,
-        "candidates": [_ranked_row(i, r) for i, r in enumerate(result.ranked, start=1)],
-        "excluded": [{"mediator_id": r.candidate.mediator_id, "name": r.candidate.name,
-                      "reasons": [e.as_dict() for e in r.reasons]}
-                     for r in result.rejected] if include_excluded else [],
-    }
+    if result.ranked_total is None or result.rejected_total is None:  # RankingResult.__post_init__ sets both
+        raise RuntimeError("the ranking result came without its totals")
+    return CandidatesRead(
+        case_id=id_of(case), category_code=case.category_code, language=result.case.language,
+        city=result.case.city, respondent=result.case.respondent_name,
+        availability=AvailabilityWindow(source=result.context.availability_source, window_start=result.window.start,
+                                        window_end=result.window.end, working_days=result.window.days),
+        policy=RankingPolicyRead(weights=weights, tie_break="rotation: longest since last assignment first"),
+        total_candidates=result.ranked_total, excluded_count=result.rejected_total,
+        candidates=[_ranked_row(i, r) for i, r in enumerate(result.ranked, start=1)],
+        excluded=[ExcludedRead(mediator_id=r.candidate.mediator_id, name=r.candidate.name,
+                               reasons=[ExclusionRead.model_validate(e, from_attributes=True) for e in r.reasons])
+                  for r in result.rejected] if include_excluded else [],
+    )
 
 
 def _assignment_read(a, m: Mediator) -> AssignmentRead:
@@ -239,15 +245,15 @@ def decide_recusal(request_id: int, data: RecusalDecisionIn, session: SessionDep
 
 # --- fairness -----------------------------------------------------------------------------------------
 
-@router.get("/rosters/fairness")
-def fairness(session: SessionDep, user: StaffUser, start: date, end: date, pool_id: int | None = None) -> dict:
-    return assignment.fairness_report(session, start=start, end=end, pool_id=pool_id)
+@router.get("/rosters/fairness", response_model=FairnessRead)
+def fairness(session: SessionDep, user: StaffUser, start: date, end: date, pool_id: int | None = None) -> FairnessRead:
+    return FairnessRead.model_validate(assignment.fairness_report(session, start=start, end=end, pool_id=pool_id))
 
 
 # --- experts on cases ---------------------------------------------------------------------------------
 
 @router.post("/cases/{case_id}/expert-invitations", status_code=201, response_model=InvitationRead)
-def invite_expert(case_id: int, data: InvitationIn, session: SessionDep, user: StaffUser):
+def invite_expert(case_id: int, data: InvitationIn, session: SessionDep, user: StaffUser) -> ExpertInvitation:
     case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     expert = service.get_expert_or_404(session, data.expert_id)
     return invitations.invite_expert(session, case=case, expert=expert, purpose=data.purpose,
@@ -255,7 +261,7 @@ def invite_expert(case_id: int, data: InvitationIn, session: SessionDep, user: S
 
 
 @router.get("/cases/{case_id}/expert-invitations", response_model=list[InvitationRead])
-def case_invitations(case_id: int, session: SessionDep, user: CurrentUser):
+def case_invitations(case_id: int, session: SessionDep, user: CurrentUser) -> list[ExpertInvitation]:
     if user.role in (Role.PARTY, Role.COURT):
         raise Forbidden("expert invitations are visible to staff, the mediator and the invited experts")
     if user.role == Role.EXPERT:
@@ -269,13 +275,14 @@ def case_invitations(case_id: int, session: SessionDep, user: CurrentUser):
 
 
 @router.post("/expert-invitations/{invitation_id}/response", response_model=InvitationRead)
-def answer_invitation(invitation_id: int, data: InvitationResponseIn, session: SessionDep, user: ExpertUser):
+def answer_invitation(invitation_id: int, data: InvitationResponseIn, session: SessionDep,
+                      user: ExpertUser) -> ExpertInvitation:
     invitation = invitations.get_own_invitation_for_update(session, invitation_id=invitation_id, user=user)
     return invitations.respond(session, invitation=invitation, accept=data.accept, note=data.note,
                                actor_ref=actor_of(user))
 
 
 @router.post("/expert-invitations/{invitation_id}/opinion", response_model=InvitationRead)
-def submit_opinion(invitation_id: int, data: OpinionIn, session: SessionDep, user: ExpertUser):
+def submit_opinion(invitation_id: int, data: OpinionIn, session: SessionDep, user: ExpertUser) -> ExpertInvitation:
     invitation = invitations.get_own_invitation_for_update(session, invitation_id=invitation_id, user=user)
     return invitations.submit_opinion(session, invitation=invitation, opinion=data.opinion, actor_ref=actor_of(user))

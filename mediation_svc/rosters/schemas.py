@@ -279,3 +279,116 @@ class InvitationRead(BaseModel):
     response_note: str | None
     opinion: str | None
     opinion_submitted_at: datetime | None
+
+
+# --- CSV import, the explained shortlist, fairness ------------------------------------------------------
+
+class ImportRead(BaseModel):
+    """A roster CSV imported: entries created and updated (an invalid row imports nothing, a 422)."""
+
+    created: int
+    updated: int
+
+
+class AvailabilityWindow(BaseModel):
+    source: str  # scheduling | workdays_only
+    window_start: datetime
+    window_end: datetime
+    working_days: list[date]
+
+
+class RankingPolicyRead(BaseModel):
+    weights: dict[str, float]  # criterion -> weight (the weights sum to 100)
+    tie_break: str
+
+
+class CriterionRead(BaseModel):
+    criterion: str
+    weight: float
+    score: float  # 0..1
+    points: float  # score x weight
+    explanation: str
+    explanation_en: str
+
+
+class CandidateRead(BaseModel):
+    rank: int
+    mediator_id: int
+    user_id: int
+    name: str
+    score: float  # points out of 100
+    last_assigned_at: datetime | None
+    active_cases: int
+    max_active_cases: int
+    criteria: list[CriterionRead]
+
+
+class ExclusionRead(BaseModel):
+    code: str
+    message: str
+    message_en: str
+
+
+class ExcludedRead(BaseModel):
+    mediator_id: int
+    name: str
+    reasons: list[ExclusionRead]
+
+
+class CandidatesRead(BaseModel):
+    """The case's mediators ranked, each criterion explained; the excluded ones with their reasons."""
+
+    case_id: int
+    category_code: str
+    language: str
+    city: str | None
+    respondent: str | None
+    availability: AvailabilityWindow
+    policy: RankingPolicyRead
+    total_candidates: int
+    excluded_count: int
+    candidates: list[CandidateRead]
+    excluded: list[ExcludedRead]
+
+
+class FairnessPeriod(BaseModel):
+    start: date
+    end: date
+    timezone: str
+
+
+class MediatorCount(BaseModel):
+    mediator_id: int
+    name: str
+    assignments: int
+
+
+class FairnessGroup(BaseModel):
+    group: str  # a pool's id, or "all"
+    pool_id: int | None
+    name: str
+    members: int
+    assignments: int
+    mean: float
+    most_assigned: MediatorCount | None
+    least_assigned: MediatorCount | None
+    spread: int
+
+
+class MediatorFairness(BaseModel):
+    mediator_id: int
+    name: str
+    status: str
+    assignments: int
+    recusals_granted: int
+    active_cases: int
+    max_active_cases: int
+
+
+class FairnessRead(BaseModel):
+    """Assignments in the period per mediator, and per pool the most and least assigned and the spread."""
+
+    period: FairnessPeriod
+    total_assignments: int
+    groups: list[FairnessGroup]
+    mediators: list[MediatorFairness]

@@ -15,12 +15,12 @@ from ..security.roles import Role, is_staff
 from ..timeutil import format_shanghai
 from . import feeds, record_document, records, resources, service
 from .calendar import invitation, make_calendar
-from .models import MediationSession, Room, SessionMode, SessionRecord, Venue
+from .models import MediationSession, Room, SessionChange, SessionMode, SessionRecord, Venue
 from .notice import notice_document
 from .notify import event_of, place_of
 from .schemas import (CancelIn, ChangeRead, FeedRead, HoursIn, ParticipantRead, RecordIn, RecordRead, RescheduleIn,
-                      RoomIn, RoomRead, SessionCreate, SessionRead, SlotRead, SlotsRead, TimeOffIn, VenueIn,
-                      VenueRead)
+                      RoomClosureRead, RoomIn, RoomRead, SessionCreate, SessionRead, SlotRead, SlotsRead, TimeOffIn,
+                      TimeOffRead, VenueIn, VenueRead)
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 public_router = APIRouter(prefix="/api/v1", tags=["scheduling"])
@@ -87,12 +87,12 @@ def create_room(venue_id: int, data: RoomIn, session: SessionDep, user: StaffUse
     return room_read(resources.create_room(session, venue=venue, data=data, actor=actor_of(user)))
 
 
-@router.post("/rooms/{room_id}/closures", status_code=201)
-def close_room(room_id: int, data: TimeOffIn, session: SessionDep, user: StaffUser) -> dict:
+@router.post("/rooms/{room_id}/closures", status_code=201, response_model=RoomClosureRead)
+def close_room(room_id: int, data: TimeOffIn, session: SessionDep, user: StaffUser) -> RoomClosureRead:
     room = resources.get_or_404(session, Room, room_id, "room")
     off = resources.close_room(session, room=room, data=data, actor=actor_of(user))
-    return {"id": off.id, "room_id": room.id, "starts_at": off.starts_at, "ends_at": off.ends_at,
-            "reason": off.reason}
+    return RoomClosureRead(id=id_of(off), room_id=id_of(room), starts_at=off.starts_at, ends_at=off.ends_at,
+                           reason=off.reason)
 
 
 # --- working hours and leave ----------------------------------------------------------------------------------------
@@ -113,12 +113,12 @@ def set_hours(user_id: int, hours: list[HoursIn], session: SessionDep, user: Cur
     return [HoursIn(weekday=r.weekday, starts=r.starts, ends=r.ends) for r in rows]
 
 
-@router.post("/users/{user_id}/time-off", status_code=201)
-def add_time_off(user_id: int, data: TimeOffIn, session: SessionDep, user: CurrentUser) -> dict:
+@router.post("/users/{user_id}/time-off", status_code=201, response_model=TimeOffRead)
+def add_time_off(user_id: int, data: TimeOffIn, session: SessionDep, user: CurrentUser) -> TimeOffRead:
     target = _self_or_staff(session, user, user_id)
     off = resources.add_time_off(session, user=target, data=data, actor=actor_of(user))
-    return {"id": off.id, "user_id": target.id, "starts_at": off.starts_at, "ends_at": off.ends_at,
-            "reason": off.reason}
+    return TimeOffRead(id=id_of(off), user_id=id_of(target), starts_at=off.starts_at, ends_at=off.ends_at,
+                       reason=off.reason)
 
 
 # --- slots and sessions -----------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ def cancel(session_id: int, data: CancelIn, session: SessionDep, settings: Setti
 
 
 @router.get("/sessions/{session_id}/history", response_model=list[ChangeRead])
-def session_history(session_id: int, session: SessionDep, user: CurrentUser) -> list:
+def session_history(session_id: int, session: SessionDep, user: CurrentUser) -> list[SessionChange]:
     ms, _ = visible_session(session, user, session_id)
     return service.history(session, session_id=id_of(ms))
 

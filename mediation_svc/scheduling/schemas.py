@@ -91,6 +91,26 @@ class TimeOffIn(BaseModel):
         return self
 
 
+class RoomClosureRead(BaseModel):
+    """A room closed from ``starts_at`` to ``ends_at`` (UTC)."""
+
+    id: int
+    room_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+
+
+class TimeOffRead(BaseModel):
+    """A person's leave from ``starts_at`` to ``ends_at`` (UTC)."""
+
+    id: int
+    user_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+
+
 class ParticipantIn(BaseModel):
     """A user (user_id), a party of the case (party_id), or a named person without an account (name)."""
 

@@ -19,8 +19,10 @@ from ..reliability import ClientPresent
 from ..security import access
 from . import seal_images, service
 from .models import SigningRequest
-from .schemas import (CodeIn, ConsentIn, DeclineIn, ExternalFinishIn, KeyFinishIn, KeyPrepareIn, LinkIn, ParticipantRead,
-                      ReasonIn, RequestOpen, RequestRead, RevisionRead, VerifyIn)
+from .schemas import (CodeIn, CodeSent, ConsentIn, ConsentRead, DeclineIn, Declined, DrawingRead, ExternalFinishIn,
+                      ExternalPrepared, KeyFinishIn, KeyPrepared, KeyPrepareIn, LinkIn, OnsiteLink, ParticipantRead,
+                      ReasonIn, Reminded, RequestOpen, RequestRead, RevisionEvent, RevisionRead, SignerHome,
+                      SignerOpenView, SignerSession, VerifyIn)
 from .store import request_of
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
@@ -128,14 +130,14 @@ def resend_link(request_id: int, participant_id: int, session: SessionDep, setti
     return Response(status_code=204)
 
 
-@router.post("/signing-requests/{request_id}/participants/{participant_id}/onsite",
+@router.post("/signing-requests/{request_id}/participants/{participant_id}/onsite", response_model=OnsiteLink,
              summary="Mediator: start on-site signing on the center's tablet; returns the link for the tablet")
 def start_onsite(request_id: int, participant_id: int, session: SessionDep, settings: SettingsDep,
-                 tokens: TokensDep, user: CurrentUser) -> dict:
+                 tokens: TokensDep, user: CurrentUser) -> OnsiteLink:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
     link = service.start_onsite(session, settings, tokens, request=request, participant=participant, host=user)
-    return {"link": link}
+    return OnsiteLink(link=link)
 
 
 @router.post("/signing-requests/{request_id}/seal", dependencies=[ClientPresent], response_model=RevisionRead,
@@ -147,11 +149,11 @@ def apply_seal(request_id: int, session: SessionDep, settings: SettingsDep, keys
     return RevisionRead(**revision.model_dump(), request_status=request.status)
 
 
-@router.post("/signing-requests/{request_id}/remind")
-def remind(request_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> dict:
+@router.post("/signing-requests/{request_id}/remind", response_model=Reminded)
+def remind(request_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Reminded:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     service.check_may_remind(session, request=request, user=user)
-    return {"reminded": service.remind(session, settings, request=request, actor=actor_of(user))}
+    return Reminded(reminded=service.remind(session, settings, request=request, actor=actor_of(user)))
 
 
 @router.post("/signing-requests/{request_id}/void", response_model=RequestRead)
@@ -170,54 +172,59 @@ def signed_document(request_id: int, session: SessionDep, user: CurrentUser) -> 
                     headers={"Content-Disposition": f'attachment; filename="signing-{request.id}.pdf"'})
 
 
-@router.get("/signing-requests/{request_id}/events")
-def events(request_id: int, session: SessionDep, user: CurrentUser) -> list[dict]:
+@router.get("/signing-requests/{request_id}/events", response_model=list[RevisionEvent])
+def events(request_id: int, session: SessionDep, user: CurrentUser) -> list[RevisionEvent]:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
     access.require(user, access.Obj.SIGNING_EVIDENCE)
-    return [e for e in service.signing_events(session, document_id=request.document_id)
+    return [RevisionEvent.model_validate(e) for e in service.signing_events(session, document_id=request.document_id)
             if e["request_id"] == request.id]
 
 
 # -- the signer (no account: the link, then a short-lived session token) -------------------------------------
 
-@router.post("/signing-requests/{request_id}/mediator/code",
+@router.post("/signing-requests/{request_id}/mediator/code", response_model=CodeSent,
              summary="The case's mediator, logged in: send the SMS code to sign from the console")
 def mediator_code(request_id: int, session: SessionDep, settings: SettingsDep, keystore: KeyStoreDep,
-                  user: CurrentUser) -> dict:
+                  user: CurrentUser) -> CodeSent:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
-    return service.console_code(session, settings, keystore, request=request, user=user)
+    return CodeSent.model_validate(service.console_code(session, settings, keystore, request=request, user=user))
 
 
-@router.post("/signing-requests/{request_id}/mediator/verify",
+@router.post("/signing-requests/{request_id}/mediator/verify", response_model=SignerSession,
              summary="The case's mediator, logged in: the SMS code -> a signing session token")
 def mediator_verify(request_id: int, body: CodeIn, http: Request, session: SessionDep, settings: SettingsDep,
-                    tokens: TokensDep, keystore: KeyStoreDep, user: CurrentUser) -> dict:
+                    tokens: TokensDep, keystore: KeyStoreDep, user: CurrentUser) -> SignerSession:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id)
-    return service.console_verify(session, settings, tokens, keystore, request=request, user=user, code=body.code,
-                                  client=client_of(http))
+    return SignerSession.model_validate(service.console_verify(session, settings, tokens, keystore, request=request,
+                                                               user=user, code=body.code, client=client_of(http)))
 
 
-@router.post("/sign/code", summary="Send the one-time code to the phone on record (link: the code in /s/<code>)")
+@router.post("/sign/code", response_model=CodeSent,
+             summary="Send the one-time code to the phone on record (link: the code in /s/<code>)")
 def request_code(body: LinkIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
-                 keystore: KeyStoreDep) -> dict:
-    return service.request_code(session, settings, tokens, keystore, link_code=body.link,
-                                address=client_address(http))
+                 keystore: KeyStoreDep) -> CodeSent:
+    return CodeSent.model_validate(service.request_code(session, settings, tokens, keystore, link_code=body.link,
+                                                        address=client_address(http)))
 
 
-@router.post("/sign/verify", summary="Code + last four characters of the ID number -> signing session token")
+@router.post("/sign/verify", response_model=SignerSession,
+             summary="Code + last four characters of the ID number -> signing session token")
 def verify(body: VerifyIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
-           keystore: KeyStoreDep) -> dict:
-    return service.verify_identity(session, settings, tokens, keystore, link_code=body.link, code=body.code,
-                                   id_last4=body.id_last4, client=client_of(http))
+           keystore: KeyStoreDep) -> SignerSession:
+    return SignerSession.model_validate(service.verify_identity(session, settings, tokens, keystore, link_code=body.link,
+                                                                code=body.code, id_last4=body.id_last4,
+                                                                client=client_of(http)))
 
 
-@router.get("/sign/session", summary="Where the signer stands (state), and while open what they sign")
-def signer_view(session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
+@router.get("/sign/session", response_model=SignerOpenView | SignerHome,
+            summary="Where the signer stands (state), and while open what they sign")
+def signer_view(session: SessionDep, tokens: TokensDep, token: SignerToken) -> SignerOpenView | SignerHome:
     home = service.signer_home(session, tokens, session_token=token)
     if home["state"] != "open":
-        return home
-    return {**service.signer_view(session, tokens, session_token=token),
-            "possession_challenge": service.signer_challenge(session, tokens, session_token=token)}
+        return SignerHome.model_validate(home)
+    return SignerOpenView.model_validate({
+        **service.signer_view(session, tokens, session_token=token),
+        "possession_challenge": service.signer_challenge(session, tokens, session_token=token)})
 
 
 @router.get("/sign/session/document", response_class=Response,
@@ -227,15 +234,16 @@ def signer_document(session: SessionDep, tokens: TokensDep, token: SignerToken) 
     return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
 
 
-@router.post("/sign/session/consent")
-def consent(body: ConsentIn, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    return {"consent_sha256": service.accept_consent(session, tokens, session_token=token,
-                                                     consent_text=body.consent_text, key_origin=body.key_origin)}
+@router.post("/sign/session/consent", response_model=ConsentRead)
+def consent(body: ConsentIn, session: SessionDep, tokens: TokensDep, token: SignerToken) -> ConsentRead:
+    return ConsentRead(consent_sha256=service.accept_consent(session, tokens, session_token=token,
+                                                             consent_text=body.consent_text,
+                                                             key_origin=body.key_origin))
 
 
-@router.put("/sign/session/drawing", summary="The drawn signature (image/png body)")
-def drawing(body: RawBody, session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    return {"sha256": service.save_drawing(session, tokens, session_token=token, png=body)}
+@router.put("/sign/session/drawing", response_model=DrawingRead, summary="The drawn signature (image/png body)")
+def drawing(body: RawBody, session: SessionDep, tokens: TokensDep, token: SignerToken) -> DrawingRead:
+    return DrawingRead(sha256=service.save_drawing(session, tokens, session_token=token, png=body))
 
 
 @router.post("/sign/session/confirm", dependencies=[ClientPresent], response_model=RevisionRead)
@@ -247,15 +255,15 @@ def confirm(http: Request, session: SessionDep, settings: SettingsDep, tokens: T
     return RevisionRead(**revision.model_dump(), request_status=request.status)
 
 
-@router.post("/sign/session/key/prepare", dependencies=[ClientPresent],
+@router.post("/sign/session/key/prepare", dependencies=[ClientPresent], response_model=KeyPrepared,
              summary="The browser's public key and proof of possession -> the CMS signed attributes to sign")
 def key_prepare(body: KeyPrepareIn, http: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
-                keystore: KeyStoreDep, token: SignerToken) -> dict:
-    return service.prepare_browser_key(session, settings, tokens, keystore, session_token=token,
-                                       public_key_der=_b64(body.public_key_b64, "public_key_b64"),
-                                       possession_signature=_b64(body.possession_signature_b64,
-                                                                 "possession_signature_b64"),
-                                       client=client_of(http))
+                keystore: KeyStoreDep, token: SignerToken) -> KeyPrepared:
+    return KeyPrepared.model_validate(service.prepare_browser_key(
+        session, settings, tokens, keystore, session_token=token,
+        public_key_der=_b64(body.public_key_b64, "public_key_b64"),
+        possession_signature=_b64(body.possession_signature_b64, "possession_signature_b64"),
+        client=client_of(http)))
 
 
 @router.post("/sign/session/key/finish", dependencies=[ClientPresent], response_model=RevisionRead,
@@ -275,15 +283,16 @@ def _b64(value: str, name: str) -> bytes:
         raise InvalidInput(f"{name} is not base64", errors=[{"loc": ["body", name], "msg": "not base64"}]) from None
 
 
-@router.post("/sign/session/decline")
-def decline(body: DeclineIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep, token: SignerToken) -> dict:
+@router.post("/sign/session/decline", response_model=Declined)
+def decline(body: DeclineIn, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
+            token: SignerToken) -> Declined:
     request = service.decline(session, settings, tokens, session_token=token, reason=body.reason)
-    return {"request_status": request.status}
+    return Declined(request_status=request.status)
 
 
-@router.post("/sign/session/external/prepare")
-def external_prepare(session: SessionDep, tokens: TokensDep, token: SignerToken) -> dict:
-    return service.prepare_external(session, tokens, session_token=token)
+@router.post("/sign/session/external/prepare", response_model=ExternalPrepared)
+def external_prepare(session: SessionDep, tokens: TokensDep, token: SignerToken) -> ExternalPrepared:
+    return ExternalPrepared.model_validate(service.prepare_external(session, tokens, session_token=token))
 
 
 @router.post("/sign/session/external/finish", dependencies=[ClientPresent], response_model=RevisionRead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, JsonValue
 
 from ..phones import OptionalMobilePhone
 from ..security.pipl import mask_id_number
@@ -111,3 +111,115 @@ class RevisionRead(BaseModel):
     cert_serial: str | None
     evidence_sha256: str | None
     request_status: str
+
+
+# --- what the signing endpoints answer besides requests and revisions -----------------------------------
+
+class OnsiteLink(BaseModel):
+    link: str  # for the center's tablet: the signer still proves who they are with their own phone
+
+
+class Reminded(BaseModel):
+    reminded: list[int]  # the signers (participant ids) sent a reminder now
+
+
+class RevisionEvent(BaseModel):
+    """A signed revision of the document with its evidence record (as stored, and its hash)."""
+
+    sequence: int
+    kind: str  # signature | seal | lta | archive_timestamp
+    request_id: int
+    request_status: str
+    participant_id: int | None
+    signer: str | None
+    role: str | None
+    at: datetime
+    sha256_before: str
+    sha256_after: str
+    cert_serial: str | None
+    evidence: dict[str, JsonValue] | None
+    evidence_sha256: str | None
+    timestamp_expires_at: datetime | None
+
+
+class CodeSent(BaseModel):
+    """A one-time code sent to the phone on record (masked here)."""
+
+    phone: str | None
+    expires_at: datetime
+    resend_after_seconds: int
+
+
+class SignerSession(BaseModel):
+    """The signer-session token (Authorization: Bearer) for /api/v1/sign/session/..."""
+
+    session_token: str
+    expires_at: datetime
+
+
+class _SignerFacts(BaseModel):
+    state: str  # one of signing.policy.SIGNER_STATES
+    request_id: int
+    participant_id: int
+    name: str
+    role: str
+    on_behalf_of: str | None
+    mode: str
+    kind: str
+    case_number: str
+    document_id: str
+    document_title: str
+    document_kind: str
+    document_sha256: str
+    deadline_at: datetime
+    deadline_cn: str
+    phone: str | None  # masked
+    signed_at: datetime | None
+    completed_at: datetime | None
+    declined_reason: str | None
+    closed_at: datetime | None
+
+
+class SignerHome(_SignerFacts):
+    """Where the signer stands when they cannot sign now (signed, sealed, declined, voided ...)."""
+
+
+class SignerOpenView(_SignerFacts):
+    """While the signer may sign: what they sign, the consent words for their key, and their progress."""
+
+    key_origin: str
+    consent_text: str
+    consent_texts: dict[str, str]  # key origin -> the consent words
+    document_viewed: bool
+    consent_given: bool
+    drawing_saved: bool
+    possession_challenge: str
+
+
+class ConsentRead(BaseModel):
+    consent_sha256: str
+
+
+class DrawingRead(BaseModel):
+    sha256: str
+
+
+class KeyPrepared(BaseModel):
+    """The CMS signed attributes for the browser's key to sign, and the one-time certificate issued for it."""
+
+    signed_attributes_b64: str
+    certificate_serial: str
+    sha256_before: str
+
+
+class Declined(BaseModel):
+    request_status: str
+
+
+class ExternalPrepared(BaseModel):
+    """The ByteRange digest for an institution's own certificate to sign (a CMS comes back to .../finish)."""
+
+    digest_algorithm: str
+    document_digest_hex: str
+    document_digest_b64: str
+    certificate_serial: str

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from ..deps import SessionDep, StaffUser
 from . import service
+from .schemas import StatisticsRead
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
@@ -25,9 +26,9 @@ def _period(start: date | None, end: date | None) -> tuple[date, date]:
     return start or default_start, end or default_end
 
 
-@router.get("/statistics")
+@router.get("/statistics", response_model=StatisticsRead)
 def statistics(session: SessionDep, user: StaffUser, start: date | None = None, end: date | None = None,
-               lang: Lang = "zh") -> dict:
+               lang: Lang = "zh") -> StatisticsRead:
     """All figures for the period (default: the twelve months up to today, Shanghai dates)."""
     start, end = _period(start, end)
     return service.overview(session, start=start, end=end, lang=lang)

@@ -13,7 +13,7 @@ Importable for the web pages (all keyword-only after the session; ``lang`` is "z
 - ``settled_amounts(session, *, start, end, lang="zh") -> Figure``
 - ``mediator_load(session, *, start, end, lang="zh") -> Figure``
 - ``figure(session, name, *, start, end, lang="zh") -> Figure``: one of ``FIGURES`` by name, or ``NotFound``.
-- ``overview(session, *, start, end, lang="zh") -> dict``: every figure, JSON-ready.
+- ``overview(session, *, start, end, lang="zh") -> StatisticsRead``: every figure, JSON-ready.
 - ``figure_csv(fig) -> str`` and ``figure_svg(fig) -> str``: the figure as CSV text and as an SVG document.
 
 Definitions (the period is [start, end] in Shanghai dates):
@@ -56,6 +56,7 @@ from ..security.roles import Role
 from ..security.spreadsheet import SafeWriter
 from ..timeutil import SHANGHAI, today_in_shanghai
 from . import charts
+from .schemas import StatisticsRead
 
 MAX_PERIOD_DAYS = 366 * 5
 CHART_MEDIATORS = 40  # the load chart shows the 40 busiest mediators
@@ -389,11 +390,11 @@ def figure(session: Session, name: str, *, start: date, end: date, lang: str = "
     return build(session, start=start, end=end, lang=lang)
 
 
-def overview(session: Session, *, start: date, end: date, lang: str = "zh") -> dict:
+def overview(session: Session, *, start: date, end: date, lang: str = "zh") -> StatisticsRead:
     check_period(start, end)
     figures = {name: build(session, start=start, end=end, lang=lang).as_json() for name, build in FIGURES.items()}
-    return {"period": {"start": start, "end": end, "timezone": "Asia/Shanghai"}, "lang": _lang(lang),
-            "figures": figures}
+    return StatisticsRead.model_validate({"period": {"start": start, "end": end, "timezone": "Asia/Shanghai"},
+                                          "lang": _lang(lang), "figures": figures})
 
 
 # --- CSV and SVG ----------------------------------------------------------------------------------------

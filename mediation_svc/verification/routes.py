@@ -20,7 +20,7 @@ from ..deps import TimestamperDep
 from ..web.i18n import pick_language
 from . import attestation, limits, service
 from .pdf import signed_report_pdf
-from .schemas import VerificationReport
+from .schemas import CodeLookupRead, MaskedCodeLookupRead, VerificationReport
 
 router = APIRouter(prefix="/api/v1/verify", tags=["verification"])
 public_router = APIRouter(tags=["verification"])
@@ -40,7 +40,8 @@ def verify(request: Request, session: SessionDep, settings: SettingsDep, keystor
            timestamper: TimestamperDep, file: Annotated[UploadFile, File(description="the PDF")],
            format: Annotated[ReportFormat, Query(description="json, pdf or jws")] = ReportFormat.JSON,
            lang: Annotated[str | None, Query(description="the PDF report's language: zh-CN or en "
-                                                         "(else Accept-Language, else the default)")] = None):
+                                                         "(else Accept-Language, else the default)")] = None
+           ) -> VerificationReport | Response:
     data = file.file.read(service.MAX_BYTES + 1)
     # bounded: decompression scanned first, verified in a worker process with memory and time limits
     report = limits.verify_upload(session, keystore, data=data, file_name=file.filename,
@@ -81,13 +82,16 @@ def may_read_agreement(session, user: User | None, document_id: str) -> bool:
     return True
 
 
-@router.get("/code/{code}", summary="The registered document behind a printed verification code")
+@router.get("/code/{code}", summary="The registered document behind a printed verification code",
+            response_model=CodeLookupRead | MaskedCodeLookupRead)
 def by_code(code: str, request: Request, session: SessionDep, keystore: KeyStoreDep,
-            user: Annotated[User | None, Depends(_optional_user)]) -> dict:
+            user: Annotated[User | None, Depends(_optional_user)]) -> CodeLookupRead | MaskedCodeLookupRead:
     """Without a login (or for someone who may not read the agreement) the signers' names are masked."""
     answer = service.lookup_code(session, keystore, code=code, address=client_address(request),
                                  now=service.validation_time(request.app.state))
-    return answer if may_read_agreement(session, user, answer["document_id"]) else pipl.mask_code_lookup(answer)
+    if may_read_agreement(session, user, answer["document_id"]):
+        return CodeLookupRead.model_validate(answer)
+    return MaskedCodeLookupRead.model_validate(pipl.mask_code_lookup(answer))
 
 
 @router.get("/code/{code}/original", response_class=Response, summary="Download the registered original",

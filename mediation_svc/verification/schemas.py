@@ -137,3 +137,48 @@ class VerificationReport(BaseModel):
     errors: list[str] = Field(default_factory=list)
     registry: RegistryMatch | None = None
     validator: str = "mediation-svc"
+
+
+class SignatureSummary(BaseModel):
+    """One signature or document timestamp of the registered file, as the code look-up shows it."""
+
+    field_name: str | None
+    kind: str  # signature | document_timestamp
+    indication: Indication
+    signer: str | None
+    role: str | None
+    timestamp_time: datetime | None
+
+
+class VerificationSummary(BaseModel):
+    indication: Indication
+    sub_indication: str | None
+    summary: str
+    signatures: list[SignatureSummary]
+
+
+class _CodeLookup(BaseModel):
+    code: str  # the printed verification code, grouped
+    document_id: str
+    title: str
+    case_number: str | None
+    status: str  # final | signing | signed | confirmed | voided
+    version: int | None
+    finalised_sha256: str
+    registered_sha256: str  # the file the registry holds now (the newest signed revision)
+    registered_size: int
+    created_at: datetime
+    voided_at: datetime | None
+    signing_history: list[SigningEvent]
+    verification: VerificationSummary
+    original_url: str
+
+
+class CodeLookupRead(_CodeLookup):
+    """The registered document behind a printed code, for a reader who may see the agreement."""
+
+
+class MaskedCodeLookupRead(_CodeLookup):
+    """The same for anyone else: every signer's name masked (PIPL)."""
+
+    names_masked: bool
