@@ -69,3 +69,17 @@ class Ruling(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=2000)
     recorded_by_user_id: int = Field(foreign_key="users.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ServiceAddressConfirmation(SQLModel, table=True):
+    """A party's own 送达地址确认书, confirmed online (/my, the phone proved): where and how the court serves them,
+    and their consent to electronic service, which only the party can give. The newest one counts."""
+
+    __tablename__ = "service_address_confirmations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    party_id: int = Field(foreign_key="case_parties.id", index=True)
+    details: str = Field(max_length=2000)  # canonical JSON of documents.inputs.ServiceAddress
+    actor: str = Field(max_length=120)
+    confirmed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

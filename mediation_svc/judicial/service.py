@@ -46,6 +46,7 @@ from ..signing.models import RequestStatus, SigningRequest
 from ..timeutil import SHANGHAI
 from ..verification import attestation
 from ..verification.report import verify_pdf
+from . import service_address
 from .case_evidence import evidence_files as case_evidence_files
 from .models import ApplicationStatus, EvidencePackage, JudicialApplication, Ruling
 from .policy import check_in_time, confirmation_deadline, materials
@@ -194,8 +195,10 @@ def start_application(session: Session, settings: Settings, tokens, keystore: Ke
     last_day = confirmation_deadline(effective)
     late = check_in_time(effective=effective, today=utcnow().astimezone(SHANGHAI).date(),
                          acknowledged=acknowledge_late)
+    addresses = service_address.merged(confirmed_online=service_address.confirmed(session, case=case),
+                                       recorded=service_addresses)
     inputs = application_inputs(session, settings, case=case, agreement=agreement, court_name=court_name,
-                                applied_on=utcnow().astimezone(SHANGHAI).date(), addresses=service_addresses,
+                                applied_on=utcnow().astimezone(SHANGHAI).date(), addresses=addresses,
                                 signer_phones={r.party_id: r.phone for r in representatives if r.phone})
     draft, version = create_draft(session, settings, case=case, template_id=APPLICATION_TEMPLATE, language="zh-CN",
                                   inputs=inputs, note="司法确认申请书", actor=actor)

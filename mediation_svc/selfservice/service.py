@@ -23,6 +23,7 @@ from ..complaints.models import Contact
 from ..config import Settings
 from ..db import id_of, utcnow
 from ..documents.models import Document, DocumentStatus
+from ..judicial import service_address
 from ..errors import InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
@@ -257,6 +258,33 @@ def resend_my_link(session: Session, settings: Settings, tokens: TokenService, *
         raise NotFound("没有需要您签署的这份文书 (nothing of yours to sign here)")
     signing.resend_own_link(session, settings, tokens, request=request, participant=participant,
                             phone=proved.phone, actor=f"consumer:{mask_phone(proved.phone)}")
+
+
+# --- the 送达地址确认书 -------------------------------------------------------------------------------------------
+
+
+def my_party(session: Session, *, phone: str, case: Case) -> CaseParty:
+    """The case's party whose phone this is (a case found by ``case_of`` has one)."""
+    party = session.exec(select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.phone == phone)
+                         .order_by(col(CaseParty.id))).first()
+    if party is None:
+        raise NotFound("没有与您的手机号对应的当事人 (no party of this case has your phone)")
+    return party
+
+
+def confirm_service_address(session: Session, *, proved: ProvedPhone, case: Case, address: str, postcode: str | None,
+                            email: str | None, channels: list[str]):
+    """The party's own 送达地址确认书: the address, their proved phone, and consent to electronic service by the
+    channels they ticked (none ticked: no consent)."""
+    details = {"address": address, "postcode": postcode or None, "phone": proved.phone, "email": email or None,
+               "electronic_consent": bool(channels), "electronic_channels": channels}
+    return service_address.confirm(session, case=case, party=my_party(session, phone=proved.phone, case=case),
+                                   details=details, actor=f"consumer:{mask_phone(proved.phone)}")
+
+
+def my_service_address(session: Session, *, proved: ProvedPhone, case: Case) -> dict | None:
+    party = my_party(session, phone=proved.phone, case=case)
+    return service_address.confirmed(session, case=case).get(id_of(party))
 
 
 # --- what the phone may see -------------------------------------------------------------------------------------

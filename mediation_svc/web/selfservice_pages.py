@@ -167,7 +167,9 @@ def case_page(number: str, request: Request, session: SessionDep, tokens: Tokens
     return render(request, "my_case.html", facts=None, case=facts, phone_masked=mask_phone(proved.phone),
                   thread=case_messages.thread(session, case=case),
                   to_sign=service.to_sign(session, phone=proved.phone, case=case),
-                  evidence=evidence.for_consumer(session, case=case))
+                  evidence=evidence.for_consumer(session, case=case),
+                  service_address=service.my_service_address(session, proved=proved, case=case),
+                  party_address=service.my_party(session, phone=proved.phone, case=case).address)
 
 
 @router.post("/my/logout", dependencies=[CsrfChecked])
@@ -359,3 +361,21 @@ def evidence_file(number: str, item_id: int, request: Request, session: SessionD
         return found
     proved, case = found
     return evidence_download(evidence.item_of(session, case=case, item_id=item_id))
+
+
+@router.post("/my/cases/{number}/service-address", dependencies=[CsrfChecked])
+def confirm_service_address(number: str, request: Request, session: SessionDep, tokens: TokensDep, form: FormDep) -> Response:
+    """The 送达地址确认书, confirmed by the party: where the court serves them and whether electronically."""
+    found = _my_case(request, session, tokens, number)
+    if isinstance(found, Response):
+        return found
+    proved, case = found
+    channels = [c for c in ("sms", "email") if form.get(f"by_{c}") == "on"]
+    try:
+        with session.begin_nested():
+            service.confirm_service_address(session, proved=proved, case=case, address=str(form.get("address") or ""),
+                                            postcode=str(form.get("postcode") or "").strip(),
+                                            email=str(form.get("email") or "").strip(), channels=channels)
+    except DomainError:
+        return redirect(request, f"/my/cases/{quote(case.number)}#service-address", ok="self_address_invalid")
+    return redirect(request, f"/my/cases/{quote(case.number)}#service-address", ok="self_address_confirmed")
