@@ -153,3 +153,13 @@ def page(session, self):
     assert page_violations(source) == ["line 5: import inside page()", "line 7: select()", "line 7: session.exec()",
                                        "line 8: session.get()", "line 9: session.get()", "line 10: .commit()",
                                        "line 11: .rollback()"]
+
+
+def test_every_revision_id_fits_alembic_version_num():
+    """alembic_version.version_num is VARCHAR(32): PostgreSQL refuses a longer revision id (SQLite does not care)."""
+    from alembic.script import ScriptDirectory
+
+    from mediation_svc.migrations_check import alembic_config
+
+    long_ids = [r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions() if len(r.revision) > 32]
+    assert not long_ids, f"revision ids longer than 32 characters: {long_ids}"

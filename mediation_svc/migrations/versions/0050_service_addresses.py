@@ -1,6 +1,6 @@
 """judicial: service_address_confirmations, a party's own 送达地址确认书 confirmed online (issue 18)
 
-Revision ID: 0050_service_address_confirmations
+Revision ID: 0050_service_addresses
 Revises: 0049_consumer_attachments
 Create Date: 2026-12-02
 """
@@ -10,7 +10,7 @@ import sqlmodel
 
 import mediation_svc.db
 
-revision = '0050_service_address_confirmations'
+revision = '0050_service_addresses'
 down_revision = '0049_consumer_attachments'
 branch_labels = None
 depends_on = None
