@@ -22,10 +22,12 @@ from ..errors import Conflict
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..timeutil import format_shanghai
+from ..evidence import service as evidence
+from . import attachments
 from .models import Contact
 from .policy import Status
 from .schemas import ConvertIn
-from .service import _move, convert_to_case, forward
+from .service import _move, convert_to_case, forward, mask_phone
 
 SUPPLEMENT_MAX = 5000
 
@@ -62,6 +64,12 @@ def accept(session: Session, settings: Settings, *, contact: Contact, actor: Use
     case = convert_to_case(session, settings, contact=contact, actor=actor,
                            data=ConvertIn(consent="消费者在线申请调解，并同意个人信息处理说明（网上申请时记录）",
                                          category_code=category_code))
+    for attachment in attachments.list_for(session, contact):
+        if attachment.side == "consumer":  # what the consumer sent with the application becomes the case's evidence
+            evidence.carry_over(session, case=case, uploaded_by=f"consumer:{mask_phone(contact.consumer_phone)}",
+                                filename=attachment.filename,
+                                media_type=attachment.media_type, data=attachment.data,
+                                source=f"complaint-attachment:{attachment.id}")
     _tell(session, settings, contact, f"您的调解申请{contact.number}已受理，案号{case.number}。调解中心会为您安排调解员。")
     return case
 

@@ -436,7 +436,9 @@ def board(session: Session, *, user: User, status: str | None = None, institutio
     skip = [c.id for c in urgent]
     parts: list[tuple[sa.ColumnElement[bool], tuple[Mapped[object], ...]]] = [
         (col(Contact.status) == Status.RECEIVED.value, (col(Contact.received_at), col(Contact.id))),
-        (col(Contact.status).in_(OPEN_WITH_DEADLINE), (col(Contact.deadline_on), col(Contact.id)))]
+        (col(Contact.status).in_(OPEN_WITH_DEADLINE), (col(Contact.deadline_on), col(Contact.id))),
+        # a consumer's application sent back for more: last, longest waiting first
+        (col(Contact.status) == Status.NEEDS_INFO.value, (col(Contact.updated_at), col(Contact.id)))]
     for part, order in parts:
         if len(rows) >= wanted:
             break

@@ -104,3 +104,19 @@ def shared_with_court(session: Session, *, case_id: int) -> list[EvidenceItem]:
     return list(session.exec(select(EvidenceItem).where(col(EvidenceItem.case_id) == case_id,
                                                         col(EvidenceItem.shared_with_court).is_(True))
                              .order_by(col(EvidenceItem.id))).all())
+
+
+def carry_over(session: Session, *, case: Case, uploaded_by: str, filename: str, media_type: str, data: bytes,
+               source: str) -> EvidenceItem:
+    """Evidence that came with the complaint the case grew from (``source``: the complaint attachment's name in
+    the audit), already checked and cleaned by the same rules when it was uploaded: stored as it is, so its
+    SHA-256 stays the one the consumer was shown."""
+    item = EvidenceItem(case_id=id_of(case), uploaded_by=uploaded_by, side="consumer", filename=filename,
+                        media_type=media_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
+                        description="随申请提交")
+    session.add(item)
+    session.flush()
+    record(session, actor=uploaded_by, action="evidence.added", subject=f"case:{item.case_id}", case_id=item.case_id,
+           payload={"evidence_id": id_of(item), "filename": item.filename, "media_type": item.media_type,
+                    "size": item.size, "sha256": item.sha256, "side": "consumer", "from": source})
+    return item

@@ -104,3 +104,35 @@ def test_an_officers_own_intake_is_not_reviewed_this_way_and_parties_may_not_rev
     party = auth(make_user("party"))
     assert client.post(f"/api/v1/complaints/{contact_id}/review", headers=party,
                        json={"decision": "accept"}).status_code in (403, 404)
+
+
+def test_the_applications_evidence_becomes_the_cases_and_a_waiting_one_stays_on_the_board(client, engine, auth,
+                                                                                         make_user, icbc):  # noqa: F811
+    import io
+
+    from PIL import Image
+
+    from mediation_svc.complaints.attachments import add_from_consumer
+    from mediation_svc.config import Settings
+    from mediation_svc.db import unit_of_work
+    from mediation_svc.evidence.models import EvidenceItem
+
+    headers, number, contact_id = _file(client, engine, icbc, category_code="wealth_management")
+    photo = io.BytesIO()
+    Image.new("RGB", (16, 16), (1, 2, 3)).save(photo, "JPEG")
+    with unit_of_work(engine) as s:
+        attachment = add_from_consumer(s, Settings(_env_file=None), contact=s.get(Contact, contact_id),
+                                       actor="consumer:138****8000", filename="合同.jpg", data=photo.getvalue())
+        sha = attachment.sha256
+    officer = auth(make_user("case_officer"))
+    done = client.post(f"/api/v1/complaints/{contact_id}/review", headers=officer, json={"decision": "accept"})
+    case_id = done.json()["case_id"]
+    with Session(engine) as s:
+        items = s.exec(select(EvidenceItem).where(EvidenceItem.case_id == case_id)).all()
+    assert [(i.sha256, i.side, i.filename) for i in items] == [(sha, "consumer", "合同.jpg")]
+    other_number = client.post("/api/v1/self/applications", json=application(icbc), headers=headers).json()["number"]
+    with Session(engine) as s:
+        other_id = s.exec(select(Contact.id).where(Contact.number == other_number)).one()
+    client.post(f"/api/v1/complaints/{other_id}/review", headers=officer, json={"decision": "ask", "text": "补充"})
+    board = client.get("/api/v1/complaints", headers=officer).json()
+    assert other_number in [c["number"] for c in board]
