@@ -1,10 +1,14 @@
 """The whole story in a real browser (Playwright driving Debian's Chromium, headless) against a live uvicorn.
 
-An officer takes in a case, accepts it and assigns the top-ranked mediator, schedules a session and starts
+A consumer applies for mediation from a 360x640 phone with a photo of the policy; the officer checks the
+application and opens the case, accepts it and assigns the top-ranked mediator, schedules a session and starts
 the mediation; the mediator drafts (live preview) and finalises the agreement and sends it for signing; the
 officer files the bank representative's letter of authorisation; both parties sign on a 390x844 phone
 screen (link and code read from the SMS outbox), the mediator signs, the officer seals; a court clerk
 verifies the signed PDF on the verification page and sees it pass, then a tampered copy and sees it fail.
+Along the way the consumer follows the case on /my (the session into the calendar, the notice downloaded), writes
+to the officer and reads the answer, receives the signed agreement, and signs the joint application
+(consumer_story.py).
 Screenshots of each step go to tests/web/artifacts/ (gitignored).
 """
 
@@ -24,6 +28,7 @@ from sqlmodel import Session, select
 from mediation_svc.db import make_engine
 
 from ..conftest import demo_copy
+from . import consumer_story
 from .conftest import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # the whole story, demo seeding included
@@ -361,25 +366,17 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
 
     applicant_id = resident_id(birth="19560704", sequence=218)
 
-    # -- the officer takes in the case, accepts it, assigns the top candidate, schedules, starts mediation --
+    # -- the consumer applies for mediation from a 360-pixel phone, with a photo; the officer checks it and opens
+    #    the case, accepts it, assigns the top candidate, schedules, starts mediation --
+    consumer, application_number = consumer_story.consumer_applies(story, tmp_path, id_number=applicant_id)
     officer = story.page()
     story.login(officer, "officer.li")
     story.shot(officer, "officer-dashboard")
-    officer.goto("/cases/new")
-    officer.locator("#applicant_name").fill("周美华")
-    officer.locator("#id_number").fill(applicant_id)
-    officer.locator("#phone").fill("13912345678")
-    officer.locator("#category_code").select_option("insurance_claim")
-    officer.locator("#institution_id").select_option(index=1)
-    officer.locator("#claim_amount").fill("8.6万")  # as people type it (amounts.parse_amount)
-    officer.locator("#facts").fill("申请人住院治疗后申请医疗险理赔，被申请人以等待期内发病为由拒赔。")
-    officer.locator("#city").fill("广州")
-    story.shot(officer, "intake-form")
-    officer.get_by_role("button", name="登记", exact=True).click()
-    officer.wait_for_url(re.compile(r".*/cases/\d+\?ok=created.*"), wait_until="domcontentloaded")
+    case_id = consumer_story.officer_accepts_the_application(story, officer, application_number)
+    case_url = f"/cases/{case_id}"
+    officer.goto(case_url)
     case_url = officer.url.split("?")[0]
-    case_id = int(case_url.rsplit("/", 1)[1])
-    assert "¥86,000.00" in officer.locator("#h-details + dl").inner_text()  # the parsed amount, shown back
+    assert "¥86,000.00" in officer.locator("#h-details + dl").inner_text()  # the amount as typed, read and shown
     officer.locator('button[data-status="accepted"]').click()
     officer.wait_for_selector("li.candidate")
     story.shot(officer, "candidates")
@@ -397,6 +394,10 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     assert officer.locator(".week .event").count() == 1
     story.shot(officer, "week-calendar")
     officer_sends_session_notice(story, officer)
+    with story.db() as session:
+        case_number = session.get(Case, case_id).number
+    consumer_story.consumer_follows_the_session(story, consumer, case_number, id_last4=applicant_id[-4:])
+    consumer_story.consumer_writes_and_officer_answers(story, consumer, officer, case_url)
     officer.set_viewport_size(PHONE)  # the same page on a 390-pixel screen: nothing wider than the screen
     assert officer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     story.shot(officer, "case-on-phone")
@@ -471,6 +472,8 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     signed_path = tmp_path / "signed.pdf"
     signed_path.write_bytes(signed.body())
     check_download_on_paper(story, document.id, signed.body(), "agreement")
+    consumer_story.consumer_receives_the_signed_agreement(story, consumer, case_number, id_last4=applicant_id[-4:],
+                                                          signed=signed.body())
 
     # -- a court clerk verifies the signed file, then a tampered copy --
     court = story.page()
@@ -527,6 +530,7 @@ def walk_the_story(story: Story, tmp_path: Path) -> None:
     officer.locator("form.letter input[name=checked]").check()
     officer.locator("form.letter button").click()
     officer.wait_for_url(re.compile(r".*ok=signing.*"), wait_until="domcontentloaded")
+    consumer_story.consumer_sees_the_application_to_sign(story, consumer, case_number)
     sign_on_phone(story, story.sms("signing.link", "13912345678"), "13912345678", applicant_id[-4:],
                   "applicant-application")
     sign_on_phone(story, story.sms("signing.link", bank_phone), bank_phone, rep_id[-4:], "bank-application")
