@@ -13,12 +13,15 @@ from ..cases import messages
 from ..cases import service as cases
 from ..cases.models import Case
 from ..deps import SessionDep, SettingsDep
-from ..errors import DomainError
+from ..audit.chain import actor_of
+from ..errors import DomainError, Forbidden
 from ..evidence import policy as evidence_policy
 from ..evidence import service as evidence
+from ..evidence.routes import UploadDep
 from ..evidence.routes import download as evidence_download
 from .auth import CsrfChecked, PageUser
-from .render import redirect
+from .labels import label
+from .render import language_of, redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +32,7 @@ def context(session, case: Case, user: User) -> dict:
     view = evidence_policy.staff_view(user.role)
     return {"thread": messages.thread(session, case=case) if may_talk else None, "may_talk": may_talk,
             "evidence": evidence.for_staff(session, case=case, user=user) if view else None,
-            "may_share": user.role in evidence_policy.SHARERS}
+            "may_share": user.role in evidence_policy.SHARERS, "may_upload": view == evidence_policy.ALL}
 
 
 @router.post("/cases/{case_id}/messages", dependencies=[CsrfChecked])
@@ -57,3 +60,20 @@ def share(case_id: int, item_id: int, request: Request, session: SessionDep, use
     evidence.share(session, case=case, item_id=item_id, shared=shared == "1", actor=user)
     return redirect(request, f"/cases/{case_id}#h-evidence", ok="evidence_shared" if shared == "1"
                     else "evidence_unshared")
+
+
+@router.post("/cases/{case_id}/evidence", dependencies=[CsrfChecked])
+def upload(case_id: int, request: Request, session: SessionDep, settings: SettingsDep, user: PageUser,
+           upload: UploadDep) -> Response:
+    """Staff add evidence to the case (a scan of a paper form at intake, a document a party brought)."""
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    if evidence_policy.staff_view(user.role) != evidence_policy.ALL:
+        raise Forbidden("只有调解中心工作人员和本案调解员可以添加证据 (only the center's staff and the mediator add evidence)")
+    try:
+        with session.begin_nested():
+            item = evidence.add(session, settings=settings, case=case, uploaded_by=actor_of(user), side="staff",
+                                filename=upload.filename, data=upload.data, description=upload.description)
+    except DomainError as exc:
+        return redirect(request, f"/cases/{case_id}#h-evidence", ok="evidence_refused",
+                        reason=label("error", exc.slug, language_of(request)))
+    return redirect(request, f"/cases/{case_id}#h-evidence", ok="evidence_added", name=item.filename)

@@ -204,7 +204,8 @@ def _apply_page(request: Request, session: SessionDep, settings: SettingsDep, *,
 def apply_page(request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep) -> Response:
     if _proved(request, session, tokens) is None:
         return _ask_again(request)
-    return _apply_page(request, session, settings, form={"wants_mediation": False})
+    channel = "wechat" if request.query_params.get("channel") == "wechat" else "web"  # opened from the WeChat menu
+    return _apply_page(request, session, settings, form={"wants_mediation": False, "channel": channel})
 
 
 @router.post("/my/apply", dependencies=[CsrfChecked])
@@ -242,7 +243,8 @@ def apply(request: Request, session: SessionDep, settings: SettingsDep, tokens: 
     errors = field_errors(problems, _apply_field, language)
     if "consent" in errors:
         errors["consent"] = translator(language)("self.consent.needed")
-    return _apply_page(request, session, settings, form=typed | flags, errors=errors, status=422)
+    return _apply_page(request, session, settings, form=typed | flags | {"channel": values["channel"]}, errors=errors,
+                       status=422)
 
 
 def _apply_field(loc: tuple) -> str | None:

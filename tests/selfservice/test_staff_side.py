@@ -85,3 +85,44 @@ def test_the_officer_checks_a_consumer_application_on_the_complaint_page(client,
     assert "已立案" in after.text
     with Session(engine) as s:
         assert s.get(Contact, contact_id).status == "mediation"
+
+
+
+def test_an_officer_attaches_the_scan_of_a_paper_form_to_the_case(client, engine, login, world):  # noqa: F811
+    scan = io.BytesIO()
+    Image.new("RGB", (60, 80), (250, 250, 250)).save(scan, "PNG")
+    login(world["officer"])
+    case_id = world["mine"].id
+    page = client.get(f"/cases/{case_id}")
+    assert 'id="staff-evidence-form"' in page.text
+    sent = client.post(f"/cases/{case_id}/evidence", data={"csrf_token": csrf_of(page.text), "description": "纸质申请表"},
+                       files={"file": ("申请表扫描.png", scan.getvalue(), "image/png")}, follow_redirects=False)
+    assert sent.status_code == 303
+    after = client.get(sent.headers["location"])
+    assert "已添加" in after.text and "申请表扫描.png" in after.text and "纸质申请表" in after.text
+
+
+def test_an_application_opened_from_the_wechat_menu_is_marked_wechat(client, engine):
+    from sqlmodel import Session, select
+
+    from mediation_svc.complaints.models import Contact
+    from mediation_svc.db import unit_of_work
+
+    from ..complaints.conftest import make_institution
+    from ..factories import resident_id
+    from .test_pages import csrf_of_version
+
+    with unit_of_work(engine) as s:
+        icbc = make_institution(s, "中国工商银行股份有限公司广州分行", "91440101190471234")
+    from .test_pages import _prove as prove_on_pages
+
+    prove_on_pages(client, engine)
+    form = client.get("/my/apply?channel=wechat")
+    assert 'name="channel" value="wechat"' in form.text
+    sent = client.post("/my/apply", follow_redirects=False, data={
+        "what": "complaint", "consumer_name": "陈秀兰", "consumer_id_number": resident_id(), "institution_id": str(icbc),
+        "facts": "转账被拦截。", "request": "解除冻结", "consent": "on", "channel": "wechat",
+        "consent_version": csrf_of_version(form.text), "csrf_token": csrf_of(form.text)})
+    assert sent.status_code == 303
+    with Session(engine) as s:
+        assert s.exec(select(Contact.channel)).one() == "wechat"

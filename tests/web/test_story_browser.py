@@ -3,7 +3,7 @@
 A consumer applies for mediation from a 360x640 phone with a photo of the policy; the officer checks the
 application and opens the case, accepts it and assigns the top-ranked mediator, schedules a session and starts
 the mediation; the mediator drafts (live preview) and finalises the agreement and sends it for signing; the
-officer files the bank representative's letter of authorisation; both parties sign on a 390x844 phone
+officer files the bank representative's letter of authorisation; both parties sign on a 360x640 phone
 screen (link and code read from the SMS outbox), the mediator signs, the officer seals; a court clerk
 verifies the signed PDF on the verification page and sees it pass, then a tampered copy and sees it fail.
 Along the way the consumer follows the case on /my (the session into the calendar, the notice downloaded), writes
