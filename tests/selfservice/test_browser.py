@@ -57,9 +57,11 @@ def test_a_consumer_follows_their_case_on_a_phone(server, browser):  # noqa: F81
     page = browser.new_page(viewport=PHONE_360, locale="zh-CN")
     page.goto(f"{base}/my")
     assert "查询我的调解进度" in page.inner_text("h1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the phone page, the code page below
     page.fill("#phone", "138 0013 8000")
     page.click("#send-code")
     assert "验证码已发送到 138****8000" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.fill("#code", _sms_code(engine, MINE))
     page.click("#verify")
     page.wait_for_url(f"{base}/my/matters")
