@@ -99,3 +99,12 @@ class Overloaded(ServiceUnavailable):
     """Load shedding: every request thread is taken and the queue is full."""
 
     slug, title = "overloaded", "The service is overloaded"
+
+
+def invalid_input_from(exc: Any) -> InvalidInput:
+    """A pydantic ``ValidationError`` raised inside a service, as the API's 422: its first message as the detail
+    and every problem with its place in the body (``loc``), its message and its type, as FastAPI reports them."""
+    problems = exc.errors()
+    return InvalidInput(str(problems[0].get("msg", "invalid")) if problems else "invalid input", errors=[
+        {"loc": ["body", *[str(p) for p in e.get("loc", ())]], "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in problems])

@@ -14,7 +14,7 @@ from ..audit.chain import record
 from ..cases.models import Case, CaseParty
 from ..db import id_of
 from ..documents.inputs import ServiceAddress
-from ..errors import InvalidInput
+from ..errors import invalid_input_from
 from .models import ServiceAddressConfirmation
 
 
@@ -24,9 +24,7 @@ def confirm(session: Session, *, case: Case, party: CaseParty, details: dict[str
     try:
         checked = ServiceAddress.model_validate(details)
     except ValidationError as exc:
-        raise InvalidInput(str(exc.errors()[0].get("msg", "invalid")), errors=[
-            {"loc": ["body", *[str(p) for p in e.get("loc", ())]], "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()]) from exc
+        raise invalid_input_from(exc) from exc
     row = ServiceAddressConfirmation(case_id=id_of(case), party_id=id_of(party), actor=actor,
                                      details=json.dumps(checked.model_dump(mode="json"), ensure_ascii=False,
                                                         sort_keys=True))

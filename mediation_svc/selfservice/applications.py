@@ -21,7 +21,7 @@ from ..complaints.schemas import ContactIn
 from ..complaints.service import file_contact
 from ..config import Settings
 from ..db import id_of
-from ..errors import InvalidInput
+from ..errors import InvalidInput, invalid_input_from
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..security import throttle
@@ -96,10 +96,7 @@ def apply(session: Session, settings: Settings, *, proved: ProvedPhone, data: Ap
                                needs_elderly_support=data.needs_elderly_support,
                                needs_interpreter=data.needs_interpreter)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidInput(str(first.get("msg", "invalid")), errors=[
-            {"loc": ["body", *[str(p) for p in e.get("loc", ())]], "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()]) from exc
+        raise invalid_input_from(exc) from exc
     masked = mask_phone(proved.phone) or ""
     contact = file_contact(session, settings, data=contact_in, actor=f"consumer:{masked}", user_id=None,
                            by_consumer=True)
