@@ -311,7 +311,9 @@ def complaints_of(session: Session, *, phone: str) -> list[Contact]:
 
 def complaint_of(session: Session, *, phone: str, number: str) -> Contact | None:
     """The complaint numbered ``number`` if it was filed with ``phone``; None otherwise."""
-    return next((c for c in complaints_of(session, phone=phone) if c.number == number.strip()), None)
+    query = select(Contact).where(Contact.kind == "complaint", Contact.number == number.strip(),
+                                  or_(col(Contact.consumer_phone) == phone, col(Contact.contact_phone) == phone))
+    return session.exec(query).first()
 
 
 # What the consumer is told of a complaint's reason: the question asked of them, or why their application was
@@ -321,6 +323,13 @@ TOLD_REASONS = ("needs_info", "closed")
 
 def told_reason(contact: Contact) -> str | None:
     return contact.status_reason if contact.filed_by_consumer and contact.status in TOLD_REASONS else None
+
+
+def session_of(session: Session, *, case: Case, session_id: int) -> MediationSession | None:
+    """One not-cancelled session of the case (as ``facts_of`` lists them); None otherwise."""
+    return session.exec(select(MediationSession).where(MediationSession.id == session_id,
+                                                       MediationSession.case_id == case.id,
+                                                       col(MediationSession.status) != SessionStatus.CANCELLED)).first()
 
 
 @dataclass(frozen=True)

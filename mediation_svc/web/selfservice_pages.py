@@ -310,8 +310,7 @@ def session_calendar(number: str, session_id: int, request: Request, session: Se
     if proved is None:
         return _ask_again(request)
     case = service.case_of(session, phone=proved.phone, number=number)
-    facts = service.facts_of(session, case=case, calendar=load_calendar(session)) if case else None
-    ms = next((s for s in facts.sessions if s.id == session_id), None) if facts else None
+    ms = service.session_of(session, case=case, session_id=session_id) if case else None
     if case is None or ms is None:
         return redirect(request, "/my/matters")
     return Response(invitation(event_of(session, settings, ms, case)), media_type="text/calendar; charset=utf-8",
