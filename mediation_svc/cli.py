@@ -153,20 +153,28 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (creates the database on first run)."""
-    from .migrations_check import pending_heads, upgrade
+    from .migrations_check import DatabaseNotMigrated, pending_heads, upgrade
 
     engine = _engine()
-    missing = pending_heads(engine)
-    upgrade(engine)
+    try:
+        missing = pending_heads(engine)
+        upgrade(engine)
+    except DatabaseNotMigrated as exc:
+        typer.echo(f"cannot upgrade: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"database up to date ({len(missing)} branch head(s) applied)" if missing else "database up to date")
 
 
 @db_app.command("status")
 def db_status() -> None:
     """Say whether migrations are pending."""
-    from .migrations_check import pending_heads
+    from .migrations_check import DatabaseNotMigrated, pending_heads
 
-    missing = pending_heads(_engine())
+    try:
+        missing = pending_heads(_engine())
+    except DatabaseNotMigrated as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     typer.echo("pending: " + ", ".join(sorted(missing)) if missing else "up to date")
     raise typer.Exit(1 if missing else 0)
 

@@ -77,6 +77,7 @@ class AuditTreeHead(SQLModel, table=True):
     tree_size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     root_hash: str = Field(max_length=64)
     issued_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    frontier: str  # JSON list of hex subtree roots (merkle.Frontier), so the next fold reads only new leaves
-    signed_head: str  # compact JWS over the canonical JSON {log, tree_size, root_hash, issued_at}
+    # JSON list of hex subtree roots (merkle.Frontier), so the next fold reads only new leaves
+    frontier: str = Field(sa_type=sa.Text)
+    signed_head: str = Field(sa_type=sa.Text)  # compact JWS over canonical JSON {log, tree_size, root_hash, issued_at}
     timestamp_token: bytes = Field(sa_type=sa.LargeBinary)  # DER ContentInfo (RFC 3161 TimeStampToken)

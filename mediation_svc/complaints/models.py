@@ -103,8 +103,8 @@ class Message(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contacts.id", index=True)
-    side: str = Field(max_length=20)  # center | institution | consumer
-    user_id: int | None = Field(default=None, foreign_key="users.id")  # None: the consumer, from a proved phone
+    side: str = Field(max_length=20)  # center | institution
+    user_id: int = Field(foreign_key="users.id")  # the officer or the institution's user who wrote it
     body: str = Field(max_length=4000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -89,8 +89,8 @@ class Document(SQLModel, table=True):
 
 
 # Columns that make up what was signed: once a Document row exists they can never change. Enforced here
-# (any ORM flush that tries raises) and by the database (triggers of migration 0009_documents_more, which
-# lists the same columns), in addition to the service never doing it.
+# (any ORM flush that tries raises) and by the database (triggers of migration 0054_baseline_documents_signing,
+# which lists the same columns), in addition to the service never doing it.
 FROZEN_COLUMNS = ("case_id", "kind", "title", "template_id", "template_version", "language", "inputs_json",
                   "inputs_hash", "pdf", "sha256", "size", "page_count", "verification_code", "supersedes_id",
                   "created_at", "finalised_by")

@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel
 from ..db import UTCDateTime, utcnow
 
 
-# A list of strings: jsonb on PostgreSQL (0010_rosters_more; ranking tests membership with @>), JSON text on SQLite.
+# A list of strings: jsonb on PostgreSQL (0052_baseline_rosters_sessions; ranking tests membership with @>), JSON text on SQLite.
 JSONList = sa.JSON().with_variant(JSONB(), "postgresql")
 
 

@@ -26,7 +26,7 @@ TIE_COOLING_OFF_YEARS = 3
 # Rotation reaches its full score after this many days without an assignment.
 ROTATION_FULL_DAYS = 30
 
-# Which professional background fits which case category (the categories of 0001_foundation).
+# Which professional background fits which case category (the categories 0051_baseline_core seeds).
 CATEGORY_FIELD = {
     "insurance_claim": "insurance",
     "mis_selling": "insurance",

@@ -63,7 +63,7 @@ class Venue(SQLModel, table=True):
 
 class Room(SQLModel, table=True):
     __tablename__ = "rooms"
-    # The slot search reads the rooms that can host a session (0044_search_indexes).
+    # The slot search reads the rooms that can host a session (ix_rooms_hostable, migration 0052_baseline_rosters_sessions).
     __table_args__ = (Index("ix_rooms_hostable", "active", "wheelchair_accessible", "video_equipped", "capacity",
                             "id"),)
 

@@ -1,4 +1,4 @@
-"""What migration 0010_rosters_more gives the ranking query on PostgreSQL."""
+"""What the schema (0052_baseline_rosters_sessions) gives the ranking query on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 @pytest.mark.postgresql_only
 def test_the_mediator_lists_are_jsonb_for_the_ranking_query(engine):
-    """0010_rosters_more: ranking tests list membership with @>, which needs no re-parse on jsonb."""
+    """The mediators' lists are jsonb: ranking tests membership with @>, which needs no re-parse."""
     from sqlalchemy import text
 
     with engine.connect() as conn:
