@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ..timeutil import format_shanghai
@@ -90,6 +90,16 @@ def render(request: Request, template: str, *, user=None, status_code: int = 200
     response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
     finish(request, response)
     return response
+
+
+class PageAnswer(Exception):
+    """A page's answer given from inside a helper the handler called (prove the phone again, back to the list):
+    ``routes.install`` sends ``response`` as it is. The request's unit of work rolls back, so raise it before the
+    handler writes anything."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def finish(request: Request, response) -> None:

@@ -42,7 +42,7 @@ from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPage
 from .forms import FormProblem, field_errors, intake_field
 from .i18n import translator
 from .labels import has_label, label
-from .render import TEXT_COOKIE, language_of, redirect, render, safe_next
+from .render import TEXT_COOKIE, PageAnswer, language_of, redirect, render, safe_next
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -222,23 +222,15 @@ def rosters_page(request: Request, session: SessionDep, user: StaffPageUser) -> 
 
 # --- wiring ----------------------------------------------------------------------------------------------------
 
+# The pages' routers, mounted in this order (signer_pages's catch-all for /s/ and /sign/ comes last there).
+PAGE_MODULES = (account_pages, amount_pages, case_pages, case_consumer_pages, audit_pages, calendar_pages,
+                complaint_pages, dev_pages, officer_pages, drafting_pages, court_pages, statistics_pages, signing_pages,
+                signer_pages, verification_pages, selfservice_pages)
+
+
 def _include_pages() -> None:
-    public_router.include_router(account_pages.router)
-    public_router.include_router(amount_pages.router)
-    public_router.include_router(case_pages.router)
-    public_router.include_router(case_consumer_pages.router)
-    public_router.include_router(audit_pages.router)
-    public_router.include_router(calendar_pages.router)
-    public_router.include_router(complaint_pages.router)
-    public_router.include_router(dev_pages.router)
-    public_router.include_router(officer_pages.router)
-    public_router.include_router(drafting_pages.router)
-    public_router.include_router(court_pages.router)
-    public_router.include_router(statistics_pages.router)
-    public_router.include_router(signing_pages.router)
-    public_router.include_router(signer_pages.router)  # its catch-all for /s/ and /sign/ comes last there
-    public_router.include_router(verification_pages.router)
-    public_router.include_router(selfservice_pages.router)
+    for module in PAGE_MODULES:
+        public_router.include_router(module.router)
 
 
 _include_pages()
@@ -258,6 +250,9 @@ def install(app: FastAPI) -> None:
 
     async def login_required(request: Request, exc: LoginRequired):
         return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+    async def page_answer(request: Request, exc: PageAnswer):
+        return exc.response
 
     async def domain_error(request: Request, exc: DomainError):
         if not getattr(request.state, "web_page", False):
@@ -281,4 +276,5 @@ def install(app: FastAPI) -> None:
 
     # The decorator form: Starlette's add_exception_handler types every handler as taking any Exception.
     app.exception_handler(LoginRequired)(login_required)
+    app.exception_handler(PageAnswer)(page_answer)
     app.exception_handler(DomainError)(domain_error)

@@ -36,7 +36,7 @@ from .auth import CsrfChecked
 from .forms import field_errors
 from .i18n import translator
 from .labels import label
-from .render import language_of, redirect, render, safe_next
+from .render import PageAnswer, language_of, redirect, render, safe_next
 
 CONSUMER_COOKIE = "msvc_consumer"
 router = APIRouter(include_in_schema=False)
@@ -127,24 +127,29 @@ def _ask_again(request: Request) -> Response:
                        next_url=_next(request.url.path))
 
 
-def _my_case(request: Request, session, tokens, number: str) -> tuple[service.ProvedPhone, Case] | Response:
-    """The proved phone and its case numbered ``number``; else the page to answer instead (prove the phone
-    again, or back to the list: another's number says nothing more). Every look-up counts towards the bound."""
+def _my_phone(request: Request, session, tokens) -> service.ProvedPhone:
+    """The proved phone; else PageAnswer with the phone page that asks to prove it again."""
     proved = _proved(request, session, tokens)
     if proved is None:
-        return _ask_again(request)
+        raise PageAnswer(_ask_again(request))
+    return proved
+
+
+def _my_case(request: Request, session, tokens, number: str) -> tuple[service.ProvedPhone, Case]:
+    """The proved phone and its case numbered ``number``; else PageAnswer with the page to answer instead (prove
+    the phone again, or back to the list: another's number says nothing more). Every look-up counts towards the
+    bound."""
+    proved = _my_phone(request, session, tokens)
     service.count_lookup(session, proved=proved)
     case = service.case_of(session, phone=proved.phone, number=number)
     if case is None:
-        return redirect(request, "/my/matters")
+        raise PageAnswer(redirect(request, "/my/matters"))
     return proved, case
 
 
 @router.get("/my/matters")
 def matters(request: Request, session: SessionDep, tokens: TokensDep) -> Response:
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
+    proved = _my_phone(request, session, tokens)
     service.count_lookup(session, proved=proved)
     calendar = load_calendar(session)
     cases = [service.facts_of(session, case=c, calendar=calendar)
@@ -155,9 +160,7 @@ def matters(request: Request, session: SessionDep, tokens: TokensDep) -> Respons
 
 @router.get("/my/cases/{number}")
 def case_page(number: str, request: Request, session: SessionDep, tokens: TokensDep) -> Response:
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
+    proved = _my_phone(request, session, tokens)
     service.count_lookup(session, proved=proved)
     case = service.case_of(session, phone=proved.phone, number=number)
     if case is None:
@@ -202,17 +205,14 @@ def _apply_page(request: Request, session: SessionDep, settings: SettingsDep, *,
 
 @router.get("/my/apply")
 def apply_page(request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep) -> Response:
-    if _proved(request, session, tokens) is None:
-        return _ask_again(request)
+    _my_phone(request, session, tokens)
     channel = "wechat" if request.query_params.get("channel") == "wechat" else "web"  # opened from the WeChat menu
     return _apply_page(request, session, settings, form={"wants_mediation": False, "channel": channel})
 
 
 @router.post("/my/apply", dependencies=[CsrfChecked])
 def apply(request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep, form: FormDep) -> Response:
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
+    proved = _my_phone(request, session, tokens)
     language = language_of(request)
     typed = {name: str(form.get(name) or "").strip() for name in APPLY_FIELDS}
     flags = {name: form.get(name) in ("on", "true", "1") for name in APPLY_FLAGS}
@@ -255,9 +255,7 @@ def _apply_field(loc: tuple) -> str | None:
 @router.post("/my/complaints/{number}/supplement", dependencies=[CsrfChecked])
 def supplement(number: str, request: Request, session: SessionDep, tokens: TokensDep,
                text: Annotated[str, Form(max_length=5000)] = "") -> Response:
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
+    proved = _my_phone(request, session, tokens)
     contact = service.complaint_of(session, phone=proved.phone, number=number)
     if contact is None or not text.strip():
         return redirect(request, "/my/matters")
@@ -272,10 +270,7 @@ def supplement(number: str, request: Request, session: SessionDep, tokens: Token
 @router.post("/my/cases/{number}/messages", dependencies=[CsrfChecked])
 def write(number: str, request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
           text: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    found = _my_case(request, session, tokens, number)
-    if isinstance(found, Response):
-        return found
-    proved, case = found
+    proved, case = _my_case(request, session, tokens, number)
     url = f"/my/cases/{quote(case.number)}"
     try:
         with session.begin_nested():
@@ -289,10 +284,7 @@ def write(number: str, request: Request, session: SessionDep, settings: Settings
 @router.post("/my/cases/{number}/documents/{document_id}", dependencies=[CsrfChecked])
 def receive(number: str, document_id: str, request: Request, session: SessionDep, tokens: TokensDep,
             id_last4: Annotated[str, Form(max_length=8)] = "") -> Response:
-    found = _my_case(request, session, tokens, number)
-    if isinstance(found, Response):
-        return found
-    proved, case = found
+    proved, case = _my_case(request, session, tokens, number)
     try:
         download = service.document_for(session, proved=proved, case=case, document_id=document_id,
                                         id_last4=id_last4)
@@ -306,9 +298,7 @@ def receive(number: str, document_id: str, request: Request, session: SessionDep
 def session_calendar(number: str, session_id: int, request: Request, session: SessionDep, settings: SettingsDep,
                      tokens: TokensDep) -> Response:
     """The session as a calendar entry (RFC 5545) for the consumer's phone calendar."""
-    proved = _proved(request, session, tokens)
-    if proved is None:
-        return _ask_again(request)
+    proved = _my_phone(request, session, tokens)
     case = service.case_of(session, phone=proved.phone, number=number)
     ms = service.session_of(session, case=case, session_id=session_id) if case else None
     if case is None or ms is None:
@@ -322,10 +312,7 @@ def session_calendar(number: str, session_id: int, request: Request, session: Se
 def resend_signing_link(number: str, participant_id: int, request: Request, session: SessionDep,
                         settings: SettingsDep, tokens: TokensDep) -> Response:
     """The signing SMS again, to the same phone (lost or deleted): then sign from that link as before."""
-    found = _my_case(request, session, tokens, number)
-    if isinstance(found, Response):
-        return found
-    proved, case = found
+    proved, case = _my_case(request, session, tokens, number)
     url = f"/my/cases/{quote(case.number)}"
     try:
         with session.begin_nested():
@@ -339,10 +326,7 @@ def resend_signing_link(number: str, participant_id: int, request: Request, sess
 def upload_evidence(number: str, request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                     upload: UploadDep) -> Response:
     """A photo or a PDF for the case, checked as the API checks it; the page says what was wrong, if anything."""
-    found = _my_case(request, session, tokens, number)
-    if isinstance(found, Response):
-        return found
-    proved, case = found
+    proved, case = _my_case(request, session, tokens, number)
     url = f"/my/cases/{quote(case.number)}"
     try:
         with session.begin_nested():
@@ -357,20 +341,14 @@ def upload_evidence(number: str, request: Request, session: SessionDep, settings
 
 @router.get("/my/cases/{number}/evidence/{item_id}")
 def evidence_file(number: str, item_id: int, request: Request, session: SessionDep, tokens: TokensDep) -> Response:
-    found = _my_case(request, session, tokens, number)
-    if isinstance(found, Response):
-        return found
-    proved, case = found
+    proved, case = _my_case(request, session, tokens, number)
     return evidence_download(evidence.item_of(session, case=case, item_id=item_id))
 
 
 @router.post("/my/cases/{number}/service-address", dependencies=[CsrfChecked])
 def confirm_service_address(number: str, request: Request, session: SessionDep, tokens: TokensDep, form: FormDep) -> Response:
     """The 送达地址确认书, confirmed by the party: where the court serves them and whether electronically."""
-    found = _my_case(request, session, tokens, number)
-    if isinstance(found, Response):
-        return found
-    proved, case = found
+    proved, case = _my_case(request, session, tokens, number)
     channels = [c for c in ("sms", "email") if form.get(f"by_{c}") == "on"]
     try:
         with session.begin_nested():
