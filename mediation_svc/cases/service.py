@@ -195,10 +195,13 @@ def get_case_or_404(session: Session, case_id: int) -> Case:
     return get_or_404(session, Case, case_id, missing=f"case {case_id} not found")
 
 
-def get_visible_case_or_404(session: Session, *, user: User, case_id: int, for_update: bool = False) -> Case:
-    """The case, if this user may see it; otherwise 404, so that others' case ids reveal nothing."""
+def get_visible_case_or_404(session: Session, *, user: User, case_id: int, for_update: bool = False,
+                            missing: str | None = None) -> Case:
+    """The case, if this user may see it; otherwise 404, so that others' case ids reveal nothing. For a row of
+    the case (a document, a signing request, a session) ``missing`` is that row's own 404: another's says no
+    more than one that does not exist."""
     return one_or_404(session, select(Case).where(col(Case.id) == case_id).where(visibility_clause(user)),
-                      missing=f"case {case_id} not found", for_update=for_update)
+                      missing=missing or f"case {case_id} not found", for_update=for_update)
 
 
 def list_cases(session: Session, *, user: User, status: CaseStatus | None = None, overdue_only: bool = False,

@@ -50,7 +50,7 @@ from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404, parties_of, transition
 from ..cases.states import CaseStatus
 from ..config import Settings
-from ..db import id_of, one_or_404, utcnow
+from ..db import get_or_404, id_of, one_or_404, utcnow
 from ..errors import Conflict, NotFound
 from ..security import access
 from ..security.pipl import mask_id_number
@@ -316,13 +316,9 @@ def supersede(session: Session, settings: Settings, *, case: Case, document: Doc
 
 
 def get_visible_document_or_404(session: Session, *, user: User, document_id: str) -> tuple[Document, Case]:
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFound(f"document {document_id} not found")
-    try:
-        case = get_visible_case_or_404(session, user=user, case_id=document.case_id)
-    except NotFound:
-        raise NotFound(f"document {document_id} not found") from None
+    missing = f"document {document_id} not found"
+    document = get_or_404(session, Document, document_id, missing=missing)
+    case = get_visible_case_or_404(session, user=user, case_id=document.case_id, missing=missing)
     access.require(user, access.Obj.AGREEMENT)
     return document, case
 

@@ -54,12 +54,9 @@ def session_read(session: Session, ms: MediationSession, case: Case) -> SessionR
 
 
 def visible_session(session: Session, user: User, session_id: int) -> tuple[MediationSession, Case]:
-    ms = get_or_404(session, MediationSession, session_id, missing=f"session {session_id} not found")
-    try:
-        case = get_visible_case_or_404(session, user=user, case_id=ms.case_id)
-    except NotFound as exc:
-        raise NotFound(f"session {session_id} not found") from exc
-    return ms, case
+    missing = f"session {session_id} not found"
+    ms = get_or_404(session, MediationSession, session_id, missing=missing)
+    return ms, get_visible_case_or_404(session, user=user, case_id=ms.case_id, missing=missing)
 
 
 def _scheduler(user: User) -> None:

@@ -16,7 +16,7 @@ from ..accounts.models import User
 from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
-from ..db import id_of, is_postgresql, one_or_404, utcnow
+from ..db import get_or_404, id_of, is_postgresql, one_or_404, utcnow
 from ..documents.models import Document
 from ..errors import NotFound
 from . import pades
@@ -102,13 +102,9 @@ def case_of(session: Session, request: SigningRequest) -> Case:
 
 def get_visible_request_or_404(session: Session, *, user: User, request_id: int,
                                for_update: bool = False) -> tuple[SigningRequest, Case]:
-    request = session.get(SigningRequest, request_id)
-    if request is None:
-        raise NotFound(f"signing request {request_id} not found")
-    try:
-        case = get_visible_case_or_404(session, user=user, case_id=request.case_id)
-    except NotFound:
-        raise NotFound(f"signing request {request_id} not found") from None
+    missing = f"signing request {request_id} not found"
+    request = get_or_404(session, SigningRequest, request_id, missing=missing)
+    case = get_visible_case_or_404(session, user=user, case_id=request.case_id, missing=missing)
     if for_update:
         request = lock_request(session, request_id)
     return request, case
