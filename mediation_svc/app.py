@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import reliability
 from .config import Settings, get_settings
 from .db import make_engine
-from .errors import PROBLEM_JSON, DomainError, problem
+from .errors import PROBLEM_JSON, DomainError, PayloadTooLarge, problem
 from .migrations_check import ensure_migrated
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .pki.keystore import KeyStore
@@ -128,8 +128,7 @@ class BodySizeLimitMiddleware:
             await self._reject(scope, receive, send)
 
     async def _reject(self, scope, receive, send) -> None:
-        body = problem(413, "payload-too-large", "Upload too large",
-                       f"the request body exceeds {self.max_bytes} bytes", scope.get("path"))
+        body = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes").to_problem(scope.get("path"))
         response = problem_response(body)
         await response(scope, receive, send)
 

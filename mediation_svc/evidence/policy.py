@@ -67,10 +67,15 @@ def require_type(data: bytes) -> str:
     return media_type
 
 
+def too_large(max_bytes: int) -> PayloadTooLarge:
+    """The refusal of a file over ``max_bytes``, in the same words wherever the size is found out."""
+    return PayloadTooLarge(f"文件不能超过 {max_bytes / (1024 * 1024):g} MB (a file is at most {max_bytes:,} bytes)",
+                           max_bytes=max_bytes)
+
+
 def require_size(data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"文件不能超过 {max_bytes / (1024 * 1024):g} MB (a file is at most {max_bytes:,} bytes)",
-                              max_bytes=max_bytes)
+        raise too_large(max_bytes)
 
 
 def check_pixels(data: bytes, max_pixels: int) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from ..accounts.models import User
 from ..cases.models import Case
 from ..cases.service import get_visible_case_or_404
 from ..deps import CurrentUser, SessionDep, SettingsDep, actor_of, get_settings_dep
-from ..errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from ..errors import Forbidden, InvalidInput, NotFound
 from ..selfservice import service as selfservice
 from ..selfservice.routes import Consumer
 from ..signing.identity import mask_phone
@@ -37,17 +37,12 @@ class Upload:
     description: str
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"文件不能超过 {limit / (1024 * 1024):g} MB (a file is at most {limit:,} bytes)",
-                           max_bytes=limit)
-
-
 async def _raw(request: Request, limit: int) -> bytes:
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise policy.too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -59,7 +54,7 @@ async def read_upload(request: Request) -> Upload:
     multipart = request.headers.get("content-type", "").lower().startswith("multipart/form-data")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + (MULTIPART_SLACK if multipart else 0):
-        raise _too_large(limit)
+        raise policy.too_large(limit)
     name, description = request.query_params.get("filename"), request.query_params.get("description", "")
     if not multipart:
         return Upload(filename=name, data=await _raw(request, limit), description=description)
@@ -69,7 +64,7 @@ async def read_upload(request: Request) -> Upload:
         raise InvalidInput("请选择要上传的文件 (the form has no file)", errors=[{"loc": ["body", "file"], "msg": "missing"}])
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise _too_large(limit)
+        raise policy.too_large(limit)
     text = form.get("description")
     return Upload(filename=name or file.filename, data=data,
                   description=text if isinstance(text, str) else description)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from ..cases.models import Case
 from ..documents.models import Document
 from ..documents.service import find_by_code, group_code, normalise_code
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, NotFound, PayloadTooLarge
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
 from ..security import throttle
@@ -49,10 +49,6 @@ class UnreadablePdfUpload(DomainError):
     status, slug, title = 422, "unreadable-pdf", "The upload cannot be read as a PDF"
 
 
-class UploadTooLarge(DomainError):
-    status, slug, title = 413, "payload-too-large", "Upload too large"
-
-
 def trust_roots(keystore: KeyStore) -> list[x509.Certificate]:
     """The center's root: the one trust anchor for everything this service signs."""
     return [keystore.certificate(hierarchy.ROOT)]
@@ -62,7 +58,7 @@ def check_upload(data: bytes) -> None:
     if not data:
         raise EmptyUpload("send the PDF to verify in the multipart field 'file'")
     if len(data) > MAX_BYTES:
-        raise UploadTooLarge(f"files up to {MAX_BYTES} bytes can be verified")
+        raise PayloadTooLarge(f"files up to {MAX_BYTES} bytes can be verified")
 
 
 def validation_time(app_state) -> datetime:
