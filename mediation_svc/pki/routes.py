@@ -20,6 +20,7 @@ from ..accounts.service import reauthenticate
 from ..deps import AdminUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, actor_of, client_address
 from ..errors import DomainError, NotFound
 from . import hierarchy, service
+from .keystore import KeyStore
 from .schemas import CertificateRead, RevokeIn
 from .settings import get_pki_settings
 from .tsa import CONTENT_TYPE_QUERY, CONTENT_TYPE_REPLY
@@ -73,20 +74,23 @@ def _ca_name_or_404(ca: str) -> str:
     return hierarchy.PUBLISHED_CAS[ca]
 
 
+def _ca_certificate(keystore: KeyStore, ca: str, encoding: Encoding, media_type: str) -> Response:
+    """A published CA's certificate, in the encoding asked for, cached for a day."""
+    cert = keystore.certificate(_ca_name_or_404(ca))
+    return Response(cert.public_bytes(encoding), media_type=media_type,
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
 @public_router.get("/pki/{ca}.crt", response_class=Response, summary="CA certificate (DER)",
                    responses={200: {"content": {CERT_DER: {}}}})
 def ca_certificate(ca: str, keystore: KeyStoreDep) -> Response:
-    cert = keystore.certificate(_ca_name_or_404(ca))
-    return Response(cert.public_bytes(Encoding.DER), media_type=CERT_DER,
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return _ca_certificate(keystore, ca, Encoding.DER, CERT_DER)
 
 
 @public_router.get("/pki/{ca}.pem", response_class=Response, summary="CA certificate (PEM)",
                    responses={200: {"content": {CERT_PEM: {}}}})
 def ca_certificate_pem(ca: str, keystore: KeyStoreDep) -> Response:
-    cert = keystore.certificate(_ca_name_or_404(ca))
-    return Response(cert.public_bytes(Encoding.PEM), media_type=CERT_PEM,
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return _ca_certificate(keystore, ca, Encoding.PEM, CERT_PEM)
 
 
 @public_router.get("/pki/{ca}.crl", response_class=Response, summary="Certificate revocation list (DER)",
