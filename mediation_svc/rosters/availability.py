@@ -70,7 +70,7 @@ def leave_in_window(session: Session, *, user_ids: Iterable[int] | None,
     scheduling = _scheduling()
     if scheduling is None:
         return {}, {}
-    _availability, models = scheduling
+    _availability, models, slots = scheduling
     time_off = models.TimeOff
     ids = None if user_ids is None else set(user_ids)
     # Few people are on leave on any day: read the window's leave and keep the candidates' (see busy_minutes).
@@ -86,13 +86,7 @@ def leave_in_window(session: Session, *, user_ids: Iterable[int] | None,
     minutes, whole = {}, {}
     for user_id, spans in by_user.items():
         spans.sort()
-        merged: list[list] = []
-        for starts, ends, _reason in spans:
-            if merged and starts <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], ends)
-            else:
-                merged.append([starts, ends])
-        minutes[user_id] = _overlap_minutes(merged, hours)
+        minutes[user_id] = _overlap_minutes(slots.merge((starts, ends) for starts, ends, _r in spans), hours)
         if minutes[user_id] >= capacity:
             whole[user_id] = Leave(starts_on=spans[0][0].astimezone(SHANGHAI).date(),
                                    ends_on=max(e for _s, e, _r in spans).astimezone(SHANGHAI).date(),
@@ -102,10 +96,10 @@ def leave_in_window(session: Session, *, user_ids: Iterable[int] | None,
 
 def _scheduling():
     try:
-        from ..scheduling import availability, models  # noqa: PLC0415
+        from ..scheduling import availability, models, slots  # noqa: PLC0415
     except ImportError:
         return None
-    return availability, models
+    return availability, models, slots
 
 
 def busy_minutes(session: Session, *, user_ids: Iterable[int] | None, start: datetime,
@@ -116,7 +110,7 @@ def busy_minutes(session: Session, *, user_ids: Iterable[int] | None, start: dat
     scheduling = _scheduling()
     if scheduling is None:
         return dict.fromkeys(ids or (), 0), "workdays_only"
-    availability, models = scheduling
+    availability, models, _slots = scheduling
     # Ranking asks about thousands of mediators, of whom few have sessions in the next days: binding
     # thousands of ids costs more than the answer. Find who takes part in any session overlapping the
     # window first (a superset), and let scheduling count the minutes for those alone.
