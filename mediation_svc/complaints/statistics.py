@@ -96,6 +96,9 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 
 def build(session: Session, *, start: date, end: date) -> Report:
+    """The report over contacts received from ``start`` to ``end`` (Beijing dates, inclusive), as the module
+    docstring defines it; an unanswered complaint counts as overdue (against today, Beijing) only while its
+    status is "forwarded"."""
     low, high = _utc_bounds(start, end)
     in_period = sa.and_(col(Contact.received_at) >= low, col(Contact.received_at) < high)
     by_channel: dict[str, dict[str, int]] = defaultdict(dict)
@@ -148,6 +151,8 @@ def build(session: Session, *, start: date, end: date) -> Report:
 # --- the monthly report files ---------------------------------------------------------------------------------
 
 def institution_table(report: Report) -> list[list]:
+    """The 按机构 sheet: header, then one row per institution with complaints (rate as a percentage, amounts
+    to the fen)."""
     header = ["机构", "投诉数", "转办数", "办结反馈数", "反馈率", "平均办结工作日", "超期答复数", "和解件数", "和解金额（元）"]
     body = [[r.name, r.complaints, r.forwarded, r.answered, f"{r.feedback_rate:.1%}", r.average_days, r.overdue,
              r.settled_count, f"{r.settled_amount:.2f}"] for r in report.institutions]
@@ -155,6 +160,7 @@ def institution_table(report: Report) -> list[list]:
 
 
 def summary_table(report: Report) -> list[list]:
+    """The 概览 sheet: indicator and value rows from ``Report.totals``, the period first."""
     t = report.totals
     return [["指标", "数值"], ["统计期间", f"{report.start.isoformat()} 至 {report.end.isoformat()}"],
             ["来电来访来信（全部登记）", t["contacts"]], ["咨询", t["consultations"]], ["投诉", t["complaints"]],
@@ -165,6 +171,7 @@ def summary_table(report: Report) -> list[list]:
 
 
 def channel_table(report: Report) -> list[list]:
+    """The 渠道 sheet: consultations, complaints and all contacts per channel of CHANNEL_ZH (zeros too)."""
     rows: list[list[str | int]] = [["渠道", "咨询", "投诉", "合计"]]
     for channel in CHANNEL_ZH:
         counts = report.by_channel.get(channel, {})
@@ -173,10 +180,12 @@ def channel_table(report: Report) -> list[list]:
 
 
 def distribution_table(report: Report) -> list[list]:
+    """The 办结时长分布 sheet: answered complaints per bucket of working days (BUCKETS)."""
     return [["办结时长（工作日）", "件数"], *([label, report.distribution.get(label, 0)] for *_, label in BUCKETS)]
 
 
 def risk_table(report: Report) -> list[list]:
+    """The 退保风险提示 sheet: flagged contacts per month (Beijing) and surrender-risk signal."""
     return [["月份", *(SIGNAL_ZH[s] for s in SIGNALS)], *([m, *(v[s] for s in SIGNALS)] for m, v in report.risk_by_month.items())]
 
 
@@ -196,6 +205,8 @@ def to_csv(report: Report) -> bytes:
 
 
 def to_xlsx(report: Report, *, center_name: str) -> bytes:
+    """The report as an XLSX workbook: a sheet per SHEETS table under a title naming ``center_name`` and the
+    period, with bar charts of forwarded and answered per institution and of the distribution."""
     from openpyxl import Workbook  # noqa: PLC0415
     from openpyxl.chart import BarChart, Reference  # noqa: PLC0415
     from openpyxl.styles import Font  # noqa: PLC0415

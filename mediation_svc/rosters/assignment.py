@@ -58,6 +58,8 @@ def _lock_mediators(session: Session, ids: set[int]) -> dict[int, Mediator]:
 
 
 def count_open_cases(session: Session, *, user_id: int, exclude_case_id: int | None = None) -> int:
+    """The user's cases in an open state (OPEN_STATES) as their mediator, counted from ``cases`` (not read
+    from ``Mediator.active_cases``), leaving out ``exclude_case_id``."""
     query = select(func.count()).select_from(Case).where(col(Case.mediator_user_id) == user_id,
                                                            col(Case.status).in_(_OPEN))
     if exclude_case_id is not None:
@@ -151,6 +153,7 @@ def assign(session: Session, *, case: Case, actor: User, actor_ref: str, mode: s
 
 
 def assignment_history(session: Session, case_id: int) -> list[tuple[MediatorAssignment, Mediator]]:
+    """Every assignment of the case with its mediator, oldest first, ended ones included."""
     return list(session.exec(select(MediatorAssignment, Mediator)
                              .join(Mediator, col(Mediator.id) == MediatorAssignment.mediator_id)
                              .where(col(MediatorAssignment.case_id) == case_id)
@@ -160,6 +163,8 @@ def assignment_history(session: Session, case_id: int) -> list[tuple[MediatorAss
 # --- recusal (回避) ------------------------------------------------------------------------------------
 
 def request_recusal(session: Session, *, case: Case, requester: User, actor_ref: str, reason: str) -> RecusalRequest:
+    """Ask that the case's current mediator step aside (回避): a pending request, audited. 409 when the case
+    has no mediator on the roster or a request for them is pending; the case's state is not checked."""
     mediator = _current_mediator(session, case)
     if mediator is None:
         raise Conflict("the case has no mediator to recuse")
@@ -179,6 +184,7 @@ def request_recusal(session: Session, *, case: Case, requester: User, actor_ref:
 
 
 def get_recusal_for_update(session: Session, request_id: int) -> RecusalRequest:
+    """The recusal request, locked FOR UPDATE, or NotFound (404)."""
     return one_or_404(session, select(RecusalRequest).where(col(RecusalRequest.id) == request_id),
                       missing=f"recusal request {request_id} not found", for_update=True)
 

@@ -41,6 +41,7 @@ _FALSE = {"0", "false", "no", "n", "否", "不", "不可"}
 
 
 def decode(data: bytes) -> str:
+    """The file's text: UTF-8 (a BOM dropped), else GB18030; InvalidInput (422, line 0) when neither."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -50,10 +51,13 @@ def decode(data: bytes) -> str:
 
 
 def split_list(cell: str | None) -> list[str]:
+    """A list cell's stripped, non-empty items, separated by ``;``, ``；`` or ``、``."""
     return [p.strip() for p in _LIST_SEP.split(cell or "") if p.strip()]
 
 
 def parse_bool(cell: str | None, column: str) -> bool | None:
+    """A yes/no cell (是/否, true/false, 1/0, any case) as a bool, None when empty; otherwise a ValueError
+    naming ``column``, which the import reports as that row's error."""
     value = (cell or "").strip().lower()
     if not value:
         return None
@@ -72,6 +76,8 @@ def _parts(entry: str, count: int) -> list[str | None]:
 
 
 def parse_certifications(cell: str | None) -> list[dict]:
+    """``name|number|expires_on`` entries as dicts for CertificationIn (missing parts None, the schema checks
+    them); ValueError for more than three parts."""
     result = []
     for entry in split_list(cell):
         name, number, expires = _parts(entry, 3)
@@ -80,6 +86,8 @@ def parse_certifications(cell: str | None) -> list[dict]:
 
 
 def parse_affiliations(cell: str | None) -> list[dict]:
+    """``credit_code|institution_name|relation|started_on|ended_on`` entries as dicts for AffiliationIn
+    (missing parts None); ValueError for more than five parts."""
     result = []
     for entry in split_list(cell):
         code, name, relation, started, ended = _parts(entry, 5)
@@ -164,6 +172,9 @@ def _entry_of(session: Session, model: type[Entry], username: str | None) -> Ent
 
 
 def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:
+    """Create or update (matched by username) a mediator per row through ``service.save_mediator``; returns
+    the ``created`` and ``updated`` counts. Pools are named: a ``pools`` column replaces memberships (an empty
+    cell clears them), without it they stay. One bad row: InvalidInput listing every bad line."""
     pools = {p.name: p.id for p in session.exec(select(Pool)).all()}
 
     def build(row: dict, header: list[str]) -> MediatorIn:
@@ -193,6 +204,8 @@ def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:
 
 
 def import_experts(session: Session, *, data: bytes, actor: str) -> dict:
+    """Create or update (matched by username) an expert per row through ``service.save_expert``; returns the
+    ``created`` and ``updated`` counts. One bad row: InvalidInput listing every bad line."""
     def build(row: dict, header: list[str]) -> ExpertIn:
         fields = {"username": row["username"] or None, "name": row["name"], "field": row["field"],
                   "title": row.get("title") or None, "organisation": row.get("organisation") or None,
@@ -228,6 +241,8 @@ def _write(columns: list[str], rows) -> str:
 
 
 def export_mediators(session: Session) -> str:
+    """The mediator roster as CSV text in MEDIATOR_COLUMNS, in id order and in the form the import reads
+    (UTF-8 with BOM, CRLF, formula-like cells quoted against CSV injection)."""
     pool_names = {p.id: p.name for p in session.exec(select(Pool)).all()}
     rows = []
     for mediator, username in session.exec(select(Mediator, User.username)
@@ -244,6 +259,8 @@ def export_mediators(session: Session) -> str:
 
 
 def export_experts(session: Session) -> str:
+    """The expert roster as CSV text in EXPERT_COLUMNS, in id order and in the form the import reads (UTF-8
+    with BOM, CRLF, formula-like cells quoted against CSV injection)."""
     rows = []
     for expert, username in session.exec(select(Expert, User.username).join(User, col(User.id) == Expert.user_id)
                                          .order_by(col(Expert.id))).all():

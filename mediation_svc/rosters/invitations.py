@@ -27,6 +27,8 @@ LIVE = (InvitationStatus.INVITED, InvitationStatus.ACCEPTED)
 
 
 def expert_ties(session: Session, *, expert: Expert, case: Case) -> list[policy.Tie]:
+    """The expert's declared affiliations that name the case's respondent (by institution id or credit code),
+    as policy ties, current or not (``policy.tie_is_current`` decides)."""
     profile = case_profile(session, case)
     rows = session.exec(select(ExpertAffiliation).where(col(ExpertAffiliation.expert_id) == expert.id)).all()
     return [policy.Tie(a.institution_name, a.relation, a.started_on, a.ended_on) for a in rows
@@ -36,6 +38,9 @@ def expert_ties(session: Session, *, expert: Expert, case: Case) -> list[policy.
 
 def invite_expert(session: Session, *, case: Case, expert: Expert, purpose: str, question: str,
                   actor: User, actor_ref: str) -> ExpertInvitation:
+    """Invite the expert onto an open case, audited (``rosters.expert_invited``). 409 when the case is not
+    open, the expert is inactive or unavailable, or has a live invitation on it already; ExpertConflict (409)
+    for a tie with the respondent current today (Beijing date)."""
     if CaseStatus(case.status) not in OPEN_STATES:
         raise Conflict(f"experts cannot be invited to a case in state '{case.status}'")
     if not expert.active or expert.availability == ExpertAvailability.UNAVAILABLE:
@@ -71,6 +76,7 @@ def get_own_invitation_for_update(session: Session, *, invitation_id: int, user:
 
 def respond(session: Session, *, invitation: ExpertInvitation, accept: bool, note: str | None, actor_ref: str,
             now: datetime | None = None) -> ExpertInvitation:
+    """Accept or decline a pending invitation, with a note, audited; 409 once it is answered."""
     if invitation.status != InvitationStatus.INVITED:
         raise Conflict(f"this invitation was already answered ({invitation.status})")
     invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
@@ -85,6 +91,8 @@ def respond(session: Session, *, invitation: ExpertInvitation, accept: bool, not
 
 def submit_opinion(session: Session, *, invitation: ExpertInvitation, opinion: str, actor_ref: str,
                    now: datetime | None = None) -> ExpertInvitation:
+    """Store the written opinion (专家意见) on an accepted invitation, once (409 otherwise); the audit entry
+    carries the opinion's SHA-256 and length, not its text."""
     if invitation.status != InvitationStatus.ACCEPTED:
         raise Conflict("an opinion can be submitted once, after accepting the invitation",
                        current_status=invitation.status)
@@ -101,6 +109,8 @@ def submit_opinion(session: Session, *, invitation: ExpertInvitation, opinion: s
 
 
 def invitations_for_case(session: Session, case_id: int, *, expert_user_id: int | None = None) -> list[ExpertInvitation]:
+    """The case's invitations in id order, only one expert's with ``expert_user_id``; no access check (the
+    routes make it)."""
     query = select(ExpertInvitation).where(col(ExpertInvitation.case_id) == case_id)
     if expert_user_id is not None:
         query = query.where(col(ExpertInvitation.expert_user_id) == expert_user_id)

@@ -145,6 +145,8 @@ def scored_by(scorer: Scorer):
 
 
 def specialty_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    """1.0 when the mediator lists the case's category, 0.6 for the background CATEGORY_FIELD pairs with it,
+    0.4 for law (fits any dispute), else 0.0. ``prescore.specialty_sql`` mirrors it in SQL."""
     if case.category_code in c.specialties:
         return 1.0
     field_needed = CATEGORY_FIELD.get(case.category_code)
@@ -155,6 +157,7 @@ def specialty_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> flo
 
 @scored_by(specialty_score)
 def specialty(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    """``specialty_score`` with its explanation (the category by name, or the mediator's background)."""
     score = specialty_score(case, c, ctx)
     if score == 1.0:
         return CriterionResult("specialty", score, f"专长包含本案类别（{case.category_name or '本类纠纷'}）",
@@ -169,6 +172,8 @@ def specialty(case: CaseProfile, c: Candidate, ctx: RankingContext) -> Criterion
 
 
 def language_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    """1.0 when the mediator speaks the case's language, 0.3 when not but they speak 普通话 (Putonghua), else
+    0.0. ``prescore.language_sql`` mirrors it in SQL."""
     if case.language in c.languages:
         return 1.0
     return 0.3 if "普通话" in c.languages else 0.0
@@ -176,6 +181,7 @@ def language_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> floa
 
 @scored_by(language_score)
 def language(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    """``language_score`` with its explanation."""
     wanted, score = case.language, language_score(case, c, ctx)
     if score == 1.0:
         return CriterionResult("language", score, f"可使用{wanted}调解", f"can mediate in {wanted}")
@@ -186,6 +192,8 @@ def language(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionR
 
 
 def location_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    """1.0 when the case names no city or the mediator serves it, 0.6 elsewhere for a remote-capable mediator,
+    else 0.0. ``prescore.location_sql`` mirrors it in SQL."""
     if not case.city or case.city in c.cities:
         return 1.0
     return 0.6 if c.remote_capable else 0.0
@@ -193,6 +201,7 @@ def location_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> floa
 
 @scored_by(location_score)
 def location(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    """``location_score`` with its explanation (which says so when the case names no city)."""
     score = location_score(case, c, ctx)
     if not case.city:
         return CriterionResult("location", score, "案件未限定城市", "the case names no city")
@@ -212,17 +221,22 @@ def free_share(used: int, limit: int) -> float:
 
 
 def load_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    """The free share of the mediator's maximum of active cases (``free_share``). ``prescore.load_sql``
+    mirrors it in SQL."""
     return free_share(c.active_cases, c.max_active_cases)
 
 
 @scored_by(load_score)
 def load(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    """``load_score`` explained as active cases of the maximum (a maximum below 1 reads as 1)."""
     maximum = max(c.max_active_cases, 1)
     return CriterionResult("load", load_score(case, c, ctx), f"在办{c.active_cases}件，上限{maximum}件",
                            f"{c.active_cases} active cases of a maximum of {maximum}")
 
 
 def rotation_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    """Days since the last assignment over ROTATION_FULL_DAYS, capped at 1.0; 1.0 if never assigned, 0.0 for
+    an assignment after ``ctx.now``. ``prescore.rotation_sql`` mirrors it in SQL."""
     if c.last_assigned_at is None:
         return 1.0
     days = max((ctx.now - c.last_assigned_at).total_seconds() / 86400, 0.0)
@@ -231,6 +245,7 @@ def rotation_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> floa
 
 @scored_by(rotation_score)
 def rotation(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    """``rotation_score`` explained in whole days since the last assignment."""
     score = rotation_score(case, c, ctx)
     if c.last_assigned_at is None:
         return CriterionResult("rotation", score, "尚未被指派过案件", "never assigned a case yet")
@@ -239,11 +254,15 @@ def rotation(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionR
 
 
 def availability_score(case: CaseProfile, c: Candidate, ctx: RankingContext) -> float:
+    """The share of the window's working minutes (``ctx.capacity_minutes``) that the mediator's busy minutes
+    (sessions and leave) leave free. ``prescore.availability_sql`` mirrors it in SQL."""
     return free_share(c.busy_minutes, ctx.capacity_minutes)
 
 
 @scored_by(availability_score)
 def availability(case: CaseProfile, c: Candidate, ctx: RankingContext) -> CriterionResult:
+    """``availability_score`` explained in free hours of the window, or in working hours alone when there is
+    no scheduling data (``availability_source`` "workdays_only")."""
     capacity = max(ctx.capacity_minutes, 1)
     score = availability_score(case, c, ctx)
     hours, hours_cap = max(capacity - c.busy_minutes, 0) / 60, capacity / 60
@@ -267,6 +286,8 @@ def score_only(criterion: Criterion) -> Scorer:
 # --- hard exclusions ----------------------------------------------------------------------------------
 
 def tie_is_current(tie: Tie, today: date, cooling_off_years: int = TIE_COOLING_OFF_YEARS) -> bool:
+    """Whether the tie counts as a conflict of interest on ``today``: from its start (none: always) until the
+    ``cooling_off_years``-th anniversary of its end, exclusive (an end on 29 February: the 28th)."""
     if tie.started_on is not None and tie.started_on > today:
         return False
     if tie.ended_on is None:
@@ -279,6 +300,8 @@ def tie_is_current(tie: Tie, today: date, cooling_off_years: int = TIE_COOLING_O
 
 
 def exclude_conflict(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    """``conflict_of_interest`` when a declared tie with the respondent is current today (``tie_is_current``);
+    the message names the first such tie. Mirrored in ``prescore.eligible_sql``."""
     if not c.ties:
         return None
     current = [t for t in c.ties if tie_is_current(t, today)]
@@ -294,6 +317,7 @@ def exclude_conflict(case: CaseProfile, c: Candidate, today: date) -> Exclusion 
 
 
 def exclude_status(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    """``suspended``, ``retired`` or ``not_active`` unless active. Mirrored in ``prescore.eligible_sql``."""
     if c.status == "suspended":
         return Exclusion("suspended", "调解员已被暂停", "the mediator is suspended")
     if c.status == "retired":
@@ -304,6 +328,8 @@ def exclude_status(case: CaseProfile, c: Candidate, today: date) -> Exclusion | 
 
 
 def exclude_certification(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    """``certification_expired`` once ``certification_valid_until`` is before today (a certificate is valid on
+    its expiry date; no date: nothing expires). Mirrored in ``prescore.eligible_sql``."""
     if c.certification_valid_until is None or c.certification_valid_until >= today:
         return None
     names = "、".join(c.expired_certifications) or "资格证书"
@@ -313,6 +339,7 @@ def exclude_certification(case: CaseProfile, c: Candidate, today: date) -> Exclu
 
 
 def exclude_full_load(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    """``full_load`` once active cases reach ``max_active_cases``. Mirrored in ``prescore.eligible_sql``."""
     if c.active_cases < c.max_active_cases:
         return None
     return Exclusion("full_load", f"在办案件已满（{c.active_cases}/{c.max_active_cases}）",
@@ -320,6 +347,8 @@ def exclude_full_load(case: CaseProfile, c: Candidate, today: date) -> Exclusion
 
 
 def exclude_on_leave(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    """``on_leave`` when ``c.leave`` is set, which the loader does only for leave over the whole availability
+    window (shorter leave lowers availability). Mirrored in ``prescore.eligible_sql``."""
     if c.leave is None:
         return None
     why = f"（{c.leave.reason}）" if c.leave.reason else ""
@@ -330,12 +359,14 @@ def exclude_on_leave(case: CaseProfile, c: Candidate, today: date) -> Exclusion 
 
 
 def exclude_recused(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    """``recused`` after a granted recusal (回避) from this case. Mirrored in ``prescore.eligible_sql``."""
     if not c.recused_from_case:
         return None
     return Exclusion("recused", "已就本案回避", "has been recused from this case")
 
 
 def exclude_current(case: CaseProfile, c: Candidate, today: date) -> Exclusion | None:
+    """``already_assigned`` for the case's own mediator. Mirrored in ``prescore.eligible_sql``."""
     if not c.current_on_case:
         return None
     return Exclusion("already_assigned", "已是本案调解员", "is already the mediator of this case")
@@ -348,6 +379,7 @@ HARD_EXCLUSIONS: tuple[Rule, ...] = (exclude_conflict, exclude_status, exclude_c
 
 def exclusions_for(case: CaseProfile, c: Candidate, today: date,
                    rules: Sequence[Rule] = HARD_EXCLUSIONS) -> list[Exclusion]:
+    """Every exclusion of ``rules`` that applies, in their order (empty: the mediator may take the case)."""
     return [e for rule in rules if (e := rule(case, c, today)) is not None]
 
 
@@ -448,6 +480,8 @@ def certification_valid_until(certs: Iterable[tuple[str, date | None]]) -> date 
 
 
 def expired_certifications(certs: Iterable[tuple[str, date | None]], today: date) -> list[str]:
+    """The kinds of certificate (names, sorted) whose latest expiry is before ``today``: a renewed card does
+    not count as expired."""
     latest = _latest_expiry(certs)
     return sorted(name for name, d in latest.items() if d is not None and d < today)
 

@@ -87,6 +87,7 @@ def _write_entry(session: Session, model: type[Entry], entry: Entry | None, *, u
 
 
 def check_categories(session: Session, codes: Iterable[str], loc: str) -> None:
+    """InvalidInput (422) naming, under ``loc``, each code that is not a known case category."""
     codes = list(codes)
     if not codes:
         return
@@ -130,6 +131,7 @@ def _check_pools(session: Session, pool_ids: list[int]) -> None:
 # --- mediators ----------------------------------------------------------------------------------------
 
 def get_mediator_or_404(session: Session, mediator_id: int, *, for_update: bool = False) -> Mediator:
+    """The mediator (locked FOR UPDATE with ``for_update``), or NotFound (404)."""
     return one_or_404(session, select(Mediator).where(col(Mediator.id) == mediator_id),
                       missing=f"mediator {mediator_id} not found", for_update=for_update)
 
@@ -187,6 +189,7 @@ def mediator_details(session: Session, mediator: Mediator) -> tuple[list[Mediato
 
 
 def mediator_read(session: Session, mediator: Mediator) -> MediatorRead:
+    """The mediator as the API shows it: roster fields, username, certifications, affiliations, pool ids."""
     user = account_of(session, mediator.user_id)
     certs, ties, pools = mediator_details(session, mediator)
     return MediatorRead(
@@ -198,6 +201,7 @@ def mediator_read(session: Session, mediator: Mediator) -> MediatorRead:
 
 def list_mediators(session: Session, *, status: str | None = None, pool_id: int | None = None,
                    limit: int = 100, offset: int = 0) -> list[Mediator]:
+    """Mediators in id order, ``limit`` from ``offset``; optionally of one status or one pool's members."""
     query = select(Mediator)
     if status:
         query = query.where(col(Mediator.status) == status)
@@ -210,10 +214,13 @@ def list_mediators(session: Session, *, status: str | None = None, pool_id: int 
 # --- pools --------------------------------------------------------------------------------------------
 
 def get_pool_or_404(session: Session, pool_id: int) -> Pool:
+    """The pool, or NotFound (404)."""
     return get_or_404(session, Pool, pool_id, missing=f"pool {pool_id} not found")
 
 
 def save_pool(session: Session, *, data: PoolIn, actor: str, pool: Pool | None = None) -> Pool:
+    """Create a pool (``pool`` None) or replace one's details, categories and members as a whole (duplicates
+    dropped), audited; 409 when another pool has the name, 422 for unknown categories or mediators."""
     creating = pool is None
     clash = session.exec(select(Pool.id).where(col(Pool.name) == data.name)).first()
     if clash is not None and (pool is None or clash != pool.id):
@@ -243,6 +250,7 @@ def save_pool(session: Session, *, data: PoolIn, actor: str, pool: Pool | None =
 
 
 def set_pool_member(session: Session, *, pool: Pool, mediator: Mediator, member: bool, actor: str) -> None:
+    """Add (``member``) or remove the mediator, audited; when it is so already, nothing is written."""
     existing = session.get(PoolMember, (pool.id, mediator.id))
     if member and existing is None:
         session.add(PoolMember(pool_id=id_of(pool), mediator_id=id_of(mediator)))
@@ -256,6 +264,7 @@ def set_pool_member(session: Session, *, pool: Pool, mediator: Mediator, member:
 
 
 def pool_read(session: Session, pool: Pool) -> PoolRead:
+    """The pool with its category codes and member mediator ids, each sorted."""
     categories = session.exec(select(PoolCategory.category_code).where(col(PoolCategory.pool_id) == pool.id)
                               .order_by(col(PoolCategory.category_code))).all()
     members = session.exec(select(PoolMember.mediator_id).where(col(PoolMember.pool_id) == pool.id)
@@ -267,10 +276,14 @@ def pool_read(session: Session, pool: Pool) -> PoolRead:
 # --- experts ------------------------------------------------------------------------------------------
 
 def get_expert_or_404(session: Session, expert_id: int) -> Expert:
+    """The expert, or NotFound (404)."""
     return get_or_404(session, Expert, expert_id, missing=f"expert {expert_id} not found")
 
 
 def save_expert(session: Session, *, data: ExpertIn, actor: str, expert: Expert | None = None) -> Expert:
+    """Create an expert (``expert`` None) or replace one's roster details; affiliations are replaced as a
+    whole. A new entry takes the named account, or a new password-less one for a free username: 422 for a
+    missing user or another role, 409 when the user is on the expert roster already. Audited."""
     creating = expert is None
     account = _entry_account(session, model=Expert, entry=expert, ref=data, role=Role.EXPERT, display_name=data.name)
     affiliations = resolve_affiliations(session, data.affiliations)
@@ -289,6 +302,7 @@ def save_expert(session: Session, *, data: ExpertIn, actor: str, expert: Expert 
 
 
 def expert_read(session: Session, expert: Expert) -> ExpertRead:
+    """The expert as the API shows it: roster fields, login username and declared affiliations."""
     user = account_of(session, expert.user_id)
     ties = session.exec(select(ExpertAffiliation).where(col(ExpertAffiliation.expert_id) == expert.id)
                         .order_by(col(ExpertAffiliation.id))).all()
@@ -297,6 +311,7 @@ def expert_read(session: Session, expert: Expert) -> ExpertRead:
 
 
 def list_experts(session: Session, *, field: str | None = None, limit: int = 100, offset: int = 0) -> list[Expert]:
+    """Experts in id order, ``limit`` from ``offset``; optionally of one field."""
     query = select(Expert)
     if field:
         query = query.where(col(Expert.field) == field)

@@ -28,6 +28,7 @@ class SessionFacts:
 
 
 def language_of(value: str | None) -> str:
+    """``en`` for a language tag that starts with "en" (any case), else ``zh-CN``."""
     return "en" if value and value.lower().startswith("en") else "zh-CN"
 
 
@@ -71,6 +72,8 @@ def _en_sms(f: SessionFacts, text: str) -> str:
 
 
 def scheduled(name: str, f: SessionFacts, language: str = "zh-CN") -> tuple[str, str, str]:
+    """(subject, e-mail body, SMS) of the notice of a new session, in ``language`` (zh-CN unless "en"); the
+    SMS names the link, else the place."""
     if language == "en":
         return (f"Mediation session notice ({f.case_number})",
                 _letter_en(name, f"A mediation session in case {f.case_number} has been arranged as follows. "
@@ -90,6 +93,7 @@ def scheduled(name: str, f: SessionFacts, language: str = "zh-CN") -> tuple[str,
 
 def rescheduled(name: str, f: SessionFacts, *, previous_start: datetime, previous_end: datetime,
                 reason: str, language: str = "zh-CN") -> tuple[str, str, str]:
+    """(subject, e-mail body, SMS) of the notice that the session moved from its previous time, and why."""
     if language == "en":
         return (f"Mediation session moved ({f.case_number})",
                 _letter_en(name, f"The mediation session in case {f.case_number} planned for "
@@ -107,6 +111,7 @@ def rescheduled(name: str, f: SessionFacts, *, previous_start: datetime, previou
 
 
 def cancelled(name: str, f: SessionFacts, *, reason: str, language: str = "zh-CN") -> tuple[str, str, str]:
+    """(subject, e-mail body, SMS) of the notice that the session is cancelled, with the reason."""
     if language == "en":
         return (f"Mediation session cancelled ({f.case_number})",
                 _letter_en(name, f"The mediation session in case {f.case_number} planned as below has been "
@@ -122,6 +127,8 @@ def cancelled(name: str, f: SessionFacts, *, reason: str, language: str = "zh-CN
 
 
 def reminder(name: str, f: SessionFacts, *, hours_before: int, language: str = "zh-CN") -> tuple[str, str, str]:
+    """(subject, e-mail body, SMS) of the reminder ``hours_before`` the start: "tomorrow" (明天) from 24 hours
+    on, else "in N hours"; the SMS carries the link, never the place."""
     local = f.starts_at.astimezone(SHANGHAI)
     if language == "en":
         lead = "tomorrow" if hours_before >= 24 else f"in {hours_before} hour{'s' if hours_before != 1 else ''}"

@@ -21,6 +21,7 @@ from .schemas import HoursIn, RoomIn, TimeOffIn, VenueIn
 
 
 def create_venue(session: Session, *, data: VenueIn, actor: str) -> Venue:
+    """A new venue, audited (``venue.created``)."""
     venue = Venue(**data.model_dump())
     session.add(venue)
     session.flush()
@@ -29,6 +30,7 @@ def create_venue(session: Session, *, data: VenueIn, actor: str) -> Venue:
 
 
 def create_room(session: Session, *, venue: Venue, data: RoomIn, actor: str) -> Room:
+    """A new room in the venue (equipment stored comma-joined), audited (``room.created``)."""
     room = Room(venue_id=id_of(venue), name=data.name, capacity=data.capacity, equipment=",".join(data.equipment),
                 video_equipped=data.video_equipped, wheelchair_accessible=data.wheelchair_accessible)
     session.add(room)
@@ -42,6 +44,7 @@ RowT = TypeVar("RowT")
 
 
 def get_or_404(session: Session, model: type[RowT], ident: int, label: str) -> RowT:
+    """``db.get_or_404`` (NotFound, 404) with the message "<label> <ident> not found"."""
     return _get_or_404(session, model, ident, missing=f"{label} {ident} not found")
 
 
@@ -54,6 +57,8 @@ def venue_of(session: Session, room: Room) -> Venue:
 
 
 def set_working_hours(session: Session, *, user: User, hours: Sequence[HoursIn], actor: str) -> list[WorkingHours]:
+    """Replace the user's weekly working hours as a whole, audited. An empty list leaves the user on the
+    centre's default hours (``settings.scheduling_default_hours``), not without hours."""
     user_id = id_of(user)
     session.execute(delete(WorkingHours).where(col(WorkingHours.user_id) == user_id))
     rows = [WorkingHours(user_id=user_id, weekday=h.weekday, starts=h.starts, ends=h.ends) for h in hours]
@@ -74,6 +79,7 @@ def _unavailable(session: Session, *, off: TimeOff, data: TimeOffIn, actor: str,
 
 
 def add_time_off(session: Session, *, user: User, data: TimeOffIn, actor: str) -> TimeOff:
+    """Record the user's leave, audited; sessions already booked in it are not checked or moved."""
     off = TimeOff(user_id=user.id, starts_at=data.starts_at, ends_at=data.ends_at, reason=data.reason)
     return _unavailable(session, off=off, data=data, actor=actor, action="time_off.added", subject=f"user:{user.id}")
 
@@ -85,6 +91,8 @@ def close_room(session: Session, *, room: Room, data: TimeOffIn, actor: str) -> 
 
 
 def default_hours(settings: Settings) -> dict[int, list[tuple[time, time]]]:
+    """The centre's hours (``settings.scheduling_default_hours``) on every weekday; the workday calendar says
+    which days are worked."""
     return slot_policy.every_weekday(slot_policy.parse_hours(settings.scheduling_default_hours))
 
 
@@ -99,4 +107,5 @@ def hours_of(session: Session, settings: Settings, user_ids: Sequence[int]) -> d
 
 
 def venue_hours(venue: Venue) -> dict[int, list[tuple[time, time]]]:
+    """The venue's opening hours on every weekday (the workday calendar says which days are worked)."""
     return slot_policy.every_weekday([(venue.opens_at, venue.closes_at)])

@@ -190,6 +190,8 @@ def check_time(session: Session, settings: Settings, *, starts_at: datetime, end
 
 
 def resolve_room(session: Session, *, mode: SessionMode, room_id: int | None, people: int) -> Room | None:
+    """The room for a session of ``mode`` with ``people`` attending: none for remote, else an active room
+    large enough (video-equipped for hybrid); InvalidInput (422) for anything else."""
     if mode == SessionMode.REMOTE:
         if room_id is not None:
             raise InvalidInput("a remote session takes no room", errors=[{"loc": ["room_id"], "msg": "must be empty"}])
@@ -210,6 +212,8 @@ def resolve_room(session: Session, *, mode: SessionMode, room_id: int | None, pe
 
 
 def meeting_link(settings: Settings, *, mode: SessionMode, typed: str | None, uid: str) -> tuple[str | None, str | None]:
+    """(provider, url) of the session's video link: none on site; the officer's https link as "manual"; else a
+    new link from the configured provider (422 when that is "manual": one must be typed)."""
     if mode == SessionMode.ONSITE:
         return None, None
     if typed:
@@ -222,12 +226,16 @@ def meeting_link(settings: Settings, *, mode: SessionMode, typed: str | None, ui
 
 
 def check_case_schedulable(case: Case) -> None:
+    """InvalidTransition (409) unless the case is mediator_assigned, in_mediation or agreement_drafted."""
     if CaseStatus(case.status) not in SCHEDULABLE_CASE_STATES:
         raise InvalidTransition(f"sessions cannot be scheduled while the case is '{case.status}'")
 
 
 def schedule_session(session: Session, settings: Settings, *, case: Case, data: SessionCreate,
                      actor: User) -> MediationSession:
+    """Book a new session (times stored in UTC): participants, room, a working time (422), bookings
+    (SchedulingConflict, 409), a "created" change, the audit entry, and every participant's notices and
+    reminders queued. Flushes; the caller commits."""
     check_case_schedulable(case)
     planned = plan_participants(session, case=case, wanted=data.participants)
     room = resolve_room(session, mode=data.mode, room_id=data.room_id, people=len(planned))
@@ -261,10 +269,12 @@ def schedule_session(session: Session, settings: Settings, *, case: Case, data: 
 
 
 def get_session_or_404(session: Session, session_id: int) -> MediationSession:
+    """The session, or NotFound (404)."""
     return get_or_404(session, MediationSession, session_id, "session")
 
 
 def participants_of(session: Session, session_id: int) -> list[SessionParticipant]:
+    """The session's participants in id order."""
     return list(session.exec(select(SessionParticipant).where(col(SessionParticipant.session_id) == session_id)
                              .order_by(col(SessionParticipant.id))).all())
 
@@ -321,6 +331,8 @@ def reschedule_session(session: Session, settings: Settings, *, ms: MediationSes
 
 def cancel_session(session: Session, settings: Settings, *, ms: MediationSession, case: Case, reason: str,
                    actor: User) -> MediationSession:
+    """Cancel an active session (409 otherwise): frees its bookings, bumps ``sequence`` for calendars, logs
+    the change, audits it and queues the cancellation notices (unsent ones withdrawn)."""
     _require_active(ms)
     session_id = id_of(ms)
     session.execute(delete(SessionBooking).where(col(SessionBooking.session_id) == session_id))
@@ -342,11 +354,13 @@ def cancel_session(session: Session, settings: Settings, *, ms: MediationSession
 
 
 def history(session: Session, *, session_id: int) -> list[SessionChange]:
+    """The session's change log (created, rescheduled, cancelled), oldest first."""
     return list(session.exec(select(SessionChange).where(col(SessionChange.session_id) == session_id)
                              .order_by(col(SessionChange.at), col(SessionChange.id))).all())
 
 
 def sessions_of_case(session: Session, *, case_id: int) -> list[MediationSession]:
+    """Every session of the case, cancelled ones included, by start time."""
     return list(session.exec(select(MediationSession).where(col(MediationSession.case_id) == case_id)
                              .order_by(col(MediationSession.starts_at))).all())
 

@@ -136,6 +136,8 @@ def _lang(lang: str) -> str:
 # --- the period -----------------------------------------------------------------------------------------
 
 def default_period(today: date | None = None) -> tuple[date, date]:
+    """The first of the month eleven months back, to ``today`` (Shanghai date by default): twelve calendar
+    months, the last one partial."""
     today = today or today_in_shanghai()
     month = today.month - 11
     year = today.year + (month - 1) // 12
@@ -143,6 +145,7 @@ def default_period(today: date | None = None) -> tuple[date, date]:
 
 
 def check_period(start: date, end: date) -> None:
+    """InvalidInput (422) when ``end`` is before ``start`` or more than MAX_PERIOD_DAYS (366 × 5) after it."""
     if end < start:
         raise InvalidInput("the period ends before it starts", errors=[{"loc": ["end"], "msg": "before start"}])
     if (end - start).days > MAX_PERIOD_DAYS:
@@ -187,6 +190,8 @@ _AGREED = [CaseStatus.SIGNED.value, CaseStatus.CONFIRMATION_REQUESTED.value, Cas
 # --- the figures ----------------------------------------------------------------------------------------
 
 def cases_by_category(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    """Cases received in the period per category: received, still open, with a settled amount, and the amount
+    claimed (Decimal yuan); most received first."""
     lang, w = _lang(lang), WORDS[_lang(lang)]
     is_open = func.sum(case((col(Case.status).in_(_OPEN), 1), else_=0))
     settled = func.sum(case((col(Case.settled_amount).is_not(None), 1), else_=0))
@@ -205,6 +210,7 @@ def cases_by_category(session: Session, *, start: date, end: date, lang: str = "
 
 
 def cases_by_status(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    """Cases received in the period by their status now, in CaseStatus order (statuses with none left out)."""
     lang, w = _lang(lang), WORDS[_lang(lang)]
     # The column is a plain string column: the keys are the status values (str() of a CaseStatus is its value).
     counts = {str(status): n for status, n in session.exec(select(col(Case.status), func.count())
@@ -235,6 +241,8 @@ def _closed_in(start: date, end: date):
 
 
 def cases_by_month(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    """Per month of the period, every month even without cases: cases received (``received_on``) and cases
+    closed (``closed_at`` as a Shanghai date)."""
     lang, w = _lang(lang), WORDS[_lang(lang)]
     received: Counter[str] = Counter()
     for received_on, n in session.exec(select(col(Case.received_on), func.count())
@@ -270,6 +278,8 @@ class _WorkdayCounter:
 
 
 def time_to_close(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    """Cases closed in the period per category and in all: the average working days from ``received_on`` to
+    the Shanghai closing date, to one decimal (the overall one also in ``notes``)."""
     lang, w = _lang(lang), WORDS[_lang(lang)]
     closed_day = shanghai_day(session, col(Case.closed_at))
     closing_rows = session.exec(select(col(Case.category_code), closed_day, func.count())
@@ -308,6 +318,8 @@ def time_to_close(session: Session, *, start: date, end: date, lang: str = "zh")
 
 
 def settled_amounts(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    """Cases received in the period with a settled amount, per category and in all: count, total and average
+    (Decimal yuan, to the fen); largest total first."""
     lang, w = _lang(lang), WORDS[_lang(lang)]
     rows = session.exec(select(col(Case.category_code), func.count(), func.sum(col(Case.settled_amount)))
                         .where(_received_in(start, end), col(Case.settled_amount).is_not(None))
@@ -332,6 +344,9 @@ def settled_amounts(session: Session, *, start: date, end: date, lang: str = "zh
 
 
 def mediator_load(session: Session, *, start: date, end: date, lang: str = "zh") -> Figure:
+    """Per mediator account (every active one, and anyone with cases counted here): open cases now, cases
+    received and closed in the period, and the roster's maximum, busiest first; the chart shows the first
+    CHART_MEDIATORS of them."""
     lang, w = _lang(lang), WORDS[_lang(lang)]
     mediator = col(Case.mediator_user_id)
     open_now = dict(session.exec(select(mediator, func.count())
@@ -383,6 +398,8 @@ FIGURES: dict[str, Callable[..., Figure]] = {
 
 
 def figure(session: Session, name: str, *, start: date, end: date, lang: str = "zh") -> Figure:
+    """The figure ``name`` of FIGURES for the period: NotFound (404) for another name, InvalidInput (422) for
+    a bad period."""
     build = FIGURES.get(name)
     if build is None:
         raise NotFound(f"no figure named '{name}'; the figures are {', '.join(FIGURES)}")
@@ -391,6 +408,7 @@ def figure(session: Session, name: str, *, start: date, end: date, lang: str = "
 
 
 def overview(session: Session, *, start: date, end: date, lang: str = "zh") -> StatisticsRead:
+    """Every figure of FIGURES for the period (checked: 422), JSON-ready, with the time zone of its dates."""
     check_period(start, end)
     figures = {name: build(session, start=start, end=end, lang=lang).as_json() for name, build in FIGURES.items()}
     return StatisticsRead.model_validate({"period": {"start": start, "end": end, "timezone": "Asia/Shanghai"},
@@ -411,6 +429,8 @@ def figure_csv(fig: Figure) -> str:
 
 
 def figure_svg(fig: Figure) -> str:
+    """The figure as an SVG bar chart (horizontal when ``fig.horizontal``) of its first ``chart_rows`` rows;
+    amounts in yuan read ``¥1,234`` (whole yuan)."""
     w = WORDS[fig.lang]
     labels = dict(fig.columns)
     rows = fig.rows[:fig.chart_rows] if fig.chart_rows else fig.rows

@@ -26,6 +26,8 @@ MIN_YEAR, MAX_YEAR = 2004, 2100
 
 
 def load_arrangements(session: Session) -> dict[int, YearArrangement]:
+    """Every stored year's arrangement (``calendar_years`` with their ``calendar_days``), read afresh: no
+    cache, no centre overrides; years not stored are absent."""
     rules: dict[int, dict[date, DayRule]] = defaultdict(dict)
     for row in session.exec(select(CalendarDay)).all():
         rules[row.year][row.day] = DayRule(row.day, row.is_workday, row.name)
@@ -54,6 +56,7 @@ def load_calendar(session: Session) -> WorkdayCalendar:
 
 
 def check_year(year: int) -> None:
+    """InvalidInput (422) unless MIN_YEAR <= year <= MAX_YEAR (2004–2100)."""
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidInput(f"year must be between {MIN_YEAR} and {MAX_YEAR}",
                            errors=[{"loc": ["year"], "msg": f"{MIN_YEAR}..{MAX_YEAR}"}])
@@ -160,6 +163,7 @@ def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str
 
 
 def year_summary(session: Session) -> list[dict]:
+    """Each stored year in order: status, source, note, last change and how many days it lists."""
     counts = dict(session.exec(select(CalendarDay.year, func.count()).group_by(col(CalendarDay.year))).all())
     return [{"year": y.year, "status": y.status, "source": y.source, "note": y.note, "updated_at": y.updated_at,
              "days": counts.get(y.year, 0)}
@@ -167,6 +171,8 @@ def year_summary(session: Session) -> list[dict]:
 
 
 def year_detail(session: Session, *, year: int) -> YearArrangement:
+    """The year's stored arrangement, else the built-in one (the library's, or provisional by rule); 422 out
+    of range. The centre's overrides are not in it."""
     check_year(year)
     return load_arrangements(session).get(year) or WorkdayCalendar().arrangement(year)
 
