@@ -13,7 +13,6 @@ Definitions (each figure is over contacts received in the period, Beijing dates)
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from ..cases.models import Case, Institution
 from ..cases.service import workday_calendar
+from ..security.spreadsheet import SafeWriter, keep_as_text
 from ..timeutil import SHANGHAI, today_in_shanghai
 from .models import Contact
 from .policy import CHANNEL_ZH
@@ -196,7 +196,7 @@ SHEETS = (("概览", summary_table), ("按机构", institution_table), ("渠道"
 def to_csv(report: Report) -> bytes:
     """Every table one after another, each under its title; UTF-8 with BOM so that Excel reads the Chinese."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)  # an institution named "=HYPERLINK(...)" stays text
     for title, table in SHEETS:
         writer.writerow([f"【{title}】"])
         writer.writerows(table(report))
@@ -219,6 +219,8 @@ def to_xlsx(report: Report, *, center_name: str) -> bytes:
         sheet["A1"].font = Font(bold=True, size=13)
         for row in table(report):
             sheet.append(row)
+        for cells in sheet.iter_rows():
+            keep_as_text(cells)  # names come from the database: never a formula
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         sheet.column_dimensions["A"].width = 36

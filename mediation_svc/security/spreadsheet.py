@@ -1,8 +1,9 @@
-"""CSV cells that a spreadsheet would run as formulas (CSV injection, OWASP): neutralised on export.
+"""Cells that a spreadsheet would run as formulas (CSV injection, OWASP): neutralised on export.
 
-A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single quote,
+CSV: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single quote,
 which spreadsheet programs show as text; numbers (``-12.50``) are left as they are. ``restore`` takes the
-quote off again when a file we exported is imported back.
+quote off again when a file we exported is imported back. XLSX: openpyxl stores a string starting with ``=``
+as a formula; ``keep_as_text`` stores it as the text it is (nothing added, nothing to restore).
 """
 
 from __future__ import annotations
@@ -39,3 +40,10 @@ class SafeWriter:
     def writerows(self, rows) -> None:
         for row in rows:
             self.writerow(row)
+
+
+def keep_as_text(cells) -> None:
+    """openpyxl cells whose string value it took for a formula, stored as plain text instead."""
+    for cell in cells:
+        if cell.data_type == "f" and isinstance(cell.value, str):
+            cell.data_type = "s"
