@@ -18,6 +18,7 @@ from ..audit.chain import record
 from ..cases.deadlines import due_on
 from ..db import utcnow
 from ..errors import InvalidInput
+from ..timeutil import today_in_shanghai
 from ..workdays import (OFFICIAL, PROVISIONAL, SOURCE_LIBRARY, SOURCE_RULE, SOURCE_STATE_COUNCIL, DayRule,
                         WorkdayCalendar, YearArrangement, library_arrangement, library_years, rule_arrangement)
 from .models import CalendarDay, CalendarYear
@@ -114,7 +115,7 @@ def sync_from_library(session: Session, *, actor: str, settings, years_ahead: in
                       today: date | None = None) -> list[int]:
     """Bring in what the installed library now knows and add provisional years ahead; never overwrite an
     arrangement entered by hand. Returns the years written."""
-    today = today or date.today()
+    today = today or today_in_shanghai()  # the year in Beijing (a UTC server is a day behind until 08:00)
     existing = {y.year: y for y in session.exec(select(CalendarYear)).all()}
     written: list[int] = []
     for year in library_years():
