@@ -31,7 +31,6 @@ from .policy import CHANNEL_ZH
 from .risk import SIGNAL_ZH, SIGNALS
 
 BUCKETS = ((0, 2, "0-2"), (3, 5, "3-5"), (6, 10, "6-10"), (11, 15, "11-15"), (16, 10_000, "16+"))
-FEEDBACK_STATES = ("answered", "accepted", "not_accepted", "mediation_offered", "mediation", "closed")
 
 
 @dataclass
