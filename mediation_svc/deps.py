@@ -26,22 +26,27 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 def get_settings_dep(request: Request) -> Settings:
+    """The app's ``Settings`` (``app.state``, set by ``create_app``)."""
     return request.app.state.settings
 
 
 def get_engine(request: Request) -> Engine:
+    """The app's database engine."""
     return request.app.state.engine
 
 
 def get_keystore(request: Request) -> KeyStore:
+    """The app's ``KeyStore``: the center's keys and certificates."""
     return request.app.state.keystore
 
 
 def get_tokens(request: Request) -> TokenService:
+    """The app's ``TokenService``: it issues and checks the service's signed tokens."""
     return request.app.state.tokens
 
 
 def get_db(request: Request) -> Iterator[Session]:
+    """The request's ``Session``: one transaction (``db.unit_of_work``) that the services flush into."""
     # One request, one transaction: committed when the endpoint returns, before the response is sent
     # (scope="function" below), rolled back if anything raised.
     # A GET reads without SQLite's write lock on its first attempt; a retry (it wrote after all and met a
@@ -79,6 +84,8 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 def get_current_user(session: SessionDep, tokens: TokensDep,
                      token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    """The user of the bearer access token; Unauthenticated (401) without a token, or for one that
+    is invalid, expired or revoked, issued before the last password change, or of an inactive account."""
     from .errors import Unauthenticated
 
     if not token:

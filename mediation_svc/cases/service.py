@@ -30,6 +30,8 @@ def workday_calendar(session: Session) -> WorkdayCalendar:
 
 
 def format_case_number(prefix: str, year: int, sequence: int) -> str:
+    """A number as printed, ``<prefix>〔<year>〕第<sequence>号`` with the sequence at least four
+    digits; complaints are numbered the same way."""
     return f"{prefix}〔{year}〕第{sequence:04d}号"
 
 
@@ -48,6 +50,9 @@ def next_case_number(session: Session, *, prefix: str, year: int) -> str:
 
 
 def find_or_create_institution(session: Session, data, actor: str) -> Institution:
+    """The respondent institution: the one ``data.institution_id`` names (InvalidInput, 422,
+    when there is none), else the one with ``data.credit_code``, created and audited when new (an existing
+    row is not updated from ``data``)."""
     if data.institution_id is not None:
         institution = session.get(Institution, data.institution_id)
         if institution is None:
@@ -74,6 +79,9 @@ def _insert_for(session: Session):
 
 
 def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor: User) -> Case:
+    """Register a case (audited ``case.received``): an active category (else InvalidInput, 422), the
+    respondent found or created, the due date in working days from receipt (Beijing today unless given; fast
+    track by claim amount), the receipt year's next number, and the applicant and respondent as parties."""
     category = session.get(CaseCategory, data.category_code)
     if category is None or not category.active:
         raise InvalidInput("unknown case category", errors=[
@@ -168,6 +176,7 @@ def visibility_clause(user: User):
 
 
 def institution_visibility_clause(user: User):
+    """``visibility_clause`` for an institution user: an EXISTS over its institution account."""
     # An institution's complaint staff see the cases against their institution (and branch, where their
     # account names one); the scope is the complaints domain's institution account.
     from ..complaints.models import InstitutionAccount  # noqa: PLC0415
@@ -179,6 +188,7 @@ def institution_visibility_clause(user: User):
 
 
 def expert_visibility_clause(user: User):
+    """``visibility_clause`` for an expert (False when the rosters domain is not installed)."""
     # Experts see the cases whose invitation they accepted (an invitation alone shows them only itself:
     # purpose and question); the rosters domain provides that link when present.
     try:
@@ -192,6 +202,7 @@ def expert_visibility_clause(user: User):
 
 
 def get_case_or_404(session: Session, case_id: int) -> Case:
+    """The case, or NotFound; no visibility check (``get_visible_case_or_404`` has one)."""
     return get_or_404(session, Case, case_id, missing=f"case {case_id} not found")
 
 
@@ -206,6 +217,8 @@ def get_visible_case_or_404(session: Session, *, user: User, case_id: int, for_u
 
 def list_cases(session: Session, *, user: User, status: CaseStatus | None = None, overdue_only: bool = False,
                limit: int = 100, offset: int = 0) -> list[Case]:
+    """The cases ``user`` may see, soonest due first; ``overdue_only`` keeps open cases past their due
+    date (Beijing today)."""
     query = select(Case).where(visibility_clause(user))
     if status is not None:
         query = query.where(col(Case.status) == status)
@@ -217,10 +230,14 @@ def list_cases(session: Session, *, user: User, status: CaseStatus | None = None
 
 
 def parties_of(session: Session, case_id: int) -> list[CaseParty]:
+    """The case's parties in the order they were added (applicant, then respondent, at intake)."""
     return list(session.exec(select(CaseParty).where(col(CaseParty.case_id) == case_id).order_by(col(CaseParty.id))).all())
 
 
 def to_read(session: Session, case: Case, calendar: WorkdayCalendar | None = None) -> CaseRead:
+    """The case as the API shows it: ID numbers masked (PIPL), working days to the due date (negative
+    once past, from Beijing today), overdue only while open, and whether the due date rests on a provisional
+    calendar."""
     today = today_in_shanghai()
     calendar = calendar or workday_calendar(session)
     is_open = CaseStatus(case.status) in OPEN_STATES
@@ -236,6 +253,8 @@ def to_read(session: Session, case: Case, calendar: WorkdayCalendar | None = Non
 
 
 def link_party_user(session: Session, *, case: Case, party_id: int, user: User, actor: str) -> CaseParty:
+    """Link a party account to one of the case's parties, so that it sees the case (audited); NotFound
+    for a party not on this case, InvalidInput (422) for an account that is not a party's."""
     party = session.get(CaseParty, party_id)
     if party is None or party.case_id != case.id:
         raise NotFound("party not found on this case")
@@ -250,6 +269,9 @@ def link_party_user(session: Session, *, case: Case, party_id: int, user: User, 
 
 
 def share_with_court(session: Session, *, case: Case, court_user: User, days: int, actor: str) -> CaseShare:
+    """Let a court account see the case for ``days`` days, unless revoked (audited); InvalidInput
+    (422) for any other account. ``days`` is not bounded here (``ShareIn``: 1 to 365; ``judicial``: 1 to
+    90)."""
     if court_user.role != Role.COURT:
         raise InvalidInput("cases can only be shared with court accounts")
     share = CaseShare(case_id=id_of(case), court_user_id=id_of(court_user), expires_at=utcnow() + timedelta(days=days))

@@ -40,11 +40,13 @@ actor_ref = actor_of  # the audit log's name for a person (audit.chain.actor_of)
 
 
 def limits_of(settings: Settings) -> policy.Limits:
+    """The complaint time limits from the settings (answer, complex, approved extra; in days)."""
     return policy.Limits(settings.complaint_answer_days, settings.complaint_complex_days,
                          settings.complaint_approved_extra_days)
 
 
 def close_of_day(settings: Settings) -> time:
+    """``complaint_close_of_day`` (``HH:MM``, Beijing time) as a ``time``: when an urgent complaint is due."""
     hours, minutes = settings.complaint_close_of_day.split(":")
     return time(int(hours), int(minutes))
 
@@ -52,10 +54,14 @@ def close_of_day(settings: Settings) -> time:
 # --- who sees what ----------------------------------------------------------------------------------------------
 
 def account_of(session: Session, user: User) -> InstitutionAccount | None:
+    """The user's institution account; None for anyone who is not an institution user."""
     return session.get(InstitutionAccount, user.id) if user.role == Role.INSTITUTION else None
 
 
 def visibility_clause(session: Session, user: User) -> sa.ColumnElement[bool]:
+    """The contacts ``user`` sees, as a WHERE clause: staff every one; an institution account
+    its institution's complaints from forwarding on (``policy.INSTITUTION_VISIBLE``), only its branch's where
+    it names one; anyone else none."""
     if user.role in STAFF:
         return sa.true()
     account = account_of(session, user)
@@ -69,12 +75,15 @@ def visibility_clause(session: Session, user: User) -> sa.ColumnElement[bool]:
 
 
 def get_visible_or_404(session: Session, *, user: User, contact_id: int, for_update: bool = False) -> Contact:
+    """The contact if ``user`` sees it (``visibility_clause``), locked with ``for_update``;
+    otherwise NotFound, the same as for one that does not exist."""
     query = select(Contact).where(col(Contact.id) == contact_id, visibility_clause(session, user))
     return one_or_404(session, query, missing=f"投诉不存在或无权查看 (complaint {contact_id} not found)",
                       for_update=for_update)
 
 
 def side_of(user: User) -> str:
+    """The side a message or attachment is from: ``institution`` for an institution user, else ``center``."""
     return "institution" if user.role == Role.INSTITUTION else "center"
 
 
@@ -140,6 +149,8 @@ def _move(session: Session, contact: Contact, target: Status, *, actor: str, rea
 
 
 def institution_accounts(session: Session, contact: Contact) -> list[User]:
+    """The active users of the complaint's institution who are texted about it: accounts without a
+    branch, and those of the complaint's branch."""
     query = (select(User).join(InstitutionAccount, col(InstitutionAccount.user_id) == col(User.id))
              .where(col(InstitutionAccount.institution_id) == contact.institution_id, col(User.active).is_(True),
                     sa.or_(col(InstitutionAccount.branch).is_(None),
@@ -241,6 +252,8 @@ def reply(session: Session, settings: Settings, *, contact: Contact, data: Reply
 
 
 def link_or_404(session: Session, *, token: str, for_update: bool = False) -> tuple[ConsumerLink, Contact]:
+    """The consumer's SMS link (found by the SHA-256 of ``token``) and its complaint; NotFound for an
+    unknown token. Expiry and use are not checked here (``consumer_answer`` does)."""
     query = select(ConsumerLink).where(col(ConsumerLink.token_hash) == hashlib.sha256(token.encode()).hexdigest())
     link = one_or_404(session, query, missing="链接无效 (this link is not valid)", for_update=for_update)
     contact = session.get(Contact, link.contact_id)
@@ -287,6 +300,9 @@ def offer_mediation(session: Session, *, contact: Contact, actor: User, note: st
 
 
 def history_text(session: Session, contact: Contact) -> str:
+    """The complaint's handling in Chinese, one line a step (registered, forwarded with its limit,
+    the answer, the consumer's refusal or no answer in time), in Beijing time: ``convert_to_case`` adds it to
+    the case's facts."""
     lines = [f"投诉编号：{contact.number}（{format_shanghai(contact.received_at)} 经{policy.CHANNEL_ZH.get(contact.channel, contact.channel)}登记）"]
     if contact.forwarded_on:
         forwarded_on, limit_days, deadline_on = _time_limit(contact)
@@ -339,16 +355,22 @@ def convert_to_case(session: Session, settings: Settings, *, contact: Contact, d
 
 
 def withdraw(session: Session, *, contact: Contact, actor: User, reason: str) -> Contact:
+    """Record that the consumer withdrew the complaint (closed, audited with ``reason``); from any open
+    status, InvalidTransition (409) once it is closed."""
     _move(session, contact, Status.WITHDRAWN, actor=actor_ref(actor), reason=reason)
     return contact
 
 
 def close(session: Session, *, contact: Contact, actor: User, reason: str) -> Contact:
+    """Close the complaint with ``reason`` (audited); InvalidTransition (409) unless it is received, waiting
+    for information, not accepted or offered mediation."""
     _move(session, contact, Status.CLOSED, actor=actor_ref(actor), reason=reason)
     return contact
 
 
 def add_message(session: Session, *, contact: Contact, actor: User, body: str) -> Message:
+    """A message on the complaint's thread from ``actor``'s side (audited with its length, not its text);
+    an institution user's first message is the first response, which stops the urgent clock."""
     message = Message(contact_id=id_of(contact), side=side_of(actor), user_id=id_of(actor), body=body)
     if actor.role == Role.INSTITUTION and contact.first_response_at is None:
         contact.first_response_at = utcnow()
@@ -361,11 +383,13 @@ def add_message(session: Session, *, contact: Contact, actor: User, body: str) -
 
 
 def messages(session: Session, contact: Contact) -> list[tuple[Message, User]]:
+    """The complaint's thread, oldest first, each message with its author."""
     return list(session.exec(select(Message, User).join(User, col(User.id) == col(Message.user_id))
                              .where(col(Message.contact_id) == contact.id).order_by(col(Message.id))).all())
 
 
 def extensions(session: Session, contact: Contact) -> list[Extension]:
+    """The complaint's time-limit extensions, oldest first."""
     return list(session.exec(select(Extension).where(col(Extension.contact_id) == contact.id)
                              .order_by(col(Extension.id))).all())
 
@@ -373,6 +397,9 @@ def extensions(session: Session, contact: Contact) -> list[Extension]:
 # --- reading ---------------------------------------------------------------------------------------------------------
 
 def mask_phone(phone: str | None) -> str | None:
+    """A phone for display: what precedes its last eight characters, ``****``, its last four
+    (13812345678 -> 138****5678); ``****`` for eight characters or fewer. Unlike
+    ``signing.identity.mask_phone``, a ``+86`` prefix stays."""
     if not phone:
         return phone
     return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
@@ -380,6 +407,9 @@ def mask_phone(phone: str | None) -> str | None:
 
 def to_read(contact: Contact, *, calendar: WorkdayCalendar, settings: Settings, institution_names: dict[int, str],
             now: datetime | None = None) -> ContactRead:
+    """The contact as the API shows it: phone masked, the institution's name, minutes left on an unanswered
+    urgent complaint, the deadline's state while with the institution (working days from Beijing today) and
+    the moves its status allows."""
     now = now or utcnow()
     today = today_in_shanghai(now)
     waiting = Status(contact.status) in policy.WITH_INSTITUTION
@@ -405,6 +435,7 @@ def to_read(contact: Contact, *, calendar: WorkdayCalendar, settings: Settings, 
 
 
 def institution_names(session: Session) -> dict[int, str]:
+    """Every institution's name by its id (for ``to_read``)."""
     rows = session.exec(select(col(Institution.id), col(Institution.name))).all()
     return {ident: name for ident, name in rows if ident is not None}  # a stored row always has its id
 

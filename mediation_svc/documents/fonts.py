@@ -61,6 +61,8 @@ _prepared: dict[str, bytes] = {}
 
 
 def base_characters() -> set[int]:
+    """The code points every cut face keeps: ASCII, Latin-1, general punctuation, letterlike symbols,
+    number forms, arrows, circled numbers, geometric shapes, CJK punctuation, full-width forms and GB 2312."""
     chars = set(range(0x20, 0x7F)) | set(range(0xA0, 0x100))
     chars |= set(range(0x2000, 0x2070)) | set(range(0x2100, 0x2200))  # punctuation, letterlike (№, ℃)
     chars |= set(range(0x2460, 0x24A0)) | set(range(0x25A0, 0x2600))  # ①..⑳, geometric shapes (□ ■ ○)
@@ -75,6 +77,7 @@ def base_characters() -> set[int]:
 
 
 def template_characters(template_dir: Path) -> set[int]:
+    """Every character in the template files (``.html``, ``.css``, ``.txt``) below ``template_dir``."""
     chars: set[int] = set()
     for path in template_dir.rglob("*"):
         if path.suffix in {".html", ".css", ".txt"}:
@@ -95,6 +98,8 @@ def _face_index(blob: hb.Blob, face_name: str) -> int:
 
 
 def subset_face(face: PreparedFace, characters: set[int]) -> bytes:
+    """The face cut to ``characters`` by HarfBuzz (desubroutinised, .notdef outline kept), as font
+    bytes; LookupError when the collection has no such face, RuntimeError when HarfBuzz cannot cut it."""
     blob = hb.Blob.from_file_path(str(face.source))
     index = _face_index(blob, face.face_name)
     subset_input = hb.SubsetInput()
@@ -121,6 +126,7 @@ def prepared_font(name: str, template_dir: Path, cache_dir: Path | None = None) 
 
 
 def default_cache_dir() -> Path:
+    """Where cut faces are kept: ``MEDIATION_FONT_CACHE_DIR`` (default ``var/font-cache``)."""
     from ..config import get_settings
 
     return get_settings().font_cache_dir
@@ -210,4 +216,5 @@ def font_face_css() -> str:
 
 
 def fonts_installed() -> bool:
+    """Whether the Noto Serif CJK collections the faces are cut from (fonts-noto-cjk) are on disk."""
     return all(face.source.exists() for face in FACES)

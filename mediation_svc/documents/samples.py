@@ -36,6 +36,8 @@ DISPUTE = (
 
 
 def agreement(**overrides: Any) -> dict[str, Any]:
+    """Inputs of the zh-CN mediation agreement: a critical-illness claim settled in two payments (CNY
+    380,000.00 and 16,409.02); ``overrides`` replace top-level keys, as in every sample here."""
     data = {
         "case_number": CASE_NUMBER,
         "center_name": CENTER,
@@ -78,6 +80,7 @@ def agreement_v1(**overrides: Any) -> dict[str, Any]:
 
 
 def agreement_en(**overrides: Any) -> dict[str, Any]:
+    """The same agreement for the English template: names in pinyin, shorter texts, the same amounts."""
     data = agreement(
         case_number="Yue Zhenghe Mediation (2026) No. 0128",
         center_name="Guangdong Zhenghe Banking and Insurance Dispute Mediation Center",
@@ -108,6 +111,7 @@ def agreement_en(**overrides: Any) -> dict[str, Any]:
 
 
 def session_notice(**overrides: Any) -> dict[str, Any]:
+    """Inputs of the zh-CN session notice: an on-site session, 2026-12-02 09:30 to 11:30."""
     data = {
         "case_number": CASE_NUMBER, "center_name": CENTER, "recipient": "陈秀兰",
         "parties": [CONSUMER, INSURER], "starts_at": "2026-12-02T09:30:00", "ends_at": "2026-12-02T11:30:00",
@@ -122,6 +126,7 @@ def session_notice(**overrides: Any) -> dict[str, Any]:
 
 
 def session_notice_en(**overrides: Any) -> dict[str, Any]:
+    """The English session notice: an online session with a meeting link and no venue."""
     return session_notice(**{
         "recipient": "Chen Xiulan", "mode": "online", "venue": None,
         "meeting_link": "https://meet.example.org/mediation/tjhy-7f3k9q2m",
@@ -132,6 +137,7 @@ def session_notice_en(**overrides: Any) -> dict[str, Any]:
 
 
 def session_record(**overrides: Any) -> dict[str, Any]:
+    """Inputs of the record of a first, hybrid session (one attendee remote), adjourned."""
     data = {
         "case_number": CASE_NUMBER, "center_name": CENTER, "parties": [CONSUMER, INSURER], "session_number": 1,
         "starts_at": "2026-11-25T09:30:00", "ends_at": "2026-11-25T11:40:00", "mode": "hybrid",
@@ -152,6 +158,7 @@ def session_record(**overrides: Any) -> dict[str, Any]:
 
 
 def neutral_evaluation(**overrides: Any) -> dict[str, Any]:
+    """Inputs of an expert's neutral evaluation opinion, suggesting CNY 380,000.00."""
     data = {
         "case_number": CASE_NUMBER, "center_name": CENTER, "parties": [CONSUMER, INSURER],
         "evaluators": [{"name": "刘建华", "title": "中山大学法学院教授"}],
@@ -168,6 +175,8 @@ def neutral_evaluation(**overrides: Any) -> dict[str, Any]:
 
 
 def judicial_application(**overrides: Any) -> dict[str, Any]:
+    """Inputs of the joint application for judicial confirmation of the sample agreement, with
+    both parties' service addresses (``service_address``)."""
     data = {
         "court_name": "广州市天河区人民法院", "case_number": CASE_NUMBER, "center_name": CENTER,
         "applicants": [CONSUMER, INSURER], "agreement_date": "2026-11-23",
@@ -200,6 +209,8 @@ def service_address(party: dict[str, Any] | None = None, **overrides: Any) -> di
 
 
 def evidence_report(**overrides: Any) -> dict[str, Any]:
+    """Inputs of the signing evidence report: four signatures (two remote with an SMS code, the
+    mediator on site, the center's seal), times in UTC."""
     data = {
         "case_number": CASE_NUMBER, "center_name": CENTER, "document_title": "调解协议书",
         "document_id": "0b7c6a52-3f7e-4f7a-9d54-1c2b3a4d5e6f",

@@ -87,6 +87,7 @@ actor_ref = actor_of  # the audit log's name for a person (audit.chain.actor_of)
 
 
 def generate_verification_code() -> str:
+    """A new printed verification code: 16 characters of Crockford's base32 from the OS CSPRNG (80 bits)."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
@@ -97,6 +98,7 @@ def normalise_code(code: str) -> str:
 
 
 def group_code(code: str) -> str:
+    """The code as printed: groups of four characters joined by dashes."""
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
@@ -168,6 +170,9 @@ def _check_case_open_for_drafting(case: Case, kind: str) -> None:
 
 def create_draft(session: Session, settings: Settings, *, case: Case, template_id: str, language: str,
                  inputs: dict[str, Any], note: str | None, actor: User) -> tuple[Draft, DraftVersion]:
+    """Open a draft of ``template_id`` on the case with its first version (``inputs`` over the case's
+    defaults); audited. InvalidInput (422) for inputs the template refuses; an agreement needs the case in
+    mediation (Conflict, 409) and moves it to agreement_drafted."""
     spec = get_template(template_id, language=language)
     _check_case_open_for_drafting(case, spec.kind)
     draft = Draft(case_id=id_of(case), kind=spec.kind, template_id=template_id, language=language,
@@ -181,20 +186,24 @@ def create_draft(session: Session, settings: Settings, *, case: Case, template_i
 
 
 def get_draft_or_404(session: Session, *, case: Case, draft_id: int, for_update: bool = False) -> Draft:
+    """The draft on this case (locked with ``for_update``), or NotFound."""
     return one_or_404(session, select(Draft).where(Draft.id == draft_id, Draft.case_id == case.id),
                       missing=f"draft {draft_id} not found on this case", for_update=for_update)
 
 
 def list_drafts(session: Session, *, case: Case) -> list[Draft]:
+    """The case's drafts, oldest first."""
     return list(session.exec(select(Draft).where(Draft.case_id == case.id).order_by(col(Draft.id))).all())
 
 
 def list_versions(session: Session, *, draft: Draft) -> list[DraftVersion]:
+    """The draft's versions, v1 first."""
     return list(session.exec(select(DraftVersion).where(DraftVersion.draft_id == draft.id)
                              .order_by(col(DraftVersion.version))).all())
 
 
 def get_version_or_404(session: Session, *, draft: Draft, version: int) -> DraftVersion:
+    """The draft's version ``version``, or NotFound (carrying the draft's ``latest_version``)."""
     row = session.exec(select(DraftVersion).where(DraftVersion.draft_id == draft.id,
                                                   DraftVersion.version == version)).first()
     if row is None:
@@ -224,10 +233,13 @@ def save_version(session: Session, settings: Settings, *, case: Case, draft: Dra
 
 
 def version_inputs(version: DraftVersion) -> dict[str, Any]:
+    """The full inputs a version stored (its canonical JSON, parsed)."""
     return json.loads(version.inputs_json)
 
 
 def compare_versions(session: Session, *, draft: Draft, from_version: int, to_version: int) -> dict[str, Any]:
+    """What changed between two versions of the draft (``diffing.compare``: the changed fields and a
+    unified diff); NotFound for a version the draft does not have."""
     a = get_version_or_404(session, draft=draft, version=from_version)
     b = get_version_or_404(session, draft=draft, version=to_version)
     result = diffing.compare(version_inputs(a), version_inputs(b), from_label=f"v{a.version}",
@@ -316,6 +328,8 @@ def supersede(session: Session, settings: Settings, *, case: Case, document: Doc
 
 
 def get_visible_document_or_404(session: Session, *, user: User, document_id: str) -> tuple[Document, Case]:
+    """The document and its case, if ``user`` sees the case (NotFound otherwise, as for a missing
+    document) and may read agreements (``security.access``: Forbidden, 403, otherwise)."""
     missing = f"document {document_id} not found"
     document = get_or_404(session, Document, document_id, missing=missing)
     case = get_visible_case_or_404(session, user=user, case_id=document.case_id, missing=missing)
@@ -324,6 +338,7 @@ def get_visible_document_or_404(session: Session, *, user: User, document_id: st
 
 
 def list_documents(session: Session, *, case: Case) -> list[Document]:
+    """The case's finalised documents, voided ones included, oldest first."""
     return list(session.exec(select(Document).where(Document.case_id == case.id)
                              .order_by(col(Document.created_at), col(Document.id))).all())
 

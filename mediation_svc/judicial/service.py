@@ -115,6 +115,7 @@ def _audit(session: Session, application: JudicialApplication, *, actor: str, ac
 
 
 def signed_agreement(session: Session, case: Case) -> Document:
+    """The case's newest signed or confirmed agreement; NotReadyForConfirmation (409) when there is none."""
     document = session.exec(select(Document).where(Document.case_id == case.id, Document.kind == "agreement",
                                                    col(Document.status).in_([DocumentStatus.SIGNED.value,
                                                                              DocumentStatus.CONFIRMED.value]))
@@ -158,6 +159,9 @@ def application_inputs(session: Session, settings: Settings, *, case: Case, agre
                        court_name: str, applied_on: date,
                        addresses: dict[int, dict[str, Any]] | None = None,
                        signer_phones: dict[int, str] | None = None) -> dict[str, Any]:
+    """The joint application's inputs from the signed agreement: its parties as applicants, its
+    effective date (the seal's day, Beijing time), its terms in one paragraph, the materials list and each
+    applicant's service address (``service_addresses``)."""
     agreement_inputs = json.loads(agreement.inputs_json)
     addresses_ = service_addresses(session, case=case, parties=agreement_inputs["parties"], given=addresses or {},
                                    signer_phones=signer_phones)
@@ -220,6 +224,7 @@ def start_application(session: Session, settings: Settings, tokens, keystore: Ke
 
 
 def application_for_case_or_404(session: Session, case: Case, *, for_update: bool = False) -> JudicialApplication:
+    """The case's application for judicial confirmation (locked with ``for_update``), or NotFound."""
     return one_or_404(session, select(JudicialApplication).where(JudicialApplication.case_id == case.id),
                       missing="no application for judicial confirmation on this case", for_update=for_update)
 
@@ -319,6 +324,10 @@ def _audit_transparency_files(session: Session, keystore: KeyStore, case_id: int
 
 def build_package(session: Session, settings: Settings, keystore: KeyStore, *, case: Case,
                   actor: User) -> EvidencePackage:
+    """Store a new evidence package once the application is signed (NotReadyForConfirmation, 409,
+    while it is being signed or if a signed PDF is missing or does not verify TOTAL_PASSED); the audit chains
+    are folded into a new tree head first. The application becomes filed, a signed case
+    confirmation_requested; audited."""
     application = refresh_status(session, application_for_case_or_404(session, case, for_update=True))
     if application.status == ApplicationStatus.SIGNING.value:
         raise NotReadyForConfirmation("the application is still being signed",
@@ -395,6 +404,7 @@ def _sign_bytes(keystore: KeyStore, body: bytes) -> str:
 
 
 def latest_package(session: Session, case: Case) -> EvidencePackage:
+    """The case's newest evidence package; NotFound when none was built."""
     package = session.exec(select(EvidencePackage).where(EvidencePackage.case_id == case.id)
                            .order_by(col(EvidencePackage.id).desc())).first()
     if package is None:
@@ -413,6 +423,8 @@ def package_for(session: Session, *, case: Case, user: User) -> EvidencePackage:
 
 
 def share_with_court(session: Session, *, case: Case, court_user_id: int, days: int, actor: User):
+    """``cases.service.share_with_court`` by the court user's id: NotFound for no such user,
+    InvalidInput (422) unless ``days`` is 1 to 90 and the user is a court account."""
     court_user = session.get(User, court_user_id)
     if court_user is None:
         raise NotFound(f"user {court_user_id} not found")
@@ -425,6 +437,10 @@ def share_with_court(session: Session, *, case: Case, court_user_id: int, days: 
 
 def record_ruling(session: Session, *, case: Case, confirmed: bool, ruling_number: str, ruling_date: date,
                   court_name: str, reason: str | None, actor: User) -> Ruling:
+    """The court's ruling on the filed application: the case becomes confirmed or not_confirmed, a
+    confirmed agreement's document too (audited). Forbidden for other roles, Conflict for a second ruling,
+    NotReadyForConfirmation before filing, InvalidInput for a refusal without a reason or for a date after
+    tomorrow."""
     if actor.role != Role.COURT:
         raise Forbidden("only the court records its ruling")
     application = application_for_case_or_404(session, case, for_update=True)

@@ -80,6 +80,7 @@ def _urls() -> PkiUrls:
 
 
 def name(common_name: str, *, unit: str | None = None, extra: Sequence[x509.NameAttribute] = ()) -> x509.Name:
+    """A name of the center: C=CN, O=the center, an optional OU, ``extra``, then CN=``common_name``."""
     attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, COUNTRY),
              x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION)]
     if unit:
@@ -90,12 +91,15 @@ def name(common_name: str, *, unit: str | None = None, extra: Sequence[x509.Name
 
 
 def random_serial() -> int:
+    """A new certificate serial number (RFC 5280 §4.1.2.2: positive, at most 20 octets)."""
     # 127 bits from a UUID4-quality source: positive, unique, unpredictable (CA/B BR 7.1).
     return uuid.uuid4().int >> 1
 
 
 def revocation_pointers(builder: x509.CertificateBuilder, urls: PkiUrls, issuer_name: str,
                         *, ocsp: bool) -> x509.CertificateBuilder:
+    """Add the issuer's CRL distribution point and Authority Information Access (its certificate,
+    and first the OCSP responder with ``ocsp``) at the URLs of ``urls`` (RFC 5280 §4.2.1.13, §4.2.2.1)."""
     builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
         full_name=[x509.UniformResourceIdentifier(urls.crl(issuer_name))], relative_name=None,
         reasons=None, crl_issuer=None)]), critical=False)
@@ -128,6 +132,7 @@ def _key_usage(*, digital_signature=False, content_commitment=False, key_cert_si
 
 
 def make_root(key, now: dt.datetime) -> x509.Certificate:
+    """The self-signed root: CA with path length 1 (keyCertSign, cRLSign), 40 years, signed with SHA-384."""
     subject = name("正和调解中心 Root CA")
     builder = (_base(subject, subject, key.public_key(), key, days=ROOT_DAYS, now=now)
                .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
@@ -136,6 +141,7 @@ def make_root(key, now: dt.datetime) -> x509.Certificate:
 
 
 def make_issuing(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x509.Certificate:
+    """The issuing CA under the root: path length 0, 30 years, with the root's CRL and certificate URLs."""
     builder = (_base(name("正和调解中心 Issuing CA"), root_cert.subject, key.public_key(),
                      root_key, days=ISSUING_DAYS, now=now)
                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
@@ -145,6 +151,8 @@ def make_issuing(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime) -> x
 
 def make_tsa(key, root_cert, root_key, urls: PkiUrls, now: dt.datetime, *,
              days: int = TSA_DAYS) -> x509.Certificate:
+    """The time-stamping unit's certificate from the root (10 years unless ``days``): an end entity with
+    the single critical EKU timeStamping (RFC 3161 §2.3) and the root's CRL and certificate URLs."""
     builder = (_base(name("正和调解中心 TSA", unit="Time-Stamping Unit"), root_cert.subject,
                      key.public_key(), root_key, days=days, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -175,6 +183,8 @@ def make_report_signer(public_key, issuing_cert, issuing_key, urls: PkiUrls, now
 
 
 def make_ocsp_responder(key, issuing_cert, issuing_key, now: dt.datetime) -> x509.Certificate:
+    """The delegated OCSP responder under the issuing CA (2 years): critical EKU OCSPSigning and
+    id-pkix-ocsp-nocheck (RFC 6960), no revocation pointers of its own."""
     builder = (_base(name("正和调解中心 OCSP Responder"), issuing_cert.subject, key.public_key(),
                      issuing_key, days=OCSP_DAYS, now=now)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -175,6 +175,8 @@ def end_proof(session: Session, *, proved: ProvedPhone, now: datetime | None = N
 
 
 def count_lookup(session: Session, *, proved: ProvedPhone) -> None:
+    """Count a look-up by this phone, found or not (durably, whatever the transaction does); TooManyRequests
+    (429) past ``policy.LOOKUPS_PER_PHONE`` in ``policy.LOOKUP_WINDOW``."""
     throttle.ensure_allowed(session, bucket=LOOKUP, key=proved.phone, limit=policy.LOOKUPS_PER_PHONE,
                             window=policy.LOOKUP_WINDOW, message="查询过于频繁，请稍后再试。 (too many lookups)")
     throttle.count_attempt(session, bucket=LOOKUP, key=proved.phone)
@@ -283,6 +285,8 @@ def confirm_service_address(session: Session, *, proved: ProvedPhone, case: Case
 
 
 def my_service_address(session: Session, *, proved: ProvedPhone, case: Case) -> dict | None:
+    """The 送达地址确认书 this phone's party confirmed online, or None; NotFound when no party of
+    the case has the phone."""
     party = my_party(session, phone=proved.phone, case=case)
     return service_address.confirmed(session, case=case).get(id_of(party))
 
@@ -303,6 +307,7 @@ def case_of(session: Session, *, phone: str, number: str) -> Case | None:
 
 
 def complaints_of(session: Session, *, phone: str) -> list[Contact]:
+    """The complaints (not consultations) filed with ``phone`` as consumer or contact phone, newest first."""
     query = (select(Contact).where(Contact.kind == "complaint",
                                    or_(col(Contact.consumer_phone) == phone, col(Contact.contact_phone) == phone))
              .order_by(col(Contact.id).desc()))
@@ -322,6 +327,8 @@ TOLD_REASONS = ("needs_info", "closed")
 
 
 def told_reason(contact: Contact) -> str | None:
+    """The status reason the consumer may read: the question or the refusal on their own filing
+    (``needs_info``, ``closed``); None otherwise."""
     return contact.status_reason if contact.filed_by_consumer and contact.status in TOLD_REASONS else None
 
 
@@ -349,6 +356,9 @@ class CaseFacts:
 
 
 def facts_of(session: Session, *, case: Case, calendar: WorkdayCalendar) -> CaseFacts:
+    """What the consumer's page shows of a case: status and next step, working days left while open
+    (negative once overdue, from Beijing today), the mediator's name, the sessions not cancelled and the
+    documents from final on."""
     status = CaseStatus(case.status)
     is_open = status in OPEN_STATES
     today = today_in_shanghai()

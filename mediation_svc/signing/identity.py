@@ -31,6 +31,8 @@ LINK_CODE_LENGTH = 12  # 12 x 5 = 60 bits
 
 
 def secret_from_keystore(keystore: KeyStore) -> bytes:
+    """The MAC key of codes, links and ID characters: SHA-256 over a fixed label and the
+    token-signing key's DER, so that a copy of the database alone cannot test guesses."""
     key = keystore.private_key(TOKEN_SIGNING_KEY)
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
@@ -38,6 +40,7 @@ def secret_from_keystore(keystore: KeyStore) -> bytes:
 
 
 def new_code() -> str:
+    """A fresh SMS code: six digits from the OS CSPRNG, leading zeros kept."""
     return f"{secrets.randbelow(10 ** OTP_DIGITS):0{OTP_DIGITS}d}"
 
 
@@ -46,11 +49,14 @@ def _mac(secret: bytes, *parts: str) -> str:
 
 
 def hash_code(secret: bytes, *, participant_id: int, code: str) -> str:
+    """What the row keeps of an SMS code: ``nonce$HMAC-SHA256``, bound to the signer, with a fresh nonce."""
     nonce = secrets.token_hex(8)
     return f"{nonce}${_mac(secret, 'otp', str(participant_id), nonce, code)}"
 
 
 def code_matches(secret: bytes, *, participant_id: int, code: str, stored: str | None) -> bool:
+    """Whether ``code`` (spaces around it ignored) is the one ``hash_code`` stored for this signer,
+    compared in constant time; False when nothing is stored."""
     if not stored or "$" not in stored:
         return False
     nonce, mac = stored.split("$", 1)
@@ -59,6 +65,7 @@ def code_matches(secret: bytes, *, participant_id: int, code: str, stored: str |
 
 
 def new_link_code() -> str:
+    """A fresh link code: 12 characters of Crockford's base32 from the OS CSPRNG (60 bits)."""
     return "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_CODE_LENGTH))
 
 
@@ -73,16 +80,19 @@ def normalise_link_code(typed: str) -> str | None:
 
 
 def hash_link_code(secret: bytes, code: str) -> str:
+    """The HMAC-SHA256 of a normalised link code: what is stored, and how a typed code is looked up."""
     return _mac(secret, "link", code)
 
 
 def id_last4(id_number: str | None) -> str | None:
+    """The last four characters of an ID number, upper case; None without one."""
     if not id_number:
         return None
     return id_number.strip().upper()[-4:]
 
 
 def hash_id_last4(secret: bytes, last4: str) -> str:
+    """The HMAC-SHA256 of the ID's last four characters (trimmed, upper case), as stored for the ID check."""
     return _mac(secret, "id-last4", last4.strip().upper())
 
 
@@ -94,6 +104,8 @@ def id_last4_matches(secret: bytes, *, typed: str | None, stored: str | None) ->
 
 
 def mask_phone(phone: str | None) -> str | None:
+    """A phone for display, a ``+86`` prefix dropped: its first three digits, ``****``, its last four
+    (+8613812345678 -> 138****5678); ``****`` when fewer than eight characters remain."""
     if not phone:
         return phone
     digits = phone.strip()

@@ -46,6 +46,7 @@ def activate_next_stage(session: Session, settings: Settings, tokens: TokenServi
 
 
 def sms_text(settings: Settings, text: str) -> str:
+    """An SMS as sent: the center's name in 【】, the text, then its hotline when the settings have one."""
     hotline = f"咨询电话{settings.center_phone}" if settings.center_phone else ""
     return f"【{settings.center_name}】{text}{hotline}"
 
@@ -59,6 +60,7 @@ def fit_sms(settings: Settings, *texts: str) -> str:
 
 
 def link_url(settings: Settings, code: str) -> str:
+    """The signing link for a code: ``<public base URL>/s/<code>``."""
     return f"{settings.public_base_url.rstrip('/')}/s/{code}"
 
 
@@ -87,6 +89,7 @@ def phone_of(participant: SigningParticipant) -> str:
 
 
 def link_secret(keystore_or_tokens) -> bytes:
+    """The MAC key of link codes (``identity.secret_from_keystore``), from a KeyStore or a TokenService."""
     keystore = getattr(keystore_or_tokens, "keystore", keystore_or_tokens)
     return identity.secret_from_keystore(keystore)
 
@@ -206,6 +209,7 @@ CLOSED_SMS = {
 
 
 def check_may_remind(session: Session, *, request: SigningRequest, user: User) -> None:
+    """Forbidden (403) unless ``user`` is staff or the case's mediator (``policy.may_open_request``)."""
     case = case_of(session, request)
     if not may_open_request(user.role, is_case_mediator=case.mediator_user_id == user.id):
         raise Forbidden("reminders are sent by a case officer or the case's mediator")

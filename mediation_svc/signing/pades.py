@@ -97,6 +97,9 @@ def signer_subject(identity: SignerIdentity) -> list[x509.NameAttribute]:
 def issue_signer_certificate(*, identity: SignerIdentity, evidence_sha256: bytes, issuing_cert: x509.Certificate,
                              issuing_key, chain: Sequence[x509.Certificate], urls: PkiUrls, now: dt.datetime,
                              lifetime: dt.timedelta) -> SignerCredential:
+    """A one-time signer certificate for a P-256 key made here in memory: valid from a minute
+    before ``now`` for ``lifetime``, digitalSignature and nonRepudiation, the evidence digest in a private
+    extension, the issuing CA's CRL and OCSP pointers; ValueError unless ``evidence_sha256`` is 32 bytes."""
     if len(evidence_sha256) != 32:
         raise ValueError("evidence digest must be a SHA-256 value")
     key = ec.generate_private_key(ec.SECP256R1())
@@ -120,6 +123,7 @@ def issue_signer_certificate(*, identity: SignerIdentity, evidence_sha256: bytes
 
 
 def evidence_digest_of(cert: x509.Certificate) -> bytes | None:
+    """The evidence SHA-256 a signer certificate carries (``EVIDENCE_DIGEST_OID``); None without it."""
     try:
         ext = cert.extensions.get_extension_for_oid(EVIDENCE_DIGEST_OID)
     except x509.ExtensionNotFound:
@@ -286,6 +290,7 @@ def last_timestamp_expiry(pdf: bytes) -> dt.datetime | None:
 
 
 def document_sha256(pdf: bytes) -> str:
+    """The hex SHA-256 of the file's bytes."""
     return hashlib.sha256(pdf).hexdigest()
 
 
@@ -304,6 +309,9 @@ class PreparedExternal:
 def prepare_external(pdf: bytes, *, signer_cert: x509.Certificate, chain: Sequence[x509.Certificate],
                      field: FieldPlacement, appearance_png: bytes | None, reason: str,
                      bytes_reserved: int = 32768, stamp_style: BaseStampStyle | None = None) -> PreparedExternal:
+    """The first half of interrupted signing: the PDF with a PAdES signature placeholder of
+    ``bytes_reserved`` bytes in a new incremental update, and the byte-range SHA-256 digest the external
+    signer signs (``finish_external`` embeds the result)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     spec = _field_spec(writer, field)
     meta = signers.PdfSignatureMetadata(field_name=field.name, md_algorithm=MD,

@@ -44,6 +44,7 @@ class KeyRefused(ValueError):
 
 
 def load_public_key(spki_der: bytes) -> ec.EllipticCurvePublicKey:
+    """The browser's public key from its DER SubjectPublicKeyInfo; KeyRefused unless it is ECDSA P-256."""
     try:
         key = serialization.load_der_public_key(spki_der)
     except (ValueError, TypeError):
@@ -61,6 +62,7 @@ def der_signature(raw: bytes) -> bytes:
 
 
 def verify(key: ec.EllipticCurvePublicKey, raw_signature: bytes, data: bytes) -> None:
+    """Check a WebCrypto ECDSA P-256 signature (raw r || s, SHA-256) over ``data``; KeyRefused if it fails."""
     try:
         key.verify(der_signature(raw_signature), data, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
@@ -68,6 +70,7 @@ def verify(key: ec.EllipticCurvePublicKey, raw_signature: bytes, data: bytes) ->
 
 
 def possession_message(challenge: str) -> bytes:
+    """What the browser signs to prove it holds the key: a versioned prefix and the session's challenge."""
     return POSSESSION_PREFIX + challenge.encode()
 
 
@@ -107,6 +110,7 @@ def issue_certificate(*, public_key: ec.EllipticCurvePublicKey, identity: pades.
 
 
 def key_origin_of(cert: x509.Certificate) -> str | None:
+    """Where the certificate says its key was made (``KEY_ORIGIN_OID``); None without the extension."""
     try:
         ext = cert.extensions.get_extension_for_oid(KEY_ORIGIN_OID)
     except x509.ExtensionNotFound:

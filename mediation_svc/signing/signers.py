@@ -80,6 +80,9 @@ def open_link(session: Session, keystore, *, code: str, address: str) -> dict[st
 
 def page_facts(session: Session, request: SigningRequest, participant: SigningParticipant,
                state: str) -> dict[str, Any]:
+    """What a signer's page shows in ``state``: who signs for whom, the case, the document with its
+    finalised SHA-256, the deadline (UTC, and in Beijing time as the SMS says it), the phone masked, and the
+    decline reason and closing time where they apply."""
     document = document_of(session, request)
     case = case_of(session, request)
     return {"state": state, "request_id": request.id, "participant_id": participant.id, "name": participant.name,
@@ -248,6 +251,7 @@ def console_verify(session: Session, settings: Settings, tokens: TokenService, k
 
 
 def claims_doc(session: Session, request: SigningRequest) -> str:
+    """The finalised document's SHA-256: the ``doc`` claim of a signer-session token, checked on each use."""
     return document_of(session, request).sha256
 
 
@@ -287,6 +291,8 @@ def signer_home(session: Session, tokens: TokenService, *, session_token: str) -
 
 def signer_view(session: Session, tokens: TokenService, *, session_token: str,
                 language: str = "zh-CN") -> dict[str, Any]:
+    """The signing page of a signer whose turn it is: ``page_facts``, the consent wording for each key
+    origin allowed to them (in ``language``, else zh-CN), the first as default, and what they have done."""
     request, participant = signer_session(session, tokens, session_token=session_token)
     origins = allowed_key_origins(participant)
     kind = document_of(session, request).kind
@@ -334,6 +340,8 @@ def accept_consent(session: Session, tokens: TokenService, *, session_token: str
 
 
 def save_drawing(session: Session, tokens: TokenService, *, session_token: str, png: bytes) -> str:
+    """Keep the signer's drawn signature (``uploads.check_drawing``: PayloadTooLarge or InvalidInput),
+    replacing an earlier one; audited with its SHA-256, which is returned."""
     request, participant = signer_session(session, tokens, session_token=session_token)
     uploads.check_drawing(png)
     participant.drawing_png = png

@@ -55,11 +55,13 @@ user_actor = actor_of  # the audit log's name for a person (audit.chain.actor_of
 
 
 def signer_actor(p: SigningParticipant) -> str:
+    """The audit log's name for a signer: ``signer:<participant id>:<name>``."""
     return f"signer:{p.id}:{p.name}"
 
 
 def audit_request(session: Session, request: SigningRequest, *, actor: str, action: str,
                   payload: dict[str, Any] | None = None) -> None:
+    """Audit ``action`` on the signing request (its subject; its id and document in the payload)."""
     record(session, actor=actor, action=action, subject=f"signing_request:{request.id}", case_id=request.case_id,
            payload={"request_id": request.id, "document_id": request.document_id, **(payload or {})})
 
@@ -102,6 +104,8 @@ def case_of(session: Session, request: SigningRequest) -> Case:
 
 def get_visible_request_or_404(session: Session, *, user: User, request_id: int,
                                for_update: bool = False) -> tuple[SigningRequest, Case]:
+    """The signing request and its case, if ``user`` sees the case (NotFound otherwise, as for a
+    missing request); ``for_update`` re-reads it locked (``lock_request``)."""
     missing = f"signing request {request_id} not found"
     request = get_or_404(session, SigningRequest, request_id, missing=missing)
     case = get_visible_case_or_404(session, user=user, case_id=request.case_id, missing=missing)
@@ -111,12 +115,14 @@ def get_visible_request_or_404(session: Session, *, user: User, request_id: int,
 
 
 def participants_of(session: Session, request_id: int) -> list[SigningParticipant]:
+    """The request's signers, freshly read, by stage and then in the order they were added."""
     return list(session.exec(select(SigningParticipant).where(SigningParticipant.request_id == request_id)
                              .order_by(col(SigningParticipant.stage), col(SigningParticipant.id))
                              .execution_options(populate_existing=True)).all())
 
 
 def get_participant_or_404(session: Session, *, request: SigningRequest, participant_id: int) -> SigningParticipant:
+    """The signer, freshly read, if they belong to ``request``; otherwise NotFound."""
     participant = session.get(SigningParticipant, participant_id, populate_existing=True)
     if participant is None or participant.request_id != request.id:
         raise NotFound(f"signer {participant_id} not found on signing request {request.id}")
@@ -124,11 +130,14 @@ def get_participant_or_404(session: Session, *, request: SigningRequest, partici
 
 
 def latest_revision(session: Session, document_id: str) -> SignedRevision | None:
+    """The document's newest signed revision, whatever became of its request; None before any."""
     return session.exec(select(SignedRevision).where(SignedRevision.document_id == document_id)
                         .order_by(col(SignedRevision.sequence).desc()).limit(1)).first()
 
 
 def current_pdf(session: Session, request: SigningRequest) -> bytes:
+    """The PDF the request's next signature goes on: the document's newest revision if this request made
+    it, else the finalised PDF (a revision of an earlier, closed request is not built on)."""
     revision = latest_revision(session, request.document_id)
     if revision is not None and revision.request_id == request.id:
         return revision.pdf

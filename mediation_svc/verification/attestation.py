@@ -69,6 +69,8 @@ def _purpose(typ: str) -> Purpose:
 
 
 def signing_key(keystore: KeyStore, purpose: Purpose = REPORT) -> ec.EllipticCurvePrivateKey:
+    """The P-256 key of ``purpose`` (the report's by default), created in the key store when missing;
+    ValueError for a key of another type or curve."""
     key = keystore.ensure_ec_key(purpose.key_name)
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise ValueError(f"key '{purpose.key_name}' must be a P-256 key for ES256")
@@ -76,6 +78,7 @@ def signing_key(keystore: KeyStore, purpose: Purpose = REPORT) -> ec.EllipticCur
 
 
 def ensure_report_key(keystore: KeyStore) -> ec.EllipticCurvePrivateKey:
+    """The report-signing key, created when missing."""
     return signing_key(keystore, REPORT)
 
 
@@ -84,6 +87,7 @@ def _b64(value: int) -> str:
 
 
 def public_jwk(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> dict[str, str]:
+    """The public JWK (RFC 7517) of a P-256 key for ES256, its ``kid`` the RFC 7638 thumbprint."""
     public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
     numbers = public.public_numbers()
     jwk = {"crv": "P-256", "kty": "EC", "x": _b64(numbers.x), "y": _b64(numbers.y)}
@@ -103,6 +107,8 @@ def purpose_jwk(keystore: KeyStore, purpose: Purpose) -> dict[str, Any]:
 
 
 def jwks(keystore: KeyStore) -> dict[str, Any]:
+    """The JWK Set published at ``/.well-known/jwks.json``: one key per purpose (report, manifest, audit
+    tree head), a missing one created first."""
     return {"keys": [purpose_jwk(keystore, p) for p in PURPOSES]}
 
 

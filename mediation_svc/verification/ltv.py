@@ -81,6 +81,7 @@ def current_moment() -> dt.datetime | None:
 
 @contextlib.contextmanager
 def validating_at(moment: dt.datetime) -> Iterator[None]:
+    """Within the block, pyHanko's AdES engine takes ``moment`` for now (in this context only)."""
     token = _MOMENT.set(moment)
     try:
         yield
@@ -102,6 +103,8 @@ TIME_TOLERANCE = dt.timedelta(seconds=1)
 
 
 def revinfo_policy(freshness: dt.timedelta = SIGNER_REVINFO_FRESHNESS) -> CertRevTrustPolicy:
+    """CRL or OCSP required for end-entity and CA certificates alike, fresh only if issued within
+    ``freshness`` of the control time (by default the signers' five minutes)."""
     required = RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
     return CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=required,
                                                        intermediate_ca_cert_rule=required),
@@ -118,6 +121,8 @@ def _policy(trust_roots: Sequence[asn1_x509.Certificate], freshness: dt.timedelt
 
 
 def signature_spec(trust_roots: Sequence[asn1_x509.Certificate]) -> PdfSignatureValidationSpec:
+    """The validation spec of this policy: trust in ``trust_roots`` only, revocation data from the file
+    only, fresh within five minutes for signers and at any age for time-stamping units."""
     # diff_policy=None: the difference analysis runs once per signature before this spec is used (pyHanko
     # would otherwise redo it for every embedded signature inside every signature's LTA run).
     return PdfSignatureValidationSpec(SignatureValidationSpec(
@@ -128,6 +133,7 @@ def signature_spec(trust_roots: Sequence[asn1_x509.Certificate]) -> PdfSignature
 
 
 def timing(now: dt.datetime) -> ValidationTimingInfo:
+    """The timing of an AdES run as of ``now``: validation time and best signature time alike."""
     return ValidationTimingInfo(validation_time=now, best_signature_time=now, point_in_time_validation=False)
 
 

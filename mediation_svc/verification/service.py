@@ -55,6 +55,7 @@ def trust_roots(keystore: KeyStore) -> list[x509.Certificate]:
 
 
 def check_upload(data: bytes) -> None:
+    """EmptyUpload (400) for no bytes, PayloadTooLarge (413) over ``MAX_BYTES`` (20 MiB)."""
     if not data:
         raise EmptyUpload("send the PDF to verify in the multipart field 'file'")
     if len(data) > MAX_BYTES:
@@ -70,6 +71,8 @@ def validation_time(app_state) -> datetime:
 
 def verify_bytes(keystore: KeyStore, *, data: bytes, file_name: str | None,
                  now: datetime | None = None) -> VerificationReport:
+    """The report on a PDF against the center's root alone, without the registry section; EmptyUpload,
+    PayloadTooLarge, NotAPdfUpload (415) or UnreadablePdfUpload (422) for a file it cannot judge."""
     check_upload(data)
     try:
         return verify_pdf(data, trust_roots=trust_roots(keystore), file_name=file_name, now=now)
@@ -159,6 +162,9 @@ def registered_file(session: Session, document: Document) -> tuple[bytes, str]:
 
 def lookup_code(session: Session, keystore: KeyStore, *, code: str, address: str,
                 now: datetime | None = None) -> dict:
+    """The verification page's answer for a printed code (throttled per address; NotFound for an unknown
+    code): the document, the registered file's hashes and verdict, and the signing history, names in full
+    (callers mask them, ``pipl.mask_code_lookup``, for whoever may not read the agreement)."""
     document = _document_by_code(session, code=code, address=address)
     pdf, sha256 = registered_file(session, document)
     case = session.get(Case, document.case_id)
@@ -180,6 +186,8 @@ def lookup_code(session: Session, keystore: KeyStore, *, code: str, address: str
 
 
 def original_by_code(session: Session, *, code: str, address: str) -> tuple[bytes, str]:
+    """The registered file behind a printed code and a file name for it (throttled as ``lookup_code``).
+    No access check here: the route requires a login and the right to read the agreement."""
     document = _document_by_code(session, code=code, address=address)
     pdf, sha256 = registered_file(session, document)
     return pdf, f"{document.kind}-{document.id[:8]}-{sha256[:12]}.pdf"
