@@ -144,15 +144,21 @@ def current_pdf(session: Session, request: SigningRequest) -> bytes:
     return document_of(session, request).pdf
 
 
-def signed_pdf(session: Session, *, document_id: str) -> bytes | None:
+def signed_revision(session: Session, *, document_id: str) -> SignedRevision | None:
     """The newest revision from a completed request (B-LTA, or a later archive timestamp); None until then.
 
-    Revisions of a request that was declined, voided or expired part-way are kept as evidence but are not
-    "the signed agreement"."""
-    revision = session.exec(
+    Revisions of a request that was declined, voided or expired part-way, or of one still open, are kept as
+    evidence but are not "the signed agreement": the one rule for the case page, the consumer, the court's
+    package and the verification service's registered file."""
+    return session.exec(
         select(SignedRevision).join(SigningRequest, col(SigningRequest.id) == col(SignedRevision.request_id))
         .where(SignedRevision.document_id == document_id, SigningRequest.status == RequestStatus.COMPLETED.value)
         .order_by(col(SignedRevision.sequence).desc()).limit(1)).first()
+
+
+def signed_pdf(session: Session, *, document_id: str) -> bytes | None:
+    """The signed agreement's bytes (``signed_revision``); None until a request completes."""
+    revision = signed_revision(session, document_id=document_id)
     return revision.pdf if revision is not None else None
 
 

@@ -112,7 +112,7 @@ class RegistryMatch(BaseModel):
     case_number: str | None = None
     version: int | None = None
     status: str | None = None  # final | signing | signed | confirmed | voided
-    latest_revision: bool | None = None  # is this the newest signed revision of that document?
+    latest_revision: bool | None = None  # is this the registered file (the signed agreement, else the final PDF)?
     latest_sha256: str | None = None
     verification_code_hint: str | None = None
     signing_history: list[SigningEvent] = Field(default_factory=list)

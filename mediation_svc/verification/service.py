@@ -23,6 +23,7 @@ from ..errors import DomainError, NotFound, PayloadTooLarge
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
 from ..security import throttle
+from ..signing import store
 from ..signing.models import SignedRevision, SigningParticipant
 from .report import NotAPdf, UnreadablePdf, verify_pdf
 from .schemas import RegistryMatch, SigningEvent, VerificationReport
@@ -114,7 +115,7 @@ def _history(session: Session, document_id: str) -> list[SigningEvent]:
 def _describe(session: Session, document: Document, *, match: str, sha256: str) -> RegistryMatch:
     case = session.get(Case, document.case_id)
     history = _history(session, document.id)
-    latest = history[-1].sha256_after if history else document.sha256
+    _pdf, latest = registered_file(session, document)
     return RegistryMatch(matched=True, match=match, document_id=document.id, title=document.title,
                          case_number=case.number if case else None, version=document.draft_version,
                          status=str(document.status), latest_revision=(sha256 == latest), latest_sha256=latest,
@@ -152,9 +153,10 @@ def _document_by_code(session: Session, *, code: str, address: str) -> Document:
 
 
 def registered_file(session: Session, document: Document) -> tuple[bytes, str]:
-    """The newest signed revision of the document, or the finalised PDF before the first signature."""
-    revision = session.exec(select(SignedRevision).where(SignedRevision.document_id == document.id)
-                            .order_by(col(SignedRevision.sequence).desc()).limit(1)).first()
+    """The signed agreement (the newest revision of a completed request, ``signing.store.signed_revision``), or
+    the finalised PDF while none has completed: a revision of a request still open, or declined, voided or
+    expired part-way, is evidence in the history, not the registered file."""
+    revision = store.signed_revision(session, document_id=document.id)
     if revision is not None:
         return revision.pdf, revision.sha256_after
     return document.pdf, document.sha256
