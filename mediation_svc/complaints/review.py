@@ -21,13 +21,14 @@ from ..db import utcnow
 from ..errors import Conflict
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
+from ..security.pipl import mask_phone
 from ..timeutil import format_shanghai
 from ..evidence import service as evidence
 from . import attachments
 from .models import Contact
 from .policy import Status
 from .schemas import ConvertIn
-from .service import _move, convert_to_case, forward, mask_phone
+from .service import _move, convert_to_case, forward
 
 SUPPLEMENT_MAX = 5000
 

@@ -25,6 +25,7 @@ from ..db import id_of, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput, InvalidTransition
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
+from ..security.pipl import mask_phone
 from ..security.roles import STAFF, Role
 from ..timeutil import SHANGHAI, format_shanghai, today_in_shanghai
 from ..workdays import WorkdayCalendar
@@ -395,15 +396,6 @@ def extensions(session: Session, contact: Contact) -> list[Extension]:
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
-
-def mask_phone(phone: str | None) -> str | None:
-    """A phone for display: what precedes its last eight characters, ``****``, its last four
-    (13812345678 -> 138****5678); ``****`` for eight characters or fewer. Unlike
-    ``signing.identity.mask_phone``, a ``+86`` prefix stays."""
-    if not phone:
-        return phone
-    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
-
 
 def to_read(contact: Contact, *, calendar: WorkdayCalendar, settings: Settings, institution_names: dict[int, str],
             now: datetime | None = None) -> ContactRead:

@@ -18,7 +18,7 @@ from ..deps import CurrentUser, SessionDep, SettingsDep, actor_of, get_settings_
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..selfservice import service as selfservice
 from ..selfservice.routes import Consumer
-from ..signing.identity import mask_phone
+from ..security.pipl import mask_phone
 from . import policy, service
 from .models import EvidenceItem
 from .schemas import EvidenceRead, MyEvidence, ShareIn

@@ -12,6 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 
+def mask_phone(phone: str | None) -> str | None:
+    """A phone for display and for the audit's actor: a ``+86`` prefix dropped, then what precedes the last
+    eight characters, ``****``, the last four (+8613812345678 -> 138****5678, +85291234567 -> +852****4567);
+    ``****`` when eight characters or fewer remain. The one mask for every phone the service shows."""
+    if not phone:
+        return phone
+    digits = phone.strip()
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    return digits[:-8] + "****" + digits[-4:] if len(digits) > 8 else "****"
+
+
 def mask_id_number(value: str | None) -> str | None:
     """The one ID mask, wherever an ID number is shown (API, pages, PDFs, certificates, the verification report):
     the first six characters (the region of issue) and the rest hidden, 440106195803121235 -> 440106************.

@@ -25,7 +25,7 @@ from ..errors import InvalidInput, invalid_input_from
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..security import throttle
-from ..signing.identity import mask_phone
+from ..security.pipl import mask_phone
 from ..web.i18n import translator
 from . import policy
 from .models import Consent

@@ -16,7 +16,7 @@ from ..complaints import review
 from ..db import id_of
 from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import NotFound, Unauthenticated
-from ..signing.identity import mask_phone
+from ..security.pipl import mask_phone
 from ..web.i18n import pick_language, translator
 from ..web.labels import label
 from ..workcalendar.service import load_calendar

@@ -30,7 +30,8 @@ from ..notifications.outbox import enqueue
 from ..pki.keystore import KeyStore
 from ..scheduling.models import MediationSession, SessionStatus
 from ..security import throttle
-from ..signing.identity import mask_phone, secret_from_keystore
+from ..security.pipl import mask_phone
+from ..signing.identity import secret_from_keystore
 from ..signing import service as signing
 from ..signing.models import RequestStatus, SigningParticipant, SigningRequest
 from ..signing.service import signed_pdf

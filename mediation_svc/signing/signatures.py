@@ -22,8 +22,9 @@ from ..documents.models import DocumentStatus
 from ..documents.service import mark_status
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..pki.keystore import KeyStore
+from ..security.pipl import mask_phone
 from ..security.tokens import TokenService
-from . import appearance, credentials, identity, pades, seal_images
+from . import appearance, credentials, pades, seal_images
 from .messages import activate_next_stage, announce_effect, link_secret
 from .models import (RequestStatus, SignedRevision, SignerKind, SignerStatus, SigningMode, SigningParticipant,
                      SigningRequest)
@@ -65,7 +66,7 @@ def _evidence(session: Session, request: SigningRequest, participant: SigningPar
                    "id_masked": participant.id_masked, "on_behalf_of": participant.on_behalf_of},
         "mode": participant.mode,
         "identity": {"sms_code_verified_at": participant.otp_verified_at,
-                     "phone": identity.mask_phone(participant.phone),
+                     "phone": mask_phone(participant.phone),
                      "id_last4_verified_at": participant.id_verified_at},
         "onsite_host": {"user_id": host.id, "name": host.display_name} if host else None,
         "document_viewed_at": participant.document_viewed_at,

@@ -19,6 +19,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, TooManyRequests, Unauthe
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..pki.keystore import KeyStore
+from ..security.pipl import mask_phone
 from ..security.tokens import TokenService
 from . import identity, uploads
 from .messages import issue_link, link_secret, phone_of
@@ -90,7 +91,7 @@ def page_facts(session: Session, request: SigningRequest, participant: SigningPa
             "kind": participant.kind, "case_number": case.number, "document_id": document.id,
             "document_title": document.title, "document_kind": document.kind, "document_sha256": document.sha256,
             "deadline_at": request.deadline_at, "deadline_cn": chinese_deadline(request.deadline_at),
-            "phone": identity.mask_phone(participant.phone),
+            "phone": mask_phone(participant.phone),
             "signed_at": participant.signed_at, "completed_at": request.completed_at,
             "declined_reason": participant.declined_reason if state == "declined" else None,
             "closed_at": request.updated_at if state in ("declined", "declined_other", "voided") else None}
@@ -122,7 +123,7 @@ def _send_code(session: Session, settings: Settings, keystore: KeyStore, request
     session.flush()
     audit_request(session, request, actor=signer_actor(participant), action="signing.code_sent",
                   payload={"participant_id": participant.id, "sends": participant.otp_sends})
-    return {"phone": identity.mask_phone(participant.phone), "expires_at": participant.otp_expires_at,
+    return {"phone": mask_phone(participant.phone), "expires_at": participant.otp_expires_at,
             "resend_after_seconds": int(identity.OTP_RESEND_GAP.total_seconds())}
 
 

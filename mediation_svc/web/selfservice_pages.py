@@ -28,7 +28,7 @@ from ..scheduling.calendar import invitation
 from ..scheduling.notify import event_of
 from ..selfservice import applications, policy, service
 from ..selfservice.applications import ApplicationIn
-from ..signing.identity import mask_phone
+from ..security.pipl import mask_phone
 from ..workcalendar.service import load_calendar
 from . import auth
 from .application_form import blank_form_pdf

@@ -45,7 +45,7 @@ def test_a_consultation_is_recorded_and_answered_on_the_spot(client, auth, world
 
 def test_forwarding_sets_the_15_day_limit_and_tells_the_institution(client, auth, world, db):
     complaint = _file(client, auth, world.officer, world.icbc)
-    assert complaint["status"] == "received" and complaint["consumer_phone_masked"] == "+86138****8001"
+    assert complaint["status"] == "received" and complaint["consumer_phone_masked"] == "138****8001"
     forwarded = _forward(client, auth, world.officer, complaint["id"])
     assert forwarded["status"] == "forwarded" and forwarded["limit_days"] == 15
     assert forwarded["deadline_state"] in ("ok", "soon")
