@@ -373,7 +373,7 @@ def facts_of(session: Session, *, case: Case, calendar: WorkdayCalendar) -> Case
                                  .order_by(col(MediationSession.starts_at))).all())
     documents = list(session.exec(select(Document).where(Document.case_id == case.id,
                                                          col(Document.status).in_([s.value for s in SHOWN_DOCUMENTS]))
-                                  .order_by(col(Document.id))).all())
+                                  .order_by(col(Document.created_at), col(Document.id))).all())  # oldest first
     return CaseFacts(number=case.number, status=status, received_on=case.received_on, due_on=case.due_on,
                      open=is_open, working_days_left=left, next_step_key=policy.next_step_key(status),
                      mediator_name=mediator.display_name if mediator else None, sessions=sessions, documents=documents)
