@@ -11,6 +11,7 @@ from ..db import id_of
 from ..deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..security.roles import Role
 from . import attachments, institutions, service, statistics
+from . import board as complaint_board
 from .schemas import (AttachmentRead, ComplaintStatistics, ConsumerAnswerIn, ConsumerAnswerRead, ContactIn, ContactRead,
                       ConversionRead, ConvertIn, ExtensionIn, ExtensionRead, ForwardIn, InstitutionAccountIn,
                       InstitutionAccountRead, InstitutionFigures, MessageIn, MessageRead, PeriodTotals, ReasonIn,
@@ -42,8 +43,8 @@ def board(session: SessionDep, settings: SettingsDep, user: CurrentUser, status:
     from ..cases.service import workday_calendar
 
     calendar, names = workday_calendar(session), service.institution_names(session)
-    rows = service.board(session, user=user, status=status, institution_id=institution_id, attention=attention,
-                         limit=limit, offset=offset)
+    rows = complaint_board.board(session, user=user, status=status, institution_id=institution_id, attention=attention,
+                                 limit=limit, offset=offset)
     return [service.to_read(c, calendar=calendar, settings=settings, institution_names=names) for c in rows]
 
 

@@ -27,7 +27,7 @@ from ..cases.states import OPEN_STATES, CaseStatus
 from ..db import id_of, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..timeutil import SHANGHAI
-from . import policy
+from . import fairness, policy
 from .candidates import build_candidates, candidate_columns, case_profile, ranking_context
 from .errors import MediatorExcluded, NoEligibleMediator
 from .models import Mediator, MediatorAssignment, Pool, PoolMember, RecusalRequest, RecusalStatus
@@ -284,7 +284,7 @@ def fairness_report(session: Session, *, start: date, end: date, pool_id: int | 
     group_rows = [{"group": g.group, "pool_id": None if g.group == "all" else int(g.group), "name": names[g.group],
                    "members": g.members, "assignments": g.total, "mean": g.mean, "most_assigned": who(g.most),
                    "least_assigned": who(g.least), "spread": g.spread}
-                  for g in policy.fairness(groups, counts)]
+                  for g in fairness.fairness(groups, counts)]
     shown = sorted((mid for mid in everyone if pool_id is None or any(mid in v for v in groups.values())),
                    key=lambda mid: (-counts.get(mid, 0), mid))
     per_mediator = [{"mediator_id": mid, "name": everyone[mid].name, "status": everyone[mid].status,

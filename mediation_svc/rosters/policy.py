@@ -16,7 +16,7 @@ them as a 409 when someone assigns an excluded mediator anyway.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -484,32 +484,3 @@ def expired_certifications(certs: Iterable[tuple[str, date | None]], today: date
     not count as expired."""
     latest = _latest_expiry(certs)
     return sorted(name for name, d in latest.items() if d is not None and d < today)
-
-
-@dataclass(frozen=True)
-class GroupFairness:
-    group: str
-    members: int
-    total: int
-    most: tuple[int, int] | None  # (mediator_id, assignments)
-    least: tuple[int, int] | None
-    spread: int
-    mean: float
-
-
-def fairness(groups: Mapping[str, Sequence[int]], counts: Mapping[int, int]) -> list[GroupFairness]:
-    """Per group of comparable mediators: the most and least assigned and the spread between them.
-    Members without assignments count as zero; ties are broken by the lower mediator id."""
-    result = []
-    for name, members in groups.items():
-        members = sorted(set(members))
-        if not members:
-            result.append(GroupFairness(name, 0, 0, None, None, 0, 0.0))
-            continue
-        per = [(m, counts.get(m, 0)) for m in members]
-        most = min(per, key=lambda p: (-p[1], p[0]))
-        least = min(per, key=lambda p: (p[1], p[0]))
-        total = sum(n for _, n in per)
-        result.append(GroupFairness(name, len(members), total, most, least, most[1] - least[1],
-                                    round(total / len(members), 2)))
-    return result

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ..accounts.models import User
 from ..cases import queries as case_queries
 from ..cases.service import workday_calendar
-from ..complaints import attachments, institutions, review, risk, service, statistics
+from ..complaints import attachments, board, institutions, review, risk, service, statistics
 from ..complaints.models import Contact
 from ..complaints.policy import Status
 from ..complaints.schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
@@ -60,8 +60,8 @@ def _list_page(request: Request, session, settings, user, *, template_title: str
                institution_id: int | None) -> Response:
     calendar, names = workday_calendar(session), service.institution_names(session)
     rows = [service.to_read(c, calendar=calendar, settings=settings, institution_names=names)
-            for c in service.board(session, user=user, attention=attention, institution_id=institution_id, limit=200)]
-    return render(request, "complaints.html", user=user, rows=rows, counts=service.board_counts(session, user=user),
+            for c in board.board(session, user=user, attention=attention, institution_id=institution_id, limit=200)]
+    return render(request, "complaints.html", user=user, rows=rows, counts=board.board_counts(session, user=user),
                   attention=attention, title_key=template_title, institutions=names, institution_id=institution_id,
                   signal_names=risk.SIGNAL_ZH)
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from mediation_svc.rosters import policy
+from mediation_svc.rosters import fairness, policy
 from mediation_svc.rosters.policy import Candidate, CaseProfile, RankingContext, Tie
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
@@ -135,10 +135,10 @@ def test_certification_validity_uses_the_latest_of_each_kind():
 
 
 def test_fairness_spread_counts_members_without_assignments():
-    [group] = policy.fairness({"保险理赔": [1, 2, 3]}, {1: 7, 2: 3})
+    [group] = fairness.fairness({"保险理赔": [1, 2, 3]}, {1: 7, 2: 3})
     assert group.most == (1, 7) and group.least == (3, 0) and group.spread == 7
     assert group.total == 10 and group.mean == pytest.approx(3.33)
-    [empty] = policy.fairness({"空": []}, {1: 2})
+    [empty] = fairness.fairness({"空": []}, {1: 2})
     assert empty.spread == 0 and empty.most is None
 
 
