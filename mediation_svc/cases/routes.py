@@ -10,7 +10,7 @@ from ..errors import NotFound
 from ..idempotency import IdempotencyDep
 from ..reliability import intake_bulkhead
 from ..security import access
-from . import service
+from . import moves, service
 from .models import CaseCategory
 from .schemas import (AuditEntryRead, AuditSummaryRead, CaseIntake, CaseRead, CategoryIn, ShareIn, ShareRead,
                       TransitionIn)
@@ -50,10 +50,10 @@ def get_case(case_id: int, session: SessionDep, user: CurrentUser) -> CaseRead:
 
 
 @router.post("/cases/{case_id}/transitions", response_model=CaseRead)
-def change_status(case_id: int, data: TransitionIn, session: SessionDep, user: StaffUser) -> CaseRead:
+def change_status(case_id: int, data: TransitionIn, session: SessionDep, settings: SettingsDep,
+                  user: StaffUser) -> CaseRead:
     case = service.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    service.transition(session, case=case, target=data.status, actor=actor_of(user), reason=data.reason,
-                       manual=True)
+    moves.move_by_hand(session, settings, case=case, target=data.status, actor=user, reason=data.reason)
     return service.to_read(session, case)
 
 

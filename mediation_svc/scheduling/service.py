@@ -353,6 +353,18 @@ def cancel_session(session: Session, settings: Settings, *, ms: MediationSession
     return ms
 
 
+
+def cancel_upcoming(session: Session, settings: Settings, *, case: Case, reason: str, actor: User) -> list[int]:
+    """The case's active sessions that have not started, each cancelled as ``cancel_session`` does (bookings
+    freed, unsent reminders withdrawn, cancellation notices queued): a case that ended holds no room and sends
+    no reminder. Returns their ids."""
+    upcoming = list(session.exec(select(MediationSession).where(
+        col(MediationSession.case_id) == case.id, col(MediationSession.status).in_([s.value for s in ACTIVE_STATUSES]),
+        col(MediationSession.starts_at) > utcnow()).order_by(col(MediationSession.starts_at))).all())
+    for ms in upcoming:
+        cancel_session(session, settings, ms=ms, case=case, reason=reason, actor=actor)
+    return [id_of(ms) for ms in upcoming]
+
 def history(session: Session, *, session_id: int) -> list[SessionChange]:
     """The session's change log (created, rescheduled, cancelled), oldest first."""
     return list(session.exec(select(SessionChange).where(col(SessionChange.session_id) == session_id)

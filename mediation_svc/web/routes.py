@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from ..accounts import service as accounts
 from ..amounts import AmountError, format_amount, parse_amount
 from ..audit.chain import record
+from ..cases import moves as case_moves
 from ..cases import queries as case_queries
 from ..cases import service as cases
 from ..cases.schemas import CaseIntake
@@ -173,11 +174,10 @@ def intake(request: Request, form_data: FormDep, session: SessionDep, settings: 
 
 
 @public_router.post("/cases/{case_id}/transition", dependencies=[CsrfChecked])
-def change_status(request: Request, case_id: int, session: SessionDep, user: StaffPageUser,
+def change_status(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: StaffPageUser,
                   status: Annotated[CaseStatus, Form()], reason: Annotated[str, Form()] = "") -> Response:
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
-    cases.transition(session, case=case, target=status, actor=actor_of(user), reason=reason.strip() or None,
-                     manual=True)
+    case_moves.move_by_hand(session, settings, case=case, target=status, actor=user, reason=reason.strip() or None)
     return redirect(request, f"/cases/{case.id}", ok="moved")
 
 
