@@ -164,7 +164,10 @@ def assignment_history(session: Session, case_id: int) -> list[tuple[MediatorAss
 
 def request_recusal(session: Session, *, case: Case, requester: User, actor_ref: str, reason: str) -> RecusalRequest:
     """Ask that the case's current mediator step aside (回避): a pending request, audited. 409 when the case
-    has no mediator on the roster or a request for them is pending; the case's state is not checked."""
+    is no longer open (nothing left to mediate), has no mediator on the roster, or a request for them is
+    pending."""
+    if CaseStatus(case.status) not in OPEN_STATES:
+        raise Conflict(f"a recusal cannot be asked while the case is '{case.status}'")
     mediator = _current_mediator(session, case)
     if mediator is None:
         raise Conflict("the case has no mediator to recuse")

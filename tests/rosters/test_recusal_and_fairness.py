@@ -179,3 +179,15 @@ def test_fairness_period_boundaries_are_shanghai_days(client, auth, officer, eng
                           params={"start": "2026-03-02", "end": "2026-03-31"}).json()
     assert in_march["total_assignments"] == 1 and next_day["total_assignments"] == 0
     assert date.fromisoformat(in_march["period"]["start"]) == date(2026, 3, 1)
+
+
+def test_no_recusal_once_the_case_has_ended(client, auth, officer, make_user, accepted_case, make_mediator):
+    case = accepted_case()
+    _assign(client, auth(officer), case.id, make_mediator().id)
+    party = _party_of(client, auth, officer, make_user, case)
+    ended = client.post(f"/api/v1/cases/{case.id}/transitions", headers=auth(officer),
+                        json={"status": "withdrawn", "reason": "申请人撤回调解申请"})
+    assert ended.status_code == 200, ended.text
+    r = client.post(f"/api/v1/cases/{case.id}/recusal-requests", headers=auth(party), json={"reason": "不信任"})
+    assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
+    assert "withdrawn" in r.json()["detail"]
