@@ -117,7 +117,9 @@ def _inflate(chunks, tally: _Tally):
     inflater = zlib.decompressobj()
     for chunk in chunks:
         data = chunk
-        while data:
+        # Stop at the stream's end: bytes after it (the EOL before ``endstream`` when /Length is indirect) stay
+        # in unconsumed_tail once the output limit was reached, and decompress() takes nothing more after eof.
+        while data and not inflater.eof:
             out = inflater.decompress(data, CHUNK)
             tally.add_inflated(len(out))
             if out:

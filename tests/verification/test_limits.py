@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import zlib
 
 import pytest
 
@@ -128,3 +129,27 @@ def test_concurrent_verifications_beyond_the_limit_get_503_with_retry_after():
         holder.join(10)
     with slots:  # free again
         pass
+
+
+@pytest.mark.parametrize("after", [b"\n", b"\r\n", b"\r\nendobj junk"])
+def test_a_stream_with_bytes_after_its_end_is_scanned_to_the_end(after):
+    """A FlateDecode stream that inflates past one read (64 KiB) with bytes after its end, as when /Length is
+    an indirect reference and the scan reads up to ``endstream``: the scan ends (it once spun for ever on
+    the EOL after the stream, found by the upload fuzzing) and counts what the stream inflates to."""
+    payload = bytes(range(256)) * 1024  # 256 KiB, four reads
+    stream = zlib.compress(payload) + after
+    pdf = (b"%PDF-1.7\n1 0 obj\n<< /Length 2 0 R /Filter /FlateDecode >>\nstream\n" + stream
+           + b"endstream\nendobj\n2 0 obj\n" + str(len(stream)).encode() + b"\nendobj\n%%EOF\n")
+    done: list[int] = []
+
+    def scan() -> None:
+        tally = limits._Tally(limits.Bounds())
+        done.extend(len(out) for out in limits._inflate(iter([stream]), tally))
+        limits.scan_pdf(pdf)
+        done.append(-1)
+
+    worker = threading.Thread(target=scan, daemon=True)
+    worker.start()
+    worker.join(60)  # a liveness bound, not a measurement: the scan takes milliseconds
+    assert not worker.is_alive(), "the scan never finished"
+    assert done[-1] == -1 and sum(done[:-1]) == len(payload)
