@@ -17,7 +17,7 @@ from ..accounts.models import User
 from ..audit.chain import actor_of, record
 from ..cases.models import Case
 from ..cases.service import workday_calendar
-from ..cases.states import CaseStatus
+from ..cases.states import OPEN_STATES, CaseStatus
 from ..config import Settings
 from ..db import id_of, is_postgresql, utcnow
 from ..errors import Conflict, InvalidInput, InvalidTransition
@@ -291,8 +291,11 @@ def _require_active(ms: MediationSession) -> None:
 
 def reschedule_session(session: Session, settings: Settings, *, ms: MediationSession, case: Case,
                        data: RescheduleIn, actor: User) -> MediationSession:
-    """Move a session; the participants (and so the mediator) stay the same, the history keeps the old time."""
+    """Move a session; the participants (and so the mediator) stay the same, the history keeps the old time.
+    409 once the case has ended (its sessions still to come were cancelled then)."""
     _require_active(ms)
+    if CaseStatus(case.status) not in OPEN_STATES:
+        raise InvalidTransition(f"the case is '{case.status}': its sessions can no longer be moved")
     session_id = id_of(ms)
     planned = _planned_from(participants_of(session, session_id))
     mode = SessionMode(ms.mode)

@@ -1,7 +1,8 @@
 """The signatures themselves: a signer's PAdES signature (with a one-time key made by the center on site, a key
 made in the signer's browser, or an institution's own certificate), the evidence record of each, the center's
 seal, and the B-LTA close. The close's consequences are explicit: the document is signed and, for an agreement,
-the case moves to signed with the agreed amount as its settled amount (``document_signed``)."""
+the case moves to signed with the agreed amount as its settled amount (``document_signed``), and a case so
+ended cancels its sessions still to come (``cases.moves.after_move``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlmodel import Session
 
 from ..accounts.models import User
 from ..audit.chain import canonical_json
+from ..cases.moves import SIGNED, after_move
 from ..cases.service import transition
 from ..cases.states import CaseStatus
 from ..config import Settings
@@ -296,6 +298,7 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
                            "cert_serial": seal_serial})
     revision = close_to_lta(session, keystore, timestamper, request=request, actor=user_actor(actor), settings=settings)
     document_signed(session, request=request, revision=revision, actor=user_actor(actor))
+    after_move(session, settings, case=case_of(session, request), actor=actor, reason=SIGNED)
     announce_effect(session, settings, keystore, request)
     return revision
 

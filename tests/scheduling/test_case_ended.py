@@ -60,3 +60,28 @@ def test_the_case_page_ending_a_case_cancels_its_sessions_too(client, auth, worl
     assert r.status_code == 303, r.text
     [ms] = fetch(engine, select(MediationSession).where(MediationSession.id == created.json()["id"]))
     assert ms.status == "cancelled" and ms.cancel_reason == "双方分歧过大"
+
+
+def test_a_session_under_way_when_the_case_ends_can_no_longer_be_moved(client, auth, world, engine):
+    from datetime import timedelta
+
+    from mediation_svc.db import unit_of_work, utcnow
+
+    created = schedule(client, auth, world.officer, world.case.id, mode="remote", starts_at=iso(workday_ahead(), 10))
+    assert created.status_code == 201, created.text
+    session_id = created.json()["id"]
+    with unit_of_work(engine) as s:  # the session has begun: ending the case leaves it as it is
+        ms = s.get(MediationSession, session_id)
+        ms.starts_at, ms.ends_at = utcnow() - timedelta(minutes=10), utcnow() + timedelta(minutes=50)
+        s.add(ms)
+    moved = client.post(f"/api/v1/cases/{world.case.id}/transitions", headers=auth(world.officer),
+                        json={"status": "withdrawn", "reason": "申请人当场撤回"})
+    assert moved.status_code == 200, moved.text
+    [ms] = fetch(engine, select(MediationSession).where(MediationSession.id == session_id))
+    assert ms.status == "scheduled"
+    r = client.post(f"/api/v1/sessions/{session_id}/reschedule", headers=auth(world.officer),
+                    json={"starts_at": iso(workday_ahead(weeks=2), 10), "reason": "改期"})
+    assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    assert r.json()["type"] == "urn:mediation-svc:problem:invalid-transition" and "withdrawn" in r.json()["detail"]
+    [ms] = fetch(engine, select(MediationSession).where(MediationSession.id == session_id))
+    assert ms.status == "scheduled" and ms.starts_at < utcnow()

@@ -29,6 +29,7 @@ from mediation_svc.pki import hierarchy
 from mediation_svc.signing import pades, remote_key, service
 
 from ..factories import intake_payload, resident_id
+from ..scheduling.helpers import iso, workday_ahead
 from .conftest import byte_range_digest, openssl_ts_verify, pdfsig
 from .flow import (REP_ID, REP_PHONE, Signer, deadline, finalise_agreement, institution_party, latest_sms, module_app,
                    walk_to_drafting)
@@ -52,10 +53,16 @@ def flow(database_template, keys_dir, tmp_path_factory):
         return {"Authorization": f"Bearer {issue_access_token(app.state.tokens, settings, user)[0]}"}
 
     walk_to_drafting(engine, case.id, mediator)
-    document = finalise_agreement(engine, settings, case.id, officer)
-    bank = institution_party(engine, case.id)
-    result = {"engine": engine, "settings": settings, "case_id": case.id, "document_id": document.id}
+    result = {"engine": engine, "settings": settings, "case_id": case.id}
     with TestClient(app, raise_server_exceptions=False) as client:
+        # a video session booked during the mediation: the signed case will not need it
+        r = client.post(f"/api/v1/cases/{case.id}/sessions", headers=auth(officer), json={
+            "mode": "remote", "duration_minutes": 60, "starts_at": iso(workday_ahead(), 10)})
+        assert r.status_code == 201, r.text
+        result["session_id"] = r.json()["id"]
+        document = finalise_agreement(engine, settings, case.id, officer)
+        bank = institution_party(engine, case.id)
+        result["document_id"] = document.id
         r = client.post(f"/api/v1/cases/{case.id}/signing-requests", headers=auth(officer), json={
             "document_id": document.id, "deadline_at": deadline(),
             "representatives": [{"party_id": bank.id, "name": "王晓明", "phone": REP_PHONE, "id_number": REP_ID}]})
@@ -161,6 +168,20 @@ def test_request_completes_and_moves_document_and_case(flow):
         assert case.status == "signed" and case.settled_amount == Decimal("396409.02")
         assert verify_chain(s).ok
         assert service.signed_pdf(s, document_id=flow["document_id"]) == flow["pdf"]
+
+
+def test_a_signed_case_cancels_its_sessions_still_to_come(flow):
+    from mediation_svc.cases.moves import SIGNED
+    from mediation_svc.notifications.models import OutboxMessage
+    from mediation_svc.scheduling.models import MediationSession, SessionBooking
+
+    with Session(flow["engine"]) as s:
+        ms = s.get(MediationSession, flow["session_id"])
+        assert ms.status == "cancelled" and ms.cancel_reason == SIGNED
+        assert s.exec(select(SessionBooking).where(SessionBooking.session_id == ms.id)).all() == []
+        kinds = {(m.kind, m.status) for m in s.exec(select(OutboxMessage).where(
+            OutboxMessage.ref == f"session:{ms.id}")).all()}
+    assert ("session.cancelled", "pending") in kinds and ("session.reminder_1h", "pending") not in kinds
 
 
 def test_final_file_validates_with_pyhanko(flow, keystore):
