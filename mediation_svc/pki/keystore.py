@@ -6,6 +6,8 @@ Certificates sit beside their keys as plain PEM. Nothing here ever writes an une
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -47,21 +49,42 @@ class KeyStore:
     def has_key(self, name: str) -> bool:
         return self.key_path(name).exists()
 
-    def save_private_key(self, name: str, key: PrivateKeyTypes) -> Path:
+    def _write_temporary(self, name: str, key: PrivateKeyTypes) -> Path:
+        """The key, encrypted, in a file of its own beside where it belongs (owner-only), not yet in place."""
         self.directory.mkdir(parents=True, exist_ok=True)
         pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(self._passphrase),
         )
-        path = self.key_path(name)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)  # mode 0600
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
-        os.replace(tmp, path)
+        return Path(tmp)
+
+    def save_private_key(self, name: str, key: PrivateKeyTypes) -> Path:
+        """Put ``key`` in place as ``name``, replacing the one there (a renewal): readers see the old file or
+        the new one, never part of either."""
+        path = self.key_path(name)
+        os.replace(self._write_temporary(name, key), path)
         self._cache[name] = key
         return path
+
+    def _create_once(self, name: str, make: Callable[[], PrivateKeyTypes]) -> PrivateKeyTypes:
+        """The key ``name``, made with ``make`` when missing. Workers that find it missing at the same moment
+        all end up with the one that reached the disk first (a hard link never replaces a file): none signs
+        with a key that another has overwritten."""
+        if self.has_key(name):
+            return self.private_key(name)
+        tmp = self._write_temporary(name, make())
+        try:
+            os.link(tmp, self.key_path(name))
+        except FileExistsError:
+            pass  # another worker was first: its key is the key
+        finally:
+            tmp.unlink()
+        self._cache.pop(name, None)
+        return self.private_key(name)
 
     def private_key(self, name: str) -> PrivateKeyTypes:
         if name not in self._cache:
@@ -87,19 +110,12 @@ class KeyStore:
         return x509.load_pem_x509_certificate(path.read_bytes())
 
     def ensure_ec_key(self, name: str) -> PrivateKeyTypes:
-        if self.has_key(name):
-            return self.private_key(name)
-        key = ec.generate_private_key(ec.SECP256R1())
-        self.save_private_key(name, key)
-        return key
+        """The P-256 key ``name``, made once when missing (``_create_once``)."""
+        return self._create_once(name, lambda: ec.generate_private_key(ec.SECP256R1()))
 
     def ensure_rsa_key(self, name: str, bits: int = 3072) -> PrivateKeyTypes:
-        if self.has_key(name):
-            return self.private_key(name)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-        self.save_private_key(name, key)
-        return key
-
+        """The RSA key ``name`` (``bits`` when it is made), made once when missing (``_create_once``)."""
+        return self._create_once(name, lambda: rsa.generate_private_key(public_exponent=65537, key_size=bits))
 
 def init_keys(keystore: KeyStore, *, urls=None) -> list[str]:
     """Create every key the service needs that does not exist yet; returns the names created.
