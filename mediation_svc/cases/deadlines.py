@@ -1,6 +1,7 @@
 """When a case is due: its time limit in working days from the day it was received, shorter for a small claim
 (the fast track). Pure: the working-day calendar and the settings are passed in, so intake and a changed
-calendar (``workcalendar.service``) compute the same date, and the rule is tested on plain values."""
+calendar (``workcalendar.service``) compute the same date, and the rule is tested on plain values. Also how long
+a court account may see a case shared with it (``COURT_SHARE_DAYS``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from decimal import Decimal
 
 from ..config import Settings
 from ..workdays import WorkdayCalendar
+
+# A court sees a shared case for a while, never for good (least privilege): by default the parties' 30 days to
+# apply for judicial confirmation (人民调解法 art. 33), at most 90: the application, then the court's 3 days to
+# accept it and 15 (+10) to decide, with room to spare. The API, the judicial API and the case page alike.
+COURT_SHARE_DAYS = 30
+COURT_SHARE_MAX_DAYS = 90
 
 
 def is_fast_track(claim_amount: Decimal | None, settings: Settings) -> bool:

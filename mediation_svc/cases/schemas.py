@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_v
 from ..amounts import lenient_amount
 
 from ..phones import MobilePhone
+from .deadlines import COURT_SHARE_DAYS, COURT_SHARE_MAX_DAYS
 from .identity import ID_TYPES, normalise_credit_code, normalise_resident_id
 from .states import CaseStatus
 
@@ -137,8 +138,10 @@ class CaseRead(BaseModel):
 
 
 class ShareIn(BaseModel):
+    """Share a case with a court account for ``days`` days (``deadlines.COURT_SHARE_DAYS``)."""
+
     court_user_id: int
-    days: int = Field(default=90, ge=1, le=365)
+    days: int = Field(default=COURT_SHARE_DAYS, ge=1, le=COURT_SHARE_MAX_DAYS)
 
 
 class ShareRead(BaseModel):

@@ -19,7 +19,7 @@ from ..security.pipl import mask_id_number
 from .models import Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
 from .schemas import CaseIntake, CaseRead, PartyRead
 from .states import NEEDS_REASON, OPEN_STATES, CaseStatus, check_manual_transition, check_transition
-from .deadlines import due_on, is_fast_track
+from .deadlines import COURT_SHARE_MAX_DAYS, due_on, is_fast_track
 
 
 def workday_calendar(session: Session) -> WorkdayCalendar:
@@ -269,11 +269,13 @@ def link_party_user(session: Session, *, case: Case, party_id: int, user: User, 
 
 
 def share_with_court(session: Session, *, case: Case, court_user: User, days: int, actor: str) -> CaseShare:
-    """Let a court account see the case for ``days`` days, unless revoked (audited); InvalidInput
-    (422) for any other account. ``days`` is not bounded here (``ShareIn``: 1 to 365; ``judicial``: 1 to
-    90)."""
+    """Let a court account see the case for ``days`` days, unless revoked (audited); InvalidInput (422) for any
+    other account, or for ``days`` outside 1 to ``deadlines.COURT_SHARE_MAX_DAYS``."""
     if court_user.role != Role.COURT:
         raise InvalidInput("cases can only be shared with court accounts")
+    if not 1 <= days <= COURT_SHARE_MAX_DAYS:
+        raise InvalidInput(f"a share lasts between 1 and {COURT_SHARE_MAX_DAYS} days",
+                           errors=[{"loc": ["days"], "msg": f"1..{COURT_SHARE_MAX_DAYS}"}])
     share = CaseShare(case_id=id_of(case), court_user_id=id_of(court_user), expires_at=utcnow() + timedelta(days=days))
     session.add(share)
     session.flush()

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from ..cases.schemas import ShareRead
+from ..cases.schemas import ShareIn, ShareRead
 from ..documents.inputs import ServiceAddress
 from ..signing.schemas import RepresentativeIn
 
@@ -50,9 +50,7 @@ class PackageRead(BaseModel):
     created_at: datetime
 
 
-class CourtShare(BaseModel):
-    court_user_id: int
-    days: int = Field(default=30, ge=1, le=90)
+CourtShare = ShareIn  # the same share as the case's own (cases.schemas.ShareIn)
 
 
 CourtShareRead = ShareRead  # the same share as the case's own (cases.schemas.ShareRead)

@@ -423,13 +423,11 @@ def package_for(session: Session, *, case: Case, user: User) -> EvidencePackage:
 
 
 def share_with_court(session: Session, *, case: Case, court_user_id: int, days: int, actor: User):
-    """``cases.service.share_with_court`` by the court user's id: NotFound for no such user,
-    InvalidInput (422) unless ``days`` is 1 to 90 and the user is a court account."""
+    """``cases.service.share_with_court`` by the court user's id: NotFound for no such user, InvalidInput (422)
+    for a user who is not a court account or a length out of bounds (``cases.deadlines.COURT_SHARE_MAX_DAYS``)."""
     court_user = session.get(User, court_user_id)
     if court_user is None:
         raise NotFound(f"user {court_user_id} not found")
-    if not 1 <= days <= 90:
-        raise InvalidInput("a share lasts between 1 and 90 days", errors=[{"loc": ["days"], "msg": "1..90"}])
     return _share_case(session, case=case, court_user=court_user, days=days, actor=_actor(actor))
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from ..cases import queries as case_queries
 from ..cases import service as cases
+from ..cases.deadlines import COURT_SHARE_DAYS, COURT_SHARE_MAX_DAYS
 from ..cases.states import CaseStatus
 from ..db import id_of
 from ..deps import FormDep, KeyStoreDep, SessionDep, SettingsDep, TokensDep
@@ -89,6 +90,7 @@ def staff_context(session, case, user) -> dict | None:
             "can_build": application is not None and application.status == ApplicationStatus.SIGNED.value,
             "can_share": application is not None and application.status == ApplicationStatus.FILED.value,
             "courts": case_queries.courts_to_share_with(session, case_id=id_of(case)),
+            "share_days": COURT_SHARE_DAYS, "share_max_days": COURT_SHARE_MAX_DAYS,
             "institutions": institutions, "rep_choices": representative_choices(session, case, institutions)}
 
 
@@ -115,7 +117,8 @@ def build_package(request: Request, case_id: int, session: SessionDep, settings:
 
 @router.post("/cases/{case_id}/judicial/share", dependencies=[CsrfChecked])
 def share(request: Request, case_id: int, session: SessionDep, user: StaffPageUser,
-          court_user_id: Annotated[int, Form()], days: Annotated[int, Form()] = 30) -> Response:
+          court_user_id: Annotated[int, Form()],
+          days: Annotated[int, Form()] = COURT_SHARE_DAYS) -> Response:
     case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
     judicial.share_with_court(session, case=case, court_user_id=court_user_id, days=days, actor=user)
     return redirect(request, f"/cases/{case.id}#h-court", ok="shared")

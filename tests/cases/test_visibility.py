@@ -72,6 +72,30 @@ def test_court_sees_only_shared_unexpired_cases(client, auth, world, engine):
     assert _visible_ids(client, court_headers) == set()
 
 
+@pytest.mark.parametrize("path", ["shares", "judicial/court-shares"])
+def test_a_court_share_lasts_thirty_days_by_default_and_ninety_at_most(client, auth, world, engine, path):
+    """One rule for both ways of sharing (cases.deadlines.COURT_SHARE_DAYS): the parties' 30 days to apply for
+    judicial confirmation by default; never longer than 90, whichever endpoint is asked."""
+    url, officer = f"/api/v1/cases/{world['case_a'].id}/{path}", auth(world["officer"])
+    too_long = client.post(url, json={"court_user_id": world["court"].id, "days": 91}, headers=officer)
+    assert too_long.status_code == 422 and too_long.json()["type"] == "urn:mediation-svc:problem:validation-error"
+    assert _visible_ids(client, auth(world["court"])) == set()
+    shared = client.post(url, json={"court_user_id": world["court"].id}, headers=officer)
+    assert shared.status_code == 201, shared.text
+    with Session(engine) as session:
+        days = (session.get(CaseShare, shared.json()["id"]).expires_at - utcnow()) / timedelta(days=1)
+    assert 29.99 < days <= 30
+
+
+def test_the_share_rule_holds_below_the_api_too(engine, world):
+    from mediation_svc.cases.service import share_with_court
+    from mediation_svc.errors import InvalidInput
+
+    with unit_of_work(engine) as session, pytest.raises(InvalidInput):
+        share_with_court(session, case=session.get(Case, world["case_a"].id),
+                         court_user=session.get(User, world["court"].id), days=365, actor="test")
+
+
 def test_expert_without_invitation_sees_nothing(client, auth, world, make_user):
     assert _visible_ids(client, auth(make_user("expert"))) == set()
 
