@@ -73,6 +73,18 @@ class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Upload too large"
 
 
+class EmptyUpload(InvalidInput):
+    """An upload with no bytes (a verification, evidence, an attachment): one type, one status, everywhere."""
+
+    slug, title = "empty-upload", "The upload is empty"
+
+
+class UnsupportedMediaType(DomainError):
+    """The body is not of a type the endpoint takes; the detail says which it takes."""
+
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class ServiceUnavailable(DomainError):
     status, slug, title = 503, "service-unavailable", "A required service is unavailable"
 

@@ -62,3 +62,28 @@ def test_app_refuses_an_unmigrated_database(tmp_path, keys_dir):
     settings = Settings(database_url=f"sqlite:///{tmp_path}/empty.db", key_dir=keys_dir, _env_file=None)
     with pytest.raises(DatabaseNotMigrated, match="mediation-svc db upgrade"):
         create_app(settings)
+
+
+def test_one_problem_type_means_one_status_and_one_title_everywhere():
+    """A problem ``type`` is what a client keys on: the same slug never comes back with another status or
+    title from another domain (an empty upload was 400 on the verifier and 422 on evidence)."""
+    import importlib
+    import pkgutil
+
+    import mediation_svc
+    from mediation_svc.errors import DomainError
+
+    for module in pkgutil.walk_packages(mediation_svc.__path__, "mediation_svc."):
+        if ".migrations" not in module.name and module.name != "mediation_svc.asgi":  # asgi builds the app
+            importlib.import_module(module.name)
+
+    def every(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from every(sub)
+
+    seen: dict[str, set[tuple[int, str]]] = {}
+    for cls in every(DomainError):
+        seen.setdefault(cls.slug, set()).add((cls.status, cls.title))
+    assert len(seen) > 40
+    assert {slug: found for slug, found in seen.items() if len(found) > 1} == {}

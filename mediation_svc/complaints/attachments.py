@@ -12,10 +12,10 @@ from ..audit.chain import actor_of, record
 from ..config import Settings
 from ..db import id_of
 from ..errors import NotFound
-from ..evidence.policy import UnsupportedType, check_pixels, clean, require_size, require_type, safe_filename
+from ..evidence.policy import check_pixels, clean, require_size, require_type, safe_filename
 from .models import Attachment, Contact
 
-__all__ = ["UnsupportedType", "add", "download_response", "get_or_404", "list_for", "safe_filename"]
+__all__ = ["add", "download_response", "get_or_404", "list_for", "safe_filename"]
 
 
 def add(session: Session, settings: Settings, *, contact: Contact, actor: User, side: str, filename: str | None,

@@ -18,7 +18,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from ..errors import InvalidInput, PayloadTooLarge
+from ..errors import EmptyUpload, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from ..security.roles import Role
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
@@ -26,10 +26,6 @@ SIGNATURES = {PDF: (b"%PDF-",), PNG: (b"\x89PNG\r\n\x1a\n",), JPEG: (b"\xff\xd8\
 EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}
 JPEG_QUALITY = 90
 MAX_PDF_OBJECTS = 200_000  # a scanned statement has a few hundred; more is a parser workout, not evidence
-
-
-class UnsupportedType(InvalidInput):
-    status, slug, title = 415, "unsupported-media-type", "Only PDF, PNG and JPEG files are accepted"
 
 
 class UnreadableUpload(InvalidInput):
@@ -48,10 +44,6 @@ class PdfActiveContent(InvalidInput):
     slug, title = "pdf-active-content", "PDFs with scripts, embedded files or launch actions are not accepted"
 
 
-class EmptyFile(InvalidInput):
-    slug, title = "empty-upload", "The upload is empty"
-
-
 def media_type_of(data: bytes) -> str | None:
     """The accepted type these bytes begin with, or None."""
     return next((kind for kind, heads in SIGNATURES.items() if any(data.startswith(h) for h in heads)), None)
@@ -59,10 +51,10 @@ def media_type_of(data: bytes) -> str | None:
 
 def require_type(data: bytes) -> str:
     if not data:
-        raise EmptyFile("文件为空 (the file is empty)", errors=[{"loc": ["body"], "msg": "empty"}])
+        raise EmptyUpload("文件为空 (the file is empty)", errors=[{"loc": ["body"], "msg": "empty"}])
     media_type = media_type_of(data)
     if media_type is None:
-        raise UnsupportedType("只接受 PDF、PNG 或 JPEG 文件，按文件内容判断 (only PDF, PNG and JPEG files are "
+        raise UnsupportedMediaType("只接受 PDF、PNG 或 JPEG 文件，按文件内容判断 (only PDF, PNG and JPEG files are "
                               "accepted, judged by their content)")
     return media_type
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from ..accounts.service import reauthenticate
 from ..deps import AdminUser, KeyStoreDep, SessionDep, SettingsDep, StaffUser, actor_of, client_address
-from ..errors import DomainError, NotFound
+from ..errors import NotFound, UnsupportedMediaType
 from . import hierarchy, service
 from .keystore import KeyStore
 from .schemas import CertificateRead, RevokeIn
@@ -30,10 +30,6 @@ router = APIRouter(prefix="/api/v1/pki", tags=["pki"])
 
 CERT_DER, CERT_PEM, CRL_DER = "application/pkix-cert", "application/x-pem-file", "application/pkix-crl"
 OCSP_REQUEST, OCSP_RESPONSE = "application/ocsp-request", "application/ocsp-response"
-
-
-class UnsupportedMediaType(DomainError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 @public_router.post("/tsa", response_class=Response, summary="RFC 3161 time-stamp request",

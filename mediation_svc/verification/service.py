@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from ..cases.models import Case
 from ..documents.models import Document
 from ..documents.service import find_by_code, group_code, normalise_code
-from ..errors import DomainError, NotFound, PayloadTooLarge
+from ..errors import DomainError, EmptyUpload, NotFound, PayloadTooLarge
 from ..pki import hierarchy
 from ..pki.keystore import KeyStore
 from ..security import throttle
@@ -38,10 +38,6 @@ VERIFICATIONS_PER_WINDOW = 120
 VERIFY_WINDOW = timedelta(minutes=10)
 
 
-class EmptyUpload(DomainError):
-    status, slug, title = 400, "empty-upload", "The upload is empty"
-
-
 class NotAPdfUpload(DomainError):
     status, slug, title = 415, "not-a-pdf", "The upload is not a PDF"
 
@@ -56,7 +52,7 @@ def trust_roots(keystore: KeyStore) -> list[x509.Certificate]:
 
 
 def check_upload(data: bytes) -> None:
-    """EmptyUpload (400) for no bytes, PayloadTooLarge (413) over ``MAX_BYTES`` (20 MiB)."""
+    """EmptyUpload (422) for no bytes, PayloadTooLarge (413) over ``MAX_BYTES`` (20 MiB)."""
     if not data:
         raise EmptyUpload("send the PDF to verify in the multipart field 'file'")
     if len(data) > MAX_BYTES:

@@ -10,6 +10,7 @@ from PIL import Image
 
 from mediation_svc.errors import PayloadTooLarge
 from mediation_svc.evidence import policy
+from mediation_svc.errors import EmptyUpload, UnsupportedMediaType
 from tests.evidence import files
 
 LIMITS = {"max_bytes": 10 * 1024 * 1024, "max_pixels": 40_000_000}
@@ -19,10 +20,10 @@ def test_the_type_comes_from_the_content_not_the_name():
     assert policy.media_type_of(files.renamed_executable()) is None
     assert policy.media_type_of(files.jpeg_with_gps()) == policy.JPEG
     assert policy.media_type_of(files.pdf()) == policy.PDF
-    with pytest.raises(policy.UnsupportedType) as refused:
+    with pytest.raises(UnsupportedMediaType) as refused:
         policy.clean(files.renamed_executable(), **LIMITS)
     assert refused.value.status == 415
-    with pytest.raises(policy.EmptyFile):
+    with pytest.raises(EmptyUpload):
         policy.clean(b"", **LIMITS)
 
 

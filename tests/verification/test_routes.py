@@ -42,7 +42,7 @@ def test_forged_file_fails_and_is_not_in_the_registry(client, engine, make_case,
 
 
 @pytest.mark.parametrize("data, status, slug", [
-    (b"", 400, "empty-upload"),
+    (b"", 422, "empty-upload"),
     (b"GIF89a\x01\x00 definitely not a pdf", 415, "not-a-pdf"),
 ])
 def test_bad_uploads_are_problems_not_errors(client, data, status, slug):
