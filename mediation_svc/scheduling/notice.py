@@ -20,6 +20,7 @@ from ..errors import InvalidTransition
 from ..timeutil import today_in_shanghai
 from .models import ACTIVE_STATUSES, MediationSession, ParticipantRole, SessionMode, SessionNotice, SessionStatus
 from .notify import place_of
+from .participants import participants_of
 
 TEMPLATE = "session_notice"
 ALL_PARTIES = "各方当事人"
@@ -46,16 +47,12 @@ def recipient_for(session: Session, *, case: Case, user: User, ms: MediationSess
         return ALL_PARTIES, "zh-CN"
     language = "zh-CN"
     if ms is not None:
-        from .service import participants_of  # noqa: PLC0415
-
         language = next((p.language for p in participants_of(session, id_of(ms)) if p.party_id == party.id), "zh-CN")
     return party.name, language
 
 
 def notice_inputs(session: Session, settings: Settings, *, ms: MediationSession, case: Case,
                   recipient: str, language: str = "zh-CN") -> dict:
-    from .service import participants_of  # noqa: PLC0415
-
     mode = SessionMode(ms.mode)
     place, _, _ = place_of(session, ms)
     mediators = [{"name": p.name, "title": MEDIATOR_TITLE[language]} for p in participants_of(session, id_of(ms))

@@ -14,6 +14,7 @@ from ..notifications.outbox import Attachment, cancel_pending, enqueue
 from . import messages
 from .calendar import Attendee, EventData, invitation
 from .models import MediationSession, ParticipantRole, Room, SessionParticipant, SessionStatus, Venue
+from .participants import participants_of
 from .resources import venue_of
 
 REMINDER_HOURS = (24, 1)
@@ -38,8 +39,6 @@ def facts_of(session: Session, settings: Settings, ms: MediationSession, case: C
 
 def event_of(session: Session, settings: Settings, ms: MediationSession, case: Case,
              participants: list[SessionParticipant] | None = None) -> EventData:
-    from .service import participants_of  # noqa: PLC0415
-
     place, _, _ = place_of(session, ms)
     rows = participants if participants is not None else participants_of(session, id_of(ms))
     description = [f"案件：{case.number}", f"方式：{messages.MODES.get(str(ms.mode), ms.mode)}"]
@@ -62,8 +61,6 @@ def notify_session(session: Session, settings: Settings, *, ms: MediationSession
                    previous: tuple[datetime, datetime, int | None] | None = None, reason: str | None = None) -> int:
     """Queue the notice of a change (scheduled, rescheduled, cancelled) for every participant, by e-mail with
     the .ics invitation and by SMS, and (re)plan the reminders. Returns the number of messages queued."""
-    from .service import participants_of  # noqa: PLC0415
-
     ref = f"session:{ms.id}"
     cancel_pending(session, ref=ref)  # anything unsent about the old arrangement is now wrong
     rows = participants_of(session, id_of(ms))

@@ -1,12 +1,13 @@
 """Who attends a session: the case's mediator (always), its parties, and the users or named people asked for,
-resolved into ``Planned`` participants whose ``resource`` keys are what bookings are made on."""
+resolved into ``Planned`` participants whose ``resource`` keys are what bookings are made on; and who a booked
+session's participants are (``participants_of``), for the service, its notices and its documents."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from ..accounts.models import User
 from ..cases.models import Case, CaseParty
@@ -15,7 +16,7 @@ from ..db import id_of
 from ..errors import InvalidInput
 from ..security.roles import Role
 from .availability import party_key, user_key
-from .models import ParticipantRole
+from .models import ParticipantRole, SessionParticipant
 from .schemas import ParticipantIn
 
 
@@ -108,3 +109,9 @@ def plan_participants(session: Session, *, case: Case, wanted: Sequence[Particip
             seen.add(key)
             unique.append(p)
     return unique
+
+
+def participants_of(session: Session, session_id: int) -> list[SessionParticipant]:
+    """The session's participants in id order."""
+    return list(session.exec(select(SessionParticipant).where(col(SessionParticipant.session_id) == session_id)
+                             .order_by(col(SessionParticipant.id))).all())

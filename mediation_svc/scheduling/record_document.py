@@ -23,6 +23,7 @@ from ..errors import Conflict
 from .models import (MediationSession, ParticipantRole, SessionMode, SessionParticipant, SessionRecord,
                      SessionStatus)
 from .notify import place_of
+from .participants import participants_of
 
 TEMPLATE = "session_record"
 MODE = {SessionMode.ONSITE: "onsite", SessionMode.REMOTE: "online", SessionMode.HYBRID: "hybrid"}
@@ -49,8 +50,6 @@ def session_number(session: Session, *, ms: MediationSession) -> int:
 def record_inputs(session: Session, settings: Settings, *, ms: MediationSession, case: Case,
                   rec: SessionRecord) -> dict:
     """The template's inputs, from the session, its attendance and the confirmed record."""
-    from .service import participants_of  # noqa: PLC0415 (service imports this module's caller)
-
     if rec.confirmed_at is None:
         raise Conflict("the record becomes a document once the mediator has confirmed it")
     rows = participants_of(session, id_of(ms))

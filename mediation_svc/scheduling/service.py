@@ -30,7 +30,8 @@ from .availability import busy_intervals, room_key
 from .meetings import check_manual_link, provider_from_settings
 from .models import (ACTIVE_STATUSES, MediationSession, ParticipantRole, Room, SessionBooking, SessionChange,
                      SessionMode, SessionParticipant, SessionStatus, TimeOff, Venue)
-from .participants import Planned, plan_participants
+from .notify import notify_session
+from .participants import Planned, participants_of, plan_participants
 from .resources import default_hours, get_or_404, hours_of, venue_hours, venue_of
 from .schemas import RescheduleIn, SessionCreate
 
@@ -262,8 +263,6 @@ def schedule_session(session: Session, settings: Settings, *, case: Case, data: 
     record(session, actor=actor_ref, action="session.scheduled", subject=f"session:{ms.id}", case_id=case.id,
            payload={"mode": ms.mode, "starts_at": ms.starts_at, "ends_at": ms.ends_at, "room_id": ms.room_id,
                     "participants": [{"role": p.role, "user_id": p.user_id, "party_id": p.party_id} for p in planned]})
-    from .notify import notify_session  # noqa: PLC0415 - notify imports this module's helpers
-
     notify_session(session, settings, ms=ms, case=case, kind="scheduled")
     return ms
 
@@ -271,12 +270,6 @@ def schedule_session(session: Session, settings: Settings, *, case: Case, data: 
 def get_session_or_404(session: Session, session_id: int) -> MediationSession:
     """The session, or NotFound (404)."""
     return get_or_404(session, MediationSession, session_id, "session")
-
-
-def participants_of(session: Session, session_id: int) -> list[SessionParticipant]:
-    """The session's participants in id order."""
-    return list(session.exec(select(SessionParticipant).where(col(SessionParticipant.session_id) == session_id)
-                             .order_by(col(SessionParticipant.id))).all())
 
 
 def _planned_from(rows: Sequence[SessionParticipant]) -> list[Planned]:
@@ -326,8 +319,6 @@ def reschedule_session(session: Session, settings: Settings, *, ms: MediationSes
            payload={"from": {"starts_at": previous[0], "ends_at": previous[1], "room_id": previous[2]},
                     "to": {"starts_at": ms.starts_at, "ends_at": ms.ends_at, "room_id": ms.room_id},
                     "reason": data.reason})
-    from .notify import notify_session  # noqa: PLC0415
-
     notify_session(session, settings, ms=ms, case=case, kind="rescheduled", previous=previous, reason=data.reason)
     return ms
 
@@ -350,8 +341,6 @@ def cancel_session(session: Session, settings: Settings, *, ms: MediationSession
     session.flush()
     record(session, actor=actor_ref, action="session.cancelled", subject=f"session:{ms.id}", case_id=ms.case_id,
            payload={"reason": reason, "starts_at": ms.starts_at})
-    from .notify import notify_session  # noqa: PLC0415
-
     notify_session(session, settings, ms=ms, case=case, kind="cancelled", reason=reason)
     return ms
 
