@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Optional
 
 import typer
+
+from .cli_support import command_errors
+from .cli_support import engine as _engine
 
 _app = typer.Typer(help="mediation-svc: banking and insurance dispute mediation service.", no_args_is_help=True,
                    pretty_exceptions_show_locals=False)
@@ -30,22 +32,6 @@ def _settings():
     from .config import get_settings
 
     return get_settings()
-
-
-@contextmanager
-def command_errors(invalid: type[Exception], describe: Callable[[Exception], str] = str) -> Iterator[None]:
-    """A command's failures as its exit status: input that is not valid (``invalid``, told as ``describe`` says)
-    exits 2, a change the service refuses (a DomainError) exits 1; each says why on stderr."""
-    from .errors import DomainError
-
-    try:
-        yield
-    except invalid as exc:
-        typer.echo(f"invalid: {describe(exc)}", err=True)
-        raise typer.Exit(2) from exc
-    except DomainError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(1) from exc
 
 
 def _notifications() -> None:
@@ -116,15 +102,6 @@ def __getattr__(name: str):
 
 
 CORE_COMMANDS = {"serve", "db", "seed-demo", "audit", "create-user"}
-
-
-def _engine():
-    from .db import make_engine
-    from .security.passwords import use_profile
-
-    settings = _settings()
-    use_profile(settings.password_hash_profile)
-    return make_engine(settings)
 
 
 @_app.command()

@@ -6,15 +6,10 @@ import json
 
 import typer
 
+from ..cli_support import engine as _engine
 from ..config import get_settings
 
 app = typer.Typer(help="Signing requests: scheduled jobs.", no_args_is_help=True)
-
-
-def _engine():
-    from ..db import make_engine
-
-    return make_engine(get_settings())
 
 
 @app.command("expire")

@@ -7,14 +7,11 @@ from typing import Optional
 
 import typer
 
+from ..cli_support import command_errors
+from ..cli_support import engine as _engine
+
 app = typer.Typer(help="The working-day calendar (statutory holidays and adjusted working days).",
                   no_args_is_help=True)
-
-
-def _engine():
-    from ..cli import _engine as engine  # noqa: PLC0415
-
-    return engine()
 
 
 @app.command("show")
@@ -42,7 +39,6 @@ def set_year(year: int,
                                                           help="Adjusted working days, one date (and label) a line."),
              note: Optional[str] = typer.Option(None, help="The notice, e.g. 国办发明电〔2026〕×号.")) -> None:
     """Enter the State Council's arrangement for a year; open cases' due dates are recomputed."""
-    from ..cli import command_errors  # noqa: PLC0415
     from ..config import get_settings
     from ..db import unit_of_work
     from . import service
