@@ -38,7 +38,7 @@ from pyhanko_certvalidator.sig_validate import (
     SignatureValidator,
 )
 
-from . import ltv
+from .moment import current_moment
 
 
 @dataclass
@@ -179,8 +179,8 @@ def _path_up_to(path, cert) -> tuple[bytes, ...]:
 
 def _revocation_key(caches: FileCaches, cert, context, path, proc_state):
     """Everything ``_check_revocation`` reads (see the module text), or None when the moment is the wall
-    clock (outside ``ltv.validating_at``: no reuse)."""
-    moment = ltv.current_moment()
+    clock (outside ``moment.validating_at``: no reuse)."""
+    moment = current_moment()
     trust_manager = context.path_builder.trust_manager
     if moment is None or not hasattr(trust_manager, "iter_certs"):  # no anchors to name: no reuse
         return None
@@ -265,7 +265,7 @@ _original_prima_facie = ades._validate_prima_facie_poe
 
 async def _validate_prima_facie_poe(prima_facie_poe_sets, validation_spec, cur_timing_info=None):
     caches = _ACTIVE.get()
-    moment = ltv.current_moment()
+    moment = current_moment()
     if caches is None or moment is None or cur_timing_info is None:
         return await _original_prima_facie(prima_facie_poe_sets, validation_spec=validation_spec,
                                            cur_timing_info=cur_timing_info)

@@ -27,13 +27,10 @@ The rules, and why:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 
 from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.validation import ades
 from pyhanko.sign.validation.policy_decl import (
     PdfSignatureValidationSpec,
     RevinfoOnlineFetchingRule,
@@ -42,7 +39,6 @@ from pyhanko.sign.validation.policy_decl import (
 )
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.ltv import ades_past, poe
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import (
     CertRevTrustPolicy,
@@ -52,42 +48,10 @@ from pyhanko_certvalidator.policy_decl import (
 )
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-# pyHanko's AdES engine reads the wall clock where it has no better time: the POE it gives objects it
-# holds no proof of existence for, and the first control time of past validation. A validation "as of"
-# another moment would then be judged partly at today's time, which is more lenient than a court reading
-# the file on that day would be (a faketime run of the CLI shows it). The engine's modules get, once, a
-# clock that answers with the moment of the validation running in this context (a ContextVar, so that
-# concurrent validations in other threads keep their own), and the wall clock when none is running.
-_MOMENT: ContextVar[dt.datetime | None] = ContextVar("validation_moment", default=None)
+from .caches import SIGNATURE_VALIDATOR
+from .moment import current_moment, validating_at
 
-
-class _MomentClock(dt.datetime):
-    @classmethod
-    def now(cls, tz=None):
-        moment = _MOMENT.get()
-        if moment is None:
-            return dt.datetime.now(tz)
-        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
-
-
-for _module in (ades, ades_past, poe):
-    _module.datetime = _MomentClock  # type: ignore[attr-defined]
-
-
-def current_moment() -> dt.datetime | None:
-    """The moment of the validation running in this context (None: the wall clock)."""
-    return _MOMENT.get()
-
-
-@contextlib.contextmanager
-def validating_at(moment: dt.datetime) -> Iterator[None]:
-    """Within the block, pyHanko's AdES engine takes ``moment`` for now (in this context only)."""
-    token = _MOMENT.set(moment)
-    try:
-        yield
-    finally:
-        _MOMENT.reset(token)
-
+__all__ = ["current_moment", "validating_at"]  # with the policy they belong to; the clock lives in moment.py
 
 # Revocation data is "fresh" for a certificate at a control time only if issued within this much of it.
 # Short on purpose: past validation (the time slide, ETSI EN 319 102-1 §5.6.2.1) then moves the control
@@ -113,8 +77,6 @@ def revinfo_policy(freshness: dt.timedelta = SIGNER_REVINFO_FRESHNESS) -> CertRe
 
 
 def _policy(trust_roots: Sequence[asn1_x509.Certificate], freshness: dt.timedelta) -> CertValidationPolicySpec:
-    from .caches import SIGNATURE_VALIDATOR
-
     return CertValidationPolicySpec(trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),
                                     revinfo_policy=revinfo_policy(freshness), time_tolerance=TIME_TOLERANCE,
                                     signature_validator=SIGNATURE_VALIDATOR)
@@ -140,8 +102,6 @@ def timing(now: dt.datetime) -> ValidationTimingInfo:
 def timestamp_context(trust_roots: Sequence[asn1_x509.Certificate], *, certs, crls, ocsps,
                       moment: dt.datetime) -> ValidationContext:
     """A document timestamp is judged at its POE: the next document timestamp, or the validation time."""
-    from .caches import SIGNATURE_VALIDATOR
-
     return ValidationContext(trust_roots=list(trust_roots), other_certs=list(certs), crls=list(crls),
                              ocsps=list(ocsps), allow_fetching=False, revocation_mode="hard-fail",
                              revinfo_policy=revinfo_policy(TIMESTAMP_REVINFO_FRESHNESS), moment=moment,

@@ -22,6 +22,7 @@ from ..documents.rendering import TemplateFetcher, add_signature_fields, get_ren
 from ..errors import ServiceUnavailable
 from ..pki import hierarchy
 from .schemas import SignatureResult, VerificationReport
+from .headline import verdict_of
 
 TEMPLATE = "verification_report/v2.html"
 FIELD = "report"
@@ -53,7 +54,6 @@ def render_report_pdf(report: VerificationReport, *, language: str = "zh-CN", ce
     from ..web.i18n import ZH, translator  # noqa: PLC0415 - the words live with the pages' catalogue
     from ..web.labels import labeller  # noqa: PLC0415
     from ..web.render import _in_language  # noqa: PLC0415
-    from ..web.verification_pages import verdict_of  # noqa: PLC0415
 
     language = language if language in LANGUAGES else "zh-CN"
     renderer = get_renderer()

@@ -16,6 +16,7 @@ from ..documents.service import normalise_code
 from ..errors import DomainError, NotFound, TooManyRequests
 from ..security import pipl
 from ..verification import limits, service
+from ..verification.headline import verdict_of
 from ..verification.routes import may_read_agreement
 from .auth import CsrfChecked, MaybeUser
 from .i18n import translator
@@ -23,34 +24,6 @@ from .labels import has_label, label
 from .render import language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)
-CHANGED = {"HASH_FAILURE", "FORMAT_FAILURE"}
-
-
-def _get(item, name, default=None):
-    return item.get(name, default) if isinstance(item, dict) else getattr(item, name, default)
-
-
-def verdict_of(indication: str, sub_indication: str | None, signatures) -> str:
-    """The court's headline, read from the verification report's indication and sub-indications (ETSI EN
-    319 102-1): ``authentic`` (signed by this center's certificates, unchanged since), ``changed`` (altered
-    after signing), ``unsigned`` (no signature at all), ``foreign`` (signed, but not under this center's
-    root), else ``indeterminate`` or ``failed`` (revoked, expired...: the reasons say which)."""
-    indication = str(getattr(indication, "value", indication))
-    signed = [s for s in signatures if _get(s, "kind", "signature") == "signature"]
-    subs = {sub_indication} | {_get(s, "sub_indication") for s in signatures}
-    if not signed or "NO_SIGNATURE_FOUND" in subs:
-        return "unsigned"
-    if indication == "TOTAL_PASSED":
-        return "authentic"
-    modified = [_get(s, "modifications") for s in signatures]
-    if subs & CHANGED or any(_get(s, "integrity", True) is False for s in signatures) \
-            or any(m is not None and _get(m, "permitted", True) is False for m in modified):
-        return "changed"
-    if "NO_CERTIFICATE_CHAIN_FOUND" in subs:
-        return "foreign"
-    return "indeterminate" if indication == "INDETERMINATE" else "failed"
-
-
 @router.get("/verify")
 def verify_page(request: Request, user: MaybeUser, code: str | None = None) -> Response:
     if code and code.strip():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediation_svc.web.verification_pages import verdict_of
+from mediation_svc.verification.headline import verdict_of
 
 from ..verification.conftest import (agreement_pdf, drawn_signature, keystore, lookalike_signed,  # noqa: F401
                                      nss_db, signed_lta)
