@@ -14,6 +14,7 @@ from ..db import get_or_404, id_of, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..security.roles import Role, is_staff
 from ..timeutil import today_in_shanghai
+from ..workcalendar.store import load_calendar
 from ..workdays import WorkdayCalendar
 from ..security.pipl import mask_id_number
 from .models import Case, CaseCategory, CaseNumberCounter, CaseParty, CaseShare, Institution
@@ -24,8 +25,6 @@ from .deadlines import COURT_SHARE_MAX_DAYS, due_on, is_fast_track
 
 def workday_calendar(session: Session) -> WorkdayCalendar:
     """The working-day calendar as the database holds it (``workcalendar``), with the centre's closures."""
-    from ..workcalendar.service import load_calendar  # noqa: PLC0415
-
     return load_calendar(session)
 
 

@@ -7,7 +7,6 @@ transaction (a due date is a rule applied to the calendar, not a fact of its own
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,45 +14,18 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from ..audit.chain import record
-from ..cases.deadlines import due_on
 from ..db import utcnow
 from ..errors import InvalidInput
 from ..timeutil import today_in_shanghai
 from ..workdays import (OFFICIAL, PROVISIONAL, SOURCE_LIBRARY, SOURCE_RULE, SOURCE_STATE_COUNCIL, DayRule,
                         WorkdayCalendar, YearArrangement, library_arrangement, library_years, rule_arrangement)
+from .due_dates import refresh_due_dates
 from .models import CalendarDay, CalendarYear
+from .store import load_arrangements, load_calendar
+
+__all__ = ["load_arrangements", "load_calendar", "refresh_due_dates"]  # and what is defined here
 
 MIN_YEAR, MAX_YEAR = 2004, 2100
-
-
-def load_arrangements(session: Session) -> dict[int, YearArrangement]:
-    """Every stored year's arrangement (``calendar_years`` with their ``calendar_days``), read afresh: no
-    cache, no centre overrides; years not stored are absent."""
-    rules: dict[int, dict[date, DayRule]] = defaultdict(dict)
-    for row in session.exec(select(CalendarDay)).all():
-        rules[row.year][row.day] = DayRule(row.day, row.is_workday, row.name)
-    return {y.year: YearArrangement(y.year, y.status, y.source, rules.get(y.year, {}), y.note)
-            for y in session.exec(select(CalendarYear)).all()}
-
-
-_cache: dict[tuple, dict[int, YearArrangement]] = {}
-
-
-def load_calendar(session: Session) -> WorkdayCalendar:
-    """The calendar as the database holds it, with the centre's own closures (``calendar_overrides``) on top.
-
-    Every page with a deadline asks for it: the years are kept in memory and read again only when the
-    database says a year changed (its ``updated_at``), which every worker sees on its next request."""
-    from ..cases.models import CalendarOverride  # noqa: PLC0415 (cases imports this module)
-
-    version = (str(session.get_bind().engine.url), *session.exec(select(func.count(), func.max(CalendarYear.updated_at))).one())
-    arrangements = _cache.get(version)
-    if arrangements is None:
-        arrangements = load_arrangements(session)
-        _cache.clear()
-        _cache[version] = arrangements
-    overrides = {o.day: o.is_workday for o in session.exec(select(CalendarOverride)).all()}
-    return WorkdayCalendar(overrides, arrangements)
 
 
 def check_year(year: int) -> None:
@@ -133,34 +105,6 @@ def sync_from_library(session: Session, *, actor: str, settings, years_ahead: in
         record(session, actor=actor, action="calendar.synced", subject="calendar",
                payload={"years": written, "due_dates_changed": changed})
     return written
-
-
-def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str) -> int:
-    """Recompute the due dates of open cases received in or due in the given years; return how many moved."""
-    from ..cases.models import Case  # noqa: PLC0415
-    from ..cases.states import OPEN_STATES  # noqa: PLC0415
-
-    if settings is None:
-        return 0
-    calendar = load_calendar(session)
-    moved = 0
-    # A period is moved by a year's arrangement only if it overlaps that year.
-    query = select(Case).where(col(Case.status).in_([s.value for s in OPEN_STATES]),
-                               col(Case.due_on) >= date(min(years), 1, 1),
-                               col(Case.received_on) <= date(max(years), 12, 31))
-    for case in session.exec(query).all():
-        due = due_on(calendar, settings, received_on=case.received_on, fast_track=case.fast_track)
-        if due != case.due_on:
-            record(session, actor=actor, action="case.due_date_recomputed", subject=f"case:{case.id}",
-                   case_id=case.id, payload={"from": case.due_on, "to": due, "reason": "calendar changed"})
-            case.due_on = due
-            session.add(case)
-            moved += 1
-    from ..complaints.service import refresh_deadlines  # noqa: PLC0415 (complaints' deadlines are on it too)
-
-    moved += refresh_deadlines(session, calendar=calendar, years=years, actor=actor, settings=settings)
-    session.flush()
-    return moved
 
 
 def year_summary(session: Session) -> list[dict]:
