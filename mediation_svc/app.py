@@ -16,12 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import reliability
 from .config import Settings, get_settings
 from .db import make_engine
-from .errors import PROBLEM_JSON, DomainError, PayloadTooLarge, problem
+from .errors import DomainError, PayloadTooLarge, problem
 from .migrations_check import ensure_migrated
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .pki.keystore import KeyStore
 from .pki.settings import get_pki_settings
 from .pki.tsa import TimeStampAuthority, timestamper_from_settings
+from .problems import problem_response
 from .security.integers import refuse_out_of_range_integers
 from .security.transport import HstsMiddleware, require_metrics_reader
 from .web.api_docs import install as install_api_docs
@@ -59,10 +60,6 @@ def route_modules() -> tuple:
 _STATUS_SLUGS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
                  405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",
                  415: "unsupported-media-type", 429: "rate-limited"}
-
-
-def problem_response(body: dict, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

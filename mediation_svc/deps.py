@@ -19,6 +19,7 @@ from .config import Settings
 from .db import unit_of_work
 from .errors import Forbidden
 from .pki.keystore import KeyStore
+from .reliability import attempt_number
 from .security.roles import STAFF, Role
 from .security.tokens import TokenService
 
@@ -51,8 +52,6 @@ def get_db(request: Request) -> Iterator[Session]:
     # (scope="function" below), rolled back if anything raised.
     # A GET reads without SQLite's write lock on its first attempt; a retry (it wrote after all and met a
     # writer) takes the lock from the start.
-    from .reliability import attempt_number
-
     read_only = request.method in ("GET", "HEAD", "OPTIONS") and attempt_number(request) == 0
     with unit_of_work(request.app.state.engine, read_only=read_only) as session:
         yield session

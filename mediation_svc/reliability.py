@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from .db import CONTENTION, SATURATED, TIMEOUT, UNAVAILABLE, transient_failure
 from .errors import ClientDisconnected, DatabaseBusy, DatabaseUnavailable, DomainError, Overloaded
+from .problems import problem_response
 
 log = logging.getLogger("mediation_svc.reliability")
 
@@ -128,8 +129,6 @@ class LoadShedding:
 
     @staticmethod
     async def _shed(scope, receive, send, why: str) -> None:
-        from .app import problem_response
-
         error = Overloaded(f"{why}; try again shortly", retry_after_seconds=1)
         response = problem_response(error.to_problem(scope.get("path")), {"Retry-After": "1"})
         await response(scope, receive, send)
