@@ -23,6 +23,7 @@ from ..security import access
 from ..deps import SessionDep, SettingsDep, require
 from ..reliability import ClientPresent
 from ..security.roles import Role
+from ..signing import service as signing
 from . import service
 from .models import Document, Draft, DraftVersion
 from .schemas import (DiffRead, DocumentRead, DraftCreate, DraftRead, DraftSave, DraftVersionRead, FinaliseIn,
@@ -188,7 +189,6 @@ def supersede(document_id: str, data: SupersedeIn, session: SessionDep, settings
               user: Drafter) -> SupersedeRead:
     document, case = service.get_visible_document_or_404(session, user=user, document_id=document_id)
     case = _case(session, user, id_of(case), for_update=True)
-    session.refresh(document, with_for_update=True)  # signing may be moving its status at the same time
-    draft, _ = service.supersede(session, settings, case=case, document=document, reason=data.reason,
-                                 inputs=data.inputs, note=data.note, actor=user)
+    draft, _ = signing.supersede_document(session, settings, case=case, document=document, reason=data.reason,
+                                          inputs=data.inputs, note=data.note, actor=user)
     return SupersedeRead(voided=document_read(document), draft=draft_read(session, draft))

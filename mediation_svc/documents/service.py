@@ -301,7 +301,8 @@ def finalise(session: Session, settings: Settings, *, case: Case, draft: Draft, 
 
 def supersede(session: Session, settings: Settings, *, case: Case, document: Document, reason: str,
               inputs: dict[str, Any] | None, note: str | None, actor: User) -> tuple[Draft, DraftVersion]:
-    """Void a finalised document and open a new draft version (its inputs, or changed ones) in its place."""
+    """Void a finalised document and open a new draft version (its inputs, or changed ones) in its place: the
+    document's side. Callers take ``signing.service.supersede_document``, which voids its signing request first."""
     if document.status not in (DocumentStatus.FINAL, DocumentStatus.SIGNING):
         raise DocumentFinalised(f"document {document.id} is '{document.status}' and can no longer be superseded",
                                 document_status=document.status)
@@ -315,9 +316,6 @@ def supersede(session: Session, settings: Settings, *, case: Case, document: Doc
     session.flush()
     record(session, actor=actor_ref(actor), action="document.voided", subject=f"document:{document.id}",
            case_id=case.id, payload={"document_id": document.id, "sha256": document.sha256, "reason": reason})
-    from ..signing.service import close_for_document  # signing builds on documents: imported here, not above
-
-    close_for_document(session, settings, document_id=document.id, reason=reason, actor=actor_ref(actor))
     if draft.kind == AGREEMENT and CaseStatus(case.status) == CaseStatus.SIGNING:
         transition(session, case=case, target=CaseStatus.AGREEMENT_DRAFTED, actor=actor_ref(actor),
                    reason=reason, payload={"voided_document_id": document.id})

@@ -15,9 +15,9 @@ from ..accounts.models import User
 from ..cases.models import Case, CaseParty
 from ..cases.service import parties_of
 from ..config import Settings
-from ..db import id_of, utcnow
-from ..documents.models import Document, DocumentStatus
-from ..documents.service import mark_status
+from ..db import id_of, is_postgresql, utcnow
+from ..documents.models import Document, DocumentStatus, Draft, DraftVersion
+from ..documents.service import mark_status, supersede
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..notifications.models import Channel
 from ..notifications.outbox import cancel_pending, enqueue
@@ -296,6 +296,17 @@ def close_for_document(session: Session, settings: Settings, *, document_id: str
                       payload={"reason": reason, "document_superseded": True, "told": told})
         closed.append(request_id)
     return closed
+
+
+def supersede_document(session: Session, settings: Settings, *, case: Case, document: Document, reason: str,
+                       inputs: dict | None, note: str | None, actor: User) -> tuple[Draft, DraftVersion]:
+    """Void a finalised document and open its next draft version (``documents.service.supersede``), its active
+    signing request voided first and its signers told: the one step for the API and the pages. Locks in the
+    documented order: the case (the caller's), the request, then the document and its draft."""
+    close_for_document(session, settings, document_id=document.id, reason=reason, actor=user_actor(actor))
+    session.refresh(document, with_for_update=is_postgresql(session))  # its status may have moved meanwhile
+    return supersede(session, settings, case=case, document=document, reason=reason, inputs=inputs, note=note,
+                     actor=actor)
 
 
 def expire_due(session: Session, settings: Settings, *, now: datetime | None = None,

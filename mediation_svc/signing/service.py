@@ -15,7 +15,7 @@ Life of a request::
     (all parties signed) -> stage 2, the mediator's link; (mediator signed) -> stage 3
     apply_seal (an officer)       the center's seal, then B-LTA (DSS + document timestamp): completed
     decline (a signer) / void (an officer) / expire_due (the job, and before a new request on the document) /
-    close_for_document (the document was superseded) / remind (officer or mediator): the signers are told by SMS
+    supersede_document -> close_for_document (the document was superseded) / remind (officer or mediator): the signers are told by SMS
     (the seal) -> every signer gets an SMS that it took effect, with a short link to download the final PDF
 
 On-site signing (``start_onsite``): the mediator's tablet gets a link for a signer who is present; the
@@ -66,7 +66,7 @@ from .policy import (ACTIVE, CONSENT_TEXT, CONSENT_TEXTS, CodeLocked, DocumentCh
                      consent_texts, may_host_onsite, may_manage_request, may_open_request, next_stage,
                      require_state, signer_state, stage_done)
 from .requests import (approve_authorisation, close_for_document, close_request, expire_due, open_request,
-                       upload_authorisation, void)
+                       supersede_document, upload_authorisation, void)
 from .signatures import (apply_seal, close_to_lta, confirm, document_signed, finish_browser_key,
                          finish_external, possession_challenge, prepare_browser_key, prepare_external,
                          signer_challenge)

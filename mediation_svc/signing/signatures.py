@@ -15,7 +15,7 @@ from sqlmodel import Session
 from ..accounts.models import User
 from ..audit.chain import canonical_json
 from ..cases.moves import SIGNED, after_move
-from ..cases.service import transition
+from ..cases.service import get_visible_case_or_404, transition
 from ..cases.states import CaseStatus
 from ..config import Settings
 from ..coroutines import run_sync
@@ -268,9 +268,11 @@ def finish_browser_key(session: Session, settings: Settings, tokens: TokenServic
 
 def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timestamper, *, request: SigningRequest,
                actor: User) -> SignedRevision:
-    """The center's seal (last signer), then DSS + document timestamp (B-LTA); completes the request."""
+    """The center's seal (last signer), then DSS + document timestamp (B-LTA); completes the request. The close
+    moves the document and the case, so the case is locked first (the lock order: case, request, document)."""
     if not may_manage_request(actor.role):
         raise Forbidden("the center's seal is applied by a case officer")
+    get_visible_case_or_404(session, user=actor, case_id=request.case_id, for_update=True)
     request = lock_request(session, id_of(request))
     check_open(request)
     seal = next(p for p in participants_of(session, id_of(request)) if p.kind == SignerKind.SEAL.value)

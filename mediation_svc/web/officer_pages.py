@@ -174,8 +174,8 @@ def void_document(request: Request, case_id: int, document_id: str, session: Ses
         raise NotFound(f"document {document_id} not found")
     if not reason.strip():
         raise FormProblem(translator(language_of(request))("confirm.need_reason"))
-    documents.supersede(session, settings, case=case, document=document, reason=reason.strip(), inputs=None,
-                        note=None, actor=user)
+    signing.supersede_document(session, settings, case=case, document=document, reason=reason.strip(),
+                               inputs=None, note=None, actor=user)
     return redirect(request, f"/cases/{case.id}/draft", ok="voided")
 
 

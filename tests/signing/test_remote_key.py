@@ -164,7 +164,7 @@ def test_superseding_the_document_voids_its_request_and_tells_the_signers(client
     from mediation_svc.cases.models import Case
     from mediation_svc.db import unit_of_work
     from mediation_svc.documents.models import Document
-    from mediation_svc.documents.service import supersede
+    from mediation_svc.signing.service import supersede_document as supersede
 
     from .flow import finalise_agreement
 
