@@ -83,6 +83,15 @@ def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+def test_only_the_composition_root_imports_the_pages():
+    """The pages sit on top: the domains, their routes and the CLI never import ``web`` (the words they share are
+    ``i18n``'s, the evidence package's index is judicial's), only ``app`` does, to mount the page routers."""
+    known = modules()
+    importers = {name for name, path in known.items() if not name.startswith("mediation_svc.web")
+                 and any(edge.startswith("mediation_svc.web") for edge in imports_of(name, path, known))}
+    assert importers == {"mediation_svc.app"}
+
+
 # --- pages are presenters (docs/architecture.md, web/): no SQL, no commit or rollback, imports at the top --------
 
 WEB = PACKAGE / "web"

@@ -427,3 +427,14 @@ def data_attachment(pdf: bytes) -> dict[str, Any]:
 
 __all__ = ["RenderedDocument", "SignatureBlock", "signature_blocks", "add_signature_fields", "TemplateFetcher", "Renderer", "render_document", "get_renderer",
            "data_attachment", "canonical_inputs_hash", "validate_inputs"]
+
+
+def render_page_pdf(template: str, **values) -> bytes:
+    """A page template of ours (not a document template) as a PDF, with the documents' fonts and stylesheet."""
+    renderer = get_renderer()
+    html_text = renderer.env.get_template(template).render(**values)
+    with renderer._lock:  # WeasyPrint's font configuration is shared with document rendering
+        fetcher = TemplateFetcher(renderer.template_dir)
+        document = HTML(string=html_text, base_url=renderer.template_dir.as_uri() + "/", url_fetcher=fetcher)
+        return document.write_pdf(font_config=renderer.font_config,
+                                  stylesheets=[renderer.stylesheet("@fonts"), renderer.stylesheet("base.css")])

@@ -51,6 +51,7 @@ from .case_evidence import evidence_files as case_evidence_files
 from .models import ApplicationStatus, EvidencePackage, JudicialApplication, Ruling
 from .policy import check_in_time, confirmation_deadline, materials
 from .package import AUDIT_CHAIN, AUDIT_PROOF, AUDIT_TIMESTAMP, AUDIT_TREE_HEAD, build_zip
+from .evidence_index import package_extras
 
 APPLICATION_TEMPLATE = "judicial_application"
 EVIDENCE_TEMPLATE = "signing_evidence_report"
@@ -370,8 +371,6 @@ def build_package(session: Session, settings: Settings, keystore: KeyStore, *, c
     files.update(_dss_files(agreement_pdf, "agreement"))
     files.update(_dss_files(application_pdf, "application"))
     # For the clerk: a Chinese index (目录) as the first entry and the audit trail as a timeline in words.
-    from ..web.evidence_index import package_extras  # noqa: PLC0415 - the words live with the pages' catalogue
-
     files.update(package_extras(session, case, files, court_name=application.court_name, center=settings.center_name))
     meta = {"case_number": case.number, "court_name": application.court_name, "application_id": application.id,
             "agreement_document_id": agreement.id, "application_document_id": application_doc.id,

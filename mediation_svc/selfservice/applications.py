@@ -26,7 +26,7 @@ from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
 from ..security import throttle
 from ..security.pipl import mask_phone
-from ..web.i18n import translator
+from ..i18n.catalogue import translator
 from . import policy
 from .models import Consent
 from .service import ProvedPhone

@@ -17,8 +17,8 @@ from ..db import id_of
 from ..deps import KeyStoreDep, SessionDep, SettingsDep, TokensDep, client_address
 from ..errors import NotFound, Unauthenticated
 from ..security.pipl import mask_phone
-from ..web.i18n import pick_language, translator
-from ..web.labels import label
+from ..i18n.catalogue import pick_language, translator
+from ..i18n.labels import label
 from ..workcalendar.service import load_calendar
 from . import applications, policy, service
 from .applications import ApplicationIn

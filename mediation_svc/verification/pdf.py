@@ -2,7 +2,7 @@
 
 Rendered with the documents' sandboxed Jinja2 environment, fonts and stylesheets from
 ``document_templates/verification_report/v2.html``; every word comes from the page catalogue
-(``web/i18n_report.py``), so the Chinese report holds no English beyond names of formats and standards.
+(``i18n/locales/report.toml``), so the Chinese report holds no English beyond names of formats and standards.
 
 Signed by the center's verification service: a PAdES signature (ETSI EN 319 142-1, ``signing.pades.sign``)
 with the ``report-signing`` key, whose certificate the issuing CA gives it (``pki.hierarchy``, made by
@@ -20,6 +20,8 @@ from weasyprint import HTML
 
 from ..documents.rendering import TemplateFetcher, add_signature_fields, get_renderer, signature_blocks
 from ..errors import ServiceUnavailable
+from ..i18n.catalogue import ZH, in_language, translator
+from ..i18n.labels import labeller
 from ..pki import hierarchy
 from .schemas import SignatureResult, VerificationReport
 from .headline import verdict_of
@@ -51,10 +53,6 @@ def _warnings_of(result: SignatureResult, language: str) -> list[str]:
 
 def render_report_pdf(report: VerificationReport, *, language: str = "zh-CN", center_name: str = "") -> bytes:
     """The report, unsigned, with an empty signature field in its issuer block."""
-    from ..web.i18n import ZH, translator  # noqa: PLC0415 - the words live with the pages' catalogue
-    from ..web.labels import labeller  # noqa: PLC0415
-    from ..web.render import _in_language  # noqa: PLC0415
-
     language = language if language in LANGUAGES else "zh-CN"
     renderer = get_renderer()
     kinds = {"signature", "seal", "lta", "archive_timestamp"}
@@ -64,7 +62,7 @@ def render_report_pdf(report: VerificationReport, *, language: str = "zh-CN", ce
         signature_count=sum(1 for s in report.signatures if s.kind == "signature"),
         has_reason=lambda sub: f"verify.sub.{sub}" in ZH,
         event=lambda kind: translator(language)(f"vreport.event.{kind if kind in kinds else 'other'}"),
-        in_language=lambda value: _in_language(value, language),
+        in_language=lambda value: in_language(value, language),
         warnings_of=lambda result: _warnings_of(result, language),
         colon=": " if language == "en" else "：", open=" (" if language == "en" else "（",
         close=")" if language == "en" else "）")
@@ -99,7 +97,6 @@ def signed_report_pdf(report: VerificationReport, *, keystore, timestamper, lang
 
     signer = report_signer(keystore)
     pdf = render_report_pdf(report, language=language, center_name=center_name)
-    from ..web.i18n import translator  # noqa: PLC0415
 
     # the issuer line above the block names the center; the mark says who signed and when
     mark = appearance.signer_mark(drawing_png=None, name=translator(language)("vreport.mark"),

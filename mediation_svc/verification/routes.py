@@ -17,7 +17,7 @@ from ..documents.service import find_by_code
 from ..errors import NotFound, Unauthenticated
 from ..security import pipl
 from ..deps import TimestamperDep
-from ..web.i18n import pick_language
+from ..i18n.catalogue import pick_language
 from . import attestation, limits, service
 from .pdf import signed_report_pdf
 from .schemas import CodeLookupRead, MaskedCodeLookupRead, VerificationReport

@@ -22,8 +22,8 @@ from ..accounts.models import User
 from ..deps import SessionDep, SettingsDep, actor_of, client_address
 from ..errors import DomainError, InvalidInput
 from .auth import CsrfChecked, PageUser, clear_session_cookie, revoke_cookie_token
-from .i18n import translator
-from .labels import has_label, label
+from ..i18n.catalogue import translator
+from ..i18n.labels import has_label, label
 from .render import language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)

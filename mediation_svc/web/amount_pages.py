@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from ..amounts import AmountError, format_amount, parse_amount
 from .auth import PageUser
 from .forms import BY_TYPE
-from .i18n import translator
+from ..i18n.catalogue import translator
 from .render import language_of
 
 router = APIRouter(include_in_schema=False)

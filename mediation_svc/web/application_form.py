@@ -1,6 +1,6 @@
 """The blank 申请表 for visitors who prefer paper: a printable PDF with a QR code that opens the online form.
 
-Rendered like the center's other papers (``audit_pdf.render_pdf``: the documents' sandboxed templates, fonts
+Rendered like the center's other papers (``documents.rendering.render_page_pdf``: the documents' sandboxed templates, fonts
 and stylesheet, nothing fetched from outside); the QR code is inline SVG from segno, pointing at /my/apply.
 """
 
@@ -10,7 +10,7 @@ import segno
 
 from ..config import Settings
 from ..selfservice import applications, policy
-from .audit_pdf import render_pdf
+from ..documents.rendering import render_page_pdf
 
 TEMPLATE = "application_form/zh-CN/v1.html"
 
@@ -21,6 +21,6 @@ def form_url(settings: Settings) -> str:
 
 def blank_form_pdf(settings: Settings) -> bytes:
     qr = segno.make(form_url(settings), error="m")
-    return render_pdf(TEMPLATE, qr_svg=qr.svg_inline(scale=4, border=2), center=settings.center_name,
+    return render_page_pdf(TEMPLATE, qr_svg=qr.svg_inline(scale=4, border=2), center=settings.center_name,
                       hotline=settings.center_phone or "", consent_version=policy.CONSENT_VERSION,
                       consent_text=applications.consent_text(settings, "zh-CN"))

@@ -20,7 +20,7 @@ from ..evidence import service as evidence
 from ..evidence.routes import UploadDep
 from ..evidence.routes import download as evidence_download
 from .auth import CsrfChecked, PageUser
-from .labels import label
+from ..i18n.labels import label
 from .render import language_of, redirect
 
 router = APIRouter(include_in_schema=False)

@@ -34,8 +34,8 @@ from ..timeutil import SHANGHAI, today_in_shanghai
 from . import auth, case_consumer_pages, court_pages, signing_pages
 from .auth import CsrfChecked, PageUser, SchedulerPageUser
 from .drafting_pages import PAGE_DRAFTING_STATES
-from .i18n import translator
-from .labels import label
+from ..i18n.catalogue import translator
+from ..i18n.labels import label
 from .officer_pages import may_void
 from .render import language_of, redirect, render
 

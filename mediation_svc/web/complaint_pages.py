@@ -26,8 +26,8 @@ from ..statistics.charts import Series, bar_chart, horizontal_bar_chart
 from ..timeutil import today_in_shanghai
 from .auth import CsrfChecked, PageUser, StaffPageUser
 from .forms import field_errors
-from .labels import label
-from .i18n import translator
+from ..i18n.labels import label
+from ..i18n.catalogue import translator
 from .render import language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)

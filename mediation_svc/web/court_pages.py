@@ -23,7 +23,7 @@ from ..security.roles import Role, is_staff
 from ..timeutil import today_in_shanghai
 from .auth import CsrfChecked, PageUser, StaffPageUser
 from .forms import FormProblem
-from .i18n import translator
+from ..i18n.catalogue import translator
 from .render import language_of, redirect
 from .signing_pages import deadline_from, representative_choices, representatives_from
 

@@ -21,7 +21,7 @@ from ..documents.templates import get_template
 from ..errors import InvalidInput
 from .auth import CsrfChecked, PageUser, SchedulerPageUser
 from .forms import draft_field, field_errors
-from .i18n import translator
+from ..i18n.catalogue import translator
 from .render import language_of, redirect, render
 
 

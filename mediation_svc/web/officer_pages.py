@@ -35,7 +35,7 @@ from ..signing import service as signing
 from ..security.roles import is_staff
 from .auth import CsrfChecked, SchedulerPageUser, StaffPageUser
 from .forms import FormProblem
-from .i18n import translator
+from ..i18n.catalogue import translator
 from .render import language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ..timeutil import format_shanghai
 from . import auth
 from .document_words import translator_for
-from .i18n import pick_language, translator
-from .labels import has_label, labeller
+from ..i18n.catalogue import in_language, pick_language, translator
+from ..i18n.labels import has_label, labeller
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANG_COOKIE = "msvc_lang"
@@ -48,19 +47,9 @@ def _day(value: date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
-_LATIN_RUN = re.compile(r"\s*[A-Za-z][A-Za-z\- ]*[A-Za-z]\s*")
-_CJK_RUN = re.compile(r"\s*[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+\s*")
 
 
-def _in_language(value: str | None, language: str) -> str:
-    """The reader's half of a bilingual label from a certificate ("电子印章 Organisation Seal")."""
-    if not value or not (_LATIN_RUN.search(value) and _CJK_RUN.search(value)):
-        return value or ""
-    kept = _CJK_RUN.sub(" ", value) if language == "en" else _LATIN_RUN.sub("", value)
-    return kept.strip() or value
-
-
-env.filters.update(money=_money, local=_local, day=_day, in_language=_in_language)
+env.filters.update(money=_money, local=_local, day=_day, in_language=in_language)
 
 
 def language_of(request: Request) -> str:

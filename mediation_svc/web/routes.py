@@ -41,8 +41,8 @@ from . import (account_pages, amount_pages, audit_pages, auth, calendar_pages, c
                statistics_pages, verification_pages)
 from .auth import CsrfChecked, LoginRequired, MaybeUser, PageUser, SchedulerPageUser, StaffPageUser
 from .forms import FormProblem, field_errors, intake_field
-from .i18n import translator
-from .labels import has_label, label
+from ..i18n.catalogue import translator
+from ..i18n.labels import has_label, label
 from .render import TEXT_COOKIE, PageAnswer, language_of, redirect, render, safe_next
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -34,8 +34,8 @@ from . import auth
 from .application_form import blank_form_pdf
 from .auth import CsrfChecked
 from .forms import field_errors
-from .i18n import translator
-from .labels import label
+from ..i18n.catalogue import translator
+from ..i18n.labels import label
 from .render import PageAnswer, language_of, redirect, render, safe_next
 
 CONSUMER_COOKIE = "msvc_consumer"

@@ -28,7 +28,7 @@ from ..errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from ..security.tokens import TokenService
 from . import auth
 from .auth import CsrfChecked, PageUser
-from .i18n import translator
+from ..i18n.catalogue import translator
 from .pdf_reading import agreement_text, pdf_page_images
 from .render import language_of, redirect, render
 from ..signing import service as signing

@@ -29,7 +29,7 @@ from ..security.roles import Role, is_staff
 from ..signing import service as signing
 from .auth import CsrfChecked, PageUser, StaffPageUser
 from .forms import message
-from .i18n import translator
+from ..i18n.catalogue import translator
 from .render import redirect
 
 router = APIRouter(include_in_schema=False)

@@ -19,8 +19,8 @@ from ..verification import limits, service
 from ..verification.headline import verdict_of
 from ..verification.routes import may_read_agreement
 from .auth import CsrfChecked, MaybeUser
-from .i18n import translator
-from .labels import has_label, label
+from ..i18n.catalogue import translator
+from ..i18n.labels import has_label, label
 from .render import language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)

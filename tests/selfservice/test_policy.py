@@ -6,7 +6,7 @@ import pytest
 
 from mediation_svc.cases.states import CaseStatus
 from mediation_svc.selfservice import policy
-from mediation_svc.web.i18n import EN, ZH
+from mediation_svc.i18n.catalogue import EN, ZH
 
 NOW = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ from mediation_svc.judicial.models import ApplicationStatus
 from mediation_svc.scheduling.models import SessionMode
 from mediation_svc.security.roles import Role
 from mediation_svc.signing.models import RequestStatus, SignerStatus
-from mediation_svc.web.i18n import EN, ZH, translator
+from mediation_svc.i18n.catalogue import EN, ZH, translator
 from mediation_svc.web.signer_pages import PAGE_STATES
 from mediation_svc.web.signing_pages import TIMELINE_EVENTS
 

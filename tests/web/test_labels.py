@@ -9,7 +9,7 @@ import pytest
 
 from mediation_svc.rosters.models import Background, ExpertAvailability, ExpertField, MediatorStatus
 from mediation_svc.scheduling.models import ParticipantRole, SessionMode, SessionStatus
-from mediation_svc.web.labels import CATALOGUE, has_label, label
+from mediation_svc.i18n.labels import CATALOGUE, has_label, label
 
 ROOT = Path(__file__).resolve().parents[2] / "mediation_svc"
 ACTION = re.compile(r"""action=["']([a-z_]+\.[a-z_]+)["']""")

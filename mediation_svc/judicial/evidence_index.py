@@ -2,7 +2,7 @@
 the machine-readable trail: what a court clerk opens first, in words, each file named with its SHA-256.
 
 Rendered like the other documents (the documents' sandboxed Jinja2 environment, fonts and stylesheet; the
-fetcher serves template files only). ``judicial.service.build_package`` calls ``package_extras``.
+fetcher serves template files only). ``service.build_package`` calls ``package_extras``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from ..db import utcnow
-from .audit_pages import timeline
-from .audit_pdf import render_pdf, render_timeline_pdf
+from ..audit.timeline import render_timeline_pdf, timeline
+from ..documents.rendering import render_page_pdf
 
 INDEX_NAME = "00-目录.pdf"
 TIMELINE_NAME = "audit-trail.pdf"
@@ -43,7 +43,7 @@ def index_pdf(files: dict[str, bytes], *, case_number: str, court_name: str, cen
               for n, d in sorted(files.items())]
     listed += [{"name": n, "title": title_of(n), "size": "—", "sha256": "（见该文件）"}
                for n in ("manifest.json", "manifest.jws")]
-    return render_pdf(TEMPLATE, files=listed, case_number=case_number, court_name=court_name, center=center,
+    return render_page_pdf(TEMPLATE, files=listed, case_number=case_number, court_name=court_name, center=center,
                 generated_at=utcnow())
 
 

@@ -9,6 +9,7 @@ everywhere shows as the key itself (so a typo is visible on the page rather than
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -56,3 +57,15 @@ def translator(language: str) -> Callable[..., str]:
             return text
 
     return t
+
+
+_LATIN_RUN = re.compile(r"\s*[A-Za-z][A-Za-z\- ]*[A-Za-z]\s*")
+_CJK_RUN = re.compile(r"\s*[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+\s*")
+
+
+def in_language(value: str | None, language: str) -> str:
+    """The reader's half of a bilingual label from a certificate ("电子印章 Organisation Seal")."""
+    if not value or not (_LATIN_RUN.search(value) and _CJK_RUN.search(value)):
+        return value or ""
+    kept = _CJK_RUN.sub(" ", value) if language == "en" else _LATIN_RUN.sub("", value)
+    return kept.strip() or value

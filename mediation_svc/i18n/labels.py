@@ -14,7 +14,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 
-from .i18n import EN, LOCALES, ZH
+from .catalogue import EN, LOCALES, ZH
 
 Text = tuple[str, str]  # (zh-CN, en)
 
