@@ -14,13 +14,14 @@ from sqlmodel import Session
 from ..accounts.models import User
 from ..audit.chain import actor_of
 from ..config import Settings
+from ..scheduling import messages
 from ..scheduling import service as scheduling
 from .models import Case
 from .service import transition
 from .states import OPEN_STATES, CaseStatus
 
-ENDED = "案件已结束 (the case has ended)"  # the cancellation's reason when the move gives none
-SIGNED = "调解协议已签署 (the mediation agreement has been signed)"  # the reason when the agreement closes it
+ENDED = messages.CASE_ENDED  # the cancellation's reason when the move gives none
+SIGNED = messages.AGREEMENT_SIGNED  # the reason when the signed agreement closes the case
 
 
 def move_by_hand(session: Session, settings: Settings, *, case: Case, target: CaseStatus, actor: User,

@@ -25,6 +25,7 @@ class SessionFacts:
     meeting_url: str | None = None
     agenda: str | None = None
     center_name_en: str | None = None
+    case_open: bool = True  # False once the case has ended: a cancellation then promises no next session
 
 
 def language_of(value: str | None) -> str:
@@ -110,19 +111,30 @@ def rescheduled(name: str, f: SessionFacts, *, previous_start: datetime, previou
     return subject, body, sms
 
 
+# Why the service itself cancels a case's sessions (``cases.moves``: the case ended, by hand without a reason
+# or by the signed agreement), in Chinese as stored and shown to staff, and in English for an English reader.
+CASE_ENDED = "案件已结束"
+AGREEMENT_SIGNED = "调解协议已由各方签署"
+_REASONS_EN = {CASE_ENDED: "the case has ended", AGREEMENT_SIGNED: "the mediation agreement has been signed by all parties"}
+
+
 def cancelled(name: str, f: SessionFacts, *, reason: str, language: str = "zh-CN") -> tuple[str, str, str]:
-    """(subject, e-mail body, SMS) of the notice that the session is cancelled, with the reason."""
+    """(subject, e-mail body, SMS) of the notice that the session is cancelled, with the reason (the service's
+    own reasons in the reader's language); once the case has ended it says no session will follow."""
     if language == "en":
+        reason = _REASONS_EN.get(reason, reason)
+        closing = "We will tell you about the next steps." if f.case_open else \
+            "No further mediation session will be held in this case."
         return (f"Mediation session cancelled ({f.case_number})",
                 _letter_en(name, f"The mediation session in case {f.case_number} planned as below has been "
-                                 f"cancelled. Reason: {reason}.", f, "We will tell you about the next steps."),
+                                 f"cancelled. Reason: {reason}.", f, closing),
                 _en_sms(f, f"Dear {name}, the mediation session in case {f.case_number} on "
                            f"{when_en(f.starts_at, f.ends_at)} (Beijing time) is cancelled. Reason: {reason}."))
     subject = f"调解会议取消通知（{f.case_number}）"
     body = _letter(name, f"原定于以下时间举行的{f.case_number}纠纷调解会议已取消，取消原因：{reason}。", f,
-                   "后续安排将另行通知。")
+                   "后续安排将另行通知。" if f.case_open else "本案不再安排调解会议。")
     sms = f"【{f.center_name}】{name}您好，原定于{when(f.starts_at, f.ends_at)}的{f.case_number}纠纷调解会议" \
-          f"已取消，原因：{reason}。"
+          f"已取消，原因：{reason}。" + ("" if f.case_open else "本案不再安排调解会议。")
     return subject, body, sms
 
 

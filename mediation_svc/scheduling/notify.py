@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from ..cases.models import Case
+from ..cases.states import OPEN_STATES, CaseStatus
 from ..config import Settings
 from ..db import id_of, utcnow
 from ..notifications.models import Channel
@@ -34,7 +35,8 @@ def facts_of(session: Session, settings: Settings, ms: MediationSession, case: C
     place, _, _ = place_of(session, ms)
     return messages.SessionFacts(center_name=settings.center_name, case_number=case.number, mode=str(ms.mode),
                                  starts_at=ms.starts_at, ends_at=ms.ends_at, place=place,
-                                 meeting_url=ms.meeting_url, agenda=ms.agenda, center_name_en=settings.center_name_en)
+                                 meeting_url=ms.meeting_url, agenda=ms.agenda, center_name_en=settings.center_name_en,
+                                 case_open=CaseStatus(case.status) in OPEN_STATES)
 
 
 def event_of(session: Session, settings: Settings, ms: MediationSession, case: Case,

@@ -179,9 +179,13 @@ def test_a_signed_case_cancels_its_sessions_still_to_come(flow):
         ms = s.get(MediationSession, flow["session_id"])
         assert ms.status == "cancelled" and ms.cancel_reason == SIGNED
         assert s.exec(select(SessionBooking).where(SessionBooking.session_id == ms.id)).all() == []
-        kinds = {(m.kind, m.status) for m in s.exec(select(OutboxMessage).where(
-            OutboxMessage.ref == f"session:{ms.id}")).all()}
+        sent = s.exec(select(OutboxMessage).where(OutboxMessage.ref == f"session:{ms.id}")).all()
+        kinds = {(m.kind, m.status) for m in sent}
+        texts = [m.body for m in sent if m.kind == "session.cancelled" and m.channel == "sms"]
     assert ("session.cancelled", "pending") in kinds and ("session.reminder_1h", "pending") not in kinds
+    # what the consumer reads on her phone: why, in Chinese only, and that no session follows
+    assert texts and all("原因：调解协议已由各方签署。本案不再安排调解会议。" in t for t in texts), texts
+    assert not any("the mediation" in t for t in texts)
 
 
 def test_final_file_validates_with_pyhanko(flow, keystore):
