@@ -22,7 +22,7 @@ from ..db import id_of
 from ..security import access
 from ..deps import SessionDep, SettingsDep, require
 from ..reliability import ClientPresent
-from ..security.roles import Role
+from ..security.roles import CASE_WORKERS
 from ..signing import service as signing
 from . import service
 from .models import Document, Draft, DraftVersion
@@ -32,7 +32,7 @@ from .templates import REGISTRY, get_template
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
-Drafter = Annotated[User, require(Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR)]
+Drafter = Annotated[User, require(*CASE_WORKERS)]
 # who reads the agreement is security.access's rule (Obj.AGREEMENT), the same on the pages
 Reader = Annotated[User, require(*access.RULES[access.Obj.AGREEMENT])]
 

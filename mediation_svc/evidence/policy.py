@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import EmptyUpload, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from ..security.roles import Role
+from ..security.roles import CASE_WORKERS, STAFF, Role
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 SIGNATURES = {PDF: (b"%PDF-",), PNG: (b"\x89PNG\r\n\x1a\n",), JPEG: (b"\xff\xd8\xff",)}
@@ -212,8 +212,8 @@ def safe_filename(name: str | None, media_type: str, fallback: str = "attachment
 # view (by a proved phone) is the consumer side's items.
 ALL, SHARED = "all", "shared"
 STAFF_VIEWS: dict[Role, str] = {Role.ADMIN: ALL, Role.CASE_OFFICER: ALL, Role.MEDIATOR: ALL, Role.COURT: SHARED}
-UPLOADERS = (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR)
-SHARERS = (Role.ADMIN, Role.CASE_OFFICER)
+UPLOADERS = CASE_WORKERS
+SHARERS = STAFF
 
 
 def staff_view(role: Role | str) -> str | None:

@@ -11,7 +11,7 @@ from ..cases.service import get_visible_case_or_404
 from ..db import get_or_404, id_of, utcnow
 from ..deps import CurrentUser, SessionDep, SettingsDep, StaffUser, actor_of, require
 from ..errors import Forbidden, NotFound
-from ..security.roles import Role, is_staff
+from ..security.roles import CASE_WORKERS, Role, is_staff
 from ..timeutil import format_shanghai
 from . import feeds, record_document, records, resources, service
 from .calendar import invitation, make_calendar
@@ -25,7 +25,7 @@ from .schemas import (CancelIn, ChangeRead, FeedRead, HoursIn, ParticipantRead, 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 public_router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
-SchedulerUser = require(Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR)
+SchedulerUser = require(*CASE_WORKERS)
 ICS = "text/calendar; charset=utf-8"
 
 
@@ -57,11 +57,6 @@ def visible_session(session: Session, user: User, session_id: int) -> tuple[Medi
     missing = f"session {session_id} not found"
     ms = get_or_404(session, MediationSession, session_id, missing=missing)
     return ms, get_visible_case_or_404(session, user=user, case_id=ms.case_id, missing=missing)
-
-
-def _scheduler(user: User) -> None:
-    if user.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
-        raise Forbidden("only officers and the case's mediator arrange sessions")
 
 
 # --- venues and rooms -------------------------------------------------------------------------------------------

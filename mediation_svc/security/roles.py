@@ -21,3 +21,14 @@ STAFF = (Role.ADMIN, Role.CASE_OFFICER)
 def is_staff(role: Role | str) -> bool:
     """An administrator or a case officer (the center's staff)."""
     return role in STAFF
+
+
+# Who works a case on the center's side: the staff and the mediators (each on the cases they may see, the
+# case's visibility rule). They arrange sessions and write their records, draft documents, add evidence and
+# file a representative's papers; the permission is asked through works_cases, here only.
+CASE_WORKERS = (*STAFF, Role.MEDIATOR)
+
+
+def works_cases(role: Role | str) -> bool:
+    """Staff or a mediator (``CASE_WORKERS``)."""
+    return role in CASE_WORKERS

@@ -15,14 +15,14 @@ from sqlmodel import Session
 
 from ..audit.chain import actor_of, record
 from ..errors import Conflict, Forbidden, InvalidInput
-from ..security.roles import Role
+from ..security.roles import works_cases
 from .models import RequestStatus, SignerKind, SigningParticipant, SigningRequest
 from .uploads import reencode_seal_image
 
 
 def check_may_file(*, request: SigningRequest, participant: SigningParticipant, actor, what: str) -> None:
     """A representative's papers (the letter, the seal image) are filed by staff, before the request opens."""
-    if actor.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
+    if not works_cases(actor.role):
         raise Forbidden(f"{what} is filed by the center's staff")
     if participant.kind != SignerKind.REPRESENTATIVE.value:
         raise InvalidInput(f"only a representative of an institution signs with {what}")

@@ -27,7 +27,7 @@ from ..accounts.models import User
 from ..accounts.service import issue_access_token, revoke_access_token, user_from_access_token
 from ..deps import SessionDep
 from ..errors import DomainError, Forbidden, Unauthenticated
-from ..security.roles import Role, is_staff
+from ..security.roles import is_staff, works_cases
 
 SESSION_COOKIE = "msvc_session"
 CSRF_COOKIE = "msvc_csrf"
@@ -146,7 +146,7 @@ def staff_page_user(user: PageUser) -> User:
 
 
 def scheduler_page_user(user: PageUser) -> User:
-    if user.role not in (Role.ADMIN, Role.CASE_OFFICER, Role.MEDIATOR):
+    if not works_cases(user.role):
         raise Forbidden("this page is for case officers and mediators")
     return user
 
