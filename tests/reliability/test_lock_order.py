@@ -90,3 +90,95 @@ def test_reminders_while_a_signer_confirms(client, engine, settings, auth, make_
              for rid, world in ((first.request_id, first), (second.request_id, second))}
     assert kinds == {first.request_id: {"person", "representative"},
                      second.request_id: {"representative"}}  # the consumer has just signed
+
+
+def wait_for_a_lock_wait(engine) -> None:
+    """Until some transaction of this database waits for a row lock."""
+    import time
+
+    from sqlalchemy import text
+
+    for _ in range(3000):
+        with engine.connect() as conn:
+            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND wait_event_type = 'Lock'")).scalar_one()
+        if waiting:
+            return
+        time.sleep(0.01)
+    raise AssertionError("nothing ever waited for a lock")
+
+
+def row_is_free(engine, table: str, row_id) -> bool:
+    """Whether another transaction could lock the row now (FOR UPDATE NOWAIT)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with engine.connect() as conn:
+        try:
+            conn.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE NOWAIT"), {"id": row_id})
+            return True
+        except OperationalError:
+            return False
+        finally:
+            conn.rollback()
+
+
+def test_the_seal_takes_the_case_before_the_request(client, engine, auth, make_user, make_case, agreement_pdf):
+    """The seal's close moves the document and the case, so it locks the case first (docs/operations.md): while
+    another transaction holds the case, a sealing officer waits without holding the request a signer or the
+    officer superseding the document needs (before, it held the request and then waited for the case)."""
+    from sqlalchemy import text
+
+    from tests.signing.flow import Signer
+    from tests.signing.test_signer_rules import open_world
+
+    world = open_world(client, engine, auth, make_user, make_case, agreement_pdf)
+    world.consumer().identify().prepare().confirm()
+    world.representative().identify().prepare().confirm()
+    Signer(client, engine, world.mediator.display_name, id_last4=None).identify_as_mediator(
+        world.request_id, auth(world.mediator)).prepare().confirm()
+    case_id = world.request().case_id
+    with engine.connect() as holder, ThreadPoolExecutor(max_workers=1) as pool:
+        holder.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE"), {"id": case_id})
+        sealing = pool.submit(client.post, f"/api/v1/signing-requests/{world.request_id}/seal",
+                              headers=auth(world.officer))
+        wait_for_a_lock_wait(engine)
+        free = row_is_free(engine, "signing_requests", world.request_id)
+        holder.rollback()
+        response = sealing.result(timeout=120)
+    assert free, "the seal held the signing request while it waited for the case"
+    assert response.status_code == 200 and response.json()["request_status"] == "completed", response.text
+
+
+def test_superseding_takes_the_request_before_the_document(client, engine, settings, auth, make_user, make_case):
+    """Superseding voids the document's signing request first, then the document and its draft: while a signer's
+    confirmation holds the request, the officer waits holding neither the document nor the draft, which the
+    confirmation's close would need next (before, it held both and then waited for the request)."""
+    from sqlalchemy import text
+
+    from mediation_svc.signing.models import SigningRequest
+    from tests.signing.flow import REP_ID, REP_PHONE, deadline, finalise_agreement, institution_party, walk_to_drafting
+
+    officer = make_user("case_officer")
+    mediator = make_user("mediator", phone="13902000001")
+    case = make_case(officer=officer)
+    walk_to_drafting(engine, case.id, mediator)
+    document = finalise_agreement(engine, settings, case.id, officer)
+    bank = institution_party(engine, case.id)
+    opened = client.post(f"/api/v1/cases/{case.id}/signing-requests", headers=auth(officer), json={
+        "document_id": document.id, "deadline_at": deadline(),
+        "representatives": [{"party_id": bank.id, "name": "王晓明", "phone": REP_PHONE, "id_number": REP_ID}]})
+    assert opened.status_code == 201, opened.text
+    request_id = opened.json()["id"]
+    with engine.connect() as holder, ThreadPoolExecutor(max_workers=1) as pool:
+        holder.execute(text("SELECT id FROM signing_requests WHERE id = :id FOR UPDATE"), {"id": request_id})
+        superseding = pool.submit(client.post, f"/api/v1/documents/{document.id}/supersede", headers=auth(officer),
+                                  json={"reason": "赔付金额有误，重新起草"})
+        wait_for_a_lock_wait(engine)
+        free = (row_is_free(engine, "documents", document.id), row_is_free(engine, "document_drafts", document.draft_id))
+        holder.rollback()
+        response = superseding.result(timeout=120)
+    assert free == (True, True), "superseding held the document or its draft while it waited for the request"
+    assert response.status_code == 200, response.text
+    with Session(engine) as session:
+        assert session.get(SigningRequest, request_id).status == "voided"
