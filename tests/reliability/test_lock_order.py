@@ -157,19 +157,10 @@ def test_superseding_takes_the_request_before_the_document(client, engine, setti
     from sqlalchemy import text
 
     from mediation_svc.signing.models import SigningRequest
-    from tests.signing.flow import REP_ID, REP_PHONE, deadline, finalise_agreement, institution_party, walk_to_drafting
+    from tests.signing.flow import request_on_finalised_agreement
 
-    officer = make_user("case_officer")
-    mediator = make_user("mediator", phone="13902000001")
-    case = make_case(officer=officer)
-    walk_to_drafting(engine, case.id, mediator)
-    document = finalise_agreement(engine, settings, case.id, officer)
-    bank = institution_party(engine, case.id)
-    opened = client.post(f"/api/v1/cases/{case.id}/signing-requests", headers=auth(officer), json={
-        "document_id": document.id, "deadline_at": deadline(),
-        "representatives": [{"party_id": bank.id, "name": "王晓明", "phone": REP_PHONE, "id_number": REP_ID}]})
-    assert opened.status_code == 201, opened.text
-    request_id = opened.json()["id"]
+    officer, _, document, request_id = request_on_finalised_agreement(client, engine, settings, auth, make_user,
+                                                                      make_case)
     with engine.connect() as holder, ThreadPoolExecutor(max_workers=1) as pool:
         holder.execute(text("SELECT id FROM signing_requests WHERE id = :id FOR UPDATE"), {"id": request_id})
         superseding = pool.submit(client.post, f"/api/v1/documents/{document.id}/supersede", headers=auth(officer),

@@ -48,6 +48,22 @@ def finalise_agreement(engine, settings, case_id: int, officer: User) -> Documen
         return finalise(s, settings, case=case, draft=draft, version=version.version, actor=actor)
 
 
+def request_on_finalised_agreement(client, engine, settings, auth, make_user, make_case):
+    """A case walked to drafting, its agreement finalised (rendered) and a signing request opened on it for the
+    consumer and the bank's representative: (officer, case, document, request id)."""
+    officer = make_user("case_officer")
+    mediator = make_user("mediator", phone="13902000001")
+    case = make_case(officer=officer)
+    walk_to_drafting(engine, case.id, mediator)
+    document = finalise_agreement(engine, settings, case.id, officer)
+    bank = institution_party(engine, case.id)
+    opened = client.post(f"/api/v1/cases/{case.id}/signing-requests", headers=auth(officer), json={
+        "document_id": document.id, "deadline_at": deadline(),
+        "representatives": [{"party_id": bank.id, "name": "王晓明", "phone": REP_PHONE, "id_number": REP_ID}]})
+    assert opened.status_code == 201, opened.text
+    return officer, case, document, opened.json()["id"]
+
+
 def insert_final_document(engine, case_id: int, pdf: bytes, *, move_case: bool = True) -> Document:
     """A quick finalised agreement for rule tests (no rendering): the stored bytes are the given PDF."""
     import hashlib

@@ -166,17 +166,9 @@ def test_superseding_the_document_voids_its_request_and_tells_the_signers(client
     from mediation_svc.documents.models import Document
     from mediation_svc.signing.service import supersede_document as supersede
 
-    from .flow import finalise_agreement
+    from .flow import request_on_finalised_agreement
 
-    officer = make_user("case_officer")
-    mediator = make_user("mediator", phone="13902000001")
-    case = make_case(officer=officer)
-    walk_to_drafting(engine, case.id, mediator)
-    document = finalise_agreement(engine, settings, case.id, officer)
-    bank = institution_party(engine, case.id)
-    r = _open(client, auth, officer, case.id, document.id,
-              {"party_id": bank.id, "name": "王晓明", "phone": REP_PHONE, "id_number": REP_ID})
-    rid = r.json()["id"]
+    officer, case, document, rid = request_on_finalised_agreement(client, engine, settings, auth, make_user, make_case)
     with unit_of_work(engine) as s:
         s.execute(text("UPDATE signing_requests SET status='open' WHERE id=:id"), {"id": rid})
         s.execute(text("UPDATE signing_participants SET status='pending' WHERE request_id=:id AND stage=1"),
