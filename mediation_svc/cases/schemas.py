@@ -11,6 +11,7 @@ from ..amounts import lenient_amount
 
 from ..phones import MobilePhone
 from .deadlines import COURT_SHARE_DAYS, COURT_SHARE_MAX_DAYS
+from .models import Case
 from .identity import ID_TYPES, normalise_credit_code, normalise_resident_id
 from .states import CaseStatus
 
@@ -72,19 +73,28 @@ class InstitutionIn(BaseModel):
         return self
 
 
+def kept(column: str) -> int:
+    """How many characters the cases table keeps in ``column`` (``models.Case``): the one home of the intake's
+    length limits, so the API refuses (422) what the database could not store rather than failing on it."""
+    length = getattr(Case.__table__.c[column].type, "length", None)  # type: ignore[attr-defined]
+    if not isinstance(length, int):
+        raise RuntimeError(f"cases.{column} has no length")
+    return length
+
+
 class CaseIntake(BaseModel):
     channel: Channel
     category_code: str = Field(min_length=1, max_length=40)
     applicant: ConsumerIn
     respondent: InstitutionIn
     claim_amount: AmountCNY | None = None
-    facts: str = Field(min_length=1, max_length=20000)
-    requests: str | None = Field(default=None, max_length=5000)
-    preferred_language: str = Field(default="普通话", max_length=40)
-    city: str | None = Field(default=None, max_length=80)
+    facts: str = Field(min_length=1, max_length=kept("facts"))
+    requests: str | None = Field(default=None, max_length=kept("requests"))
+    preferred_language: str = Field(default="普通话", max_length=kept("preferred_language"))
+    city: str | None = Field(default=None, max_length=kept("city"))
     needs_elderly_support: bool = False
     needs_interpreter: bool = False
-    needs_note: str | None = Field(default=None, max_length=1000)
+    needs_note: str | None = Field(default=None, max_length=kept("needs_note"))
     received_on: date | None = None
 
 

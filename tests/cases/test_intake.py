@@ -107,3 +107,24 @@ def test_overdue_list(client, officer_headers):
     overdue = client.get(f"{CASES}/overdue", headers=officer_headers).json()
     assert [c["id"] for c in overdue] == [old["id"]]
     assert overdue[0]["overdue"] is True and overdue[0]["working_days_left"] < 0
+
+
+def test_the_intake_refuses_what_the_cases_table_cannot_keep(client, auth, make_user):
+    """The intake's length limits are the table's own (``schemas.kept``): one character more than the column holds
+    is a 422 that names the field, and nothing is stored; exactly what it holds is taken (PostgreSQL would fail on
+    more, where SQLite would quietly keep it)."""
+    from mediation_svc.cases.models import Case
+    from mediation_svc.cases.schemas import CaseIntake
+
+    for name, field in CaseIntake.model_fields.items():
+        if name in Case.__table__.c and getattr(Case.__table__.c[name].type, "length", None):
+            limit = next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None)
+            assert limit is None or limit <= Case.__table__.c[name].type.length, name  # an enum has no limit
+    officer = auth(make_user("case_officer"))
+    too_long = client.post("/api/v1/cases", headers=officer, json=intake_payload(requests="请" * 5001))
+    assert too_long.status_code == 422 and too_long.json()["type"] == "urn:mediation-svc:problem:validation-error"
+    assert "requests" in too_long.text
+    assert client.get("/api/v1/cases", headers=officer).json() == []
+    fits = client.post("/api/v1/cases", headers=officer, json=intake_payload(requests="请" * 5000))
+    assert fits.status_code == 201, fits.text
+    assert len(fits.json()["requests"]) == 5000
