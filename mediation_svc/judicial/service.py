@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,7 @@ from ..security import access
 from ..security.roles import Role
 from ..signing import service as signing
 from ..signing.models import RequestStatus, SigningRequest
-from ..timeutil import SHANGHAI
+from ..timeutil import SHANGHAI, today_in_shanghai
 from ..verification import attestation
 from ..verification.report import verify_pdf
 from . import service_address
@@ -437,7 +437,7 @@ def record_ruling(session: Session, *, case: Case, confirmed: bool, ruling_numbe
     """The court's ruling on the filed application: the case becomes confirmed or not_confirmed, a
     confirmed agreement's document too (audited). Forbidden for other roles, Conflict for a second ruling,
     NotReadyForConfirmation before filing, InvalidInput for a refusal without a reason or for a date after
-    tomorrow."""
+    today (Beijing)."""
     if actor.role != Role.COURT:
         raise Forbidden("only the court records its ruling")
     application = application_for_case_or_404(session, case, for_update=True)
@@ -448,7 +448,7 @@ def record_ruling(session: Session, *, case: Case, confirmed: bool, ruling_numbe
                                       application_status=application.status)
     if not confirmed and not (reason and reason.strip()):
         raise InvalidInput("say why the agreement was not confirmed", errors=[{"loc": ["reason"], "msg": "required"}])
-    if ruling_date > utcnow().astimezone(SHANGHAI).date() + timedelta(days=1):
+    if ruling_date > today_in_shanghai():  # a ruling is dated the day it is made, in Beijing, or before
         raise InvalidInput("the ruling date is in the future", errors=[{"loc": ["ruling_date"], "msg": "future"}])
     ruling = Ruling(application_id=id_of(application), case_id=id_of(case), confirmed=confirmed,
                     ruling_number=ruling_number.strip(), ruling_date=ruling_date, court_name=court_name.strip(),

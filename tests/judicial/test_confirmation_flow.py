@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import warnings
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -230,6 +230,11 @@ def flow(database_template, keys_dir, tmp_path_factory):
                   "court_name": "广州市天河区人民法院"}
         out["officer_ruling"] = client.post(f"/api/v1/cases/{case.id}/judicial/ruling", headers=auth(officer),
                                             json=ruling).status_code
+        from mediation_svc.timeutil import today_in_shanghai
+
+        tomorrow = (today_in_shanghai() + timedelta(days=1)).isoformat()
+        out["tomorrow_ruling"] = client.post(f"/api/v1/cases/{case.id}/judicial/ruling", headers=auth(court),
+                                             json={**ruling, "ruling_date": tomorrow})
         r = client.post(f"/api/v1/cases/{case.id}/judicial/ruling", headers=auth(court), json=ruling)
         assert r.status_code == 201, r.text
         out["ruling"] = r.json()
@@ -343,6 +348,9 @@ def test_signed_agreement_from_the_package_verifies_and_is_in_the_registry(flow)
 
 def test_ruling_confirms_the_case_and_is_audited(flow):
     assert flow["officer_ruling"] == 403
+    # dated tomorrow in Beijing: refused, naming the field, and the real ruling is still taken afterwards
+    assert flow["tomorrow_ruling"].status_code == 422, flow["tomorrow_ruling"].text
+    assert "ruling_date" in flow["tomorrow_ruling"].text
     assert flow["second_ruling"] == 409
     assert flow["ruling"]["confirmed"] and flow["ruling"]["ruling_number"] == "（2026）粤0106民特123号"
     with Session(flow["engine"]) as s:
