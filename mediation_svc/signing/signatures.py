@@ -15,7 +15,7 @@ from sqlmodel import Session
 from ..accounts.models import User
 from ..audit.chain import canonical_json
 from ..cases.moves import SIGNED, after_move
-from ..cases.service import get_visible_case_or_404, transition
+from ..cases.service import transition
 from ..cases.states import CaseStatus
 from ..config import Settings
 from ..coroutines import run_sync
@@ -33,7 +33,7 @@ from .models import (RequestStatus, SignedRevision, SignerKind, SignerStatus, Si
 from .policy import (KEY_CENTER_SERVER, KEY_SIGNER_DEVICE, DocumentChanged, NotYourTurn, agreed_amount,
                      check_open, may_manage_request, stage_done)
 from .signers import signer_session
-from .store import (Client, audit_request, case_of, current_pdf, document_of, lock_request, participants_of,
+from .store import (Client, audit_request, case_of, current_pdf, document_of, lock_case, lock_request, participants_of,
                     signer_actor, store_revision, user_actor)
 
 
@@ -272,7 +272,7 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
     moves the document and the case, so the case is locked first (the lock order: case, request, document)."""
     if not may_manage_request(actor.role):
         raise Forbidden("the center's seal is applied by a case officer")
-    get_visible_case_or_404(session, user=actor, case_id=request.case_id, for_update=True)
+    case = lock_case(session, request.case_id)
     request = lock_request(session, id_of(request))
     check_open(request)
     seal = next(p for p in participants_of(session, id_of(request)) if p.kind == SignerKind.SEAL.value)
@@ -300,7 +300,7 @@ def apply_seal(session: Session, settings: Settings, keystore: KeyStore, timesta
                            "cert_serial": seal_serial})
     revision = close_to_lta(session, keystore, timestamper, request=request, actor=user_actor(actor), settings=settings)
     document_signed(session, request=request, revision=revision, actor=user_actor(actor))
-    after_move(session, settings, case=case_of(session, request), actor=actor, reason=SIGNED)
+    after_move(session, settings, case=case, actor=actor, reason=SIGNED)
     announce_effect(session, settings, keystore, request)
     return revision
 

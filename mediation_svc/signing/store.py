@@ -73,6 +73,12 @@ def lock_request(session: Session, request_id: int) -> SigningRequest:
                       missing=f"signing request {request_id} not found", for_update=is_postgresql(session))
 
 
+def lock_case(session: Session, case_id: int) -> Case:
+    """The case row, locked until commit, before its request's (the lock order; PostgreSQL FOR UPDATE)."""
+    return one_or_404(session, select(Case).where(col(Case.id) == case_id).execution_options(populate_existing=True),
+                      missing=f"case {case_id} not found", for_update=is_postgresql(session))
+
+
 def selected_ids(values: Iterable[int | None]) -> list[int]:
     """Primary keys as ``select(col(Model.id))`` types them; a stored row's key is never None."""
     return [ident for ident in values if ident is not None]
