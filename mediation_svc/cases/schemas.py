@@ -84,7 +84,7 @@ def kept(column: str) -> int:
 
 class CaseIntake(BaseModel):
     channel: Channel
-    category_code: str = Field(min_length=1, max_length=40)
+    category_code: str = Field(min_length=1, max_length=kept("category_code"))
     applicant: ConsumerIn
     respondent: InstitutionIn
     claim_amount: AmountCNY | None = None
