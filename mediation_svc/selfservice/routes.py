@@ -19,7 +19,7 @@ from ..errors import NotFound, Unauthenticated
 from ..security.pipl import mask_phone
 from ..i18n.catalogue import pick_language, translator
 from ..i18n.labels import label
-from ..workcalendar.service import load_calendar
+from ..workcalendar.store import load_calendar
 from . import applications, policy, service
 from .applications import ApplicationIn
 from .schemas import (ApplicationFiled, ApplicationForm, CaseDetail, CaseSummary, Choice, CodeRequest, CodeSent,

@@ -29,7 +29,7 @@ from ..scheduling.notify import event_of
 from ..selfservice import applications, policy, service
 from ..selfservice.applications import ApplicationIn
 from ..security.pipl import mask_phone
-from ..workcalendar.service import load_calendar
+from ..workcalendar.store import load_calendar
 from . import auth
 from .application_form import blank_form_pdf
 from .auth import CsrfChecked

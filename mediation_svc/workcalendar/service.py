@@ -23,7 +23,6 @@ from .due_dates import refresh_due_dates
 from .models import CalendarDay, CalendarYear
 from .store import load_arrangements, load_calendar
 
-__all__ = ["load_arrangements", "load_calendar", "refresh_due_dates"]  # and what is defined here
 
 MIN_YEAR, MAX_YEAR = 2004, 2100
 
