@@ -1,13 +1,18 @@
 """CSV import and export of the mediator and expert rosters (RFC 4180 through the ``csv`` module).
 
 Centres keep rosters in spreadsheets, so the files are forgiving about form: UTF-8 with or without a BOM
-(Excel) or GB18030 (older Chinese Excel), lists separated by ``;``, ``；`` or ``、``, yes/no as
+(Excel) or GB18030 (older Chinese Excel), lists separated by ``;`` or ``；`` (lists of short words —
+specialties, languages, cities — also by ``、``, as people write them), yes/no as
 ``是/否``, ``true/false``, ``1/0``. They are strict about content: every row is validated like an API
 request and every bad row is reported with its line number; one bad row and nothing is imported (the
 whole file is one transaction, rolled back by the caller when this module raises).
 
 Structured cells: certifications ``name|number|expires_on``, affiliations
 ``credit_code|institution_name|relation|started_on|ended_on``, several separated by ``;``.
+
+Cells of names (pools, qualifications, certifications, affiliations) are never split on ``、``: a name may
+hold one (理财、存款纠纷调解员库, 某某银行股份有限公司信用卡、消费金融部), and the export, which joins with
+``;``, must read back as it was written.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ EXPERT_COLUMNS = ["username", "name", "field", "title", "organisation", "qualifi
 REQUIRED = {"mediators": ["username", "name", "background", "languages"],
             "experts": ["username", "name", "field"]}
 MAX_ROWS = 20000
-_LIST_SEP = re.compile(r"[;；、]")
+_LIST_SEP = re.compile(r"[;；]")
+_WORD_SEP = re.compile(r"[;；、]")
 _TRUE = {"1", "true", "yes", "y", "是", "可", "可以"}
 _FALSE = {"0", "false", "no", "n", "否", "不", "不可"}
 
@@ -51,8 +57,13 @@ def decode(data: bytes) -> str:
 
 
 def split_list(cell: str | None) -> list[str]:
-    """A list cell's stripped, non-empty items, separated by ``;``, ``；`` or ``、``."""
+    """A list cell's stripped, non-empty items, separated by ``;`` or ``；`` (a name may hold a ``、``)."""
     return [p.strip() for p in _LIST_SEP.split(cell or "") if p.strip()]
+
+
+def split_words(cell: str | None) -> list[str]:
+    """A cell listing short words (codes, languages, cities): separated by ``;``, ``；`` or ``、``."""
+    return [p.strip() for p in _WORD_SEP.split(cell or "") if p.strip()]
 
 
 def parse_bool(cell: str | None, column: str) -> bool | None:
@@ -183,8 +194,8 @@ def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:
             raise InvalidInput("unknown pool", errors=[{"loc": ["pools"], "msg": f"no pool named '{n}'"}
                                                        for n in unknown])
         fields = {"username": row["username"] or None, "name": row["name"], "background": row["background"],
-                  "specialties": split_list(row.get("specialties")), "languages": split_list(row.get("languages")),
-                  "cities": split_list(row.get("cities")),
+                  "specialties": split_words(row.get("specialties")), "languages": split_words(row.get("languages")),
+                  "cities": split_words(row.get("cities")),
                   "certifications": parse_certifications(row.get("certifications")),
                   "affiliations": parse_affiliations(row.get("affiliations"))}
         for column in ("years_of_practice", "max_active_cases", "status"):
@@ -209,7 +220,7 @@ def import_experts(session: Session, *, data: bytes, actor: str) -> dict:
     def build(row: dict, header: list[str]) -> ExpertIn:
         fields = {"username": row["username"] or None, "name": row["name"], "field": row["field"],
                   "title": row.get("title") or None, "organisation": row.get("organisation") or None,
-                  "qualifications": split_list(row.get("qualifications")), "cities": split_list(row.get("cities")),
+                  "qualifications": split_list(row.get("qualifications")), "cities": split_words(row.get("cities")),
                   "availability_note": row.get("availability_note") or None,
                   "affiliations": parse_affiliations(row.get("affiliations"))}
         if row.get("availability"):

@@ -118,6 +118,39 @@ def test_csv_import_then_export_round_trips(client, auth, officer, engine):
         _without_child_ids(mediators)
 
 
+def test_csv_names_holding_a_dunhao_survive_import_and_export(client, auth, officer):
+    """、 separates short words (languages, cities) as people type them, never a name: a pool, a certificate,
+    an institution or a qualification may hold one, and the export must read back as it was written."""
+    pool = "理财、存款纠纷调解员库"
+    assert client.post("/api/v1/pools", headers=auth(officer),
+                       json={"name": pool, "categories": ["wealth_management"]}).status_code == 201
+    institution = "某银行股份有限公司信用卡、消费金融部"
+    text = HEADER + (f"wu.q,吴倩,finance,9,wealth_management,普通话、粤语,广州、佛山,否,6,active,"
+                     f"人民调解员、仲裁员资格|GD-009|2029-01-31,91440000723823PJ04|{institution}|任职|2012-03-01|2019-07-31,{pool}\n")
+    r = _import(client, auth(officer), text)
+    assert r.status_code == 200, r.text
+    [wu] = client.get("/api/v1/mediators", headers=auth(officer)).json()
+    assert wu["languages"] == ["普通话", "粤语"] and wu["cities"] == ["广州", "佛山"]
+    assert [c["name"] for c in wu["certifications"]] == ["人民调解员、仲裁员资格"]
+    assert [a["institution_name"] for a in wu["affiliations"]] == [institution]
+    assert len(wu["pool_ids"]) == 1
+    exported = client.get("/api/v1/rosters/mediators.csv", headers=auth(officer)).content
+    again = client.post("/api/v1/rosters/mediators.csv", headers=auth(officer),
+                        files={"file": ("r.csv", exported, "text/csv")})
+    assert again.status_code == 200 and again.json() == {"created": 0, "updated": 1}, again.text
+    assert _without_child_ids(client.get("/api/v1/mediators", headers=auth(officer)).json()) == \
+        _without_child_ids([wu])
+
+    experts = ("username,name,field,qualifications,cities\n"
+               "prof.wu,吴教授,legal,律师、仲裁员双重执业资格;法学教授,广州、深圳\n")
+    r = client.post("/api/v1/rosters/experts.csv", headers=auth(officer),
+                    files={"file": ("e.csv", experts.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    [expert] = client.get("/api/v1/experts", headers=auth(officer)).json()
+    assert expert["qualifications"] == ["律师、仲裁员双重执业资格", "法学教授"]
+    assert expert["cities"] == ["广州", "深圳"]
+
+
 def _without_child_ids(mediators: list[dict]) -> list[dict]:
     return [{**m, **{key: [{k: v for k, v in child.items() if k != "id"} for child in m[key]]
                      for key in ("certifications", "affiliations")}} for m in mediators]
