@@ -15,6 +15,8 @@ from asn1crypto import cms
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 
 from mediation_svc.config import Settings
 from mediation_svc.db import unit_of_work
@@ -134,8 +136,13 @@ def test_pyhanko_fetches_revocation_data_from_our_endpoints(published, engine, p
 
     def validate():
         sig = PdfFileReader(io.BytesIO(signed)).embedded_regular_signatures[0]
-        # only the root is trusted; the status of each certificate comes from OCSP and the CRLs online
-        context = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="hard-fail")
+        # only the root is trusted; the status of each certificate comes from OCSP and the CRLs online.
+        # pyHanko's default backend gives each fetch 10 s; the server here is a thread of this process and, on
+        # a loaded 2-core CI machine, answered late once ("certificate untrusted" under hard-fail): a fetch that
+        # is slow is not what this test is about, so it may take a minute.
+        backend = OwnedFetcherBackend(AIOHttpFetcherBackend(per_request_timeout=60))
+        context = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="hard-fail",
+                                    fetcher_backend=backend)
         return validate_pdf_signature(sig, context), context
 
     status, context = validate()
