@@ -432,11 +432,15 @@ def institution_names(session: Session) -> dict[int, str]:
 
 
 def refresh_deadlines(session: Session, *, calendar: WorkdayCalendar, years: set[int], actor: str, settings) -> int:
-    """When a year's arrangement changes, recompute the deadlines of complaints still with the institution."""
+    """When a year's arrangement changes, recompute the deadlines of complaints still with the institution.
+
+    Each complaint is locked (in id order) and read as it is once locked: an extension committed meanwhile
+    is recomputed with its longer limit, not overwritten by a deadline computed from the shorter one."""
     moved = 0
-    query = select(Contact).where(col(Contact.status) == Status.FORWARDED.value,
-                                  col(Contact.deadline_on) >= datetime(min(years), 1, 1).date(),
-                                  col(Contact.forwarded_on) <= datetime(max(years), 12, 31).date())
+    query = (select(Contact).where(col(Contact.status) == Status.FORWARDED.value,
+                                   col(Contact.deadline_on) >= datetime(min(years), 1, 1).date(),
+                                   col(Contact.forwarded_on) <= datetime(max(years), 12, 31).date())
+             .order_by(col(Contact.id)).with_for_update().execution_options(populate_existing=True))
     for contact in session.exec(query).all():
         forwarded_on, limit_days, _deadline = _time_limit(contact)
         new = policy.deadline(calendar, forwarded_on, limit_days)

@@ -22,10 +22,13 @@ def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str
         return 0
     calendar = load_calendar(session)
     moved = 0
-    # A period is moved by a year's arrangement only if it overlaps that year.
-    query = select(Case).where(col(Case.status).in_([s.value for s in OPEN_STATES]),
-                               col(Case.due_on) >= date(min(years), 1, 1),
-                               col(Case.received_on) <= date(max(years), 12, 31))
+    # A period is moved by a year's arrangement only if it overlaps that year. The rows are locked (in id
+    # order, docs/operations.md "Lock order") and read as they are once locked: a case that ends meanwhile is
+    # left alone rather than given a due date computed from what it was.
+    query = (select(Case).where(col(Case.status).in_([s.value for s in OPEN_STATES]),
+                                col(Case.due_on) >= date(min(years), 1, 1),
+                                col(Case.received_on) <= date(max(years), 12, 31))
+             .order_by(col(Case.id)).with_for_update().execution_options(populate_existing=True))
     for case in session.exec(query).all():
         due = due_on(calendar, settings, received_on=case.received_on, fast_track=case.fast_track)
         if due != case.due_on:
