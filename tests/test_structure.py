@@ -172,3 +172,57 @@ def test_every_revision_id_fits_alembic_version_num():
 
     long_ids = [r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions() if len(r.revision) > 32]
     assert not long_ids, f"revision ids longer than 32 characters: {long_ids}"
+
+
+# --- services: a step that changes state names what it is given (STYLE.md 3, docs/architecture.md) -------------
+
+# What a step is handed before the row it acts on: the transaction and the services built once by the
+# composition root. Everything past that one row goes by keyword.
+SERVICES = {"session", "settings", "tokens", "keystore", "keystore_or_tokens", "store", "timestamper", "renderer",
+            "pki", "engine"}
+WRITES = {"record", "enqueue", "add", "add_all", "flush", "delete"}
+
+
+def positional_writers(source: str) -> list[str]:
+    """Public functions taking a ``session`` that write (audit, outbox, add, flush, delete) and take more than
+    one positional argument besides the session and the services."""
+    found = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+        if "session" not in positional:
+            continue
+        calls = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", None)
+                 for c in ast.walk(node) if isinstance(c, ast.Call)}
+        rest = [a for a in positional if a not in SERVICES]
+        if calls & WRITES and len(rest) > 1:
+            found.append(f"{node.name}({', '.join(positional)})")
+    return found
+
+
+def test_steps_that_change_state_take_their_arguments_by_keyword():
+    found = {}
+    for name, path in sorted(modules().items()):
+        if any(part in name for part in (".web", ".migrations", ".cli")) or name.endswith("routes"):
+            continue
+        if left := positional_writers(path.read_text(encoding="utf-8")):
+            found[name] = left
+    assert not found, f"past the session, its services and the row acted on, a step takes keywords: {found}"
+
+
+def test_the_keyword_check_finds_what_it_forbids():
+    source = '''
+def close(session, settings, request, status, reason):
+    session.add(request)
+
+def close_kw(session, settings, request, *, status, reason):
+    session.add(request)
+
+def read(session, case, language):
+    return session.exec(case)
+
+def _helper(session, a, b):
+    session.flush()
+'''
+    assert positional_writers(source) == ["close(session, settings, request, status, reason)"]

@@ -48,7 +48,7 @@ def next_case_number(session: Session, *, prefix: str, year: int) -> str:
     return format_case_number(prefix, year, sequence)
 
 
-def find_or_create_institution(session: Session, data, actor: str) -> Institution:
+def find_or_create_institution(session: Session, *, data, actor: str) -> Institution:
     """The respondent institution: the one ``data.institution_id`` names (InvalidInput, 422,
     when there is none), else the one with ``data.credit_code``, created and audited when new (an existing
     row is not updated from ``data``)."""
@@ -86,7 +86,7 @@ def intake_case(session: Session, settings: Settings, *, data: CaseIntake, actor
         raise InvalidInput("unknown case category", errors=[
             {"loc": ["category_code"], "msg": f"'{data.category_code}' is not an active category"}])
     actor_ref = actor_of(actor)
-    institution = find_or_create_institution(session, data.respondent, actor_ref)
+    institution = find_or_create_institution(session, data=data.respondent, actor=actor_ref)
     received_on = data.received_on or today_in_shanghai()
     fast_track = is_fast_track(data.claim_amount, settings)
     # Everything that does not need the number comes first: the counter's row lock, taken below, is held

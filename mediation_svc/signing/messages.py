@@ -64,7 +64,7 @@ def link_url(settings: Settings, code: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/s/{code}"
 
 
-def new_link(session: Session, keystore_or_tokens, participant: SigningParticipant, purpose: str) -> str:
+def new_link(session: Session, keystore_or_tokens, participant: SigningParticipant, *, purpose: str) -> str:
     """A fresh short link for the signer; earlier links of the same purpose only say they were replaced."""
     secret = link_secret(keystore_or_tokens)
     now = utcnow()
@@ -102,7 +102,7 @@ def issue_link(session: Session, settings: Settings, tokens: TokenService, *, re
     document = document_of(session, request)
     if request.deadline_at <= utcnow():
         raise SigningRequestExpired("the signing deadline has passed")
-    code = new_link(session, tokens, participant, "sign")
+    code = new_link(session, tokens, participant, purpose="sign")
     participant.link_jti = None
     participant.session_jti = None
     participant.otp_hash, participant.otp_expires_at, participant.otp_sent_at = None, None, None
@@ -192,7 +192,7 @@ def announce_effect(session: Session, settings: Settings, keystore: KeyStore, re
         if p.kind == SignerKind.MEDIATOR.value:
             text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。请登录调解平台在案件页下载。"
         else:
-            url = link_url(settings, new_link(session, keystore, p, "download"))
+            url = link_url(settings, new_link(session, keystore, p, purpose="download"))
             p.otp_sends, p.otp_failures, p.otp_locked = 0, 0, False  # the download starts with fresh codes
             text = f"《{document.title}》已由各方签署并加盖调解中心印章，{effect}。下载签署文件：{url} "
         enqueue(session, kind="signing.completed", channel=Channel.SMS, recipient=p.phone, recipient_name=p.name,

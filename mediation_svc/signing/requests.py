@@ -240,8 +240,8 @@ def approve_authorisation(session: Session, settings: Settings, tokens: TokenSer
     return request
 
 
-def close_request(session: Session, settings: Settings, request: SigningRequest, status: RequestStatus, reason: str, *,
-                  who: str = "", skip: int | None = None) -> list[int]:
+def close_request(session: Session, settings: Settings, request: SigningRequest, *, status: RequestStatus,
+                  reason: str, who: str = "", skip: int | None = None) -> list[int]:
     """Close the request: codes and sessions stop, unsent texts are withdrawn, and every signer who was sent
     a link (or has signed) is told by SMS, except ``skip`` (the signer who declined)."""
     request.status = status.value
@@ -277,7 +277,7 @@ def void(session: Session, settings: Settings, *, request: SigningRequest, reaso
     request = lock_request(session, id_of(request))
     if request.status not in ACTIVE:
         raise Conflict(f"the request is '{request.status}' and cannot be voided")
-    told = close_request(session, settings, request, RequestStatus.VOIDED, reason.strip())
+    told = close_request(session, settings, request, status=RequestStatus.VOIDED, reason=reason.strip())
     audit_request(session, request, actor=user_actor(actor), action="signing.voided",
                   payload={"reason": reason.strip(), "told": told})
     return request
@@ -291,7 +291,8 @@ def close_for_document(session: Session, settings: Settings, *, document_id: str
         request = lock_request(session, request_id)
         if request.status not in ACTIVE:
             continue
-        told = close_request(session, settings, request, RequestStatus.VOIDED, f"document superseded: {reason}"[:1000])
+        told = close_request(session, settings, request, status=RequestStatus.VOIDED,
+                             reason=f"document superseded: {reason}"[:1000])
         audit_request(session, request, actor=actor, action="signing.voided",
                       payload={"reason": reason, "document_superseded": True, "told": told})
         closed.append(request_id)
@@ -322,7 +323,7 @@ def expire_due(session: Session, settings: Settings, *, now: datetime | None = N
         request = lock_request(session, request_id)
         if request.status not in ACTIVE:
             continue
-        told = close_request(session, settings, request, RequestStatus.EXPIRED, "deadline passed")
+        told = close_request(session, settings, request, status=RequestStatus.EXPIRED, reason="deadline passed")
         audit_request(session, request, actor="system:signing", action="signing.expired",
                       payload={"deadline_at": request.deadline_at, "told": told})
         expired.append(request_id)

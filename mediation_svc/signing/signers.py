@@ -384,8 +384,8 @@ def decline(session: Session, settings: Settings, tokens: TokenService, *, sessi
     participant.status = SignerStatus.DECLINED.value
     participant.declined_reason = reason
     session.add(participant)
-    told = close_request(session, settings, request, RequestStatus.DECLINED,
-                         f"declined by {participant.name}" + (f": {reason}" if reason else " (no reason given)"),
+    told = close_request(session, settings, request, status=RequestStatus.DECLINED,
+                         reason=f"declined by {participant.name}" + (f": {reason}" if reason else " (no reason given)"),
                          who=f"{participant.role_label}{participant.name}", skip=participant.id)
     audit_request(session, request, actor=signer_actor(participant), action="signing.declined",
                   payload={"participant_id": participant.id, "reason": reason, "told": told})
