@@ -209,9 +209,10 @@ RowT = TypeVar("RowT")
 
 
 def one_or_404(session: Session, query: SelectOfScalar[RowT], *, missing: str, for_update: bool = False) -> RowT:
-    """The single row ``query`` selects (locked with ``for_update``), or NotFound(``missing``)."""
+    """The single row ``query`` selects (locked with ``for_update``, and then read as it is once locked), or
+    NotFound(``missing``)."""
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = session.exec(query).first()
     if row is None:
         raise NotFound(missing)

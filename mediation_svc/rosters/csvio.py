@@ -177,9 +177,11 @@ def _import(session: Session, *, data: bytes, kind: str, model: type[Entry],
 
 
 def _entry_of(session: Session, model: type[Entry], username: str | None) -> Entry | None:
-    """The roster entry (mediator or expert) whose account has this username, if any."""
+    """The roster entry (mediator or expert) whose account has this username, if any, locked as the API's
+    update locks it (its certifications and affiliations are replaced as a whole)."""
     return session.exec(select(model).join(User, col(User.id) == col(model.user_id))
-                        .where(col(User.username) == username)).first()
+                        .where(col(User.username) == username).with_for_update(of=model)
+                        .execution_options(populate_existing=True)).first()
 
 
 def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:

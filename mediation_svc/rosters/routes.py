@@ -81,13 +81,13 @@ def get_pool(pool_id: int, session: SessionDep, user: StaffUser) -> PoolRead:
 
 @router.put("/pools/{pool_id}", response_model=PoolRead)
 def update_pool(pool_id: int, data: PoolIn, session: SessionDep, user: StaffUser) -> PoolRead:
-    pool = service.get_pool_or_404(session, pool_id)
+    pool = service.get_pool_or_404(session, pool_id, for_update=True)
     return service.pool_read(session, service.save_pool(session, data=data, actor=actor_of(user), pool=pool))
 
 
 @router.put("/pools/{pool_id}/members/{mediator_id}", response_model=PoolRead)
 def add_pool_member(pool_id: int, mediator_id: int, session: SessionDep, user: StaffUser) -> PoolRead:
-    pool = service.get_pool_or_404(session, pool_id)
+    pool = service.get_pool_or_404(session, pool_id, for_update=True)
     service.set_pool_member(session, pool=pool, mediator=service.get_mediator_or_404(session, mediator_id),
                             member=True, actor=actor_of(user))
     return service.pool_read(session, pool)
@@ -95,7 +95,7 @@ def add_pool_member(pool_id: int, mediator_id: int, session: SessionDep, user: S
 
 @router.delete("/pools/{pool_id}/members/{mediator_id}", response_model=PoolRead)
 def remove_pool_member(pool_id: int, mediator_id: int, session: SessionDep, user: StaffUser) -> PoolRead:
-    pool = service.get_pool_or_404(session, pool_id)
+    pool = service.get_pool_or_404(session, pool_id, for_update=True)
     service.set_pool_member(session, pool=pool, mediator=service.get_mediator_or_404(session, mediator_id),
                             member=False, actor=actor_of(user))
     return service.pool_read(session, pool)
@@ -122,7 +122,7 @@ def get_expert(expert_id: int, session: SessionDep, user: StaffUser) -> ExpertRe
 
 @router.put("/experts/{expert_id}", response_model=ExpertRead)
 def update_expert(expert_id: int, data: ExpertIn, session: SessionDep, user: StaffUser) -> ExpertRead:
-    expert = service.get_expert_or_404(session, expert_id)
+    expert = service.get_expert_or_404(session, expert_id, for_update=True)
     return service.expert_read(session, service.save_expert(session, data=data, actor=actor_of(user), expert=expert))
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from ..accounts.models import User
 from ..audit.chain import record
 from ..cases.models import CaseCategory, Institution
-from ..db import get_or_404, id_of, one_or_404, utcnow
+from ..db import id_of, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput
 from ..security.roles import Role
 from . import policy
@@ -131,7 +131,8 @@ def _check_pools(session: Session, pool_ids: list[int]) -> None:
 # --- mediators ----------------------------------------------------------------------------------------
 
 def get_mediator_or_404(session: Session, mediator_id: int, *, for_update: bool = False) -> Mediator:
-    """The mediator (locked FOR UPDATE with ``for_update``), or NotFound (404)."""
+    """The mediator (locked FOR UPDATE with ``for_update``, as every change of them is: certifications and
+    affiliations are replaced as a whole, and two unlocked replacements would keep both), or NotFound (404)."""
     return one_or_404(session, select(Mediator).where(col(Mediator.id) == mediator_id),
                       missing=f"mediator {mediator_id} not found", for_update=for_update)
 
@@ -213,9 +214,10 @@ def list_mediators(session: Session, *, status: str | None = None, pool_id: int 
 
 # --- pools --------------------------------------------------------------------------------------------
 
-def get_pool_or_404(session: Session, pool_id: int) -> Pool:
-    """The pool, or NotFound (404)."""
-    return get_or_404(session, Pool, pool_id, missing=f"pool {pool_id} not found")
+def get_pool_or_404(session: Session, pool_id: int, *, for_update: bool = False) -> Pool:
+    """The pool (locked FOR UPDATE with ``for_update``, as every change of it is), or NotFound (404)."""
+    return one_or_404(session, select(Pool).where(col(Pool.id) == pool_id), missing=f"pool {pool_id} not found",
+                      for_update=for_update)
 
 
 def save_pool(session: Session, *, data: PoolIn, actor: str, pool: Pool | None = None) -> Pool:
@@ -275,9 +277,10 @@ def pool_read(session: Session, pool: Pool) -> PoolRead:
 
 # --- experts ------------------------------------------------------------------------------------------
 
-def get_expert_or_404(session: Session, expert_id: int) -> Expert:
-    """The expert, or NotFound (404)."""
-    return get_or_404(session, Expert, expert_id, missing=f"expert {expert_id} not found")
+def get_expert_or_404(session: Session, expert_id: int, *, for_update: bool = False) -> Expert:
+    """The expert (locked FOR UPDATE with ``for_update``, as every change of them is), or NotFound (404)."""
+    return one_or_404(session, select(Expert).where(col(Expert.id) == expert_id),
+                      missing=f"expert {expert_id} not found", for_update=for_update)
 
 
 def save_expert(session: Session, *, data: ExpertIn, actor: str, expert: Expert | None = None) -> Expert:
