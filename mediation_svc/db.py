@@ -202,6 +202,15 @@ def transient_failure(exc: BaseException) -> str | None:
     return None
 
 
+def duplicate_key(exc: BaseException) -> bool:
+    """Whether ``exc`` is a unique constraint met (PostgreSQL 23505, SQLite "UNIQUE constraint failed"): in a
+    request that checked first, the mark of another transaction inserting the same key at the same moment.
+    Not a transient failure for jobs (``transient_failure`` None): run again, a real duplicate stays one."""
+    if not isinstance(exc, sa.exc.IntegrityError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "unique constraint failed" in str(exc.orig).lower()
+
+
 # Reading rows: one home for "this row or a 404" and for "the id of a row that has been saved", so that a
 # missing row is a typed NotFound (a problem+json 404), never an AttributeError on None (a 500).
 

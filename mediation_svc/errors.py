@@ -61,6 +61,13 @@ class InvalidTransition(Conflict):
     slug, title = "invalid-transition", "This change of state is not allowed"
 
 
+class ConcurrentChange(Conflict):
+    """Another transaction wrote the same key at the same moment (a unique constraint met), and the request,
+    run again, met it again: nothing was changed (``reliability``)."""
+
+    slug, title = "concurrent-change", "Changed by another request at the same moment"
+
+
 class InvalidInput(DomainError):
     status, slug, title = 422, "invalid-input", "Invalid input"
 

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy.engine import Engine
 
-from .db import CONTENTION, SATURATED, TIMEOUT, UNAVAILABLE, transient_failure
-from .errors import ClientDisconnected, DatabaseBusy, DatabaseUnavailable, DomainError, Overloaded
+from .db import CONTENTION, SATURATED, TIMEOUT, UNAVAILABLE, duplicate_key, transient_failure
+from .errors import ClientDisconnected, ConcurrentChange, DatabaseBusy, DatabaseUnavailable, DomainError, Overloaded
 from .problems import problem_response
 
 log = logging.getLogger("mediation_svc.reliability")
@@ -241,6 +241,17 @@ def install(app: FastAPI) -> None:
 
     async def database_failure(request: Request, exc: Exception):
         kind = transient_failure(exc)
+        if kind is None and duplicate_key(exc):
+            # Two requests that each checked and then inserted the same key (a double click): run it again,
+            # it then sees the other's row; if it meets the key again, 409 rather than a 500.
+            state = request.scope.get(ATTEMPT)
+            if state is not None:
+                state["retryable"] = True
+            log.warning("unique constraint on %s %s (attempt %d): %s", request.method, request.url.path,
+                        attempt_number(request) + 1, str(exc).splitlines()[0][:200])
+            return await _handled(app, DomainError, request, ConcurrentChange(
+                "another change to the same record was made at the same moment; nothing was changed, reload "
+                "and try again"))
         if kind is None:
             from .errors import InvalidInput
             from .security.integers import refused_by_database

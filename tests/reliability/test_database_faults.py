@@ -168,3 +168,33 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path, monkeypatch):
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "needs PostgreSQL" in result.output
+
+
+@pytest.mark.db
+def test_a_unique_constraint_met_is_told_apart_from_other_refusals(engine, make_user):
+    """``duplicate_key``: what the request retry treats as two inserts of one key at once (then a 409, never a
+    500), on the database's own errors, not on exceptions made up for the test."""
+    import sqlalchemy as sa
+
+    from mediation_svc.accounts.models import User
+    from mediation_svc.db import duplicate_key, transient_failure
+
+    taken = make_user("case_officer")
+
+    def refusal(statement: str) -> sa.exc.DBAPIError:
+        with engine.connect() as conn:
+            with pytest.raises(sa.exc.DBAPIError) as caught:
+                conn.execute(text(statement))
+            conn.rollback()
+        return caught.value
+
+    row = sa.insert(User.__table__).values(username=taken.username, display_name="x", role="case_officer",
+                                           active=True)
+    with engine.connect() as conn:
+        with pytest.raises(sa.exc.IntegrityError) as same_name:
+            conn.execute(row)
+        conn.rollback()
+    assert duplicate_key(same_name.value) and transient_failure(same_name.value) is None
+    missing_name = refusal("INSERT INTO users (username) VALUES (NULL)")  # NOT NULL: a bug, not a race
+    assert isinstance(missing_name, sa.exc.IntegrityError) and not duplicate_key(missing_name)
+    assert not duplicate_key(refusal("SELECT * FROM no_such_table"))

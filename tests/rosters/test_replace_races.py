@@ -94,3 +94,23 @@ def test_two_edits_of_a_pools_members_at_once_leave_the_last_ones(client, auth, 
     assert response.json()["mediator_ids"] == [second]
     with Session(engine) as s:
         assert [m.mediator_id for m in s.exec(select(PoolMember).where(PoolMember.pool_id == pool_id)).all()] == [second]
+
+
+def test_two_pools_of_one_name_created_at_once_end_in_one_pool_and_a_409(client, auth, officer, engine):
+    """Creating checks the name first; two creations at once both pass the check and the second insert meets the
+    unique name. That request is now run again (``reliability``: a unique constraint met), sees the pool and says
+    so with a 409 naming it; before, it was a 500."""
+    from mediation_svc.rosters.schemas import PoolIn
+
+    body = {"name": "保险销售误导纠纷调解员库", "categories": ["insurance_claim"]}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with unit_of_work(engine) as session:
+            service.save_pool(session, data=PoolIn(**body), actor="user:1:first")
+            second = pool.submit(client.post, "/api/v1/pools", headers=auth(officer), json=body)
+            wait_for_a_lock_wait(engine)  # its insert waits on the unique index for this one
+        response = second.result(timeout=120)
+    assert response.status_code == 409, response.text
+    assert response.json()["type"] == "urn:mediation-svc:problem:conflict"
+    assert body["name"] in response.json()["detail"]
+    with Session(engine) as s:
+        assert len(s.exec(select(Pool).where(Pool.name == body["name"])).all()) == 1
