@@ -226,3 +226,41 @@ def _helper(session, a, b):
     session.flush()
 '''
     assert positional_writers(source) == ["close(session, settings, request, status, reason)"]
+
+
+# --- never block the event loop: an endpoint that reads the database runs in the thread pool -------------------
+
+def async_endpoints_with_the_database(source: str) -> list[str]:
+    """``async def`` endpoints taking a session, a user (read from the database) or another dependency: their
+    queries, lock waits and image decoding would run on the event loop, freezing every request of the worker.
+    They take the body or the form through ``deps.RawBody`` / ``deps.FormDep`` and are plain ``def``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.AsyncFunctionDef):
+            continue
+        if not any("router." in ast.unparse(d) or ast.unparse(d).startswith("app.") for d in node.decorator_list):
+            continue
+        taken = [ast.unparse(a.annotation) for a in node.args.args + node.args.kwonlyargs if a.annotation]
+        if any(t.endswith(("Dep", "User", "Session")) for t in taken):
+            found.append(f"{node.name} (line {node.lineno})")
+    return found
+
+
+def test_no_endpoint_that_reads_the_database_runs_on_the_event_loop():
+    found = {name: left for name, path in sorted(modules().items())
+             if (left := async_endpoints_with_the_database(path.read_text(encoding="utf-8")))}
+    assert not found, f"plain def, with the body from deps.RawBody or the form from deps.FormDep: {found}"
+
+
+def test_the_event_loop_check_finds_what_it_forbids():
+    source = '''
+@router.post("/a")
+async def a(request: Request, session: SessionDep, user: StaffPageUser): ...
+
+@public_router.post("/tsa")
+async def tsa(request: Request): ...
+
+@router.put("/b")
+def b(body: RawBody, session: SessionDep): ...
+'''
+    assert async_endpoints_with_the_database(source) == ["a (line 3)"]

@@ -101,9 +101,8 @@ def upload_authorisation(request_id: int, participant_id: int, body: RawBody, se
 @router.put("/signing-requests/{request_id}/participants/{participant_id}/institution-seal",
             response_model=ParticipantRead,
             summary="File the institution's seal image with the 授权委托书 (image/png or image/jpeg body)")
-async def upload_institution_seal(request_id: int, participant_id: int, http: Request, session: SessionDep,
-                                  user: CurrentUser) -> ParticipantRead:
-    body = await http.body()
+def upload_institution_seal(request_id: int, participant_id: int, body: RawBody, session: SessionDep,
+                            user: CurrentUser) -> ParticipantRead:
     request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
     participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
     seal_images.upload_institution_seal(session, request=request, participant=participant, image=body, actor=user)

@@ -18,7 +18,7 @@ from ..complaints import attachments, board, institutions, review, risk, service
 from ..complaints.models import Contact
 from ..complaints.policy import Status
 from ..complaints.schemas import ContactIn, ConvertIn, ExtensionIn, ReplyIn
-from ..deps import SessionDep, SettingsDep
+from ..deps import FormDep, SessionDep, SettingsDep
 from ..db import utcnow
 from ..errors import Forbidden, InvalidInput
 from ..security.roles import Role, is_staff
@@ -96,8 +96,9 @@ def new_contact_page(request: Request, session: SessionDep, user: StaffPageUser)
 
 
 @router.post("/complaints/new", dependencies=[CsrfChecked])
-async def new_contact(request: Request, session: SessionDep, settings: SettingsDep, user: StaffPageUser) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if k != "csrf_token" and isinstance(v, str)}
+def new_contact(request: Request, form_data: FormDep, session: SessionDep, settings: SettingsDep,
+                user: StaffPageUser) -> Response:
+    form = {k: v for k, v in form_data.items() if k != "csrf_token" and isinstance(v, str)}
     fields = {k: (v.strip() or None) for k, v in form.items() if k in ContactIn.model_fields}
     try:
         # Typed text, validated (and converted) by the schema like an API body.
