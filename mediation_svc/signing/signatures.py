@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 from typing import Any
 
 from sqlmodel import Session
@@ -402,7 +403,7 @@ def finish_external(session: Session, settings: Settings, tokens: TokenService, 
             validation_context=lambda: credentials.lta_context(session, tokens.keystore, settings)))
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"the signature could not be embedded: {exc}") from None
-    embedded = PdfFileReader(__import__("io").BytesIO(signed), strict=False).embedded_regular_signatures[-1]
+    embedded = PdfFileReader(io.BytesIO(signed), strict=False).embedded_regular_signatures[-1]
     status = run_sync(async_validate_pdf_signature(embedded))
     if not (status.intact and status.valid):
         raise InvalidInput("the signature does not verify over the prepared document")
