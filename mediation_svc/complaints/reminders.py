@@ -2,18 +2,20 @@
 
 At most one reminder per complaint per Beijing day, to each active account of the institution (and branch)
 with a phone; the officer's board shows the same states. Each reminder is an outbox message in the same
-transaction as the check, so a crashed run sends nothing twice.
+transaction as the check, so a crashed run sends nothing twice; and one run at a time (on PostgreSQL a
+transaction-level advisory lock, taken before the check), so the same cron line on two hosts does not either.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ..cases.models import Institution
 from ..cases.service import workday_calendar
 from ..config import Settings
+from ..db import is_postgresql
 from ..notifications.models import Channel, OutboxMessage
 from ..notifications.outbox import enqueue
 from ..timeutil import SHANGHAI, today_in_shanghai
@@ -23,9 +25,14 @@ from .policy import Status
 from .service import institution_accounts
 
 KIND = "complaint_deadline_reminder"
+RUN_LOCK = 7_316_017  # advisory lock key: one reminder run at a time across hosts (beside audit's FOLD_LOCK)
 
 
 def send_reminders(session: Session, settings: Settings, *, now: datetime | None = None) -> int:
+    """Queue today's reminders; returns how many. A run that starts while another is under way waits for it,
+    then finds its reminders already sent."""
+    if is_postgresql(session):
+        session.execute(select(func.pg_advisory_xact_lock(RUN_LOCK)))
     today = today_in_shanghai(now)
     calendar = workday_calendar(session)
     horizon = calendar.add_workdays(today, settings.complaint_soon_working_days)

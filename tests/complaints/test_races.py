@@ -1,6 +1,9 @@
-"""A year's arrangement entered while an officer extends a complaint's time limit: the deadline that survives is
-the one of the longer limit on the new calendar (before, the calendar's recomputation, read before the extension
-committed, overwrote the extended deadline with one computed from the 15-day limit)."""
+"""Complaints when two things happen at once (PostgreSQL).
+
+A year's arrangement entered while an officer extends a complaint's time limit: the deadline that survives is the
+one of the longer limit on the new calendar (before, the calendar's recomputation, read before the extension
+committed, overwrote the extended deadline with one computed from the 15-day limit). The daily reminder run twice
+at once (the same cron line on two hosts): each institution is texted once (before, twice)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from mediation_svc.workcalendar.service import set_year_arrangement
 from mediation_svc.workdays import DayRule
 
 from ..reliability.test_lock_order import wait_for_a_lock_wait
-from .conftest import complaint_payload
+from .conftest import complaint_payload, outbox
 
 pytestmark = pytest.mark.postgresql_only
 SH = ZoneInfo("Asia/Shanghai")
@@ -61,3 +64,24 @@ def test_an_extension_and_a_new_calendar_year_at_once_keep_the_longer_limit(engi
         assert contact.limit_days == 30
         assert contact.deadline_on == policy.deadline(calendar, date(2027, 1, 22), 30), contact.deadline_on
         assert contact.deadline_on == date(2027, 2, 22)  # Sun 21 Feb is a day off: the next working day
+
+
+def test_the_reminder_run_twice_at_once_texts_each_institution_once(engine, settings, world, db):
+    from mediation_svc.complaints.reminders import send_reminders
+
+    with unit_of_work(engine) as session:
+        officer = session.get(type(world.officer), world.officer.id)
+        late = service.record_contact(session, settings, actor=officer, data=ContactIn(**complaint_payload(world.icbc)))
+        service.forward(session, settings, contact=late, actor=officer, now=datetime(2026, 11, 2, 10, tzinfo=SH))
+
+    def second_run() -> int:
+        with unit_of_work(engine) as session:
+            return send_reminders(session, settings)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with unit_of_work(engine) as session:  # the first host's run, not yet committed
+            assert send_reminders(session, settings) == 1
+            other = pool.submit(second_run)
+            wait_for_a_lock_wait(engine)  # the second host's run waits for the first
+        assert other.result(timeout=120) == 0
+    assert [m.recipient for m in outbox(db, "complaint_deadline_reminder")] == ["+8613700137000"]
