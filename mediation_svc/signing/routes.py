@@ -9,7 +9,9 @@ import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from sqlmodel import Session
 
+from ..accounts.models import User
 from ..deps import (CurrentUser, KeyStoreDep, RawBody, SessionDep, SettingsDep, StaffUser, TimestamperDep, TokensDep,
                     actor_of, client_address)
 from ..db import id_of
@@ -18,7 +20,7 @@ from ..idempotency import IdempotencyDep
 from ..reliability import ClientPresent
 from ..security import access
 from . import seal_images, service
-from .models import SigningRequest
+from .models import SigningParticipant, SigningRequest
 from .schemas import (CodeIn, CodeSent, ConsentIn, ConsentRead, DeclineIn, Declined, DrawingRead, ExternalFinishIn,
                       ExternalPrepared, KeyFinishIn, KeyPrepared, KeyPrepareIn, LinkIn, OnsiteLink, ParticipantRead,
                       ReasonIn, Reminded, RequestOpen, RequestRead, RevisionEvent, RevisionRead, SignerHome,
@@ -88,12 +90,18 @@ def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> Requ
     return to_read(session, request)
 
 
+def _locked_signer(session: Session, user: User, request_id: int,
+                   participant_id: int) -> tuple[SigningRequest, SigningParticipant]:
+    """The signer of a request ``user`` sees, the request locked (404 for either missing or unseen)."""
+    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
+    return request, service.get_participant_or_404(session, request=request, participant_id=participant_id)
+
+
 @router.put("/signing-requests/{request_id}/participants/{participant_id}/authorisation",
             response_model=ParticipantRead, summary="Upload the representative's 授权委托书 (application/pdf body)")
 def upload_authorisation(request_id: int, participant_id: int, body: RawBody, session: SessionDep,
                          user: CurrentUser) -> ParticipantRead:
-    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
-    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    request, participant = _locked_signer(session, user, request_id, participant_id)
     service.upload_authorisation(session, request=request, participant=participant, pdf=body, actor=user)
     return ParticipantRead(**participant.model_dump())
 
@@ -103,8 +111,7 @@ def upload_authorisation(request_id: int, participant_id: int, body: RawBody, se
             summary="File the institution's seal image with the 授权委托书 (image/png or image/jpeg body)")
 def upload_institution_seal(request_id: int, participant_id: int, body: RawBody, session: SessionDep,
                             user: CurrentUser) -> ParticipantRead:
-    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
-    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    request, participant = _locked_signer(session, user, request_id, participant_id)
     seal_images.upload_institution_seal(session, request=request, participant=participant, image=body, actor=user)
     return ParticipantRead(**participant.model_dump())
 
@@ -113,8 +120,7 @@ def upload_institution_seal(request_id: int, participant_id: int, body: RawBody,
              response_model=RequestRead)
 def approve_authorisation(request_id: int, participant_id: int, session: SessionDep, settings: SettingsDep,
                           tokens: TokensDep, user: StaffUser) -> RequestRead:
-    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
-    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    request, participant = _locked_signer(session, user, request_id, participant_id)
     service.approve_authorisation(session, settings, tokens, request=request, participant=participant, actor=user)
     return to_read(session, request)
 
@@ -123,8 +129,7 @@ def approve_authorisation(request_id: int, participant_id: int, session: Session
              summary="Send the signer a fresh link by SMS (the old link and any locked code stop working)")
 def resend_link(request_id: int, participant_id: int, session: SessionDep, settings: SettingsDep, tokens: TokensDep,
                 user: StaffUser) -> Response:
-    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
-    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    request, participant = _locked_signer(session, user, request_id, participant_id)
     service.resend_link(session, settings, tokens, request=request, participant=participant, actor=user)
     return Response(status_code=204)
 
@@ -133,8 +138,7 @@ def resend_link(request_id: int, participant_id: int, session: SessionDep, setti
              summary="Mediator: start on-site signing on the center's tablet; returns the link for the tablet")
 def start_onsite(request_id: int, participant_id: int, session: SessionDep, settings: SettingsDep,
                  tokens: TokensDep, user: CurrentUser) -> OnsiteLink:
-    request, _case = service.get_visible_request_or_404(session, user=user, request_id=request_id, for_update=True)
-    participant = service.get_participant_or_404(session, request=request, participant_id=participant_id)
+    request, participant = _locked_signer(session, user, request_id, participant_id)
     link = service.start_onsite(session, settings, tokens, request=request, participant=participant, host=user)
     return OnsiteLink(link=link)
 
