@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from ..accounts.models import User
@@ -239,16 +240,24 @@ def _document(session: Session, application: JudicialApplication, document_id: s
 
 
 def refresh_status(session: Session, application: JudicialApplication) -> JudicialApplication:
-    """Move 'signing' to 'signed' once the application's signing request has completed."""
+    """Move 'signing' to 'signed' once the application's signing request has completed.
+
+    Any page or API read of the application calls this, without the lock the officer's steps take, so the move
+    is a compare-and-set: an application that moved on meanwhile (filed while its package was being built) is
+    left as it is, not put back to 'signed' from what this read saw."""
     if application.status == ApplicationStatus.SIGNING.value and application.signing_request_id:
         request = session.get(SigningRequest, application.signing_request_id)
         if request is not None and request.status == RequestStatus.COMPLETED.value:
-            application.status = ApplicationStatus.SIGNED.value
-            application.updated_at = utcnow()
-            session.add(application)
-            session.flush()
-            _audit(session, application, actor="system", action="judicial.application_signed",
-                   payload={"sha256": request.current_sha256})
+            moved = session.execute(
+                update(JudicialApplication)
+                .where(col(JudicialApplication.id) == application.id,
+                       col(JudicialApplication.status) == ApplicationStatus.SIGNING.value)
+                .values(status=ApplicationStatus.SIGNED.value, updated_at=utcnow())
+                .execution_options(synchronize_session=False))
+            session.refresh(application)
+            if moved.rowcount == 1:  # type: ignore[attr-defined]
+                _audit(session, application, actor="system", action="judicial.application_signed",
+                       payload={"sha256": request.current_sha256})
     return application
 
 
