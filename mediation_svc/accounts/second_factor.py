@@ -15,7 +15,7 @@ import pyotp
 from sqlmodel import Session, col, select
 
 from ..audit.chain import actor_of, record
-from ..db import id_of, utcnow
+from ..db import id_of, is_postgresql, utcnow
 from ..errors import Conflict, DomainError
 from ..security.passwords import hash_password, verify_password
 from ..security.roles import Role
@@ -118,6 +118,9 @@ def check(session: Session, *, user: User, code: str | None) -> None:
         return
     if not code or not code.strip():
         raise SecondFactorRequired("enter the 6-digit code from the authenticator app (or a recovery code)")
+    # Two logins with one code at the same moment: the account's row, locked and read again, makes the second
+    # see the step (or the recovery code) the first has just used. (SQLite runs writers one at a time.)
+    session.refresh(user, with_for_update=is_postgresql(session))
     if _accept_totp(user, code):
         session.add(user)
         return

@@ -128,3 +128,27 @@ def test_an_admin_resets_a_lost_authenticator_after_confirming_their_password(cl
     assert login(client, "officer.lost").status_code == 200
     with Session(engine) as s:
         assert s.get(User, officer.id).totp_secret is None
+
+
+@pytest.mark.postgresql_only
+def test_one_code_used_by_two_logins_at_once_lets_one_in(client, make_user, auth, engine):
+    """The first login has accepted the code and not yet committed; a second login with the same code waits for
+    it, then finds the code used (before, it read the account before the first committed and got in too)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mediation_svc.accounts import second_factor
+    from mediation_svc.db import unit_of_work
+    from tests.reliability.test_lock_order import wait_for_a_lock_wait
+
+    officer = make_user("case_officer", username="officer.race")
+    totp, recovery = enrol(client, auth(officer))
+    for code in (totp.at(time.time() + 30), recovery[0]):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            with unit_of_work(engine) as session:  # the first login, inside its transaction
+                second_factor.check(session, user=session.get(User, officer.id), code=code)
+                session.flush()
+                second = pool.submit(login, client, "officer.race", PASSWORD, code)
+                wait_for_a_lock_wait(engine)
+            response = second.result(timeout=120)
+        assert response.status_code == 401, (code, response.text)
+        assert response.json()["type"].endswith("second-factor-rejected")
