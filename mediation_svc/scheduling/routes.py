@@ -53,10 +53,17 @@ def session_read(session: Session, ms: MediationSession, case: Case) -> SessionR
                       for p in service.participants_of(session, session_id)])
 
 
-def visible_session(session: Session, user: User, session_id: int) -> tuple[MediationSession, Case]:
+def visible_session(session: Session, user: User, session_id: int, *,
+                    for_update: bool = False) -> tuple[MediationSession, Case]:
+    """The session and its case, if ``user`` sees the case. ``for_update``: the case locked first (what a change
+    of a session or its record decides, the case still open, the session still active, the record not yet
+    confirmed, is then read again under that lock; ending the case cancels its sessions under it too)."""
     missing = f"session {session_id} not found"
     ms = get_or_404(session, MediationSession, session_id, missing=missing)
-    return ms, get_visible_case_or_404(session, user=user, case_id=ms.case_id, missing=missing)
+    case = get_visible_case_or_404(session, user=user, case_id=ms.case_id, missing=missing, for_update=for_update)
+    if for_update:
+        session.refresh(ms)
+    return ms, case
 
 
 # --- venues and rooms -------------------------------------------------------------------------------------------
@@ -149,7 +156,7 @@ def format_date_today() -> date:
 @router.post("/cases/{case_id}/sessions", status_code=201, response_model=SessionRead)
 def schedule(case_id: int, data: SessionCreate, session: SessionDep, settings: SettingsDep,
              user: User = SchedulerUser) -> SessionRead:
-    case = get_visible_case_or_404(session, user=user, case_id=case_id)
+    case = get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     ms = service.schedule_session(session, settings, case=case, data=data, actor=user)
     return session_read(session, ms, case)
 
@@ -169,7 +176,7 @@ def get_session(session_id: int, session: SessionDep, user: CurrentUser) -> Sess
 @router.post("/sessions/{session_id}/reschedule", response_model=SessionRead)
 def reschedule(session_id: int, data: RescheduleIn, session: SessionDep, settings: SettingsDep,
                user: User = SchedulerUser) -> SessionRead:
-    ms, case = visible_session(session, user, session_id)
+    ms, case = visible_session(session, user, session_id, for_update=True)
     service.reschedule_session(session, settings, ms=ms, case=case, data=data, actor=user)
     return session_read(session, ms, case)
 
@@ -177,7 +184,7 @@ def reschedule(session_id: int, data: RescheduleIn, session: SessionDep, setting
 @router.post("/sessions/{session_id}/cancel", response_model=SessionRead)
 def cancel(session_id: int, data: CancelIn, session: SessionDep, settings: SettingsDep,
            user: User = SchedulerUser) -> SessionRead:
-    ms, case = visible_session(session, user, session_id)
+    ms, case = visible_session(session, user, session_id, for_update=True)
     service.cancel_session(session, settings, ms=ms, case=case, reason=data.reason, actor=user)
     return session_read(session, ms, case)
 
@@ -220,7 +227,7 @@ def record_read(session: Session, ms: MediationSession, rec: SessionRecord) -> R
 
 @router.put("/sessions/{session_id}/record", response_model=RecordRead)
 def save_record(session_id: int, data: RecordIn, session: SessionDep, user: User = SchedulerUser) -> RecordRead:
-    ms, _ = visible_session(session, user, session_id)
+    ms, _ = visible_session(session, user, session_id, for_update=True)
     rec = records.save_record(session, ms=ms, data=data, actor=user)
     return record_read(session, ms, rec)
 
@@ -229,7 +236,7 @@ def save_record(session_id: int, data: RecordIn, session: SessionDep, user: User
 def confirm_record(session_id: int, session: SessionDep, settings: SettingsDep,
                    user: User = require(Role.MEDIATOR)) -> RecordRead:
     """The mediator fixes the record; in the same transaction it becomes the 调解笔录 PDF that the parties sign."""
-    ms, case = visible_session(session, user, session_id)
+    ms, case = visible_session(session, user, session_id, for_update=True)
     rec = records.confirm_record(session, ms=ms, case=case, actor=user)
     record_document.issue(session, settings, ms=ms, case=case, rec=rec, actor=user)
     return record_read(session, ms, rec)

@@ -195,7 +195,7 @@ def assign(request: Request, case_id: int, session: SessionDep, user: StaffPageU
 def schedule(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: SchedulerPageUser,
              starts_at: Annotated[datetime, Form()], duration: Annotated[int, Form()] = 60,
              mode: Annotated[str, Form()] = "onsite", room_id: Annotated[str, Form()] = "") -> Response:
-    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id)
+    case = cases.get_visible_case_or_404(session, user=user, case_id=case_id, for_update=True)
     if starts_at.tzinfo is None:
         starts_at = starts_at.replace(tzinfo=SHANGHAI)
     try:

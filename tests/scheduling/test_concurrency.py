@@ -143,3 +143,56 @@ def test_four_simultaneous_requests_for_one_mediator(engine, settings, world):
     mediator_bookings = fetch(engine, select(SessionBooking).where(
         SessionBooking.resource == f"user:{world.mediator.id}"))
     assert [b.session_id for b in mediator_bookings] == winners
+
+
+@pytest.mark.postgresql_only
+def test_a_session_asked_for_while_the_case_ends_is_not_booked(client, auth, engine, world):
+    """Ending a case cancels its sessions to come under the case's lock; a session asked for at that moment
+    waits for the lock and is then refused (before, it read the case still open and was booked for an ended
+    case: room held, notices and reminders sent, nothing to cancel it later)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.reliability.test_lock_order import wait_for_a_lock_wait
+
+    day = workday_ahead()
+    body = {"mode": "remote", "starts_at": at(day, 10).isoformat(), "duration_minutes": 60}
+    with engine.connect() as ending, ThreadPoolExecutor(max_workers=1) as pool:
+        ending.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE"), {"id": world.case.id})
+        ending.execute(text("UPDATE cases SET status = 'withdrawn' WHERE id = :id"), {"id": world.case.id})
+        asked = pool.submit(client.post, f"/api/v1/cases/{world.case.id}/sessions", headers=auth(world.officer),
+                            json=body)
+        wait_for_a_lock_wait(engine)
+        ending.commit()
+        response = asked.result(timeout=120)
+    assert response.status_code == 409 and response.json()["type"].endswith("invalid-transition"), response.text
+    assert fetch(engine, select(MediationSession).where(MediationSession.case_id == world.case.id)) == []
+
+
+@pytest.mark.postgresql_only
+def test_a_session_moved_while_it_is_cancelled_stays_cancelled(client, auth, engine, world):
+    """The reschedule waits for the case a cancellation holds, then finds the session cancelled (before, it
+    moved the cancelled session back to 'rescheduled', booked it again and sent "moved" notices)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.reliability.test_lock_order import wait_for_a_lock_wait
+
+    day = workday_ahead()
+    created = client.post(f"/api/v1/cases/{world.case.id}/sessions", headers=auth(world.officer),
+                          json={"mode": "remote", "starts_at": at(day, 10).isoformat(), "duration_minutes": 60})
+    assert created.status_code == 201, created.text
+    session_id = created.json()["id"]
+    with engine.connect() as cancelling, ThreadPoolExecutor(max_workers=1) as pool:
+        cancelling.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE"), {"id": world.case.id})
+        cancelling.execute(text("UPDATE mediation_sessions SET status = 'cancelled', sequence = sequence + 1 "
+                                "WHERE id = :id"), {"id": session_id})
+        cancelling.execute(text("DELETE FROM session_bookings WHERE session_id = :id"), {"id": session_id})
+        moving = pool.submit(client.post, f"/api/v1/sessions/{session_id}/reschedule", headers=auth(world.officer),
+                             json={"starts_at": at(day, 14).isoformat(), "duration_minutes": 60,
+                                   "reason": "申请人下午方便"})
+        wait_for_a_lock_wait(engine)
+        cancelling.commit()
+        response = moving.result(timeout=120)
+    assert response.status_code == 409, response.text
+    with Session(engine) as s:
+        assert s.get(MediationSession, session_id).status == "cancelled"
+    assert fetch(engine, select(SessionBooking).where(SessionBooking.session_id == session_id)) == []
