@@ -256,7 +256,12 @@ def link_or_404(session: Session, *, token: str, for_update: bool = False) -> tu
     unknown token. Expiry and use are not checked here (``consumer_answer`` does)."""
     query = select(ConsumerLink).where(col(ConsumerLink.token_hash) == hashlib.sha256(token.encode()).hexdigest())
     link = one_or_404(session, query, missing="链接无效 (this link is not valid)", for_update=for_update)
-    contact = session.get(Contact, link.contact_id)
+    # ``for_update``: the complaint too, after its link (nothing locks them the other way round), and read as it
+    # is once locked: an officer offering mediation or withdrawing it at the same moment is not undone.
+    query_contact = select(Contact).where(col(Contact.id) == link.contact_id)
+    if for_update:
+        query_contact = query_contact.with_for_update().execution_options(populate_existing=True)
+    contact = session.exec(query_contact).first()
     if contact is None:  # the foreign key keeps a link's complaint
         raise RuntimeError(f"consumer link for complaint {link.contact_id}, which does not exist")
     return link, contact

@@ -3,7 +3,9 @@
 A year's arrangement entered while an officer extends a complaint's time limit: the deadline that survives is the
 one of the longer limit on the new calendar (before, the calendar's recomputation, read before the extension
 committed, overwrote the extended deadline with one computed from the 15-day limit). The daily reminder run twice
-at once (the same cron line on two hosts): each institution is texted once (before, twice)."""
+at once (the same cron line on two hosts): each institution is texted once (before, twice). The consumer's tap
+on the SMS link while an officer offers mediation: the offer stands and the link says it no longer applies
+(before, the tap read the complaint still answered and closed it as accepted over the offer)."""
 
 from __future__ import annotations
 
@@ -85,3 +87,28 @@ def test_the_reminder_run_twice_at_once_texts_each_institution_once(engine, sett
             wait_for_a_lock_wait(engine)  # the second host's run waits for the first
         assert other.result(timeout=120) == 0
     assert [m.recipient for m in outbox(db, "complaint_deadline_reminder")] == ["+8613700137000"]
+
+
+def test_the_consumers_answer_by_link_while_the_officer_offers_mediation(client, auth, engine, settings, world, db):
+    import re
+
+    from mediation_svc.complaints.policy import Status
+
+    filed = client.post("/api/v1/contacts", headers=auth(world.officer), json=complaint_payload(world.icbc)).json()
+    assert client.post(f"/api/v1/complaints/{filed['id']}/forward", headers=auth(world.officer), json={}).status_code == 200
+    replied = client.post(f"/api/v1/complaints/{filed['id']}/reply", headers=auth(world.icbc_staff),
+                          json={"outcome": "mediation_requested", "text": "双方分歧较大，建议到中心调解。"})
+    assert replied.status_code == 200, replied.text
+    token = re.search(r"/c/([A-Za-z0-9_-]+)", outbox(db, "complaint_answered")[0].body).group(1)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with unit_of_work(engine) as session:  # the officer's offer, not yet committed
+            contact = session.exec(select(Contact).where(Contact.id == filed["id"]).with_for_update()).one()
+            service.offer_mediation(session, contact=contact, actor=session.get(type(world.officer), world.officer.id))
+            session.flush()
+            tap = pool.submit(client.post, f"/api/v1/consumer-answers/{token}", json={"accept": True})
+            wait_for_a_lock_wait(engine)
+        response = tap.result(timeout=120)
+    assert response.status_code == 410 and response.json()["type"].endswith("link-expired"), response.text
+    with Session(engine) as session:
+        assert session.get(Contact, filed["id"]).status == Status.MEDIATION_OFFERED.value
