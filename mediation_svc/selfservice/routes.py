@@ -131,7 +131,7 @@ def apply(body: ApplicationIn, request: Request, session: SessionDep, settings: 
 def supplement(number: str, body: SupplementIn, session: SessionDep, proved: Consumer,
                language: Language) -> ComplaintSummary:
     """The consumer's answer to what the center asked; the application goes back to the officers."""
-    contact = service.complaint_of(session, phone=proved.phone, number=number)
+    contact = service.complaint_of(session, phone=proved.phone, number=number, for_update=True)
     if contact is None:
         raise NotFound("没有找到与您的手机号对应的这个编号 (no complaint of yours has this number)")
     review.supplement(session, contact=contact, actor=f"consumer:{mask_phone(proved.phone)}", text=body.text)

@@ -315,10 +315,13 @@ def complaints_of(session: Session, *, phone: str) -> list[Contact]:
     return list(session.exec(query).all())
 
 
-def complaint_of(session: Session, *, phone: str, number: str) -> Contact | None:
-    """The complaint numbered ``number`` if it was filed with ``phone``; None otherwise."""
+def complaint_of(session: Session, *, phone: str, number: str, for_update: bool = False) -> Contact | None:
+    """The complaint numbered ``number`` if it was filed with ``phone``; None otherwise. ``for_update``: locked
+    and read as it is once locked, as the officers' steps on it are (the consumer's answer to a question)."""
     query = select(Contact).where(Contact.kind == "complaint", Contact.number == number.strip(),
                                   or_(col(Contact.consumer_phone) == phone, col(Contact.contact_phone) == phone))
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.exec(query).first()
 
 

@@ -256,7 +256,7 @@ def _apply_field(loc: tuple) -> str | None:
 def supplement(number: str, request: Request, session: SessionDep, tokens: TokensDep,
                text: Annotated[str, Form(max_length=5000)] = "") -> Response:
     proved = _my_phone(request, session, tokens)
-    contact = service.complaint_of(session, phone=proved.phone, number=number)
+    contact = service.complaint_of(session, phone=proved.phone, number=number, for_update=True)
     if contact is None or not text.strip():
         return redirect(request, "/my/matters")
     try:

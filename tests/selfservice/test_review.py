@@ -136,3 +136,36 @@ def test_the_applications_evidence_becomes_the_cases_and_a_waiting_one_stays_on_
     client.post(f"/api/v1/complaints/{other_id}/review", headers=officer, json={"decision": "ask", "text": "补充"})
     board = client.get("/api/v1/complaints", headers=officer).json()
     assert other_number in [c["number"] for c in board]
+
+
+@pytest.mark.postgresql_only
+def test_the_consumers_answer_while_an_officer_declines_the_application(client, engine, auth, make_user,
+                                                                       icbc):  # noqa: F811
+    """The answer waits for the officer's decision on the same application, then is refused (before, it read the
+    application still waiting for the answer and put the declined application back in the officers' queue)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mediation_svc.complaints import review
+    from mediation_svc.config import get_settings
+    from mediation_svc.db import unit_of_work
+    from tests.reliability.test_lock_order import wait_for_a_lock_wait
+
+    headers, number, contact_id = _file(client, engine, icbc)
+    officer = make_user("case_officer")
+    asked = client.post(f"/api/v1/complaints/{contact_id}/review", headers=auth(officer),
+                        json={"decision": "ask", "text": "请上传理财产品合同的照片"})
+    assert asked.status_code == 200, asked.text
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with unit_of_work(engine) as session:  # the officer declines it, not yet committed
+            contact = session.exec(select(Contact).where(Contact.id == contact_id).with_for_update()).one()
+            review.reject(session, get_settings(), contact=contact, actor=session.get(type(officer), officer.id),
+                          reason="该纠纷已由法院受理，本中心不再受理。")
+            session.flush()
+            answer = pool.submit(client.post, f"/api/v1/self/complaints/{number}/supplement", headers=headers,
+                                 json={"text": "合同编号 LC-2025-0098。"})
+            wait_for_a_lock_wait(engine)
+        response = answer.result(timeout=120)
+    assert response.status_code == 409, response.text
+    with Session(engine) as s:
+        contact = s.get(Contact, contact_id)
+        assert contact.status == "closed" and "LC-2025-0098" not in (contact.facts or "")
