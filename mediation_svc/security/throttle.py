@@ -1,7 +1,8 @@
 """Fixed-window attempt counting in the database, shared by every API worker.
 
 Counting happens in the request's transaction; a failed attempt is written after that transaction ends
-(``db.after_transaction``), on its own connection, so it is kept even though the failing request rolls back.
+(``db.after_transaction``), on its own connection, so it is kept even though the failing request rolls back
+(and a request never holds two connections). ``serialise`` makes the attempts on one key wait for each other.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Field, Session, SQLModel, col
 
-from ..db import UTCDateTime, after_transaction, utcnow
+from ..db import UTCDateTime, after_transaction, is_postgresql, utcnow
 from ..errors import TooManyRequests
 
 
@@ -53,6 +54,18 @@ def ensure_allowed(session: Session, *, bucket: str, key: str, limit: int, windo
                    message: str = "Too many attempts; try again later.") -> None:
     if recent_count(session, bucket=bucket, key=key, window=window) >= limit:
         raise TooManyRequests(message, retry_after_seconds=int(window.total_seconds()))
+
+
+THROTTLE_LOCK_SPACE = 0x5448  # first key of the advisory locks that serialise attempts on one key (PostgreSQL)
+
+
+def serialise(session: Session, *, bucket: str, key: str) -> None:
+    """Until this transaction ends, other attempts on ``bucket``/``key`` wait (PostgreSQL; SQLite runs writers
+    one at a time): the check of the limit and the attempt it allows are then one step, so parallel requests
+    cannot all pass a check made before any of them was counted. Take such locks in one order (phone before
+    client) and nothing after them but rows of their own."""
+    if is_postgresql(session):
+        session.execute(select(func.pg_advisory_xact_lock(THROTTLE_LOCK_SPACE, func.hashtext(f"{bucket}:{key}"))))
 
 
 def count_attempt(session: Session, *, bucket: str, key: str) -> None:

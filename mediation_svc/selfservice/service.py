@@ -81,7 +81,10 @@ def _state(proof: PhoneProof) -> policy.CodeState:
 
 def send_code(session: Session, *, keystore: KeyStore, phone: str, client: str,
               now: datetime | None = None) -> SentCode:
-    """Text a new code to ``phone`` (E.164), replacing any earlier code not yet used; bounded per phone and client."""
+    """Text a new code to ``phone`` (E.164), replacing any earlier code not yet used; bounded per phone and client.
+    Two sends to one phone at once (a double tap) are one after the other: the second finds the first's code."""
+    throttle.serialise(session, bucket=SEND_PHONE, key=phone)
+    throttle.serialise(session, bucket=SEND_CLIENT, key=client)
     now = now or utcnow()
     latest = session.exec(select(PhoneProof).where(PhoneProof.phone == phone)
                           .order_by(col(PhoneProof.id).desc())).first()
@@ -123,6 +126,7 @@ def _id(proof: PhoneProof) -> int:
 def prove(session: Session, *, keystore: KeyStore, tokens: TokenService, phone: str, code: str, client: str,
           now: datetime | None = None) -> Proof:
     """Check the code last sent to ``phone``; the right one proves the phone for ``policy.PROOF_LIFETIME``."""
+    throttle.serialise(session, bucket=FAIL_PHONE, key=phone)  # one guess at a time per phone
     now = now or utcnow()
     locked = "错误次数过多，请 15 分钟后重新获取验证码。 (too many wrong codes; ask for a new code in 15 minutes)"
     throttle.ensure_allowed(session, bucket=FAIL_PHONE, key=phone, limit=policy.FAILURES_PER_PHONE,

@@ -155,3 +155,28 @@ def test_a_landline_is_refused_with_a_field_error(client):
     answer = client.post("/api/v1/self/codes", json={"phone": "020-12345678"})
     assert answer.status_code == 422 and answer.json()["type"].endswith("validation-error")
     assert "phone" in str(answer.json()["errors"])
+
+
+@pytest.mark.postgresql_only
+def test_a_double_tap_on_send_code_texts_one_code(client, engine, app):
+    """The second request waits for the first and finds its code just sent (429 with the wait); before, both
+    passed the 60-second check, two codes went out, and the one that arrived first was refused as wrong."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mediation_svc.db import unit_of_work
+    from mediation_svc.notifications.models import OutboxMessage
+    from mediation_svc.selfservice import service
+    from tests.reliability.test_lock_order import wait_for_a_lock_wait
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with unit_of_work(engine) as session:  # the first tap, not yet committed
+            service.send_code(session, keystore=app.state.keystore, phone="+86" + MINE, client="testclient")
+            second = pool.submit(client.post, "/api/v1/self/codes", json={"phone": MINE})
+            wait_for_a_lock_wait(engine)
+        response = second.result(timeout=120)
+    assert response.status_code == 429, response.text
+    with Session(engine) as s:
+        sent = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "selfservice.code")).all()
+    assert len(sent) == 1
+    answer = client.post("/api/v1/self/proofs", json={"phone": MINE, "code": _sms_code(engine, MINE)})
+    assert answer.status_code == 201, answer.text
