@@ -79,7 +79,9 @@ def _at(seconds: float):
 
 
 def confirm(session: Session, *, user: User, code: str, actor: str) -> list[str]:
-    """Switch the factor on with a first code; returns the recovery codes (shown once)."""
+    """Switch the factor on with a first code; returns the recovery codes (shown once). A second confirmation at
+    the same moment (a double click) waits for the account's row, then finds the factor on: one set of codes."""
+    session.refresh(user, with_for_update=is_postgresql(session))
     if user.second_factor_enabled:
         raise Conflict("the second factor is already active")
     if not user.totp_secret:

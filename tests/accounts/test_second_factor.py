@@ -152,3 +152,28 @@ def test_one_code_used_by_two_logins_at_once_lets_one_in(client, make_user, auth
             response = second.result(timeout=120)
         assert response.status_code == 401, (code, response.text)
         assert response.json()["type"].endswith("second-factor-rejected")
+
+
+@pytest.mark.postgresql_only
+def test_a_double_click_on_confirm_makes_one_set_of_recovery_codes(client, make_user, auth, engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mediation_svc.accounts import second_factor
+    from mediation_svc.db import unit_of_work
+    from tests.reliability.test_lock_order import wait_for_a_lock_wait
+
+    officer = make_user("case_officer", username="officer.twice")
+    begun = client.post("/api/v1/users/me/second-factor", headers=auth(officer))
+    assert begun.status_code == 201, begun.text
+    code = pyotp.TOTP(begun.json()["secret"]).now()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with unit_of_work(engine) as session:  # the first click, not yet committed
+            shown = second_factor.confirm(session, user=session.get(User, officer.id), code=code, actor="test")
+            session.flush()
+            second = pool.submit(client.post, "/api/v1/users/me/second-factor/confirm", headers=auth(officer),
+                                 json={"code": code})
+            wait_for_a_lock_wait(engine)
+        response = second.result(timeout=120)
+    assert response.status_code == 409, response.text
+    with Session(engine) as s:
+        assert len(s.exec(select(RecoveryCode).where(RecoveryCode.user_id == officer.id)).all()) == len(shown) == 10
