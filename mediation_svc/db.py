@@ -169,6 +169,25 @@ def is_postgresql(session_or_engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def advisory_lock(session: Session, space: int, name: str | None = None) -> None:
+    """Until this transaction ends, other transactions asking for the same lock wait (PostgreSQL's
+    transaction-level advisory lock on ``space``, or on ``space`` and ``name``; SQLite runs writers one at a
+    time and needs none). For what has no row of its own to lock: a job's run, a key's attempts, a resource."""
+    if is_postgresql(session):
+        keys = (space,) if name is None else (space, sa.func.hashtext(name))
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(*keys)))
+
+
+QueryT = TypeVar("QueryT", bound=sa.Select)
+
+
+def locked(query: QueryT, *, of=None) -> QueryT:
+    """``query`` locking the rows it reads (FOR UPDATE, of the ``of`` entity only when given) and reading them as
+    they are once locked, even if this session had loaded them before: what a change decides from is then
+    what it changes."""
+    return query.with_for_update(of=of).execution_options(populate_existing=True)
+
+
 # Transient database failures, by what the client should do about them.
 CONTENTION = "contention"    # deadlock, serialisation failure, lock timeout, SQLite busy: retry soon
 TIMEOUT = "timeout"          # a statement ran past statement_timeout
@@ -221,7 +240,7 @@ def one_or_404(session: Session, query: SelectOfScalar[RowT], *, missing: str, f
     """The single row ``query`` selects (locked with ``for_update``, and then read as it is once locked), or
     NotFound(``missing``)."""
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = locked(query)
     row = session.exec(query).first()
     if row is None:
         raise NotFound(missing)

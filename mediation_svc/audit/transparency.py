@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..coroutines import run_sync
-from ..db import is_postgresql, utcnow
+from ..db import advisory_lock, utcnow
 from . import merkle
 from .chain import chain_of, hash_of
 from .models import AuditChain, AuditEntry, AuditTreeHead, AuditTreeLeaf
@@ -52,8 +52,7 @@ def fold(session: Session, keystore, timestamper) -> AuditTreeHead | None:
     """
     from ..verification.attestation import sign_payload
 
-    if is_postgresql(session):
-        session.execute(select(func.pg_advisory_xact_lock(FOLD_LOCK)))
+    advisory_lock(session, FOLD_LOCK)
     previous = latest_head(session)
     folded = dict(session.exec(select(AuditTreeLeaf.chain, func.max(AuditTreeLeaf.chain_seq))
                                .group_by(col(AuditTreeLeaf.chain))).all())

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from ..cases.models import Institution
 from ..cases.service import workday_calendar
 from ..config import Settings
-from ..db import is_postgresql
+from ..db import advisory_lock
 from ..notifications.models import Channel, OutboxMessage
 from ..notifications.outbox import enqueue
 from ..timeutil import SHANGHAI, today_in_shanghai
@@ -31,8 +31,7 @@ RUN_LOCK = 7_316_017  # advisory lock key: one reminder run at a time across hos
 def send_reminders(session: Session, settings: Settings, *, now: datetime | None = None) -> int:
     """Queue today's reminders; returns how many. A run that starts while another is under way waits for it,
     then finds its reminders already sent."""
-    if is_postgresql(session):
-        session.execute(select(func.pg_advisory_xact_lock(RUN_LOCK)))
+    advisory_lock(session, RUN_LOCK)
     today = today_in_shanghai(now)
     calendar = workday_calendar(session)
     horizon = calendar.add_workdays(today, settings.complaint_soon_working_days)

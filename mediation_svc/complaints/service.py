@@ -20,7 +20,7 @@ from ..audit.chain import actor_of, record
 from ..cases.models import Case, CaseCategory, Institution
 from ..cases.service import next_case_number, workday_calendar
 from ..config import Settings
-from ..db import id_of, one_or_404, utcnow
+from ..db import id_of, locked, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput, InvalidTransition
 from ..notifications.models import Channel
 from ..notifications.outbox import enqueue
@@ -259,9 +259,7 @@ def link_or_404(session: Session, *, token: str, for_update: bool = False) -> tu
     # ``for_update``: the complaint too, after its link (nothing locks them the other way round), and read as it
     # is once locked: an officer offering mediation or withdrawing it at the same moment is not undone.
     query_contact = select(Contact).where(col(Contact.id) == link.contact_id)
-    if for_update:
-        query_contact = query_contact.with_for_update().execution_options(populate_existing=True)
-    contact = session.exec(query_contact).first()
+    contact = session.exec(locked(query_contact) if for_update else query_contact).first()
     if contact is None:  # the foreign key keeps a link's complaint
         raise RuntimeError(f"consumer link for complaint {link.contact_id}, which does not exist")
     return link, contact
@@ -445,8 +443,8 @@ def refresh_deadlines(session: Session, *, calendar: WorkdayCalendar, years: set
     query = (select(Contact).where(col(Contact.status) == Status.FORWARDED.value,
                                    col(Contact.deadline_on) >= datetime(min(years), 1, 1).date(),
                                    col(Contact.forwarded_on) <= datetime(max(years), 12, 31).date())
-             .order_by(col(Contact.id)).with_for_update().execution_options(populate_existing=True))
-    for contact in session.exec(query).all():
+             .order_by(col(Contact.id)))
+    for contact in session.exec(locked(query)).all():
         forwarded_on, limit_days, _deadline = _time_limit(contact)
         new = policy.deadline(calendar, forwarded_on, limit_days)
         if new != contact.deadline_on:

@@ -24,7 +24,7 @@ from ..audit.chain import record
 from ..cases.models import Case
 from ..cases.service import assign_mediator_user, transition
 from ..cases.states import OPEN_STATES, CaseStatus
-from ..db import id_of, one_or_404, utcnow
+from ..db import id_of, locked, one_or_404, utcnow
 from ..errors import Conflict, InvalidInput, NotFound
 from ..timeutil import SHANGHAI
 from . import fairness, policy
@@ -52,8 +52,8 @@ def _one_candidate(session: Session, mediator: Mediator, *, case: Case, now: dat
 
 def _lock_mediators(session: Session, ids: set[int]) -> dict[int, Mediator]:
     # One statement in id order, so that two transactions locking the same pair cannot deadlock.
-    rows = session.exec(select(Mediator).where(col(Mediator.id).in_(sorted(ids))).order_by(col(Mediator.id))
-                        .with_for_update().execution_options(populate_existing=True)).all()
+    rows = session.exec(locked(select(Mediator).where(col(Mediator.id).in_(sorted(ids)))
+                               .order_by(col(Mediator.id)))).all()
     return {id_of(m): m for m in rows}
 
 

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from ..accounts.models import User
+from ..db import locked
 from ..errors import DomainError, InvalidInput
 from ..security.spreadsheet import SafeWriter, restore
 from . import service
@@ -179,9 +180,8 @@ def _import(session: Session, *, data: bytes, kind: str, model: type[Entry],
 def _entry_of(session: Session, model: type[Entry], username: str | None) -> Entry | None:
     """The roster entry (mediator or expert) whose account has this username, if any, locked as the API's
     update locks it (its certifications and affiliations are replaced as a whole)."""
-    return session.exec(select(model).join(User, col(User.id) == col(model.user_id))
-                        .where(col(User.username) == username).with_for_update(of=model)
-                        .execution_options(populate_existing=True)).first()
+    return session.exec(locked(select(model).join(User, col(User.id) == col(model.user_id))
+                               .where(col(User.username) == username), of=model)).first()
 
 
 def import_mediators(session: Session, *, data: bytes, actor: str) -> dict:

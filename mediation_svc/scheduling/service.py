@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import ColumnElement, delete, func, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -19,7 +19,7 @@ from ..cases.models import Case
 from ..cases.service import workday_calendar
 from ..cases.states import OPEN_STATES, CaseStatus
 from ..config import Settings
-from ..db import id_of, is_postgresql, utcnow
+from ..db import advisory_lock, id_of, utcnow
 from ..errors import Conflict, InvalidInput, InvalidTransition
 from ..security.roles import Role
 from ..timeutil import SHANGHAI, format_shanghai
@@ -114,12 +114,11 @@ def book(session: Session, *, ms: MediationSession, planned: Sequence[Planned], 
     that the winner also needs.
     """
     bookings = _bookings_for(ms, planned, buffer)
-    if is_postgresql(session):
-        # Queue requests for the same resources here, in one global order: the later request then sees the
-        # earlier one's committed bookings in the check below and gets a clean 409. Without it, two requests
-        # inserting several overlapping rows at once can wait on each other inside the constraint (deadlock).
-        for key in sorted(b.resource for b in bookings):
-            session.execute(select(func.pg_advisory_xact_lock(BOOKING_LOCK_SPACE, func.hashtext(key))))
+    # Queue requests for the same resources here, in one global order: the later request then sees the earlier
+    # one's committed bookings in the check below and gets a clean 409. Without it, two requests inserting
+    # several overlapping rows at once can wait on each other inside the constraint (deadlock; PostgreSQL).
+    for key in sorted(b.resource for b in bookings):
+        advisory_lock(session, BOOKING_LOCK_SPACE, key)
     conflicts = find_conflicts(session, bookings=bookings, exclude_session_id=ms.id, labels=labels)
     if conflicts:
         _raise_conflict(conflicts)

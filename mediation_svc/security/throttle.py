@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Field, Session, SQLModel, col
 
-from ..db import UTCDateTime, after_transaction, is_postgresql, utcnow
+from ..db import UTCDateTime, advisory_lock, after_transaction, utcnow
 from ..errors import TooManyRequests
 
 
@@ -64,8 +64,7 @@ def serialise(session: Session, *, bucket: str, key: str) -> None:
     one at a time): the check of the limit and the attempt it allows are then one step, so parallel requests
     cannot all pass a check made before any of them was counted. Take such locks in one order (phone before
     client) and nothing after them but rows of their own."""
-    if is_postgresql(session):
-        session.execute(select(func.pg_advisory_xact_lock(THROTTLE_LOCK_SPACE, func.hashtext(f"{bucket}:{key}"))))
+    advisory_lock(session, THROTTLE_LOCK_SPACE, f"{bucket}:{key}")
 
 
 def count_attempt(session: Session, *, bucket: str, key: str) -> None:

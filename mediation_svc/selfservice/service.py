@@ -21,7 +21,7 @@ from ..cases.models import Case, CaseParty
 from ..cases.states import OPEN_STATES, CaseStatus
 from ..complaints.models import Contact
 from ..config import Settings
-from ..db import id_of, utcnow
+from ..db import id_of, locked, utcnow
 from ..documents.models import Document, DocumentStatus
 from ..judicial import service_address
 from ..errors import InvalidInput, NotFound, TooManyRequests, Unauthenticated
@@ -325,7 +325,7 @@ def complaint_of(session: Session, *, phone: str, number: str, for_update: bool 
     query = select(Contact).where(Contact.kind == "complaint", Contact.number == number.strip(),
                                   or_(col(Contact.consumer_phone) == phone, col(Contact.contact_phone) == phone))
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = locked(query)
     return session.exec(query).first()
 
 

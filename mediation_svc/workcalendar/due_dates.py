@@ -13,6 +13,7 @@ from ..cases.deadlines import due_on
 from ..cases.models import Case
 from ..cases.states import OPEN_STATES
 from ..complaints.service import refresh_deadlines
+from ..db import locked
 from .store import load_calendar
 
 
@@ -28,8 +29,8 @@ def refresh_due_dates(session: Session, *, settings, years: set[int], actor: str
     query = (select(Case).where(col(Case.status).in_([s.value for s in OPEN_STATES]),
                                 col(Case.due_on) >= date(min(years), 1, 1),
                                 col(Case.received_on) <= date(max(years), 12, 31))
-             .order_by(col(Case.id)).with_for_update().execution_options(populate_existing=True))
-    for case in session.exec(query).all():
+             .order_by(col(Case.id)))
+    for case in session.exec(locked(query)).all():
         due = due_on(calendar, settings, received_on=case.received_on, fast_track=case.fast_track)
         if due != case.due_on:
             record(session, actor=actor, action="case.due_date_recomputed", subject=f"case:{case.id}",
